@@ -1,0 +1,25 @@
+// Builds the daemon into one file for Node.js 20+, and (when present) the GNOME Shell extension.
+import { build } from "esbuild";
+import { chmod, mkdir } from "node:fs/promises";
+import { existsSync } from "node:fs";
+
+await mkdir("dist", { recursive: true });
+await build({
+  entryPoints: ["daemon/main.ts"],
+  outfile: "dist/selfheal.js",
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  sourcemap: true,
+  banner: {
+    // Bundled CommonJS dependencies (dbus-next) still call require().
+    js: "#!/usr/bin/env node\nimport { createRequire as __selfhealCreateRequire } from 'node:module';\nconst require = __selfhealCreateRequire(import.meta.url);",
+  },
+  logLevel: "warning",
+});
+await chmod("dist/selfheal.js", 0o755);
+
+if (existsSync("extension/build.mjs")) {
+  await import("./extension/build.mjs");
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts", "extension/**/*.test.ts"],
+    // Integration tests start real processes and buses: give them room on a loaded 2-core machine.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Files run in parallel forks; each starts its own private dbus-daemon where it needs one.
+    pool: "forks",
+    poolOptions: { forks: { maxForks: 2 } },
+  },
+});
