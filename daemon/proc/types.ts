@@ -1,0 +1,48 @@
+// What one scan of /proc tells about each process. Every check (limits, trees,
+// anomalies, zombies) reads this one snapshot; nothing else reads /proc per tick.
+
+/** One process as read from /proc/<pid>/stat (plus its owner). */
+export interface ProcessSample {
+  pid: number;
+  ppid: number;
+  /** Real user id of the owner. */
+  uid: number;
+  /** The state letter from /proc/<pid>/stat: R, S, D, Z, T, t, X, I, ... */
+  state: string;
+  /** The kernel's comm: the executable's name, truncated to 15 characters. */
+  comm: string;
+  pgid: number;
+  sid: number;
+  /** Start time in clock ticks since boot: (pid, startTicks) names one process for good. */
+  startTicks: number;
+  /** Start time in milliseconds since the epoch. */
+  startTimeMs: number;
+  /** utime + stime in clock ticks. */
+  cpuTicks: number;
+  /** CPU use since the previous scan, in percent of one core; 0 on a process's first scan. */
+  cpuPercent: number;
+  /** Resident set size in bytes. */
+  rssBytes: number;
+  /** Number of threads. */
+  threads: number;
+  /** True for kernel threads (children of kthreadd, or PF_KTHREAD). */
+  kernelThread: boolean;
+}
+
+/** One scan of the whole process table. */
+export interface ProcessSnapshot {
+  /** When the scan was taken, in milliseconds since the epoch. */
+  timeMs: number;
+  processes: ReadonlyMap<number, ProcessSample>;
+  /** Direct children of a pid, from the same scan. */
+  childrenOf(pid: number): readonly number[];
+}
+
+/** Reads the process table; the real one reads /proc, tests pass synthetic snapshots. */
+export interface ProcessSource {
+  scan(): ProcessSnapshot;
+  /** argv of a process, or null when it is gone or unreadable (kernel threads have none). */
+  readCmdline(pid: number): string[] | null;
+  /** Basename of /proc/<pid>/exe, or null when it cannot be read. */
+  readExeName(pid: number): string | null;
+}
