@@ -4,7 +4,6 @@
 export type RestartMode = "on-failure" | "always" | "never";
 export type ViolationAction = "restart" | "kill" | "notify";
 export type LimitScope = "tree" | "process";
-export type AnomalyAction = "notify" | "restart" | "kill";
 
 export interface CooldownPolicy {
   /** Restarts allowed within `windowSec` before the cooldown starts. */
@@ -34,14 +33,6 @@ export interface Policy {
   cwd: string | null;
   /** Extra environment for the command. */
   env: Record<string, string>;
-  /** Anomaly detector settings; filled in by the anomaly issue, defaults apply. */
-  anomaly: AnomalyPolicy;
-}
-
-export interface AnomalyPolicy {
-  leak: { enabled: boolean; action: AnomalyAction; windowSec: number; minGrowthMbPerMin: number; minR2: number };
-  forkBomb: { enabled: boolean; maxDescendants: number; maxSpawnPerSec: number };
-  cpuSpike: { enabled: boolean; action: AnomalyAction; factor: number; minPercent: number; sustain: number };
 }
 
 export interface Settings {
