@@ -1,0 +1,70 @@
+// The engine's typed events. Adapters (event log, D-Bus service, notifiers)
+// subscribe to these; the engine knows nothing of them.
+
+interface EventBase {
+  /** Milliseconds since the epoch. */
+  timeMs: number;
+  /** A sentence for people, as written to the event log. */
+  message: string;
+}
+
+export type StartReason = "autostart" | "request" | "crash" | "exit" | "violation" | "anomaly" | "cooldown-ended";
+
+export type EngineEvent = EventBase &
+  (
+    | { kind: "started"; name: string; pid: number; reason: StartReason }
+    | { kind: "adopted"; name: string; pid: number }
+    | { kind: "start-failed"; name: string; error: string }
+    | {
+        kind: "exited" | "crashed";
+        name: string;
+        pid: number;
+        /** Exit code, or null when a signal ended it or the status is unknown. */
+        exitCode: number | null;
+        signal: string | null;
+        /** False for an adopted process: its status cannot be known. */
+        statusKnown: boolean;
+        willRestart: boolean;
+      }
+    | { kind: "restarted"; name: string; oldPid: number; newPid: number; reason: StartReason }
+    | { kind: "stopped"; name: string; pid: number; forced: boolean }
+    | {
+        kind: "violation";
+        name: string;
+        pid: number;
+        resource: "cpu" | "memory";
+        value: number;
+        limit: number;
+        action: "restart" | "kill" | "notify";
+      }
+    | { kind: "cooldown-started"; name: string; restarts: number; seconds: number; untilMs: number }
+    | { kind: "cooldown-ended"; name: string }
+    | { kind: "config-reloaded"; file: string; added: string[]; removed: string[]; changed: string[] }
+    | { kind: "config-rejected"; file: string; error: string }
+    | { kind: "protected"; name: string; pid: number; reason: string }
+  );
+
+export type EventKind = EngineEvent["kind"];
+
+export type EventListener = (event: EngineEvent) => void;
+
+/** A minimal typed publish/subscribe hub. */
+export class EventHub {
+  private listeners = new Set<EventListener>();
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // Deliver to every subscriber; one failing adapter must not stop the others or the engine.
+  emit(event: EngineEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        console.error(`selfheal: an event subscriber failed on ${event.kind}:`, error);
+      }
+    }
+  }
+}

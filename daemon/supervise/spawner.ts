@@ -1,0 +1,48 @@
+// Starts a policy's command as a child of the daemon: argv without a shell,
+// with the desktop session's environment, in a session of its own so that it
+// outlives a restart of the daemon.
+import { spawn } from "node:child_process";
+import { homedir } from "node:os";
+import type { Policy } from "../config/policy.js";
+
+export interface ChildHandle {
+  pid: number;
+  /** Called once when the child ends, with what the kernel reported. */
+  onExit(listener: (code: number | null, signal: string | null) => void): void;
+}
+
+export interface Spawner {
+  /** Starts the command; throws with a readable message when it cannot start. */
+  spawn(policy: Policy): Promise<ChildHandle>;
+}
+
+/** Environment variables that carry the desktop session to the programs we start. */
+export const SESSION_ENV_KEYS = ["DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "XDG_SESSION_TYPE", "XDG_CURRENT_DESKTOP"];
+
+export class ChildSpawner implements Spawner {
+  constructor(private readonly baseEnv: NodeJS.ProcessEnv = process.env) {}
+
+  // Resolves once the kernel has started the program (so its pid is real), and
+  // rejects with the reason (ENOENT, EACCES...) when it could not.
+  spawn(policy: Policy): Promise<ChildHandle> {
+    const [file, ...args] = policy.command;
+    if (file === undefined) return Promise.reject(new Error(`policy ${policy.name} has an empty command`));
+    const child = spawn(file, args, {
+      cwd: policy.cwd ?? homedir(),
+      env: { ...this.baseEnv, ...policy.env },
+      detached: true,
+      stdio: "ignore",
+    });
+    return new Promise((resolve, reject) => {
+      child.once("error", (error) => reject(new Error(`cannot start ${policy.command.join(" ")}: ${error.message}`)));
+      child.once("spawn", () => {
+        const pid = child.pid;
+        if (pid === undefined) return reject(new Error(`cannot start ${policy.command.join(" ")}`));
+        resolve({
+          pid,
+          onExit: (listener) => child.once("exit", (code, signal) => listener(code, signal)),
+        });
+      });
+    });
+  }
+}
