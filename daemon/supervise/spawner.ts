@@ -33,6 +33,13 @@ export class ChildSpawner implements Spawner {
       detached: true,
       stdio: "ignore",
     });
+    // Listen for the exit from the start, so none is missed before onExit is called.
+    let ended: [number | null, string | null] | null = null;
+    let exitListener: ((code: number | null, signal: string | null) => void) | null = null;
+    child.once("exit", (code, signal) => {
+      ended = [code, signal];
+      exitListener?.(code, signal);
+    });
     return new Promise((resolve, reject) => {
       child.once("error", (error) => reject(new Error(`cannot start ${policy.command.join(" ")}: ${error.message}`)));
       child.once("spawn", () => {
@@ -40,7 +47,10 @@ export class ChildSpawner implements Spawner {
         if (pid === undefined) return reject(new Error(`cannot start ${policy.command.join(" ")}`));
         resolve({
           pid,
-          onExit: (listener) => child.once("exit", (code, signal) => listener(code, signal)),
+          onExit: (listener) => {
+            exitListener = listener;
+            if (ended !== null) listener(...ended);
+          },
         });
       });
     });
