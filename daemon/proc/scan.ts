@@ -1,0 +1,352 @@
+// Reads the whole process table from /proc once per tick: one stat file per
+// process, into one reused buffer, with per-process facts that cannot change
+// (owner, argv, executable) cached for as long as the process lives.
+
+import type { ProcessSample, ProcessSnapshot, ProcessSource } from "./types.js";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+
+const DEFAULT_PROC_ROOT = "/proc";
+const DEFAULT_CLOCK_TICKS_PER_SECOND = 100;
+const DEFAULT_PAGE_SIZE_BYTES = 4096;
+/** A stat line is a few hundred bytes; comm is at most 64. */
+const STAT_BUFFER_BYTES = 4096;
+/** Task flag of kernel threads, from include/linux/sched.h. */
+const PF_KTHREAD = 0x00200000;
+/** kthreadd: the parent of every kernel thread. */
+const KTHREADD_PID = 2;
+const PERCENT = 100;
+const MS_PER_SECOND = 1000;
+/** Errors that mean the process ended while we looked at it. */
+const VANISHED_CODES = new Set(["ENOENT", "ESRCH"]);
+/** What the kernel appends to /proc/<pid>/exe when the binary was replaced or removed. */
+const DELETED_EXE_SUFFIX = " (deleted)";
+
+// Field numbers of /proc/<pid>/stat, counted from 1 as proc(5) does.
+const FIELD_STATE = 3;
+const FIELD_PPID = 4;
+const FIELD_PGRP = 5;
+const FIELD_SESSION = 6;
+const FIELD_FLAGS = 9;
+const FIELD_UTIME = 14;
+const FIELD_STIME = 15;
+const FIELD_NUM_THREADS = 20;
+const FIELD_STARTTIME = 22;
+const FIELD_RSS = 24;
+/** The first field after comm; the fields before it are pid and comm. */
+const FIRST_FIELD_AFTER_COMM = FIELD_STATE;
+
+const CHAR_0 = 0x30;
+const CHAR_9 = 0x39;
+const CHAR_SPACE = 0x20;
+const CHAR_MINUS = 0x2d;
+const CHAR_OPEN_PAREN = 0x28;
+const CHAR_CLOSE_PAREN = 0x29;
+
+const NO_CHILDREN: readonly number[] = Object.freeze([]);
+
+export interface ProcScannerOptions {
+  /** Where procfs is mounted; tests point it at a directory they craft. */
+  procRoot?: string;
+  /** Clock ticks per second (CLK_TCK); asked of getconf when omitted. */
+  clockTicksPerSecond?: number;
+  /** Page size in bytes; asked of getconf when omitted. */
+  pageSizeBytes?: number;
+  /** A monotonic clock in milliseconds for CPU deltas; tests pass a fake one. */
+  monotonicMs?: () => number;
+  /** The wall clock in milliseconds since the epoch, stamped on each snapshot. */
+  nowMs?: () => number;
+}
+
+/** What the scanner remembers about one process between scans. */
+interface Tracked {
+  startTicks: number;
+  comm: string;
+  cpuTicks: number;
+  uid: number;
+  /** CPU ticks used since the previous scan; -1 on first sight. */
+  cpuDeltaTicks: number;
+  /** undefined until first asked for; null when it could not be read. */
+  cmdline: string[] | null | undefined;
+  exeName: string | null | undefined;
+}
+
+/** A parsed stat line: reused for every process of a scan. */
+interface StatFields {
+  comm: string;
+  state: string;
+  /** Numeric fields by their proc(5) number; only the ones we need are filled. */
+  numbers: Float64Array;
+}
+
+// One scan's result: the samples and an index of children built alongside.
+class Snapshot implements ProcessSnapshot {
+  constructor(
+    readonly timeMs: number,
+    readonly processes: ReadonlyMap<number, ProcessSample>,
+    private readonly children: ReadonlyMap<number, number[]>,
+  ) {}
+
+  // Direct children of pid, in O(1) from the index.
+  childrenOf(pid: number): readonly number[] {
+    return this.children.get(pid) ?? NO_CHILDREN;
+  }
+}
+
+// The real process source: reads /proc.
+export class ProcScanner implements ProcessSource {
+  private readonly procRoot: string;
+  private readonly clockTicksPerSecond: number;
+  private readonly pageSizeBytes: number;
+  private readonly monotonicMs: () => number;
+  private readonly nowMs: () => number;
+  private readonly buffer = Buffer.allocUnsafe(STAT_BUFFER_BYTES);
+  private readonly fields: StatFields = { comm: "", state: "", numbers: new Float64Array(FIELD_RSS + 1) };
+  private bootTimeMs: number | undefined;
+  private tracked = new Map<number, Tracked>();
+  private lastScanMonotonicMs: number | undefined;
+
+  constructor(options: ProcScannerOptions = {}) {
+    this.procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
+    this.clockTicksPerSecond = options.clockTicksPerSecond ?? systemClockTicksPerSecond();
+    this.pageSizeBytes = options.pageSizeBytes ?? systemPageSizeBytes();
+    this.monotonicMs = options.monotonicMs ?? (() => performance.now());
+    this.nowMs = options.nowMs ?? Date.now;
+  }
+
+  // Reads every process once and returns the snapshot; CPU % is relative to the previous scan.
+  scan(): ProcessSnapshot {
+    const timeMs = this.nowMs();
+    const nowMonotonic = this.monotonicMs();
+    const elapsedMs = this.lastScanMonotonicMs === undefined ? 0 : nowMonotonic - this.lastScanMonotonicMs;
+    this.lastScanMonotonicMs = nowMonotonic;
+    const bootTimeMs = this.bootTime();
+
+    const processes = new Map<number, ProcessSample>();
+    const children = new Map<number, number[]>();
+    const nextTracked = new Map<number, Tracked>();
+    for (const name of fs.readdirSync(this.procRoot)) {
+      const pid = parsePidName(name);
+      if (pid === null || !this.readStat(pid)) continue;
+      const tracked = this.track(pid, nextTracked);
+      if (tracked === null) continue;
+      const sample = this.toSample(pid, tracked, elapsedMs, bootTimeMs);
+      processes.set(pid, sample);
+      const siblings = children.get(sample.ppid);
+      if (siblings === undefined) children.set(sample.ppid, [pid]);
+      else siblings.push(pid);
+    }
+    this.tracked = nextTracked;
+    return new Snapshot(timeMs, processes, children);
+  }
+
+  // argv of pid, cached for the life of the process; null when gone, unreadable or empty.
+  readCmdline(pid: number): string[] | null {
+    const tracked = this.tracked.get(pid);
+    if (tracked?.cmdline !== undefined) return tracked.cmdline;
+    const argv = readCmdlineFile(path.join(this.procRoot, String(pid), "cmdline"));
+    if (tracked !== undefined) tracked.cmdline = argv;
+    return argv;
+  }
+
+  // Basename of the executable of pid, cached for the life of the process; null on any error.
+  readExeName(pid: number): string | null {
+    const tracked = this.tracked.get(pid);
+    if (tracked?.exeName !== undefined) return tracked.exeName;
+    const exeName = readExeLink(path.join(this.procRoot, String(pid), "exe"));
+    if (tracked !== undefined) tracked.exeName = exeName;
+    return exeName;
+  }
+
+  // Boot time in epoch ms from btime in /proc/stat, read on first need.
+  private bootTime(): number {
+    if (this.bootTimeMs === undefined) this.bootTimeMs = readBootTimeMs(this.procRoot);
+    return this.bootTimeMs;
+  }
+
+  // Reads /proc/<pid>/stat into this.fields; false when the process vanished or the line is malformed.
+  private readStat(pid: number): boolean {
+    let fd: number;
+    try {
+      fd = fs.openSync(`${this.procRoot}/${pid}/stat`, "r");
+    } catch (error) {
+      if (isVanished(error)) return false;
+      throw error;
+    }
+    let length: number;
+    try {
+      length = fs.readSync(fd, this.buffer, 0, STAT_BUFFER_BYTES, 0);
+    } catch (error) {
+      if (isVanished(error)) return false;
+      throw error;
+    } finally {
+      fs.closeSync(fd);
+    }
+    return parseStat(this.buffer, length, this.fields);
+  }
+
+  // Carries over what is known of this process, or learns its owner on first sight; null if it vanished.
+  private track(pid: number, nextTracked: Map<number, Tracked>): Tracked | null {
+    const { comm, numbers } = this.fields;
+    const startTicks = numbers[FIELD_STARTTIME]!;
+    const cpuTicks = numbers[FIELD_UTIME]! + numbers[FIELD_STIME]!;
+    const previous = this.tracked.get(pid);
+    const sameProcess = previous !== undefined && previous.startTicks === startTicks;
+    let tracked: Tracked;
+    if (sameProcess && previous.comm === comm) {
+      tracked = previous;
+    } else {
+      // New process, or the same one after exec (new comm): owner, argv and exe may all differ.
+      const uid = this.readOwner(pid);
+      if (uid === null) return null;
+      tracked = { startTicks, comm, cpuTicks, uid, cpuDeltaTicks: -1, cmdline: undefined, exeName: undefined };
+    }
+    tracked.cpuDeltaTicks = sameProcess ? Math.max(0, cpuTicks - previous.cpuTicks) : -1;
+    tracked.cpuTicks = cpuTicks;
+    nextTracked.set(pid, tracked);
+    return tracked;
+  }
+
+  // Owner uid of /proc/<pid>; null when the process vanished.
+  private readOwner(pid: number): number | null {
+    const stats = fs.statSync(`${this.procRoot}/${pid}`, { throwIfNoEntry: false });
+    return stats === undefined ? null : stats.uid;
+  }
+
+  // Builds the immutable sample handed to the checks from the parsed fields.
+  private toSample(pid: number, tracked: Tracked, elapsedMs: number, bootTimeMs: number): ProcessSample {
+    const { comm, state, numbers } = this.fields;
+    const ppid = numbers[FIELD_PPID]!;
+    const flags = numbers[FIELD_FLAGS]!;
+    const cpuPercent =
+      tracked.cpuDeltaTicks < 0 || elapsedMs <= 0
+        ? 0
+        : (tracked.cpuDeltaTicks * PERCENT * MS_PER_SECOND) / (this.clockTicksPerSecond * elapsedMs);
+    return {
+      pid,
+      ppid,
+      uid: tracked.uid,
+      state,
+      comm,
+      pgid: numbers[FIELD_PGRP]!,
+      sid: numbers[FIELD_SESSION]!,
+      startTicks: tracked.startTicks,
+      startTimeMs: bootTimeMs + (tracked.startTicks * MS_PER_SECOND) / this.clockTicksPerSecond,
+      cpuTicks: tracked.cpuTicks,
+      cpuPercent,
+      rssBytes: numbers[FIELD_RSS]! * this.pageSizeBytes,
+      threads: numbers[FIELD_NUM_THREADS]!,
+      kernelThread: (flags & PF_KTHREAD) !== 0 || ppid === KTHREADD_PID || pid === KTHREADD_PID,
+    };
+  }
+}
+
+// Parses a stat line: comm runs from the first '(' to the LAST ')', since comm may hold both.
+function parseStat(buffer: Buffer, length: number, out: StatFields): boolean {
+  const open = buffer.indexOf(CHAR_OPEN_PAREN);
+  const close = buffer.lastIndexOf(CHAR_CLOSE_PAREN, length - 1);
+  if (open < 0 || open >= length || close <= open) return false;
+  out.comm = buffer.toString("utf8", open + 1, close);
+  const numbers = out.numbers;
+  let field = FIRST_FIELD_AFTER_COMM;
+  let i = close + 2; // skip ") "
+  if (i >= length) return false;
+  out.state = String.fromCharCode(buffer[i]!);
+  while (field < FIELD_RSS) {
+    // Move to the start of the next field.
+    while (i < length && buffer[i] !== CHAR_SPACE) i++;
+    i++;
+    field++;
+    if (i >= length) return false;
+    let sign = 1;
+    if (buffer[i] === CHAR_MINUS) {
+      sign = -1;
+      i++;
+    }
+    let value = 0;
+    for (let c = buffer[i]!; i < length && c >= CHAR_0 && c <= CHAR_9; c = buffer[++i]!) {
+      value = value * 10 + (c - CHAR_0);
+    }
+    numbers[field] = sign * value;
+  }
+  return true;
+}
+
+// The numeric value of a /proc entry name, or null for entries that are not processes.
+function parsePidName(name: string): number | null {
+  const first = name.charCodeAt(0);
+  if (first < CHAR_0 || first > CHAR_9) return null;
+  const pid = Number(name);
+  return Number.isInteger(pid) ? pid : null;
+}
+
+// True when an fs error means the process is gone.
+function isVanished(error: unknown): boolean {
+  return VANISHED_CODES.has((error as NodeJS.ErrnoException).code ?? "");
+}
+
+// argv from a cmdline file: NUL-separated, trailing NUL dropped; null when empty or unreadable.
+export function readCmdlineFile(file: string): string[] | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
+  if (text.length === 0) return null;
+  const argv = text.split("\0");
+  if (argv[argv.length - 1] === "") argv.pop();
+  return Object.freeze(argv) as string[];
+}
+
+// Basename of an exe link's target, without the " (deleted)" the kernel adds; null on any error.
+export function readExeLink(link: string): string | null {
+  let target: string;
+  try {
+    target = fs.readlinkSync(link);
+  } catch {
+    return null;
+  }
+  if (target.endsWith(DELETED_EXE_SUFFIX)) target = target.slice(0, -DELETED_EXE_SUFFIX.length);
+  return path.basename(target);
+}
+
+// Boot time in epoch ms: btime of <procRoot>/stat, or now minus uptime when it cannot be read.
+function readBootTimeMs(procRoot: string): number {
+  try {
+    const text = fs.readFileSync(path.join(procRoot, "stat"), "utf8");
+    const match = /^btime\s+(\d+)/m.exec(text);
+    if (match?.[1] !== undefined) return Number(match[1]) * MS_PER_SECOND;
+  } catch {
+    // fall through to the estimate
+  }
+  return Date.now() - os.uptime() * MS_PER_SECOND;
+}
+
+let cachedClockTicks: number | undefined;
+let cachedPageSize: number | undefined;
+
+// CLK_TCK of this system, asked of getconf once per daemon.
+function systemClockTicksPerSecond(): number {
+  cachedClockTicks ??= getconf("CLK_TCK") ?? DEFAULT_CLOCK_TICKS_PER_SECOND;
+  return cachedClockTicks;
+}
+
+// The page size of this system, asked of getconf once per daemon.
+function systemPageSizeBytes(): number {
+  cachedPageSize ??= getconf("PAGESIZE") ?? DEFAULT_PAGE_SIZE_BYTES;
+  return cachedPageSize;
+}
+
+// A positive integer system variable from getconf, or null when getconf is missing or odd.
+function getconf(name: string): number | null {
+  try {
+    const value = Number(execFileSync("getconf", [name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim());
+    return Number.isInteger(value) && value > 0 ? value : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,43 @@
+// Process-tree views of one snapshot: who descends from a process, and what
+// the whole tree costs. Pure functions over the snapshot's child index.
+
+import type { ProcessSnapshot } from "./types.js";
+
+export interface TreeTotals {
+  /** Sum of cpuPercent over the process and its descendants. */
+  cpuPercent: number;
+  /** Sum of resident memory over the process and its descendants. */
+  rssBytes: number;
+  /** Number of processes counted: the process itself plus its descendants; 0 when it is gone. */
+  count: number;
+}
+
+// Every descendant of pid (not pid itself), breadth first; safe against cycles in a torn snapshot.
+export function descendantsOf(snapshot: ProcessSnapshot, pid: number): number[] {
+  const seen = new Set<number>([pid]);
+  const descendants: number[] = [];
+  // descendants doubles as the queue: visit each found process's children in turn.
+  let parent: number | undefined = pid;
+  for (let next = 0; parent !== undefined; parent = descendants[next++]) {
+    for (const child of snapshot.childrenOf(parent)) {
+      if (seen.has(child)) continue;
+      seen.add(child);
+      descendants.push(child);
+    }
+  }
+  return descendants;
+}
+
+// CPU, memory and process count of pid and all its descendants.
+export function treeTotals(snapshot: ProcessSnapshot, pid: number): TreeTotals {
+  const totals: TreeTotals = { cpuPercent: 0, rssBytes: 0, count: 0 };
+  if (!snapshot.processes.has(pid)) return totals;
+  for (const member of [pid, ...descendantsOf(snapshot, pid)]) {
+    const sample = snapshot.processes.get(member);
+    if (sample === undefined) continue;
+    totals.cpuPercent += sample.cpuPercent;
+    totals.rssBytes += sample.rssBytes;
+    totals.count++;
+  }
+  return totals;
+}
