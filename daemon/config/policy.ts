@@ -40,7 +40,29 @@ export interface Settings {
   intervalSec: number;
 }
 
+/** The validated [email] section: where and how alerts are mailed. */
+export interface EmailSettings {
+  /** False keeps the section but sends nothing (the original's `enabled=false`). */
+  enabled: boolean;
+  smtpHost: string;
+  smtpPort: number;
+  from: string;
+  /** One or more recipients. */
+  to: string[];
+  /** SMTP login; null means no authentication. */
+  username: string | null;
+  password: string | null;
+  /** TLS from the first byte (SMTPS, usually port 465). */
+  implicitTls: boolean;
+  /** true: require STARTTLS; false: never upgrade; null: upgrade when the server offers it. */
+  starttls: boolean | null;
+  /** Minimum minutes between two mails of the same kind for the same process. */
+  rateLimitMinutes: number;
+}
+
 export interface Config {
   settings: Settings;
   policies: Map<string, Policy>;
+  /** null when config.toml has no [email] section. */
+  email: EmailSettings | null;
 }
