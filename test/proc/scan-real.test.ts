@@ -1,0 +1,125 @@
+// ProcScanner against the real /proc, with real child processes.
+
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ProcScanner } from "../../daemon/proc/scan.js";
+import { Children, scanUntil, sleepCopy, waitForOutput } from "./helpers.js";
+
+const MB = 1024 * 1024;
+/** btime has whole-second resolution and start times have clock-tick resolution. */
+const START_TIME_SLACK_MS = 1500;
+
+const children = new Children();
+afterEach(() => children.killAll());
+
+describe("ProcScanner on the real /proc", () => {
+  it("sees a sleeping child with its parent, owner, group, session and start time", async () => {
+    const before = Date.now();
+    const child = children.spawn("sleep", ["30"], { detached: true });
+    const scanner = new ProcScanner();
+    const { sample, snapshot } = await scanUntil(scanner, child.pid, (s) => s.comm === "sleep");
+    expect(sample).toMatchObject({
+      pid: child.pid, ppid: process.pid, uid: process.getuid!(), state: "S", comm: "sleep",
+      pgid: child.pid, sid: child.pid, threads: 1, kernelThread: false,
+    });
+    expect(sample.startTimeMs).toBeGreaterThan(before - START_TIME_SLACK_MS);
+    expect(sample.startTimeMs).toBeLessThan(Date.now() + START_TIME_SLACK_MS);
+    expect(sample.rssBytes).toBeGreaterThan(0);
+    expect(snapshot.childrenOf(process.pid)).toContain(child.pid);
+    expect(scanner.readCmdline(child.pid)).toEqual(["sleep", "30"]);
+    expect(scanner.readExeName(child.pid)).toBe("sleep");
+  });
+
+  it("sees this test process itself, with its threads and the comm its title set", () => {
+    const self = new ProcScanner().scan().processes.get(process.pid);
+    // Setting process.title renames comm, truncated to 15 characters (vitest names its workers "node (vitest N)").
+    const comm = process.title.slice(0, 15);
+    expect(self).toMatchObject({ pid: process.pid, ppid: process.ppid, comm, state: "R", uid: process.getuid!() });
+    expect(self!.threads).toBeGreaterThan(1);
+  });
+
+  it("flags kthreadd's children as kernel threads when the kernel shows them", () => {
+    const snapshot = new ProcScanner().scan();
+    const kthreadd = snapshot.processes.get(2);
+    if (kthreadd?.comm !== "kthreadd") return; // a PID namespace hides kernel threads
+    expect(kthreadd.kernelThread).toBe(true);
+    for (const pid of snapshot.childrenOf(2)) expect(snapshot.processes.get(pid)?.kernelThread).toBe(true);
+  });
+
+  it("parses a comm with spaces and parentheses", async () => {
+    const exe = sleepCopy("a (b) c)");
+    const child = children.spawn(exe, ["30"]);
+    const scanner = new ProcScanner();
+    const { sample } = await scanUntil(scanner, child.pid, (s) => s.comm !== "node");
+    expect(sample).toMatchObject({ comm: "a (b) c)", ppid: process.pid, state: "S", uid: process.getuid!() });
+    expect(scanner.readCmdline(child.pid)).toEqual([exe, "30"]);
+    expect(scanner.readExeName(child.pid)).toBe("a (b) c)");
+  });
+
+  it("measures a busy child at more than half a core", async () => {
+    const child = children.spawn(process.execPath, [
+      "-e",
+      "console.log('burning'); const end = Date.now() + 4000; while (Date.now() < end) {}",
+    ]);
+    await waitForOutput(child, "burning");
+    const scanner = new ProcScanner();
+    const first = scanner.scan().processes.get(child.pid)!;
+    expect(first.cpuPercent).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const second = scanner.scan().processes.get(child.pid)!;
+    expect(second.cpuTicks).toBeGreaterThan(first.cpuTicks);
+    expect(second.cpuPercent).toBeGreaterThan(50);
+    expect(second.cpuPercent).toBeLessThan(110);
+  });
+
+  it("sees resident memory grow when a child allocates 50 MB", async () => {
+    const child = children.spawn(process.execPath, [
+      "-e",
+      "console.log('small'); process.stdin.once('data', () => { globalThis.kept = Buffer.alloc(50 * 1024 * 1024, 1); console.log('big'); }); setInterval(() => {}, 1000);",
+    ]);
+    await waitForOutput(child, "small");
+    const scanner = new ProcScanner();
+    const small = scanner.scan().processes.get(child.pid)!;
+    const grown = waitForOutput(child, "big");
+    child.stdin!.write("go\n");
+    await grown;
+    const big = scanner.scan().processes.get(child.pid)!;
+    expect(big.rssBytes - small.rssBytes).toBeGreaterThan(45 * MB);
+    expect(big.rssBytes - small.rssBytes).toBeLessThan(80 * MB);
+  });
+
+  it("sees a zombie in state Z under the parent that does not reap it", async () => {
+    // sh starts a short sleep, then becomes a long sleep that never waits for it.
+    const parent = children.spawn("sh", ["-c", "sleep 0.1 & exec sleep 30"]);
+    const scanner = new ProcScanner();
+    const { snapshot } = await scanUntil(scanner, parent.pid, (s, snap) =>
+      snap.childrenOf(s.pid).some((pid) => snap.processes.get(pid)?.state === "Z"),
+    );
+    const [zombiePid] = snapshot.childrenOf(parent.pid);
+    expect(snapshot.processes.get(zombiePid!)).toMatchObject({ comm: "sleep", state: "Z", ppid: parent.pid, rssBytes: 0 });
+    expect(scanner.readCmdline(zombiePid!)).toBeNull();
+  });
+
+  it("does not list a process after it ended", async () => {
+    const child = children.spawn("sleep", ["30"]);
+    const scanner = new ProcScanner();
+    await scanUntil(scanner, child.pid, (s) => s.comm === "sleep");
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    expect(scanner.scan().processes.has(child.pid)).toBe(false);
+    expect(scanner.readCmdline(child.pid)).toBeNull();
+    expect(scanner.readExeName(child.pid)).toBeNull();
+  });
+
+  it("reports the executable without ' (deleted)' once the file is removed", async () => {
+    const exe = sleepCopy("soon-deleted");
+    const child = children.spawn(exe, ["30"]);
+    const scanner = new ProcScanner();
+    await scanUntil(scanner, child.pid, (s) => s.comm === "soon-deleted");
+    fs.rmSync(path.dirname(exe), { recursive: true });
+    expect(fs.readlinkSync(`/proc/${child.pid}/exe`)).toMatch(/ \(deleted\)$/);
+    expect(scanner.readExeName(child.pid)).toBe("soon-deleted");
+  });
+});

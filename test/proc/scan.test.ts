@@ -1,0 +1,184 @@
+// ProcScanner against a crafted /proc tree: parsing edge cases, CPU deltas, caching.
+
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ProcScanner } from "../../daemon/proc/scan.js";
+import { FakeProcRoot } from "./helpers.js";
+
+const BOOT_TIME_SECONDS = 1_700_000_000;
+const CLOCK_TICKS = 100;
+const PAGE_SIZE = 4096;
+
+let fake: FakeProcRoot;
+let monotonic: number;
+
+// A scanner over the fake root with a controllable monotonic clock.
+function scanner(): ProcScanner {
+  return new ProcScanner({
+    procRoot: fake.root,
+    clockTicksPerSecond: CLOCK_TICKS,
+    pageSizeBytes: PAGE_SIZE,
+    monotonicMs: () => monotonic,
+    nowMs: () => 1_700_000_500_000,
+  });
+}
+
+beforeEach(() => {
+  fake = new FakeProcRoot(BOOT_TIME_SECONDS);
+  monotonic = 10_000;
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  fake.dispose();
+});
+
+describe("stat parsing", () => {
+  it("reads every field of a plain process", () => {
+    fake.write({
+      pid: 4242, comm: "gedit", state: "R", ppid: 1717, pgrp: 4240, session: 1500,
+      utime: 250, stime: 50, threads: 7, startTicks: 123_456, rssPages: 2500,
+    });
+    const snapshot = scanner().scan();
+    expect(snapshot.timeMs).toBe(1_700_000_500_000);
+    expect(snapshot.processes.get(4242)).toEqual({
+      pid: 4242, ppid: 1717, uid: process.getuid!(), state: "R", comm: "gedit", pgid: 4240, sid: 1500,
+      startTicks: 123_456, startTimeMs: BOOT_TIME_SECONDS * 1000 + 1_234_560, cpuTicks: 300, cpuPercent: 0,
+      rssBytes: 2500 * PAGE_SIZE, threads: 7, kernelThread: false,
+    });
+  });
+
+  it("takes comm from the first '(' to the last ')', whatever it holds", () => {
+    fake.write({ pid: 10, comm: "a (b) c", ppid: 3 });
+    fake.write({ pid: 11, comm: "x) R 99 (y", ppid: 4, state: "T" });
+    fake.write({ pid: 12, comm: "))((", ppid: 5 });
+    fake.write({ pid: 13, comm: "", ppid: 6 });
+    const { processes } = scanner().scan();
+    expect(processes.get(10)).toMatchObject({ comm: "a (b) c", ppid: 3, state: "S" });
+    expect(processes.get(11)).toMatchObject({ comm: "x) R 99 (y", ppid: 4, state: "T" });
+    expect(processes.get(12)).toMatchObject({ comm: "))((", ppid: 5 });
+    expect(processes.get(13)).toMatchObject({ comm: "", ppid: 6 });
+  });
+
+  it("keeps UTF-8 in comm", () => {
+    fake.write({ pid: 20, comm: "éditeur ✓", ppid: 1 });
+    expect(scanner().scan().processes.get(20)?.comm).toBe("éditeur ✓");
+  });
+
+  it("flags kernel threads by PF_KTHREAD, by kthreadd as parent, and kthreadd itself", () => {
+    fake.write({ pid: 2, comm: "kthreadd", ppid: 0, flags: 0x208040 });
+    fake.write({ pid: 30, comm: "kworker/0:1-events", ppid: 2, flags: 0x4208060 });
+    fake.write({ pid: 31, comm: "odd kthread", ppid: 1, flags: 0x00200000 });
+    fake.write({ pid: 32, comm: "bash", ppid: 1, flags: 0x400100 });
+    const { processes } = scanner().scan();
+    expect([2, 30, 31, 32].map((pid) => processes.get(pid)?.kernelThread)).toEqual([true, true, true, false]);
+  });
+
+  it("skips entries that are not processes, vanished ones and malformed stat lines", () => {
+    fake.write({ pid: 40, comm: "ok" });
+    fs.mkdirSync(path.join(fake.root, "41")); // no stat: the process ended between readdir and open
+    fs.mkdirSync(path.join(fake.root, "42"));
+    fs.writeFileSync(path.join(fake.root, "42", "stat"), "42 no parentheses S 1\n");
+    fs.mkdirSync(path.join(fake.root, "43"));
+    fs.writeFileSync(path.join(fake.root, "43", "stat"), "43 (cut) S 1 4");
+    fs.mkdirSync(path.join(fake.root, "self"));
+    fs.mkdirSync(path.join(fake.root, "net"));
+    expect([...scanner().scan().processes.keys()]).toEqual([40]);
+  });
+
+  it("indexes children by parent", () => {
+    fake.write({ pid: 100, comm: "shell", ppid: 1 });
+    fake.write({ pid: 101, comm: "child", ppid: 100 });
+    fake.write({ pid: 102, comm: "child", ppid: 100 });
+    fake.write({ pid: 103, comm: "grandchild", ppid: 101 });
+    const snapshot = scanner().scan();
+    expect([...snapshot.childrenOf(100)].sort()).toEqual([101, 102]);
+    expect(snapshot.childrenOf(101)).toEqual([103]);
+    expect(snapshot.childrenOf(103)).toEqual([]);
+    expect(snapshot.childrenOf(999)).toEqual([]);
+  });
+});
+
+describe("CPU percent", () => {
+  it("is 0 on first sight, then ticks used over wall time elapsed", () => {
+    const source = scanner();
+    fake.write({ pid: 50, comm: "busy", utime: 100, stime: 20, startTicks: 500 });
+    expect(source.scan().processes.get(50)?.cpuPercent).toBe(0);
+    monotonic += 2000; // 2 s, 200 ticks available
+    fake.write({ pid: 50, comm: "busy", utime: 200, stime: 70, startTicks: 500 }); // +150 ticks
+    expect(source.scan().processes.get(50)?.cpuPercent).toBeCloseTo(75, 10);
+    monotonic += 500;
+    fake.write({ pid: 50, comm: "busy", utime: 300, stime: 70, startTicks: 500 }); // +100 ticks in 0.5 s
+    expect(source.scan().processes.get(50)?.cpuPercent).toBeCloseTo(200, 10);
+  });
+
+  it("starts over when the pid is reused by a new process", () => {
+    const source = scanner();
+    fake.write({ pid: 51, comm: "old", utime: 100, startTicks: 500 });
+    source.scan();
+    monotonic += 1000;
+    fake.write({ pid: 51, comm: "old", utime: 150, startTicks: 900 });
+    expect(source.scan().processes.get(51)?.cpuPercent).toBe(0);
+  });
+
+  it("carries on across exec (same start time, new comm)", () => {
+    const source = scanner();
+    fake.write({ pid: 52, comm: "sh", utime: 10, startTicks: 700 });
+    source.scan();
+    monotonic += 1000;
+    fake.write({ pid: 52, comm: "python3", utime: 40, startTicks: 700 });
+    expect(source.scan().processes.get(52)).toMatchObject({ comm: "python3", cpuPercent: 30 });
+  });
+});
+
+describe("caching", () => {
+  it("stats /proc/<pid> for its owner once per process, not once per scan", () => {
+    fake.write({ pid: 60, comm: "a" });
+    fake.write({ pid: 61, comm: "b" });
+    const source = scanner();
+    const statSync = vi.spyOn(fs, "statSync");
+    source.scan();
+    expect(statSync).toHaveBeenCalledTimes(2);
+    source.scan();
+    source.scan();
+    expect(statSync).toHaveBeenCalledTimes(2);
+    fake.write({ pid: 61, comm: "b", startTicks: 5000 }); // pid reused
+    source.scan();
+    expect(statSync).toHaveBeenCalledTimes(3);
+  });
+
+  it("caches argv and exe per process and forgets them when the pid is reused", () => {
+    fake.write({ pid: 70, comm: "app", cmdline: ["/usr/bin/app", "--flag", ""], exeTarget: "/usr/bin/app (deleted)" });
+    const source = scanner();
+    source.scan();
+    expect(source.readCmdline(70)).toEqual(["/usr/bin/app", "--flag", ""]);
+    expect(source.readExeName(70)).toBe("app");
+    fake.write({ pid: 70, comm: "app", cmdline: ["changed"], exeTarget: "/usr/bin/changed" });
+    source.scan();
+    expect(source.readCmdline(70)).toEqual(["/usr/bin/app", "--flag", ""]);
+    expect(source.readExeName(70)).toBe("app");
+    fake.write({ pid: 70, comm: "app", startTicks: 9999 });
+    source.scan();
+    expect(source.readCmdline(70)).toEqual(["changed"]);
+    expect(source.readExeName(70)).toBe("changed");
+  });
+});
+
+describe("readCmdline and readExeName", () => {
+  it("return null for missing processes, empty cmdlines and unreadable links", () => {
+    fake.write({ pid: 80, comm: "kworker", cmdline: [] });
+    const source = scanner();
+    source.scan();
+    expect(source.readCmdline(80)).toBeNull();
+    expect(source.readExeName(80)).toBeNull();
+    expect(source.readCmdline(12345)).toBeNull();
+    expect(source.readExeName(12345)).toBeNull();
+  });
+
+  it("keep spaces inside arguments and strip only a trailing ' (deleted)'", () => {
+    fake.write({ pid: 81, comm: "x", cmdline: ["/opt/my app/run", "a b", "(c)"], exeTarget: "/opt/my app/a (deleted) b" });
+    const source = scanner();
+    expect(source.readCmdline(81)).toEqual(["/opt/my app/run", "a b", "(c)"]);
+    expect(source.readExeName(81)).toBe("a (deleted) b");
+  });
+});
