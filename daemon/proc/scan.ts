@@ -289,7 +289,7 @@ function isVanished(error: unknown): boolean {
 }
 
 // argv from a cmdline file: NUL-separated, trailing NUL dropped; null when empty or unreadable.
-export function readCmdlineFile(file: string): string[] | null {
+function readCmdlineFile(file: string): string[] | null {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -303,7 +303,7 @@ export function readCmdlineFile(file: string): string[] | null {
 }
 
 // Basename of an exe link's target, without the " (deleted)" the kernel adds; null on any error.
-export function readExeLink(link: string): string | null {
+function readExeLink(link: string): string | null {
   let target: string;
   try {
     target = fs.readlinkSync(link);
