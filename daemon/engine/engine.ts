@@ -152,8 +152,8 @@ export class Engine {
     const claimed = new Set<number>();
     for (const unit of this.units.values()) if (unit.pid !== 0) claimed.add(unit.pid);
     for (const unit of this.units.values()) {
+      if (unit.pid === 0 && this.mayAdopt(unit)) this.tryAdopt(unit, snapshot, claimed);
       if (unit.pid !== 0) this.checkRunning(unit, snapshot);
-      else if (this.mayAdopt(unit)) this.tryAdopt(unit, snapshot, claimed);
     }
     for (const observer of this.scanObservers) {
       try {
@@ -577,14 +577,18 @@ export class Engine {
         unit.stopping.waiters.push(resolve);
         return;
       }
+      // Mark the stop before signalling, so that an exit however quick is read as this stop.
+      const stopping = { ...after, waiters: [resolve], killTimer: null as { cancel(): void } | null };
+      unit.stopping = stopping;
       try {
         this.deps.signaller.kill(pid, signal);
       } catch (error) {
+        unit.stopping = null;
         reject(this.refusal(unit, error));
         return;
       }
-      const escalate = this.deps.clock.setTimeout(() => this.forceKill(unit, pid), unit.policy.stopTimeoutSec * MS_PER_SEC);
-      unit.stopping = { ...after, waiters: [resolve], killTimer: escalate };
+      if (unit.stopping !== stopping) return; // it has already ended
+      stopping.killTimer = this.deps.clock.setTimeout(() => this.forceKill(unit, pid), unit.policy.stopTimeoutSec * MS_PER_SEC);
       if (!unit.managed) this.pollAdoptedStop(unit, pid);
     });
   }

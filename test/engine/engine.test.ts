@@ -1,0 +1,355 @@
+// The engine's decisions, with a fake clock and a synthetic process table.
+import { describe, expect, it } from "vitest";
+import { Engine } from "../../daemon/engine/engine.js";
+import type { EngineEvent } from "../../daemon/engine/events.js";
+import type { Config, Policy } from "../../daemon/config/policy.js";
+import type { CooldownState } from "../../daemon/cooldown/tracker.js";
+import {
+  FakeClock,
+  FakeProbe,
+  FakeSource,
+  FakeSpawner,
+  MemoryCooldownStore,
+  RecordingSignaller,
+  policy,
+  sample,
+  settle,
+} from "../helpers/fakes.js";
+
+const MB = 1024 * 1024;
+
+function setup(policies: Policy[], initialCooldowns: CooldownState = {}) {
+  const clock = new FakeClock();
+  const source = new FakeSource(clock);
+  const spawner = new FakeSpawner(source);
+  const signaller = new RecordingSignaller();
+  const store = new MemoryCooldownStore(initialCooldowns);
+  const config: Config = { settings: { intervalSec: 1 }, policies: new Map(policies.map((p) => [p.name, p])), email: null } as Config;
+  const engine = new Engine({ clock, source, probe: new FakeProbe(source), spawner, signaller, cooldownStore: store, uid: 1000 }, config);
+  const events: EngineEvent[] = [];
+  engine.events.subscribe((e) => events.push(e));
+  const kinds = () => events.map((e) => e.kind);
+  return { clock, source, spawner, signaller, store, engine, events, kinds };
+}
+
+describe("crash or normal end", () => {
+  it("restarts a process killed by SIGSEGV at once, and the event names the signal", async () => {
+    const t = setup([policy("app", { autostart: true })]);
+    t.engine.start();
+    await settle();
+    const first = t.spawner.last.pid;
+    t.spawner.crashLast(null, "SIGSEGV");
+    await settle();
+    const crashed = t.events.find((e) => e.kind === "crashed");
+    expect(crashed).toMatchObject({ name: "app", pid: first, signal: "SIGSEGV", exitCode: null, willRestart: true, statusKnown: true });
+    expect(t.spawner.children).toHaveLength(2);
+    expect(t.events.find((e) => e.kind === "restarted")).toMatchObject({ oldPid: first, newPid: t.spawner.last.pid, reason: "crash" });
+    expect(t.engine.get("app")).toMatchObject({ state: "running", restarts: 1, managed: true });
+  });
+
+  it("does not restart after exit 0 or SIGTERM under on-failure", async () => {
+    const t = setup([policy("a", { autostart: true }), policy("b", { autostart: true })]);
+    t.engine.start();
+    await settle();
+    t.spawner.children[0]!.exit(0);
+    t.spawner.children[1]!.exit(null, "SIGTERM");
+    await settle();
+    expect(t.kinds().filter((k) => k === "exited")).toHaveLength(2);
+    expect(t.spawner.children).toHaveLength(2);
+    expect(t.engine.get("a").state).toBe("exited");
+    expect(t.engine.get("b").state).toBe("exited");
+  });
+
+  it("restarts after exit 0 under restart = always, and never under restart = never", async () => {
+    const t = setup([policy("a", { autostart: true, restart: "always" }), policy("n", { autostart: true, restart: "never" })]);
+    t.engine.start();
+    await settle();
+    const [a, n] = t.spawner.children;
+    t.source.remove(a!.pid);
+    a!.exit(0);
+    n!.exit(139);
+    await settle();
+    expect(t.spawner.children).toHaveLength(3);
+    expect(t.engine.get("a").state).toBe("running");
+    expect(t.engine.get("n").state).toBe("crashed");
+    expect(t.events.find((e) => e.kind === "crashed")).toMatchObject({ name: "n", exitCode: 139, willRestart: false });
+  });
+});
+
+describe("backoff and cooldown", () => {
+  it("restarts the first time at once, then after growing delays", async () => {
+    const t = setup([policy("app", { autostart: true, cooldown: { maxRestarts: 100, windowSec: 60, pauseSec: 120 } })]);
+    t.engine.start();
+    await settle();
+    t.spawner.crashLast(1);
+    await settle();
+    expect(t.spawner.children).toHaveLength(2);
+    t.spawner.crashLast(1);
+    await settle();
+    expect(t.engine.get("app").state).toBe("backoff");
+    t.clock.advance(99);
+    await settle();
+    expect(t.spawner.children).toHaveLength(2);
+    t.clock.advance(1);
+    await settle();
+    expect(t.spawner.children).toHaveLength(3);
+    t.spawner.crashLast(1);
+    t.clock.advance(199);
+    await settle();
+    expect(t.spawner.children).toHaveLength(3);
+    t.clock.advance(1);
+    await settle();
+    expect(t.spawner.children).toHaveLength(4);
+  });
+
+  it("a healthy run resets the backoff", async () => {
+    const t = setup([policy("app", { autostart: true })]);
+    t.engine.start();
+    await settle();
+    t.spawner.crashLast(1);
+    await settle();
+    t.clock.advance(60_000);
+    t.spawner.crashLast(1);
+    await settle();
+    expect(t.spawner.children).toHaveLength(3);
+  });
+
+  it("holds a crash loop in cooldown through the pause, then starts it in a fresh window", async () => {
+    const cooldown = { maxRestarts: 3, windowSec: 60, pauseSec: 120 };
+    const t = setup([policy("loop", { autostart: true, cooldown })]);
+    t.engine.start();
+    await settle();
+    for (let i = 0; i < 3; i++) {
+      t.spawner.crashLast(1);
+      t.clock.advance(1000);
+      await settle();
+    }
+    expect(t.spawner.children).toHaveLength(4);
+    t.spawner.crashLast(1);
+    await settle();
+    expect(t.events.filter((e) => e.kind === "crashed").at(-1)).toMatchObject({ willRestart: false });
+    expect(t.events.find((e) => e.kind === "cooldown-started")).toMatchObject({ name: "loop", restarts: 3, seconds: 120 });
+    expect(t.engine.get("loop")).toMatchObject({ state: "cooldown", pid: 0 });
+    expect(t.engine.get("loop").cooldownRemainingSec).toBeCloseTo(120);
+    expect(t.store.saved.loop?.untilMs).toBe(t.clock.now() + 120_000);
+
+    t.clock.advance(119_000);
+    await settle();
+    expect(t.spawner.children).toHaveLength(4);
+    t.clock.advance(1_000);
+    await settle();
+    expect(t.kinds()).toContain("cooldown-ended");
+    expect(t.spawner.children).toHaveLength(5);
+    expect(t.engine.get("loop")).toMatchObject({ state: "running", restartsInWindow: 0, cooldownUntilMs: 0 });
+  });
+
+  it("a new engine resumes a persisted cooldown and does not start the program early", async () => {
+    const clockNow = new FakeClock().now();
+    const t = setup([policy("loop", { autostart: true })], { loop: { restarts: [clockNow - 5000], untilMs: clockNow + 30_000 } });
+    t.engine.start();
+    await settle();
+    expect(t.spawner.children).toHaveLength(0);
+    expect(t.engine.get("loop").state).toBe("cooldown");
+    t.clock.advance(30_000);
+    await settle();
+    expect(t.spawner.children).toHaveLength(1);
+  });
+
+  it("ResetCooldown starts a held-down program and clears the window", async () => {
+    const t = setup([policy("loop", { autostart: true, cooldown: { maxRestarts: 1, windowSec: 60, pauseSec: 120 } })]);
+    t.engine.start();
+    await settle();
+    t.spawner.crashLast(1);
+    await settle();
+    t.spawner.crashLast(1);
+    await settle();
+    expect(t.engine.get("loop").state).toBe("cooldown");
+    t.engine.resetCooldown("loop");
+    await settle();
+    expect(t.engine.get("loop")).toMatchObject({ state: "running", restartsInWindow: 0 });
+    expect(t.kinds()).toContain("cooldown-ended");
+  });
+
+  it("a program that cannot start backs off and ends in cooldown, not in a spin", async () => {
+    const t = setup([policy("missing", { cooldown: { maxRestarts: 2, windowSec: 60, pauseSec: 120 } })]);
+    t.engine.start();
+    t.spawner.failNext = "cannot start missing: spawn missing ENOENT";
+    await expect(t.engine.startProcess("missing")).rejects.toThrow(/could not be started/);
+    expect(t.events.find((e) => e.kind === "start-failed")).toMatchObject({ error: expect.stringContaining("ENOENT") });
+    expect(t.engine.get("missing").state).toBe("crashed");
+  });
+});
+
+describe("limits", () => {
+  it("restarts a process over its memory limit for `sustain` scans", async () => {
+    const t = setup([policy("hog", { autostart: true, memoryLimitBytes: 100 * MB, sustain: 2, scope: "process" })]);
+    t.engine.start();
+    await settle();
+    const pid = t.spawner.last.pid;
+    t.signaller.onSignal = (target, signal) => {
+      if (target === pid && signal === "SIGTERM") t.spawner.crashLast(null, "SIGTERM");
+    };
+    t.source.set(sample(pid, { comm: "hog", rssBytes: 150 * MB }));
+    t.engine.tick();
+    expect(t.kinds()).not.toContain("violation");
+    t.engine.tick();
+    await settle();
+    expect(t.events.find((e) => e.kind === "violation")).toMatchObject({ resource: "memory", value: 150 * MB, limit: 100 * MB, action: "restart" });
+    expect(t.signaller.sent).toEqual([[pid, "SIGTERM"]]);
+    expect(t.events.find((e) => e.kind === "restarted")).toMatchObject({ oldPid: pid, reason: "violation" });
+    expect(t.engine.get("hog").restartsInWindow).toBe(1);
+  });
+
+  it("one scan under the limit restarts the count", () => {
+    const t = setup([policy("hog", { memoryLimitBytes: 100 * MB, sustain: 2 })]);
+    t.source.set(sample(10, { comm: "hog", rssBytes: 150 * MB }));
+    t.engine.start();
+    t.source.set(sample(10, { comm: "hog", rssBytes: 50 * MB }));
+    t.engine.tick();
+    t.source.set(sample(10, { comm: "hog", rssBytes: 150 * MB }));
+    t.engine.tick();
+    expect(t.kinds()).not.toContain("violation");
+  });
+
+  it("sums the whole tree under scope = tree", () => {
+    const t = setup([policy("tree", { cpuLimit: 100, sustain: 1, onViolation: "notify" })]);
+    t.source.set(sample(10, { comm: "tree", cpuPercent: 40 }), sample(11, { ppid: 10, cpuPercent: 40 }), sample(12, { ppid: 11, cpuPercent: 40 }));
+    t.engine.start();
+    expect(t.events.find((e) => e.kind === "violation")).toMatchObject({ resource: "cpu", value: 120, action: "notify" });
+    expect(t.engine.get("tree").cpuPercent).toBe(120);
+  });
+
+  it("announces a notify-only breach once per episode", () => {
+    const t = setup([policy("n", { memoryLimitBytes: 100 * MB, sustain: 1, onViolation: "notify" })]);
+    t.source.set(sample(10, { comm: "n", rssBytes: 150 * MB }));
+    t.engine.start();
+    t.engine.tick();
+    t.engine.tick();
+    expect(t.kinds().filter((k) => k === "violation")).toHaveLength(1);
+    t.source.set(sample(10, { comm: "n", rssBytes: 50 * MB }));
+    t.engine.tick();
+    t.source.set(sample(10, { comm: "n", rssBytes: 150 * MB }));
+    t.engine.tick();
+    expect(t.kinds().filter((k) => k === "violation")).toHaveLength(2);
+  });
+
+  it("kill sends SIGKILL and does not restart", async () => {
+    const t = setup([policy("k", { autostart: true, memoryLimitBytes: MB, sustain: 1, onViolation: "kill", scope: "process" })]);
+    t.engine.start();
+    await settle();
+    const pid = t.spawner.last.pid;
+    t.signaller.onSignal = () => t.spawner.crashLast(null, "SIGKILL");
+    t.engine.tick();
+    await settle();
+    expect(t.signaller.sent).toEqual([[pid, "SIGKILL"]]);
+    expect(t.spawner.children).toHaveLength(1);
+    expect(t.engine.get("k").state).toBe("stopped");
+  });
+});
+
+describe("adopted processes", () => {
+  it("adopts a running instance and reports its end as unknown without restarting under on-failure", () => {
+    const t = setup([policy("gedit")]);
+    t.source.set(sample(42, { comm: "gedit" }));
+    t.engine.start();
+    expect(t.engine.get("gedit")).toMatchObject({ pid: 42, state: "running", managed: false });
+    expect(t.kinds()).toContain("adopted");
+    t.source.remove(42);
+    t.engine.tick();
+    expect(t.events.find((e) => e.kind === "exited")).toMatchObject({ pid: 42, statusKnown: false, willRestart: false, exitCode: null });
+    expect(t.events.find((e) => e.kind === "exited")?.message).toMatch(/cannot be known/);
+    expect(t.spawner.children).toHaveLength(0);
+  });
+
+  it("restarts an adopted process that ends under restart = always", async () => {
+    const t = setup([policy("gedit", { restart: "always" })]);
+    t.source.set(sample(42, { comm: "gedit" }));
+    t.engine.start();
+    t.source.remove(42);
+    t.engine.tick();
+    await settle();
+    expect(t.spawner.children).toHaveLength(1);
+    expect(t.engine.get("gedit")).toMatchObject({ managed: true, state: "running" });
+  });
+
+  it("never adopts another user's process", () => {
+    const t = setup([policy("gedit")]);
+    t.source.set(sample(42, { comm: "gedit", uid: 0 }));
+    t.engine.start();
+    expect(t.engine.get("gedit").pid).toBe(0);
+  });
+});
+
+describe("stopping", () => {
+  it("a process stopped by the user is not restarted", async () => {
+    const t = setup([policy("app", { autostart: true, restart: "always" })]);
+    t.engine.start();
+    await settle();
+    t.signaller.onSignal = () => t.spawner.crashLast(null, "SIGTERM");
+    await t.engine.stopProcess("app");
+    expect(t.engine.get("app").state).toBe("stopped");
+    expect(t.kinds()).toContain("stopped");
+    expect(t.spawner.children).toHaveLength(1);
+    t.clock.advance(60_000);
+    t.engine.tick();
+    await settle();
+    expect(t.spawner.children).toHaveLength(1);
+  });
+
+  it("kills a process that ignores SIGTERM after the stop timeout", async () => {
+    const t = setup([policy("stubborn", { autostart: true, stopTimeoutSec: 3 })]);
+    t.engine.start();
+    await settle();
+    const pid = t.spawner.last.pid;
+    t.signaller.onSignal = (_pid, signal) => {
+      if (signal === "SIGKILL") t.spawner.crashLast(null, "SIGKILL");
+    };
+    const stopped = t.engine.stopProcess("stubborn");
+    t.clock.advance(2_999);
+    expect(t.signaller.sent).toEqual([[pid, "SIGTERM"]]);
+    t.clock.advance(1);
+    await stopped;
+    expect(t.signaller.sent).toEqual([
+      [pid, "SIGTERM"],
+      [pid, "SIGKILL"],
+    ]);
+    expect(t.events.find((e) => e.kind === "stopped")).toMatchObject({ forced: true });
+  });
+
+  it("a protected process is refused with Protected", async () => {
+    const t = setup([policy("app")]);
+    t.source.set(sample(42, { comm: "app" }));
+    t.engine.start();
+    t.signaller.refuse.add(42);
+    await expect(t.engine.stopProcess("app")).rejects.toMatchObject({ errorName: "Protected" });
+    expect(t.kinds()).toContain("protected");
+  });
+
+  it("an unknown name is UnknownProcess", async () => {
+    const t = setup([]);
+    await expect(t.engine.stopProcess("nope")).rejects.toMatchObject({ errorName: "UnknownProcess" });
+  });
+});
+
+describe("configuration changes", () => {
+  it("leaves unchanged programs alone, lets removed ones go and adopts new ones", async () => {
+    const t = setup([policy("keep", { autostart: true }), policy("drop", { autostart: true })]);
+    t.engine.start();
+    await settle();
+    const keepPid = t.engine.get("keep").pid;
+    t.source.set(sample(77, { comm: "fresh" }));
+    const result = t.engine.applyConfig({
+      settings: { intervalSec: 1 },
+      policies: new Map([
+        ["keep", policy("keep", { autostart: true })],
+        ["fresh", policy("fresh")],
+      ]),
+    } as Config);
+    t.engine.tick();
+    expect(result).toEqual({ added: ["fresh"], removed: ["drop"], changed: [] });
+    expect(t.engine.get("keep").pid).toBe(keepPid);
+    expect(t.engine.get("fresh").pid).toBe(77);
+    expect(t.signaller.sent).toEqual([]);
+    expect(() => t.engine.get("drop")).toThrow(/no policy named "drop"/);
+  });
+});

@@ -1,0 +1,199 @@
+// Stand-ins for the engine's inputs in unit tests: a clock that moves only
+// when told, a synthetic process table, a spawner whose children exit on
+// command, and a signaller that records. Integration tests use the real ones.
+import type { Clock, Timer } from "../../daemon/engine/clock.js";
+import type { CooldownStore, Signaller } from "../../daemon/engine/engine.js";
+import type { CooldownState } from "../../daemon/cooldown/tracker.js";
+import type { ProcessProbe } from "../../daemon/proc/probe.js";
+import type { ProcessSample, ProcessSnapshot, ProcessSource } from "../../daemon/proc/types.js";
+import type { ChildHandle, Spawner } from "../../daemon/supervise/spawner.js";
+import type { Policy } from "../../daemon/config/policy.js";
+
+export class FakeClock implements Clock {
+  private timers: Array<{ at: number; fn: () => void; cancelled: boolean }> = [];
+  constructor(public time = 1_700_000_000_000) {}
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimeout(fn: () => void, ms: number): Timer {
+    const timer = { at: this.time + ms, fn, cancelled: false };
+    this.timers.push(timer);
+    return { cancel: () => (timer.cancelled = true) };
+  }
+
+  // Move time forward, firing due timers in order (timers set by timers fire too when due).
+  advance(ms: number): void {
+    const end = this.time + ms;
+    for (;;) {
+      const due = this.timers.filter((t) => !t.cancelled && t.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      due.cancelled = true;
+      this.time = Math.max(this.time, due.at);
+      due.fn();
+    }
+    this.time = end;
+    this.timers = this.timers.filter((t) => !t.cancelled);
+  }
+}
+
+export function sample(pid: number, fields: Partial<ProcessSample> = {}): ProcessSample {
+  return {
+    pid,
+    ppid: 1,
+    uid: 1000,
+    state: "S",
+    comm: `proc${pid}`,
+    pgid: pid,
+    sid: pid,
+    startTicks: pid * 10,
+    startTimeMs: 1_700_000_000_000,
+    cpuTicks: 0,
+    cpuPercent: 0,
+    rssBytes: 10 * 1024 * 1024,
+    threads: 1,
+    kernelThread: false,
+    ...fields,
+  };
+}
+
+export class FakeSource implements ProcessSource {
+  processes = new Map<number, ProcessSample>();
+  cmdlines = new Map<number, string[]>();
+  constructor(private readonly clock: FakeClock) {}
+
+  set(...samples: ProcessSample[]): void {
+    for (const s of samples) this.processes.set(s.pid, s);
+  }
+
+  remove(pid: number): void {
+    this.processes.delete(pid);
+  }
+
+  scan(): ProcessSnapshot {
+    const processes = new Map(this.processes);
+    return {
+      timeMs: this.clock.now(),
+      processes,
+      childrenOf: (pid) => [...processes.values()].filter((p) => p.ppid === pid).map((p) => p.pid),
+    };
+  }
+
+  readCmdline(pid: number): string[] | null {
+    return this.cmdlines.get(pid) ?? null;
+  }
+
+  readExeName(): string | null {
+    return null;
+  }
+}
+
+export class FakeChild implements ChildHandle {
+  private listener: ((code: number | null, signal: string | null) => void) | null = null;
+  constructor(readonly pid: number) {}
+
+  onExit(listener: (code: number | null, signal: string | null) => void): void {
+    this.listener = listener;
+  }
+
+  exit(code: number | null, signal: string | null = null): void {
+    this.listener?.(code, signal);
+  }
+}
+
+/** A spawner whose children appear in the fake process table and exit when told. */
+export class FakeSpawner implements Spawner {
+  children: FakeChild[] = [];
+  failNext: string | null = null;
+  private nextPid = 5000;
+  constructor(
+    private readonly source: FakeSource,
+    private readonly uid = 1000,
+  ) {}
+
+  async spawn(policy: Policy): Promise<ChildHandle> {
+    if (this.failNext !== null) {
+      const message = this.failNext;
+      this.failNext = null;
+      throw new Error(message);
+    }
+    const pid = this.nextPid++;
+    this.source.set(sample(pid, { comm: policy.name, uid: this.uid }));
+    const child = new FakeChild(pid);
+    this.children.push(child);
+    return child;
+  }
+
+  get last(): FakeChild {
+    const child = this.children.at(-1);
+    if (!child) throw new Error("nothing was spawned");
+    return child;
+  }
+
+  // End the newest child as the kernel would report it, and remove it from the table.
+  crashLast(code: number | null, signal: string | null = null): FakeChild {
+    const child = this.last;
+    this.source.remove(child.pid);
+    child.exit(code, signal);
+    return child;
+  }
+}
+
+export class RecordingSignaller implements Signaller {
+  sent: Array<[number, string]> = [];
+  refuse = new Set<number>();
+  /** Called for each signal, e.g. to end a fake child. */
+  onSignal: (pid: number, signal: string) => void = () => {};
+
+  kill(pid: number, signal: NodeJS.Signals): void {
+    if (this.refuse.has(pid)) throw new Error(`refusing to signal PID ${pid}: protected`);
+    this.sent.push([pid, signal]);
+    this.onSignal(pid, signal);
+  }
+}
+
+export class MemoryCooldownStore implements CooldownStore {
+  saved: CooldownState = {};
+  constructor(private initial: CooldownState = {}) {}
+  load(): CooldownState {
+    return this.initial;
+  }
+  save(state: CooldownState): void {
+    this.saved = JSON.parse(JSON.stringify(state)) as CooldownState;
+  }
+}
+
+export class FakeProbe implements ProcessProbe {
+  constructor(private readonly source: FakeSource) {}
+  isAlive(pid: number, startTicks: number): boolean {
+    const s = this.source.processes.get(pid);
+    return s !== undefined && s.startTicks === startTicks && s.state !== "Z";
+  }
+}
+
+/** A policy with the documented defaults, changed by `fields`. */
+export function policy(name: string, fields: Partial<Policy> = {}): Policy {
+  return {
+    name,
+    command: [name],
+    match: name,
+    cpuLimit: null,
+    memoryLimitBytes: null,
+    scope: "tree",
+    sustain: 2,
+    onViolation: "restart",
+    restart: "on-failure",
+    autostart: false,
+    cooldown: { maxRestarts: 5, windowSec: 60, pauseSec: 120 },
+    stopTimeoutSec: 5,
+    cwd: null,
+    env: {},
+    ...fields,
+  };
+}
+
+/** Let pending promise continuations (the spawner's) run. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+}
