@@ -1,0 +1,123 @@
+// Read config.toml into a Config, or throw a ConfigError that names the file,
+// line and key of every problem. Also validates single policies given as plain
+// objects (D-Bus SetPolicy, the overrides file) and turns policies back into them.
+import type { Locate, UnknownKeyAdvice } from "./issues.js";
+import type { Config, Policy } from "./policy.js";
+
+import { readFileSync } from "node:fs";
+
+import { parse as parseStrictToml, TomlError } from "smol-toml";
+import { getStaticTOMLValue, parseTOML, ParseError } from "toml-eslint-parser";
+
+import { ConfigError, formatKeyPath } from "./errors.js";
+import { describeIssues, knownKeysAt, placeProblems } from "./issues.js";
+import { KeyLocator } from "./locate.js";
+import { BYTES_PER_MB, normaliseConfig, normalisePolicy, ProcessNameSchema, RawConfigSchema, RawPolicySchema } from "./schema.js";
+
+export { ConfigError, formatProblem } from "./errors.js";
+export type { ConfigProblem } from "./errors.js";
+
+/** How close (in lines) a second parser's error must be to refine the first one's position. */
+const SYNTAX_LINE_SLACK = 1;
+
+// The position of a TOML syntax error: toml-eslint-parser words it, smol-toml places it more exactly.
+function syntaxError(error: ParseError, text: string, file: string): ConfigError {
+  let line = error.lineNumber;
+  let column = error.column + 1;
+  try {
+    parseStrictToml(text);
+  } catch (strict) {
+    if (strict instanceof TomlError && Math.abs(strict.line - line) <= SYNTAX_LINE_SLACK) [line, column] = [strict.line, strict.column];
+  }
+  return new ConfigError([{ file, line, column, key: "", message: `TOML syntax error: ${error.message}` }]);
+}
+
+// Parse TOML text into its AST, turning syntax errors into a ConfigError.
+function parseToml(text: string, file: string): AST {
+  try {
+    return parseTOML(text);
+  } catch (error) {
+    if (error instanceof ParseError) throw syntaxError(error, text, file);
+    throw error;
+  }
+}
+type AST = ReturnType<typeof parseTOML>;
+
+// Point a key written at the wrong level of the file to where it belongs.
+const adviseTopLevel: UnknownKeyAdvice = (path, key) => {
+  if (path.length !== 0) return null;
+  if (knownKeysAt(RawConfigSchema, ["settings"]).includes(key)) return "it belongs in the [settings] section";
+  if (knownKeysAt(RawConfigSchema, ["process", "_"]).includes(key)) return "it belongs in a [process.NAME] section";
+  return `the sections are ${Object.keys(RawConfigSchema.shape).map((name) => `[${name}]`).join(", ")}`;
+};
+
+// Parse and validate config.toml text; `file` is the name used in error messages.
+export function parseConfig(text: string, file: string): Config {
+  const program = parseToml(text, file);
+  const data: unknown = getStaticTOMLValue(program);
+  const result = RawConfigSchema.safeParse(data);
+  if (result.success) return normaliseConfig(result.data);
+  const locate: Locate = new KeyLocator(program).locator;
+  const problems = describeIssues(RawConfigSchema, data, result.error.issues, adviseTopLevel);
+  throw new ConfigError(placeProblems(problems, file, locate));
+}
+
+// Read config.toml from disk; a missing file is an empty config with default settings.
+export function loadConfigFile(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return parseConfig("", path);
+    throw new ConfigError([{ file: path, line: null, column: null, key: "", message: `cannot read: ${(error as Error).message}` }]);
+  }
+  return parseConfig(text, path);
+}
+
+// Make D-Bus integers (bigint) plain numbers so one schema serves TOML, JSON and D-Bus.
+function plainNumbers(value: unknown): unknown {
+  if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value;
+  if (Array.isArray(value)) return value.map(plainNumbers);
+  if (value !== null && typeof value === "object" && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, plainNumbers(inner)]));
+  }
+  return value;
+}
+
+const noLines: Locate = () => null;
+
+// Validate one policy given as a plain object with config.toml's keys; `source` names it in errors.
+export function validatePolicyObject(name: string, obj: Record<string, unknown>, source: string): Policy {
+  const prefix = ["process", name];
+  const nameCheck = ProcessNameSchema.safeParse(name);
+  const data = plainNumbers(obj);
+  const result = RawPolicySchema.safeParse(data);
+  if (nameCheck.success && result.success) return normalisePolicy(name, result.data);
+
+  const problems = result.success ? [] : describeIssues(RawPolicySchema, data, result.error.issues);
+  const placed = placeProblems(problems, source, noLines, prefix);
+  if (!nameCheck.success) {
+    const reason = nameCheck.error.issues.map((issue) => issue.message).join("; ");
+    placed.unshift({ file: source, line: null, column: null, key: formatKeyPath(prefix), message: `invalid name ${JSON.stringify(name)}: ${reason}` });
+  }
+  throw new ConfigError(placed);
+}
+
+// Give a policy back as config.toml's snake_case keys; absent limits and cwd are left out.
+export function policyToRaw(policy: Policy): Record<string, unknown> {
+  const raw: Record<string, unknown> = { command: [...policy.command], match: policy.match };
+  if (policy.cpuLimit !== null) raw.cpu_limit = policy.cpuLimit;
+  if (policy.memoryLimitBytes !== null) raw.memory_limit_mb = policy.memoryLimitBytes / BYTES_PER_MB;
+  Object.assign(raw, {
+    scope: policy.scope,
+    sustain: policy.sustain,
+    on_violation: policy.onViolation,
+    restart: policy.restart,
+    autostart: policy.autostart,
+    cooldown: { max_restarts: policy.cooldown.maxRestarts, window: policy.cooldown.windowSec, pause: policy.cooldown.pauseSec },
+    stop_timeout: policy.stopTimeoutSec,
+  });
+  if (policy.cwd !== null) raw.cwd = policy.cwd;
+  raw.env = { ...policy.env };
+  return raw;
+}

@@ -1,0 +1,197 @@
+// zod schemas for config.toml as written (snake_case keys) and their translation
+// into the normalised Policy, Settings and EmailSettings the engine uses.
+import type { Config, EmailSettings, Policy, Settings } from "./policy.js";
+
+import { homedir } from "node:os";
+import { basename, isAbsolute, join } from "node:path";
+
+import { z } from "zod";
+
+import { BYTES_PER_MB, DEFAULTS, LIMITS, NAME_PATTERN } from "./defaults.js";
+
+export { BYTES_PER_MB, DEFAULTS, LIMITS, NAME_PATTERN } from "./defaults.js";
+
+const NUL = "\0";
+
+/** A `match` written as /pattern/flags: the pattern and flags, else null. */
+const REGEX_MATCH = /^\/(.*)\/([A-Za-z]*)$/s;
+
+// Compile a `/pattern/flags` match into a RegExp; null when `match` is a plain name.
+export function parseMatchRegex(match: string): RegExp | null {
+  const parts = REGEX_MATCH.exec(match);
+  if (!parts) return null;
+  return new RegExp(parts[1] ?? "", parts[2]);
+}
+
+// A non-empty string without NUL bytes (argv, paths and names cannot carry one).
+function text() {
+  return z
+    .string()
+    .min(1)
+    .refine((value) => !value.includes(NUL), { message: "must not contain a NUL character" });
+}
+
+// Why a RegExp did not compile, without the engine's "Invalid regular expression: /.../:" preamble.
+function regexReason(error: unknown): string {
+  return String((error as Error).message).replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "");
+}
+
+// A /regex/ match must compile; anything else is taken as a process name.
+const MatchSchema = text().superRefine((value, ctx) => {
+  try {
+    parseMatchRegex(value);
+  } catch (error) {
+    ctx.addIssue({
+      code: "custom",
+      message: `is not a valid regular expression (${regexReason(error)}); write /pattern/flags or a plain name`,
+    });
+  }
+});
+
+const CwdSchema = text().refine((value) => isAbsolute(value) || value === "~" || value.startsWith("~/"), {
+  message: "expected an absolute path (or one starting with ~/)",
+});
+
+const EnvNameSchema = text().refine((value) => !value.includes("="), {
+  message: "an environment variable name must not contain '='",
+});
+
+export const ProcessNameSchema = z.string().regex(NAME_PATTERN, {
+  message:
+    "a process name is 1 to 64 letters, digits or . _ @ + -, starting with a letter or digit",
+});
+
+const CooldownSchema = z.strictObject({
+  max_restarts: z.int().min(LIMITS.max_restarts.min).max(LIMITS.max_restarts.max).default(DEFAULTS.process.cooldown.max_restarts),
+  window: z.number().gt(0).max(LIMITS.window.max).default(DEFAULTS.process.cooldown.window),
+  pause: z.number().gt(0).max(LIMITS.pause.max).default(DEFAULTS.process.cooldown.pause),
+});
+
+/** One [process.NAME] table as written. */
+export const RawPolicySchema = z.strictObject({
+  command: z.array(text()).min(1).optional(),
+  match: MatchSchema.optional(),
+  cpu_limit: z.number().gt(0).max(LIMITS.cpu_limit.max).optional(),
+  memory_limit_mb: z.number().gt(0).max(LIMITS.memory_limit_mb.max).optional(),
+  scope: z.enum(["tree", "process"]).default(DEFAULTS.process.scope),
+  sustain: z.int().min(LIMITS.sustain.min).max(LIMITS.sustain.max).default(DEFAULTS.process.sustain),
+  on_violation: z.enum(["restart", "kill", "notify"]).default(DEFAULTS.process.on_violation),
+  restart: z.enum(["on-failure", "always", "never"]).default(DEFAULTS.process.restart),
+  autostart: z.boolean().default(DEFAULTS.process.autostart),
+  cooldown: CooldownSchema.prefault({}),
+  stop_timeout: z.number().min(LIMITS.stop_timeout.min).max(LIMITS.stop_timeout.max).default(DEFAULTS.process.stop_timeout),
+  cwd: CwdSchema.optional(),
+  env: z.record(EnvNameSchema, z.string().refine((value) => !value.includes(NUL), { message: "must not contain a NUL character" })).default({}),
+});
+
+/** The [settings] table as written. */
+export const RawSettingsSchema = z.strictObject({
+  interval: z.number().min(LIMITS.interval.min).max(LIMITS.interval.max).default(DEFAULTS.settings.interval),
+});
+
+const AddressSchema = text().refine((value) => value.includes("@"), { message: "expected an email address" });
+
+/** The [email] table as written. */
+export const RawEmailSchema = z
+  .strictObject({
+    enabled: z.boolean().default(DEFAULTS.email.enabled),
+    smtp_host: text(),
+    smtp_port: z.int().min(LIMITS.smtp_port.min).max(LIMITS.smtp_port.max),
+    from: AddressSchema,
+    to: z.union([AddressSchema, z.array(AddressSchema).min(1)]),
+    username: text().optional(),
+    password: z.string().optional(),
+    starttls: z.boolean().optional(),
+    implicit_tls: z.boolean().optional(),
+    rate_limit_minutes: z
+      .number()
+      .min(LIMITS.rate_limit_minutes.min)
+      .max(LIMITS.rate_limit_minutes.max)
+      .default(DEFAULTS.email.rate_limit_minutes),
+  })
+  .superRefine((email, ctx) => {
+    if (email.starttls === true && email.implicit_tls === true) {
+      ctx.addIssue({ code: "custom", path: ["starttls"], message: "cannot be true together with implicit_tls = true" });
+    }
+  });
+
+/**
+ * Every top-level section config.toml may hold. Adding a section is one line
+ * here plus its normaliser in `normaliseConfig`; unknown sections are errors.
+ */
+export const SECTION_SCHEMAS = {
+  settings: RawSettingsSchema.prefault({}),
+  process: z.record(ProcessNameSchema, RawPolicySchema).default({}),
+  email: RawEmailSchema.optional(),
+};
+
+/** The whole of config.toml as written. */
+export const RawConfigSchema = z.strictObject(SECTION_SCHEMAS);
+
+export type RawPolicy = z.output<typeof RawPolicySchema>;
+export type RawSettings = z.output<typeof RawSettingsSchema>;
+export type RawEmail = z.output<typeof RawEmailSchema>;
+export type RawConfig = z.output<typeof RawConfigSchema>;
+
+// Expand a leading ~ in a cwd to the user's home directory.
+function expandHome(path: string): string {
+  if (path === "~") return homedir();
+  return path.startsWith("~/") ? join(homedir(), path.slice(2)) : path;
+}
+
+// Turn one validated [process.NAME] table into the engine's Policy, filling name-derived defaults.
+export function normalisePolicy(name: string, raw: RawPolicy): Policy {
+  const command = raw.command ?? [name];
+  return {
+    name,
+    command: [...command],
+    match: raw.match ?? basename(command[0] ?? name),
+    cpuLimit: raw.cpu_limit ?? null,
+    memoryLimitBytes: raw.memory_limit_mb === undefined ? null : Math.round(raw.memory_limit_mb * BYTES_PER_MB),
+    scope: raw.scope,
+    sustain: raw.sustain,
+    onViolation: raw.on_violation,
+    restart: raw.restart,
+    autostart: raw.autostart,
+    cooldown: {
+      maxRestarts: raw.cooldown.max_restarts,
+      windowSec: raw.cooldown.window,
+      pauseSec: raw.cooldown.pause,
+    },
+    stopTimeoutSec: raw.stop_timeout,
+    cwd: raw.cwd === undefined ? null : expandHome(raw.cwd),
+    env: { ...raw.env },
+  };
+}
+
+// Turn the validated [settings] table into Settings.
+export function normaliseSettings(raw: RawSettings): Settings {
+  return { intervalSec: raw.interval };
+}
+
+// Turn the validated [email] table into EmailSettings, deciding the TLS mode from the port.
+export function normaliseEmail(raw: RawEmail): EmailSettings {
+  return {
+    enabled: raw.enabled,
+    smtpHost: raw.smtp_host,
+    smtpPort: raw.smtp_port,
+    from: raw.from,
+    to: typeof raw.to === "string" ? [raw.to] : [...raw.to],
+    username: raw.username ?? null,
+    password: raw.password ?? null,
+    implicitTls: raw.implicit_tls ?? raw.smtp_port === DEFAULTS.email.implicit_tls_port,
+    starttls: raw.starttls ?? null,
+    rateLimitMinutes: raw.rate_limit_minutes,
+  };
+}
+
+// Turn a validated config.toml into the Config the daemon runs with.
+export function normaliseConfig(raw: RawConfig): Config {
+  const policies = new Map<string, Policy>();
+  for (const [name, policy] of Object.entries(raw.process)) policies.set(name, normalisePolicy(name, policy));
+  return {
+    settings: normaliseSettings(raw.settings),
+    policies,
+    email: raw.email === undefined ? null : normaliseEmail(raw.email),
+  };
+}

@@ -1,0 +1,97 @@
+// Replace a file's contents atomically: readers see the old file or the new
+// one, never a half-written one, and a crash or power cut keeps one of the two.
+// The data goes to a temporary file in the same directory, is flushed to disk,
+// renamed over the target, and the directory entry is flushed too.
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { mkdir, open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+
+/** Files selfheal writes hold state that is nobody else's business. */
+export const DEFAULT_FILE_MODE = 0o600;
+
+export interface AtomicWriteOptions {
+  /** Permission bits of the new file; defaults to owner read/write only. */
+  mode?: number;
+}
+
+let tempCounter = 0;
+
+// A temporary name beside `path`, unique within this machine's processes, hidden from `ls`.
+function tempPathFor(path: string): string {
+  tempCounter += 1;
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${tempCounter}.tmp`);
+}
+
+// Flush a directory's entries so a rename inside it survives a crash.
+function fsyncDirSync(dir: string): void {
+  let fd: number | null = null;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    // Some file systems refuse fsync on directories; the rename is still atomic.
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+// Write `data` to `path` atomically, blocking; for start-up and shutdown paths.
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const temp = tempPathFor(path);
+  try {
+    const fd = openSync(temp, "wx", options.mode ?? DEFAULT_FILE_MODE);
+    try {
+      const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+      let written = 0;
+      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  fsyncDirSync(dir);
+}
+
+/** The last pending write per path, so writes to one file land in call order. */
+const pendingWrites = new Map<string, Promise<void>>();
+
+// One asynchronous atomic write, not ordered against others.
+async function writeOnce(path: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const temp = tempPathFor(path);
+  try {
+    const handle = await open(temp, "wx", options.mode ?? DEFAULT_FILE_MODE);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  const dirHandle = await open(dir, "r").catch(() => null);
+  if (dirHandle) await dirHandle.sync().catch(() => undefined).finally(() => dirHandle.close());
+}
+
+// Write `data` to `path` atomically without blocking the event loop; writes to one path keep their order.
+export function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  const key = resolve(path);
+  const previous = pendingWrites.get(key) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(() => writeOnce(path, data, options));
+  pendingWrites.set(key, next);
+  const forget = () => {
+    if (pendingWrites.get(key) === next) pendingWrites.delete(key);
+  };
+  next.then(forget, forget);
+  return next;
+}
