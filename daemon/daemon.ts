@@ -1,0 +1,126 @@
+// The daemon: wires the engine to its real inputs (/proc, the clock, child
+// processes, files) and to its adapters (event log; later the bus and
+// notifiers), reloads config.toml when it changes, and stops cleanly.
+import { join } from "node:path";
+import type { Config } from "./config/policy.js";
+import { Engine } from "./engine/engine.js";
+import { systemClock } from "./engine/clock.js";
+import { ConfigError } from "./config/load.js";
+import { PolicyStore } from "./config/policyStore.js";
+import { watchConfig, type ConfigWatcher } from "./config/watch.js";
+import { overridesPath, stateDir } from "./config/paths.js";
+import { ProcScanner } from "./proc/scan.js";
+import { ProcProbe } from "./proc/probe.js";
+import { SignalGuard } from "./safety/guard.js";
+import { ChildSpawner } from "./supervise/spawner.js";
+import { FileCooldownStore } from "./state/cooldownStore.js";
+import { EventLog } from "./state/eventLog.js";
+
+export interface DaemonOptions {
+  configPath: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Something that runs beside the engine (the D-Bus service, notifiers) and stops with it. */
+export interface Adapter {
+  stop(): Promise<void> | void;
+}
+
+export class Daemon {
+  readonly engine: Engine;
+  readonly policies: PolicyStore;
+  readonly eventLog: EventLog;
+  readonly guard: SignalGuard;
+  readonly stateDir: string;
+  private watcher: ConfigWatcher | null = null;
+  private readonly adapters: Adapter[] = [];
+
+  constructor(readonly options: DaemonOptions) {
+    this.stateDir = stateDir(options.env);
+    this.policies = new PolicyStore({
+      config: options.configPath,
+      overrides: overridesPath(options.env),
+      lastGood: join(this.stateDir, "config.last-good.toml"),
+    });
+    this.eventLog = new EventLog(join(this.stateDir, "events.jsonl"));
+    this.guard = new SignalGuard();
+    this.engine = new Engine(
+      {
+        clock: systemClock,
+        source: new ProcScanner(),
+        probe: new ProcProbe(),
+        spawner: new ChildSpawner(options.env),
+        signaller: this.guard,
+        cooldownStore: new FileCooldownStore(join(this.stateDir, "cooldown.json")),
+      },
+      this.policies.config,
+    );
+    this.engine.events.subscribe((event) => this.eventLog.append(event));
+  }
+
+  // Start the engine and watch config.toml; problems found at start go to the event log.
+  start(): void {
+    for (const problem of this.policies.startupProblems) this.reportRejected(problem);
+    this.engine.start();
+    this.watcher = watchConfig(this.options.configPath, () => this.reloadConfig());
+  }
+
+  addAdapter(adapter: Adapter): void {
+    this.adapters.push(adapter);
+  }
+
+  // config.toml changed: apply it, or keep the last good policies and say why.
+  reloadConfig(): void {
+    const result = this.policies.reload();
+    if (!result.ok) return this.reportRejected(result.error);
+    this.apply(result.config);
+  }
+
+  // Policy edits from D-Bus: validated, persisted, applied at once.
+  async setPolicy(name: string, raw: Record<string, unknown>): Promise<void> {
+    this.apply(await this.policies.setPolicy(name, raw));
+  }
+
+  async removePolicy(name: string): Promise<void> {
+    this.apply(await this.policies.removePolicy(name));
+  }
+
+  async stop(): Promise<void> {
+    this.watcher?.close();
+    for (const adapter of this.adapters.reverse()) {
+      try {
+        await adapter.stop();
+      } catch (error) {
+        console.error("selfheal: stopping an adapter failed:", error);
+      }
+    }
+    this.engine.shutdown();
+  }
+
+  private apply(config: Config): void {
+    const changes = this.engine.applyConfig(config);
+    const summary = [
+      changes.added.length ? `added ${changes.added.join(", ")}` : "",
+      changes.removed.length ? `removed ${changes.removed.join(", ")}` : "",
+      changes.changed.length ? `changed ${changes.changed.join(", ")}` : "",
+    ].filter(Boolean);
+    this.engine.events.emit({
+      kind: "config-reloaded",
+      timeMs: Date.now(),
+      file: this.options.configPath,
+      ...changes,
+      message: `configuration applied: ${config.policies.size} policies${summary.length ? ` (${summary.join("; ")})` : ""}`,
+    });
+  }
+
+  private reportRejected(error: ConfigError): void {
+    console.error(`selfheal: configuration rejected, the previous policies stay in force:\n${error.message}`);
+    this.engine.events.emit({
+      kind: "config-rejected",
+      timeMs: Date.now(),
+      file: this.options.configPath,
+      error: error.message,
+      message: `configuration rejected, the previous policies stay in force: ${error.message}`,
+    });
+  }
+}

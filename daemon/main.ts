@@ -1,0 +1,48 @@
+// The `selfheal` command line: `selfheal daemon` runs the daemon; the other
+// commands convert old configs or talk to a running daemon.
+import { parseArgs } from "node:util";
+import { configPath } from "./config/paths.js";
+import { runDaemonCommand } from "./cli/daemonCommand.js";
+
+const USAGE = `Usage: selfheal <command> [options]
+
+Commands:
+  daemon [--config PATH]         run the daemon in the foreground
+
+Options:
+  --config PATH   the config file (default: $XDG_CONFIG_HOME/selfheal/config.toml)
+  -h, --help      show this help
+`;
+
+// Dispatch one command line; returns the exit status.
+export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: { config: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  const [command] = positionals;
+  if (values.help || command === undefined) {
+    process.stdout.write(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  const config = typeof values.config === "string" ? values.config : configPath(env);
+  switch (command) {
+    case "daemon":
+      return runDaemonCommand(config, env);
+    default:
+      process.stderr.write(`selfheal: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2), process.env).then(
+  (status) => {
+    process.exitCode = status;
+  },
+  (error: unknown) => {
+    console.error(`selfheal: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);

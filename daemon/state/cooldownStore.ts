@@ -1,0 +1,46 @@
+// The cooldown state on disk: cooldown.json in the state folder, replaced
+// atomically on every change so a kill -9 at any moment leaves a whole file.
+import { readFileSync } from "node:fs";
+import type { CooldownStore } from "../engine/engine.js";
+import type { CooldownState } from "../cooldown/tracker.js";
+import { writeFileAtomicSync } from "./atomic.js";
+
+const FORMAT_VERSION = 1;
+
+export class FileCooldownStore implements CooldownStore {
+  constructor(readonly path: string) {}
+
+  // The saved state; a missing file is none, an unreadable one is reported and ignored.
+  load(): CooldownState {
+    let text: string;
+    try {
+      text = readFileSync(this.path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") console.error(`selfheal: cannot read ${this.path}: ${(error as Error).message}`);
+      return {};
+    }
+    try {
+      return parseCooldowns(JSON.parse(text));
+    } catch (error) {
+      console.error(`selfheal: ignoring ${this.path}, it is not a cooldown state file: ${(error as Error).message}`);
+      return {};
+    }
+  }
+
+  save(state: CooldownState): void {
+    writeFileAtomicSync(this.path, JSON.stringify({ version: FORMAT_VERSION, cooldowns: state }) + "\n");
+  }
+}
+
+// Keep only well-formed records: a hand-edited file must not poison the engine.
+function parseCooldowns(value: unknown): CooldownState {
+  const cooldowns = (value as { cooldowns?: unknown } | null)?.cooldowns;
+  if (typeof cooldowns !== "object" || cooldowns === null) throw new Error("no cooldowns object");
+  const state: CooldownState = {};
+  for (const [name, record] of Object.entries(cooldowns)) {
+    const { restarts, untilMs } = (record ?? {}) as { restarts?: unknown; untilMs?: unknown };
+    if (!Array.isArray(restarts) || typeof untilMs !== "number") continue;
+    state[name] = { restarts: restarts.filter((t): t is number => typeof t === "number"), untilMs };
+  }
+  return state;
+}
