@@ -15,6 +15,8 @@ import { SignalGuard } from "./safety/guard.js";
 import { ChildSpawner } from "./supervise/spawner.js";
 import { FileCooldownStore } from "./state/cooldownStore.js";
 import { EventLog } from "./state/eventLog.js";
+import { ZombieMonitor } from "./zombies/monitor.js";
+import { AnomalyJournal } from "./anomaly/journal.js";
 
 export interface DaemonOptions {
   configPath: string;
@@ -32,6 +34,8 @@ export class Daemon {
   readonly eventLog: EventLog;
   readonly guard: SignalGuard;
   readonly stateDir: string;
+  readonly zombies: ZombieMonitor;
+  readonly anomalies: AnomalyJournal;
   private watcher: ConfigWatcher | null = null;
   private readonly adapters: Adapter[] = [];
 
@@ -56,6 +60,8 @@ export class Daemon {
       this.policies.config,
     );
     this.engine.events.subscribe((event) => this.eventLog.append(event));
+    this.zombies = new ZombieMonitor(this.engine);
+    this.anomalies = new AnomalyJournal(this.engine.events);
   }
 
   // Start the engine and watch config.toml; problems found at start go to the event log.

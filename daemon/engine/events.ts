@@ -42,7 +42,24 @@ export type EngineEvent = EventBase &
     | { kind: "config-reloaded"; file: string; added: string[]; removed: string[]; changed: string[] }
     | { kind: "config-rejected"; file: string; error: string }
     | { kind: "protected"; name: string; pid: number; reason: string }
+    | {
+        kind: "anomaly";
+        /** The policy's name, or the program's comm under the global watch. */
+        name: string;
+        pid: number;
+        type: AnomalyType;
+        /** What was seen, for people: "RSS grew 5.1 MB/s for 8 s (r² 0.99)". */
+        detail: string;
+        /** What was done: "notified", "restarted", "contained 200 processes". */
+        action: string;
+        /** The detector's figures (slope, r², descendants, baseline...). */
+        figures: Record<string, number>;
+      }
+    | { kind: "zombies-detected"; count: number; newPids: number[] }
+    | { kind: "zombies-cleaned"; reaped: number; remaining: number }
   );
+
+export type AnomalyType = "memory_leak" | "fork_bomb" | "cpu_spike";
 
 export type EventKind = EngineEvent["kind"];
 
