@@ -1,0 +1,23 @@
+// Everything the extension needs from the shell process: St, Clutter, the shell's UI modules
+// and the Extension base class. Version differences between GNOME 42 and 47 live here.
+import Clutter from "gi://Clutter";
+import St from "gi://St";
+import * as Main from "resource:///org/gnome/shell/ui/main.js";
+import * as PanelMenu from "resource:///org/gnome/shell/ui/panelMenu.js";
+import * as PopupMenu from "resource:///org/gnome/shell/ui/popupMenu.js";
+import { Extension } from "resource:///org/gnome/shell/extensions/extension.js";
+
+export { Gio, GLib, GObject } from "./core.js";
+export { Clutter, St, Main, PanelMenu, PopupMenu, Extension };
+
+// Puts `child` in a scroll view: GNOME 46 dropped Clutter.Container (add_actor) for `child`.
+export function setScrollChild(view: St.ScrollView, child: St.BoxLayout): void {
+  const legacy = view as unknown as { add_actor?: (actor: Clutter.Actor) => void };
+  if (typeof legacy.add_actor === "function") legacy.add_actor(child);
+  else view.set_child(child);
+}
+
+// The menu of a panel button, typed as the real PopupMenu it is when built with a menu.
+export function menuOf(button: PanelMenu.Button): PopupMenu.PopupMenu {
+  return button.menu as PopupMenu.PopupMenu;
+}
