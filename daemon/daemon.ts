@@ -9,7 +9,7 @@ import { ConfigError } from "./config/load.js";
 import { PolicyStore } from "./config/policyStore.js";
 import { watchConfig, type ConfigWatcher } from "./config/watch.js";
 import { overridesPath, stateDir } from "./config/paths.js";
-import { ProcScanner } from "./proc/scan.js";
+import { ProcScanner, systemPageSizeBytes } from "./proc/scan.js";
 import { ProcProbe } from "./proc/probe.js";
 import { SignalGuard } from "./safety/guard.js";
 import { ChildSpawner } from "./supervise/spawner.js";
@@ -52,7 +52,7 @@ export class Daemon {
       {
         clock: systemClock,
         source: new ProcScanner(),
-        probe: new ProcProbe(),
+        probe: new ProcProbe("/proc", systemPageSizeBytes()),
         spawner: new ChildSpawner(options.env),
         signaller: this.guard,
         cooldownStore: new FileCooldownStore(join(this.stateDir, "cooldown.json")),

@@ -84,6 +84,12 @@ interface Unit {
 
 /** How often an adopted process is checked while we wait for it to stop. */
 const STOP_POLL_MS = 50;
+/**
+ * How often memory limits are checked between scans. A leak can blow through
+ * a budget in well under a scan interval; reading statm for the few limited
+ * processes is far cheaper than scanning the whole table more often.
+ */
+export const MEMORY_CHECK_MS = 200;
 const MS_PER_SEC = 1000;
 
 export class Engine {
@@ -94,6 +100,7 @@ export class Engine {
   private readonly uid: number;
   private config: Config;
   private tickTimer: { cancel(): void } | null = null;
+  private memoryTimer: { cancel(): void } | null = null;
   private snapshot: ProcessSnapshot | null = null;
   private running = false;
 
@@ -118,12 +125,14 @@ export class Engine {
       if (unit.policy.autostart && unit.pid === 0 && unit.state !== "cooldown") void this.launch(unit, "autostart", 0);
     }
     this.scheduleTick();
+    this.scheduleMemoryCheck();
   }
 
   // Stop scanning and cancel every timer; the programs are left running.
   shutdown(): void {
     this.running = false;
     this.tickTimer?.cancel();
+    this.memoryTimer?.cancel();
     for (const unit of this.units.values()) {
       unit.timer?.cancel();
       unit.stopping?.killTimer?.cancel();
@@ -282,6 +291,37 @@ export class Engine {
     }, this.config.settings.intervalSec * MS_PER_SEC);
   }
 
+  private scheduleMemoryCheck(): void {
+    if (!this.running) return;
+    this.memoryTimer = this.deps.clock.setTimeout(() => {
+      try {
+        this.checkMemory();
+      } catch (error) {
+        console.error("selfheal: memory check failed:", error);
+      }
+      this.scheduleMemoryCheck();
+    }, Math.min(MEMORY_CHECK_MS, this.config.settings.intervalSec * MS_PER_SEC));
+  }
+
+  // Between scans: the resident memory of each running process with a memory
+  // limit (its tree as the last scan knew it), so a breach is acted on quickly.
+  checkMemory(): void {
+    if (!this.snapshot) return;
+    const now = this.deps.clock.now();
+    const intervalMs = this.config.settings.intervalSec * MS_PER_SEC;
+    for (const unit of this.units.values()) {
+      if (unit.pid === 0 || unit.stopping || unit.policy.memoryLimitBytes === null) continue;
+      const pids = unit.policy.scope === "tree" ? [unit.pid, ...descendantsOf(this.snapshot, unit.pid)] : [unit.pid];
+      let rss = 0;
+      for (const pid of pids) rss += this.deps.probe.rssBytes(pid) ?? 0;
+      const breach = unit.sustain.observeMemory(unit.policy, rss, now, intervalMs);
+      if (breach) {
+        unit.usage = { ...unit.usage, rssBytes: rss };
+        this.onBreach(unit, breach);
+      }
+    }
+  }
+
   private unitOf(name: string): Unit {
     const unit = this.units.get(name);
     if (!unit) throw unknownProcess(name);
@@ -335,7 +375,7 @@ export class Engine {
       unit.policy.scope === "tree" ? treeTotals(snapshot, unit.pid) : { cpuPercent: sample.cpuPercent, rssBytes: sample.rssBytes };
     unit.usage = { cpuPercent: usage.cpuPercent, rssBytes: usage.rssBytes };
     if (unit.stopping) return;
-    const breach = unit.sustain.observe(unit.policy, unit.usage);
+    const breach = unit.sustain.observe(unit.policy, unit.usage, snapshot.timeMs, this.config.settings.intervalSec * MS_PER_SEC);
     if (breach) this.onBreach(unit, breach);
     else if (!unit.sustain.breaching) unit.breachAnnounced = false;
   }

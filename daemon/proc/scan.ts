@@ -336,7 +336,7 @@ function systemClockTicksPerSecond(): number {
 }
 
 // The page size of this system, asked of getconf once per daemon.
-function systemPageSizeBytes(): number {
+export function systemPageSizeBytes(): number {
   cachedPageSize ??= getconf("PAGESIZE") ?? DEFAULT_PAGE_SIZE_BYTES;
   return cachedPageSize;
 }

@@ -353,3 +353,28 @@ describe("configuration changes", () => {
     expect(() => t.engine.get("drop")).toThrow(/no policy named "drop"/);
   });
 });
+
+describe("memory checks between scans", () => {
+  it("acts on a memory breach before the next scan when sustain = 1", async () => {
+    const t = setup([policy("leak", { autostart: true, memoryLimitBytes: 100 * MB, sustain: 1, scope: "process" })]);
+    t.engine.start();
+    await settle();
+    const pid = t.spawner.last.pid;
+    t.source.set(sample(pid, { comm: "leak", rssBytes: 150 * MB }));
+    t.clock.advance(200);
+    expect(t.events.find((e) => e.kind === "violation")).toMatchObject({ resource: "memory", value: 150 * MB });
+    expect(t.signaller.sent).toEqual([[pid, "SIGTERM"]]);
+  });
+
+  it("with sustain = 2 waits as long as two scans would take", async () => {
+    const t = setup([policy("leak", { autostart: true, memoryLimitBytes: 100 * MB, sustain: 2, scope: "process" })]);
+    t.engine.start();
+    await settle();
+    const pid = t.spawner.last.pid;
+    t.source.set(sample(pid, { comm: "leak", rssBytes: 150 * MB }));
+    t.clock.advance(800);
+    expect(t.kinds()).not.toContain("violation");
+    t.clock.advance(400);
+    expect(t.kinds()).toContain("violation");
+  });
+});

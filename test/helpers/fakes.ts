@@ -166,6 +166,9 @@ export class MemoryCooldownStore implements CooldownStore {
 
 export class FakeProbe implements ProcessProbe {
   constructor(private readonly source: FakeSource) {}
+  rssBytes(pid: number): number | null {
+    return this.source.processes.get(pid)?.rssBytes ?? null;
+  }
   isAlive(pid: number, startTicks: number): boolean {
     const s = this.source.processes.get(pid);
     return s !== undefined && s.startTicks === startTicks && s.state !== "Z";
