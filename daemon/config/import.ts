@@ -61,7 +61,7 @@ const ORIGINAL_COLUMN_NAMES: Record<string, string> = { cpu_limit: "cpu_limit", 
 
 const TRUE_WORDS = new Set(["true", "1", "yes", "on"]);
 const FALSE_WORDS = new Set(["false", "0", "no", "off"]);
-const NUMBER = /^\d+(\.\d+)?$/;
+const NUMBER = /^-?\d+(\.\d+)?$/;
 
 /** One policy read from process_list.txt. */
 interface ImportedProcess {
@@ -276,14 +276,21 @@ function header(files: string[]): string {
   ].join("\n");
 }
 
+// Problems of one file in line order; those without a line (a missing key) last.
+function byLine(problems: ConfigProblem[]): ConfigProblem[] {
+  return [...problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+}
+
 // Convert the original files' text into config.toml text; throws ConfigError listing every bad line.
 export function convertOriginal(processList: SourceText, emailConfig?: SourceText): string {
-  const problems: ConfigProblem[] = [];
-  const processes = readProcessList(processList, problems);
-  checkProcesses(processes, processList.file, problems);
-  const email = emailConfig ? readEmailConfig(emailConfig, problems) : null;
+  const listProblems: ConfigProblem[] = [];
+  const processes = readProcessList(processList, listProblems);
+  checkProcesses(processes, processList.file, listProblems);
+  const emailProblems: ConfigProblem[] = [];
+  const email = emailConfig ? readEmailConfig(emailConfig, emailProblems) : null;
   const rawEmail = email ? emailRaw(email) : null;
-  if (email && rawEmail && emailConfig) checkEmail(rawEmail, email, emailConfig.file, problems);
+  if (email && rawEmail && emailConfig) checkEmail(rawEmail, email, emailConfig.file, emailProblems);
+  const problems = [...byLine(listProblems), ...byLine(emailProblems)];
   if (problems.length > 0) throw new ConfigError(problems);
 
   const listName = basename(processList.file);

@@ -142,10 +142,19 @@ export function knownKeysAt(schema: z.ZodType, path: Path): string[] {
 /** Extra advice for an unknown key, given its table's path; may return null. */
 export type UnknownKeyAdvice = (path: Path, key: string) => string | null;
 
+/** How describeIssues words unknown keys. */
+export interface DescribeOptions {
+  /** Extra advice for an unknown key with no close match. */
+  advise?: UnknownKeyAdvice;
+  /** What an unknown key at the top is called: "key", or "section or key" for a whole file. */
+  topLevelNoun?: string;
+}
+
 interface Context {
   schema: z.ZodType;
   data: unknown;
   advise: UnknownKeyAdvice;
+  topLevelNoun: string;
 }
 
 /** A problem before it is placed in a file: its full key path and message. */
@@ -158,7 +167,7 @@ export interface PathProblem {
 function unknownKeyProblem(ctx: Context, path: Path, key: string): PathProblem {
   const suggestion = suggestKey(key, knownKeysAt(ctx.schema, path));
   const advice = suggestion === null ? ctx.advise(path, key) : `did you mean "${suggestion}"?`;
-  const what = path.length === 0 ? "unknown section or key" : "unknown key";
+  const what = `unknown ${path.length === 0 ? ctx.topLevelNoun : "key"}`;
   return { path: [...path, key], message: advice === null ? what : `${what}; ${advice}` };
 }
 
@@ -216,9 +225,9 @@ export function describeIssues(
   schema: z.ZodType,
   data: unknown,
   issues: readonly Issue[],
-  advise: UnknownKeyAdvice = () => null,
+  options: DescribeOptions = {},
 ): PathProblem[] {
-  const ctx: Context = { schema, data, advise };
+  const ctx: Context = { schema, data, advise: options.advise ?? (() => null), topLevelNoun: options.topLevelNoun ?? "key" };
   return issues.flatMap((issue) => issueProblems(ctx, issue));
 }
 

@@ -58,7 +58,7 @@ export function parseConfig(text: string, file: string): Config {
   const result = RawConfigSchema.safeParse(data);
   if (result.success) return normaliseConfig(result.data);
   const locate: Locate = new KeyLocator(program).locator;
-  const problems = describeIssues(RawConfigSchema, data, result.error.issues, adviseTopLevel);
+  const problems = describeIssues(RawConfigSchema, data, result.error.issues, { advise: adviseTopLevel, topLevelNoun: "section or key" });
   throw new ConfigError(placeProblems(problems, file, locate));
 }
 

@@ -1,0 +1,119 @@
+// writeFileAtomic: a reader racing the writer only ever sees a whole old or a
+// whole new file, writes land in order, and no temporary file is left behind.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+
+import { afterAll, describe, expect, it } from "vitest";
+
+import { writeFileAtomic, writeFileAtomicSync } from "../../daemon/state/atomic.js";
+
+const root = mkdtempSync(join(tmpdir(), "selfheal-atomic-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const WRITES = 150;
+/** Two contents of different sizes, so a torn or truncated read cannot equal either. */
+const CONTENT_A = `${"a".repeat(400_000)}\n`;
+const CONTENT_B = `${"b".repeat(250_000)}\n`;
+
+/** A reader in another thread: reads until told to stop, counting whole and torn reads. */
+const READER_SOURCE = `
+const { readFileSync } = require("node:fs");
+const { parentPort, workerData } = require("node:worker_threads");
+const stop = new Int32Array(workerData.stop);
+let whole = 0, torn = 0, missing = 0;
+while (Atomics.load(stop, 0) === 0) {
+  let text;
+  try { text = readFileSync(workerData.path, "utf8"); } catch { missing++; continue; }
+  if (text === workerData.a || text === workerData.b) whole++; else torn++;
+}
+parentPort.postMessage({ whole, torn, missing });
+`;
+
+// Start the racing reader on `path`; resolves with its counts once `stop` is set.
+function startReader(path: string, stop: SharedArrayBuffer): Promise<{ whole: number; torn: number; missing: number }> {
+  const worker = new Worker(READER_SOURCE, { eval: true, workerData: { path, stop, a: CONTENT_A, b: CONTENT_B } });
+  return new Promise((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+  });
+}
+
+// The names in `dir` other than the target file: leftovers of a write.
+function leftovers(dir: string, target: string): string[] {
+  return readdirSync(dir).filter((name) => name !== target);
+}
+
+describe("writeFileAtomicSync", () => {
+  it("never lets a concurrent reader see a half-written file", async () => {
+    const dir = join(root, "race-sync");
+    const path = join(dir, "state.json");
+    writeFileAtomicSync(path, CONTENT_A);
+    const stop = new SharedArrayBuffer(4);
+    const reading = startReader(path, stop);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let i = 0; i < WRITES; i++) writeFileAtomicSync(path, i % 2 === 0 ? CONTENT_B : CONTENT_A);
+    Atomics.store(new Int32Array(stop), 0, 1);
+    const counts = await reading;
+    expect(counts.torn).toBe(0);
+    expect(counts.missing).toBe(0);
+    expect(counts.whole).toBeGreaterThan(0);
+    expect(readFileSync(path, "utf8")).toBe(WRITES % 2 === 0 ? CONTENT_A : CONTENT_B);
+    expect(leftovers(dir, "state.json")).toEqual([]);
+  });
+
+  it("creates the directory and gives the file owner-only permissions", () => {
+    const path = join(root, "new", "deeper", "file.json");
+    writeFileAtomicSync(path, "{}\n");
+    expect(readFileSync(path, "utf8")).toBe("{}\n");
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    writeFileAtomicSync(path, "x", { mode: 0o644 });
+    expect(statSync(path).mode & 0o777).toBe(0o644);
+  });
+
+  it("removes its temporary file when the rename fails", () => {
+    const dir = join(root, "fail-sync");
+    const target = join(dir, "occupied");
+    mkdirSync(target, { recursive: true });
+    writeFileSync(join(target, "inside"), "x");
+    expect(() => writeFileAtomicSync(target, "data")).toThrow();
+    expect(leftovers(dir, "occupied")).toEqual([]);
+  });
+});
+
+describe("writeFileAtomic", () => {
+  it("never lets a concurrent reader see a half-written file", async () => {
+    const dir = join(root, "race-async");
+    const path = join(dir, "state.json");
+    await writeFileAtomic(path, CONTENT_A);
+    const stop = new SharedArrayBuffer(4);
+    const reading = startReader(path, stop);
+    for (let i = 0; i < WRITES; i++) await writeFileAtomic(path, i % 2 === 0 ? CONTENT_B : CONTENT_A);
+    Atomics.store(new Int32Array(stop), 0, 1);
+    const counts = await reading;
+    expect(counts.torn).toBe(0);
+    expect(counts.missing).toBe(0);
+    expect(leftovers(dir, "state.json")).toEqual([]);
+  });
+
+  it("lands overlapping writes to one path in call order", async () => {
+    const dir = join(root, "order");
+    const path = join(dir, "state.json");
+    const writes = Array.from({ length: 40 }, (_, i) => writeFileAtomic(path, `write ${i}\n`));
+    await Promise.all(writes);
+    expect(readFileSync(path, "utf8")).toBe("write 39\n");
+    expect(leftovers(dir, "state.json")).toEqual([]);
+  });
+
+  it("rejects and cleans up when the rename fails, without blocking later writes", async () => {
+    const dir = join(root, "fail-async");
+    const target = join(dir, "occupied");
+    mkdirSync(target, { recursive: true });
+    writeFileSync(join(target, "inside"), "x");
+    await expect(writeFileAtomic(target, "data")).rejects.toThrow();
+    expect(leftovers(dir, "occupied")).toEqual([]);
+    await writeFileAtomic(join(dir, "other"), "ok");
+    expect(readFileSync(join(dir, "other"), "utf8")).toBe("ok");
+  });
+});
