@@ -13,14 +13,14 @@ export { BYTES_PER_MB, DEFAULTS, LIMITS, NAME_PATTERN } from "./defaults.js";
 
 const NUL = "\0";
 
-/** A `match` written as /pattern/flags: the pattern and flags, else null. */
-const REGEX_MATCH = /^\/(.*)\/([A-Za-z]*)$/s;
-
 // Compile a `/pattern/flags` match into a RegExp; null when `match` is a plain name.
+// The rule is the process matcher's: a leading "/" and another "/" later make a regex.
 export function parseMatchRegex(match: string): RegExp | null {
-  const parts = REGEX_MATCH.exec(match);
-  if (!parts) return null;
-  return new RegExp(parts[1] ?? "", parts[2]);
+  const lastSlash = match.lastIndexOf("/");
+  if (!match.startsWith("/") || lastSlash === 0) return null;
+  const pattern = match.slice(1, lastSlash);
+  if (pattern === "") throw new Error("the pattern is empty and would match every process");
+  return new RegExp(pattern, match.slice(lastSlash + 1));
 }
 
 // A non-empty string without NUL bytes (argv, paths and names cannot carry one).

@@ -250,6 +250,8 @@ describe("parseConfig: errors name file, line and key", () => {
     expect(problem?.[1]).toBe("process.a.match");
     expect(problem?.[2]).toMatch(/^is not a valid regular expression \(.*group.*\); write \/pattern\/flags or a plain name, got "\/foo\(\/" \(string\)$/);
     expect(problemsOf('[process.a]\nmatch = "/x/q"\n')[0]?.[2]).toMatch(/flags/);
+    expect(problemsOf('[process.a]\nmatch = "/usr/bin/gedit-2"\n')[0]?.[2]).toMatch(/flags/);
+    expect(problemsOf('[process.a]\nmatch = "//"\n')[0]?.[2]).toMatch(/empty/);
   });
 
   it("rejects bad process names", () => {
@@ -367,5 +369,7 @@ describe("parseMatchRegex", () => {
     expect(parseMatchRegex("gedit")).toBeNull();
     expect(parseMatchRegex("/a.b/i")?.flags).toBe("i");
     expect(parseMatchRegex("/usr/bin/x/")?.source).toBe("usr\\/bin\\/x");
+    expect(parseMatchRegex("/")).toBeNull();
+    expect(() => parseMatchRegex("/a/bad-flags")).toThrow();
   });
 });
