@@ -3,6 +3,7 @@
 // objects (D-Bus SetPolicy, the overrides file) and turns policies back into them.
 import type { Locate, UnknownKeyAdvice } from "./issues.js";
 import type { Config, Policy } from "./policy.js";
+import type { AST } from "toml-eslint-parser";
 
 import { readFileSync } from "node:fs";
 
@@ -33,7 +34,7 @@ function syntaxError(error: ParseError, text: string, file: string): ConfigError
 }
 
 // Parse TOML text into its AST, turning syntax errors into a ConfigError.
-function parseToml(text: string, file: string): AST {
+function parseToml(text: string, file: string): AST.TOMLProgram {
   try {
     return parseTOML(text);
   } catch (error) {
@@ -41,7 +42,6 @@ function parseToml(text: string, file: string): AST {
     throw error;
   }
 }
-type AST = ReturnType<typeof parseTOML>;
 
 // Point a key written at the wrong level of the file to where it belongs.
 const adviseTopLevel: UnknownKeyAdvice = (path, key) => {
@@ -84,6 +84,7 @@ function plainNumbers(value: unknown): unknown {
   return value;
 }
 
+/** Plain objects have no lines: their problems name only the source. */
 const noLines: Locate = () => null;
 
 // Validate one policy given as a plain object with config.toml's keys; `source` names it in errors.
