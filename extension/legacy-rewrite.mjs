@@ -27,7 +27,7 @@ export function rewriteSeamForLegacy(source, file) {
     const namespace = /^\*\s+as\s+(\w+)$/.exec(clause);
     if (namespace) return `const ${namespace[1]} = ${expression};`;
     const named = /^\{(.+)\}$/.exec(clause);
-    if (named) return `const { ${named[1].replace(/\bas\b/g, ":")} } = ${expression};`;
+    if (named) return `const { ${named[1].trim().replace(/\s+as\s+/g, ": ")} } = ${expression};`;
     if (/^\w+$/.test(clause)) return `const ${clause} = ${expression};`;
     throw new Error(`${file}: cannot rewrite the import clause "${clause}" of "${specifier}"`);
   });

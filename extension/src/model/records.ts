@@ -1,0 +1,145 @@
+// The daemon's records (a{sv} dictionaries, already unpacked to plain values) as typed objects.
+// Missing or ill-typed keys fall back to empty values, so an older or newer daemon never breaks
+// the menu.
+
+export type Dict = Record<string, unknown>;
+
+export type ProcessState = "running" | "stopped" | "crashed" | "backoff" | "cooldown" | "exited";
+export type Health = "ok" | "degraded" | "critical";
+export type AnomalyType = "memory_leak" | "fork_bomb" | "cpu_spike";
+
+export interface ProcessRecord {
+  name: string;
+  /** 0 when not running. */
+  pid: number;
+  /** One of ProcessState, or a state this version does not know yet. */
+  state: string;
+  cpuPercent: number;
+  rssBytes: number;
+  /** 0 when the policy sets no limit. */
+  cpuLimit: number;
+  /** 0 when the policy sets no limit. */
+  memoryLimitBytes: number;
+  restarts: number;
+  cooldownRemaining: number;
+  managed: boolean;
+}
+
+export interface AnomalyRecord {
+  timeUsec: number;
+  process: string;
+  pid: number;
+  type: string;
+  detail: string;
+  action: string;
+}
+
+export interface ZombieRecord {
+  pid: number;
+  ppid: number;
+  name: string;
+  parentName: string;
+  /** Seconds since the zombie was first seen. */
+  age: number;
+}
+
+export interface CooldownRecord {
+  name: string;
+  restartsInWindow: number;
+  cooldownRemaining: number;
+  /** 0 when not in cooldown. */
+  untilUsec: number;
+}
+
+export interface ManagerStatus {
+  version: string;
+  /** One of Health, or "" before the daemon has said. */
+  health: string;
+  watchedCount: number;
+  zombieCount: number;
+  anomalyCount: number;
+  cooldownCount: number;
+}
+
+// A finite number from a number or bigint (64-bit D-Bus integers), else 0.
+export function numberOf(dict: Dict, key: string): number {
+  const value = dict[key];
+  if (typeof value === "number") return Number.isFinite(value) ? value : 0;
+  if (typeof value === "bigint") return Number(value);
+  return 0;
+}
+
+export function stringOf(dict: Dict, key: string): string {
+  const value = dict[key];
+  return typeof value === "string" ? value : "";
+}
+
+export function booleanOf(dict: Dict, key: string): boolean {
+  return dict[key] === true;
+}
+
+export function parseProcess(dict: Dict): ProcessRecord {
+  return {
+    name: stringOf(dict, "name"),
+    pid: numberOf(dict, "pid"),
+    state: stringOf(dict, "state"),
+    cpuPercent: numberOf(dict, "cpu_percent"),
+    rssBytes: numberOf(dict, "rss_bytes"),
+    cpuLimit: numberOf(dict, "cpu_limit"),
+    memoryLimitBytes: numberOf(dict, "memory_limit_bytes"),
+    restarts: numberOf(dict, "restarts"),
+    cooldownRemaining: numberOf(dict, "cooldown_remaining"),
+    managed: booleanOf(dict, "managed"),
+  };
+}
+
+export function parseAnomaly(dict: Dict): AnomalyRecord {
+  return {
+    timeUsec: numberOf(dict, "time_usec"),
+    process: stringOf(dict, "process"),
+    pid: numberOf(dict, "pid"),
+    type: stringOf(dict, "type"),
+    detail: stringOf(dict, "detail"),
+    action: stringOf(dict, "action"),
+  };
+}
+
+export function parseZombie(dict: Dict): ZombieRecord {
+  return {
+    pid: numberOf(dict, "pid"),
+    ppid: numberOf(dict, "ppid"),
+    name: stringOf(dict, "name"),
+    parentName: stringOf(dict, "parent_name"),
+    age: numberOf(dict, "age"),
+  };
+}
+
+export function parseCooldown(dict: Dict): CooldownRecord {
+  return {
+    name: stringOf(dict, "name"),
+    restartsInWindow: numberOf(dict, "restarts_in_window"),
+    cooldownRemaining: numberOf(dict, "cooldown_remaining"),
+    untilUsec: numberOf(dict, "until_usec"),
+  };
+}
+
+// The Manager's properties, keyed by their D-Bus names.
+export function parseStatus(properties: Dict): ManagerStatus {
+  return {
+    version: stringOf(properties, "Version"),
+    health: stringOf(properties, "Health"),
+    watchedCount: numberOf(properties, "WatchedCount"),
+    zombieCount: numberOf(properties, "ZombieCount"),
+    anomalyCount: numberOf(properties, "AnomalyCount"),
+    cooldownCount: numberOf(properties, "CooldownCount"),
+  };
+}
+
+export const EMPTY_STATUS: ManagerStatus = {
+  version: "",
+  health: "",
+  watchedCount: 0,
+  zombieCount: 0,
+  anomalyCount: 0,
+  cooldownCount: 0,
+};

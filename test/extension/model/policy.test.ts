@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import {
+  CommandSyntaxError,
+  formFromPolicy,
+  joinCommand,
+  POLICY_DEFAULTS,
+  policyEntries,
+  splitCommand,
+} from "../../../extension/src/model/policy.js";
+
+describe("splitCommand and joinCommand", () => {
+  it("split words like a shell, without expanding anything", () => {
+    expect(splitCommand("gedit --new-window")).toEqual(["gedit", "--new-window"]);
+    expect(splitCommand(`sh -c 'sleep 1 && echo "$HOME"'`)).toEqual(["sh", "-c", `sleep 1 && echo "$HOME"`]);
+    expect(splitCommand(`a "b \\"c\\"" d\\ e ''`)).toEqual(["a", `b "c"`, "d e", ""]);
+    expect(splitCommand("   ")).toEqual([]);
+  });
+
+  it("refuse an unclosed quote with a message", () => {
+    expect(() => splitCommand("sh -c 'oops")).toThrow(CommandSyntaxError);
+    expect(() => splitCommand("sh -c 'oops")).toThrow("unclosed ' quote");
+  });
+
+  it("join so that splitting gives the same words back", () => {
+    const argv = ["sh", "-c", "it's a test", "", "/usr/bin/x", "--opt=1"];
+    expect(joinCommand(argv)).toBe(`sh -c 'it'\\''s a test' '' /usr/bin/x --opt=1`);
+    expect(splitCommand(joinCommand(argv))).toEqual(argv);
+  });
+});
+
+describe("formFromPolicy", () => {
+  it("reads config.toml's keys", () => {
+    const form = formFromPolicy("gedit", {
+      command: ["gedit", "--new-window"],
+      match: "gedit",
+      cpu_limit: 80,
+      memory_limit_mb: 200,
+      restart: "always",
+      on_violation: "notify",
+      scope: "process",
+      sustain: 3,
+      autostart: true,
+      cooldown: { max_restarts: 4, window: 30, pause: 90 },
+      stop_timeout: 5,
+    });
+    expect(form).toEqual({
+      name: "gedit",
+      command: "gedit --new-window",
+      match: "gedit",
+      cpuLimit: 80,
+      memoryLimitMb: 200,
+      restart: "always",
+      onViolation: "notify",
+      scope: "process",
+      sustain: 3,
+      autostart: true,
+      cooldownMaxRestarts: 4,
+      cooldownWindow: 30,
+      cooldownPause: 90,
+    });
+  });
+
+  it("fills missing keys with the daemon's defaults", () => {
+    expect(formFromPolicy("x", {})).toEqual({ name: "x", command: "x", ...POLICY_DEFAULTS });
+  });
+});
+
+describe("policyEntries", () => {
+  it("gives SetPolicy typed entries, leaving out unset limits", () => {
+    const entries = policyEntries({ ...POLICY_DEFAULTS, name: "x", command: "x --flag", cpuLimit: 50 });
+    expect(entries.map((entry) => [entry.key, entry.signature])).toEqual([
+      ["command", "as"],
+      ["cpu_limit", "d"],
+      ["restart", "s"],
+      ["on_violation", "s"],
+      ["scope", "s"],
+      ["sustain", "u"],
+      ["autostart", "b"],
+      ["cooldown", "a{sv}"],
+    ]);
+    expect(entries[0]?.value).toEqual(["x", "--flag"]);
+    expect(entries.at(-1)?.value).toEqual([
+      { key: "max_restarts", signature: "u", value: 5 },
+      { key: "window", signature: "d", value: 60 },
+      { key: "pause", signature: "d", value: 120 },
+    ]);
+  });
+});
