@@ -39,7 +39,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
 
 main(process.argv.slice(2), process.env).then(
   (status) => {
-    process.exitCode = status;
+    // Exit now rather than wait for handles (watched programs, watchers) that are not ours to close.
+    process.exit(status);
   },
   (error: unknown) => {
     console.error(`selfheal: ${error instanceof Error ? error.message : String(error)}`);

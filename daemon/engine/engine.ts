@@ -471,7 +471,7 @@ export class Engine {
     const crashed = status.kind === "crash";
     unit.state = crashed ? "crashed" : "exited";
     this.emit({
-      kind: crashed ? "crashed" : "exited",
+      kind: crashed ? ("crashed" as const) : ("exited" as const),
       timeMs: now,
       name,
       pid: oldPid,

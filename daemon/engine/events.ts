@@ -8,6 +8,18 @@ interface EventBase {
   message: string;
 }
 
+/** What an end of a watched process tells. */
+interface ExitFields {
+  name: string;
+  pid: number;
+  /** Exit code, or null when a signal ended it or the status is unknown. */
+  exitCode: number | null;
+  signal: string | null;
+  /** False for an adopted process: its status cannot be known. */
+  statusKnown: boolean;
+  willRestart: boolean;
+}
+
 export type StartReason = "autostart" | "request" | "crash" | "exit" | "violation" | "anomaly" | "cooldown-ended";
 
 export type EngineEvent = EventBase &
@@ -15,17 +27,8 @@ export type EngineEvent = EventBase &
     | { kind: "started"; name: string; pid: number; reason: StartReason }
     | { kind: "adopted"; name: string; pid: number }
     | { kind: "start-failed"; name: string; error: string }
-    | {
-        kind: "exited" | "crashed";
-        name: string;
-        pid: number;
-        /** Exit code, or null when a signal ended it or the status is unknown. */
-        exitCode: number | null;
-        signal: string | null;
-        /** False for an adopted process: its status cannot be known. */
-        statusKnown: boolean;
-        willRestart: boolean;
-      }
+    | ({ kind: "exited" } & ExitFields)
+    | ({ kind: "crashed" } & ExitFields)
     | { kind: "restarted"; name: string; oldPid: number; newPid: number; reason: StartReason }
     | { kind: "stopped"; name: string; pid: number; forced: boolean }
     | {

@@ -1,0 +1,173 @@
+// Runs the real, built daemon for an integration test: private config and
+// state folders, a private session bus, and the event log to watch.
+import { spawn, type ChildProcess } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { EngineEvent } from "../../daemon/engine/events.js";
+
+export const DAEMON_JS = resolve(import.meta.dirname, "../../dist/selfheal.js");
+
+export interface RunningDaemon {
+  dir: string;
+  configPath: string;
+  stateDir: string;
+  env: NodeJS.ProcessEnv;
+  process: ChildProcess;
+  /** Everything the daemon wrote to stderr so far. */
+  stderr(): string;
+  events(): EngineEvent[];
+  waitForEvent<K extends EngineEvent["kind"]>(
+    kind: K,
+    match?: (event: Extract<EngineEvent, { kind: K }>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Extract<EngineEvent, { kind: K }>>;
+  writeConfig(text: string): void;
+  /** Stop the daemon with a signal and wait for it to end; returns its exit code or signal. */
+  stop(signal?: NodeJS.Signals): Promise<number | string | null>;
+  /** Start the daemon again on the same folders (after a stop). */
+  restart(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+/** A test folder with a copy of /bin/sleep under a name no other process has. */
+export function uniqueSleep(dir: string, name: string): string {
+  const path = join(dir, name);
+  copyFileSync("/bin/sleep", path);
+  return path;
+}
+
+export function makeTestDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `selfheal-${prefix}-`));
+}
+
+// Start a private dbus-daemon; resolves with its address and process.
+async function startBus(): Promise<{ address: string; bus: ChildProcess }> {
+  const bus = spawn("dbus-daemon", ["--session", "--nofork", "--print-address=1"], { stdio: ["ignore", "pipe", "inherit"] });
+  const address = await new Promise<string>((resolveAddress, reject) => {
+    let text = "";
+    bus.stdout!.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes("\n")) resolveAddress(text.split("\n")[0]!.trim());
+    });
+    bus.once("error", reject);
+    bus.once("exit", (code) => reject(new Error(`dbus-daemon exited with ${code}`)));
+  });
+  return { address, bus };
+}
+
+export async function startDaemon(config: string, options: { dir?: string } = {}): Promise<RunningDaemon> {
+  const dir = options.dir ?? makeTestDir("daemon");
+  const configDir = join(dir, "config", "selfheal");
+  mkdirSync(configDir, { recursive: true });
+  const configPath = join(configDir, "config.toml");
+  writeFileSync(configPath, config);
+  const stateDir = join(dir, "state", "selfheal");
+  const { address, bus } = await startBus();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    XDG_CONFIG_HOME: join(dir, "config"),
+    XDG_STATE_HOME: join(dir, "state"),
+    DBUS_SESSION_BUS_ADDRESS: address,
+  };
+  let stderr = "";
+  let child!: ChildProcess;
+  const launch = async (): Promise<void> => {
+    child = spawn(process.execPath, [DAEMON_JS, "daemon"], { env, stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    // Ready once it says what it watches (the first scan is done by then).
+    await waitFor(() => stderr.includes("selfheal: watching"), 15_000, () => `daemon did not start:\n${stderr}`);
+  };
+  await launch();
+
+  const events = (): EngineEvent[] => {
+    let text = "";
+    try {
+      text = readFileSync(join(stateDir, "events.jsonl"), "utf8");
+    } catch {
+      return [];
+    }
+    return text
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as EngineEvent];
+        } catch {
+          return [];
+        }
+      });
+  };
+
+  const daemon: RunningDaemon = {
+    dir,
+    configPath,
+    stateDir,
+    env,
+    get process() {
+      return child;
+    },
+    stderr: () => stderr,
+    events,
+    async waitForEvent(kind, match = () => true, timeoutMs = 15_000) {
+      let found: EngineEvent | undefined;
+      await waitFor(
+        () => {
+          found = events().find((event) => event.kind === kind && match(event as never));
+          return found !== undefined;
+        },
+        timeoutMs,
+        () => `no ${kind} event within ${timeoutMs} ms; events:\n${events().map((e) => e.message).join("\n")}\nstderr:\n${stderr}`,
+      );
+      return found as never;
+    },
+    writeConfig(text) {
+      writeFileSync(configPath, text);
+    },
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode ?? child.signalCode;
+      const ended = new Promise<number | string | null>((done) => child.once("exit", (code, sig) => done(code ?? sig)));
+      child.kill(signal);
+      return ended;
+    },
+    async restart() {
+      await daemon.stop();
+      await launch();
+    },
+    async cleanup() {
+      await daemon.stop("SIGKILL");
+      bus.kill("SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return daemon;
+}
+
+export async function waitFor(check: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(describe());
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** True while a process with this pid exists (and is not a zombie). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Kill a test's own leftovers by pid, ignoring those already gone. */
+export function killQuietly(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
