@@ -3,11 +3,14 @@
 import { parseArgs } from "node:util";
 import { configPath } from "./config/paths.js";
 import { runDaemonCommand } from "./cli/daemonCommand.js";
+import { runImportCommand } from "./cli/importCommand.js";
 
 const USAGE = `Usage: selfheal <command> [options]
 
 Commands:
   daemon [--config PATH]         run the daemon in the foreground
+  import PROCESS_LIST [EMAIL_CONFIG] [--output PATH|-] [--force]
+                                 convert the original system's files to config.toml
 
 Options:
   --config PATH   the config file (default: $XDG_CONFIG_HOME/selfheal/config.toml)
@@ -20,7 +23,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     args: argv,
     allowPositionals: true,
     strict: false,
-    options: { config: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      config: { type: "string" },
+      help: { type: "boolean", short: "h" },
+      output: { type: "string" },
+      force: { type: "boolean" },
+    },
   });
   const [command] = positionals;
   if (values.help || command === undefined) {
@@ -31,6 +39,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   switch (command) {
     case "daemon":
       return runDaemonCommand(config, env);
+    case "import":
+      return runImportCommand({
+        processList: positionals[1],
+        emailConfig: positionals[2],
+        output: typeof values.output === "string" ? values.output : config,
+        force: values.force === true,
+      });
     default:
       process.stderr.write(`selfheal: unknown command "${command}"\n\n${USAGE}`);
       return 2;
