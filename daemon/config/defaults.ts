@@ -24,6 +24,59 @@ export const DEFAULTS = {
     /** The port whose default is TLS from the first byte rather than STARTTLS. */
     implicit_tls_port: 465,
   },
+  /** [anomaly]: the detectors' defaults; each [process.NAME] may override them in its own sub-tables. */
+  anomaly: {
+    /** Apply the leak and fork-bomb detectors to every process of the user, not only to policies. */
+    watch_all: false,
+    /** Under watch_all, processes smaller than this are not followed for leaks (keeps the watch cheap). */
+    watch_all_min_rss_mb: 50,
+    leak: {
+      enabled: true,
+      action: "notify",
+      /** The longest look-back, seconds. */
+      window: 120,
+      /** The shortest span judged, seconds: how long growth must last before it is a leak. */
+      min_duration: 8,
+      min_rate_mb_per_min: 10,
+      /** The least growth over the span judged, MB. */
+      min_growth_mb: 20,
+      /** Goodness of fit of the straight line (r²). */
+      min_r2: 0.8,
+    },
+    fork_bomb: {
+      enabled: true,
+      action: "kill",
+      /** The original monitor's default: 50 children. */
+      max_descendants: 50,
+      /** New descendants per second seen between two scans; 0 turns the rate check off. */
+      max_spawn_rate: 100,
+    },
+    cpu_spike: {
+      enabled: true,
+      action: "notify",
+      /** Standard deviations above the baseline. */
+      sigma: 3,
+      /** A spike is at least this much CPU, percent of one core, whatever the baseline. */
+      min_percent: 50,
+      /** Time constant of the moving baseline, seconds. */
+      baseline: 60,
+      /** Consecutive scans above the threshold before it counts. */
+      sustain: 10,
+      /** Scans of baseline needed before the detector judges at all. */
+      warmup: 10,
+    },
+  },
+  /** [zombies]: detection is always on; cleanup on a schedule only when enabled. */
+  zombies: {
+    cleanup: false,
+    cleanup_interval: 300,
+    /** A scheduled cleanup leaves zombies younger than this (seconds since first seen) alone. */
+    min_age: 60,
+    /** Seconds to wait after SIGCHLD (and after ending a parent) for the zombies to be reaped. */
+    reap_wait: 1,
+    kill_parents: false,
+    protected: [] as readonly string[],
+  },
 } as const;
 
 /** The smallest and largest value each numeric key accepts. */
@@ -42,6 +95,23 @@ export const LIMITS = {
   smtp_port: { min: 1, max: 65_535 },
   /** Minutes; one week. */
   rate_limit_minutes: { min: 0, max: 10_080 },
+  watch_all_min_rss_mb: { min: 0, max: 16 * 1024 * 1024 },
+  /** Seconds; one day. */
+  leak_window: { min: 2, max: 86_400 },
+  min_duration: { min: 1, max: 86_400 },
+  min_rate_mb_per_min: { min: 0, max: 1_000_000 },
+  min_growth_mb: { min: 0, max: 16 * 1024 * 1024 },
+  min_r2: { min: 0, max: 1 },
+  max_descendants: { min: 1, max: 1_000_000 },
+  max_spawn_rate: { min: 0, max: 1_000_000 },
+  sigma: { max: 100 },
+  min_percent: { min: 0, max: 100 * 1024 },
+  baseline: { min: 1, max: 86_400 },
+  spike_sustain: { min: 1, max: 1000 },
+  warmup: { min: 1, max: 1000 },
+  cleanup_interval: { min: 1, max: 86_400 },
+  min_age: { min: 0, max: 86_400 },
+  reap_wait: { min: 0, max: 60 },
 } as const;
 
 /** Allowed process names: what a [process.NAME] header, D-Bus and the CLI accept. */

@@ -120,5 +120,48 @@ export function policyToRaw(policy: Policy): Record<string, unknown> {
   });
   if (policy.cwd !== null) raw.cwd = policy.cwd;
   raw.env = { ...policy.env };
+  Object.assign(raw, anomalyToRaw(policy));
   return raw;
+}
+
+// A policy's own anomaly thresholds as config.toml's sub-tables; none when it has none.
+function anomalyToRaw(policy: Policy): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  const { leak, forkBomb, cpuSpike } = policy.anomaly ?? {};
+  if (leak) {
+    raw.leak = definedKeys({
+      enabled: leak.enabled,
+      action: leak.action,
+      window: leak.windowSec,
+      min_duration: leak.minDurationSec,
+      min_rate_mb_per_min: leak.minRateMbPerMin,
+      min_growth_mb: leak.minGrowthMb,
+      min_r2: leak.minR2,
+    });
+  }
+  if (forkBomb) {
+    raw.fork_bomb = definedKeys({
+      enabled: forkBomb.enabled,
+      action: forkBomb.action,
+      max_descendants: forkBomb.maxDescendants,
+      max_spawn_rate: forkBomb.maxSpawnRate,
+    });
+  }
+  if (cpuSpike) {
+    raw.cpu_spike = definedKeys({
+      enabled: cpuSpike.enabled,
+      action: cpuSpike.action,
+      sigma: cpuSpike.sigma,
+      min_percent: cpuSpike.minPercent,
+      baseline: cpuSpike.baselineSec,
+      sustain: cpuSpike.sustain,
+      warmup: cpuSpike.warmup,
+    });
+  }
+  return raw;
+}
+
+// The entries whose value is defined.
+function definedKeys(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== undefined));
 }

@@ -33,6 +33,76 @@ export interface Policy {
   cwd: string | null;
   /** Extra environment for the command. */
   env: Record<string, string>;
+  /** This policy's own anomaly thresholds; what is left out comes from [anomaly]. Absent: all from [anomaly]. */
+  anomaly?: AnomalyOverrides;
+}
+
+/** What a detector does once an anomaly is confirmed. */
+export type AnomalyAction = "notify" | "restart" | "kill";
+
+/** [anomaly.leak]: a sustained upward trend of resident memory. */
+export interface LeakSettings {
+  enabled: boolean;
+  action: AnomalyAction;
+  /** The longest span looked back over, seconds. */
+  windowSec: number;
+  /** The shortest span judged, seconds. */
+  minDurationSec: number;
+  minRateMbPerMin: number;
+  minGrowthMb: number;
+  /** Least goodness of fit (r²) of the straight line. */
+  minR2: number;
+}
+
+/** [anomaly.fork_bomb]: too many descendants, or too many new ones per second. */
+export interface ForkBombSettings {
+  enabled: boolean;
+  /** kill: contain the whole tree; restart: contain, then start again; notify: only tell. */
+  action: AnomalyAction;
+  maxDescendants: number;
+  /** New descendants per second; 0 turns the rate check off. */
+  maxSpawnRate: number;
+}
+
+/** [anomaly.cpu_spike]: far above the process's own moving baseline, sustained. */
+export interface CpuSpikeSettings {
+  enabled: boolean;
+  action: AnomalyAction;
+  sigma: number;
+  minPercent: number;
+  baselineSec: number;
+  sustain: number;
+  warmup: number;
+}
+
+/** Per-policy anomaly thresholds: only the keys the policy sets. */
+export interface AnomalyOverrides {
+  leak?: Partial<LeakSettings>;
+  forkBomb?: Partial<ForkBombSettings>;
+  cpuSpike?: Partial<CpuSpikeSettings>;
+}
+
+/** The validated [anomaly] section: the detectors' defaults and the global watch. */
+export interface AnomalySettings {
+  watchAll: boolean;
+  watchAllMinRssBytes: number;
+  leak: LeakSettings;
+  forkBomb: ForkBombSettings;
+  cpuSpike: CpuSpikeSettings;
+}
+
+/** The validated [zombies] section. */
+export interface ZombieSettings {
+  /** Clean up on a schedule (CleanupZombies works either way). */
+  cleanup: boolean;
+  cleanupIntervalSec: number;
+  /** A scheduled cleanup only touches zombies seen for at least this long. */
+  minAgeSec: number;
+  reapWaitSec: number;
+  /** End a parent that does not reap after SIGCHLD (never a protected one). */
+  killParents: boolean;
+  /** Program names (comm) whose zombies' parents are never ended, beside the built-in ones. */
+  protectedNames: string[];
 }
 
 export interface Settings {
@@ -65,4 +135,8 @@ export interface Config {
   policies: Map<string, Policy>;
   /** null when config.toml has no [email] section. */
   email: EmailSettings | null;
+  /** [anomaly]; absent means every default. */
+  anomaly?: AnomalySettings;
+  /** [zombies]; absent means every default. */
+  zombies?: ZombieSettings;
 }

@@ -1,6 +1,6 @@
 // zod schemas for config.toml as written (snake_case keys) and their translation
 // into the normalised Policy, Settings and EmailSettings the engine uses.
-import type { Config, EmailSettings, Policy, Settings } from "./policy.js";
+import type { AnomalyOverrides, AnomalySettings, Config, EmailSettings, Policy, Settings, ZombieSettings } from "./policy.js";
 
 import { homedir } from "node:os";
 import { basename, isAbsolute, join } from "node:path";
@@ -67,6 +67,38 @@ const CooldownSchema = z.strictObject({
   pause: z.number().gt(0).max(LIMITS.pause.max).default(DEFAULTS.process.cooldown.pause),
 });
 
+const AnomalyActionSchema = z.enum(["notify", "restart", "kill"]);
+
+// The keys of [anomaly.leak] and [process.NAME.leak]; every key is optional, the defaults fill in at normalisation.
+const LeakSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  action: AnomalyActionSchema.optional(),
+  window: z.number().min(LIMITS.leak_window.min).max(LIMITS.leak_window.max).optional(),
+  min_duration: z.number().min(LIMITS.min_duration.min).max(LIMITS.min_duration.max).optional(),
+  min_rate_mb_per_min: z.number().min(LIMITS.min_rate_mb_per_min.min).max(LIMITS.min_rate_mb_per_min.max).optional(),
+  min_growth_mb: z.number().min(LIMITS.min_growth_mb.min).max(LIMITS.min_growth_mb.max).optional(),
+  min_r2: z.number().min(LIMITS.min_r2.min).max(LIMITS.min_r2.max).optional(),
+});
+
+// The keys of [anomaly.fork_bomb] and [process.NAME.fork_bomb].
+const ForkBombSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  action: AnomalyActionSchema.optional(),
+  max_descendants: z.int().min(LIMITS.max_descendants.min).max(LIMITS.max_descendants.max).optional(),
+  max_spawn_rate: z.number().min(LIMITS.max_spawn_rate.min).max(LIMITS.max_spawn_rate.max).optional(),
+});
+
+// The keys of [anomaly.cpu_spike] and [process.NAME.cpu_spike].
+const CpuSpikeSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  action: AnomalyActionSchema.optional(),
+  sigma: z.number().gt(0).max(LIMITS.sigma.max).optional(),
+  min_percent: z.number().min(LIMITS.min_percent.min).max(LIMITS.min_percent.max).optional(),
+  baseline: z.number().min(LIMITS.baseline.min).max(LIMITS.baseline.max).optional(),
+  sustain: z.int().min(LIMITS.spike_sustain.min).max(LIMITS.spike_sustain.max).optional(),
+  warmup: z.int().min(LIMITS.warmup.min).max(LIMITS.warmup.max).optional(),
+});
+
 /** One [process.NAME] table as written. */
 export const RawPolicySchema = z.strictObject({
   command: z.array(text()).min(1).optional(),
@@ -82,6 +114,9 @@ export const RawPolicySchema = z.strictObject({
   stop_timeout: z.number().min(LIMITS.stop_timeout.min).max(LIMITS.stop_timeout.max).default(DEFAULTS.process.stop_timeout),
   cwd: CwdSchema.optional(),
   env: z.record(EnvNameSchema, z.string().refine((value) => !value.includes(NUL), { message: "must not contain a NUL character" })).default({}),
+  leak: LeakSchema.optional(),
+  fork_bomb: ForkBombSchema.optional(),
+  cpu_spike: CpuSpikeSchema.optional(),
 });
 
 /** The [settings] table as written. */
@@ -115,6 +150,29 @@ export const RawEmailSchema = z
     }
   });
 
+/** The [anomaly] table as written: the global watch and the detectors' defaults. */
+export const RawAnomalySchema = z.strictObject({
+  watch_all: z.boolean().default(DEFAULTS.anomaly.watch_all),
+  watch_all_min_rss_mb: z
+    .number()
+    .min(LIMITS.watch_all_min_rss_mb.min)
+    .max(LIMITS.watch_all_min_rss_mb.max)
+    .default(DEFAULTS.anomaly.watch_all_min_rss_mb),
+  leak: LeakSchema.prefault({}),
+  fork_bomb: ForkBombSchema.prefault({}),
+  cpu_spike: CpuSpikeSchema.prefault({}),
+});
+
+/** The [zombies] table as written. */
+export const RawZombiesSchema = z.strictObject({
+  cleanup: z.boolean().default(DEFAULTS.zombies.cleanup),
+  cleanup_interval: z.number().min(LIMITS.cleanup_interval.min).max(LIMITS.cleanup_interval.max).default(DEFAULTS.zombies.cleanup_interval),
+  min_age: z.number().min(LIMITS.min_age.min).max(LIMITS.min_age.max).default(DEFAULTS.zombies.min_age),
+  reap_wait: z.number().min(LIMITS.reap_wait.min).max(LIMITS.reap_wait.max).default(DEFAULTS.zombies.reap_wait),
+  kill_parents: z.boolean().default(DEFAULTS.zombies.kill_parents),
+  protected: z.array(text()).default([...DEFAULTS.zombies.protected]),
+});
+
 /**
  * Every top-level section config.toml may hold. Adding a section is one line
  * here plus its normaliser in `normaliseConfig`; unknown sections are errors.
@@ -123,6 +181,8 @@ export const SECTION_SCHEMAS = {
   settings: RawSettingsSchema.prefault({}),
   process: z.record(ProcessNameSchema, RawPolicySchema).default({}),
   email: RawEmailSchema.optional(),
+  anomaly: RawAnomalySchema.prefault({}),
+  zombies: RawZombiesSchema.prefault({}),
 };
 
 /** The whole of config.toml as written. */
@@ -132,6 +192,11 @@ export type RawPolicy = z.output<typeof RawPolicySchema>;
 export type RawSettings = z.output<typeof RawSettingsSchema>;
 export type RawEmail = z.output<typeof RawEmailSchema>;
 export type RawConfig = z.output<typeof RawConfigSchema>;
+export type RawAnomaly = z.output<typeof RawAnomalySchema>;
+export type RawZombies = z.output<typeof RawZombiesSchema>;
+type RawLeak = z.output<typeof LeakSchema>;
+type RawForkBomb = z.output<typeof ForkBombSchema>;
+type RawCpuSpike = z.output<typeof CpuSpikeSchema>;
 
 // Expand a leading ~ in a cwd to the user's home directory.
 function expandHome(path: string): string {
@@ -161,6 +226,103 @@ export function normalisePolicy(name: string, raw: RawPolicy): Policy {
     stopTimeoutSec: raw.stop_timeout,
     cwd: raw.cwd === undefined ? null : expandHome(raw.cwd),
     env: { ...raw.env },
+    ...anomalyOverridesOf(raw),
+  };
+}
+
+// Drop the keys left undefined, so an override holds only what was written.
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== undefined)) as Partial<T>;
+}
+
+// The leak keys as written, in the engine's names (only those present).
+function leakOf(raw: RawLeak): AnomalyOverrides["leak"] {
+  return definedOnly({
+    enabled: raw.enabled,
+    action: raw.action,
+    windowSec: raw.window,
+    minDurationSec: raw.min_duration,
+    minRateMbPerMin: raw.min_rate_mb_per_min,
+    minGrowthMb: raw.min_growth_mb,
+    minR2: raw.min_r2,
+  });
+}
+
+// The fork-bomb keys as written, in the engine's names (only those present).
+function forkBombOf(raw: RawForkBomb): AnomalyOverrides["forkBomb"] {
+  return definedOnly({ enabled: raw.enabled, action: raw.action, maxDescendants: raw.max_descendants, maxSpawnRate: raw.max_spawn_rate });
+}
+
+// The CPU-spike keys as written, in the engine's names (only those present).
+function cpuSpikeOf(raw: RawCpuSpike): AnomalyOverrides["cpuSpike"] {
+  return definedOnly({
+    enabled: raw.enabled,
+    action: raw.action,
+    sigma: raw.sigma,
+    minPercent: raw.min_percent,
+    baselineSec: raw.baseline,
+    sustain: raw.sustain,
+    warmup: raw.warmup,
+  });
+}
+
+// A policy's own anomaly thresholds, as `{ anomaly }` when it has any (so a policy without them stays as it was).
+function anomalyOverridesOf(raw: RawPolicy): { anomaly?: AnomalyOverrides } {
+  if (raw.leak === undefined && raw.fork_bomb === undefined && raw.cpu_spike === undefined) return {};
+  const anomaly: AnomalyOverrides = {};
+  if (raw.leak !== undefined) anomaly.leak = leakOf(raw.leak);
+  if (raw.fork_bomb !== undefined) anomaly.forkBomb = forkBombOf(raw.fork_bomb);
+  if (raw.cpu_spike !== undefined) anomaly.cpuSpike = cpuSpikeOf(raw.cpu_spike);
+  return { anomaly };
+}
+
+// Turn the validated [anomaly] table into AnomalySettings, the defaults filling what was left out.
+export function normaliseAnomaly(raw: RawAnomaly): AnomalySettings {
+  const leak = DEFAULTS.anomaly.leak;
+  const forkBomb = DEFAULTS.anomaly.fork_bomb;
+  const cpuSpike = DEFAULTS.anomaly.cpu_spike;
+  return {
+    watchAll: raw.watch_all,
+    watchAllMinRssBytes: Math.round(raw.watch_all_min_rss_mb * BYTES_PER_MB),
+    leak: {
+      enabled: leak.enabled,
+      action: leak.action,
+      windowSec: leak.window,
+      minDurationSec: leak.min_duration,
+      minRateMbPerMin: leak.min_rate_mb_per_min,
+      minGrowthMb: leak.min_growth_mb,
+      minR2: leak.min_r2,
+      ...leakOf(raw.leak),
+    },
+    forkBomb: {
+      enabled: forkBomb.enabled,
+      action: forkBomb.action,
+      maxDescendants: forkBomb.max_descendants,
+      maxSpawnRate: forkBomb.max_spawn_rate,
+      ...forkBombOf(raw.fork_bomb),
+    },
+    cpuSpike: {
+      enabled: cpuSpike.enabled,
+      action: cpuSpike.action,
+      sigma: cpuSpike.sigma,
+      minPercent: cpuSpike.min_percent,
+      baselineSec: cpuSpike.baseline,
+      sustain: cpuSpike.sustain,
+      warmup: cpuSpike.warmup,
+      ...cpuSpikeOf(raw.cpu_spike),
+    },
+  };
+}
+
+// Turn the validated [zombies] table into ZombieSettings.
+export function normaliseZombies(raw: RawZombies): ZombieSettings {
+  return {
+    cleanup: raw.cleanup,
+    cleanupIntervalSec: raw.cleanup_interval,
+    minAgeSec: raw.min_age,
+    reapWaitSec: raw.reap_wait,
+    killParents: raw.kill_parents,
+    protectedNames: [...raw.protected],
   };
 }
 
@@ -193,5 +355,7 @@ export function normaliseConfig(raw: RawConfig): Config {
     settings: normaliseSettings(raw.settings),
     policies,
     email: raw.email === undefined ? null : normaliseEmail(raw.email),
+    anomaly: normaliseAnomaly(raw.anomaly),
+    zombies: normaliseZombies(raw.zombies),
   };
 }
