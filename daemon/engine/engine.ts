@@ -154,6 +154,11 @@ export class Engine {
     return this.config.settings;
   }
 
+  /** The configuration in force (the detectors read their sections and each policy's thresholds from it). */
+  get activeConfig(): Config {
+    return this.config;
+  }
+
   // One scan of /proc and every policy applied to it.
   tick(): ProcessSnapshot {
     const snapshot = this.deps.source.scan();
