@@ -1,8 +1,9 @@
 // Runs every benchmark in turn and prints its figures.
 
+import { benchEngine } from "./engine.js";
 import { benchScan } from "./scan.js";
 
 /** The benchmarks, run one after another in this order. */
-const BENCHMARKS: Array<() => Promise<void>> = [benchScan];
+const BENCHMARKS: Array<() => Promise<void>> = [benchScan, benchEngine];
 
 for (const bench of BENCHMARKS) await bench();

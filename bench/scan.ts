@@ -43,7 +43,7 @@ export async function benchScan(): Promise<void> {
 }
 
 // Starts sleeping children until the system has about target processes, and waits until they run.
-async function fillProcessTable(target: number): Promise<ChildProcess[]> {
+export async function fillProcessTable(target: number): Promise<ChildProcess[]> {
   const missing = Math.max(0, target - listPids().length);
   const fillers = Array.from({ length: missing }, () => spawn("sleep", [FILLER_SLEEP_SECONDS], { stdio: "ignore" }));
   const deadline = Date.now() + FILLER_READY_TIMEOUT_MS;
@@ -56,7 +56,7 @@ async function fillProcessTable(target: number): Promise<ChildProcess[]> {
 }
 
 // Kills the fillers and waits until each is reaped.
-async function killAll(children: ChildProcess[]): Promise<void> {
+export async function killAll(children: ChildProcess[]): Promise<void> {
   await Promise.all(
     children.map((child) => {
       if (child.exitCode !== null || child.signalCode !== null) return undefined;
@@ -106,7 +106,7 @@ function naiveScan(): Map<number, { comm: string; ppid: number; cpuTicks: number
 }
 
 // Prints min, median, p95 and mean per method, in milliseconds.
-function printTable(rows: Array<[string, number[]]>): void {
+export function printTable(rows: Array<[string, number[]]>): void {
   const header = ["method", "calls", "min ms", "median ms", "p95 ms", "mean ms"];
   const lines = rows.map(([name, times]) => {
     const s = summarize(times);

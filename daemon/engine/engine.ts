@@ -80,6 +80,8 @@ interface Unit {
   /** A notify-only breach was already announced; quiet until usage drops again. */
   breachAnnounced: boolean;
   usage: Usage;
+  /** Resident memory at the scan before the last, to see it growing. */
+  previousRssBytes: number;
 }
 
 /** How often an adopted process is checked while we wait for it to stop. */
@@ -90,6 +92,10 @@ const STOP_POLL_MS = 50;
  * processes is far cheaper than scanning the whole table more often.
  */
 export const MEMORY_CHECK_MS = 200;
+/** Between scans, only processes already this close to their memory limit are read... */
+const MEMORY_AT_RISK_FRACTION = 0.5;
+/** ...or growing by this much of the limit from one scan to the next. */
+const MEMORY_GROWTH_FRACTION = 0.1;
 const MS_PER_SEC = 1000;
 
 export class Engine {
@@ -315,7 +321,12 @@ export class Engine {
     const now = this.deps.clock.now();
     const intervalMs = this.config.settings.intervalSec * MS_PER_SEC;
     for (const unit of this.units.values()) {
-      if (unit.pid === 0 || unit.stopping || unit.policy.memoryLimitBytes === null) continue;
+      const limit = unit.policy.memoryLimitBytes;
+      if (unit.pid === 0 || unit.stopping || limit === null) continue;
+      // A process far below its limit and not growing cannot cross it before the next scan: skip the reads.
+      const atRisk =
+        unit.usage.rssBytes >= limit * MEMORY_AT_RISK_FRACTION || unit.usage.rssBytes - unit.previousRssBytes >= limit * MEMORY_GROWTH_FRACTION;
+      if (!atRisk) continue;
       const pids = unit.policy.scope === "tree" ? [unit.pid, ...descendantsOf(this.snapshot, unit.pid)] : [unit.pid];
       let rss = 0;
       for (const pid of pids) rss += this.deps.probe.rssBytes(pid) ?? 0;
@@ -378,6 +389,7 @@ export class Engine {
     }
     const usage =
       unit.policy.scope === "tree" ? treeTotals(snapshot, unit.pid) : { cpuPercent: sample.cpuPercent, rssBytes: sample.rssBytes };
+    unit.previousRssBytes = unit.usage.rssBytes;
     unit.usage = { cpuPercent: usage.cpuPercent, rssBytes: usage.rssBytes };
     if (unit.stopping) return;
     const breach = unit.sustain.observe(unit.policy, unit.usage, snapshot.timeMs, this.config.settings.intervalSec * MS_PER_SEC);
@@ -703,5 +715,6 @@ function newUnit(policy: Policy): Unit {
     sustain: new SustainCounter(),
     breachAnnounced: false,
     usage: { cpuPercent: 0, rssBytes: 0 },
+    previousRssBytes: 0,
   };
 }

@@ -360,10 +360,27 @@ describe("memory checks between scans", () => {
     t.engine.start();
     await settle();
     const pid = t.spawner.last.pid;
+    t.source.set(sample(pid, { comm: "leak", rssBytes: 60 * MB }));
+    t.engine.tick();
     t.source.set(sample(pid, { comm: "leak", rssBytes: 150 * MB }));
     t.clock.advance(200);
     expect(t.events.find((e) => e.kind === "violation")).toMatchObject({ resource: "memory", value: 150 * MB });
     expect(t.signaller.sent).toEqual([[pid, "SIGTERM"]]);
+  });
+
+  it("does not read processes far below their limit and not growing between scans", async () => {
+    const t = setup([policy("calm", { autostart: true, memoryLimitBytes: 100 * MB, sustain: 1, scope: "process" })]);
+    t.engine.start();
+    await settle();
+    const pid = t.spawner.last.pid;
+    t.engine.tick();
+    t.engine.tick();
+    t.source.set(sample(pid, { comm: "calm", rssBytes: 150 * MB }));
+    t.clock.advance(200);
+    expect(t.kinds()).not.toContain("violation");
+    // The next scan sees it.
+    t.engine.tick();
+    expect(t.kinds()).toContain("violation");
   });
 
   it("with sustain = 2 waits as long as two scans would take", async () => {
@@ -372,6 +389,7 @@ describe("memory checks between scans", () => {
     await settle();
     const pid = t.spawner.last.pid;
     t.source.set(sample(pid, { comm: "leak", rssBytes: 150 * MB }));
+    t.engine.tick();
     t.clock.advance(800);
     expect(t.kinds()).not.toContain("violation");
     t.clock.advance(400);

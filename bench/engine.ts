@@ -1,0 +1,215 @@
+// The engine's own figures: crash → restarted, memory limit → action, the
+// cost of one scan-and-evaluate tick at about 300 processes, and the
+// daemon's CPU and memory while it watches 50 programs at a 1 s tick.
+import { readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { Engine } from "../daemon/engine/engine.js";
+import { systemClock } from "../daemon/engine/clock.js";
+import { ProcScanner, systemPageSizeBytes } from "../daemon/proc/scan.js";
+import { ProcProbe } from "../daemon/proc/probe.js";
+import { SignalGuard } from "../daemon/safety/guard.js";
+import { ChildSpawner } from "../daemon/supervise/spawner.js";
+import { parseConfig } from "../daemon/config/load.js";
+import type { EngineEvent } from "../daemon/engine/events.js";
+import { killQuietly, makeTestDir, startDaemon, uniqueSleep, waitFor, type RunningDaemon } from "../test/helpers/daemon.js";
+import { fillProcessTable, killAll, printTable } from "./scan.js";
+
+const CRASHES = 25;
+const MEMORY_BREACHES = 10;
+const TICKS = 200;
+const WATCHED = 50;
+const IDLE_SECONDS = 30;
+const HOG = resolve(import.meta.dirname, "../test/engine/fixtures/hog.mjs");
+const MB = 1024 * 1024;
+
+export async function benchEngine(): Promise<void> {
+  await benchCrashRestart();
+  await benchMemoryLimit();
+  await benchTick();
+  await benchIdleDaemon();
+}
+
+// The events logged since `from` (a count of lines already seen).
+function newEvents(daemon: RunningDaemon, from: number): EngineEvent[] {
+  return daemon.events().slice(from);
+}
+
+// Kill watched programs with SIGSEGV; time until the daemon has started the
+// new one. Each of the programs crashes once, so no backoff applies: this is
+// the latency of a first crash after a healthy run.
+async function benchCrashRestart(): Promise<void> {
+  const dir = makeTestDir("bench-crash");
+  const policies = Array.from({ length: CRASHES }, (_, i) => {
+    const program = uniqueSleep(dir, `benchcrash${i}`);
+    return `[process.benchcrash${i}]\ncommand = ["${program}", "600"]\nautostart = true\n`;
+  }).join("\n");
+  const daemon = await startDaemon(policies, { dir });
+  const latencies: number[] = [];
+  const leftovers: number[] = [];
+  try {
+    await waitFor(() => daemon.events().filter((e) => e.kind === "started").length >= CRASHES, 20_000, () => "programs did not start");
+    const started = daemon.events().flatMap((e) => (e.kind === "started" ? [e] : []));
+    const log = new LogTail(join(daemon.stateDir, "events.jsonl"));
+    for (const program of started) {
+      await new Promise((r) => setTimeout(r, 100));
+      log.skipToEnd();
+      const start = performance.now();
+      process.kill(program.pid, "SIGSEGV");
+      const restarted = await log.waitFor((e) => e.kind === "restarted" && e.oldPid === program.pid);
+      latencies.push(performance.now() - start);
+      if (restarted.kind === "restarted") leftovers.push(restarted.newPid);
+    }
+  } finally {
+    await daemon.cleanup();
+    killQuietly(leftovers);
+  }
+  console.log(`\ncrash (SIGSEGV) → new process started, seen in the event log (${CRASHES} programs, one crash each)`);
+  printTable([["crash → restarted", latencies]]);
+}
+
+/** Follows the event log closely (a stat per turn of the loop), for latencies finer than a poll interval. */
+class LogTail {
+  private offset = 0;
+  constructor(private readonly path: string) {}
+
+  skipToEnd(): void {
+    this.offset = statSync(this.path).size;
+  }
+
+  async waitFor(match: (event: EngineEvent) => boolean, timeoutMs = 10_000): Promise<EngineEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const size = statSync(this.path).size;
+      if (size > this.offset) {
+        const text = readFileSync(this.path).subarray(this.offset).toString("utf8");
+        const found = text
+          .split("\n")
+          .filter((line) => line.endsWith("}"))
+          .map((line) => JSON.parse(line) as EngineEvent)
+          .find(match);
+        if (found) return found;
+      }
+      if (Date.now() > deadline) throw new Error("event not seen in time");
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+}
+
+// A program that allocates 20 MB every 50 ms past a 100 MB limit (sustain = 1):
+// time from the moment its RSS crosses the limit to the daemon's action.
+async function benchMemoryLimit(): Promise<void> {
+  const daemon = await startDaemon(
+    `[settings]\ninterval = 1.0\n\n[process.benchhog]\ncommand = ["${process.execPath}", "${HOG}", "20", "400"]\nmatch = "/hog\\\\.mjs 20 400/"\nautostart = true\nmemory_limit_mb = 100\nsustain = 1\nscope = "process"\ncooldown = { max_restarts = 1000, window = 60, pause = 1 }\n`,
+  );
+  const pageSize = systemPageSizeBytes();
+  const latencies: number[] = [];
+  try {
+    for (let i = 0; i < MEMORY_BREACHES; i++) {
+      const seen = daemon.events().length;
+      const started = daemon.events().filter((e) => e.kind === "started" || e.kind === "restarted").at(-1)!;
+      const pid = started.kind === "restarted" ? started.newPid : (started as Extract<EngineEvent, { kind: "started" }>).pid;
+      // Watch the program's RSS closely to see when it crosses the limit.
+      let crossedAt = 0;
+      while (crossedAt === 0) {
+        let rss = 0;
+        try {
+          rss = Number(readFileSync(`/proc/${pid}/statm`, "latin1").split(" ")[1]) * pageSize;
+        } catch {
+          break;
+        }
+        if (rss > 100 * MB) crossedAt = Date.now();
+      }
+      const violation = await daemon.waitForEvent("violation", (e) => e.pid === pid, 10_000);
+      if (crossedAt > 0) latencies.push(violation.timeMs - crossedAt);
+      await waitFor(() => newEvents(daemon, seen).some((e) => e.kind === "restarted"), 10_000, () => "no restart after violation");
+    }
+  } finally {
+    await daemon.cleanup();
+  }
+  console.log(`\nmemory limit exceeded → action (SIGTERM sent), sustain = 1, 1 s scan interval, ${latencies.length} breaches (ms, clock resolution 1 ms)`);
+  printTable([["over 100 MB → violation acted on", latencies]]);
+}
+
+// One tick of the engine (scan + every policy applied) at about 300 processes with 50 policies.
+async function benchTick(): Promise<void> {
+  const fillers = await fillProcessTable(300);
+  try {
+    const policies = Array.from({ length: WATCHED }, (_, i) =>
+      i % 2 === 0
+        ? `[process.w${i}]\ncommand = ["sleep"]\nmatch = "sleep"\nmemory_limit_mb = 1000\ncpu_limit = 90\n`
+        : `[process.w${i}]\ncommand = ["absent-${i}"]\n`,
+    ).join("\n");
+    const config = parseConfig(policies, "bench.toml");
+    const engine = new Engine(
+      {
+        clock: systemClock,
+        source: new ProcScanner(),
+        probe: new ProcProbe("/proc", systemPageSizeBytes()),
+        spawner: new ChildSpawner(),
+        signaller: new SignalGuard(),
+        cooldownStore: { load: () => ({}), save: () => {} },
+      },
+      config,
+    );
+    for (let i = 0; i < 10; i++) engine.tick();
+    const ticks: number[] = [];
+    const memoryChecks: number[] = [];
+    for (let i = 0; i < TICKS; i++) {
+      const start = performance.now();
+      engine.tick();
+      ticks.push(performance.now() - start);
+      const checkStart = performance.now();
+      engine.checkMemory();
+      memoryChecks.push(performance.now() - checkStart);
+    }
+    const processes = engine.lastSnapshot?.processes.size ?? 0;
+    console.log(`\nengine tick at ${processes} processes, ${WATCHED} policies (25 adopted, 25 not running), ${TICKS} ticks`);
+    printTable([
+      ["scan + evaluate (tick)", ticks],
+      ["memory check between scans", memoryChecks],
+    ]);
+  } finally {
+    await killAll(fillers);
+  }
+}
+
+// The daemon watching 50 running programs with CPU and memory limits at a 1 s tick: CPU seconds per minute and RSS.
+async function benchIdleDaemon(): Promise<void> {
+  const dir = makeTestDir("bench-idle");
+  const policies = Array.from({ length: WATCHED }, (_, i) => {
+    const program = uniqueSleep(dir, `idle${i}`);
+    return `[process.idle${i}]\ncommand = ["${program}", "600"]\nautostart = true\ncpu_limit = 90\nmemory_limit_mb = 500\n`;
+  }).join("\n");
+  const daemon = await startDaemon(`[settings]\ninterval = 1.0\n\n${policies}`, { dir });
+  try {
+    await waitFor(() => daemon.events().filter((e) => e.kind === "started").length >= WATCHED, 20_000, () => "programs did not start");
+    const pid = daemon.process.pid!;
+    const ticksPerSecond = 100;
+    const cpuTicks = (): number => {
+      const fields = readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]!.split(" ");
+      return Number(fields[11]) + Number(fields[12]);
+    };
+    await new Promise((r) => setTimeout(r, 3000));
+    const before = cpuTicks();
+    const start = performance.now();
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    const cpuSeconds = (cpuTicks() - before) / ticksPerSecond;
+    const elapsedMin = (performance.now() - start) / 60_000;
+    const status = readFileSync(`/proc/${pid}/status`, "latin1");
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    console.log(`\nthe daemon watching ${WATCHED} running programs (CPU and memory limits), 1 s scan, measured over ${IDLE_SECONDS} s`);
+    console.log(`CPU: ${(cpuSeconds / elapsedMin).toFixed(3)} CPU seconds per minute`);
+    console.log(`RSS: ${(rssKb / 1024).toFixed(1)} MB`);
+  } finally {
+    const started = daemon.events().flatMap((e) => (e.kind === "started" ? [e.pid] : []));
+    await daemon.cleanup();
+    for (const pid of started) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
