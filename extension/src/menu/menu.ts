@@ -1,0 +1,320 @@
+// The indicator's menu: a summary, four views switched by tabs without closing the menu, a line
+// for action outcomes, and, while the daemon is away, a way to start it. It fetches data only
+// while open; the daemon's signals refresh the view that shows what they changed.
+import type { PopupMenu } from "../gi/ext.js";
+import { Gio, GLib, PopupMenu as Popup, setScrollChild, St } from "../gi/ext.js";
+import type { ManagerClient } from "../dbus/manager.js";
+import { errorMessage } from "../dbus/manager.js";
+import type { Translator } from "../model/i18n.js";
+import type { ManagerStatus } from "../model/records.js";
+import type { ViewId } from "../model/views.js";
+import { isViewId, VIEW_IDS, viewTabs } from "../model/views.js";
+import { Scope } from "../util/scope.js";
+import { AnomaliesView } from "./views/anomaliesView.js";
+import { CooldownsView } from "./views/cooldownsView.js";
+import { ProcessesView } from "./views/processesView.js";
+import type { View, ViewContext } from "./views/view.js";
+import { ZombiesView } from "./views/zombiesView.js";
+import { setSensitive, setText, textButton } from "./widgets.js";
+
+/** Signals coalesce into one refresh within this many milliseconds. */
+const SIGNAL_REFRESH_DELAY_MS = 100;
+/** Countdowns move once a second. */
+const TICK_MS = 1000;
+
+// Which views show what each daemon signal changes.
+const VIEWS_BY_SIGNAL: Record<string, readonly ViewId[]> = {
+  ProcessCrashed: ["processes", "cooldowns"],
+  ProcessRestarted: ["processes", "cooldowns"],
+  ResourceViolation: ["processes"],
+  CooldownActivated: ["cooldowns", "processes"],
+  CooldownEnded: ["cooldowns", "processes"],
+  AnomalyDetected: ["anomalies"],
+  ZombiesDetected: ["zombies"],
+  ZombiesCleaned: ["zombies"],
+};
+
+export interface MenuDependencies {
+  t: Translator;
+  settings: Gio.Settings;
+  client(): ManagerClient | null;
+  openPreferences(): void;
+}
+
+// A menu item that holds widgets: neither highlighted on hover nor closing the menu on click.
+function holderItem(styleClass: string): PopupMenu.PopupBaseMenuItem {
+  return new Popup.PopupBaseMenuItem({ reactive: true, activate: false, hover: false, can_focus: false, style_class: styleClass });
+}
+
+export class SelfHealMenu {
+  #menu: PopupMenu.PopupMenu;
+  #deps: MenuDependencies;
+  #scope = new Scope();
+  #openScope: Scope | null = null;
+  #views: Record<ViewId, View>;
+  #current: ViewId;
+  #connected = false;
+
+  #summary: St.Label;
+  #tabs = new Map<ViewId, St.Button>();
+  #onlineItems: PopupMenu.PopupBaseMenuItem[];
+  #headerSlot: St.BoxLayout;
+  #contentSlot: St.BoxLayout;
+  #footerSlot: St.BoxLayout;
+  #status: St.Label;
+  #offlineItem: PopupMenu.PopupBaseMenuItem;
+  #offlineResult: St.Label;
+  #startButton: St.Button;
+
+  #inFlight = false;
+  #again = false;
+  #pendingRefresh = 0;
+
+  constructor(menu: PopupMenu.PopupMenu, deps: MenuDependencies) {
+    this.#menu = menu;
+    this.#deps = deps;
+    const { t } = deps;
+    menu.actor.add_style_class_name("selfheal-menu");
+
+    const context: ViewContext = {
+      t,
+      client: () => (this.#connected ? this.#deps.client() : null),
+      report: (message, isError) => this.#report(message, isError),
+    };
+    this.#views = {
+      processes: new ProcessesView(context),
+      anomalies: new AnomaliesView(context),
+      zombies: new ZombiesView(context),
+      cooldowns: new CooldownsView(context),
+    };
+    const saved = deps.settings.get_string("last-view");
+    this.#current = isViewId(saved) ? saved : "processes";
+
+    // Summary line.
+    const summaryItem = holderItem("selfheal-summary-item");
+    this.#summary = new St.Label({ style_class: "selfheal-summary", text: "" });
+    summaryItem.add_child(this.#summary);
+
+    // Tabs.
+    const tabsItem = holderItem("selfheal-tabs-item");
+    const tabBox = new St.BoxLayout({ style_class: "selfheal-tabs", x_expand: true });
+    for (const id of VIEW_IDS) {
+      const tab = new St.Button({
+        style_class: `button selfheal-tab selfheal-tab-${id}`,
+        label: id,
+        toggle_mode: true,
+        can_focus: true,
+        x_expand: true,
+      });
+      tab.connect("clicked", () => this.show(id));
+      this.#tabs.set(id, tab);
+      tabBox.add_child(tab);
+    }
+    tabsItem.add_child(tabBox);
+
+    // The current view: column titles, scrolled rows, footer, outcome line.
+    const bodyItem = holderItem("selfheal-body-item");
+    const body = new St.BoxLayout({ vertical: true, style_class: "selfheal-body", x_expand: true });
+    this.#headerSlot = new St.BoxLayout({ vertical: true, x_expand: true });
+    const scroll = new St.ScrollView({
+      style_class: "selfheal-scroll",
+      hscrollbar_policy: St.PolicyType.NEVER,
+      vscrollbar_policy: St.PolicyType.AUTOMATIC,
+      overlay_scrollbars: true,
+      x_expand: true,
+    });
+    this.#contentSlot = new St.BoxLayout({ vertical: true, x_expand: true });
+    setScrollChild(scroll, this.#contentSlot);
+    this.#footerSlot = new St.BoxLayout({ vertical: true, x_expand: true });
+    this.#status = new St.Label({ style_class: "selfheal-status", text: "", visible: false });
+    this.#status.clutter_text.line_wrap = true;
+    for (const child of [this.#headerSlot, scroll, this.#footerSlot, this.#status]) body.add_child(child);
+    bodyItem.add_child(body);
+
+    // The daemon is away.
+    this.#offlineItem = holderItem("selfheal-offline-item");
+    const offline = new St.BoxLayout({ vertical: true, style_class: "selfheal-offline", x_expand: true });
+    const offlineTitle = new St.Label({ style_class: "selfheal-offline-title", text: t.gettext("selfheal is not running") });
+    const offlineHint = new St.Label({
+      style_class: "selfheal-offline-hint popup-inactive-menu-item",
+      text: t.gettext("Programs are not watched, restarted or kept within their limits until it runs again."),
+    });
+    offlineHint.clutter_text.line_wrap = true;
+    this.#startButton = textButton(t.gettext("Start selfheal"), { styleClass: "selfheal-start-daemon", onClick: () => void this.#startDaemon() });
+    this.#offlineResult = new St.Label({ style_class: "selfheal-offline-result", text: "", visible: false });
+    this.#offlineResult.clutter_text.line_wrap = true;
+    for (const child of [offlineTitle, offlineHint, this.#startButton, this.#offlineResult]) offline.add_child(child);
+    this.#offlineItem.add_child(offline);
+
+    const preferences = new Popup.PopupMenuItem(t.gettext("Preferences"));
+    preferences.connect("activate", () => this.#deps.openPreferences());
+
+    this.#onlineItems = [summaryItem, tabsItem, bodyItem];
+    for (const item of [summaryItem, tabsItem, bodyItem, this.#offlineItem]) menu.addMenuItem(item);
+    menu.addMenuItem(new Popup.PopupSeparatorMenuItem());
+    menu.addMenuItem(preferences);
+
+    this.#scope.connect(menu, "open-state-changed", (_menu: unknown, open: boolean) => this.#onOpenStateChanged(open));
+    this.#place(this.#current);
+    this.setStatus(null, "");
+    this.setConnected(false);
+  }
+
+  get currentView(): ViewId {
+    return this.#current;
+  }
+
+  // The daemon came or went: show the views or the way to start it.
+  setConnected(connected: boolean): void {
+    this.#connected = connected;
+    for (const item of this.#onlineItems) item.visible = connected;
+    this.#offlineItem.visible = !connected;
+    if (connected) {
+      this.#offlineResult.visible = false;
+      setSensitive(this.#startButton, true);
+      if (this.#menu.isOpen) this.#refreshSoon(0);
+    }
+  }
+
+  // The daemon could not be reached at all (for instance its interface file is missing).
+  setUnavailable(message: string): void {
+    this.setConnected(false);
+    setText(this.#offlineResult, message);
+    this.#offlineResult.visible = true;
+  }
+
+  // New figures from the daemon's properties: the tabs' counts and the summary line.
+  setStatus(status: ManagerStatus | null, summary: string): void {
+    setText(this.#summary, summary);
+    if (!status) return;
+    for (const tab of viewTabs(status, this.#deps.t)) {
+      const button = this.#tabs.get(tab.id);
+      if (button && button.label !== tab.label) button.label = tab.label;
+    }
+  }
+
+  // A daemon signal: refresh the shown view if the signal changed what it shows.
+  onSignal(name: string): void {
+    if (!this.#menu.isOpen) return;
+    if ((VIEWS_BY_SIGNAL[name] ?? []).includes(this.#current)) this.#refreshSoon(SIGNAL_REFRESH_DELAY_MS);
+  }
+
+  // Switches to a view without closing the menu.
+  show(id: ViewId): void {
+    if (id !== this.#current) {
+      this.#current = id;
+      this.#deps.settings.set_string("last-view", id);
+      this.#place(id);
+      this.#clearReport();
+    } else {
+      this.#tabs.get(id)?.set_checked(true);
+    }
+    if (this.#menu.isOpen) this.#refreshSoon(0);
+  }
+
+  #place(id: ViewId): void {
+    for (const [tabId, tab] of this.#tabs) tab.set_checked(tabId === id);
+    const view = this.#views[id];
+    for (const [slot, actor] of [
+      [this.#headerSlot, view.header],
+      [this.#contentSlot, view.content],
+      [this.#footerSlot, view.footer],
+    ] as const) {
+      for (const child of slot.get_children()) slot.remove_child(child);
+      if (actor) slot.add_child(actor);
+      slot.visible = actor !== null;
+    }
+  }
+
+  #onOpenStateChanged(open: boolean): void {
+    this.#openScope?.close();
+    this.#openScope = null;
+    if (!open) {
+      this.#clearReport();
+      return;
+    }
+    // Timers run only while the menu is open.
+    const scope = new Scope();
+    this.#openScope = scope;
+    const seconds = Math.max(1, this.#deps.settings.get_uint("menu-refresh-seconds"));
+    scope.interval(seconds * 1000, () => this.#refreshSoon(0));
+    scope.interval(TICK_MS, () => this.#views[this.#current].tick());
+    this.#refreshSoon(0);
+  }
+
+  #refreshSoon(delayMs: number): void {
+    if (!this.#connected) return;
+    if (delayMs === 0) {
+      void this.#refreshNow();
+      return;
+    }
+    if (this.#pendingRefresh !== 0) return;
+    this.#pendingRefresh = this.#scope.timeout(delayMs, () => {
+      this.#pendingRefresh = 0;
+      void this.#refreshNow();
+    });
+  }
+
+  // One refresh at a time; a request during one runs once more after it.
+  async #refreshNow(): Promise<void> {
+    if (this.#inFlight) {
+      this.#again = true;
+      return;
+    }
+    this.#inFlight = true;
+    const view = this.#views[this.#current];
+    try {
+      await view.refresh();
+    } catch (error) {
+      this.#report(`${this.#deps.t.gettext("Could not load this view")}: ${errorMessage(error)}`, true);
+    } finally {
+      this.#inFlight = false;
+    }
+    if (this.#again) {
+      this.#again = false;
+      void this.#refreshNow();
+    }
+  }
+
+  async #startDaemon(): Promise<void> {
+    const client = this.#deps.client();
+    const { t } = this.#deps;
+    if (!client) return;
+    setSensitive(this.#startButton, false);
+    setText(this.#offlineResult, t.gettext("Starting selfheal…"));
+    this.#offlineResult.visible = true;
+    try {
+      await client.startDaemon();
+    } catch (error) {
+      const notInstalled = error instanceof GLib.Error && error.matches(Gio.DBusError, Gio.DBusError.SERVICE_UNKNOWN);
+      setText(
+        this.#offlineResult,
+        notInstalled
+          ? t.gettext("selfheal's D-Bus service is not installed: run install.sh, or start “selfheal daemon” yourself.")
+          : `${t.gettext("Could not start selfheal")}: ${errorMessage(error)}`,
+      );
+      setSensitive(this.#startButton, true);
+    }
+  }
+
+  #report(message: string, isError: boolean): void {
+    setText(this.#status, message);
+    if (isError) this.#status.add_style_class_name("selfheal-tone-error");
+    else this.#status.remove_style_class_name("selfheal-tone-error");
+    this.#status.visible = message !== "";
+  }
+
+  #clearReport(): void {
+    this.#report("", false);
+  }
+
+  destroy(): void {
+    this.#openScope?.close();
+    this.#openScope = null;
+    this.#scope.close();
+    // Views not shown are not in the menu's tree: destroy them all explicitly.
+    for (const view of Object.values(this.#views)) view.destroy();
+    this.#menu.removeAll();
+  }
+}
+

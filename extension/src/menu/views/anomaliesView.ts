@@ -1,0 +1,80 @@
+// The Anomalies view: most recent first, with the time, the process, the kind, what selfheal
+// did, and the detector's detail.
+import { GLib, St } from "../../gi/ext.js";
+import type { AnomalyRow } from "../../model/anomalies.js";
+import { anomalyRows } from "../../model/anomalies.js";
+import { emptyText } from "../../model/views.js";
+import type { RowWidget } from "../widgets.js";
+import { cell, KeyedList, setText } from "../widgets.js";
+import type { View, ViewContext } from "./view.js";
+
+export class AnomaliesView implements View {
+  readonly id = "anomalies" as const;
+  readonly header: St.Widget;
+  readonly content: St.BoxLayout;
+  readonly footer = null;
+  #context: ViewContext;
+  #list: KeyedList<AnomalyRow>;
+
+  constructor(context: ViewContext) {
+    this.#context = context;
+    const { t } = context;
+    this.header = new St.BoxLayout({ style_class: "selfheal-row selfheal-column-titles" });
+    for (const [title, column] of [
+      [t.gettext("When"), "when"],
+      [t.gettext("Program"), "name"],
+      [t.gettext("PID"), "pid"],
+      [t.gettext("Kind"), "kind"],
+      [t.gettext("Action taken"), "action"],
+    ] as const) {
+      this.header.add_child(cell(title, `selfheal-col-${column}`));
+    }
+    this.#list = new KeyedList("selfheal-anomaly-list", emptyText("anomalies", t), (row) => this.#createRow(row));
+    this.#list.setHeader(this.header);
+    this.content = this.#list.actor;
+  }
+
+  async refresh(): Promise<void> {
+    const client = this.#context.client();
+    if (!client) return;
+    const records = await client.listAnomalies();
+    this.#list.render(anomalyRows(records, GLib.get_real_time(), this.#context.t));
+  }
+
+  tick(): void {}
+
+  #createRow(row: AnomalyRow): RowWidget<AnomalyRow> {
+    const actor = new St.BoxLayout({ vertical: true, style_class: "selfheal-row selfheal-anomaly-row", x_expand: true });
+    const line = new St.BoxLayout();
+    const when = cell("", "selfheal-col-when");
+    const name = cell("", "selfheal-col-name selfheal-name");
+    const pid = cell("", "selfheal-col-pid");
+    const kind = cell("", "selfheal-col-kind");
+    const action = cell("", "selfheal-col-action");
+    for (const child of [when, name, pid, kind, action]) line.add_child(child);
+    // The detector's detail goes on a second line, under the program's name.
+    const detailLine = new St.BoxLayout();
+    const detail = cell("", "selfheal-detail popup-inactive-menu-item");
+    detail.clutter_text.line_wrap = true;
+    detailLine.add_child(cell("", "selfheal-col-when"));
+    detailLine.add_child(detail);
+    actor.add_child(line);
+    actor.add_child(detailLine);
+    const update = (next: AnomalyRow): void => {
+      setText(when, next.whenText);
+      setText(name, next.process);
+      setText(pid, next.pidText);
+      setText(kind, next.kindText);
+      setText(action, next.actionText);
+      setText(detail, next.detail);
+      detailLine.visible = next.detail !== "";
+    };
+    update(row);
+    return { actor, update };
+  }
+
+  destroy(): void {
+    this.header.destroy();
+    this.content.destroy();
+  }
+}

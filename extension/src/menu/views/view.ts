@@ -1,0 +1,52 @@
+// What every view of the menu offers the menu, and what the menu offers every view.
+import type { St } from "../../gi/ext.js";
+import type { ManagerClient } from "../../dbus/manager.js";
+import { errorMessage } from "../../dbus/manager.js";
+import type { Translator } from "../../model/i18n.js";
+import type { ViewId } from "../../model/views.js";
+import { setSensitive } from "../widgets.js";
+
+export interface ViewContext {
+  t: Translator;
+  /** The connected daemon's client, or null while the daemon is away. */
+  client(): ManagerClient | null;
+  /** Shows a line under the view: an action's outcome or error. */
+  report(message: string, isError: boolean): void;
+}
+
+export interface View {
+  readonly id: ViewId;
+  /** Column titles above the scrolled rows, or null. */
+  readonly header: St.Widget | null;
+  /** The rows, placed in the menu's scroll view. */
+  readonly content: St.BoxLayout;
+  /** Buttons and results below the rows, or null. */
+  readonly footer: St.Widget | null;
+  /** Fetches the view's records from the daemon and renders them. */
+  refresh(): Promise<void>;
+  /** Called every second while the view is shown, for countdowns. */
+  tick(): void;
+  destroy(): void;
+}
+
+// Runs an action of a button: greys the button out meanwhile, reports a failure with the
+// daemon's message, then refreshes the view.
+export async function runAction(
+  button: St.Button,
+  context: ViewContext,
+  failurePrefix: string,
+  action: (client: ManagerClient) => Promise<unknown>,
+  refresh: () => Promise<void>,
+): Promise<void> {
+  const client = context.client();
+  if (!client) return;
+  setSensitive(button, false);
+  try {
+    await action(client);
+  } catch (error) {
+    context.report(`${failurePrefix}: ${errorMessage(error)}`, true);
+  } finally {
+    setSensitive(button, true);
+  }
+  await refresh();
+}

@@ -1,0 +1,124 @@
+// Small building blocks of the menu's views: labels, buttons styled by the shell theme, and a
+// list that keeps one row actor per key and updates it in place.
+import { Clutter, St } from "../gi/ext.js";
+
+// A one-line label; `styleClass` also names its column, which sets its width.
+export function cell(text: string, styleClass: string): St.Label {
+  return new St.Label({ text, style_class: styleClass, y_align: Clutter.ActorAlign.CENTER });
+}
+
+export interface ButtonOptions {
+  accessibleName: string;
+  styleClass?: string;
+  onClick: () => void;
+}
+
+// A flat round button with a symbolic icon, in the theme's icon-button style.
+export function iconButton(iconName: string, options: ButtonOptions): St.Button {
+  const button = new St.Button({
+    style_class: `icon-button flat selfheal-icon-button ${options.styleClass ?? ""}`.trim(),
+    child: new St.Icon({ icon_name: iconName }),
+    can_focus: true,
+    accessible_name: options.accessibleName,
+    y_align: Clutter.ActorAlign.CENTER,
+  });
+  button.connect("clicked", () => options.onClick());
+  return button;
+}
+
+// A text button in the theme's button style.
+export function textButton(label: string, options: Omit<ButtonOptions, "accessibleName">): St.Button {
+  const button = new St.Button({
+    style_class: `button selfheal-text-button ${options.styleClass ?? ""}`.trim(),
+    label,
+    can_focus: true,
+    x_align: Clutter.ActorAlign.START,
+  });
+  button.connect("clicked", () => options.onClick());
+  return button;
+}
+
+// Shows or hides a button and makes it (un)clickable with it, keeping its column's width.
+export function setAvailable(button: St.Button, available: boolean): void {
+  button.reactive = available;
+  button.can_focus = available;
+  button.opacity = available ? 255 : 0;
+}
+
+// Enables or disables a button that stays visible (greyed out while an action runs).
+export function setSensitive(button: St.Button, sensitive: boolean): void {
+  button.reactive = sensitive;
+  button.can_focus = sensitive;
+  if (sensitive) button.remove_style_pseudo_class("insensitive");
+  else button.add_style_pseudo_class("insensitive");
+}
+
+export function setText(label: St.Label, text: string): void {
+  if (label.text !== text) label.text = text;
+}
+
+// Keeps exactly one of `classes` on `actor`.
+export function setOneClass(actor: St.Widget, classes: readonly string[], chosen: string): void {
+  for (const name of classes) {
+    if (name === chosen) actor.add_style_class_name(name);
+    else actor.remove_style_class_name(name);
+  }
+}
+
+export interface RowWidget<Row> {
+  actor: St.Widget;
+  update(row: Row): void;
+}
+
+// A vertical list of rows keyed by `row.key`: a render creates rows that are new, updates the
+// others in place, removes the gone ones and restores the order; an empty list shows `empty`.
+export class KeyedList<Row extends { key: string }> {
+  readonly actor: St.BoxLayout;
+  #box: St.BoxLayout;
+  #empty: St.Label;
+  #create: (row: Row) => RowWidget<Row>;
+  #rows = new Map<string, RowWidget<Row>>();
+  #header: St.Widget | null = null;
+
+  constructor(styleClass: string, emptyText: string, create: (row: Row) => RowWidget<Row>) {
+    this.actor = new St.BoxLayout({ vertical: true, style_class: "selfheal-list", x_expand: true });
+    this.#box = new St.BoxLayout({ vertical: true, style_class: styleClass, x_expand: true });
+    this.#empty = new St.Label({ text: emptyText, style_class: "selfheal-empty" });
+    this.#empty.clutter_text.line_wrap = true;
+    this.actor.add_child(this.#box);
+    this.actor.add_child(this.#empty);
+    this.#create = create;
+  }
+
+  // Column titles shown only while there are rows to title.
+  setHeader(header: St.Widget): void {
+    this.#header = header;
+    header.visible = this.#rows.size > 0;
+  }
+
+  get size(): number {
+    return this.#rows.size;
+  }
+
+  render(rows: readonly Row[]): void {
+    const keep = new Set(rows.map((row) => row.key));
+    for (const [key, widget] of this.#rows) {
+      if (keep.has(key)) continue;
+      widget.actor.destroy();
+      this.#rows.delete(key);
+    }
+    rows.forEach((row, index) => {
+      let widget = this.#rows.get(row.key);
+      if (!widget) {
+        widget = this.#create(row);
+        this.#rows.set(row.key, widget);
+        this.#box.insert_child_at_index(widget.actor, index);
+      } else {
+        widget.update(row);
+        if (this.#box.get_child_at_index(index) !== widget.actor) this.#box.set_child_at_index(widget.actor, index);
+      }
+    });
+    this.#empty.visible = rows.length === 0;
+    if (this.#header) this.#header.visible = rows.length > 0;
+  }
+}
