@@ -1,0 +1,29 @@
+// The cooldown state file: round trip, and what a damaged file does.
+import { afterEach, describe, expect, it } from "vitest";
+import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FileCooldownStore } from "../../daemon/state/cooldownStore.js";
+import { makeTestDir } from "../helpers/daemon.js";
+
+let dir = "";
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("FileCooldownStore", () => {
+  it("saves and loads the state, leaving no temporary files", () => {
+    dir = makeTestDir("cooldown-store");
+    const store = new FileCooldownStore(join(dir, "cooldown.json"));
+    store.save({ app: { restarts: [1, 2, 3], untilMs: 99 } });
+    expect(new FileCooldownStore(join(dir, "cooldown.json")).load()).toEqual({ app: { restarts: [1, 2, 3], untilMs: 99 } });
+    expect(readdirSync(dir)).toEqual(["cooldown.json"]);
+  });
+
+  it("starts empty from a missing or damaged file, and keeps only well-formed records", () => {
+    dir = makeTestDir("cooldown-store");
+    const path = join(dir, "cooldown.json");
+    expect(new FileCooldownStore(path).load()).toEqual({});
+    writeFileSync(path, "{ not json");
+    expect(new FileCooldownStore(path).load()).toEqual({});
+    writeFileSync(path, JSON.stringify({ version: 1, cooldowns: { good: { restarts: [5], untilMs: 0 }, bad: { restarts: "x" } } }));
+    expect(new FileCooldownStore(path).load()).toEqual({ good: { restarts: [5], untilMs: 0 } });
+  });
+});
