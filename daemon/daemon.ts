@@ -17,6 +17,7 @@ import { FileCooldownStore } from "./state/cooldownStore.js";
 import { EventLog } from "./state/eventLog.js";
 import { ZombieMonitor } from "./zombies/monitor.js";
 import { AnomalyJournal } from "./anomaly/journal.js";
+import { AnomalyMonitor } from "./anomaly/monitor.js";
 
 export interface DaemonOptions {
   configPath: string;
@@ -36,6 +37,7 @@ export class Daemon {
   readonly stateDir: string;
   readonly zombies: ZombieMonitor;
   readonly anomalies: AnomalyJournal;
+  readonly detectors: AnomalyMonitor;
   private watcher: ConfigWatcher | null = null;
   private readonly adapters: Adapter[] = [];
 
@@ -60,7 +62,11 @@ export class Daemon {
       this.policies.config,
     );
     this.engine.events.subscribe((event) => this.eventLog.append(event));
-    this.zombies = new ZombieMonitor(this.engine);
+    // Containment and zombie cleanup look again between ticks, with a scanner of their own.
+    const rescanner = new ProcScanner();
+    const rescan = () => rescanner.scan();
+    this.zombies = new ZombieMonitor(this.engine, { signaller: this.guard, rescan });
+    this.detectors = new AnomalyMonitor(this.engine, { signaller: this.guard, rescan });
     this.anomalies = new AnomalyJournal(this.engine.events);
   }
 
@@ -101,6 +107,8 @@ export class Daemon {
       }
     }
     this.engine.shutdown();
+    // A containment or cleanup under way finishes: half-stopped trees are not left behind.
+    await Promise.all([this.detectors.idle(), this.zombies.idle()]);
   }
 
   private apply(config: Config): void {

@@ -8,6 +8,8 @@ export interface ZombieInfo {
   name: string;
   parentName: string;
   uid: number;
+  /** Start time in clock ticks: with the pid, names this zombie for good. */
+  startTicks: number;
   /** Seconds since the zombie's process started (the kernel keeps no time of death). */
   ageSec: number;
 }
@@ -26,6 +28,7 @@ export function findZombies(snapshot: ProcessSnapshot): ZombieInfo[] {
       name: sample.comm,
       parentName: parent?.comm ?? "",
       uid: sample.uid,
+      startTicks: sample.startTicks,
       ageSec: Math.max(0, (snapshot.timeMs - sample.startTimeMs) / 1000),
     });
   }

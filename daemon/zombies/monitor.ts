@@ -1,13 +1,47 @@
-// Keeps the zombie list of the latest scan and announces new zombies.
-import type { Engine } from "../engine/engine.js";
+// Keeps the zombie list of the latest scan, announces new zombies, and cleans
+// them up on request (CleanupZombies) or, when [zombies] cleanup is on, on a
+// schedule.
+import type { ZombieSettings } from "../config/policy.js";
+import type { Engine, Signaller } from "../engine/engine.js";
 import type { ProcessSnapshot } from "../proc/types.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { normaliseZombies, RawZombiesSchema } from "../config/schema.js";
+import { ProcScanner } from "../proc/scan.js";
+import { SignalGuard } from "../safety/guard.js";
+import { cleanupZombies, type CleanupReport } from "./cleanup.js";
 import { findZombies, type ZombieInfo } from "./detect.js";
+
+export interface ZombieMonitorDeps {
+  /** The SignalGuard; every signal of a cleanup goes through it. */
+  signaller: Signaller;
+  /** A fresh scan of the process table. */
+  rescan(): ProcessSnapshot;
+  sleep?(ms: number): Promise<void>;
+}
+
+/** The built-in [zombies] settings, as an empty section gives them. */
+export const DEFAULT_ZOMBIE_SETTINGS: ZombieSettings = normaliseZombies(RawZombiesSchema.parse({}));
+const MS_PER_SEC = 1000;
 
 export class ZombieMonitor {
   private zombies: ZombieInfo[] = [];
   private known = new Set<number>();
+  /** When each zombie (pid:startTicks) was first seen, ms: a scheduled cleanup leaves young ones alone. */
+  private firstSeen = new Map<string, number>();
+  private running: Promise<CleanupReport> | null = null;
+  private lastScheduledMs: number | null = null;
+  private readonly deps: Required<ZombieMonitorDeps>;
 
-  constructor(private readonly engine: Engine) {
+  constructor(
+    private readonly engine: Engine,
+    deps?: ZombieMonitorDeps,
+  ) {
+    const scanner = deps ? null : new ProcScanner();
+    this.deps = {
+      signaller: deps?.signaller ?? new SignalGuard(),
+      rescan: deps ? () => deps.rescan() : () => scanner!.scan(),
+      sleep: deps?.sleep ?? ((ms) => sleep(ms)),
+    };
     engine.onScan((snapshot) => this.observe(snapshot));
   }
 
@@ -25,16 +59,112 @@ export class ZombieMonitor {
     const current = new Set(this.zombies.map((zombie) => zombie.pid));
     const newPids = [...current].filter((pid) => !this.known.has(pid));
     this.known = current;
-    if (newPids.length === 0) return;
-    this.engine.events.emit({
-      kind: "zombies-detected",
-      timeMs: snapshot.timeMs,
-      count: this.zombies.length,
-      newPids,
-      message: `${newPids.length} new zombie process(es) (${this.zombies.length} in all): ${this.zombies
-        .filter((zombie) => newPids.includes(zombie.pid))
-        .map((zombie) => `${zombie.name} (PID ${zombie.pid}, parent ${zombie.parentName || "?"} ${zombie.ppid})`)
-        .join(", ")}`,
-    });
+    this.rememberFirstSeen(snapshot);
+    if (newPids.length > 0) {
+      this.engine.events.emit({
+        kind: "zombies-detected",
+        timeMs: snapshot.timeMs,
+        count: this.zombies.length,
+        newPids,
+        message: `${newPids.length} new zombie process(es) (${this.zombies.length} in all): ${this.zombies
+          .filter((zombie) => newPids.includes(zombie.pid))
+          .map((zombie) => `${zombie.name} (PID ${zombie.pid}, parent ${zombie.parentName || "?"} ${zombie.ppid})`)
+          .join(", ")}`,
+      });
+    }
+    this.maybeScheduledCleanup(snapshot.timeMs);
   }
+
+  // CleanupZombies: ask every parent to reap, then end those that may be ended (per [zombies]); all zombies count.
+  async cleanup(): Promise<{ reaped: number; remaining: number }> {
+    const report = await this.run(false);
+    return { reaped: report.reaped, remaining: report.remaining };
+  }
+
+  // Resolves once a cleanup under way (if any) is over.
+  async idle(): Promise<void> {
+    await this.running?.catch(() => undefined);
+  }
+
+  private get settings(): ZombieSettings {
+    return this.engine.activeConfig.zombies ?? DEFAULT_ZOMBIE_SETTINGS;
+  }
+
+  // The scheduled cleanup, when enabled and due, and only when there is something to clean.
+  private maybeScheduledCleanup(nowMs: number): void {
+    const settings = this.settings;
+    if (!settings.cleanup) {
+      this.lastScheduledMs = null;
+      return;
+    }
+    if (this.lastScheduledMs === null) this.lastScheduledMs = nowMs;
+    if (this.running || nowMs - this.lastScheduledMs < settings.cleanupIntervalSec * MS_PER_SEC) return;
+    this.lastScheduledMs = nowMs;
+    if (!this.zombies.some((zombie) => this.isOldEnough(zombie, nowMs, settings))) return;
+    this.run(true).catch((error: unknown) => console.error("selfheal: the scheduled zombie cleanup failed:", error));
+  }
+
+  // One cleanup at a time: a request during one shares its outcome.
+  private run(scheduled: boolean): Promise<CleanupReport> {
+    if (this.running) return this.running;
+    const settings = this.settings;
+    const running = cleanupZombies(
+      { ...this.deps, endWatched: (pid) => this.restartWatched(pid) },
+      {
+        killParents: settings.killParents,
+        protectedNames: settings.protectedNames,
+        reapWaitMs: settings.reapWaitSec * MS_PER_SEC,
+        select: scheduled ? (zombie, snapshot) => this.isOldEnough(zombie, snapshot.timeMs, settings) : undefined,
+      },
+    ).then((report) => {
+      this.zombies = findZombies(report.snapshot);
+      this.engine.events.emit({
+        kind: "zombies-cleaned",
+        timeMs: report.snapshot.timeMs,
+        reaped: report.reaped,
+        remaining: report.remaining,
+        message: describe(report, scheduled),
+      });
+      return report;
+    });
+    this.running = running;
+    void running.finally(() => {
+      if (this.running === running) this.running = null;
+    }).catch(() => undefined);
+    return running;
+  }
+
+  // A parent that is a policy's program is restarted through the engine rather than ended.
+  private restartWatched(pid: number): boolean {
+    const unit = this.engine.list().find((view) => view.pid === pid);
+    if (!unit) return false;
+    this.engine.actOn(unit.name, "restart", "anomaly").catch((error: unknown) => {
+      console.error(`selfheal: restarting ${unit.name} to reap its zombies failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    return true;
+  }
+
+  private isOldEnough(zombie: ZombieInfo, nowMs: number, settings: ZombieSettings): boolean {
+    const seen = this.firstSeen.get(`${zombie.pid}:${zombie.startTicks}`);
+    return seen !== undefined && nowMs - seen >= settings.minAgeSec * MS_PER_SEC;
+  }
+
+  // Remember when each zombie was first seen; forget those gone.
+  private rememberFirstSeen(snapshot: ProcessSnapshot): void {
+    const next = new Map<string, number>();
+    for (const zombie of this.zombies) {
+      const key = `${zombie.pid}:${zombie.startTicks}`;
+      next.set(key, this.firstSeen.get(key) ?? snapshot.timeMs);
+    }
+    this.firstSeen = next;
+  }
+}
+
+// The event's sentence: what was reaped, what was done, what remains and why.
+function describe(report: CleanupReport, scheduled: boolean): string {
+  const parts = [`${scheduled ? "scheduled zombie cleanup" : "zombie cleanup"}: ${report.reaped} reaped, ${report.remaining} remaining`];
+  if (report.asked > 0) parts.push(`asked ${report.asked} parent(s) to reap`);
+  if (report.ended.length > 0) parts.push(`ended ${report.ended.map((parent) => `${parent.name} (PID ${parent.pid})`).join(", ")}`);
+  if (report.spared.length > 0) parts.push(`left alone ${report.spared.map((parent) => `${parent.name || "?"} (PID ${parent.pid}: ${parent.reason})`).join(", ")}`);
+  return parts.join("; ");
 }

@@ -1,0 +1,123 @@
+// Containing a fork bomb: stop every member (SIGSTOP) so that none can fork
+// again, look again for members forked meanwhile and stop those too, until a
+// fresh scan shows every member stopped; then SIGKILL them all and scan until
+// none is left. Killing only the root would leave its children running, and
+// killing members one by one while the others still run lets them replace
+// themselves. Every signal goes through the signaller (the SignalGuard).
+import type { Signaller } from "../engine/engine.js";
+import type { ProcessSnapshot } from "../proc/types.js";
+import type { Members } from "./forkBomb.js";
+
+export interface ContainDeps {
+  signaller: Signaller;
+  /** A fresh scan of the process table. */
+  rescan(): ProcessSnapshot;
+  sleep(ms: number): Promise<void>;
+  /** A monotonic clock in ms, for the durations reported. */
+  now(): number;
+}
+
+export interface ContainTarget {
+  /** The members in a fresh snapshot, given those already found (so reparented ones stay found). */
+  members(snapshot: ProcessSnapshot, known: ReadonlyMap<number, number>): Members;
+  /** Called once every member is stopped, before the kill (the engine marks a watched root as being stopped). */
+  onStopped?(members: ReadonlyMap<number, number>): void;
+}
+
+export interface ContainResult {
+  /** Processes signalled: every member found. */
+  reached: number;
+  /** Members still alive at the end (0 when contained). */
+  survivors: number;
+  /** Members the signaller refused (other users', protected). */
+  refused: number;
+  /** From the start to the last check, ms. */
+  durationMs: number;
+  /** From the start until every member was stopped, ms. */
+  stoppedAfterMs: number;
+}
+
+/** Rounds of stop-and-look before killing whatever is found (a bomb in uninterruptible sleep may not stop at once). */
+const MAX_STOP_ROUNDS = 30;
+/** Time for a stop or a kill to take effect before the next look, ms. */
+export const SETTLE_MS = 5;
+/** How long to keep killing and looking before giving up on survivors, ms. */
+export const VERIFY_TIMEOUT_MS = 2000;
+const STOPPED_STATES = new Set(["T", "t"]);
+const GONE_STATES = new Set(["Z", "X", "x"]);
+
+// Stop, kill and verify; resolves with what was reached and whether anything survived.
+// `initial` are members already known from earlier scans (reparented ones among them).
+export async function containTree(target: ContainTarget, deps: ContainDeps, initial: ReadonlyMap<number, number> = new Map()): Promise<ContainResult> {
+  const start = deps.now();
+  const known: Members = new Map(initial);
+  const refused = new Set<number>();
+  const send = (pid: number, signal: NodeJS.Signals): void => {
+    if (refused.has(pid)) return;
+    try {
+      deps.signaller.kill(pid, signal);
+    } catch {
+      refused.add(pid);
+    }
+  };
+
+  // Stop everything found; look again; stop newcomers and any member not yet stopped.
+  let snapshot = deps.rescan();
+  for (let round = 0; round < MAX_STOP_ROUNDS; round++) {
+    const found = target.members(snapshot, known);
+    let pending = 0;
+    for (const [pid, startTicks] of found) {
+      known.set(pid, startTicks);
+      const state = snapshot.processes.get(pid)?.state ?? "X";
+      if (STOPPED_STATES.has(state) || GONE_STATES.has(state) || refused.has(pid)) continue;
+      send(pid, "SIGSTOP");
+      pending++;
+    }
+    if (pending === 0) break;
+    await deps.sleep(SETTLE_MS);
+    snapshot = deps.rescan();
+  }
+  const stoppedAfterMs = deps.now() - start;
+  target.onStopped?.(known);
+
+  // Kill every member, then look until none is left (a stopped process dies at SIGKILL).
+  const deadline = deps.now() + VERIFY_TIMEOUT_MS;
+  let survivors = alive(known, snapshot, refused);
+  for (const pid of survivors) send(pid, "SIGKILL");
+  for (;;) {
+    await deps.sleep(SETTLE_MS);
+    snapshot = deps.rescan();
+    // Anything forked before its parent stopped is found and killed too.
+    for (const [pid, startTicks] of target.members(snapshot, known)) {
+      if (!known.has(pid)) {
+        known.set(pid, startTicks);
+        send(pid, "SIGKILL");
+      }
+    }
+    survivors = alive(known, snapshot, refused);
+    if (survivors.length === 0 || deps.now() >= deadline) break;
+    for (const pid of survivors) send(pid, "SIGKILL");
+  }
+  return { reached: known.size, survivors: survivors.length + refusedAlive(refused, known, snapshot), refused: refused.size, durationMs: deps.now() - start, stoppedAfterMs };
+}
+
+// Members still alive in the snapshot (same process, not a zombie), the refused ones left out.
+function alive(known: ReadonlyMap<number, number>, snapshot: ProcessSnapshot, refused: ReadonlySet<number>): number[] {
+  const pids: number[] = [];
+  for (const [pid, startTicks] of known) {
+    if (refused.has(pid)) continue;
+    const sample = snapshot.processes.get(pid);
+    if (sample && sample.startTicks === startTicks && !GONE_STATES.has(sample.state)) pids.push(pid);
+  }
+  return pids;
+}
+
+// Refused members that are still alive: they survive, and are counted as such.
+function refusedAlive(refused: ReadonlySet<number>, known: ReadonlyMap<number, number>, snapshot: ProcessSnapshot): number {
+  let count = 0;
+  for (const pid of refused) {
+    const sample = snapshot.processes.get(pid);
+    if (sample && sample.startTicks === known.get(pid) && !GONE_STATES.has(sample.state)) count++;
+  }
+  return count;
+}

@@ -1,0 +1,283 @@
+// Runs the anomaly detectors on every scan the engine takes: for each running
+// policy its fork-bomb, leak and CPU-spike checks with the policy's thresholds,
+// and, when [anomaly] watch_all is on, the leak and fork-bomb checks on every
+// other process of the user. Findings become `anomaly` events; actions go
+// through the engine (restart, kill) or, for a fork bomb, through containment.
+import type { AnomalyAction, AnomalySettings, ForkBombSettings, Policy } from "../config/policy.js";
+import type { Engine, Signaller, UnitView } from "../engine/engine.js";
+import type { AnomalyType } from "../engine/events.js";
+import type { ProcessSample, ProcessSnapshot } from "../proc/types.js";
+import type { ContainResult, ContainTarget } from "./contain.js";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { descendantsOf, treeTotals } from "../proc/tree.js";
+import { containTree } from "./contain.js";
+import { CpuSpikeDetector, type CpuSpikeVerdict } from "./cpuSpike.js";
+import { collectMembers, ForkBombDetector, youngBySession, YOUNG_MS, type ForkBombVerdict, type Members } from "./forkBomb.js";
+import { LeakDetector, type LeakVerdict } from "./leak.js";
+import { anomalySettingsOf, effectiveSettings } from "./settings.js";
+
+export interface AnomalyMonitorDeps {
+  /** Every signal of a containment goes through it (the SignalGuard). */
+  signaller: Signaller;
+  /** A fresh scan of the process table, for containment. */
+  rescan(): ProcessSnapshot;
+  sleep?(ms: number): Promise<void>;
+  /** Monotonic ms, for durations. */
+  now?(): number;
+  /** Whose processes the global watch follows; defaults to the daemon's uid. */
+  uid?: number;
+}
+
+const ACTION_WORDS: Record<AnomalyAction, string> = { notify: "notified", restart: "restarting", kill: "killing" };
+const SEC_PER_MIN = 60;
+
+export class AnomalyMonitor {
+  private readonly leaks = new LeakDetector();
+  private readonly spikes = new CpuSpikeDetector();
+  private readonly bombs = new ForkBombDetector();
+  /** Policy names and global-watch sessions being contained now: not judged meanwhile. */
+  private readonly containing = new Set<string>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly uid: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
+  /** What the last scan's checks cost, ms (for the benchmark). */
+  lastCostMs = 0;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly deps: AnomalyMonitorDeps,
+  ) {
+    this.uid = deps.uid ?? process.getuid?.() ?? 0;
+    this.sleep = deps.sleep ?? ((ms) => sleep(ms));
+    this.now = deps.now ?? (() => performance.now());
+    engine.onScan((snapshot) => this.observe(snapshot));
+  }
+
+  // Resolves once every containment under way has finished (tests, shutdown).
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  // Run every check on one scan.
+  observe(snapshot: ProcessSnapshot): void {
+    const started = performance.now();
+    const config = this.engine.activeConfig;
+    const section = anomalySettingsOf(config);
+    /** Processes in policies' trees: the global watch leaves them to their policy. */
+    const watched = new Set<number>();
+    for (const view of this.engine.list()) {
+      if (view.pid === 0) continue;
+      this.observeUnit(view, config.policies.get(view.name), snapshot, section, watched);
+    }
+    if (section.watchAll) this.watchAll(snapshot, section, watched);
+    this.leaks.forgetUnseenSince(snapshot.timeMs);
+    this.spikes.forgetUnseenSince(snapshot.timeMs);
+    this.bombs.forgetUnseenSince(snapshot.timeMs);
+    this.lastCostMs = performance.now() - started;
+  }
+
+  // The three checks of one running policy.
+  private observeUnit(view: UnitView, policy: Policy | undefined, snapshot: ProcessSnapshot, section: AnomalySettings, watched: Set<number>): void {
+    const sample = snapshot.processes.get(view.pid);
+    if (!policy || !sample || sample.state === "Z" || this.containing.has(view.name)) return;
+    const settings = effectiveSettings(section, policy);
+    const key = `${view.name}:${view.pid}:${sample.startTicks}`;
+    watched.add(view.pid);
+    for (const pid of descendantsOf(snapshot, view.pid)) watched.add(pid);
+
+    if (settings.forkBomb.enabled) {
+      const { verdict, members } = this.bombs.observe(key, snapshot, view.pid, settings.forkBomb);
+      for (const pid of members.keys()) watched.add(pid);
+      if (verdict) {
+        this.onUnitForkBomb(view, sample, key, verdict, settings.forkBomb, snapshot.timeMs);
+        return;
+      }
+    }
+    const usage = policy.scope === "tree" ? treeTotals(snapshot, view.pid) : sample;
+    if (settings.leak.enabled) {
+      const verdict = this.leaks.observe(key, snapshot.timeMs, usage.rssBytes, settings.leak);
+      if (verdict) this.report(view.name, view.pid, "memory_leak", leakDetail(verdict), leakFigures(verdict), settings.leak.action, snapshot.timeMs, true);
+    }
+    if (settings.cpuSpike.enabled) {
+      const verdict = this.spikes.observe(key, snapshot.timeMs, usage.cpuPercent, settings.cpuSpike);
+      if (verdict) this.report(view.name, view.pid, "cpu_spike", spikeDetail(verdict), { ...verdict }, settings.cpuSpike.action, snapshot.timeMs, true);
+    }
+  }
+
+  // Emit the anomaly, then act on it through the engine (a refusal is told by the engine's own event).
+  private report(name: string, pid: number, type: AnomalyType, detail: string, figures: Record<string, number>, action: AnomalyAction, timeMs: number, isPolicy: boolean): void {
+    const done = isPolicy ? ACTION_WORDS[action] : ACTION_WORDS.notify;
+    this.engine.events.emit({
+      kind: "anomaly",
+      timeMs,
+      name,
+      pid,
+      type,
+      detail,
+      action: done,
+      figures,
+      message: `${name} (PID ${pid}): ${TYPE_WORDS[type]}: ${detail}; ${done}`,
+    });
+    if (!isPolicy || action === "notify") return;
+    this.engine.actOn(name, action, "anomaly").catch((error: unknown) => {
+      console.error(`selfheal: ${name}: acting on the ${TYPE_WORDS[type]} failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+
+  // A policy's tree is a fork bomb: contain it (and stop the policy, or restart it), or only notify.
+  private onUnitForkBomb(view: UnitView, sample: ProcessSample, key: string, verdict: ForkBombVerdict, settings: ForkBombSettings, timeMs: number): void {
+    const action = settings.action;
+    if (action === "notify") {
+      this.report(view.name, view.pid, "fork_bomb", bombDetail(verdict, settings), bombFigures(verdict), "notify", timeMs, true);
+      return;
+    }
+    const rootPid = view.pid;
+    const rootTicks = sample.startTicks;
+    const target: ContainTarget = {
+      members: (snapshot, known) => {
+        const members = collectMembers(snapshot, rootPid, known);
+        const root = snapshot.processes.get(rootPid);
+        if (root && root.startTicks === rootTicks && root.state !== "Z") members.set(rootPid, rootTicks);
+        return members;
+      },
+      // The engine stops (or restarts) the policy itself, so it reads the root's end as asked for.
+      onStopped: () => {
+        this.engine.actOn(view.name, action, "anomaly").catch(() => {
+          // refused: the engine has told why; the containment kills what it may
+        });
+      },
+    };
+    this.contain(view.name, rootPid, target, this.bombs.membersOf(key), verdict, settings, timeMs, () => this.bombs.forget(key));
+  }
+
+  // Contain in the background, then report what was reached.
+  private contain(
+    name: string,
+    pid: number,
+    target: ContainTarget,
+    known: Members,
+    verdict: ForkBombVerdict,
+    settings: ForkBombSettings,
+    timeMs: number,
+    after: () => void,
+    guardKey = name,
+  ): void {
+    this.containing.add(guardKey);
+    const run = containTree(target, { signaller: this.deps.signaller, rescan: () => this.deps.rescan(), sleep: this.sleep, now: this.now }, known)
+      .then((result) => this.reportContained(name, pid, verdict, settings, result, timeMs))
+      .catch((error: unknown) => console.error(`selfheal: containing the fork bomb of ${name} failed:`, error))
+      .finally(() => {
+        this.containing.delete(guardKey);
+        after();
+        this.inFlight.delete(run);
+      });
+    this.inFlight.add(run);
+  }
+
+  private reportContained(name: string, pid: number, verdict: ForkBombVerdict, settings: ForkBombSettings, result: ContainResult, timeMs: number): void {
+    const action =
+      result.survivors === 0
+        ? `contained ${result.reached} processes`
+        : `contained ${result.reached - result.survivors} of ${result.reached} processes; ${result.survivors} could not be ended`;
+    const detail = bombDetail(verdict, settings);
+    this.engine.events.emit({
+      kind: "anomaly",
+      timeMs,
+      name,
+      pid,
+      type: "fork_bomb",
+      detail,
+      action,
+      figures: {
+        ...bombFigures(verdict),
+        reached: result.reached,
+        survivors: result.survivors,
+        refused: result.refused,
+        containMs: result.durationMs,
+        stoppedMs: result.stoppedAfterMs,
+      },
+      message: `${name} (PID ${pid}): fork bomb: ${detail}; ${action} in ${Math.round(result.durationMs)} ms`,
+    });
+  }
+
+  // The global watch: leaks of every sizeable process of the user, and fork bombs among each session's young processes.
+  private watchAll(snapshot: ProcessSnapshot, section: AnomalySettings, watched: ReadonlySet<number>): void {
+    const exclude = new Set(watched).add(process.pid);
+    if (section.leak.enabled) {
+      for (const sample of snapshot.processes.values()) {
+        if (sample.uid !== this.uid || sample.kernelThread || sample.state === "Z" || exclude.has(sample.pid)) continue;
+        if (sample.rssBytes < section.watchAllMinRssBytes) continue;
+        const verdict = this.leaks.observe(`pid:${sample.pid}:${sample.startTicks}`, snapshot.timeMs, sample.rssBytes, section.leak);
+        if (verdict) this.report(sample.comm, sample.pid, "memory_leak", leakDetail(verdict), leakFigures(verdict), "notify", snapshot.timeMs, false);
+      }
+    }
+    if (!section.forkBomb.enabled) return;
+    for (const [sid, members] of youngBySession(snapshot, this.uid, exclude)) {
+      const key = `session:${sid}`;
+      if (this.containing.has(key)) continue;
+      const verdict = this.bombs.observeGroup(key, snapshot.timeMs, members, section.forkBomb);
+      if (verdict) this.onSessionForkBomb(snapshot, sid, key, members, verdict, section, exclude);
+    }
+  }
+
+  // A session's young processes are a fork bomb: contain them (the session's older programs are left alone).
+  private onSessionForkBomb(snapshot: ProcessSnapshot, sid: number, key: string, members: Members, verdict: ForkBombVerdict, section: AnomalySettings, exclude: ReadonlySet<number>): void {
+    const first = oldestOf(snapshot, members);
+    const name = first?.comm ?? `session ${sid}`;
+    const pid = first?.pid ?? sid;
+    if (section.forkBomb.action === "notify") {
+      this.report(name, pid, "fork_bomb", bombDetail(verdict, section.forkBomb), bombFigures(verdict), "notify", snapshot.timeMs, false);
+      return;
+    }
+    const target: ContainTarget = {
+      members: (fresh, known) => {
+        const found = youngBySession(fresh, this.uid, exclude, YOUNG_MS + (fresh.timeMs - snapshot.timeMs)).get(sid) ?? new Map<number, number>();
+        for (const [member, startTicks] of known) {
+          if (fresh.processes.get(member)?.startTicks !== startTicks) continue;
+          for (const child of [member, ...descendantsOf(fresh, member)]) {
+            const sample = fresh.processes.get(child);
+            if (sample && sample.state !== "Z" && !exclude.has(child)) found.set(child, sample.startTicks);
+          }
+        }
+        return found;
+      },
+    };
+    this.contain(name, pid, target, members, verdict, section.forkBomb, snapshot.timeMs, () => this.bombs.forget(key), key);
+  }
+}
+
+const TYPE_WORDS: Record<AnomalyType, string> = { memory_leak: "memory leak", fork_bomb: "fork bomb", cpu_spike: "CPU spike" };
+
+// The earliest started of a group of processes.
+function oldestOf(snapshot: ProcessSnapshot, members: Members): ProcessSample | undefined {
+  let oldest: ProcessSample | undefined;
+  for (const pid of members.keys()) {
+    const sample = snapshot.processes.get(pid);
+    if (sample && (!oldest || sample.startTicks < oldest.startTicks)) oldest = sample;
+  }
+  return oldest;
+}
+
+function leakDetail(verdict: LeakVerdict): string {
+  return `RSS grew ${(verdict.slopeMbPerSec * SEC_PER_MIN).toFixed(1)} MB/min for ${Math.round(verdict.spanSec)} s (r² ${verdict.r2.toFixed(2)}), now ${Math.round(verdict.rssMb)} MB`;
+}
+
+function leakFigures(verdict: LeakVerdict): Record<string, number> {
+  return { ...verdict, slopeMbPerMin: verdict.slopeMbPerSec * SEC_PER_MIN };
+}
+
+function spikeDetail(verdict: CpuSpikeVerdict): string {
+  return `${Math.round(verdict.cpuPercent)}% CPU for ${verdict.scans} scans against a baseline of ${verdict.baselinePercent.toFixed(1)}% (threshold ${Math.round(verdict.thresholdPercent)}%)`;
+}
+
+function bombDetail(verdict: ForkBombVerdict, settings: ForkBombSettings): string {
+  return verdict.reason === "descendants"
+    ? `${verdict.descendants} descendants (limit ${settings.maxDescendants})`
+    : `${Math.round(verdict.spawnRate)} new processes per second (limit ${settings.maxSpawnRate}), ${verdict.descendants} descendants`;
+}
+
+function bombFigures(verdict: ForkBombVerdict): Record<string, number> {
+  return { descendants: verdict.descendants, spawnRate: verdict.spawnRate };
+}
