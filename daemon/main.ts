@@ -4,14 +4,18 @@ import { parseArgs } from "node:util";
 import { configPath } from "./config/paths.js";
 import { runDaemonCommand } from "./cli/daemonCommand.js";
 import { runImportCommand } from "./cli/importCommand.js";
+import { CLIENT_USAGE, isClientCommand, runClientCommand } from "./cli/clientCommand.js";
 
 const USAGE = `Usage: selfheal <command> [options]
 
 Commands:
-  daemon [--config PATH]         run the daemon in the foreground
+  daemon [--config PATH] [--no-bus]
+                                 run the daemon in the foreground (--no-bus: without the D-Bus service)
   import PROCESS_LIST [EMAIL_CONFIG] [--output PATH|-] [--force]
                                  convert the original system's files to config.toml
 
+Commands that talk to the running daemon over D-Bus:
+${CLIENT_USAGE}
 Options:
   --config PATH   the config file (default: $XDG_CONFIG_HOME/selfheal/config.toml)
   -h, --help      show this help
@@ -28,6 +32,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       help: { type: "boolean", short: "h" },
       output: { type: "string" },
       force: { type: "boolean" },
+      "no-bus": { type: "boolean" },
     },
   });
   const [command] = positionals;
@@ -38,7 +43,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   const config = typeof values.config === "string" ? values.config : configPath(env);
   switch (command) {
     case "daemon":
-      return runDaemonCommand(config, env);
+      return runDaemonCommand(config, env, { bus: values["no-bus"] !== true });
     case "import":
       return runImportCommand({
         processList: positionals[1],
@@ -47,6 +52,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
         force: values.force === true,
       });
     default:
+      if (isClientCommand(command)) return runClientCommand(command, argv.filter((_, index) => index !== argv.indexOf(command)), env);
       process.stderr.write(`selfheal: unknown command "${command}"\n\n${USAGE}`);
       return 2;
   }

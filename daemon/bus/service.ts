@@ -1,0 +1,476 @@
+// The D-Bus service: io.github.SelfHeal1 on the session bus, serving the
+// Manager interface exactly as dbus/io.github.SelfHeal1.Manager.xml defines
+// it. Every call is checked against the XML's signature and answered, with a
+// result or an error reply; engine events go out as signals, and property
+// changes as PropertiesChanged.
+import { readFileSync } from "node:fs";
+import type { Adapter, Daemon } from "../daemon.js";
+import type { EngineEvent } from "../engine/events.js";
+import type { UnitView } from "../engine/engine.js";
+import { EngineError, unknownProcess } from "../engine/errors.js";
+import { NAME_PATTERN } from "../config/defaults.js";
+import packageJson from "../../package.json" with { type: "json" };
+import { onBusClosed, type MessageBus } from "./connect.js";
+import { Message, MESSAGE_FLAG, MESSAGE_TYPE, Variant } from "./dbus.js";
+import { errorReply } from "./errors.js";
+import { assessHealth, HealthEvents, RECENT_ANOMALY_MS, type Health } from "./health.js";
+import { renderNode, type InterfaceSpec, type MethodSpec } from "./introspection.js";
+import { BUS_NAME, DBUS_ERRORS, ERROR_PREFIX, MANAGER_INTERFACE, NAME_FLAG_DO_NOT_QUEUE, OBJECT_PATH, REQUEST_NAME_REPLY, STANDARD_INTERFACES } from "./names.js";
+import { policiesRecord, policyInput } from "./policies.js";
+import { anomalyDetails, anomalyRecord, cooldownRecord, eventRecord, processRecord, zombieRecord } from "./records.js";
+import { InvalidArgsError, int32, preview, uint32 } from "./variants.js";
+
+
+/** The daemon's version, as the Version property reports it. */
+export const VERSION: string = packageJson.version;
+
+/** How long stop() waits for the bus to release the name before disconnecting anyway. */
+const RELEASE_TIMEOUT_MS = 1000;
+const MICROSECONDS_PER_MS = 1000n;
+
+/** What CleanupZombies needs of the zombie monitor. */
+interface ZombieCleaner {
+  cleanup(): Promise<{ reaped: number; remaining: number }>;
+}
+
+/** Another process owns io.github.SelfHeal1 already. */
+export class NameTakenError extends Error {
+  override readonly name = "NameTakenError";
+  constructor(readonly ownerPid: number | null) {
+    super(
+      `another selfheal daemon${ownerPid === null ? "" : ` (PID ${ownerPid})`} already owns ${BUS_NAME} on this session bus; ` +
+        `not starting a second one. Talk to it with "selfheal status", or stop it first ("systemctl --user stop selfheal").`,
+    );
+  }
+}
+
+type MethodResult = unknown[] | Promise<unknown[]>;
+type MethodHandler = (args: unknown[]) => MethodResult;
+
+export interface BusServiceOptions {
+  /** Called once if the connection to the bus is lost while serving. */
+  onLost?: (reason: string) => void;
+}
+
+export class BusService implements Adapter {
+  private readonly health = new HealthEvents();
+  private readonly methods: Record<string, MethodHandler>;
+  private readonly unsubscribers: Array<() => void> = [];
+  private readonly handler = (msg: Message): boolean => this.onMessage(msg);
+  private lastProperties: Record<string, string | number> = {};
+  private refreshQueued = false;
+  private policyEdits: Promise<unknown> = Promise.resolve();
+  private zombiesCleanedSeen = 0;
+  private stopping = false;
+
+  constructor(
+    private readonly daemon: Daemon,
+    private readonly bus: MessageBus,
+    private readonly spec: InterfaceSpec,
+    private readonly options: BusServiceOptions = {},
+  ) {
+    this.methods = this.methodTable();
+  }
+
+  // Answer calls and forward events, then take the well-known name (without
+  // queueing: a second daemon must fail, never wait to take over).
+  async start(): Promise<void> {
+    this.bus.addMethodHandler(this.handler);
+    this.unsubscribers.push(this.daemon.engine.events.subscribe((event) => this.onEvent(event)));
+    this.unsubscribers.push(this.daemon.engine.onScan(() => this.scheduleRefresh()));
+    this.bus.on("error", (error: unknown) => {
+      if (!this.stopping) console.error(`selfheal: D-Bus connection error: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    onBusClosed(this.bus, () => {
+      if (!this.stopping) this.options.onLost?.("the connection to the session bus was closed");
+    });
+    this.lastProperties = this.propertyValues();
+    const reply = await this.bus.requestName(BUS_NAME, NAME_FLAG_DO_NOT_QUEUE);
+    if (reply !== REQUEST_NAME_REPLY.primaryOwner && reply !== REQUEST_NAME_REPLY.alreadyOwner) {
+      const owner = await this.ownerPid();
+      await this.stop();
+      throw new NameTakenError(owner);
+    }
+  }
+
+  // Stop answering, give the name back and disconnect; the engine goes on without us.
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+    this.bus.removeMethodHandler(this.handler);
+    await Promise.race([this.bus.releaseName(BUS_NAME).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, RELEASE_TIMEOUT_MS))]);
+    try {
+      this.bus.disconnect();
+    } catch {
+      // already gone
+    }
+  }
+
+  // ---- calls ----
+
+  private onMessage(msg: Message): boolean {
+    if (msg.type !== MESSAGE_TYPE.methodCall) return false;
+    try {
+      const result = this.route(msg);
+      if (result instanceof Promise) result.then((reply) => this.reply(msg, reply), (error: unknown) => this.replyError(msg, error));
+      else this.reply(msg, result);
+    } catch (error) {
+      this.replyError(msg, error);
+    }
+    return true;
+  }
+
+  // Decide what a call is: ours, a standard interface, or an error reply.
+  private route(msg: Message): Reply | Promise<Reply> {
+    const path = msg.path;
+    const iface = msg.interface ?? "";
+    const member = msg.member;
+    if (path !== OBJECT_PATH) return this.routeAncestor(msg, path, iface, member);
+    if (iface === STANDARD_INTERFACES.introspectable || (iface === "" && member === "Introspect")) {
+      expectSignature(msg, "Introspect", "");
+      return { signature: "s", body: [renderNode([this.spec], [])] };
+    }
+    if (iface === STANDARD_INTERFACES.properties) return this.routeProperties(msg, member);
+    if (iface === STANDARD_INTERFACES.peer || (iface === "" && (member === "Ping" || member === "GetMachineId"))) return routePeer(msg, member);
+    if (iface !== MANAGER_INTERFACE && iface !== "") {
+      return errorOf(DBUS_ERRORS.unknownInterface, `${OBJECT_PATH} has no interface ${preview(iface)}; it implements ${MANAGER_INTERFACE}`);
+    }
+    const method = this.spec.methods.get(member);
+    const handler = this.methods[member];
+    if (!method || !handler) {
+      return errorOf(DBUS_ERRORS.unknownMethod, `${MANAGER_INTERFACE} has no method ${preview(member)}; Introspect lists them`);
+    }
+    expectSignature(msg, method.name, method.inSignature, method);
+    const result = handler(msg.body);
+    const finish = (body: unknown[]): Reply => {
+      this.scheduleRefresh();
+      return { signature: method.outSignature, body };
+    };
+    return result instanceof Promise ? result.then(finish) : finish(result);
+  }
+
+  // Paths above ours ("/", "/io", "/io/github") introspect to the next node down, so `busctl tree` finds us.
+  private routeAncestor(msg: Message, path: string, iface: string, member: string): Reply {
+    const child = childNodeOf(path);
+    if (child === null) return errorOf(DBUS_ERRORS.unknownObject, `no object at ${preview(path)}; selfheal serves ${OBJECT_PATH}`);
+    if ((iface === STANDARD_INTERFACES.introspectable || iface === "") && member === "Introspect") {
+      expectSignature(msg, "Introspect", "");
+      return { signature: "s", body: [renderNode([], [child])] };
+    }
+    if (iface === STANDARD_INTERFACES.peer || iface === "") return routePeer(msg, member);
+    return errorOf(DBUS_ERRORS.unknownMethod, `${path} only holds ${OBJECT_PATH}; call its methods there`);
+  }
+
+  private routeProperties(msg: Message, member: string): Reply {
+    const values = this.propertyValues();
+    if (member === "Get") {
+      expectSignature(msg, "Get", "ss");
+      const [iface, name] = msg.body as [string, string];
+      this.checkPropertyInterface(iface);
+      const property = this.spec.properties.get(name);
+      const value = values[name];
+      if (!property || value === undefined) return errorOf(DBUS_ERRORS.unknownProperty, `${MANAGER_INTERFACE} has no property ${preview(name)}`);
+      return { signature: "v", body: [new Variant(property.type, value)] };
+    }
+    if (member === "GetAll") {
+      expectSignature(msg, "GetAll", "s");
+      const [iface] = msg.body as [string];
+      if (iface !== MANAGER_INTERFACE && iface !== "") {
+        if ((Object.values(STANDARD_INTERFACES) as string[]).includes(iface)) return { signature: "a{sv}", body: [{}] };
+        return errorOf(DBUS_ERRORS.unknownInterface, `${OBJECT_PATH} has no interface ${preview(iface)}`);
+      }
+      return { signature: "a{sv}", body: [this.propertyVariants(values)] };
+    }
+    if (member === "Set") {
+      expectSignature(msg, "Set", "ssv");
+      const [iface, name] = msg.body as [string, string];
+      this.checkPropertyInterface(iface);
+      if (!this.spec.properties.has(name)) return errorOf(DBUS_ERRORS.unknownProperty, `${MANAGER_INTERFACE} has no property ${preview(name)}`);
+      return errorOf(DBUS_ERRORS.propertyReadOnly, `${name} is read-only; change the policies with SetPolicy instead`);
+    }
+    return errorOf(DBUS_ERRORS.unknownMethod, `${STANDARD_INTERFACES.properties} has no method ${preview(member)}`);
+  }
+
+  private checkPropertyInterface(iface: string): void {
+    if (iface !== MANAGER_INTERFACE && iface !== "") throw new InvalidArgsError(`${OBJECT_PATH} has no properties on interface ${preview(iface)}; use ${MANAGER_INTERFACE}`);
+  }
+
+  private reply(msg: Message, reply: Reply): void {
+    if ("error" in reply) return this.sendError(msg, reply.error, reply.message);
+    if (noReplyExpected(msg)) return;
+    try {
+      this.bus.send(Message.newMethodReturn(msg, reply.signature, reply.body));
+    } catch (error) {
+      // A value the marshaller refused: a bug here, answered rather than left hanging.
+      console.error(`selfheal: cannot send the reply to ${msg.member}:`, error);
+      this.sendError(msg, `${ERROR_PREFIX}Failed`, `the reply to ${msg.member} could not be encoded; see the daemon's log`);
+    }
+  }
+
+  private replyError(msg: Message, error: unknown): void {
+    const reply = errorReply(error);
+    if (reply.unexpected) console.error(`selfheal: ${msg.member} failed:`, error);
+    this.sendError(msg, reply.name, reply.message);
+  }
+
+  private sendError(msg: Message, name: string, message: string): void {
+    if (noReplyExpected(msg)) return;
+    try {
+      this.bus.send(Message.newError(msg as never, name, message));
+    } catch (error) {
+      console.error(`selfheal: cannot send an error reply to ${msg.member}:`, error);
+    }
+  }
+
+  // ---- the Manager's methods ----
+
+  private methodTable(): Record<string, MethodHandler> {
+    const engine = this.daemon.engine;
+    return {
+      ListProcesses: () => [engine.list().map(processRecord)],
+      GetProcess: ([name]) => [processRecord(engine.get(processName(name)))],
+      StartProcess: async ([name]) => {
+        await engine.startProcess(processName(name));
+        return [];
+      },
+      StopProcess: async ([name]) => {
+        await engine.stopProcess(processName(name));
+        return [];
+      },
+      RestartProcess: async ([name]) => {
+        await engine.restartProcess(processName(name));
+        return [];
+      },
+      ListAnomalies: () => [this.daemon.anomalies.list().map(anomalyRecord)],
+      ListZombies: () => [this.daemon.zombies.list().map(zombieRecord)],
+      CleanupZombies: () => this.cleanupZombies(),
+      GetCooldowns: () => [engine.cooldownViews().map((view) => cooldownRecord(view, Date.now()))],
+      ResetCooldown: ([name]) => {
+        engine.resetCooldown(processName(name));
+        return [];
+      },
+      GetPolicies: () => [policiesRecord(this.daemon.policies.config.policies.values())],
+      SetPolicy: ([name, dict]) => {
+        const raw = policyInput(dict);
+        return this.editPolicies(() => this.daemon.setPolicy(String(name), raw));
+      },
+      RemovePolicy: ([name]) => {
+        const checked = processName(name);
+        return this.editPolicies(async () => {
+          if (!this.daemon.policies.config.policies.has(checked)) throw unknownProcess(checked);
+          await this.daemon.removePolicy(checked);
+        });
+      },
+      GetEvents: ([since, limit]) => {
+        const sinceMs = Number(BigInt(since as bigint) / MICROSECONDS_PER_MS);
+        return [this.daemon.eventLog.read(sinceMs, Number(limit)).map(eventRecord)];
+      },
+    };
+  }
+
+  // Policy edits one at a time, so two concurrent calls cannot lose each other's change.
+  private editPolicies(edit: () => Promise<void>): Promise<unknown[]> {
+    const next = this.policyEdits.then(edit, edit);
+    this.policyEdits = next.catch(() => undefined);
+    return next.then(() => []);
+  }
+
+  // Ask the zombie monitor to clean up; ZombiesCleaned goes out from its event (or from here if it sent none).
+  private async cleanupZombies(): Promise<unknown[]> {
+    const monitor = this.daemon.zombies as typeof this.daemon.zombies & Partial<ZombieCleaner>;
+    if (typeof monitor.cleanup !== "function") throw new EngineError("Failed", "zombie cleanup is not available in this version of the daemon");
+    const seen = this.zombiesCleanedSeen;
+    const { reaped, remaining } = await monitor.cleanup();
+    if (this.zombiesCleanedSeen === seen) this.emitSignal("ZombiesCleaned", [uint32(reaped), uint32(remaining)]);
+    return [uint32(reaped), uint32(remaining)];
+  }
+
+  private async ownerPid(): Promise<number | null> {
+    try {
+      const reply = await this.bus.call(
+        new Message({
+          destination: "org.freedesktop.DBus",
+          path: "/org/freedesktop/DBus",
+          interface: "org.freedesktop.DBus",
+          member: "GetConnectionUnixProcessID",
+          signature: "s",
+          body: [BUS_NAME],
+        }),
+      );
+      const pid: unknown = reply?.body[0];
+      return typeof pid === "number" ? pid : null;
+    } catch {
+      return null;
+    }
+  }
+
+  // ---- signals ----
+
+  private onEvent(event: EngineEvent): void {
+    this.health.observe(event);
+    switch (event.kind) {
+      case "crashed": {
+        const exitCode = event.statusKnown && event.exitCode !== null ? event.exitCode : -1;
+        this.emitSignal("ProcessCrashed", [event.name, uint32(event.pid), int32(exitCode), event.signal ?? "", event.willRestart]);
+        break;
+      }
+      case "restarted":
+        this.emitSignal("ProcessRestarted", [event.name, uint32(event.oldPid), uint32(event.newPid), event.reason]);
+        break;
+      case "violation":
+        this.emitSignal("ResourceViolation", [event.name, uint32(event.pid), event.resource, finiteOr0(event.value), finiteOr0(event.limit)]);
+        break;
+      case "anomaly":
+        this.emitSignal("AnomalyDetected", [event.name, uint32(event.pid), event.type, anomalyDetails(event)]);
+        break;
+      case "cooldown-started":
+        this.emitSignal("CooldownActivated", [event.name, uint32(event.restarts), finiteOr0(event.seconds)]);
+        break;
+      case "cooldown-ended":
+        this.emitSignal("CooldownEnded", [event.name]);
+        break;
+      case "zombies-detected":
+        this.emitSignal("ZombiesDetected", [uint32(event.count)]);
+        break;
+      case "zombies-cleaned":
+        this.zombiesCleanedSeen += 1;
+        this.emitSignal("ZombiesCleaned", [uint32(event.reaped), uint32(event.remaining)]);
+        break;
+      default:
+        break;
+    }
+    this.emitSignal("EventLogged", [eventRecord(event)]);
+    this.scheduleRefresh();
+  }
+
+  // Send one of the XML's signals; a signal the XML does not define is skipped.
+  private emitSignal(name: string, body: unknown[]): void {
+    if (this.stopping) return;
+    const signal = this.spec.signals.get(name);
+    if (!signal) return;
+    try {
+      this.bus.send(Message.newSignal(OBJECT_PATH, MANAGER_INTERFACE, name, signal.signature, body));
+    } catch (error) {
+      console.error(`selfheal: cannot send the ${name} signal:`, error);
+    }
+  }
+
+  // ---- properties ----
+
+  private propertyValues(): Record<string, string | number> {
+    const units = this.daemon.engine.list();
+    const now = Date.now();
+    return {
+      Version: VERSION,
+      Health: this.assess(units, now),
+      WatchedCount: units.length,
+      ZombieCount: this.daemon.zombies.count,
+      AnomalyCount: this.daemon.anomalies.list().length,
+      CooldownCount: units.filter((unit) => unit.state === "cooldown" || unit.cooldownUntilMs > now).length,
+    };
+  }
+
+  private assess(units: UnitView[], now: number): Health {
+    return assessHealth({
+      units,
+      failedStarts: this.health.failedStarts,
+      lastEnds: this.health.lastEnds,
+      recentAnomalies: this.daemon.anomalies.countSince(now - RECENT_ANOMALY_MS),
+    });
+  }
+
+  private propertyVariants(values: Record<string, string | number>): Record<string, Variant> {
+    const out: Record<string, Variant> = {};
+    for (const property of this.spec.properties.values()) {
+      const value = values[property.name];
+      if (value !== undefined) out[property.name] = new Variant(property.type, value);
+    }
+    return out;
+  }
+
+  // Recompute the properties once the current burst of events is over; announce what changed.
+  private scheduleRefresh(): void {
+    if (this.refreshQueued || this.stopping) return;
+    this.refreshQueued = true;
+    queueMicrotask(() => {
+      this.refreshQueued = false;
+      this.refreshProperties();
+    });
+  }
+
+  private refreshProperties(): void {
+    if (this.stopping) return;
+    const values = this.propertyValues();
+    const changed: Record<string, string | number> = {};
+    for (const [name, value] of Object.entries(values)) if (this.lastProperties[name] !== value) changed[name] = value;
+    this.lastProperties = values;
+    if (Object.keys(changed).length === 0) return;
+    try {
+      this.bus.send(
+        Message.newSignal(OBJECT_PATH, STANDARD_INTERFACES.properties, "PropertiesChanged", "sa{sv}as", [MANAGER_INTERFACE, this.propertyVariants(changed), []]),
+      );
+    } catch (error) {
+      console.error("selfheal: cannot send PropertiesChanged:", error);
+    }
+  }
+}
+
+type Reply = { signature: string; body: unknown[] } | { error: string; message: string };
+
+function errorOf(error: string, message: string): Reply {
+  return { error, message };
+}
+
+function noReplyExpected(msg: Message): boolean {
+  return (Number(msg.flags) & MESSAGE_FLAG.noReplyExpected) !== 0;
+}
+
+function finiteOr0(value: number): number {
+  return Number.isFinite(value) ? value : 0;
+}
+
+// The call must carry exactly the arguments the XML gives the method.
+function expectSignature(msg: Message, member: string, expected: string, method?: MethodSpec): void {
+  const got = msg.signature ?? "";
+  if (got === expected) return;
+  const wanted = method ? method.inArgs.map((arg) => `${arg.type} ${arg.name}`).join(", ") : expected;
+  throw new InvalidArgsError(`${member} takes (${wanted}), got (${got.length > 64 ? `${got.slice(0, 64)}…` : got})`);
+}
+
+// A process name argument: well-formed, or InvalidArgs (a long or odd string is not echoed whole).
+function processName(value: unknown): string {
+  const name = String(value);
+  if (NAME_PATTERN.test(name)) return name;
+  throw new InvalidArgsError(
+    `the process name must be 1 to 64 letters, digits or . _ @ + -, starting with a letter or digit; got ${name === "" ? "an empty string" : preview(name)}`,
+  );
+}
+
+// Peer's Ping and GetMachineId, answered on every path we serve.
+function routePeer(msg: Message, member: string): Reply {
+  if (member === "Ping") {
+    expectSignature(msg, "Ping", "");
+    return { signature: "", body: [] };
+  }
+  if (member === "GetMachineId") {
+    expectSignature(msg, "GetMachineId", "");
+    for (const file of ["/etc/machine-id", "/var/lib/dbus/machine-id"]) {
+      try {
+        return { signature: "s", body: [readFileSync(file, "utf8").trim()] };
+      } catch {
+        // try the next place
+      }
+    }
+    throw new EngineError("Failed", "this machine has no machine id (/etc/machine-id)");
+  }
+  return errorOf(DBUS_ERRORS.unknownMethod, `${STANDARD_INTERFACES.peer} has no method ${preview(member)}`);
+}
+
+// The child node to list when introspecting an ancestor of OBJECT_PATH, or null for any other path.
+function childNodeOf(path: string): string | null {
+  const parts = OBJECT_PATH.split("/").filter(Boolean);
+  const asked = path === "/" ? [] : path.split("/").slice(1);
+  if (asked.length >= parts.length || asked.some((part, index) => part !== parts[index])) return null;
+  return parts[asked.length] ?? null;
+}

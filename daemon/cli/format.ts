@@ -1,0 +1,89 @@
+// How the client commands show records to people: aligned tables, sizes,
+// durations, times, and policies written as config.toml would have them.
+
+export type Row = Record<string, unknown>;
+
+const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
+const BYTES_PER_UNIT = 1024;
+const SECONDS_PER = { minute: 60, hour: 3600, day: 86_400 } as const;
+
+export function text(record: Row, key: string): string {
+  const value = record[key];
+  return typeof value === "string" ? value : value === undefined || value === null ? "" : String(value);
+}
+
+export function num(record: Row, key: string): number {
+  const value = record[key];
+  if (typeof value === "number") return value;
+  if (typeof value === "bigint") return Number(value);
+  return 0;
+}
+
+// 1536 → "1.5 KiB".
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= BYTES_PER_UNIT && unit < BYTE_UNITS.length - 1) {
+    value /= BYTES_PER_UNIT;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${BYTE_UNITS[unit]}`;
+}
+
+// 95 → "1m35s"; below a minute with one decimal.
+export function formatDuration(seconds: number): string {
+  if (seconds < SECONDS_PER.minute) return `${seconds.toFixed(seconds < 10 ? 1 : 0)}s`;
+  const whole = Math.round(seconds);
+  if (whole < SECONDS_PER.hour) return `${Math.floor(whole / SECONDS_PER.minute)}m${String(whole % SECONDS_PER.minute).padStart(2, "0")}s`;
+  if (whole < SECONDS_PER.day) return `${Math.floor(whole / SECONDS_PER.hour)}h${String(Math.floor((whole % SECONDS_PER.hour) / SECONDS_PER.minute)).padStart(2, "0")}m`;
+  return `${Math.floor(whole / SECONDS_PER.day)}d${Math.floor((whole % SECONDS_PER.day) / SECONDS_PER.hour)}h`;
+}
+
+// Microseconds since the epoch as local "YYYY-MM-DD HH:MM:SS".
+export function formatTime(usec: number): string {
+  if (usec <= 0) return "-";
+  const date = new Date(usec / 1000);
+  const pad = (n: number): string => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
+// Columns padded to their widest cell; the last column is not padded.
+export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join("\n") + "\n";
+}
+
+const BARE_KEY = /^[A-Za-z0-9_-]+$/;
+
+function tomlKey(key: string): string {
+  return BARE_KEY.test(key) ? key : JSON.stringify(key);
+}
+
+// One value in TOML syntax (strings as JSON strings, which TOML reads the same for printable text).
+export function tomlValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value)) return `[${value.map(tomlValue).join(", ")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value);
+    return entries.length === 0 ? "{}" : `{ ${entries.map(([key, inner]) => `${tomlKey(key)} = ${tomlValue(inner)}`).join(", ")} }`;
+  }
+  return '""';
+}
+
+// A policy as a [process.NAME] table of config.toml.
+export function policyToml(name: string, policy: Row): string {
+  const lines = [`[process.${tomlKey(name)}]`];
+  for (const [key, value] of Object.entries(policy)) lines.push(`${tomlKey(key)} = ${tomlValue(value)}`);
+  return lines.join("\n") + "\n";
+}
+
+// JSON for scripts: bigints (64-bit values too large for a number) as strings.
+export function json(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) => (typeof inner === "bigint" ? inner.toString() : inner), 2);
+}
