@@ -148,7 +148,7 @@ async function benchTick(): Promise<void> {
         probe: new ProcProbe("/proc", systemPageSizeBytes()),
         spawner: new ChildSpawner(),
         signaller: new SignalGuard(),
-        cooldownStore: { load: () => ({}), save: () => {} },
+        cooldownStore: { load: () => ({}), save: () => {}, saveSync: () => {} },
       },
       config,
     );

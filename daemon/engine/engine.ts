@@ -27,7 +27,10 @@ export interface Signaller {
 /** Where the cooldown state lives between daemon runs. */
 export interface CooldownStore {
   load(): CooldownState;
+  /** Save without blocking (may finish later). */
   save(state: CooldownState): void;
+  /** Save and finish before returning (at shutdown). */
+  saveSync(state: CooldownState): void;
 }
 
 export interface EngineDeps {
@@ -82,6 +85,8 @@ interface Unit {
   usage: Usage;
   /** Resident memory at the scan before the last, to see it growing. */
   previousRssBytes: number;
+  /** Scans that have seen the current process (a new one's growth is not known yet). */
+  scansSeen: number;
 }
 
 /** How often an adopted process is checked while we wait for it to stop. */
@@ -143,7 +148,11 @@ export class Engine {
       unit.timer?.cancel();
       unit.stopping?.killTimer?.cancel();
     }
-    this.persistCooldowns();
+    try {
+      this.deps.cooldownStore.saveSync(this.cooldown.toJSON());
+    } catch (error) {
+      console.error(`selfheal: could not save the cooldown state: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** Observers see every scan after the engine has applied its policies (anomaly and zombie checks). */
@@ -325,7 +334,9 @@ export class Engine {
       if (unit.pid === 0 || unit.stopping || limit === null) continue;
       // A process far below its limit and not growing cannot cross it before the next scan: skip the reads.
       const atRisk =
-        unit.usage.rssBytes >= limit * MEMORY_AT_RISK_FRACTION || unit.usage.rssBytes - unit.previousRssBytes >= limit * MEMORY_GROWTH_FRACTION;
+        unit.scansSeen < 2 ||
+        unit.usage.rssBytes >= limit * MEMORY_AT_RISK_FRACTION ||
+        unit.usage.rssBytes - unit.previousRssBytes >= limit * MEMORY_GROWTH_FRACTION;
       if (!atRisk) continue;
       const pids = unit.policy.scope === "tree" ? [unit.pid, ...descendantsOf(this.snapshot, unit.pid)] : [unit.pid];
       let rss = 0;
@@ -390,6 +401,7 @@ export class Engine {
     const usage =
       unit.policy.scope === "tree" ? treeTotals(snapshot, unit.pid) : { cpuPercent: sample.cpuPercent, rssBytes: sample.rssBytes };
     unit.previousRssBytes = unit.usage.rssBytes;
+    unit.scansSeen += 1;
     unit.usage = { cpuPercent: usage.cpuPercent, rssBytes: usage.rssBytes };
     if (unit.stopping) return;
     const breach = unit.sustain.observe(unit.policy, unit.usage, snapshot.timeMs, this.config.settings.intervalSec * MS_PER_SEC);
@@ -456,6 +468,8 @@ export class Engine {
     unit.pid = 0;
     unit.managed = false;
     unit.usage = { cpuPercent: 0, rssBytes: 0 };
+    unit.previousRssBytes = 0;
+    unit.scansSeen = 0;
     unit.sustain.reset();
     unit.breachAnnounced = false;
 
@@ -716,5 +730,6 @@ function newUnit(policy: Policy): Unit {
     breachAnnounced: false,
     usage: { cpuPercent: 0, rssBytes: 0 },
     previousRssBytes: 0,
+    scansSeen: 0,
   };
 }

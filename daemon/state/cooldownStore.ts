@@ -3,11 +3,15 @@
 import { readFileSync } from "node:fs";
 import type { CooldownStore } from "../engine/engine.js";
 import type { CooldownState } from "../cooldown/tracker.js";
-import { writeFileAtomicSync } from "./atomic.js";
+import { writeFileAtomic, writeFileAtomicSync } from "./atomic.js";
 
 const FORMAT_VERSION = 1;
 
 export class FileCooldownStore implements CooldownStore {
+  /** The state waiting to be written while a write is under way (only the newest matters). */
+  private pending: CooldownState | null = null;
+  private writing = false;
+
   constructor(readonly path: string) {}
 
   // The saved state; a missing file is none, an unreadable one is reported and ignored.
@@ -27,9 +31,38 @@ export class FileCooldownStore implements CooldownStore {
     }
   }
 
+  // Write in the background, off the restart path (an fsync takes milliseconds);
+  // while one write runs, later states coalesce into the next write.
   save(state: CooldownState): void {
-    writeFileAtomicSync(this.path, JSON.stringify({ version: FORMAT_VERSION, cooldowns: state }) + "\n");
+    this.pending = state;
+    if (this.writing) return;
+    this.writing = true;
+    void this.drain();
   }
+
+  // Write now and wait (the daemon's shutdown).
+  saveSync(state: CooldownState): void {
+    this.pending = null;
+    writeFileAtomicSync(this.path, serialise(state));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending !== null) {
+      const state = this.pending;
+      this.pending = null;
+      try {
+        await writeFileAtomic(this.path, serialise(state));
+      } catch (error) {
+        // A full disk keeps the previous whole file; the next change tries again.
+        console.error(`selfheal: could not save the cooldown state: ${(error as Error).message}`);
+      }
+    }
+    this.writing = false;
+  }
+}
+
+function serialise(state: CooldownState): string {
+  return JSON.stringify({ version: FORMAT_VERSION, cooldowns: state }) + "\n";
 }
 
 // Keep only well-formed records: a hand-edited file must not poison the engine.

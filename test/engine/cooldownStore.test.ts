@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FileCooldownStore } from "../../daemon/state/cooldownStore.js";
-import { makeTestDir } from "../helpers/daemon.js";
+import { makeTestDir, waitFor } from "../helpers/daemon.js";
 
 let dir = "";
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -12,8 +12,18 @@ describe("FileCooldownStore", () => {
   it("saves and loads the state, leaving no temporary files", () => {
     dir = makeTestDir("cooldown-store");
     const store = new FileCooldownStore(join(dir, "cooldown.json"));
-    store.save({ app: { restarts: [1, 2, 3], untilMs: 99 } });
+    store.saveSync({ app: { restarts: [1, 2, 3], untilMs: 99 } });
     expect(new FileCooldownStore(join(dir, "cooldown.json")).load()).toEqual({ app: { restarts: [1, 2, 3], untilMs: 99 } });
+    expect(readdirSync(dir)).toEqual(["cooldown.json"]);
+  });
+
+  it("saves in the background, and the newest of quick successive states wins", async () => {
+    dir = makeTestDir("cooldown-store");
+    const path = join(dir, "cooldown.json");
+    const store = new FileCooldownStore(path);
+    for (let i = 1; i <= 20; i++) store.save({ app: { restarts: Array.from({ length: i }, (_, k) => k), untilMs: i } });
+    await waitFor(() => new FileCooldownStore(path).load().app?.untilMs === 20, 5000, () => "the last state was not written");
+    expect(new FileCooldownStore(path).load().app?.restarts).toHaveLength(20);
     expect(readdirSync(dir)).toEqual(["cooldown.json"]);
   });
 

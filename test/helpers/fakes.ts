@@ -162,6 +162,9 @@ export class MemoryCooldownStore implements CooldownStore {
   save(state: CooldownState): void {
     this.saved = JSON.parse(JSON.stringify(state)) as CooldownState;
   }
+  saveSync(state: CooldownState): void {
+    this.save(state);
+  }
 }
 
 export class FakeProbe implements ProcessProbe {
