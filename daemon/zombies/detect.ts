@@ -8,8 +8,8 @@ export interface ZombieInfo {
   name: string;
   parentName: string;
   uid: number;
-  /** Start time in clock ticks: with the pid, names this zombie for good. */
-  startTicks: number;
+  /** Start time in clock ticks: with the pid, names this zombie for good (always set by findZombies). */
+  startTicks?: number;
   /** Seconds since the zombie's process started (the kernel keeps no time of death). */
   ageSec: number;
 }

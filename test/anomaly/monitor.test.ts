@@ -1,0 +1,209 @@
+// The anomaly monitor on the real engine with a fake clock and a synthetic
+// process table: events, per-policy thresholds and actions, containment
+// through the signaller, and the global watch.
+import { describe, expect, it } from "vitest";
+import type { AnomalyOverrides, AnomalySettings, Config, Policy } from "../../daemon/config/policy.js";
+import type { EngineEvent } from "../../daemon/engine/events.js";
+import type { ProcessSample } from "../../daemon/proc/types.js";
+import { Engine } from "../../daemon/engine/engine.js";
+import { AnomalyMonitor } from "../../daemon/anomaly/monitor.js";
+import { DEFAULT_ANOMALY_SETTINGS } from "../../daemon/anomaly/settings.js";
+import { FakeClock, FakeProbe, FakeSource, FakeSpawner, MemoryCooldownStore, RecordingSignaller, policy, sample, settle } from "../helpers/fakes.js";
+
+const MB = 1024 * 1024;
+const UID = 1000;
+type AnomalyEvent = Extract<EngineEvent, { kind: "anomaly" }>;
+
+function setup(policies: Policy[], anomaly: Partial<AnomalySettings> = {}) {
+  const clock = new FakeClock();
+  const source = new FakeSource(clock);
+  const spawner = new FakeSpawner(source, UID);
+  const signaller = new RecordingSignaller();
+  // Signals act on the table as the kernel would: stop, end (children go to PID 1), or end a spawned child.
+  signaller.onSignal = (pid, signal) => {
+    const process = source.processes.get(pid);
+    if (!process) return;
+    if (signal === "SIGSTOP") source.set({ ...process, state: "T" });
+    if (signal === "SIGKILL" || signal === "SIGTERM") {
+      const child = spawner.children.find((c) => c.pid === pid);
+      source.remove(pid);
+      for (const orphan of source.processes.values()) if (orphan.ppid === pid) source.set({ ...orphan, ppid: 1 });
+      child?.exit(null, signal);
+    }
+  };
+  const config = {
+    settings: { intervalSec: 1 },
+    policies: new Map(policies.map((p) => [p.name, p])),
+    email: null,
+    anomaly: { ...DEFAULT_ANOMALY_SETTINGS, ...anomaly },
+  } as Config;
+  const engine = new Engine({ clock, source, probe: new FakeProbe(source), spawner, signaller, cooldownStore: new MemoryCooldownStore(), uid: UID }, config);
+  const monitor = new AnomalyMonitor(engine, { signaller, rescan: () => source.scan(), sleep: async () => undefined, uid: UID });
+  const events: EngineEvent[] = [];
+  engine.events.subscribe((event) => events.push(event));
+  const anomalies = () => events.filter((event): event is AnomalyEvent => event.kind === "anomaly");
+  return { clock, source, spawner, signaller, engine, monitor, events, anomalies };
+}
+
+/** A policy matching comm `name`, for a process the test puts in the table (adopted). */
+function watched(name: string, anomaly?: AnomalyOverrides): Policy {
+  return policy(name, { scope: "process", ...(anomaly ? { anomaly } : {}) });
+}
+
+function running(source: FakeSource, pid: number, fields: Partial<ProcessSample> = {}): ProcessSample {
+  const process = sample(pid, { uid: UID, sid: pid, pgid: pid, ...fields });
+  source.set(process);
+  return process;
+}
+
+// Run `seconds` scans, calling each(t) before every one.
+function scans(t: ReturnType<typeof setup>, seconds: number, each: (second: number) => void): void {
+  for (let second = 0; second < seconds; second++) {
+    each(second);
+    t.clock.advance(1000);
+  }
+}
+
+describe("memory leaks", () => {
+  it("tells a policy's leak as memory_leak, notified by default, within 10 s of onset", () => {
+    const t = setup([watched("app")]);
+    running(t.source, 100, { comm: "app", rssBytes: 50 * MB });
+    t.engine.start();
+    scans(t, 30, (s) => t.source.set({ ...t.source.processes.get(100)!, rssBytes: (50 + 5 * Math.max(0, s - 5)) * MB }));
+    const [leak] = t.anomalies();
+    expect(leak).toMatchObject({ name: "app", pid: 100, type: "memory_leak", action: "notified" });
+    expect(leak!.timeMs - (t.clock.time - 30_000 + 5_000)).toBeLessThanOrEqual(10_000);
+    expect(leak!.figures.slopeMbPerSec).toBeGreaterThan(2);
+    expect(t.signaller.sent).toEqual([]);
+  });
+
+  it("restarts the program when the policy says leak.action = restart", async () => {
+    const t = setup([{ ...watched("app", { leak: { action: "restart" } }), autostart: true }]);
+    t.engine.start();
+    await settle();
+    const first = t.spawner.last.pid;
+    scans(t, 20, (s) => {
+      const process = t.source.processes.get(first);
+      if (process) t.source.set({ ...process, rssBytes: (50 + 6 * s) * MB });
+    });
+    await settle();
+    expect(t.anomalies()[0]).toMatchObject({ type: "memory_leak", action: "restarting" });
+    expect(t.signaller.sent).toContainEqual([first, "SIGTERM"]);
+    expect(t.events.find((e) => e.kind === "restarted")).toMatchObject({ oldPid: first, reason: "anomaly" });
+  });
+
+  it("leaves a policy alone when its leak check is disabled", () => {
+    const t = setup([watched("app", { leak: { enabled: false } })]);
+    running(t.source, 100, { comm: "app" });
+    t.engine.start();
+    scans(t, 30, (s) => t.source.set({ ...t.source.processes.get(100)!, rssBytes: (50 + 10 * s) * MB }));
+    expect(t.anomalies()).toEqual([]);
+  });
+});
+
+describe("CPU spikes", () => {
+  it("tells a sustained spike as cpu_spike, notified by default, and a burst not at all", () => {
+    const t = setup([watched("busy"), watched("bursty")]);
+    running(t.source, 100, { comm: "busy" });
+    running(t.source, 200, { comm: "bursty" });
+    t.engine.start();
+    scans(t, 60, (s) => {
+      t.source.set({ ...t.source.processes.get(100)!, cpuPercent: s < 30 ? 2 : 99 });
+      t.source.set({ ...t.source.processes.get(200)!, cpuPercent: s % 10 < 3 ? 100 : 2 });
+    });
+    expect(t.anomalies().map((a) => [a.name, a.type, a.action])).toEqual([["busy", "cpu_spike", "notified"]]);
+  });
+});
+
+// A bomb under root: each scan every member forks once; each member's first child's parent exits (reparenting).
+function bombScan(t: ReturnType<typeof setup>, root: number, nextPid: { value: number }): void {
+  for (const process of [...t.source.processes.values()]) {
+    if (process.state === "T" || (process.pid !== root && process.sid !== root)) continue;
+    t.source.set(sample(nextPid.value++, { uid: UID, ppid: process.pid, sid: root, pgid: root, comm: "bomb" }));
+  }
+}
+
+describe("fork bombs", () => {
+  it("contains a policy's bomb: every member stopped then killed, none left, the policy held stopped", async () => {
+    const t = setup([watched("bomb")]);
+    running(t.source, 100, { comm: "bomb" });
+    running(t.source, 50, { comm: "gedit" });
+    t.engine.start();
+    const nextPid = { value: 1000 };
+    scans(t, 8, () => bombScan(t, 100, nextPid));
+    await t.monitor.idle();
+    t.clock.advance(200);
+    const [bomb] = t.anomalies();
+    expect(bomb).toMatchObject({ name: "bomb", pid: 100, type: "fork_bomb" });
+    expect(bomb!.action).toMatch(/^contained \d+ processes$/);
+    expect(bomb!.figures.survivors).toBe(0);
+    expect(bomb!.figures.descendants).toBeGreaterThanOrEqual(50);
+    expect([...t.source.processes.values()].filter((p) => p.sid === 100)).toEqual([]);
+    expect(t.source.processes.has(50)).toBe(true);
+    expect(t.signaller.sent.some(([pid]) => pid === 50)).toBe(false);
+    const firstKill = t.signaller.sent.findIndex(([, signal]) => signal === "SIGKILL");
+    expect(t.signaller.sent.slice(0, firstKill).every(([, signal]) => signal === "SIGSTOP")).toBe(true);
+    expect(t.engine.get("bomb").state).toBe("stopped");
+  });
+
+  it("only notifies when fork_bomb.action = notify, and honours the policy's own max_descendants", async () => {
+    const t = setup([watched("loud", { forkBomb: { action: "notify" } }), watched("roomy", { forkBomb: { maxDescendants: 500, maxSpawnRate: 0 } })]);
+    running(t.source, 100, { comm: "loud" });
+    running(t.source, 200, { comm: "roomy" });
+    t.engine.start();
+    const nextPid = { value: 1000 };
+    for (let i = 0; i < 60; i++) {
+      t.source.set(sample(nextPid.value++, { uid: UID, ppid: 100, sid: 100, pgid: 100 }));
+      t.source.set(sample(nextPid.value++, { uid: UID, ppid: 200, sid: 200, pgid: 200 }));
+    }
+    scans(t, 5, () => undefined);
+    await t.monitor.idle();
+    expect(t.anomalies().map((a) => [a.name, a.action])).toEqual([["loud", "notified"]]);
+    expect(t.signaller.sent).toEqual([]);
+  });
+});
+
+describe("the global watch", () => {
+  it("is off by default: an unwatched leaker and bomb are left alone", async () => {
+    const t = setup([]);
+    running(t.source, 300, { comm: "leaker" });
+    t.engine.start();
+    const nextPid = { value: 1000 };
+    scans(t, 30, (s) => {
+      t.source.set({ ...t.source.processes.get(300)!, rssBytes: (60 + 5 * s) * MB });
+      if (s < 6) bombScan(t, 300, nextPid);
+    });
+    await t.monitor.idle();
+    expect(t.anomalies()).toEqual([]);
+    expect(t.signaller.sent).toEqual([]);
+  });
+
+  it("when on, tells any process's leak by its name, and contains a session's young bomb but not its old shell", async () => {
+    const t = setup([], { watchAll: true });
+    running(t.source, 300, { comm: "leaker" });
+    running(t.source, 400, { comm: "bash", startTimeMs: t.clock.time - 3_600_000 });
+    running(t.source, 450, { comm: "other-user", uid: 1001, rssBytes: 60 * MB });
+    t.engine.start();
+    const nextPid = { value: 1000 };
+    scans(t, 30, (s) => {
+      t.source.set({ ...t.source.processes.get(300)!, rssBytes: (60 + 5 * s) * MB });
+      t.source.set({ ...t.source.processes.get(450)!, rssBytes: (60 + 5 * s) * MB });
+      if (s === 10) t.source.set(sample(nextPid.value++, { uid: UID, ppid: 400, sid: 400, pgid: 400, comm: "bomb", startTimeMs: t.clock.time }));
+      if (s > 10 && s < 20) {
+        for (const process of [...t.source.processes.values()]) {
+          if (process.comm === "bomb" && process.state !== "T") {
+            t.source.set(sample(nextPid.value++, { uid: UID, ppid: process.pid, sid: 400, pgid: 400, comm: "bomb", startTimeMs: t.clock.time }));
+          }
+        }
+      }
+    });
+    await t.monitor.idle();
+    const found = t.anomalies().map((a) => [a.name, a.type]);
+    expect(found).toContainEqual(["leaker", "memory_leak"]);
+    expect(found).toContainEqual(["bomb", "fork_bomb"]);
+    expect(found.some(([name]) => name === "other-user")).toBe(false);
+    expect([...t.source.processes.values()].filter((p) => p.comm === "bomb")).toEqual([]);
+    expect(t.source.processes.has(400)).toBe(true);
+    expect(t.signaller.sent.some(([pid]) => pid === 400 || pid === 300)).toBe(false);
+  });
+});
