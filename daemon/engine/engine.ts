@@ -501,6 +501,10 @@ export class Engine {
     const willRestart = verdict?.allowed === true;
     const crashed = status.kind === "crash";
     unit.state = crashed ? "crashed" : "exited";
+    // Fork the replacement before telling anyone: subscribers (log, bus) then
+    // run while the new process starts, and the restarted event still follows,
+    // since it is emitted once the kernel has confirmed the start.
+    if (verdict?.allowed) this.scheduleRestart(unit, crashed ? "crash" : "exit", oldPid);
     this.emit({
       kind: crashed ? ("crashed" as const) : ("exited" as const),
       timeMs: now,
@@ -512,9 +516,7 @@ export class Engine {
       willRestart,
       message: `${name} (PID ${oldPid}) ${status.description}${crashed ? ", a crash" : ""}; ${willRestart ? "restarting" : wantsRestart ? "held back by the cooldown" : `not restarted (restart = "${restartMode}")`}`,
     });
-    if (!verdict) return;
-    if (verdict.allowed) this.scheduleRestart(unit, crashed ? "crash" : "exit", oldPid);
-    else this.holdInCooldown(unit, verdict.untilMs, verdict.restartsInWindow, verdict.startedNow);
+    if (verdict && !verdict.allowed) this.holdInCooldown(unit, verdict.untilMs, verdict.restartsInWindow, verdict.startedNow);
   }
 
   // A restart that counts toward the cooldown (violations, anomalies).

@@ -45,6 +45,7 @@ describe("crash or normal end", () => {
     expect(t.spawner.children).toHaveLength(2);
     expect(t.events.find((e) => e.kind === "restarted")).toMatchObject({ oldPid: first, newPid: t.spawner.last.pid, reason: "crash" });
     expect(t.engine.get("app")).toMatchObject({ state: "running", restarts: 1, managed: true });
+    expect(t.kinds().indexOf("crashed")).toBeLessThan(t.kinds().indexOf("restarted"));
   });
 
   it("does not restart after exit 0 or SIGTERM under on-failure", async () => {
