@@ -52,7 +52,9 @@ describe("ProcScanner on the real /proc", () => {
     const child = children.spawn(exe, ["30"]);
     const scanner = new ProcScanner();
     const { sample } = await scanUntil(scanner, child.pid, (s) => s.comm !== "node");
-    expect(sample).toMatchObject({ comm: "a (b) c)", ppid: process.pid, state: "S", uid: process.getuid!() });
+    expect(sample).toMatchObject({ comm: "a (b) c)", ppid: process.pid, uid: process.getuid!() });
+    // Sleeping, or still running its start-up on a loaded machine.
+    expect(["S", "R"]).toContain(sample.state);
     expect(scanner.readCmdline(child.pid)).toEqual([exe, "30"]);
     expect(scanner.readExeName(child.pid)).toBe("a (b) c)");
   });
@@ -69,7 +71,8 @@ describe("ProcScanner on the real /proc", () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const second = scanner.scan().processes.get(child.pid)!;
     expect(second.cpuTicks).toBeGreaterThan(first.cpuTicks);
-    expect(second.cpuPercent).toBeGreaterThan(50);
+    // A busy loop gets most of a core on an idle machine; other tests share the cores, so only ask for a clear share.
+    expect(second.cpuPercent).toBeGreaterThan(20);
     expect(second.cpuPercent).toBeLessThan(110);
   });
 
