@@ -77,6 +77,10 @@ export const DEFAULTS = {
     kill_parents: false,
     protected: [] as readonly string[],
   },
+  /** [notifications]: alerts on the desktop (mail is [email]). */
+  notifications: {
+    desktop: true,
+  },
 } as const;
 
 /** The smallest and largest value each numeric key accepts. */

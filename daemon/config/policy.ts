@@ -130,6 +130,12 @@ export interface EmailSettings {
   rateLimitMinutes: number;
 }
 
+/** The validated [notifications] section. */
+export interface NotificationSettings {
+  /** Show alerts through the desktop's notification server (org.freedesktop.Notifications). */
+  desktop: boolean;
+}
+
 export interface Config {
   settings: Settings;
   policies: Map<string, Policy>;
@@ -139,4 +145,6 @@ export interface Config {
   anomaly?: AnomalySettings;
   /** [zombies]; absent means every default. */
   zombies?: ZombieSettings;
+  /** [notifications]; absent means every default. */
+  notifications?: NotificationSettings;
 }

@@ -1,6 +1,6 @@
 // zod schemas for config.toml as written (snake_case keys) and their translation
 // into the normalised Policy, Settings and EmailSettings the engine uses.
-import type { AnomalyOverrides, AnomalySettings, Config, EmailSettings, Policy, Settings, ZombieSettings } from "./policy.js";
+import type { AnomalyOverrides, AnomalySettings, Config, EmailSettings, NotificationSettings, Policy, Settings, ZombieSettings } from "./policy.js";
 
 import { homedir } from "node:os";
 import { basename, isAbsolute, join } from "node:path";
@@ -173,6 +173,11 @@ export const RawZombiesSchema = z.strictObject({
   protected: z.array(text()).default([...DEFAULTS.zombies.protected]),
 });
 
+/** The [notifications] table as written. */
+export const RawNotificationsSchema = z.strictObject({
+  desktop: z.boolean().default(DEFAULTS.notifications.desktop),
+});
+
 /**
  * Every top-level section config.toml may hold. Adding a section is one line
  * here plus its normaliser in `normaliseConfig`; unknown sections are errors.
@@ -183,6 +188,7 @@ export const SECTION_SCHEMAS = {
   email: RawEmailSchema.optional(),
   anomaly: RawAnomalySchema.prefault({}),
   zombies: RawZombiesSchema.prefault({}),
+  notifications: RawNotificationsSchema.prefault({}),
 };
 
 /** The whole of config.toml as written. */
@@ -194,6 +200,7 @@ export type RawEmail = z.output<typeof RawEmailSchema>;
 export type RawConfig = z.output<typeof RawConfigSchema>;
 export type RawAnomaly = z.output<typeof RawAnomalySchema>;
 export type RawZombies = z.output<typeof RawZombiesSchema>;
+export type RawNotifications = z.output<typeof RawNotificationsSchema>;
 type RawLeak = z.output<typeof LeakSchema>;
 type RawForkBomb = z.output<typeof ForkBombSchema>;
 type RawCpuSpike = z.output<typeof CpuSpikeSchema>;
@@ -326,6 +333,11 @@ export function normaliseZombies(raw: RawZombies): ZombieSettings {
   };
 }
 
+// Turn the validated [notifications] table into NotificationSettings.
+export function normaliseNotifications(raw: RawNotifications): NotificationSettings {
+  return { desktop: raw.desktop };
+}
+
 // Turn the validated [settings] table into Settings.
 export function normaliseSettings(raw: RawSettings): Settings {
   return { intervalSec: raw.interval };
@@ -357,5 +369,6 @@ export function normaliseConfig(raw: RawConfig): Config {
     email: raw.email === undefined ? null : normaliseEmail(raw.email),
     anomaly: normaliseAnomaly(raw.anomaly),
     zombies: normaliseZombies(raw.zombies),
+    notifications: normaliseNotifications(raw.notifications),
   };
 }
