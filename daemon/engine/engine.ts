@@ -165,10 +165,6 @@ export class Engine {
     return this.snapshot;
   }
 
-  get settings(): Config["settings"] {
-    return this.config.settings;
-  }
-
   /** The configuration in force (the detectors read their sections and each policy's thresholds from it). */
   get activeConfig(): Config {
     return this.config;
@@ -178,8 +174,7 @@ export class Engine {
   tick(): ProcessSnapshot {
     const snapshot = this.deps.source.scan();
     this.snapshot = snapshot;
-    const claimed = new Set<number>();
-    for (const unit of this.units.values()) if (unit.pid !== 0) claimed.add(unit.pid);
+    const claimed = this.claimedPids();
     for (const unit of this.units.values()) {
       if (unit.pid === 0 && this.mayAdopt(unit)) this.tryAdopt(unit, snapshot, claimed);
       if (unit.pid !== 0) this.checkRunning(unit, snapshot);
