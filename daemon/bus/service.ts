@@ -62,6 +62,7 @@ export class BusService implements Adapter {
   private policyEdits: Promise<unknown> = Promise.resolve();
   private zombiesCleanedSeen = 0;
   private stopping = false;
+  private closed = false;
 
   constructor(
     private readonly daemon: Daemon,
@@ -82,6 +83,7 @@ export class BusService implements Adapter {
       if (!this.stopping) console.error(`selfheal: D-Bus connection error: ${error instanceof Error ? error.message : String(error)}`);
     });
     onBusClosed(this.bus, () => {
+      this.closed = true;
       if (!this.stopping) this.options.onLost?.("the connection to the session bus was closed");
     });
     this.lastProperties = this.propertyValues();
@@ -99,7 +101,9 @@ export class BusService implements Adapter {
     this.stopping = true;
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.bus.removeMethodHandler(this.handler);
-    await Promise.race([this.bus.releaseName(BUS_NAME).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, RELEASE_TIMEOUT_MS))]);
+    if (!this.closed) {
+      await Promise.race([this.bus.releaseName(BUS_NAME).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, RELEASE_TIMEOUT_MS))]);
+    }
     try {
       this.bus.disconnect();
     } catch {

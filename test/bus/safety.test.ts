@@ -1,0 +1,108 @@
+// Safety holds on the bus: whatever a caller asks, the daemon refuses with
+// .Protected to signal its own ancestors, and never sees other users' processes.
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync } from "node:fs";
+import { resolve } from "node:path";
+import dbus from "dbus-next";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  connectClient,
+  killProgramsIn,
+  makeTempDir,
+  plain,
+  processOf,
+  selfheal,
+  startPrivateBus,
+  startSelfheal,
+  testProgram,
+  waitForProcess,
+  type BusClient,
+  type PrivateBus,
+  type SelfhealDaemon,
+} from "../helpers/bus.js";
+
+const LAUNCHER = resolve(import.meta.dirname, "fixtures/launcher.mjs");
+const TAG = Math.random().toString(16).slice(2, 6);
+const MARKER = `sbsafe-marker-${TAG}`;
+const NOBODY = 65534;
+let dir: string;
+let bus: PrivateBus;
+let daemon: SelfhealDaemon;
+let client: BusClient;
+let foreign: ChildProcess | null = null;
+
+beforeAll(async () => {
+  dir = makeTempDir("safe");
+  chmodSync(dir, 0o755);
+  const other = testProgram(dir, `sbsafe-ot${TAG}`);
+  // Another user's process: a copy of sleep running as nobody.
+  foreign = spawn(other, ["600"], { uid: NOBODY, gid: NOBODY, stdio: "ignore" });
+  bus = await startPrivateBus();
+  daemon = await startSelfheal(bus, {
+    // The launcher stays the daemon's parent; its command line carries the marker.
+    via: [process.execPath, LAUNCHER, MARKER, "--"],
+    config: `[settings]
+interval = 0.2
+
+# Matches the daemon's own parent.
+[process.ancestor]
+command = ["/bin/false"]
+match = "/${MARKER}/"
+
+[process.other]
+command = ["${other}", "600"]
+`,
+  });
+  client = await connectClient(bus);
+});
+
+afterAll(async () => {
+  foreign?.kill("SIGKILL");
+  killProgramsIn(dir);
+  client?.close();
+  await daemon?.cleanup();
+  await bus?.stop();
+});
+
+async function errorOf(promise: Promise<unknown>): Promise<{ type: string; text: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof dbus.DBusError) return { type: error.type, text: error.text };
+    throw error;
+  }
+  throw new Error("the call succeeded but should have failed");
+}
+
+describe("the daemon's ancestors", () => {
+  it("are adopted like any match, but StopProcess and RestartProcess answer .Protected and send nothing", async () => {
+    const record = await waitForProcess(client, "ancestor", (r) => r.pid > 0);
+    expect(record.pid).toBe(daemon.pid);
+    for (const member of ["StopProcess", "RestartProcess"]) {
+      const error = await errorOf(client.call(member, "s", ["ancestor"]));
+      expect(error.type, member).toBe("io.github.SelfHeal1.Error.Protected");
+      expect(error.text, member).toBe(`refusing to signal PID ${daemon.pid}: it is an ancestor of the selfheal daemon`);
+    }
+    expect(daemon.process.exitCode).toBeNull();
+    expect(daemon.process.signalCode).toBeNull();
+    expect((await processOf(client, "ancestor")).pid).toBe(daemon.pid);
+    const [events] = await client.call("GetEvents", "tu", [0n, 0]);
+    expect((plain(events) as Array<{ kind: string }>).filter((event) => event.kind === "protected")).toHaveLength(2);
+  });
+
+  it("the command line says so too, with exit status 1", async () => {
+    const result = await selfheal(bus, ["stop", "ancestor"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("it is an ancestor of the selfheal daemon (Protected)");
+  });
+});
+
+describe("other users' processes", () => {
+  it("are never adopted, so nothing the bus asks can reach them", async () => {
+    await new Promise((r) => setTimeout(r, 600));
+    expect(await processOf(client, "other")).toMatchObject({ pid: 0, state: "stopped" });
+    await client.call("StopProcess", "s", ["other"]);
+    expect(foreign!.exitCode).toBeNull();
+    expect(() => process.kill(foreign!.pid!, 0)).not.toThrow();
+  });
+});

@@ -1,0 +1,424 @@
+// Integration tests on the session bus: a private dbus-daemon per test file,
+// the real built daemon (`node dist/selfheal.js daemon`) on it with private
+// XDG config and state folders, and clients that drive it the way users do
+// (busctl, gdbus, a dbus-next client, the selfheal command line).
+//
+//   const bus = await startPrivateBus();
+//   const daemon = await startSelfheal(bus, { config: `[process.x]\ncommand = [...]` });
+//   const client = await connectClient(bus);
+//   await client.call("ListProcesses");
+//   await client.signals.waitFor("ProcessCrashed", (args) => args[0] === "x");
+//   const { stdout } = await busctl(bus, ["call", BUS_NAME, OBJECT_PATH, MANAGER_INTERFACE, "ListProcesses"]);
+//   ... finally: await client.close(); await daemon.stop(); await bus.stop();
+//
+// Only the processes a test starts are ever signalled: programs are copies of
+// /bin/sleep under unique names in the test's folder (testProgram), and
+// killProgramsIn(dir) ends just those.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import dbus, { type MessageBus } from "dbus-next";
+
+export const REPO = resolve(import.meta.dirname, "../..");
+/** The built daemon: `npm run build` makes it. */
+export const DAEMON_JS = join(REPO, "dist/selfheal.js");
+export const INTERFACE_XML = join(REPO, "dbus/io.github.SelfHeal1.Manager.xml");
+export const BUS_NAME = "io.github.SelfHeal1";
+export const OBJECT_PATH = "/io/github/SelfHeal1";
+export const MANAGER_INTERFACE = "io.github.SelfHeal1.Manager";
+
+/** How long helpers wait for a process, a name or a signal unless told otherwise. */
+export const DEFAULT_WAIT_MS = 15_000;
+const POLL_MS = 20;
+
+// A fresh folder under the system's temp dir.
+export function makeTempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `selfheal-${prefix}-`));
+}
+
+// Poll `check` until it is true; throws `describe()` after `timeoutMs`.
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(describe());
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+// ---- the private bus ----
+
+export interface PrivateBus {
+  address: string;
+  pid: number;
+  /** The bus's own folder (socket, config). */
+  dir: string;
+  /** process.env with DBUS_SESSION_BUS_ADDRESS pointing at this bus. */
+  env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+export interface PrivateBusOptions {
+  /** Folders holding D-Bus activation (.service) files; none by default. */
+  serviceDirs?: string[];
+  /** Environment for dbus-daemon, which activated services inherit. */
+  env?: NodeJS.ProcessEnv;
+}
+
+// A session-type bus config: a private socket, EXTERNAL auth, everything allowed, and only the given service dirs.
+function busConfig(socketDir: string, serviceDirs: readonly string[]): string {
+  return `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <keep_umask/>
+  <listen>unix:dir=${socketDir}</listen>
+  <auth>EXTERNAL</auth>
+${serviceDirs.map((dir) => `  <servicedir>${dir}</servicedir>`).join("\n")}
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+  <limit name="service_start_timeout">30000</limit>
+</busconfig>
+`;
+}
+
+// Start a private session bus (`dbus-daemon --print-address` on a config of our own, so no
+// service installed on the machine can be activated by accident).
+export async function startPrivateBus(options: PrivateBusOptions = {}): Promise<PrivateBus> {
+  const dir = makeTempDir("bus");
+  const configPath = join(dir, "session.conf");
+  writeFileSync(configPath, busConfig(dir, options.serviceDirs ?? []));
+  const child = spawn("dbus-daemon", [`--config-file=${configPath}`, "--nofork", "--print-address=1"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: options.env ?? process.env,
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const address = await new Promise<string>((resolveAddress, reject) => {
+    let text = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes("\n")) resolveAddress(text.split("\n")[0]!.trim());
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`dbus-daemon exited with ${code}: ${stderr}`)));
+  });
+  return {
+    address,
+    pid: child.pid!,
+    dir,
+    env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: address },
+    async stop() {
+      await stopChild(child, "SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// Signal a child and wait for it to end (SIGKILL after a while).
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once("exit", (code, sig) => done({ code, signal: sig })));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill("SIGKILL"), DEFAULT_WAIT_MS);
+  const result = await ended;
+  clearTimeout(timer);
+  return result;
+}
+
+// ---- the daemon ----
+
+export interface SelfhealOptions {
+  /** config.toml's text (none: no config file). */
+  config?: string;
+  /** Use these folders instead of a new temp folder (e.g. to start a second daemon on the same state). */
+  root?: string;
+  /** Extra arguments after `daemon`. */
+  args?: string[];
+  /** Extra environment. */
+  env?: NodeJS.ProcessEnv;
+  /** Wait until the daemon serves the bus (default); false returns at once (to watch it fail). */
+  waitUntilReady?: boolean;
+  /** Start the daemon through this command (its argv is appended), e.g. a launcher that stays its parent. */
+  via?: string[];
+}
+
+export interface SelfhealDaemon {
+  /** The process started: the daemon, or the `via` command in front of it. */
+  process: ChildProcess;
+  pid: number;
+  /** The temp folder holding config/ and state/. */
+  root: string;
+  configPath: string;
+  /** $XDG_STATE_HOME/selfheal. */
+  stateDir: string;
+  env: NodeJS.ProcessEnv;
+  stderr(): string;
+  /** Resolves when the daemon ends, with its exit code or signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM (or the given signal) and wait for the end. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Stop it and remove its folders. */
+  cleanup(): Promise<void>;
+}
+
+/** The line the daemon writes once it owns the name and its engine has made the first scan. */
+export const READY_LINE = "selfheal: watching";
+
+// The environment a daemon gets: private XDG folders under `root`, the bus's address.
+export function daemonEnv(bus: PrivateBus, root: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...bus.env, XDG_CONFIG_HOME: join(root, "config"), XDG_STATE_HOME: join(root, "state"), XDG_DATA_HOME: join(root, "data"), ...extra };
+}
+
+// Write config.toml under `root` as the daemon will find it.
+export function writeConfig(root: string, text: string): string {
+  const dir = join(root, "config", "selfheal");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, "config.toml");
+  writeFileSync(path, text);
+  return path;
+}
+
+// Start the built daemon on a private bus; by default resolves once it serves io.github.SelfHeal1.
+export async function startSelfheal(bus: PrivateBus, options: SelfhealOptions = {}): Promise<SelfhealDaemon> {
+  const root = options.root ?? makeTempDir("daemon");
+  const configPath = options.config === undefined ? join(root, "config", "selfheal", "config.toml") : writeConfig(root, options.config);
+  const env = daemonEnv(bus, root, options.env);
+  const argv = [process.execPath, DAEMON_JS, "daemon", ...(options.args ?? [])];
+  const [command, ...args] = [...(options.via ?? []), ...argv] as [string, ...string[]];
+  const child = spawn(command, args, { env, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once("exit", (code, signal) => done({ code, signal })));
+  const daemon: SelfhealDaemon = {
+    process: child,
+    pid: child.pid!,
+    root,
+    configPath,
+    stateDir: join(root, "state", "selfheal"),
+    env,
+    stderr: () => stderr,
+    exited,
+    stop: (signal = "SIGTERM") => stopChild(child, signal),
+    async cleanup() {
+      await stopChild(child, "SIGTERM");
+      if (options.root === undefined) rmSync(root, { recursive: true, force: true });
+    },
+  };
+  if (options.waitUntilReady !== false) {
+    let ended = false;
+    void exited.then(() => (ended = true));
+    await waitUntil(() => ended || stderr.includes(READY_LINE), DEFAULT_WAIT_MS, () => `the daemon did not get ready:\n${stderr}`);
+    if (ended) throw new Error(`the daemon exited while starting:\n${stderr}`);
+  }
+  return daemon;
+}
+
+// ---- programs for the daemon to watch ----
+
+// A copy of /bin/sleep named `name` in `dir`: a program no other process on the machine runs.
+export function testProgram(dir: string, name: string): string {
+  const path = join(dir, name);
+  copyFileSync("/bin/sleep", path);
+  return path;
+}
+
+// The PIDs of processes whose executable lies in `dir` (the test's own programs).
+export function programsIn(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/exe`).startsWith(`${dir}/`)) pids.push(Number(entry));
+    } catch {
+      // gone, or a kernel thread
+    }
+  }
+  return pids;
+}
+
+// SIGKILL every process running a program from `dir`; only a test's own copies live there.
+export function killProgramsIn(dir: string): void {
+  for (const pid of programsIn(dir)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+// ---- clients ----
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+// Run a program with the bus's address in its environment.
+export function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = DEFAULT_WAIT_MS): Promise<CommandResult> {
+  return new Promise((resolveRun) => {
+    execFile(command, [...args], { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
+      resolveRun({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+// `busctl --user ARGS` against the private bus.
+export function busctl(bus: PrivateBus, args: readonly string[]): Promise<CommandResult> {
+  return run("busctl", ["--user", ...args], bus.env);
+}
+
+// `gdbus ARGS` (with --session where it belongs) against the private bus.
+export function gdbus(bus: PrivateBus, args: readonly string[]): Promise<CommandResult> {
+  return run("gdbus", [...args], bus.env);
+}
+
+// The command line client: `node dist/selfheal.js ARGS`.
+export function selfheal(bus: PrivateBus, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
+  return run(process.execPath, [DAEMON_JS, ...args], { ...bus.env, ...env });
+}
+
+/** A received signal of the Manager interface. */
+export interface ReceivedSignal {
+  member: string;
+  args: unknown[];
+  /** performance.now() when it arrived. */
+  at: number;
+}
+
+/** Every Manager signal (and PropertiesChanged) since the client connected, and a way to wait for more. */
+export class SignalRecorder {
+  readonly received: ReceivedSignal[] = [];
+  private waiters = new Set<() => void>();
+
+  record(signal: ReceivedSignal): void {
+    this.received.push(signal);
+    for (const wake of this.waiters) wake();
+  }
+
+  // The first signal `member` (received already or later) whose arguments pass `match`.
+  async waitFor(member: string, match: (args: unknown[]) => boolean = () => true, timeoutMs = DEFAULT_WAIT_MS): Promise<ReceivedSignal> {
+    const find = (): ReceivedSignal | undefined => this.received.find((signal) => signal.member === member && match(signal.args));
+    const found = find();
+    if (found) return found;
+    return new Promise((resolveSignal, reject) => {
+      const check = (): void => {
+        const hit = find();
+        if (!hit) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolveSignal(hit);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`no ${member} signal within ${timeoutMs} ms; received: ${this.received.map((signal) => signal.member).join(", ") || "none"}`));
+      }, timeoutMs);
+      this.waiters.add(check);
+    });
+  }
+
+  clear(): void {
+    this.received.length = 0;
+  }
+}
+
+export interface BusClient {
+  bus: MessageBus;
+  signals: SignalRecorder;
+  /** Call a Manager method; resolves with the reply body (dbus-next values: Variants, bigints). */
+  call(member: string, signature?: string, body?: unknown[]): Promise<unknown[]>;
+  /** Call any interface's method on the daemon's object. */
+  callOn(iface: string, member: string, signature?: string, body?: unknown[]): Promise<unknown[]>;
+  /** The Manager interface through dbus-next's proxy (built from the daemon's Introspect). */
+  manager(): Promise<dbus.ClientInterface>;
+  close(): void;
+}
+
+// Connect a dbus-next client to the private bus and record every signal the daemon sends.
+export async function connectClient(bus: PrivateBus): Promise<BusClient> {
+  const connection = dbus.sessionBus({ busAddress: bus.address });
+  await new Promise<void>((resolveConnect, reject) => {
+    connection.once("connect", () => resolveConnect());
+    connection.once("error", reject);
+  });
+  connection.on("error", () => undefined);
+  const signals = new SignalRecorder();
+  const addMatch = (rule: string): Promise<unknown> =>
+    connection.call(
+      new dbus.Message({ destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "AddMatch", signature: "s", body: [rule] }),
+    );
+  await addMatch(`type='signal',path='${OBJECT_PATH}'`);
+  connection.on("message", (msg: dbus.Message) => {
+    if (msg.type === dbus.MessageType.SIGNAL && msg.path === OBJECT_PATH) signals.record({ member: msg.member, args: msg.body, at: performance.now() });
+  });
+  const callOn = async (iface: string, member: string, signature = "", body: unknown[] = []): Promise<unknown[]> => {
+    const reply = await connection.call(new dbus.Message({ destination: BUS_NAME, path: OBJECT_PATH, interface: iface, member, signature, body }));
+    return reply?.body ?? [];
+  };
+  return {
+    bus: connection,
+    signals,
+    call: (member, signature, body) => callOn(MANAGER_INTERFACE, member, signature, body),
+    callOn,
+    async manager() {
+      const object = await connection.getProxyObject(BUS_NAME, OBJECT_PATH);
+      return object.getInterface(MANAGER_INTERFACE);
+    },
+    close: () => connection.disconnect(),
+  };
+}
+
+// Unpack dbus-next values (Variants, bigints) into plain ones, for assertions.
+export function plain(value: unknown): unknown {
+  if (value instanceof dbus.Variant) return plain(value.value);
+  if (typeof value === "bigint") return Number(value);
+  if (Array.isArray(value)) return value.map(plain);
+  if (value !== null && typeof value === "object" && !Buffer.isBuffer(value)) return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, plain(inner)]));
+  return value;
+}
+
+// The Variant type of each key of an a{sv} record, e.g. { name: "s", pid: "u" }.
+export function typesOf(record: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, value instanceof dbus.Variant ? value.signature : typeof value]));
+}
+
+/** A ListProcesses / GetProcess record as plain values. */
+export interface ProcessRecord {
+  name: string;
+  pid: number;
+  state: string;
+  cpu_percent: number;
+  rss_bytes: number;
+  cpu_limit: number;
+  memory_limit_bytes: number;
+  restarts: number;
+  cooldown_remaining: number;
+  managed: boolean;
+  [key: string]: unknown;
+}
+
+// GetProcess(name) as plain values.
+export async function processOf(client: BusClient, name: string): Promise<ProcessRecord> {
+  const [record] = await client.call("GetProcess", "s", [name]);
+  return plain(record) as ProcessRecord;
+}
+
+// Wait until GetProcess(name) passes `check`; resolves with that record.
+export async function waitForProcess(client: BusClient, name: string, check: (record: ProcessRecord) => boolean, timeoutMs = DEFAULT_WAIT_MS): Promise<ProcessRecord> {
+  let last: ProcessRecord | null = null;
+  await waitUntil(
+    async () => {
+      last = await processOf(client, name);
+      return check(last);
+    },
+    timeoutMs,
+    () => `${name} never reached the expected state; last record: ${JSON.stringify(last)}`,
+  );
+  return last!;
+}
