@@ -18,6 +18,7 @@ import { EventLog } from "./state/eventLog.js";
 import { ZombieMonitor } from "./zombies/monitor.js";
 import { AnomalyJournal } from "./anomaly/journal.js";
 import { AnomalyMonitor } from "./anomaly/monitor.js";
+import { Notifiers } from "./notify/notifiers.js";
 
 export interface DaemonOptions {
   configPath: string;
@@ -38,6 +39,7 @@ export class Daemon {
   readonly zombies: ZombieMonitor;
   readonly anomalies: AnomalyJournal;
   readonly detectors: AnomalyMonitor;
+  readonly notifiers: Notifiers;
   private watcher: ConfigWatcher | null = null;
   private readonly adapters: Adapter[] = [];
 
@@ -68,6 +70,9 @@ export class Daemon {
     this.zombies = new ZombieMonitor(this.engine, { signaller: this.guard, rescan });
     this.detectors = new AnomalyMonitor(this.engine, { signaller: this.guard, rescan });
     this.anomalies = new AnomalyJournal(this.engine.events);
+    // Mail and desktop notifications; they follow config reloads in apply().
+    this.notifiers = new Notifiers(this.engine.events, this.policies.config, { env: options.env });
+    this.addAdapter(this.notifiers);
   }
 
   // Start the engine and watch config.toml; problems found at start go to the event log.
@@ -113,6 +118,7 @@ export class Daemon {
 
   private apply(config: Config): void {
     const changes = this.engine.applyConfig(config);
+    this.notifiers.configure(config);
     const summary = [
       changes.added.length ? `added ${changes.added.join(", ")}` : "",
       changes.removed.length ? `removed ${changes.removed.join(", ")}` : "",

@@ -1,0 +1,56 @@
+// The notification adapters together: the mailer and the desktop notifier,
+// subscribed to the engine's events, following config reloads, stopped with
+// the daemon.
+import type { Clock } from "../engine/clock.js";
+import type { Config } from "../config/policy.js";
+import type { EventHub } from "../engine/events.js";
+
+import { systemClock } from "../engine/clock.js";
+import { DEFAULTS } from "../config/defaults.js";
+import { DesktopNotifier } from "./desktop.js";
+import { SessionNotificationServer, type NotificationServer } from "./desktopBus.js";
+import { EmailNotifier, type EmailNotifierOptions } from "./email.js";
+
+export interface NotifiersOptions {
+  env: NodeJS.ProcessEnv;
+  clock?: Clock;
+  /** Default: org.freedesktop.Notifications on the session bus of env. */
+  desktopServer?: NotificationServer;
+  email?: Partial<EmailNotifierOptions>;
+}
+
+export class Notifiers {
+  readonly email: EmailNotifier;
+  readonly desktop: DesktopNotifier;
+  private readonly unsubscribe: () => void;
+
+  constructor(events: EventHub, config: Config, options: NotifiersOptions) {
+    const clock = options.clock ?? systemClock;
+    this.email = new EmailNotifier(config.email, { clock, ...options.email });
+    this.desktop = new DesktopNotifier({
+      clock,
+      server: options.desktopServer ?? new SessionNotificationServer(options.env),
+      enabled: desktopEnabled(config),
+    });
+    this.unsubscribe = events.subscribe((event) => {
+      this.email.handle(event);
+      this.desktop.handle(event);
+    });
+  }
+
+  // The configuration in force changed: new [email] settings, desktop on or off.
+  configure(config: Config): void {
+    this.email.configure(config.email);
+    this.desktop.setEnabled(desktopEnabled(config));
+  }
+
+  stop(): void {
+    this.unsubscribe();
+    this.email.stop();
+    this.desktop.stop();
+  }
+}
+
+function desktopEnabled(config: Config): boolean {
+  return config.notifications?.desktop ?? DEFAULTS.notifications.desktop;
+}
