@@ -18,12 +18,17 @@ function processRow(record: Row): string[] {
   ];
 }
 
+// "1 zombie", "2 zombies".
+function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 // The summary line above the table.
 function summary(properties: Row): string {
   return (
     `selfheal ${text(properties, "Version")}: health ${text(properties, "Health")}; ` +
     `${num(properties, "WatchedCount")} watched, ${num(properties, "CooldownCount")} in cooldown, ` +
-    `${num(properties, "AnomalyCount")} anomalies, ${num(properties, "ZombieCount")} zombies\n`
+    `${count(num(properties, "AnomalyCount"), "anomaly", "anomalies")}, ${count(num(properties, "ZombieCount"), "zombie", "zombies")}\n`
   );
 }
 

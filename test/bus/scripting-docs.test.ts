@@ -1,0 +1,132 @@
+// Every busctl example of docs/scripting.md, run verbatim (through sh, in the
+// document's order) against a running daemon whose `gedit` policy watches a
+// harmless program of this test's own.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import dbus from "dbus-next";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseInterfaceXml } from "../../daemon/bus/introspection.js";
+import {
+  connectClient,
+  INTERFACE_XML,
+  killProgramsIn,
+  makeTempDir,
+  MANAGER_INTERFACE,
+  plain,
+  REPO,
+  run,
+  startPrivateBus,
+  startSelfheal,
+  testProgram,
+  waitForProcess,
+  waitUntil,
+  type BusClient,
+  type PrivateBus,
+  type SelfhealDaemon,
+} from "../helpers/bus.js";
+
+const DOC = join(REPO, "docs/scripting.md");
+const TAG = Math.random().toString(16).slice(2, 6);
+
+// The commands of the ```sh blocks, one per line.
+function examples(markdown: string): string[] {
+  const blocks = [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((match) => match[1] ?? "");
+  return blocks.flatMap((block) => block.split("\n").filter((line) => line.trim() !== ""));
+}
+
+/** What some examples must print (all must exit 0 with nothing on stderr). */
+const EXPECTED_OUTPUT: Array<[RegExp, RegExp]> = [
+  [/ ListProcesses$/, /^aa\{sv\} 2 /],
+  [/GetProcess s gedit$/, /"name" : \{\s*"type" : "s",\s*"data" : "gedit"/],
+  [/select\(\.pid\.data == 0\)/, /^backup\n$/],
+  [/get-property .* Health$/, /^s "(ok|degraded|critical)"\n$/],
+  [/ introspect /, /\.RestartProcess\s+method\s+s\s+-/],
+  [/ GetEvents tu 0 10$/, /^aa\{sv\} \d+ /],
+  [/ GetPolicies$/, /^a\{sa\{sv\}\} 2 /],
+  [/ CleanupZombies$/, /^uu \d+ \d+\n$/],
+];
+
+let dir: string;
+let bus: PrivateBus;
+let daemon: SelfhealDaemon;
+let client: BusClient;
+const doc = readFileSync(DOC, "utf8");
+const commands = examples(doc);
+
+beforeAll(async () => {
+  dir = makeTempDir("doc");
+  const program = testProgram(dir, `sbdoc-${TAG}`);
+  const idle = testProgram(dir, `sbdoc-id${TAG}`);
+  bus = await startPrivateBus();
+  daemon = await startSelfheal(bus, {
+    config: `[settings]
+interval = 0.2
+
+[process.gedit]
+command = ["${program}", "600"]
+match = "sbdoc-${TAG}"
+autostart = true
+
+[process.backup]
+command = ["${idle}", "600"]
+`,
+  });
+  client = await connectClient(bus);
+  await waitForProcess(client, "gedit", (record) => record.pid > 0);
+});
+
+afterAll(async () => {
+  killProgramsIn(dir);
+  client?.close();
+  await daemon?.cleanup();
+  await bus?.stop();
+});
+
+// CleanupZombies signals every zombie's parent; run that example only when no other program's zombies are about.
+async function onlyProtectedZombieParents(): Promise<boolean> {
+  const [zombies] = await client.call("ListZombies");
+  return (plain(zombies) as Array<{ ppid: number }>).every((zombie) => zombie.ppid === 1);
+}
+
+describe("docs/scripting.md", () => {
+  it("has busctl examples covering every method of the interface", () => {
+    const spec = parseInterfaceXml(readFileSync(INTERFACE_XML, "utf8"), MANAGER_INTERFACE);
+    expect(commands.length).toBeGreaterThan(10);
+    for (const command of commands) expect(command).toMatch(/^busctl --user /);
+    for (const method of spec.methods.keys()) expect(commands.some((command) => command.includes(` ${method}`)), method).toBe(true);
+  });
+
+  it("every example runs as written", async () => {
+    for (const command of commands) {
+      if (command.includes(" monitor ")) continue;
+      if (command.endsWith(" CleanupZombies") && !(await onlyProtectedZombieParents())) {
+        console.warn(`not run while other programs' zombies are present: ${command}`);
+        continue;
+      }
+      const result = await run("sh", ["-c", command], bus.env);
+      expect({ command, code: result.code, stderr: result.stderr }).toEqual({ command, code: 0, stderr: "" });
+      for (const [which, output] of EXPECTED_OUTPUT) if (which.test(command)) expect(result.stdout, command).toMatch(output);
+    }
+    // The examples' edits took effect: gedit was removed last.
+    const [policies] = await client.call("GetPolicies");
+    expect(Object.keys(plain(policies) as object)).toEqual(["backup"]);
+  });
+
+  it("the monitor example shows the signals as they come", async () => {
+    const command = commands.find((line) => line.includes(" monitor "));
+    expect(command).toBeDefined();
+    const monitor = spawn("sh", ["-c", command!], { env: bus.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    monitor.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    monitor.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await waitUntil(() => output.includes("Monitoring bus message stream"), 10_000, () => `busctl monitor did not start: ${output}`);
+      await client.call("SetPolicy", "sa{sv}", ["probe", { command: new dbus.Variant("as", ["/bin/true"]) }]);
+      await waitUntil(() => output.includes("Member=EventLogged") && output.includes("Member=PropertiesChanged"), 10_000, () => `no signals in:\n${output}`);
+      expect(output).toContain("Interface=io.github.SelfHeal1.Manager");
+    } finally {
+      process.kill(-monitor.pid!, "SIGINT");
+    }
+  });
+});

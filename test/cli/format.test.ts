@@ -1,0 +1,58 @@
+// The client commands' formatting and argument parsing, without a daemon.
+import { parse as parseToml } from "smol-toml";
+import { describe, expect, it } from "vitest";
+import { formatBytes, formatDuration, policyToml, table } from "../../daemon/cli/format.js";
+import { applyAssignments, parseValue } from "../../daemon/cli/policyCommand.js";
+import { parseSince } from "../../daemon/cli/eventsCommand.js";
+import { UsageError } from "../../daemon/cli/clientContext.js";
+
+describe("format", () => {
+  it("sizes and durations", () => {
+    expect(formatBytes(512)).toBe("512 B");
+    expect(formatBytes(1536)).toBe("1.5 KiB");
+    expect(formatBytes(800 * 1024 * 1024)).toBe("800.0 MiB");
+    expect(formatDuration(4.25)).toBe("4.3s");
+    expect(formatDuration(95)).toBe("1m35s");
+    expect(formatDuration(7260)).toBe("2h01m");
+    expect(formatDuration(90_000)).toBe("1d1h");
+  });
+
+  it("tables align columns to the widest cell", () => {
+    expect(table(["A", "BB"], [["xyz", "1"], ["q", "22"]])).toBe("A    BB\nxyz  1\nq    22\n");
+  });
+
+  it("a policy as TOML reads back as the same values", () => {
+    const policy = { command: ["gedit", "--new-window"], memory_limit_mb: 800, autostart: true, cooldown: { max_restarts: 5, pause: 120 }, env: { LANG: 'C "quoted"' } };
+    const text = policyToml("my.app", policy);
+    expect(text.split("\n")[0]).toBe('[process."my.app"]');
+    expect(parseToml(text)).toEqual({ process: { "my.app": policy } });
+  });
+});
+
+describe("policy set KEY=VALUE", () => {
+  it("values are TOML, else plain text", () => {
+    expect(parseValue("800")).toBe(800);
+    expect(parseValue("2.5")).toBe(2.5);
+    expect(parseValue("true")).toBe(true);
+    expect(parseValue('["gedit","--new"]')).toEqual(["gedit", "--new"]);
+    expect(parseValue("always")).toBe("always");
+    expect(parseValue("/gedit$/")).toBe("/gedit$/");
+  });
+
+  it("dotted keys reach into tables; an empty value removes the key", () => {
+    const before = { command: ["a"], cpu_limit: 50, cooldown: { max_restarts: 5, pause: 120 } };
+    expect(applyAssignments(before, ["cooldown.pause=30", "cpu_limit=", "env.LANG=C"])).toEqual({ command: ["a"], cooldown: { max_restarts: 5, pause: 30 }, env: { LANG: "C" } });
+    expect(before.cpu_limit).toBe(50);
+    expect(() => applyAssignments({}, ["novalue"])).toThrow(UsageError);
+  });
+});
+
+describe("events --since", () => {
+  const now = Date.parse("2026-01-31T12:00:00Z");
+  it("takes durations ago and ISO times, in microseconds", () => {
+    expect(parseSince("10m", now)).toBe((now - 600_000) * 1000);
+    expect(parseSince("2h", now)).toBe((now - 7_200_000) * 1000);
+    expect(parseSince("2026-01-31T08:00:00Z", now)).toBe(Date.parse("2026-01-31T08:00:00Z") * 1000);
+    expect(() => parseSince("yesterday-ish", now)).toThrow(/--since takes/);
+  });
+});
