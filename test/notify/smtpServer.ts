@@ -17,6 +17,8 @@ export interface TestSmtpServer {
   mails: ReceivedMail[];
   /** Resolves once `count` mails in all have arrived. */
   waitForMails(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
+  /** Resolves with the first mail that matches. */
+  waitForMail(match: (mail: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   close(): Promise<void>;
 }
 
@@ -76,6 +78,15 @@ export async function startSmtpServer(port = 0): Promise<TestSmtpServer> {
         await new Promise((r) => setTimeout(r, 20));
       }
       return mails;
+    },
+    async waitForMail(match, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = mails.find(match);
+        if (found !== undefined) return found;
+        if (Date.now() > deadline) throw new Error(`no matching mail within ${timeoutMs} ms; got: ${mails.map((m) => m.subject).join(" | ")}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
