@@ -84,6 +84,11 @@ export class MailQueue {
     if (!this.sending && this.retryTimer === null) void this.drain(0);
   }
 
+  /** True while the head mail waits for its next try (the server was unreachable). */
+  get retrying(): boolean {
+    return this.retryTimer !== null;
+  }
+
   // Resolves once nothing is waiting and nothing is being sent (for tests and shutdown).
   idle(): Promise<void> {
     if (this.waiting.length === 0 && !this.sending) return Promise.resolve();

@@ -11,6 +11,9 @@ import { DesktopNotifier } from "./desktop.js";
 import { SessionNotificationServer, type NotificationServer } from "./desktopBus.js";
 import { EmailNotifier, type EmailNotifierOptions } from "./email.js";
 
+/** How long a stopping daemon waits for the mails still in its outbox (not when the server is failing). */
+export const STOP_FLUSH_MS = 3_000;
+
 export interface NotifiersOptions {
   env: NodeJS.ProcessEnv;
   clock?: Clock;
@@ -44,8 +47,15 @@ export class Notifiers {
     this.desktop.setEnabled(desktopEnabled(config));
   }
 
-  stop(): void {
+  // Stop listening; give mails already queued (a crash just before SIGTERM) a moment to go out.
+  async stop(): Promise<void> {
     this.unsubscribe();
+    if (!this.email.outbox.retrying) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_FLUSH_MS)));
+      await Promise.race([this.email.outbox.idle(), timeout]);
+      clearTimeout(timer);
+    }
     this.email.stop();
     this.desktop.stop();
   }
