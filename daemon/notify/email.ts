@@ -31,9 +31,22 @@ export interface MailTransport {
 
 export type TransportFactory = (settings: EmailSettings) => MailTransport;
 
+/** The SMTP timeouts, milliseconds. */
+export interface SmtpTimeouts {
+  connectionMs: number;
+  greetingMs: number;
+  socketMs: number;
+}
+
+export const DEFAULT_SMTP_TIMEOUTS: SmtpTimeouts = {
+  connectionMs: SMTP_CONNECTION_TIMEOUT_MS,
+  greetingMs: SMTP_GREETING_TIMEOUT_MS,
+  socketMs: SMTP_SOCKET_TIMEOUT_MS,
+};
+
 // The nodemailer transport for the settings: TLS mode, login, and timeouts so a dead server cannot hang a send.
 // One pooled connection, so a burst (a digest after an outage) does not reconnect for every mail.
-export function smtpTransport(settings: EmailSettings): MailTransport {
+export function smtpTransport(settings: EmailSettings, timeouts: SmtpTimeouts = DEFAULT_SMTP_TIMEOUTS): MailTransport {
   const transport = nodemailer.createTransport({
     pool: true,
     maxConnections: 1,
@@ -43,9 +56,9 @@ export function smtpTransport(settings: EmailSettings): MailTransport {
     requireTLS: settings.starttls === true,
     ignoreTLS: settings.starttls === false,
     auth: settings.username === null ? undefined : { user: settings.username, pass: settings.password ?? "" },
-    connectionTimeout: SMTP_CONNECTION_TIMEOUT_MS,
-    greetingTimeout: SMTP_GREETING_TIMEOUT_MS,
-    socketTimeout: SMTP_SOCKET_TIMEOUT_MS,
+    connectionTimeout: timeouts.connectionMs,
+    greetingTimeout: timeouts.greetingMs,
+    socketTimeout: timeouts.socketMs,
   });
   return {
     async send(mail: OutgoingMail) {
@@ -59,6 +72,8 @@ export interface EmailNotifierOptions {
   clock: Clock;
   /** Default: nodemailer over SMTP. */
   transport?: TransportFactory;
+  /** For smtpTransport (default DEFAULT_SMTP_TIMEOUTS). */
+  smtpTimeouts?: SmtpTimeouts;
   /** The outbox's retry delays (default: the MailQueue's). */
   retryDelaysMs?: readonly number[];
   maxQueuedMails?: number;
@@ -92,7 +107,7 @@ export class EmailNotifier {
     if (JSON.stringify(active) !== JSON.stringify(this.settings)) {
       this.settings = active;
       this.transport?.close();
-      this.transport = active === null ? null : (this.options.transport ?? smtpTransport)(active);
+      this.transport = active === null ? null : (this.options.transport ?? ((email) => smtpTransport(email, this.options.smtpTimeouts)))(active);
     }
     this.throttle.setWindow(active === null ? 0 : active.rateLimitMinutes * MS_PER_MINUTE);
   }

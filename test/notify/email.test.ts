@@ -6,10 +6,12 @@
 import type { EmailSettings } from "../../daemon/config/policy.js";
 import type { EngineEvent } from "../../daemon/engine/events.js";
 
+import { createServer, type Socket } from "node:net";
+
 import { afterEach, describe, expect, it } from "vitest";
 
 import { EventHub } from "../../daemon/engine/events.js";
-import { EmailNotifier } from "../../daemon/notify/email.js";
+import { EmailNotifier, type SmtpTimeouts } from "../../daemon/notify/email.js";
 import { MailQueue } from "../../daemon/notify/mailQueue.js";
 import { FakeClock } from "../helpers/fakes.js";
 import { closedPort, startSmtpServer, type TestSmtpServer } from "./smtpServer.js";
@@ -57,7 +59,7 @@ async function server(port = 0): Promise<TestSmtpServer> {
   return smtp;
 }
 
-function notifier(settingsValue: EmailSettings | null, extra: { retryDelaysMs?: number[] } = {}) {
+function notifier(settingsValue: EmailSettings | null, extra: { retryDelaysMs?: number[]; smtpTimeouts?: SmtpTimeouts } = {}) {
   const clock = new FakeClock(Date.now());
   const log: string[] = [];
   const mailer = new EmailNotifier(settingsValue, { clock, host: "testhost", log: (line) => log.push(line), ...extra });
@@ -181,6 +183,24 @@ describe("EmailNotifier over SMTP", () => {
     expect(log.filter((line) => line.includes("trying again"))).toHaveLength(1);
     expect(log).toContain("mail: the SMTP server accepts mail again");
     expect(log).toContain("mail: 100 mail(s) were dropped while the outbox was full");
+  });
+
+  it("gives up on a server that accepts the connection but never speaks, by its greeting timeout, and retries", async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise((resolve) => (sockets.forEach((s) => s.destroy()), silent.close(resolve))));
+    const port = (silent.address() as { port: number }).port;
+    const { clock, log, mailer } = notifier(settings(port), { retryDelaysMs: [5_000], smtpTimeouts: { connectionMs: 300, greetingMs: 300, socketMs: 300 } });
+    const hub = new EventHub();
+    hub.subscribe((event) => mailer.handle(event));
+    const started = performance.now();
+    hub.emit(crashed("gedit", 1, clock.now()));
+    expect(performance.now() - started).toBeLessThan(100);
+    await waitUntil(() => log.length > 0, 5_000);
+    expect(sockets.length).toBeGreaterThan(0);
+    expect(log[0]).toMatch(/not sent \(.*(Greeting never received|Timeout).*\); trying again in 5 s/i);
+    expect(mailer.outbox.retrying).toBe(true);
   });
 
   it("drops a mail with a logged error once its retries are used up, and keeps going with the next", async () => {
