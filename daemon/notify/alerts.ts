@@ -33,6 +33,12 @@ export const ALERT_KINDS = {
 
 export type AlertKind = keyof typeof ALERT_KINDS;
 
+/**
+ * Zombies are told about only from this many at once: a few come and go on any
+ * desktop (a parent reaps its child a moment later) and hold no memory or CPU.
+ */
+export const ZOMBIE_ALERT_MIN_COUNT = 5;
+
 /** The name zombie alerts are filed under (they belong to no one policy). */
 export const ZOMBIES_SUBJECT = "zombies";
 
@@ -113,7 +119,7 @@ export function alertOf(event: EngineEvent): Alert | null {
     case "anomaly":
       return { ...base, kind: ANOMALY_KINDS[event.type], name: event.name, pid: event.pid, action: event.action, facts: [["Seen", event.detail]] };
     case "zombies-detected":
-      if (event.newPids.length === 0) return null;
+      if (event.newPids.length === 0 || event.count < ZOMBIE_ALERT_MIN_COUNT) return null;
       return {
         ...base,
         kind: "zombies",

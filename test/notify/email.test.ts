@@ -98,8 +98,9 @@ describe("EmailNotifier over SMTP", () => {
       { kind: "anomaly", timeMs: t, name: "leaky", pid: 8, type: "memory_leak", detail: "RSS grew 5 MB/s", action: "notified", figures: {}, message: "leak" },
       { kind: "anomaly", timeMs: t, name: "bomb", pid: 9, type: "fork_bomb", detail: "200 descendants", action: "contained 200 processes", figures: {}, message: "bomb" },
       { kind: "anomaly", timeMs: t, name: "spiky", pid: 10, type: "cpu_spike", detail: "99% over 5%", action: "notified", figures: {}, message: "spike" },
-      { kind: "zombies-detected", timeMs: t, count: 3, newPids: [11, 12, 13], message: "3 zombies" },
-      { kind: "zombies-detected", timeMs: t, count: 3, newPids: [], message: "still 3 zombies" },
+      { kind: "zombies-detected", timeMs: t, count: 2, newPids: [11, 12], message: "2 zombies, too few to tell" },
+      { kind: "zombies-detected", timeMs: t, count: 6, newPids: [], message: "still 6 zombies, none new" },
+      { kind: "zombies-detected", timeMs: t, count: 6, newPids: [11, 12, 13, 14], message: "6 zombies" },
       { kind: "stopped", timeMs: t, name: "gedit", pid: 1, forced: false, message: "stopped" },
     ];
     for (const event of events) mailer.handle(event);
@@ -119,6 +120,9 @@ describe("EmailNotifier over SMTP", () => {
     const memory = smtp.mails.find((m) => m.subject.includes("Memory Limit"))!;
     expect(memory.text).toMatch(/Measured: +300\.0 MB/);
     expect(memory.text).toMatch(/What selfheal did: +restarted it/);
+    const zombies = smtp.mails.find((m) => m.subject.includes("Zombie"))!;
+    expect(zombies.text).toMatch(/Zombies: +6\n/);
+    expect(zombies.text).toMatch(/New PIDs: +11, 12, 13, 14\n/);
   });
 
   it("rate-limits per process and kind, then mails a digest of what was held back when the window ends", async () => {
