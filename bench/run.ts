@@ -7,3 +7,4 @@ import { benchScan } from "./scan.js";
 const BENCHMARKS: Array<() => Promise<void>> = [benchScan, benchEngine];
 
 for (const bench of BENCHMARKS) await bench();
+await (await import("./bus.js")).benchBus();

@@ -1,7 +1,8 @@
-// The one module that imports dbus-next. It takes the library's parts directly
-// rather than its index, whose X11 bus-address lookup (require("x11")) cannot be
-// bundled, and makes the connection itself: unix sockets (path or abstract) and
-// tcp, with the library's own handshake and message codec.
+// The one module that imports dbus-next (with wire.ts, our encoder). It takes
+// the library's parts directly rather than its index, whose X11 bus-address
+// lookup (require("x11")) cannot be bundled, and makes the connection itself:
+// unix sockets (path or abstract) and tcp, with the library's handshake and
+// decoder, and wire.ts's encoder (several times faster than the library's).
 import { EventEmitter } from "node:events";
 import { createConnection as netConnect, type Socket } from "node:net";
 import type { MessageBus as MessageBusType } from "dbus-next";
@@ -12,6 +13,7 @@ import errorsModule from "dbus-next/lib/errors.js";
 import handshake from "dbus-next/lib/handshake.js";
 import codec from "dbus-next/lib/message.js";
 import compat from "dbus-next/lib/marshall-compat.js";
+import { encodeMessage, type OutgoingMessage } from "./wire.js";
 
 export type MessageBus = MessageBusType;
 export const Variant = variantModule.Variant;
@@ -84,7 +86,7 @@ function createConnection(address: string): Connection {
       if (error) return void connection.emit("error", error instanceof Error ? error : new Error(`authentication failed: ${String(error)}`));
       const write = (msg: unknown): void => {
         if (!stream.writable) throw new Error("cannot send: the bus connection is closed");
-        stream.write(compat.marshallMessage(msg)[0]);
+        stream.write(encodeMessage(msg as OutgoingMessage));
       };
       for (const msg of pending.splice(0)) write(msg);
       connection.message = write;
