@@ -7,11 +7,32 @@ export interface DaemonCommandOptions {
   bus?: boolean;
 }
 
+// The end of the run: SIGTERM or SIGINT (status 0), or the bus lost (status 1).
+// Listening starts at once, so that a signal sent as soon as the daemon says
+// it is ready never meets the default action.
+function endOfRun(): { ended: Promise<number>; lost(reason: string): void } {
+  let finish = (_status: number): void => undefined;
+  const ended = new Promise<number>((resolve) => (finish = resolve));
+  const stop = (signal: NodeJS.Signals): void => {
+    console.error(`selfheal: ${signal} received, stopping; watched programs keep running`);
+    finish(0);
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  return {
+    ended,
+    lost(reason) {
+      console.error(`selfheal: ${reason}; stopping, watched programs keep running`);
+      finish(1);
+    },
+  };
+}
+
 // Take the bus name, then run until SIGTERM or SIGINT; then flush state and leave the user's programs running.
 export async function runDaemonCommand(configPath: string, env: NodeJS.ProcessEnv, options: DaemonCommandOptions = {}): Promise<number> {
+  const run = endOfRun();
   const daemon = new Daemon({ configPath, env });
-  let onLost = (_reason: string): void => undefined;
-  const bus = options.bus === false ? null : await attachBusService(daemon, { env, onLost: (reason) => onLost(reason) });
+  const bus = options.bus === false ? null : await attachBusService(daemon, { env, onLost: (reason) => run.lost(reason) });
   if (bus?.status === "refused") {
     console.error(`selfheal: ${bus.message}`);
     return bus.nameTaken ? EXIT_NAME_TAKEN : 1;
@@ -19,18 +40,7 @@ export async function runDaemonCommand(configPath: string, env: NodeJS.ProcessEn
   if (bus?.status === "no-bus") console.error(`selfheal: ${bus.message}; running without the D-Bus service`);
   daemon.start();
   console.error(`selfheal: watching ${daemon.engine.list().length} programs (config ${configPath}, state ${daemon.stateDir})`);
-  const status = await new Promise<number>((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      console.error(`selfheal: ${signal} received, stopping; watched programs keep running`);
-      resolve(0);
-    };
-    onLost = (reason) => {
-      console.error(`selfheal: ${reason}; stopping, watched programs keep running`);
-      resolve(1);
-    };
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
-  });
+  const status = await run.ended;
   await daemon.stop();
   return status;
 }
