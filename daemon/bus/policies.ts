@@ -18,16 +18,25 @@ const POLICY_KEY_TYPES: Record<string, (value: unknown) => Variant | null> = {
   stop_timeout: (value) => (typeof value === "number" ? v.d(value) : null),
   cwd: (value) => v.s(String(value)),
   env: (value) => (value !== null && typeof value === "object" ? v.stringDict(Object.fromEntries(Object.entries(value).map(([k, inner]) => [k, String(inner)]))) : null),
-  cooldown: (value) => (value !== null && typeof value === "object" ? v.dict(cooldownDict(value as Record<string, unknown>)) : null),
+  cooldown: (value) => subTable(value),
+  leak: (value) => subTable(value),
+  fork_bomb: (value) => subTable(value),
+  cpu_spike: (value) => subTable(value),
 };
 
-function cooldownDict(raw: Record<string, unknown>): VariantDict {
+/** Keys of the sub-tables (cooldown, leak, fork_bomb, cpu_spike) that are counts, given as u; other numbers are d. */
+const COUNT_KEYS = new Set(["max_restarts", "max_descendants", "sustain", "warmup"]);
+
+// A sub-table as a{sv}: counts u, other numbers d, flags b, words s.
+function subTable(value: unknown): Variant | null {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
   const out: VariantDict = {};
-  for (const [key, value] of Object.entries(raw)) {
-    if (typeof value !== "number") continue;
-    out[key] = key === "max_restarts" ? v.u(value) : v.d(value);
+  for (const [key, inner] of Object.entries(value)) {
+    if (typeof inner === "number") out[key] = COUNT_KEYS.has(key) ? v.u(inner) : v.d(inner);
+    else if (typeof inner === "boolean") out[key] = v.b(inner);
+    else if (typeof inner === "string") out[key] = v.s(inner);
   }
-  return out;
+  return v.dict(out);
 }
 
 // One effective policy as an a{sv} with config.toml's keys.

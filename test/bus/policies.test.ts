@@ -96,6 +96,22 @@ describe("SetPolicy", () => {
     expect(Object.keys(overrides.set).filter((name) => name.startsWith("burst"))).toHaveLength(10);
   });
 
+  it("the anomaly sub-tables go in and come back typed (counts u, thresholds d)", async () => {
+    const fork = new Variant("a{sv}", { max_descendants: new Variant("i", 20), action: new Variant("s", "notify") });
+    const leak = new Variant("a{sv}", { min_duration: new Variant("d", 3), enabled: new Variant("b", true) });
+    await client.call("SetPolicy", "sa{sv}", ["guarded", { command: new Variant("as", [program, "9"]), fork_bomb: fork, leak }]);
+    const [all] = (await client.call("GetPolicies")) as [Record<string, Record<string, InstanceType<typeof Variant>>>];
+    const guarded = all.guarded!;
+    expect(guarded.fork_bomb!.signature).toBe("a{sv}");
+    const forkBomb = guarded.fork_bomb!.value as Record<string, InstanceType<typeof Variant>>;
+    expect(forkBomb.max_descendants).toMatchObject({ signature: "u", value: 20 });
+    expect(forkBomb.action).toMatchObject({ signature: "s", value: "notify" });
+    const leakBack = guarded.leak!.value as Record<string, InstanceType<typeof Variant>>;
+    expect(leakBack.min_duration).toMatchObject({ signature: "d", value: 3 });
+    expect(leakBack.enabled).toMatchObject({ signature: "b", value: true });
+    await client.call("RemovePolicy", "s", ["guarded"]);
+  });
+
   it("a name with every allowed odd character works", async () => {
     const odd = "a.b@c+d-e_F9";
     await client.call("SetPolicy", "sa{sv}", [odd, { command: new Variant("as", [program, "5"]) }]);
