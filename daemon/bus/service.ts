@@ -28,11 +28,6 @@ export const VERSION: string = packageJson.version;
 const RELEASE_TIMEOUT_MS = 1000;
 const MICROSECONDS_PER_MS = 1000n;
 
-/** What CleanupZombies needs of the zombie monitor. */
-interface ZombieCleaner {
-  cleanup(): Promise<{ reaped: number; remaining: number }>;
-}
-
 /** Another process owns io.github.SelfHeal1 already. */
 export class NameTakenError extends Error {
   override readonly name = "NameTakenError";
@@ -282,10 +277,8 @@ export class BusService implements Adapter {
 
   // Ask the zombie monitor to clean up; ZombiesCleaned goes out from its event (or from here if it sent none).
   private async cleanupZombies(): Promise<unknown[]> {
-    const monitor = this.daemon.zombies as typeof this.daemon.zombies & Partial<ZombieCleaner>;
-    if (typeof monitor.cleanup !== "function") throw new EngineError("Failed", "zombie cleanup is not available in this version of the daemon");
     const seen = this.zombiesCleanedSeen;
-    const { reaped, remaining } = await monitor.cleanup();
+    const { reaped, remaining } = await this.daemon.zombies.cleanup();
     if (this.zombiesCleanedSeen === seen) this.emitSignal("ZombiesCleaned", [uint32(reaped), uint32(remaining)]);
     return [uint32(reaped), uint32(remaining)];
   }

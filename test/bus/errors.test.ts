@@ -51,7 +51,9 @@ beforeAll(async () => {
   dir = makeTempDir("err");
   const program = testProgram(dir, `sberr-${TAG}`);
   bus = await startPrivateBus();
-  daemon = await startSelfheal(bus, { config: `# my hand-written config\n[process.worker]\ncommand = ["${program}", "600"]\n` });
+  daemon = await startSelfheal(bus, {
+    config: `# my hand-written config\n[process.worker]\ncommand = ["${program}", "600"]\n\n[process.ghost]\ncommand = ["${dir}/no-such-program"]\n`,
+  });
   client = await connectClient(bus);
   policiesBefore = plain(await client.call("GetPolicies"));
 });
@@ -134,6 +136,16 @@ describe("the engine's and the config's errors", () => {
     expect(error.text).toMatch(pattern);
   });
 
+  it("a program that cannot start: Failed, and Health turns critical", async () => {
+    const error = await errorOf(client.call("StartProcess", "s", ["ghost"]));
+    expect(error).toEqual({ type: `${ERR}Failed`, text: "ghost could not be started; see the event log" });
+    const [health] = await client.callOn("org.freedesktop.DBus.Properties", "Get", "ss", [MANAGER_INTERFACE, "Health"]);
+    expect(plain(health)).toBe("critical");
+    await client.call("StopProcess", "s", ["ghost"]);
+    const [after] = await client.callOn("org.freedesktop.DBus.Properties", "Get", "ss", [MANAGER_INTERFACE, "Health"]);
+    expect(plain(after)).toBe("ok");
+  });
+
   it("a policy name that config.toml would refuse: InvalidPolicy; a megabyte one is not echoed whole", async () => {
     const odd = await errorOf(setPolicy("../../etc", {}));
     expect(odd.type).toBe(`${ERR}InvalidPolicy`);
@@ -166,7 +178,7 @@ describe("the standard interfaces", () => {
 
   it("a call without an interface name finds the Manager's method", async () => {
     const reply = await client.bus.call(new dbus.Message({ destination: BUS_NAME, path: OBJECT_PATH, member: "ListProcesses" }));
-    expect((plain(reply?.body[0]) as unknown[]).length).toBe(1);
+    expect((plain(reply?.body[0]) as unknown[]).length).toBe(2);
   });
 });
 
@@ -187,7 +199,7 @@ describe("after all that", () => {
     expect(plain(await client.call("GetPolicies"))).toEqual(policiesBefore);
     expect(existsSync(join(daemon.stateDir, "overrides.json"))).toBe(false);
     const [processes] = await client.call("ListProcesses");
-    expect((plain(processes) as Array<{ name: string }>).map((p) => p.name)).toEqual(["worker"]);
+    expect((plain(processes) as Array<{ name: string }>).map((p) => p.name).sort()).toEqual(["ghost", "worker"]);
     expect(daemon.stderr()).not.toMatch(/TypeError|ReferenceError|failed:/);
   });
 });
