@@ -2,7 +2,7 @@
 // here is private, with a <servicedir> holding the shipped activation file
 // whose Exec points at the built daemon (there is no systemd in the tests, so
 // Exec is what runs). And the shipped files say what the contract says.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import dbus from "dbus-next";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -91,6 +91,7 @@ describe("activation on a private bus", () => {
     }
     client?.close();
     await bus?.stop();
+    rmSync(root, { recursive: true, force: true });
   });
 
   const nameOwner = async (): Promise<string | null> => {
@@ -147,5 +148,40 @@ describe("activation on a private bus", () => {
     const second = pidReply?.body[0] as number;
     expect(second).not.toBe(activatedPid);
     activatedPid = second;
+  });
+});
+
+describe("the shipped activation file, as it is", () => {
+  it("runs ~/.local/bin/selfheal daemon (HOME pointing at a folder where that is the built daemon)", async () => {
+    const home = makeTempDir("act-home");
+    const services = join(home, "services");
+    mkdirSync(join(home, ".local", "bin"), { recursive: true });
+    symlinkSync(DAEMON_JS, join(home, ".local", "bin", "selfheal"));
+    mkdirSync(services);
+    copyFileSync(ACTIVATION_FILE, join(services, "io.github.SelfHeal1.service"));
+    writeConfig(home, "");
+    const bus = await startPrivateBus({
+      serviceDirs: [services],
+      env: { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, "config"), XDG_STATE_HOME: join(home, "state") },
+    });
+    const client = await connectClient(bus);
+    let pid = 0;
+    try {
+      const result = await busctl(bus, ["get-property", BUS_NAME, OBJECT_PATH, MANAGER_INTERFACE, "WatchedCount"]);
+      expect(result).toMatchObject({ code: 0, stdout: "u 0\n", stderr: "" });
+      const reply = await client.bus.call(
+        new dbus.Message({ destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "GetConnectionUnixProcessID", signature: "s", body: [BUS_NAME] }),
+      );
+      pid = reply?.body[0] as number;
+      expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).toContain(join(home, ".local", "bin", "selfheal"));
+    } finally {
+      if (pid > 0) {
+        process.kill(pid, "SIGTERM");
+        await waitUntil(() => !existsSync(`/proc/${pid}`), 10_000, () => `the activated daemon (PID ${pid}) did not end`);
+      }
+      client.close();
+      await bus.stop();
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
