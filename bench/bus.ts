@@ -29,9 +29,9 @@ export async function benchBus(): Promise<void> {
     await benchListProcesses(client);
     await benchCrashSignal(client, await records());
   } finally {
-    killProgramsIn(dir);
     client.close();
-    await daemon.cleanup();
+    await daemon.cleanup(dir);
+    killProgramsIn(dir);
     await bus.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -47,6 +47,9 @@ min_growth_mb = 10
 });
 
 afterAll(async () => {
+  client?.close();
+  // Stops the leaker through the daemon first.
+  await daemon?.cleanup();
   if (leakerPid > 0) {
     try {
       process.kill(leakerPid, "SIGKILL");
@@ -54,8 +57,6 @@ afterAll(async () => {
       // already gone
     }
   }
-  client?.close();
-  await daemon?.cleanup();
   await bus?.stop();
 });
 

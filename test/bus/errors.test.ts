@@ -1,7 +1,7 @@
 // Bad calls get error replies a person can act on, and never crash the
 // daemon or change its state: wrong types, unknown keys, absurd values,
 // megabyte strings, odd names.
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import dbus from "dbus-next";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -59,10 +59,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  killProgramsIn(dir);
   client?.close();
-  await daemon?.cleanup();
+  await daemon?.cleanup(dir);
+  killProgramsIn(dir);
   await bus?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("ill-typed calls get InvalidArgs", () => {

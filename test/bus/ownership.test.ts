@@ -1,6 +1,6 @@
 // One daemon per session bus: a second one exits with a message and a
 // non-zero status before starting anything, and never takes over.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import dbus from "dbus-next";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -42,8 +42,9 @@ async function ownerPid(): Promise<number> {
   return reply?.body[0] as number;
 }
 
-function config(program: string): string {
-  return `[process.solo]\ncommand = ["${program}", "600"]\nautostart = true\n`;
+// One policy; started at once unless `autostart` is false (a daemon that ends by itself must leave no program behind).
+function config(program: string, autostart = true, restart = "on-failure"): string {
+  return `[process.solo]\ncommand = ["${program}", "600"]\nautostart = ${autostart}\nrestart = "${restart}"\n`;
 }
 
 beforeAll(async () => {
@@ -53,14 +54,16 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
+  // Newest first: a later daemon may run on an earlier one's folders.
+  for (const daemon of daemons.splice(0).reverse()) await daemon.cleanup(dir);
   killProgramsIn(dir);
-  for (const daemon of daemons.splice(0)) await daemon.cleanup();
   for (const extra of extraBuses.splice(0)) await extra.stop();
 });
 
 afterAll(async () => {
   client?.close();
   await bus?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("name ownership", () => {
@@ -84,7 +87,7 @@ describe("name ownership", () => {
   });
 
   it("once the first stops (exit 0) the name is free for a new daemon", async () => {
-    const first = await startSelfheal(bus, { config: config(testProgram(dir, `sbown-c${TAG}`)) });
+    const first = await startSelfheal(bus, { config: config(testProgram(dir, `sbown-c${TAG}`), false) });
     daemons.push(first);
     expect(await first.stop()).toEqual({ code: 0, signal: null });
     expect(first.stderr()).toContain("SIGTERM received, stopping; watched programs keep running");
@@ -94,7 +97,8 @@ describe("name ownership", () => {
   });
 
   it("--no-bus runs the engine without taking the name", async () => {
-    const offline = await startSelfheal(bus, { config: config(testProgram(dir, `sbown-d${TAG}`)), args: ["--no-bus"], waitUntilReady: false });
+    // Not reachable over the bus: its program must not come back when the cleanup kills it.
+    const offline = await startSelfheal(bus, { config: config(testProgram(dir, `sbown-d${TAG}`), true, "never"), args: ["--no-bus"], waitUntilReady: false });
     daemons.push(offline);
     const online = await startSelfheal(bus, { config: config(testProgram(dir, `sbown-e${TAG}`)) });
     daemons.push(online);
@@ -114,7 +118,7 @@ describe("without a usable bus", () => {
   it("the bus goes away while serving: the daemon says so and exits 1", async () => {
     const doomed = await startPrivateBus();
     extraBuses.push(doomed);
-    const daemon = await startSelfheal(doomed, { config: config(testProgram(dir, `sbown-f${TAG}`)) });
+    const daemon = await startSelfheal(doomed, { config: config(testProgram(dir, `sbown-f${TAG}`), false) });
     daemons.push(daemon);
     await doomed.stop();
     const ended = await daemon.exited;

@@ -1,7 +1,7 @@
 // SetPolicy and RemovePolicy: validated like config.toml, applied at once,
 // persisted in the daemon's overrides file (config.toml and its comments are
 // never rewritten), and still in force after the daemon restarts.
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import dbus from "dbus-next";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -48,10 +48,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  killProgramsIn(dir);
   client?.close();
-  await daemon?.cleanup();
+  await daemon?.cleanup(dir);
+  killProgramsIn(dir);
+  if (daemon) rmSync(daemon.root, { recursive: true, force: true });
   await bus?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const policies = async (): Promise<Record<string, Record<string, unknown>>> => plain((await client.call("GetPolicies"))[0]) as Record<string, Record<string, unknown>>;
@@ -126,6 +128,8 @@ describe("RemovePolicy", () => {
     await client.call("RemovePolicy", "s", ["added"]);
     expect(Object.keys(await policies())).not.toContain("added");
     expect(() => process.kill(pid, 0)).not.toThrow();
+    // Our own program: end it while the daemon, its parent, is there to collect it.
+    process.kill(pid, "SIGKILL");
     for (let i = 0; i < 10; i++) await client.call("RemovePolicy", "s", [`burst${i}`]);
   });
 

@@ -1,7 +1,7 @@
 // Safety holds on the bus: whatever a caller asks, the daemon refuses with
 // .Protected to signal its own ancestors, and never sees other users' processes.
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync } from "node:fs";
+import { chmodSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import dbus from "dbus-next";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -58,10 +58,11 @@ command = ["${other}", "600"]
 
 afterAll(async () => {
   foreign?.kill("SIGKILL");
-  killProgramsIn(dir);
   client?.close();
-  await daemon?.cleanup();
+  await daemon?.cleanup(dir);
+  killProgramsIn(dir);
   await bus?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 async function errorOf(promise: Promise<unknown>): Promise<{ type: string; text: string }> {

@@ -2,7 +2,7 @@
 // document's order) against a running daemon whose `gedit` policy watches a
 // harmless program of this test's own.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import dbus from "dbus-next";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -77,10 +77,11 @@ command = ["${idle}", "600"]
 });
 
 afterAll(async () => {
-  killProgramsIn(dir);
   client?.close();
-  await daemon?.cleanup();
+  await daemon?.cleanup(dir);
+  killProgramsIn(dir);
   await bus?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 // CleanupZombies signals every zombie's parent; run that example only when no other program's zombies are about.

@@ -1,6 +1,6 @@
 // The service as users see it: what Introspect serves against the XML file,
 // and every method driven with busctl, gdbus and a dbus-next client.
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseInterfaceXml, type InterfaceSpec } from "../../daemon/bus/introspection.js";
 import {
@@ -66,10 +66,11 @@ command = ["${idle}", "600"]
 });
 
 afterAll(async () => {
-  killProgramsIn(dir);
   client?.close();
-  await daemon?.cleanup();
+  await daemon?.cleanup(dir);
+  killProgramsIn(dir);
   await bus?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("introspection", () => {

@@ -2,7 +2,7 @@
 // and property changes as PropertiesChanged. Each signal is waited for with a
 // timeout; only this file's own programs are signalled.
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync } from "node:fs";
+import { copyFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -67,10 +67,11 @@ on_violation = "notify"
 });
 
 afterAll(async () => {
-  killProgramsIn(dir);
   client?.close();
-  await daemon?.cleanup();
+  await daemon?.cleanup(dir);
+  killProgramsIn(dir);
   await bus?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const args = (signal: ReceivedSignal): unknown[] => plain(signal.args) as unknown[];

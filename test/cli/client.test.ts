@@ -2,7 +2,7 @@
 // dist/selfheal.js) against a daemon on a private bus: their output, their
 // --json, and their exit statuses.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   connectClient,
@@ -53,10 +53,11 @@ command = ["${idle}", "600"]
 });
 
 afterAll(async () => {
-  killProgramsIn(dir);
   client?.close();
-  await daemon?.cleanup();
+  await daemon?.cleanup(dir);
+  killProgramsIn(dir);
   await bus?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("without a daemon", () => {

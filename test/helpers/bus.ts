@@ -161,8 +161,13 @@ export interface SelfhealDaemon {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM (or the given signal) and wait for the end. */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Stop it and remove its folders. */
-  cleanup(): Promise<void>;
+  /**
+   * Stop every watched program through the daemon (so nothing restarts it),
+   * kill what still runs from `programsDir` while the daemon can still reap
+   * its children, then stop the daemon and remove its folders. The daemon
+   * leaves programs running when it stops, so this order matters.
+   */
+  cleanup(programsDir?: string): Promise<void>;
 }
 
 /** The line the daemon writes once it owns the name and its engine has made the first scan. */
@@ -203,7 +208,12 @@ export async function startSelfheal(bus: PrivateBus, options: SelfhealOptions = 
     stderr: () => stderr,
     exited,
     stop: (signal = "SIGTERM") => stopChild(child, signal),
-    async cleanup() {
+    async cleanup(programsDir) {
+      if (child.exitCode === null && child.signalCode === null) await stopWatchedPrograms(bus);
+      if (programsDir !== undefined) {
+        killProgramsIn(programsDir);
+        await waitUntil(() => programsIn(programsDir).length === 0, DEFAULT_WAIT_MS, () => `programs of ${programsDir} still run`).catch(() => undefined);
+      }
       await stopChild(child, "SIGTERM");
       if (options.root === undefined) rmSync(root, { recursive: true, force: true });
     },
@@ -215,6 +225,22 @@ export async function startSelfheal(bus: PrivateBus, options: SelfhealOptions = 
     if (ended) throw new Error(`the daemon exited while starting:\n${stderr}`);
   }
   return daemon;
+}
+
+// StopProcess every running policy of the daemon on `bus` (best effort: a protected one stays).
+async function stopWatchedPrograms(bus: PrivateBus): Promise<void> {
+  let client: BusClient | null = null;
+  try {
+    client = await connectClient(bus);
+    const [records] = await client.call("ListProcesses");
+    for (const record of plain(records) as Array<{ name: string; pid: number }>) {
+      if (record.pid > 0) await client.call("StopProcess", "s", [record.name]).catch(() => undefined);
+    }
+  } catch {
+    // no daemon on the bus (it failed, or another owns the name): nothing of ours to stop
+  } finally {
+    client?.close();
+  }
 }
 
 // ---- programs for the daemon to watch ----
