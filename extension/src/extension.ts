@@ -26,6 +26,7 @@ class Session {
   #cpuPercent: number | null = null;
   #cpuTimer = 0;
   #crashTimer = 0;
+  #destroyed = false;
 
   constructor(extension: SelfHealExtension) {
     this.#extension = extension;
@@ -61,7 +62,7 @@ class Session {
       this.#cancellable,
     ).then(
       (client) => {
-        if (this.#cancellable.is_cancelled()) {
+        if (this.#destroyed) {
           client.close();
           return;
         }
@@ -69,7 +70,7 @@ class Session {
         this.#onConnectionChanged(client.connected);
       },
       (error: unknown) => {
-        if (isCancelled(error)) return;
+        if (this.#destroyed || isCancelled(error)) return;
         console.error(`selfheal: cannot reach the daemon's D-Bus interface: ${errorMessage(error)}`);
         this.#menu.setUnavailable(`${this.#t.gettext("Cannot talk to selfheal")}: ${errorMessage(error)}`);
       },
@@ -146,8 +147,10 @@ class Session {
     if (!client?.connected) return;
     try {
       const processes = await client.listProcesses();
+      if (this.#destroyed) return;
       this.#cpuPercent = processes.reduce((sum, record) => sum + (record.pid > 0 ? record.cpuPercent : 0), 0);
     } catch {
+      if (this.#destroyed) return;
       this.#cpuPercent = null;
     }
     this.#updateIndicator();
@@ -171,6 +174,7 @@ class Session {
   }
 
   destroy(): void {
+    this.#destroyed = true;
     this.#cancellable.cancel();
     this.#client?.close();
     this.#client = null;

@@ -30,6 +30,10 @@ export default class SelfHealPreferences extends ExtensionPreferences {
       cancellable,
     ).then(
       (created) => {
+        if (cancellable.is_cancelled()) {
+          created.close();
+          return;
+        }
         client = created;
         void policies.reload();
       },
@@ -38,6 +42,7 @@ export default class SelfHealPreferences extends ExtensionPreferences {
       },
     );
     window.connect("close-request", () => {
+      policies.close();
       cancellable.cancel();
       client?.close();
       client = null;

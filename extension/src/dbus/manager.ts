@@ -73,6 +73,8 @@ export class ManagerClient {
   #cancellable: Gio.Cancellable;
   #handlerIds: number[];
   #closed = false;
+  /** Calls whose reply has not come back; the proxy is disposed only once they have. */
+  #inFlight = 0;
 
   private constructor(proxy: ProxyWithMethods, events: ManagerEvents, cancellable: Gio.Cancellable) {
     this.#proxy = proxy;
@@ -96,11 +98,20 @@ export class ManagerClient {
     const xml = await readInterfaceXml(extensionPath, cancellable);
     const Proxy = Gio.DBusProxy.makeProxyWrapper<Record<string, never>>(xml);
     const proxy = await new Promise<ProxyWithMethods>((resolve, reject) => {
-      Proxy(
+      // The wrapper returns the proxy at once and initialises it asynchronously.
+      const created: Gio.DBusProxy = Proxy(
         Gio.DBus.session,
         BUS_NAME,
         OBJECT_PATH,
-        (initable, error) => (error || !initable ? reject(error) : resolve(initable as unknown as ProxyWithMethods)),
+        (initable, error) => {
+          if (error || !initable) {
+            // Cancelled or failed: let go of its match rules now, not at garbage collection.
+            created.run_dispose();
+            reject(error);
+          } else {
+            resolve(initable as unknown as ProxyWithMethods);
+          }
+        },
         cancellable,
         // Never start the daemon behind the user's back: only startDaemon() does.
         Gio.DBusProxyFlags.DO_NOT_AUTO_START,
@@ -128,6 +139,7 @@ export class ManagerClient {
   #call(method: string, ...args: unknown[]): Promise<unknown[]> {
     return new Promise((resolve, reject) => {
       const done: RemoteCallback = (result, error) => {
+        this.#settled();
         if (this.#closed) return;
         if (error) reject(error);
         else resolve((plain(result) as unknown[] | null) ?? []);
@@ -137,8 +149,21 @@ export class ManagerClient {
         reject(new Error(`${INTERFACE_NAME} has no method ${method}`));
         return;
       }
+      this.#inFlight++;
       remote.call(this.#proxy, ...args, done, this.#cancellable);
     });
+  }
+
+  // A reply (or its cancellation) came back: after close(), the last one disposes the proxy.
+  #settled(): void {
+    this.#inFlight--;
+    if (this.#closed && this.#inFlight === 0) this.#dispose();
+  }
+
+  // Drops the proxy's match rules on the bus now rather than whenever it is collected. Not while
+  // a call is in flight: its reply handler still reads the proxy.
+  #dispose(): void {
+    this.#proxy.run_dispose();
   }
 
   async listProcesses(): Promise<ProcessRecord[]> {
@@ -186,14 +211,20 @@ export class ManagerClient {
   // keys the editor does not know with their exact types.
   getPolicies(): Promise<Map<string, Record<string, GLib.Variant>>> {
     return new Promise((resolve, reject) => {
+      this.#inFlight++;
       this.#proxy.call("GetPolicies", null, Gio.DBusCallFlags.NONE, -1, this.#cancellable, (_proxy, result) => {
-        if (this.#closed) return;
+        if (this.#closed) {
+          this.#settled();
+          return;
+        }
         try {
           const reply = this.#proxy.call_finish(result);
           const [policies] = reply.deepUnpack() as [Record<string, Record<string, GLib.Variant>>];
           resolve(new Map(Object.entries(policies)));
         } catch (error) {
           reject(error);
+        } finally {
+          this.#settled();
         }
       });
     });
@@ -243,7 +274,6 @@ export class ManagerClient {
     this.#cancellable.cancel();
     for (const id of this.#handlerIds) this.#proxy.disconnect(id);
     this.#handlerIds = [];
-    // Drops the proxy's match rules on the bus now rather than whenever it is collected.
-    this.#proxy.run_dispose();
+    if (this.#inFlight === 0) this.#dispose();
   }
 }

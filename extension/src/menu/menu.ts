@@ -46,6 +46,19 @@ function holderItem(styleClass: string): PopupMenu.PopupBaseMenuItem {
   return new Popup.PopupBaseMenuItem({ reactive: true, activate: false, hover: false, can_focus: false, style_class: styleClass });
 }
 
+// Takes a menu out of the stage before it is destroyed. On GNOME 43 a menu whose content
+// changed in the current frame stays queued for relayout in the stage after its destruction, and
+// the stage then lays out the destroyed menu, whose JavaScript half may already be collected
+// ("JS ERROR: TypeError: this.bin is undefined"). So: close it, let the stage lay out what is
+// queued now (reading the allocation does), and unparent it, so that tearing down its items
+// queues nothing more.
+function detachMenuActor(menu: PopupMenu.PopupMenu): void {
+  menu.close(false);
+  const actor = menu.actor;
+  actor.get_allocation_box();
+  actor.get_parent()?.remove_child(actor);
+}
+
 export class SelfHealMenu {
   #menu: PopupMenu.PopupMenu;
   #deps: MenuDependencies;
@@ -66,6 +79,7 @@ export class SelfHealMenu {
   #offlineResult: St.Label;
   #startButton: St.Button;
 
+  #destroyed = false;
   #inFlight = false;
   #again = false;
   #pendingRefresh = 0;
@@ -80,6 +94,7 @@ export class SelfHealMenu {
       t,
       client: () => (this.#connected ? this.#deps.client() : null),
       report: (message, isError) => this.#report(message, isError),
+      live: () => !this.#destroyed,
     };
     this.#views = {
       processes: new ProcessesView(context),
@@ -173,6 +188,7 @@ export class SelfHealMenu {
       this.#offlineResult.visible = false;
       setSensitive(this.#startButton, true);
       if (this.#menu.isOpen) this.#refreshSoon(0);
+      else this.#prefetch();
     }
   }
 
@@ -233,6 +249,7 @@ export class SelfHealMenu {
       this.#clearReport();
       return;
     }
+    this.#views[this.#current].renderCached?.();
     // Timers run only while the menu is open.
     const scope = new Scope();
     this.#openScope = scope;
@@ -240,6 +257,14 @@ export class SelfHealMenu {
     scope.interval(seconds * 1000, () => this.#refreshSoon(0));
     scope.interval(TICK_MS, () => this.#views[this.#current].tick());
     this.#refreshSoon(0);
+  }
+
+  // One fetch when the daemon connects (never repeated while the menu stays closed), so that
+  // the first open shows the current view complete instead of waiting for the daemon.
+  #prefetch(): void {
+    this.#views[this.#current].prefetch?.().catch(() => {
+      // The open's own refresh reports errors.
+    });
   }
 
   #refreshSoon(delayMs: number): void {
@@ -266,11 +291,11 @@ export class SelfHealMenu {
     try {
       await view.refresh();
     } catch (error) {
-      this.#report(`${this.#deps.t.gettext("Could not load this view")}: ${errorMessage(error)}`, true);
+      if (!this.#destroyed) this.#report(`${this.#deps.t.gettext("Could not load this view")}: ${errorMessage(error)}`, true);
     } finally {
       this.#inFlight = false;
     }
-    if (this.#again) {
+    if (this.#again && !this.#destroyed) {
       this.#again = false;
       void this.#refreshNow();
     }
@@ -286,6 +311,7 @@ export class SelfHealMenu {
     try {
       await client.startDaemon();
     } catch (error) {
+      if (this.#destroyed) return;
       const notInstalled = error instanceof GLib.Error && error.matches(Gio.DBusError, Gio.DBusError.SERVICE_UNKNOWN);
       setText(
         this.#offlineResult,
@@ -309,12 +335,13 @@ export class SelfHealMenu {
   }
 
   destroy(): void {
+    this.#destroyed = true;
     this.#openScope?.close();
     this.#openScope = null;
     this.#scope.close();
-    // Views not shown are not in the menu's tree: destroy them all explicitly.
-    for (const view of Object.values(this.#views)) view.destroy();
-    this.#menu.removeAll();
+    detachMenuActor(this.#menu);
+    // The view on show goes with the menu; the others are not in its tree.
+    for (const view of Object.values(this.#views)) if (view.id !== this.#current) view.destroy();
   }
 }
 

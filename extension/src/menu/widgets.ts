@@ -57,6 +57,12 @@ export function setText(label: St.Label, text: string): void {
   if (label.text !== text) label.text = text;
 }
 
+// Adds or removes one style class.
+export function setFlag(actor: St.Widget, styleClass: string, on: boolean): void {
+  if (on) actor.add_style_class_name(styleClass);
+  else actor.remove_style_class_name(styleClass);
+}
+
 // Keeps exactly one of `classes` on `actor`.
 export function setOneClass(actor: St.Widget, classes: readonly string[], chosen: string): void {
   for (const name of classes) {
@@ -64,6 +70,9 @@ export function setOneClass(actor: St.Widget, classes: readonly string[], chosen
     else actor.remove_style_class_name(name);
   }
 }
+
+/** From this many new rows on, a render builds them with the list out of the stage. */
+const BATCH_DETACH_ROWS = 8;
 
 export interface RowWidget<Row> {
   actor: St.Widget;
@@ -101,6 +110,18 @@ export class KeyedList<Row extends { key: string }> {
   }
 
   render(rows: readonly Row[]): void {
+    // Many new rows go into the box while it is out of the stage: one style and layout pass
+    // for all of them instead of one per row.
+    const fresh = rows.reduce((n, row) => n + (this.#rows.has(row.key) ? 0 : 1), 0);
+    const detach = fresh >= BATCH_DETACH_ROWS;
+    if (detach) this.actor.remove_child(this.#box);
+    this.#place(rows);
+    if (detach) this.actor.insert_child_at_index(this.#box, 0);
+    this.#empty.visible = rows.length === 0;
+    if (this.#header) this.#header.visible = rows.length > 0;
+  }
+
+  #place(rows: readonly Row[]): void {
     const keep = new Set(rows.map((row) => row.key));
     for (const [key, widget] of this.#rows) {
       if (keep.has(key)) continue;
@@ -118,7 +139,5 @@ export class KeyedList<Row extends { key: string }> {
         if (this.#box.get_child_at_index(index) !== widget.actor) this.#box.set_child_at_index(widget.actor, index);
       }
     });
-    this.#empty.visible = rows.length === 0;
-    if (this.#header) this.#header.visible = rows.length > 0;
   }
 }

@@ -128,7 +128,9 @@ export function indicatorState(input: IndicatorInput, t: Translator): IndicatorS
     );
   }
   if (parts.length === 0) {
-    parts.push(level === "ok" ? t.gettext("all programs well") : level === "critical" ? t.gettext("needs attention") : t.gettext("recovering"));
+    parts.push(
+      level === "ok" ? t.gettext("all programs well") : level === "critical" ? t.gettext("needs attention") : t.gettext("some programs need a look"),
+    );
   }
   return {
     level,

@@ -11,6 +11,11 @@ import { FORM_KEYS, formFromPolicy, LIMIT_SCOPES, POLICY_DEFAULTS, policyEntries
 
 type Original = Record<string, GLib.Variant>;
 
+// Row titles, subtitles and toasts are Pango markup: a command like `a & b` must be escaped.
+function markup(text: string): string {
+  return GLib.markup_escape_text(text, -1);
+}
+
 // SetPolicy's a{sv}: the form's entries, plus the keys the form does not edit as they came.
 function policyVariants(form: PolicyForm, original: Original): Record<string, GLib.Variant> {
   const toVariant = (entry: TypedEntry): GLib.Variant =>
@@ -63,6 +68,7 @@ export class PoliciesPage {
   #group: Adw.PreferencesGroup;
   #addGroup: Adw.PreferencesGroup;
   #rows: Adw.PreferencesRow[] = [];
+  #closed = false;
 
   constructor(window: Adw.PreferencesWindow, client: () => ManagerClient | null, t: Translator) {
     this.#window = window;
@@ -88,6 +94,11 @@ export class PoliciesPage {
     this.showDisconnected();
   }
 
+  // The window is closing: replies that arrive from now on are dropped.
+  close(): void {
+    this.#closed = true;
+  }
+
   showDisconnected(): void {
     this.#clearRows();
     this.#group.description = this.#t.gettext("selfheal is not running: start it (selfheal daemon, or its systemd unit) to edit what it watches.");
@@ -103,11 +114,13 @@ export class PoliciesPage {
     }
     try {
       const policies = await client.getPolicies();
+      if (this.#closed) return;
       this.#clearRows();
       this.#group.description = this.#t.gettext("Changes apply at once and are kept by selfheal next to config.toml, which it leaves untouched.");
       this.#addGroup.sensitive = true;
       for (const name of [...policies.keys()].sort()) this.#addPolicyRow(name, policies.get(name) ?? {}, false);
     } catch (error) {
+      if (this.#closed) return;
       this.#group.description = interpolate(this.#t.gettext("Could not read the policies: {message}"), { message: errorMessage(error) });
     }
   }
@@ -118,15 +131,15 @@ export class PoliciesPage {
   }
 
   #toast(message: string): void {
-    this.#window.add_toast(new Adw.Toast({ title: message, timeout: 4 }));
+    this.#window.add_toast(new Adw.Toast({ title: markup(message), timeout: 4 }));
   }
 
   #addPolicyRow(name: string, original: Original, isNew: boolean): void {
     const t = this.#t;
     const form = isNew ? { ...POLICY_DEFAULTS, name, command: name } : formFromPolicy(name, plainPolicy(original));
     const expander = new Adw.ExpanderRow({
-      title: name,
-      subtitle: isNew ? t.gettext("not saved yet") : form.command,
+      title: markup(name),
+      subtitle: markup(isNew ? t.gettext("not saved yet") : form.command),
       expanded: isNew,
     });
 
@@ -205,12 +218,14 @@ export class PoliciesPage {
       apply.sensitive = false;
       client.setPolicy(name, variants).then(
         () => {
+          if (this.#closed) return;
           showProblem("");
-          expander.subtitle = command.text;
+          expander.subtitle = markup(command.text);
           this.#toast(interpolate(t.gettext("Saved {name}"), { name }));
           void this.reload();
         },
         (error: unknown) => {
+          if (this.#closed) return;
           showProblem(errorMessage(error));
           apply.sensitive = true;
         },
@@ -230,10 +245,12 @@ export class PoliciesPage {
       remove.sensitive = false;
       client.removePolicy(name).then(
         () => {
+          if (this.#closed) return;
           this.#toast(interpolate(t.gettext("{name} is no longer watched"), { name }));
           void this.reload();
         },
         (error: unknown) => {
+          if (this.#closed) return;
           showProblem(errorMessage(error));
           remove.sensitive = true;
         },

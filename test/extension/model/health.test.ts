@@ -26,6 +26,11 @@ describe("indicatorState", () => {
     expect(state).toMatchObject({ level: "degraded", countText: "1", summary: "selfheal: 1 program held back" });
   });
 
+  it("says something needs a look when the daemon reports degraded health for other reasons", () => {
+    const state = indicatorState({ connected: true, status: { ...ok, health: "degraded" }, crashes: [], showCount: true, cpuPercent: null }, t);
+    expect(state).toMatchObject({ level: "degraded", countText: "", summary: "selfheal: some programs need a look" });
+  });
+
   it("follows the daemon's critical health", () => {
     const state = indicatorState({ connected: true, status: { ...ok, health: "critical", cooldownCount: 2 }, crashes: [], showCount: false, cpuPercent: null }, t);
     expect(state).toMatchObject({ level: "critical", countText: "" });

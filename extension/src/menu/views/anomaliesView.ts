@@ -38,6 +38,7 @@ export class AnomaliesView implements View {
     const client = this.#context.client();
     if (!client) return;
     const records = await client.listAnomalies();
+    if (!this.#context.live()) return;
     this.#list.render(anomalyRows(records, GLib.get_real_time(), this.#context.t));
   }
 

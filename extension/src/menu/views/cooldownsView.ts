@@ -40,7 +40,9 @@ export class CooldownsView implements View {
   async refresh(): Promise<void> {
     const client = this.#context.client();
     if (!client) return;
-    this.#records = await client.getCooldowns();
+    const records = await client.getCooldowns();
+    if (!this.#context.live()) return;
+    this.#records = records;
     this.#fetchedAtUsec = GLib.get_real_time();
     this.tick();
   }

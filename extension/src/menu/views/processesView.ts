@@ -7,12 +7,20 @@ import { processRows } from "../../model/processes.js";
 import type { ProcessRecord } from "../../model/records.js";
 import { emptyText } from "../../model/views.js";
 import type { RowWidget } from "../widgets.js";
-import { cell, iconButton, KeyedList, setAvailable, setOneClass, setText } from "../widgets.js";
+import { cell, iconButton, KeyedList, setAvailable, setFlag, setOneClass, setText } from "../widgets.js";
+import type { ManagerClient } from "../../dbus/manager.js";
 import type { View, ViewContext } from "./view.js";
 import { runAction } from "./view.js";
 
 const TONE_CLASSES: readonly string[] = ["selfheal-tone-ok", "selfheal-tone-warning", "selfheal-tone-error", "selfheal-tone-inactive"];
 const toneClass = (tone: Tone): string => `selfheal-tone-${tone}`;
+
+interface RowAction {
+  failure: string;
+  call: (client: ManagerClient, name: string) => Promise<unknown>;
+}
+
+
 
 export class ProcessesView implements View {
   readonly id = "processes" as const;
@@ -21,6 +29,7 @@ export class ProcessesView implements View {
   readonly footer = null;
   #context: ViewContext;
   #list: KeyedList<ProcessRow>;
+  #cached: readonly ProcessRecord[] | null = null;
 
   constructor(context: ViewContext) {
     this.#context = context;
@@ -45,18 +54,35 @@ export class ProcessesView implements View {
   async refresh(): Promise<void> {
     const client = this.#context.client();
     if (!client) return;
-    this.render(await client.listProcesses());
+    const records = await client.listProcesses();
+    if (this.#context.live()) this.render(records);
+  }
+
+  async prefetch(): Promise<void> {
+    const client = this.#context.client();
+    if (client) this.#cached = await client.listProcesses();
+  }
+
+  // Builds the rows from the list fetched last, so that the menu opens complete; the refresh
+  // that follows at once brings the figures up to date.
+  renderCached(): void {
+    if (this.#cached) this.render(this.#cached);
   }
 
   render(records: readonly ProcessRecord[]): void {
+    this.#cached = null;
     this.#list.render(processRows(records, this.#context.t));
   }
 
   tick(): void {}
 
+  // One row: seven figures and the actions its state allows. The cooldown reset, needed only by
+  // a program held back, is built the first time it is needed: menus of many programs open
+  // faster with a fifth fewer widgets.
   #createRow(initial: ProcessRow): RowWidget<ProcessRow> {
     const { t } = this.#context;
     let row = initial;
+    const current = (): ProcessRow => row;
     const actor = new St.BoxLayout({ style_class: "selfheal-row selfheal-process-row", x_expand: true });
     const name = cell(row.name, "selfheal-col-name selfheal-name");
     const state = cell("", "selfheal-col-state");
@@ -65,29 +91,17 @@ export class ProcessesView implements View {
     const memory = cell("", "selfheal-col-memory");
     const restarts = cell("", "selfheal-col-restarts");
     const cooldown = cell("", "selfheal-col-cooldown");
-    const refresh = (): Promise<void> => this.refresh();
-    const startStop = iconButton("media-playback-stop-symbolic", {
-      accessibleName: "",
-      onClick: () =>
-        void (row.canStop
-          ? runAction(startStop, this.#context, interpolate(t.gettext("Could not stop {name}"), { name: row.name }), (c) => c.stopProcess(row.name), refresh)
-          : runAction(startStop, this.#context, interpolate(t.gettext("Could not start {name}"), { name: row.name }), (c) => c.startProcess(row.name), refresh)),
-    });
-    const restart = iconButton("view-refresh-symbolic", {
-      accessibleName: interpolate(t.gettext("Restart {name}"), { name: row.name }),
-      styleClass: "selfheal-restart",
-      onClick: () =>
-        void runAction(restart, this.#context, interpolate(t.gettext("Could not restart {name}"), { name: row.name }), (c) => c.restartProcess(row.name), refresh),
-    });
-    const reset = iconButton("edit-clear-symbolic", {
-      accessibleName: interpolate(t.gettext("Reset the cooldown of {name}"), { name: row.name }),
-      styleClass: "selfheal-reset-cooldown",
-      onClick: () =>
-        void runAction(reset, this.#context, interpolate(t.gettext("Could not reset the cooldown of {name}"), { name: row.name }), (c) => c.resetCooldown(row.name), refresh),
-    });
-    const actions = new St.BoxLayout({ style_class: "selfheal-actions" });
-    for (const child of [startStop, restart, reset]) actions.add_child(child);
-    for (const child of [name, state, pid, cpu, memory, restarts, cooldown, actions]) actor.add_child(child);
+    const startStop = this.#button("selfheal-start-stop", "media-playback-stop-symbolic", current, (now) =>
+      now.canStop
+        ? { failure: t.gettext("Could not stop {name}"), call: (client, who) => client.stopProcess(who) }
+        : { failure: t.gettext("Could not start {name}"), call: (client, who) => client.startProcess(who) },
+    );
+    const restart = this.#button("selfheal-restart", "view-refresh-symbolic", current, () => ({
+      failure: t.gettext("Could not restart {name}"),
+      call: (client, who) => client.restartProcess(who),
+    }));
+    let reset: St.Button | null = null;
+    for (const child of [name, state, pid, cpu, memory, restarts, cooldown, startStop, restart]) actor.add_child(child);
 
     const update = (next: ProcessRow): void => {
       row = next;
@@ -98,20 +112,45 @@ export class ProcessesView implements View {
       setText(memory, row.memoryText);
       setText(restarts, row.restartsText);
       setText(cooldown, row.cooldownText);
-      if (row.overCpuLimit) cpu.add_style_class_name("selfheal-over-limit");
-      else cpu.remove_style_class_name("selfheal-over-limit");
-      if (row.overMemoryLimit) memory.add_style_class_name("selfheal-over-limit");
-      else memory.remove_style_class_name("selfheal-over-limit");
+      setFlag(cpu, "selfheal-over-limit", row.overCpuLimit);
+      setFlag(memory, "selfheal-over-limit", row.overMemoryLimit);
       const stopping = row.canStop;
-      (startStop.child as St.Icon).icon_name = stopping ? "media-playback-stop-symbolic" : "media-playback-start-symbolic";
+      const icon = startStop.child as St.Icon;
+      const iconName = stopping ? "media-playback-stop-symbolic" : "media-playback-start-symbolic";
+      if (icon.icon_name !== iconName) icon.icon_name = iconName;
       startStop.accessible_name = interpolate(stopping ? t.gettext("Stop {name}") : t.gettext("Start {name}"), { name: row.name });
-      setOneClass(startStop, ["selfheal-stop", "selfheal-start"], stopping ? "selfheal-stop" : "selfheal-start");
+      setFlag(startStop, "selfheal-stop", stopping);
+      setFlag(startStop, "selfheal-start", !stopping);
       setAvailable(startStop, row.canStop || row.canStart);
+      restart.accessible_name = interpolate(t.gettext("Restart {name}"), { name: row.name });
       setAvailable(restart, row.canRestart);
-      setAvailable(reset, row.canResetCooldown);
+      if (row.canResetCooldown && !reset) {
+        reset = this.#button("selfheal-reset-cooldown", "edit-clear-symbolic", current, () => ({
+          failure: t.gettext("Could not reset the cooldown of {name}"),
+          call: (client, who) => client.resetCooldown(who),
+        }));
+        reset.accessible_name = interpolate(t.gettext("Reset the cooldown of {name}"), { name: row.name });
+        actor.add_child(reset);
+      }
+      if (reset) setAvailable(reset, row.canResetCooldown);
     };
     update(row);
     return { actor, update };
+  }
+
+  // An action button; `act` tells, for the row as it is when clicked, the failure message
+  // (with {name}) and the call to make.
+  #button(styleClass: string, iconName: string, current: () => ProcessRow, act: (row: ProcessRow) => RowAction): St.Button {
+    const button = iconButton(iconName, {
+      accessibleName: "",
+      styleClass,
+      onClick: () => {
+        const row = current();
+        const { failure, call } = act(row);
+        void runAction(button, this.#context, interpolate(failure, { name: row.name }), (client) => call(client, row.name), () => this.refresh());
+      },
+    });
+    return button;
   }
 
   destroy(): void {

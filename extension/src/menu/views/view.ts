@@ -12,6 +12,12 @@ export interface ViewContext {
   client(): ManagerClient | null;
   /** Shows a line under the view: an action's outcome or error. */
   report(message: string, isError: boolean): void;
+  /**
+   * False once the menu is destroyed. A reply can arrive before disable() and its `await`
+   * continue after it (GJS runs promise continuations from the main loop), so code after an
+   * `await` checks this before it touches a widget.
+   */
+  live(): boolean;
 }
 
 export interface View {
@@ -24,6 +30,10 @@ export interface View {
   readonly footer: St.Widget | null;
   /** Fetches the view's records from the daemon and renders them. */
   refresh(): Promise<void>;
+  /** Fetches the records without rendering them, so that the next open shows them at once. */
+  prefetch?(): Promise<void>;
+  /** Renders the records fetched last, if they are not on show yet. */
+  renderCached?(): void;
   /** Called every second while the view is shown, for countdowns. */
   tick(): void;
   destroy(): void;
@@ -44,9 +54,9 @@ export async function runAction(
   try {
     await action(client);
   } catch (error) {
-    context.report(`${failurePrefix}: ${errorMessage(error)}`, true);
-  } finally {
-    setSensitive(button, true);
+    if (context.live()) context.report(`${failurePrefix}: ${errorMessage(error)}`, true);
   }
+  if (!context.live()) return;
+  setSensitive(button, true);
   await refresh();
 }

@@ -43,7 +43,9 @@ export class ZombiesView implements View {
   async refresh(): Promise<void> {
     const client = this.#context.client();
     if (!client) return;
-    const rows = zombieRows(await client.listZombies(), this.#context.t);
+    const zombies = await client.listZombies();
+    if (!this.#context.live()) return;
+    const rows = zombieRows(zombies, this.#context.t);
     this.#list.render(rows);
     setSensitive(this.#cleanup, rows.length > 0);
   }
@@ -58,8 +60,10 @@ export class ZombiesView implements View {
     setText(this.#result, t.gettext("Cleaning up…"));
     try {
       const { reaped, remaining } = await client.cleanupZombies();
+      if (!this.#context.live()) return;
       setText(this.#result, cleanupSummary(reaped, remaining, t));
     } catch (error) {
+      if (!this.#context.live()) return;
       setText(this.#result, "");
       this.#context.report(`${t.gettext("Could not clean up zombies")}: ${errorMessage(error)}`, true);
     }
