@@ -1,0 +1,257 @@
+// Test only: evaluated once inside gnome-shell (org.gnome.Shell.Eval, where `Main` is in scope),
+// it installs globalThis.selfhealProbe, which the end-to-end test calls to look at and press the
+// extension's widgets through the shell's own objects, time them, and watch for leaks.
+/* global imports, Main */
+(() => {
+  const { Clutter, GLib, GObject, St } = imports.gi;
+  const UUID = "selfheal@selfheal.github.io";
+  const LEVELS = ["ok", "degraded", "critical", "offline"];
+
+  const button = () => Main.panel.statusArea[UUID] ?? null;
+  const menuBox = () => button()?.menu.box ?? null;
+
+  // Every widget under `root` with style class `cls`, in tree order.
+  const all = (root, cls) => {
+    const found = [];
+    const walk = (actor) => {
+      if (actor instanceof St.Widget && actor.has_style_class_name(cls)) found.push(actor);
+      for (const child of actor.get_children()) walk(child);
+    };
+    if (root) walk(root);
+    return found;
+  };
+  const one = (root, cls) => all(root, cls)[0] ?? null;
+  const textOf = (root, cls) => {
+    const widget = one(root, cls);
+    return widget ? (widget instanceof St.Button ? widget.label : widget.text) : null;
+  };
+  const countActors = (actor) => 1 + actor.get_children().reduce((sum, child) => sum + countActors(child), 0);
+
+  const iconName = () => {
+    const gicon = one(button(), "selfheal-indicator-icon")?.gicon;
+    return gicon ? gicon.to_string().replace(/^.*\//, "").replace(/\.svg$/, "") : null;
+  };
+  const level = () => LEVELS.find((name) => button()?.has_style_class_name(`selfheal-level-${name}`)) ?? null;
+  const visibleText = (label) => (label && label.visible ? label.text : null);
+
+  // Rows of the view on show (other views' rows are not in the menu while hidden).
+  const rows = {
+    processes: () =>
+      all(menuBox(), "selfheal-process-row").map((row) => ({
+        name: textOf(row, "selfheal-col-name"),
+        state: textOf(row, "selfheal-col-state"),
+        pid: textOf(row, "selfheal-col-pid"),
+        restarts: textOf(row, "selfheal-col-restarts"),
+      })),
+    anomalies: () =>
+      all(menuBox(), "selfheal-anomaly-row").map((row) => ({
+        process: textOf(row, "selfheal-col-name"),
+        pid: textOf(row, "selfheal-col-pid"),
+        kind: textOf(row, "selfheal-col-kind"),
+        action: textOf(row, "selfheal-col-action"),
+      })),
+    zombies: () =>
+      all(menuBox(), "selfheal-zombie-row").map((row) => ({
+        title: textOf(row, "selfheal-col-zombie"),
+        parent: textOf(row, "selfheal-col-parent"),
+      })),
+    cooldowns: () =>
+      all(menuBox(), "selfheal-cooldown-row").map((row) => ({
+        name: textOf(row, "selfheal-col-name"),
+        remaining: textOf(row, "selfheal-col-remaining"),
+      })),
+  };
+
+  const rowOf = (cls, name) => all(menuBox(), cls).find((row) => textOf(row, "selfheal-col-name") === name) ?? null;
+
+  // The screen area of the indicator and its open menu, with a margin, for screenshots.
+  const menuArea = (margin) => {
+    const actors = [button()];
+    if (button().menu.isOpen) actors.push(button().menu.actor);
+    let left = Infinity;
+    let right = 0;
+    let bottom = 0;
+    for (const actor of actors) {
+      const [x, y] = actor.get_transformed_position();
+      const [width, height] = actor.get_transformed_size();
+      left = Math.min(left, x);
+      right = Math.max(right, x + width);
+      bottom = Math.max(bottom, y + height);
+    }
+    const stageWidth = global.stage.width;
+    const x = Math.max(0, Math.floor(left - margin));
+    return { x, y: 0, width: Math.min(stageWidth, Math.ceil(right + margin)) - x, height: Math.ceil(bottom + margin) };
+  };
+
+  // Records, from now on, the wall-clock time of every change of the indicator's icon and count.
+  const watchIndicator = () => {
+    const changes = [];
+    const icon = one(button(), "selfheal-indicator-icon");
+    const count = one(button(), "selfheal-indicator-count");
+    icon.connect("notify::gicon", () => changes.push({ usec: GLib.get_real_time(), what: "icon", value: iconName() }));
+    count.connect("notify::text", () => changes.push({ usec: GLib.get_real_time(), what: "count", value: count.text }));
+    probe.indicatorChanges = changes;
+    return true;
+  };
+
+  // Opens the menu and notes how long until `expected` process rows, each with its restart
+  // button, are in it (checked at once, then every millisecond).
+  const timeMenuBuild = (expected) => {
+    probe.menuBuildMs = null;
+    const start = GLib.get_monotonic_time();
+    button().menu.open(false);
+    const check = () => {
+      const elapsed = (GLib.get_monotonic_time() - start) / 1000;
+      const rows = all(menuBox(), "selfheal-process-row");
+      if (rows.length >= expected && rows.every((row) => one(row, "selfheal-restart"))) {
+        probe.menuBuildMs = elapsed;
+        return GLib.SOURCE_REMOVE;
+      }
+      return elapsed > 10_000 ? GLib.SOURCE_REMOVE : GLib.SOURCE_CONTINUE;
+    };
+    if (check() === GLib.SOURCE_CONTINUE) GLib.timeout_add(GLib.PRIORITY_DEFAULT, 1, check);
+    return true;
+  };
+
+  // Watches every signal connection and main-loop source the extension's code makes, by the
+  // extension's path in the JavaScript stack, until stopLeakWatch() reports what outlived it.
+  const startLeakWatch = () => {
+    const ours = () => (new Error().stack ?? "").includes(`/extensions/${UUID}/`);
+    const proto = GObject.Object.prototype;
+    const original = {
+      connect: proto.connect,
+      connect_after: proto.connect_after,
+      disconnect: proto.disconnect,
+      run_dispose: proto.run_dispose,
+      timeout_add: GLib.timeout_add,
+      timeout_add_seconds: GLib.timeout_add_seconds,
+      idle_add: GLib.idle_add,
+    };
+    const connections = [];
+    const sources = [];
+    for (const name of ["connect", "connect_after"]) {
+      proto[name] = function (...args) {
+        const id = original[name].apply(this, args);
+        if (ours()) {
+          const record = { object: this, id, signal: String(args[0]), type: this.constructor?.name ?? "?", destroyed: false, ended: false };
+          if (this instanceof Clutter.Actor) original.connect.call(this, "destroy", () => (record.destroyed = true));
+          connections.push(record);
+        }
+        return id;
+      };
+    }
+    // Connections ended by disconnect() or by disposing their object need no further look (and a
+    // disposed object must not be touched again).
+    proto.disconnect = function (id) {
+      for (const record of connections) if (record.object === this && record.id === id) record.ended = true;
+      return original.disconnect.call(this, id);
+    };
+    proto.run_dispose = function () {
+      for (const record of connections) if (record.object === this) record.ended = true;
+      return original.run_dispose.call(this);
+    };
+    for (const name of ["timeout_add", "timeout_add_seconds", "idle_add"]) {
+      GLib[name] = (...args) => {
+        const id = original[name](...args);
+        if (ours()) sources.push(id);
+        return id;
+      };
+    }
+    probe.leakWatch = { original, connections, sources };
+    return true;
+  };
+
+  const stopLeakWatch = () => {
+    const { original, connections, sources } = probe.leakWatch;
+    const proto = GObject.Object.prototype;
+    proto.connect = original.connect;
+    proto.connect_after = original.connect_after;
+    proto.disconnect = original.disconnect;
+    proto.run_dispose = original.run_dispose;
+    GLib.timeout_add = original.timeout_add;
+    GLib.timeout_add_seconds = original.timeout_add_seconds;
+    GLib.idle_add = original.idle_add;
+    probe.leakWatch = null;
+    const leakedConnections = connections
+      .filter((record) => !record.destroyed && !record.ended && GObject.signal_handler_is_connected(record.object, record.id))
+      .map((record) => `${record.type}::${record.signal}`);
+    const context = GLib.MainContext.default();
+    const leakedSources = sources.filter((id) => context.find_source_by_id(id) !== null).length;
+    return { connections: connections.length, sources: sources.length, leakedConnections, leakedSources };
+  };
+
+  // Every actor in the stage with one of the extension's style classes.
+  const selfhealActors = () => {
+    let count = 0;
+    const walk = (actor) => {
+      if (actor instanceof St.Widget && (actor.get_style_class_name() ?? "").split(/\s+/).some((name) => name.startsWith("selfheal-"))) count++;
+      for (const child of actor.get_children()) walk(child);
+    };
+    walk(global.stage);
+    return count;
+  };
+
+  const probe = {
+    button,
+    state: () => ({
+      enabled: Main.extensionManager.lookup(UUID)?.state === 1,
+      present: button() !== null,
+      icon: iconName(),
+      level: level(),
+      count: visibleText(one(button(), "selfheal-indicator-count")),
+      summary: textOf(menuBox(), "selfheal-summary"),
+      menuOpen: button()?.menu.isOpen ?? false,
+      offline: one(menuBox(), "selfheal-offline-item")?.visible ?? null,
+    }),
+    open: () => (button().menu.open(false), true),
+    close: () => (button().menu.close(false), true),
+    show: (view) => (one(menuBox(), `selfheal-tab-${view}`).emit("clicked", 1), true),
+    tabs: () => ["processes", "anomalies", "zombies", "cooldowns"].map((view) => textOf(menuBox(), `selfheal-tab-${view}`)),
+    rows: (view) => rows[view](),
+    emptyText: () => all(menuBox(), "selfheal-empty").filter((label) => label.visible).map((label) => label.text)[0] ?? null,
+    statusLine: () => visibleText(one(menuBox(), "selfheal-status")),
+    cleanupResult: () => textOf(menuBox(), "selfheal-cleanup-result"),
+    pressRowButton: (rowClass, name, buttonClass) => {
+      const target = one(rowOf(rowClass, name), buttonClass);
+      if (!target || !target.reactive) return false;
+      target.emit("clicked", 1);
+      return true;
+    },
+    pressCleanup: () => (one(menuBox(), "selfheal-cleanup").emit("clicked", 1), true),
+    menuArea,
+    watchIndicator,
+    timeMenuBuild,
+    startLeakWatch,
+    stopLeakWatch,
+    stageActors: () => countActors(global.stage),
+    selfhealActors,
+    cycle: () => {
+      Main.extensionManager.disableExtension(UUID);
+      Main.extensionManager.enableExtension(UUID);
+      return true;
+    },
+    disable: () => (Main.extensionManager.disableExtension(UUID), true),
+    enable: () => (Main.extensionManager.enableExtension(UUID), true),
+    windowTitles: () => global.get_window_actors().map((actor) => actor.meta_window.get_title()),
+    windowArea: (title) => {
+      const actor = global.get_window_actors().find((candidate) => candidate.meta_window.get_title() === title);
+      if (!actor) return null;
+      const rect = actor.meta_window.get_frame_rect();
+      const x = Math.max(0, rect.x);
+      const y = Math.max(0, rect.y);
+      const width = Math.min(global.stage.width, rect.x + rect.width) - x;
+      const height = Math.min(global.stage.height, rect.y + rect.height) - y;
+      return width > 0 && height > 0 && actor.visible ? { x, y, width, height } : null;
+    },
+    closeWindow: (title) => {
+      const actor = global.get_window_actors().find((candidate) => candidate.meta_window.get_title() === title);
+      actor?.meta_window.delete(global.get_current_time());
+      return true;
+    },
+    indicatorChanges: [],
+    menuBuildMs: null,
+    leakWatch: null,
+  };
+  globalThis.selfhealProbe = probe;
+  return true;
+})();
