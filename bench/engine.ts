@@ -105,6 +105,7 @@ async function benchMemoryLimit(): Promise<void> {
   const pageSize = systemPageSizeBytes();
   const latencies: number[] = [];
   try {
+    await daemon.waitForEvent("started", (e) => e.name === "benchhog");
     for (let i = 0; i < MEMORY_BREACHES; i++) {
       const seen = daemon.events().length;
       const started = daemon.events().filter((e) => e.kind === "started" || e.kind === "restarted").at(-1)!;

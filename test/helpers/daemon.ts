@@ -135,7 +135,10 @@ export async function startDaemon(config: string, options: { dir?: string } = {}
       await launch();
     },
     async cleanup() {
+      // The daemon first, so that it restarts nothing; then every program it started (and only those).
       await daemon.stop("SIGKILL");
+      const started = events().flatMap((e) => (e.kind === "started" ? [e.pid] : e.kind === "restarted" ? [e.newPid] : []));
+      killQuietly(started);
       bus.kill("SIGTERM");
       rmSync(dir, { recursive: true, force: true });
     },
