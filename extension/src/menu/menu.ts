@@ -7,6 +7,7 @@ import type { ManagerClient } from "../dbus/manager.js";
 import { errorMessage } from "../dbus/manager.js";
 import type { Translator } from "../model/i18n.js";
 import type { ManagerStatus } from "../model/records.js";
+import { EMPTY_STATUS } from "../model/records.js";
 import type { ViewId } from "../model/views.js";
 import { isViewId, VIEW_IDS, viewTabs } from "../model/views.js";
 import { Scope } from "../util/scope.js";
@@ -116,7 +117,7 @@ export class SelfHealMenu {
     for (const id of VIEW_IDS) {
       const tab = new St.Button({
         style_class: `button selfheal-tab selfheal-tab-${id}`,
-        label: id,
+        label: viewTabs(EMPTY_STATUS, t).find((candidate) => candidate.id === id)?.label ?? id,
         toggle_mode: true,
         can_focus: true,
         x_expand: true,
