@@ -5,6 +5,9 @@
 // a leak when its least-squares line
 //   - rises at least `minRateMbPerMin`, and by at least `minGrowthMb` over the span,
 //   - fits well (r² ≥ `minR2`), which a garbage collector's saw-tooth does not,
+//   - grows in each third of the span, none less than half as fast as the
+//     fastest, so growth must have lasted the whole span: a burst of growth
+//     after a flat stretch (a cache starting to warm up) is not yet a leak,
 //   - and is not levelling off: the slope at the span's end of a fitted
 //     parabola is still at least half the line's, which a cache warming up
 //     (fast growth, then flat) fails.
@@ -34,6 +37,10 @@ export const MIN_SAMPLES_PER_SPAN = 5;
 const SPAN_COVERAGE = 0.9;
 /** Growth whose end slope falls under this share of the average slope is levelling off. */
 export const LEVELLING_OFF_RATIO = 0.5;
+/** Each part of a span must grow at least this share of the fastest part's slope. */
+export const SUSTAINED_RATIO = 0.7;
+/** Into how many parts a span is cut to check that its growth lasted throughout. */
+export const SPAN_PARTS = 3;
 /** Compact the sample arrays once this many dropped samples lie before the head. */
 const COMPACT_AFTER = 256;
 
@@ -88,6 +95,9 @@ export class LeakSeries {
     const line = fitLine(this.times, this.values, from, to);
     const growthMb = line.slope * spanSec;
     if (line.slope * SEC_PER_MIN < settings.minRateMbPerMin || growthMb < settings.minGrowthMb || line.r2 < settings.minR2) return null;
+    // Sustained: every part of the span grows, about as fast as the others (a late start or an early stop is not a leak) ...
+    if (!this.growsThroughout(from, to)) return null;
+    // ... and it is not levelling off at the end.
     const endSlope = endSlopeOfParabola(this.times, this.values, from, to) ?? line.slope;
     if (endSlope < LEVELLING_OFF_RATIO * line.slope) return null;
     return {
@@ -98,6 +108,23 @@ export class LeakSeries {
       endSlopeMbPerSec: endSlope,
       rssMb: this.values[to - 1]!,
     };
+  }
+
+  // Whether each of SPAN_PARTS equal parts of the span rises at least SUSTAINED_RATIO as fast as the fastest part.
+  private growsThroughout(from: number, to: number): boolean {
+    const start = this.times[from]!;
+    const length = this.times[to - 1]! - start;
+    const slopes: number[] = [];
+    let partFrom = from;
+    for (let part = 1; part <= SPAN_PARTS; part++) {
+      const partTo = part === SPAN_PARTS ? to : this.firstIndexAtOrAfter(start + (length * part) / SPAN_PARTS);
+      // A part's line joins it to the next part's first sample, so no growth between parts is missed.
+      const end = Math.min(to, partTo + 1);
+      if (end - partFrom < 2) return false;
+      slopes.push(fitLine(this.times, this.values, partFrom, end).slope);
+      partFrom = partTo;
+    }
+    return Math.min(...slopes) >= SUSTAINED_RATIO * Math.max(...slopes);
   }
 
   // Index of the first kept sample at or after time t (binary search).

@@ -87,6 +87,13 @@ describe("not leaks", () => {
     expect(alarms(levelOff(45, 6, 5, 0.5), 120)).toEqual([]);
   });
 
+  it("stays quiet when the warm-up or the saw-tooth starts after a flat stretch (growth that has not lasted the span)", () => {
+    const after = (delaySec: number, curve: Curve): Curve => (t) => (t < delaySec ? curve(0) : curve(t - delaySec));
+    expect(alarms(after(3, levelOff(45, 4, 5, 1)), 120)).toEqual([]);
+    expect(alarms(after(3, sawTooth(45, 4, 5)), 120)).toEqual([]);
+    expect(alarms(after(30, levelOff(45, 4, 5, 1)), 120, { step: 0.5, seed: 5 })).toEqual([]);
+  });
+
   it("stays quiet on a garbage collector's saw-tooth", () => {
     expect(alarms(sawTooth(60, 4, 5), 300)).toEqual([]);
     expect(alarms(sawTooth(60, 4, 5), 300, { step: 0.2, seed: 3 })).toEqual([]);
