@@ -1,0 +1,78 @@
+// Zombies on real processes: the built daemon in a PID namespace of its own,
+// real zombie makers (one of them run as user nobody). Zombies are found on
+// the scan after they appear; without cleanup enabled they are only reported;
+// the scheduled cleanup asks parents with SIGCHLD, ends those allowed, and
+// never touches the other user's parent or a protected one.
+import { afterEach, describe, expect, it } from "vitest";
+import { FIXTURES, sandboxProblem, sleep, startSandbox, waitUntil, type Sandbox, type SandboxProcess } from "../fixtures/sandbox.js";
+
+const problem = sandboxProblem();
+const MAKER = `${FIXTURES}/zombie-maker.pl`;
+const NOBODY_MAKER = `${FIXTURES}/zombie-maker-nobody.sh`;
+const NOBODY_UID = 65534;
+let sandbox: Sandbox | null = null;
+
+afterEach(async () => {
+  await sandbox?.close();
+  sandbox = null;
+});
+
+// The zombies in the sandbox now, and the parents that hold them.
+function zombies(box: Sandbox): { zombies: SandboxProcess[]; parents: SandboxProcess[] } {
+  const all = box.processes();
+  const found = all.filter((p) => p.state === "Z");
+  return { zombies: found, parents: all.filter((p) => found.some((z) => z.ppid === p.pid)) };
+}
+
+describe.skipIf(problem !== null)("zombies on real processes", () => {
+  it("finds new zombies on the next scan, with their parent, and leaves them when cleanup is off (the default)", async () => {
+    sandbox = await startSandbox("[settings]\ninterval = 0.5\n", "zombies-detect");
+    sandbox.run(`exec perl ${MAKER} 3 60 maker-a`);
+    const detected = await sandbox.waitForEvent("zombies-detected", () => true, 10_000);
+    expect(detected.count).toBe(3);
+    expect(detected.newPids).toHaveLength(3);
+    expect(detected.message).toMatch(/parent maker-a \d+/);
+    const { zombies: found, parents } = zombies(sandbox);
+    expect(found.map((z) => z.nsPid).sort()).toEqual([...detected.newPids].sort());
+    expect(parents.map((p) => p.comm)).toEqual(["maker-a"]);
+    // Announced once, not on every scan; nothing is cleaned or ended.
+    await sleep(3000);
+    expect(sandbox.events().filter((e) => e.kind === "zombies-detected")).toHaveLength(1);
+    expect(sandbox.events().some((e) => e.kind === "zombies-cleaned")).toBe(false);
+    expect(zombies(sandbox).zombies).toHaveLength(3);
+  });
+
+  it("cleans up on a schedule when enabled: reaps by SIGCHLD where that works, ends the parents allowed, spares nobody's and the protected", async () => {
+    sandbox = await startSandbox(
+      '[settings]\ninterval = 0.5\n\n[zombies]\ncleanup = true\ncleanup_interval = 4\nmin_age = 1\nkill_parents = true\nprotected = ["keep-me"]\n',
+      "zombies-clean",
+    );
+    sandbox.run(`exec perl ${MAKER} 3 60 leaky`);
+    sandbox.run(`exec perl ${MAKER} 2 60 asked --reap-on-sigchld`);
+    sandbox.run(`exec perl ${MAKER} 2 60 keep-me`);
+    sandbox.run(`exec ${NOBODY_MAKER} 2 60`);
+    await waitUntil(() => zombies(sandbox!).zombies.length === 9, 10_000, () => `expected 9 zombies, saw ${zombies(sandbox!).zombies.length}`);
+    const before = zombies(sandbox);
+    const parentOf = (comm: string, uid = 0) => before.parents.find((p) => p.comm === comm && p.uid === uid)!;
+    const nobodys = before.parents.find((p) => p.uid === NOBODY_UID)!;
+    expect(nobodys).toBeDefined();
+
+    const cleaned = await sandbox.waitForEvent("zombies-cleaned", () => true, 15_000);
+    expect(cleaned).toMatchObject({ reaped: 5, remaining: 4 });
+    expect(cleaned.message).toMatch(/ended leaky \(PID \d+\)/);
+    expect(cleaned.message).toMatch(/keep-me \(PID \d+: keep-me is in \[zombies\] protected\)/);
+    expect(cleaned.message).toMatch(/belongs to another user \(uid 65534\)/);
+
+    const after = sandbox.processes();
+    const alive = (process: SandboxProcess) => after.some((p) => p.pid === process.pid && p.startTicks === process.startTicks && p.state !== "Z");
+    // Ended: the parent that never reaps. Asked and reaped, still running: the one that reaps on SIGCHLD.
+    expect(alive(parentOf("leaky"))).toBe(false);
+    expect(alive(parentOf("asked"))).toBe(true);
+    // Untouched: the protected parent and the other user's, with their zombies.
+    expect(alive(parentOf("keep-me"))).toBe(true);
+    expect(alive(nobodys)).toBe(true);
+    const left = after.filter((p) => p.state === "Z");
+    expect(left.map((z) => after.find((p) => p.pid === z.ppid)?.comm).sort()).toEqual(["keep-me", "keep-me", "perl", "perl"]);
+    expect(left.filter((z) => z.uid === NOBODY_UID)).toHaveLength(2);
+  });
+});
