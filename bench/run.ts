@@ -8,3 +8,4 @@ const BENCHMARKS: Array<() => Promise<void>> = [benchScan, benchEngine];
 
 for (const bench of BENCHMARKS) await bench();
 await (await import("./bus.js")).benchBus();
+await (await import("./anomaly.js")).benchAnomaly();
