@@ -140,8 +140,8 @@ export class ForkBombDetector {
 export const YOUNG_MS = 30_000;
 
 // The young live processes of each session: the global watch's candidate bombs.
-// Processes of other users, kernel threads, excluded pids and the session's
-// leader when it is not young itself are left out.
+// Processes of other users, kernel threads, excluded pids and every process
+// older than youngMs (the session's shell among them) are left out.
 export function youngBySession(snapshot: ProcessSnapshot, uid: number, exclude: ReadonlySet<number>, youngMs = YOUNG_MS): Map<number, Members> {
   const sessions = new Map<number, Members>();
   const since = snapshot.timeMs - youngMs;

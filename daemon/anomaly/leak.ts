@@ -5,7 +5,7 @@
 // a leak when its least-squares line
 //   - rises at least `minRateMbPerMin`, and by at least `minGrowthMb` over the span,
 //   - fits well (r² ≥ `minR2`), which a garbage collector's saw-tooth does not,
-//   - grows in each third of the span, none less than half as fast as the
+//   - grows in each third of the span, none less than 70% as fast as the
 //     fastest, so growth must have lasted the whole span: a burst of growth
 //     after a flat stretch (a cache starting to warm up) is not yet a leak,
 //   - and is not levelling off: the slope at the span's end of a fitted
@@ -13,6 +13,7 @@
 //     (fast growth, then flat) fails.
 // Pure: fed (time, bytes) samples, it knows nothing of /proc or the clock.
 import type { LeakSettings } from "../config/policy.js";
+import { BYTES_PER_MB } from "../config/defaults.js";
 import { endSlopeOfParabola, fitLine } from "./fit.js";
 
 /** What a confirmed leak looked like, for the event. */
@@ -28,7 +29,6 @@ export interface LeakVerdict {
   rssMb: number;
 }
 
-const BYTES_PER_MB = 1024 * 1024;
 const MS_PER_SEC = 1000;
 const SEC_PER_MIN = 60;
 /** A span needs at least this many samples to be judged. */

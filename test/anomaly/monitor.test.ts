@@ -146,6 +146,23 @@ describe("fork bombs", () => {
     expect(t.engine.get("bomb").state).toBe("stopped");
   });
 
+  it("with fork_bomb.action = restart, contains the bomb and starts the program again", async () => {
+    const t = setup([{ ...watched("bomb", { forkBomb: { action: "restart" } }), autostart: true }]);
+    t.engine.start();
+    await settle();
+    const root = t.spawner.last.pid;
+    t.source.set({ ...t.source.processes.get(root)!, sid: root, pgid: root });
+    const nextPid = { value: 1000 };
+    scans(t, 8, () => bombScan(t, root, nextPid));
+    await t.monitor.idle();
+    await settle();
+    expect(t.anomalies()[0]).toMatchObject({ type: "fork_bomb", pid: root });
+    expect(t.anomalies()[0]!.figures.survivors).toBe(0);
+    expect([...t.source.processes.values()].filter((p) => p.sid === root)).toEqual([]);
+    expect(t.events.find((e) => e.kind === "restarted")).toMatchObject({ name: "bomb", oldPid: root, reason: "anomaly" });
+    expect(t.spawner.children).toHaveLength(2);
+  });
+
   it("only notifies when fork_bomb.action = notify, and honours the policy's own max_descendants", async () => {
     const t = setup([watched("loud", { forkBomb: { action: "notify" } }), watched("roomy", { forkBomb: { maxDescendants: 500, maxSpawnRate: 0 } })]);
     running(t.source, 100, { comm: "loud" });
