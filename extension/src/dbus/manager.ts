@@ -1,6 +1,10 @@
-// The D-Bus glue: one proxy for io.github.SelfHeal1.Manager, built from the interface XML the
-// extension ships (a copy of dbus/io.github.SelfHeal1.Manager.xml, read asynchronously), with
-// typed calls, the daemon's signals and properties, and its coming and going on the bus.
+// The D-Bus glue: io.github.SelfHeal1.Manager as described by the interface XML the extension
+// ships (a copy of dbus/io.github.SelfHeal1.Manager.xml, read asynchronously and parsed as it
+// is), with typed calls, the daemon's signals and properties, and its coming and going.
+//
+// It subscribes on the session bus connection itself rather than through a Gio.DBusProxy: a
+// proxy keeps its match rules on the bus until it is garbage-collected, whereas these
+// subscriptions end in close(), so that disable() leaves nothing behind on the bus.
 import { Gio, GLib } from "../gi/core.js";
 import type { AnomalyRecord, CooldownRecord, Dict, ManagerStatus, ProcessRecord, ZombieRecord } from "../model/records.js";
 import { EMPTY_STATUS, parseAnomaly, parseCooldown, parseProcess, parseStatus, parseZombie } from "../model/records.js";
@@ -11,7 +15,7 @@ export const INTERFACE_NAME = "io.github.SelfHeal1.Manager";
 /** The interface XML's place inside the extension's directory. */
 export const INTERFACE_XML_PATH = "dbus/io.github.SelfHeal1.Manager.xml";
 
-const STATUS_PROPERTIES = ["Version", "Health", "WatchedCount", "ZombieCount", "AnomalyCount", "CooldownCount"] as const;
+const PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties";
 
 export interface ManagerEvents {
   /** The daemon appeared on the bus or left it. */
@@ -20,19 +24,6 @@ export interface ManagerEvents {
   statusChanged(status: ManagerStatus): void;
   /** A Manager signal, its arguments unpacked to plain values. */
   signal(name: string, args: unknown[]): void;
-}
-
-type RemoteCallback = (result: unknown[] | null, error: unknown) => void;
-type ProxyWithMethods = Gio.DBusProxy & Record<string, (...args: unknown[]) => void>;
-
-// A Variant and everything inside it as plain values; anything else as it is.
-function plain(value: unknown): unknown {
-  if (value instanceof GLib.Variant) return value.recursiveUnpack();
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, plain(inner)]));
-  }
-  return value;
 }
 
 function dicts(value: unknown): Dict[] {
@@ -67,103 +58,133 @@ function readInterfaceXml(extensionPath: string, cancellable: Gio.Cancellable): 
   });
 }
 
+// The signature of a method's in or out arguments as one tuple type, from the interface XML.
+function argumentsType(args: Gio.DBusArgInfo[] | null): string {
+  return `(${(args ?? []).map((arg) => arg.signature).join("")})`;
+}
+
 export class ManagerClient {
-  #proxy: ProxyWithMethods;
+  #bus: Gio.DBusConnection;
+  #info: Gio.DBusInterfaceInfo;
   #events: ManagerEvents;
   #cancellable: Gio.Cancellable;
-  #handlerIds: number[];
+  #watchId: number;
+  #subscriptions: number[];
+  #owner: string | null = null;
+  #properties: Dict = {};
   #closed = false;
-  /** Calls whose reply has not come back; the proxy is disposed only once they have. */
-  #inFlight = 0;
 
-  private constructor(proxy: ProxyWithMethods, events: ManagerEvents, cancellable: Gio.Cancellable) {
-    this.#proxy = proxy;
+  private constructor(info: Gio.DBusInterfaceInfo, events: ManagerEvents, cancellable: Gio.Cancellable) {
+    this.#bus = Gio.DBus.session;
+    this.#info = info;
     this.#events = events;
     this.#cancellable = cancellable;
-    this.#handlerIds = [
-      proxy.connect("g-signal", (_proxy: Gio.DBusProxy, _sender: string | null, name: string, parameters: GLib.Variant) => {
-        this.#events.signal(name, parameters.recursiveUnpack() as unknown[]);
+    this.#subscriptions = [
+      this.#bus.signal_subscribe(BUS_NAME, INTERFACE_NAME, null, OBJECT_PATH, null, Gio.DBusSignalFlags.NONE, (...args) => {
+        const [, , , , name, parameters] = args;
+        if (!this.#closed) this.#events.signal(name, parameters.recursiveUnpack() as unknown[]);
       }),
-      proxy.connect("g-properties-changed", () => this.#events.statusChanged(this.status)),
-      proxy.connect("notify::g-name-owner", () => {
-        this.#events.connectionChanged(this.connected);
-        this.#events.statusChanged(this.status);
-      }),
+      this.#bus.signal_subscribe(
+        BUS_NAME,
+        PROPERTIES_INTERFACE,
+        "PropertiesChanged",
+        OBJECT_PATH,
+        INTERFACE_NAME,
+        Gio.DBusSignalFlags.NONE,
+        (...args) => this.#onPropertiesChanged(args[5]),
+      ),
     ];
+    // Follows the daemon's name: it may start later, stop, and come back.
+    this.#watchId = Gio.bus_watch_name_on_connection(
+      this.#bus,
+      BUS_NAME,
+      Gio.BusNameWatcherFlags.NONE,
+      (_bus, _name, owner) => this.#onOwnerChanged(owner),
+      () => this.#onOwnerChanged(null),
+    );
   }
 
-  // Reads the interface XML and builds the proxy, both asynchronously. The daemon need not be
-  // running: the proxy follows the name and reports when it comes. Cancel with `cancellable`.
+  // Reads and parses the interface XML asynchronously; the daemon need not be running. Cancel
+  // with `cancellable`.
   static async create(extensionPath: string, events: ManagerEvents, cancellable: Gio.Cancellable): Promise<ManagerClient> {
     const xml = await readInterfaceXml(extensionPath, cancellable);
-    const Proxy = Gio.DBusProxy.makeProxyWrapper<Record<string, never>>(xml);
-    const proxy = await new Promise<ProxyWithMethods>((resolve, reject) => {
-      // The wrapper returns the proxy at once and initialises it asynchronously.
-      const created: Gio.DBusProxy = Proxy(
-        Gio.DBus.session,
-        BUS_NAME,
-        OBJECT_PATH,
-        (initable, error) => {
-          if (error || !initable) {
-            // Cancelled or failed: let go of its match rules now, not at garbage collection.
-            created.run_dispose();
-            reject(error);
-          } else {
-            resolve(initable as unknown as ProxyWithMethods);
-          }
-        },
-        cancellable,
-        // Never start the daemon behind the user's back: only startDaemon() does.
-        Gio.DBusProxyFlags.DO_NOT_AUTO_START,
-      );
-    });
-    return new ManagerClient(proxy, events, cancellable);
+    const info = Gio.DBusNodeInfo.new_for_xml(xml).lookup_interface(INTERFACE_NAME);
+    if (!info) throw new Error(`${INTERFACE_XML_PATH} does not describe ${INTERFACE_NAME}`);
+    cancellable.set_error_if_cancelled();
+    return new ManagerClient(info, events, cancellable);
   }
 
   get connected(): boolean {
-    return !this.#closed && this.#proxy.g_name_owner !== null;
+    return !this.#closed && this.#owner !== null;
   }
 
   get status(): ManagerStatus {
-    if (!this.connected) return EMPTY_STATUS;
-    const properties: Dict = {};
-    for (const name of STATUS_PROPERTIES) {
-      const value = this.#proxy.get_cached_property(name);
-      if (value) properties[name] = value.recursiveUnpack();
-    }
-    return parseStatus(properties);
+    return this.connected ? parseStatus(this.#properties) : EMPTY_STATUS;
   }
 
-  // Calls a Manager method; resolves with its out arguments as plain values. After close() the
-  // promise never settles, so no caller touches a torn-down view.
-  #call(method: string, ...args: unknown[]): Promise<unknown[]> {
+  #onOwnerChanged(owner: string | null): void {
+    if (this.#closed || owner === this.#owner) return;
+    this.#owner = owner;
+    this.#properties = {};
+    this.#events.connectionChanged(this.connected);
+    this.#events.statusChanged(this.status);
+    if (owner !== null) void this.#loadProperties();
+  }
+
+  async #loadProperties(): Promise<void> {
+    try {
+      const [properties] = await this.#invoke(PROPERTIES_INTERFACE, "GetAll", new GLib.Variant("(s)", [INTERFACE_NAME]), "(a{sv})");
+      if (this.#closed) return;
+      this.#properties = { ...(properties as Dict) };
+      this.#events.statusChanged(this.status);
+    } catch (error) {
+      if (!this.#closed && !isCancelled(error)) console.warn(`selfheal: cannot read the daemon's properties: ${errorMessage(error)}`);
+    }
+  }
+
+  #onPropertiesChanged(parameters: GLib.Variant): void {
+    if (this.#closed) return;
+    const [, changed, invalidated] = parameters.recursiveUnpack() as [string, Dict, string[]];
+    Object.assign(this.#properties, changed);
+    if (invalidated.length > 0) void this.#loadProperties();
+    this.#events.statusChanged(this.status);
+  }
+
+  // Calls a method of any interface of the daemon's object; resolves with its out arguments as
+  // plain values (or, with `keepVariants`, unpacked one level). After close() the promise never
+  // settles, so that no caller touches a torn-down view.
+  #invoke(iface: string, method: string, parameters: GLib.Variant | null, replyType: string, keepVariants = false): Promise<unknown[]> {
     return new Promise((resolve, reject) => {
-      const done: RemoteCallback = (result, error) => {
-        this.#settled();
-        if (this.#closed) return;
-        if (error) reject(error);
-        else resolve((plain(result) as unknown[] | null) ?? []);
-      };
-      const remote = this.#proxy[`${method}Remote`];
-      if (!remote) {
-        reject(new Error(`${INTERFACE_NAME} has no method ${method}`));
-        return;
-      }
-      this.#inFlight++;
-      remote.call(this.#proxy, ...args, done, this.#cancellable);
+      this.#bus.call(
+        BUS_NAME,
+        OBJECT_PATH,
+        iface,
+        method,
+        parameters,
+        new GLib.VariantType(replyType),
+        // Never start the daemon behind the user's back: only startDaemon() does.
+        Gio.DBusCallFlags.NO_AUTO_START,
+        -1,
+        this.#cancellable,
+        (_bus, result) => {
+          if (this.#closed) return;
+          try {
+            const reply = this.#bus.call_finish(result);
+            resolve((keepVariants ? reply.deepUnpack() : reply.recursiveUnpack()) as unknown[]);
+          } catch (error) {
+            reject(error);
+          }
+        },
+      );
     });
   }
 
-  // A reply (or its cancellation) came back: after close(), the last one disposes the proxy.
-  #settled(): void {
-    this.#inFlight--;
-    if (this.#closed && this.#inFlight === 0) this.#dispose();
-  }
-
-  // Drops the proxy's match rules on the bus now rather than whenever it is collected. Not while
-  // a call is in flight: its reply handler still reads the proxy.
-  #dispose(): void {
-    this.#proxy.run_dispose();
+  // Calls a Manager method with the argument types the interface XML gives it.
+  #call(method: string, args: unknown[] = [], keepVariants = false): Promise<unknown[]> {
+    const info = this.#info.lookup_method(method);
+    if (!info) return Promise.reject(new Error(`${INTERFACE_NAME} has no method ${method}`));
+    const parameters = info.in_args && info.in_args.length > 0 ? new GLib.Variant(argumentsType(info.in_args), args) : null;
+    return this.#invoke(INTERFACE_NAME, method, parameters, argumentsType(info.out_args), keepVariants);
   }
 
   async listProcesses(): Promise<ProcessRecord[]> {
@@ -192,59 +213,42 @@ export class ManagerClient {
   }
 
   async startProcess(name: string): Promise<void> {
-    await this.#call("StartProcess", name);
+    await this.#call("StartProcess", [name]);
   }
 
   async stopProcess(name: string): Promise<void> {
-    await this.#call("StopProcess", name);
+    await this.#call("StopProcess", [name]);
   }
 
   async restartProcess(name: string): Promise<void> {
-    await this.#call("RestartProcess", name);
+    await this.#call("RestartProcess", [name]);
   }
 
   async resetCooldown(name: string): Promise<void> {
-    await this.#call("ResetCooldown", name);
+    await this.#call("ResetCooldown", [name]);
   }
 
   // The effective policies, each key's value still a Variant so that SetPolicy can send back
   // keys the editor does not know with their exact types.
-  getPolicies(): Promise<Map<string, Record<string, GLib.Variant>>> {
-    return new Promise((resolve, reject) => {
-      this.#inFlight++;
-      this.#proxy.call("GetPolicies", null, Gio.DBusCallFlags.NONE, -1, this.#cancellable, (_proxy, result) => {
-        if (this.#closed) {
-          this.#settled();
-          return;
-        }
-        try {
-          const reply = this.#proxy.call_finish(result);
-          const [policies] = reply.deepUnpack() as [Record<string, Record<string, GLib.Variant>>];
-          resolve(new Map(Object.entries(policies)));
-        } catch (error) {
-          reject(error);
-        } finally {
-          this.#settled();
-        }
-      });
-    });
+  async getPolicies(): Promise<Map<string, Record<string, GLib.Variant>>> {
+    const [policies] = (await this.#call("GetPolicies", [], true)) as [Record<string, Record<string, GLib.Variant>>];
+    return new Map(Object.entries(policies));
   }
 
   // Creates or replaces a policy; `policy` is SetPolicy's a{sv}, config.toml's keys to Variants.
   async setPolicy(name: string, policy: Record<string, GLib.Variant>): Promise<void> {
-    await this.#call("SetPolicy", name, policy);
+    await this.#call("SetPolicy", [name, policy]);
   }
 
   async removePolicy(name: string): Promise<void> {
-    await this.#call("RemovePolicy", name);
+    await this.#call("RemovePolicy", [name]);
   }
 
   // Asks the bus to start the daemon (D-Bus activation: the .service file install.sh puts in
   // place starts selfheal.service).
   startDaemon(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const bus = this.#proxy.g_connection;
-      bus.call(
+      this.#bus.call(
         "org.freedesktop.DBus",
         "/org/freedesktop/DBus",
         "org.freedesktop.DBus",
@@ -257,7 +261,7 @@ export class ManagerClient {
         (_bus, result) => {
           if (this.#closed) return;
           try {
-            bus.call_finish(result);
+            this.#bus.call_finish(result);
             resolve();
           } catch (error) {
             reject(error);
@@ -267,13 +271,14 @@ export class ManagerClient {
     });
   }
 
-  // Cancels calls in flight and lets go of the proxy; no event is reported afterwards.
+  // Cancels calls in flight and ends every subscription on the bus; no event is reported after.
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#cancellable.cancel();
-    for (const id of this.#handlerIds) this.#proxy.disconnect(id);
-    this.#handlerIds = [];
-    if (this.#inFlight === 0) this.#dispose();
+    for (const id of this.#subscriptions) this.#bus.signal_unsubscribe(id);
+    this.#subscriptions = [];
+    Gio.bus_unwatch_name(this.#watchId);
+    this.#watchId = 0;
   }
 }
