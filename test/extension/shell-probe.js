@@ -25,7 +25,9 @@
     const widget = one(root, cls);
     return widget ? (widget instanceof St.Button ? widget.label : widget.text) : null;
   };
-  const countActors = (actor) => 1 + actor.get_children().reduce((sum, child) => sum + countActors(child), 0);
+  // The overview's app grid follows the installed and running apps, not the extension: left out.
+  const counted = (actor) => actor !== Main.overview._overview;
+  const countActors = (actor) => 1 + actor.get_children().filter(counted).reduce((sum, child) => sum + countActors(child), 0);
 
   const iconName = () => {
     const gicon = one(button(), "selfheal-indicator-icon")?.gicon;
@@ -180,6 +182,19 @@
     return { connections: connections.length, sources: sources.length, leakedConnections, leakedSources };
   };
 
+  // How many actors of each kind (type and style class) the stage holds: the difference of two
+  // censuses names what appeared.
+  const actorCensus = () => {
+    const census = {};
+    const walk = (actor) => {
+      const kind = `${actor.constructor?.name ?? "?"}.${actor instanceof St.Widget ? (actor.get_style_class_name() ?? "") : ""}`;
+      census[kind] = (census[kind] ?? 0) + 1;
+      for (const child of actor.get_children().filter(counted)) walk(child);
+    };
+    walk(global.stage);
+    return census;
+  };
+
   // Every actor in the stage with one of the extension's style classes.
   const selfhealActors = () => {
     let count = 0;
@@ -224,6 +239,7 @@
     startLeakWatch,
     stopLeakWatch,
     stageActors: () => countActors(global.stage),
+    actorCensus,
     selfhealActors,
     cycle: () => {
       Main.extensionManager.disableExtension(UUID);
