@@ -2,7 +2,8 @@
 // real daemon (`node dist/selfheal.js daemon`) on the same private session bus, watching real
 // programs. It crashes one, checks the indicator, opens the menu and checks each view against
 // what the daemon reports over D-Bus, presses a restart, a cooldown reset and the zombie cleanup,
-// saves a screenshot of each view into docs/screenshots/, cycles enable/disable 50 times looking
+// saves a screenshot of each view (into test-output/screenshots/, or docs/screenshots/ with
+// SELFHEAL_UPDATE_SCREENSHOTS=1), cycles enable/disable 50 times looking
 // for leftovers, and fails on any JS ERROR in the shell's log. Figures are printed, not asserted.
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
@@ -24,7 +25,8 @@ import { ShellHarness } from "./harness.js";
 const ROOT = resolve(import.meta.dirname, "../..");
 const EXTENSION_BUILD = join(ROOT, "dist", "extension", "gnome42");
 const DAEMON = join(ROOT, "dist", "selfheal.js");
-const SCREENSHOTS = join(ROOT, "docs", "screenshots");
+// Screenshots go to test-output/ unless SELFHEAL_UPDATE_SCREENSHOTS=1 asks to refresh the README's copies.
+const SCREENSHOTS = process.env.SELFHEAL_UPDATE_SCREENSHOTS === "1" ? join(ROOT, "docs", "screenshots") : join(ROOT, "test-output", "screenshots");
 const UUID = "selfheal@selfheal.github.io";
 
 const BUS_NAME = "io.github.SelfHeal1";
@@ -210,6 +212,7 @@ function requireDaemon(): void {
 async function screenshotMenu(name: string): Promise<void> {
   await sleep(300); // Let the menu's open animation and the latest refresh settle.
   const area = await probe<{ x: number; y: number; width: number; height: number }>(`menuArea(${SCREENSHOT_MARGIN})`);
+  await mkdir(SCREENSHOTS, { recursive: true });
   await shell.screenshotArea(join(SCREENSHOTS, `${name}.png`), area);
 }
 
@@ -532,6 +535,7 @@ describe("the extension in a real gnome-shell, with the real daemon", () => {
     await eventually("the preferences window", 15_000, windowArea);
     await sleep(1500); // GetPolicies, the first frame and the window's opening animation.
     const area = await eventually("the preferences window", 5000, windowArea);
+    await mkdir(SCREENSHOTS, { recursive: true });
     await shell.screenshotArea(join(SCREENSHOTS, "preferences.png"), area);
     await probe("closeWindow('SelfHeal')");
     await eventually("the preferences window to close", 5000, async () => (await probe<string[]>("windowTitles()")).length === 0);
