@@ -24,9 +24,13 @@ describe("docs/configuration.md", () => {
       ["settings", knownKeysAt(RawConfigSchema, ["settings"])],
       ["process", knownKeysAt(RawConfigSchema, ["process", "NAME"])],
       ["email", knownKeysAt(RawConfigSchema, ["email"])],
+      ["anomaly", knownKeysAt(RawConfigSchema, ["anomaly"])],
+      ["zombies", knownKeysAt(RawConfigSchema, ["zombies"])],
+      ["notifications", knownKeysAt(RawConfigSchema, ["notifications"])],
     ];
     for (const [section, keys] of sections) {
-      expect(DOC).toContain(section === "process" ? "## `[process.NAME]`" : `## \`[${section}]\``);
+      // A heading of any level: "## `[email]`", "### `[anomaly]`".
+      expect(DOC).toContain(section === "process" ? "## `[process.NAME]`" : `# \`[${section}]\``);
       for (const key of keys) expect(rowOf(key), `${section}.${key}`).toBeDefined();
     }
     for (const key of knownKeysAt(RawConfigSchema, ["process", "NAME", "cooldown"])) expect(rowOf(`cooldown.${key}`)).toBeDefined();

@@ -236,11 +236,11 @@ describe("parseConfig: errors name file, line and key", () => {
   });
 
   it("rejects unknown sections and keys written outside their section", () => {
-    const text = "interval = 1\n[proces.gedit]\n[zombies]\n";
+    const text = "interval = 1\n[proces.gedit]\n[zombie]\n";
     expect(problemsOf(text)).toEqual([
       [1, "interval", "unknown section or key; it belongs in the [settings] section"],
       [2, "proces", 'unknown section or key; did you mean "process"?'],
-      [3, "zombies", "unknown section or key; the sections are [settings], [process], [email]"],
+      [3, "zombie", 'unknown section or key; did you mean "zombies"?'],
     ]);
   });
 
