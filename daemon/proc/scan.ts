@@ -16,8 +16,6 @@ const DEFAULT_PAGE_SIZE_BYTES = 4096;
 const STAT_BUFFER_BYTES = 4096;
 /** Task flag of kernel threads, from include/linux/sched.h. */
 const PF_KTHREAD = 0x00200000;
-/** kthreadd: the parent of every kernel thread. */
-const KTHREADD_PID = 2;
 const PERCENT = 100;
 const MS_PER_SECOND = 1000;
 /** Errors that mean the process ended while we looked at it. */
@@ -239,7 +237,8 @@ export class ProcScanner implements ProcessSource {
       cpuPercent,
       rssBytes: numbers[FIELD_RSS]! * this.pageSizeBytes,
       threads: numbers[FIELD_NUM_THREADS]!,
-      kernelThread: (flags & PF_KTHREAD) !== 0 || ppid === KTHREADD_PID || pid === KTHREADD_PID,
+      // The flag alone: in a PID namespace (a container) PID 2 is an ordinary process.
+      kernelThread: (flags & PF_KTHREAD) !== 0,
     };
   }
 }

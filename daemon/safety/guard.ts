@@ -33,7 +33,8 @@ function readStat(procRoot: string, pid: number): StatFields | null {
     const fields = text.slice(close + 2).split(" ");
     const ppid = Number(fields[1]);
     const flags = Number(fields[6]);
-    return { ppid, comm, kernelThread: (flags & PF_KTHREAD) !== 0 || pid === 2 || ppid === 2 };
+    // The flag alone: in a PID namespace (a container) PID 2 is an ordinary process.
+    return { ppid, comm, kernelThread: (flags & PF_KTHREAD) !== 0 };
   } catch {
     return null;
   }

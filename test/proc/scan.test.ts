@@ -65,13 +65,15 @@ describe("stat parsing", () => {
     expect(scanner().scan().processes.get(20)?.comm).toBe("éditeur ✓");
   });
 
-  it("flags kernel threads by PF_KTHREAD, by kthreadd as parent, and kthreadd itself", () => {
+  it("flags kernel threads by PF_KTHREAD, and only by it", () => {
     fake.write({ pid: 2, comm: "kthreadd", ppid: 0, flags: 0x208040 });
     fake.write({ pid: 30, comm: "kworker/0:1-events", ppid: 2, flags: 0x4208060 });
     fake.write({ pid: 31, comm: "odd kthread", ppid: 1, flags: 0x00200000 });
     fake.write({ pid: 32, comm: "bash", ppid: 1, flags: 0x400100 });
+    // In a PID namespace PID 2 is an ordinary process, and so are its children.
+    fake.write({ pid: 33, comm: "sleep", ppid: 2, flags: 0x400000 });
     const { processes } = scanner().scan();
-    expect([2, 30, 31, 32].map((pid) => processes.get(pid)?.kernelThread)).toEqual([true, true, true, false]);
+    expect([2, 30, 31, 32, 33].map((pid) => processes.get(pid)?.kernelThread)).toEqual([true, true, true, false, false]);
   });
 
   it("skips entries that are not processes, vanished ones and malformed stat lines", () => {
