@@ -1,6 +1,7 @@
 // The daemon: wires the engine to its real inputs (/proc, the clock, child
-// processes, files) and to its adapters (event log; later the bus and
-// notifiers), reloads config.toml when it changes, and stops cleanly.
+// processes, files), its detectors (anomalies, zombies) and its adapters (event
+// log, notifiers; the D-Bus service is added by the daemon command), reloads
+// config.toml when it changes, and stops cleanly.
 import { join } from "node:path";
 import type { Config } from "./config/policy.js";
 import { Engine } from "./engine/engine.js";
