@@ -54,7 +54,8 @@ npm run --silent build
 say "installing the daemon into $APP_DIR"
 mkdir -p "$APP_DIR" "$(dirname "$BIN")" "$(dirname "$DBUS_SERVICE")" "$(dirname "$UNIT")"
 cp dist/selfheal.js "$APP_DIR/selfheal.js"
-cp dbus/io.github.SelfHeal1.Manager.xml "$APP_DIR/"
+mkdir -p "$APP_DIR/dbus"
+cp dbus/io.github.SelfHeal1.Manager.xml "$APP_DIR/dbus/"
 cat > "$BIN" <<WRAPPER
 #!/bin/sh
 exec "$(command -v node)" "$APP_DIR/selfheal.js" "\$@"
