@@ -176,7 +176,7 @@ async function benchTick(): Promise<void> {
 }
 
 // The daemon watching 50 running programs with CPU and memory limits at a 1 s tick: CPU seconds per minute and RSS.
-async function benchIdleDaemon(): Promise<void> {
+export async function benchIdleDaemon(): Promise<void> {
   const dir = makeTestDir("bench-idle");
   const policies = Array.from({ length: WATCHED }, (_, i) => {
     const program = uniqueSleep(dir, `idle${i}`);

@@ -19,6 +19,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import dbus, { type MessageBus } from "dbus-next";
+import { daemonNodeFlags } from "./daemon.js";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 /** The built daemon: `npm run build` makes it. */
@@ -192,7 +193,7 @@ export async function startSelfheal(bus: PrivateBus, options: SelfhealOptions = 
   const root = options.root ?? makeTempDir("daemon");
   const configPath = options.config === undefined ? join(root, "config", "selfheal", "config.toml") : writeConfig(root, options.config);
   const env = daemonEnv(bus, root, options.env);
-  const argv = [process.execPath, DAEMON_JS, "daemon", ...(options.args ?? [])];
+  const argv = [process.execPath, ...daemonNodeFlags(), DAEMON_JS, "daemon", ...(options.args ?? [])];
   const [command, ...args] = [...(options.via ?? []), ...argv] as [string, ...string[]];
   const child = spawn(command, args, { env, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";

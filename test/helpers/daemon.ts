@@ -8,6 +8,12 @@ import type { EngineEvent } from "../../daemon/engine/events.js";
 
 export const DAEMON_JS = resolve(import.meta.dirname, "../../dist/selfheal.js");
 
+/** The Node.js flags of the built daemon's `#!/usr/bin/env -S node ...` line, so tests start it as users do. */
+export function daemonNodeFlags(): string[] {
+  const firstLine = readFileSync(DAEMON_JS, "utf8").split("\n", 1)[0] ?? "";
+  return firstLine.replace(/^#!.*?\bnode\b/, "").trim().split(/\s+/).filter(Boolean);
+}
+
 export interface RunningDaemon {
   dir: string;
   configPath: string;
@@ -73,7 +79,7 @@ export async function startDaemon(config: string, options: { dir?: string } = {}
   let stderr = "";
   let child!: ChildProcess;
   const launch = async (): Promise<void> => {
-    child = spawn(process.execPath, [DAEMON_JS, "daemon"], { env, stdio: ["ignore", "ignore", "pipe"] });
+    child = spawn(process.execPath, [...daemonNodeFlags(), DAEMON_JS, "daemon"], { env, stdio: ["ignore", "ignore", "pipe"] });
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     // Ready once it says what it watches (the first scan is done by then).
     await waitFor(() => stderr.includes("selfheal: watching"), 15_000, () => `daemon did not start:\n${stderr}`);
