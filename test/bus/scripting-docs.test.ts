@@ -1,4 +1,4 @@
-// Every busctl example of docs/scripting.md, run verbatim (through sh, in the
+// Every busctl example of the README's Scripting section, run verbatim (through sh, in the
 // document's order) against a running daemon whose `gedit` policy watches a
 // harmless program of this test's own.
 import { spawn } from "node:child_process";
@@ -26,7 +26,7 @@ import {
   type SelfhealDaemon,
 } from "../helpers/bus.js";
 
-const DOC = join(REPO, "docs/scripting.md");
+const README = join(REPO, "README.md");
 const TAG = Math.random().toString(16).slice(2, 6);
 
 // The commands of the ```sh blocks, one per line.
@@ -51,7 +51,9 @@ let dir: string;
 let bus: PrivateBus;
 let daemon: SelfhealDaemon;
 let client: BusClient;
-const doc = readFileSync(DOC, "utf8");
+// The Scripting section: from its heading to the next one of the same level.
+const readme = readFileSync(README, "utf8");
+const doc = readme.slice(readme.indexOf("\n## Scripting\n"), readme.indexOf("\n## ", readme.indexOf("\n## Scripting\n") + 1));
 const commands = examples(doc);
 
 beforeAll(async () => {
@@ -84,7 +86,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("docs/scripting.md", () => {
+describe("the README's Scripting section", () => {
   it("has busctl examples covering every method of the interface", () => {
     const spec = parseInterfaceXml(readFileSync(INTERFACE_XML, "utf8"), MANAGER_INTERFACE);
     expect(commands.length).toBeGreaterThan(10);
