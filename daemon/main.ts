@@ -41,6 +41,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     return command === undefined && !values.help ? 2 : 0;
   }
   const config = typeof values.config === "string" ? values.config : configPath(env);
+  // The client commands parse their own options; these two take only the ones above.
+  if (command === "daemon" || command === "import") {
+    const unknown = unknownOptions(argv);
+    if (unknown.length > 0) {
+      process.stderr.write(`selfheal ${command}: unknown option ${unknown.join(", ")}\n\n${USAGE}`);
+      return 2;
+    }
+  }
   switch (command) {
     case "daemon":
       return runDaemonCommand(config, env, { bus: values["no-bus"] !== true });
@@ -56,6 +64,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       process.stderr.write(`selfheal: unknown command "${command}"\n\n${USAGE}`);
       return 2;
   }
+}
+
+const KNOWN_OPTIONS = new Set(["--config", "--help", "-h", "--output", "--force", "--no-bus"]);
+
+// Options of argv that neither `daemon` nor `import` knows (a typo must not pass silently).
+function unknownOptions(argv: string[]): string[] {
+  return argv.filter((arg) => arg.startsWith("-") && arg !== "-" && !KNOWN_OPTIONS.has(arg.split("=")[0]!));
 }
 
 main(process.argv.slice(2), process.env).then(
