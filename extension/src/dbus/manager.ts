@@ -187,24 +187,26 @@ export class ManagerClient {
     return this.#invoke(INTERFACE_NAME, method, parameters, argumentsType(info.out_args), keepVariants);
   }
 
-  async listProcesses(): Promise<ProcessRecord[]> {
-    const [records] = await this.#call("ListProcesses");
-    return dicts(records).map(parseProcess);
+  // Calls a Manager method that returns one array of dicts, and parses each into a record.
+  async #callForRecords<T>(method: string, parse: (dict: Dict) => T): Promise<T[]> {
+    const [records] = await this.#call(method);
+    return dicts(records).map(parse);
   }
 
-  async listAnomalies(): Promise<AnomalyRecord[]> {
-    const [records] = await this.#call("ListAnomalies");
-    return dicts(records).map(parseAnomaly);
+  listProcesses(): Promise<ProcessRecord[]> {
+    return this.#callForRecords("ListProcesses", parseProcess);
   }
 
-  async listZombies(): Promise<ZombieRecord[]> {
-    const [records] = await this.#call("ListZombies");
-    return dicts(records).map(parseZombie);
+  listAnomalies(): Promise<AnomalyRecord[]> {
+    return this.#callForRecords("ListAnomalies", parseAnomaly);
   }
 
-  async getCooldowns(): Promise<CooldownRecord[]> {
-    const [records] = await this.#call("GetCooldowns");
-    return dicts(records).map(parseCooldown);
+  listZombies(): Promise<ZombieRecord[]> {
+    return this.#callForRecords("ListZombies", parseZombie);
+  }
+
+  getCooldowns(): Promise<CooldownRecord[]> {
+    return this.#callForRecords("GetCooldowns", parseCooldown);
   }
 
   async cleanupZombies(): Promise<{ reaped: number; remaining: number }> {

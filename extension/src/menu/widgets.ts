@@ -141,3 +141,18 @@ export class KeyedList<Row extends { key: string }> {
     });
   }
 }
+
+// The table of a list view: column titles over a keyed list, the titles shown only with rows.
+// Each column is [title, column name]; the name gives the title its `selfheal-col-*` class.
+export function columnTable<Row extends { key: string }>(
+  listClass: string,
+  emptyText: string,
+  columns: ReadonlyArray<readonly [string, string]>,
+  create: (row: Row) => RowWidget<Row>,
+): { header: St.BoxLayout; list: KeyedList<Row> } {
+  const header = new St.BoxLayout({ style_class: "selfheal-row selfheal-column-titles" });
+  for (const [title, column] of columns) header.add_child(cell(title, `selfheal-col-${column}`));
+  const list = new KeyedList(listClass, emptyText, create);
+  list.setHeader(header);
+  return { header, list };
+}

@@ -187,6 +187,29 @@ export class PoliciesPage {
       problem.visible = message !== "";
     };
 
+    // Sends a change to the daemon from `button`, greyed out meanwhile: on success `done` and a
+    // reload; on failure the daemon's message under the form and the button usable again.
+    const send = (button: Gtk.Button, call: (client: ManagerClient) => Promise<unknown>, done: () => void): void => {
+      const client = this.#client();
+      if (!client?.connected) {
+        showProblem(t.gettext("selfheal is not running."));
+        return;
+      }
+      button.sensitive = false;
+      call(client).then(
+        () => {
+          if (this.#closed) return;
+          done();
+          void this.reload();
+        },
+        (error: unknown) => {
+          if (this.#closed) return;
+          showProblem(errorMessage(error));
+          button.sensitive = true;
+        },
+      );
+    };
+
     apply.connect("clicked", () => {
       const edited: PolicyForm = {
         name,
@@ -210,50 +233,26 @@ export class PoliciesPage {
         showProblem(errorMessage(error));
         return;
       }
-      const client = this.#client();
-      if (!client?.connected) {
-        showProblem(t.gettext("selfheal is not running."));
-        return;
-      }
-      apply.sensitive = false;
-      client.setPolicy(name, variants).then(
+      send(
+        apply,
+        (client) => client.setPolicy(name, variants),
         () => {
-          if (this.#closed) return;
           showProblem("");
           expander.subtitle = markup(command.text);
           this.#toast(interpolate(t.gettext("Saved {name}"), { name }));
-          void this.reload();
-        },
-        (error: unknown) => {
-          if (this.#closed) return;
-          showProblem(errorMessage(error));
-          apply.sensitive = true;
         },
       );
     });
 
     remove.connect("clicked", () => {
-      const client = this.#client();
       if (isNew) {
         this.#removeRow(expander);
         return;
       }
-      if (!client?.connected) {
-        showProblem(t.gettext("selfheal is not running."));
-        return;
-      }
-      remove.sensitive = false;
-      client.removePolicy(name).then(
-        () => {
-          if (this.#closed) return;
-          this.#toast(interpolate(t.gettext("{name} is no longer watched"), { name }));
-          void this.reload();
-        },
-        (error: unknown) => {
-          if (this.#closed) return;
-          showProblem(errorMessage(error));
-          remove.sensitive = true;
-        },
+      send(
+        remove,
+        (client) => client.removePolicy(name),
+        () => this.#toast(interpolate(t.gettext("{name} is no longer watched"), { name })),
       );
     });
 

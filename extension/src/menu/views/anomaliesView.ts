@@ -4,8 +4,8 @@ import { GLib, St } from "../../gi/ext.js";
 import type { AnomalyRow } from "../../model/anomalies.js";
 import { anomalyRows } from "../../model/anomalies.js";
 import { emptyText } from "../../model/views.js";
-import type { RowWidget } from "../widgets.js";
-import { cell, KeyedList, setText } from "../widgets.js";
+import type { KeyedList, RowWidget } from "../widgets.js";
+import { cell, columnTable, setText } from "../widgets.js";
 import type { View, ViewContext } from "./view.js";
 
 export class AnomaliesView implements View {
@@ -19,19 +19,21 @@ export class AnomaliesView implements View {
   constructor(context: ViewContext) {
     this.#context = context;
     const { t } = context;
-    this.header = new St.BoxLayout({ style_class: "selfheal-row selfheal-column-titles" });
-    for (const [title, column] of [
-      [t.gettext("When"), "when"],
-      [t.gettext("Program"), "name"],
-      [t.gettext("PID"), "pid"],
-      [t.gettext("Kind"), "kind"],
-      [t.gettext("Action taken"), "action"],
-    ] as const) {
-      this.header.add_child(cell(title, `selfheal-col-${column}`));
-    }
-    this.#list = new KeyedList("selfheal-anomaly-list", emptyText("anomalies", t), (row) => this.#createRow(row));
-    this.#list.setHeader(this.header);
-    this.content = this.#list.actor;
+    const table = columnTable<AnomalyRow>(
+      "selfheal-anomaly-list",
+      emptyText("anomalies", t),
+      [
+        [t.gettext("When"), "when"],
+        [t.gettext("Program"), "name"],
+        [t.gettext("PID"), "pid"],
+        [t.gettext("Kind"), "kind"],
+        [t.gettext("Action taken"), "action"],
+      ],
+      (row) => this.#createRow(row),
+    );
+    this.header = table.header;
+    this.#list = table.list;
+    this.content = table.list.actor;
   }
 
   async refresh(): Promise<void> {

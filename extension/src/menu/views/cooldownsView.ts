@@ -6,8 +6,8 @@ import { cooldownRows } from "../../model/cooldowns.js";
 import { interpolate } from "../../model/i18n.js";
 import type { CooldownRecord } from "../../model/records.js";
 import { emptyText } from "../../model/views.js";
-import type { RowWidget } from "../widgets.js";
-import { cell, iconButton, KeyedList, setAvailable, setText } from "../widgets.js";
+import type { KeyedList, RowWidget } from "../widgets.js";
+import { cell, columnTable, iconButton, setAvailable, setText } from "../widgets.js";
 import type { View, ViewContext } from "./view.js";
 import { runAction } from "./view.js";
 
@@ -24,17 +24,19 @@ export class CooldownsView implements View {
   constructor(context: ViewContext) {
     this.#context = context;
     const { t } = context;
-    this.header = new St.BoxLayout({ style_class: "selfheal-row selfheal-column-titles" });
-    for (const [title, column] of [
-      [t.gettext("Program"), "name"],
-      [t.gettext("Held back"), "remaining"],
-      [t.gettext("Restarts"), "window"],
-    ] as const) {
-      this.header.add_child(cell(title, `selfheal-col-${column}`));
-    }
-    this.#list = new KeyedList("selfheal-cooldown-list", emptyText("cooldowns", t), (row) => this.#createRow(row));
-    this.#list.setHeader(this.header);
-    this.content = this.#list.actor;
+    const table = columnTable<CooldownRow>(
+      "selfheal-cooldown-list",
+      emptyText("cooldowns", t),
+      [
+        [t.gettext("Program"), "name"],
+        [t.gettext("Held back"), "remaining"],
+        [t.gettext("Restarts"), "window"],
+      ],
+      (row) => this.#createRow(row),
+    );
+    this.header = table.header;
+    this.#list = table.list;
+    this.content = table.list.actor;
   }
 
   async refresh(): Promise<void> {

@@ -6,8 +6,8 @@ import type { ProcessRow, Tone } from "../../model/processes.js";
 import { processRows } from "../../model/processes.js";
 import type { ProcessRecord } from "../../model/records.js";
 import { emptyText } from "../../model/views.js";
-import type { RowWidget } from "../widgets.js";
-import { cell, iconButton, KeyedList, setAvailable, setFlag, setOneClass, setText } from "../widgets.js";
+import type { KeyedList, RowWidget } from "../widgets.js";
+import { cell, columnTable, iconButton, setAvailable, setFlag, setOneClass, setText } from "../widgets.js";
 import type { ManagerClient } from "../../dbus/manager.js";
 import type { View, ViewContext } from "./view.js";
 import { runAction } from "./view.js";
@@ -34,21 +34,23 @@ export class ProcessesView implements View {
   constructor(context: ViewContext) {
     this.#context = context;
     const { t } = context;
-    this.header = new St.BoxLayout({ style_class: "selfheal-row selfheal-column-titles" });
-    for (const [title, column] of [
-      [t.gettext("Program"), "name"],
-      [t.gettext("State"), "state"],
-      [t.gettext("PID"), "pid"],
-      [t.gettext("CPU"), "cpu"],
-      [t.gettext("Memory"), "memory"],
-      [t.gettext("Restarts"), "restarts"],
-      [t.gettext("Cooldown"), "cooldown"],
-    ] as const) {
-      this.header.add_child(cell(title, `selfheal-col-${column}`));
-    }
-    this.#list = new KeyedList("selfheal-process-list", emptyText("processes", t), (row) => this.#createRow(row));
-    this.#list.setHeader(this.header);
-    this.content = this.#list.actor;
+    const table = columnTable<ProcessRow>(
+      "selfheal-process-list",
+      emptyText("processes", t),
+      [
+        [t.gettext("Program"), "name"],
+        [t.gettext("State"), "state"],
+        [t.gettext("PID"), "pid"],
+        [t.gettext("CPU"), "cpu"],
+        [t.gettext("Memory"), "memory"],
+        [t.gettext("Restarts"), "restarts"],
+        [t.gettext("Cooldown"), "cooldown"],
+      ],
+      (row) => this.#createRow(row),
+    );
+    this.header = table.header;
+    this.#list = table.list;
+    this.content = table.list.actor;
   }
 
   async refresh(): Promise<void> {

@@ -5,8 +5,8 @@ import { errorMessage } from "../../dbus/manager.js";
 import { emptyText } from "../../model/views.js";
 import type { ZombieRow } from "../../model/zombies.js";
 import { cleanupSummary, zombieRows } from "../../model/zombies.js";
-import type { RowWidget } from "../widgets.js";
-import { cell, KeyedList, setSensitive, setText, textButton } from "../widgets.js";
+import type { KeyedList, RowWidget } from "../widgets.js";
+import { cell, columnTable, setSensitive, setText, textButton } from "../widgets.js";
 import type { View, ViewContext } from "./view.js";
 
 export class ZombiesView implements View {
@@ -22,17 +22,19 @@ export class ZombiesView implements View {
   constructor(context: ViewContext) {
     this.#context = context;
     const { t } = context;
-    this.header = new St.BoxLayout({ style_class: "selfheal-row selfheal-column-titles" });
-    for (const [title, column] of [
-      [t.gettext("Zombie"), "zombie"],
-      [t.gettext("Parent"), "parent"],
-      [t.gettext("Age"), "age"],
-    ] as const) {
-      this.header.add_child(cell(title, `selfheal-col-${column}`));
-    }
-    this.#list = new KeyedList("selfheal-zombie-list", emptyText("zombies", t), (row) => this.#createRow(row));
-    this.#list.setHeader(this.header);
-    this.content = this.#list.actor;
+    const table = columnTable<ZombieRow>(
+      "selfheal-zombie-list",
+      emptyText("zombies", t),
+      [
+        [t.gettext("Zombie"), "zombie"],
+        [t.gettext("Parent"), "parent"],
+        [t.gettext("Age"), "age"],
+      ],
+      (row) => this.#createRow(row),
+    );
+    this.header = table.header;
+    this.#list = table.list;
+    this.content = table.list.actor;
     this.footer = new St.BoxLayout({ style_class: "selfheal-footer" });
     this.#cleanup = textButton(t.gettext("Clean up zombies"), { styleClass: "selfheal-cleanup", onClick: () => void this.#runCleanup() });
     this.#result = cell("", "selfheal-cleanup-result");
