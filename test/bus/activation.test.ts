@@ -14,6 +14,7 @@ import {
   makeTempDir,
   MANAGER_INTERFACE,
   OBJECT_PATH,
+  ownerPidOf,
   REPO,
   startPrivateBus,
   waitUntil,
@@ -116,17 +117,7 @@ describe("activation on a private bus", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^aa\{sv\} 1 \d+ "name" s "idle"/);
-    const pidReply = await client.bus.call(
-      new dbus.Message({
-        destination: "org.freedesktop.DBus",
-        path: "/org/freedesktop/DBus",
-        interface: "org.freedesktop.DBus",
-        member: "GetConnectionUnixProcessID",
-        signature: "s",
-        body: [BUS_NAME],
-      }),
-    );
-    activatedPid = pidReply?.body[0] as number;
+    activatedPid = await ownerPidOf(client.bus);
     const cmdline = readFileSync(`/proc/${activatedPid}/cmdline`, "utf8").split("\0");
     expect(cmdline.slice(0, 3)).toEqual([process.execPath, DAEMON_JS, "daemon"]);
     // It took the private folders from the bus's environment.
@@ -142,10 +133,7 @@ describe("activation on a private bus", () => {
     expect(again.stdout.trim()).toBe("u 1");
     const owner = await nameOwner();
     expect(owner).not.toBeNull();
-    const pidReply = await client.bus.call(
-      new dbus.Message({ destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "GetConnectionUnixProcessID", signature: "s", body: [BUS_NAME] }),
-    );
-    const second = pidReply?.body[0] as number;
+    const second = await ownerPidOf(client.bus);
     expect(second).not.toBe(activatedPid);
     activatedPid = second;
   });
@@ -169,10 +157,7 @@ describe("the shipped activation file, as it is", () => {
     try {
       const result = await busctl(bus, ["get-property", BUS_NAME, OBJECT_PATH, MANAGER_INTERFACE, "WatchedCount"]);
       expect(result).toMatchObject({ code: 0, stdout: "u 0\n", stderr: "" });
-      const reply = await client.bus.call(
-        new dbus.Message({ destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "GetConnectionUnixProcessID", signature: "s", body: [BUS_NAME] }),
-      );
-      pid = reply?.body[0] as number;
+      pid = await ownerPidOf(client.bus);
       expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).toContain(join(home, ".local", "bin", "selfheal"));
     } finally {
       if (pid > 0) {

@@ -1,70 +1,48 @@
 // Bad calls get error replies a person can act on, and never crash the
 // daemon or change its state: wrong types, unknown keys, absurd values,
 // megabyte strings, odd names.
-import { existsSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import dbus from "dbus-next";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BUS_NAME,
   busctl,
-  connectClient,
+  errorOf,
   gdbus,
-  killProgramsIn,
-  makeTempDir,
   MANAGER_INTERFACE,
   OBJECT_PATH,
   plain,
-  startPrivateBus,
-  startSelfheal,
-  testProgram,
+  startScene,
   type BusClient,
   type PrivateBus,
+  type Scene,
   type SelfhealDaemon,
 } from "../helpers/bus.js";
 
-const { Variant, DBusError } = dbus;
+const { Variant } = dbus;
 const ERR = "io.github.SelfHeal1.Error.";
 const INVALID_ARGS = "org.freedesktop.DBus.Error.InvalidArgs";
 const MEGABYTE = "x".repeat(1024 * 1024);
 const TAG = Math.random().toString(16).slice(2, 6);
-let dir: string;
 let bus: PrivateBus;
 let daemon: SelfhealDaemon;
 let client: BusClient;
+let close: Scene["close"];
 let policiesBefore: unknown;
-
-// The error a call ends with (fails the test if it succeeds).
-async function errorOf(promise: Promise<unknown>): Promise<{ type: string; text: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DBusError) return { type: error.type, text: error.text };
-    throw error;
-  }
-  throw new Error("the call succeeded but should have failed");
-}
 
 const setPolicy = (name: string, policy: Record<string, InstanceType<typeof Variant>>) => client.call("SetPolicy", "sa{sv}", [name, policy]);
 
 beforeAll(async () => {
-  dir = makeTempDir("err");
-  const program = testProgram(dir, `sberr-${TAG}`);
-  bus = await startPrivateBus();
-  daemon = await startSelfheal(bus, {
-    config: `# my hand-written config\n[process.worker]\ncommand = ["${program}", "600"]\n\n[process.ghost]\ncommand = ["${dir}/no-such-program"]\n`,
-  });
-  client = await connectClient(bus);
+  ({ bus, daemon, client, close } = await startScene({
+    prefix: "err",
+    programs: { program: `sberr-${TAG}` },
+    config: ({ program }, dir) => `# my hand-written config\n[process.worker]\ncommand = ["${program}", "600"]\n\n[process.ghost]\ncommand = ["${dir}/no-such-program"]\n`,
+  }));
   policiesBefore = plain(await client.call("GetPolicies"));
 });
 
-afterAll(async () => {
-  client?.close();
-  await daemon?.cleanup(dir);
-  killProgramsIn(dir);
-  await bus?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => close?.());
 
 describe("ill-typed calls get InvalidArgs", () => {
   it.each([

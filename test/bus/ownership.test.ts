@@ -1,21 +1,21 @@
 // One daemon per session bus: a second one exits with a message and a
 // non-zero status before starting anything, and never takes over.
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import dbus from "dbus-next";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   BUS_NAME,
-  connectClient,
   killProgramsIn,
-  makeTempDir,
+  ownerPidOf,
   plain,
   programsIn,
   startPrivateBus,
+  startScene,
   startSelfheal,
   testProgram,
   type BusClient,
   type PrivateBus,
+  type Scene,
   type SelfhealDaemon,
 } from "../helpers/bus.js";
 
@@ -24,23 +24,9 @@ const EXIT_NAME_TAKEN = 3;
 let dir: string;
 let bus: PrivateBus;
 let client: BusClient;
+let close: Scene["close"];
 const daemons: SelfhealDaemon[] = [];
 const extraBuses: PrivateBus[] = [];
-
-// The PID of the process owning the well-known name.
-async function ownerPid(): Promise<number> {
-  const reply = await client.bus.call(
-    new dbus.Message({
-      destination: "org.freedesktop.DBus",
-      path: "/org/freedesktop/DBus",
-      interface: "org.freedesktop.DBus",
-      member: "GetConnectionUnixProcessID",
-      signature: "s",
-      body: [BUS_NAME],
-    }),
-  );
-  return reply?.body[0] as number;
-}
 
 // One policy; started at once unless `autostart` is false (a daemon that ends by itself must leave no program behind).
 function config(program: string, autostart = true, restart = "on-failure"): string {
@@ -48,9 +34,7 @@ function config(program: string, autostart = true, restart = "on-failure"): stri
 }
 
 beforeAll(async () => {
-  dir = makeTempDir("own");
-  bus = await startPrivateBus();
-  client = await connectClient(bus);
+  ({ dir, bus, client, close } = await startScene({ prefix: "own", config: false }));
 });
 
 afterEach(async () => {
@@ -60,11 +44,7 @@ afterEach(async () => {
   for (const extra of extraBuses.splice(0)) await extra.stop();
 });
 
-afterAll(async () => {
-  client?.close();
-  await bus?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => close?.());
 
 describe("name ownership", () => {
   it("a second daemon exits 3 with a clear message, starts nothing, and the first keeps the name", async () => {
@@ -80,7 +60,7 @@ describe("name ownership", () => {
     expect(programsIn(dir).filter((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === `sbown-b${TAG}`)).toEqual([]);
     expect(existsSync(join(second.stateDir, "events.jsonl")) ? readFileSync(join(second.stateDir, "events.jsonl"), "utf8") : "").not.toContain('"started"');
 
-    expect(await ownerPid()).toBe(first.pid);
+    expect(await ownerPidOf(client.bus)).toBe(first.pid);
     expect(first.process.exitCode).toBeNull();
     const [processes] = await client.call("ListProcesses");
     expect((plain(processes) as Array<{ name: string; pid: number }>)[0]).toMatchObject({ name: "solo" });
@@ -93,7 +73,7 @@ describe("name ownership", () => {
     expect(first.stderr()).toContain("SIGTERM received, stopping; watched programs keep running");
     const next = await startSelfheal(bus, { root: first.root });
     daemons.push(next);
-    expect(await ownerPid()).toBe(next.pid);
+    expect(await ownerPidOf(client.bus)).toBe(next.pid);
   });
 
   it("--no-bus runs the engine without taking the name", async () => {
@@ -102,7 +82,7 @@ describe("name ownership", () => {
     daemons.push(offline);
     const online = await startSelfheal(bus, { config: config(testProgram(dir, `sbown-e${TAG}`)) });
     daemons.push(online);
-    expect(await ownerPid()).toBe(online.pid);
+    expect(await ownerPidOf(client.bus)).toBe(online.pid);
     expect(offline.process.exitCode).toBeNull();
   });
 });

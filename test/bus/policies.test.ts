@@ -9,28 +9,26 @@ import {
   BUS_NAME,
   busctl,
   connectClient,
-  killProgramsIn,
-  makeTempDir,
   MANAGER_INTERFACE,
   OBJECT_PATH,
   plain,
   processOf,
-  startPrivateBus,
+  startScene,
   startSelfheal,
-  testProgram,
   waitForProcess,
   type BusClient,
   type PrivateBus,
+  type Scene,
   type SelfhealDaemon,
 } from "../helpers/bus.js";
 
 const { Variant } = dbus;
 const TAG = Math.random().toString(16).slice(2, 6);
-let dir: string;
 let program: string;
 let bus: PrivateBus;
 let daemon: SelfhealDaemon;
 let client: BusClient;
+let close: Scene["close"];
 const CONFIG = `# Hand-written: these comments must survive every D-Bus edit.
 [settings]
 interval = 0.2
@@ -40,20 +38,19 @@ command = ["PROGRAM", "600"]
 `;
 
 beforeAll(async () => {
-  dir = makeTempDir("pol");
-  program = testProgram(dir, `sbpol-${TAG}`);
-  bus = await startPrivateBus();
-  daemon = await startSelfheal(bus, { config: CONFIG.replace("PROGRAM", program) });
-  client = await connectClient(bus);
+  let programs: Record<"program", string>;
+  ({ bus, daemon, client, programs, close } = await startScene({
+    prefix: "pol",
+    programs: { program: `sbpol-${TAG}` },
+    config: ({ program }) => CONFIG.replace("PROGRAM", program),
+  }));
+  program = programs.program;
 });
 
 afterAll(async () => {
-  client?.close();
-  await daemon?.cleanup(dir);
-  killProgramsIn(dir);
+  // The daemon and the client may be the ones started after the restart.
+  await close?.({ daemon, client });
   if (daemon) rmSync(daemon.root, { recursive: true, force: true });
-  await bus?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const policies = async (): Promise<Record<string, Record<string, unknown>>> => plain((await client.call("GetPolicies"))[0]) as Record<string, Record<string, unknown>>;

@@ -6,6 +6,7 @@ import { anomalyDetails, anomalyRecord, cooldownRecord, eventRecord, processReco
 import { plainFromVariants, InvalidArgsError, MAX_INPUT_STRING } from "../../daemon/bus/variants.js";
 import { policyInput } from "../../daemon/bus/policies.js";
 import { Variant } from "../../daemon/bus/dbus.js";
+import { PROCESS_RECORD_TYPES } from "../helpers/bus.js";
 
 const view: UnitView = {
   name: "gedit",
@@ -30,18 +31,7 @@ function types(record: Record<string, Variant>): Record<string, string> {
 describe("records", () => {
   it("ListProcesses records carry the contract's keys and types; no limit is 0", () => {
     const record = processRecord(view);
-    expect(types(record)).toMatchObject({
-      name: "s",
-      pid: "u",
-      state: "s",
-      cpu_percent: "d",
-      rss_bytes: "t",
-      cpu_limit: "d",
-      memory_limit_bytes: "t",
-      restarts: "u",
-      cooldown_remaining: "d",
-      managed: "b",
-    });
+    expect(types(record)).toMatchObject(PROCESS_RECORD_TYPES);
     expect(record.cpu_limit!.value).toBe(0);
     expect(record.memory_limit_bytes!.value).toBe(838_860_800n);
     expect(record.started_usec!.value).toBe(1_700_000_000_000_000n);

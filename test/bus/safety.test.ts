@@ -1,23 +1,20 @@
 // Safety holds on the bus: whatever a caller asks, the daemon refuses with
 // .Protected to signal its own ancestors, and never sees other users' processes.
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, rmSync } from "node:fs";
+import { chmodSync } from "node:fs";
 import { resolve } from "node:path";
-import dbus from "dbus-next";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  connectClient,
-  killProgramsIn,
-  makeTempDir,
+  errorOf,
+  FAST_SETTINGS,
   plain,
   processOf,
   selfheal,
-  startPrivateBus,
-  startSelfheal,
-  testProgram,
+  startScene,
   waitForProcess,
   type BusClient,
   type PrivateBus,
+  type Scene,
   type SelfhealDaemon,
 } from "../helpers/bus.js";
 
@@ -25,25 +22,26 @@ const LAUNCHER = resolve(import.meta.dirname, "fixtures/launcher.mjs");
 const TAG = Math.random().toString(16).slice(2, 6);
 const MARKER = `sbsafe-marker-${TAG}`;
 const NOBODY = 65534;
-let dir: string;
 let bus: PrivateBus;
 let daemon: SelfhealDaemon;
 let client: BusClient;
+let close: Scene["close"];
 let foreign: ChildProcess | null = null;
 
 beforeAll(async () => {
-  dir = makeTempDir("safe");
-  chmodSync(dir, 0o755);
-  const other = testProgram(dir, `sbsafe-ot${TAG}`);
-  // Another user's process: a copy of sleep running as nobody.
-  foreign = spawn(other, ["600"], { uid: NOBODY, gid: NOBODY, stdio: "ignore" });
-  bus = await startPrivateBus();
-  daemon = await startSelfheal(bus, {
-    // The launcher stays the daemon's parent; its command line carries the marker.
-    via: [process.execPath, LAUNCHER, MARKER, "--"],
-    config: `[settings]
-interval = 0.2
-
+  ({ bus, daemon, client, close } = await startScene({
+    prefix: "safe",
+    programs: { other: `sbsafe-ot${TAG}` },
+    prepare(dir, { other }) {
+      chmodSync(dir, 0o755);
+      // Another user's process: a copy of sleep running as nobody.
+      foreign = spawn(other, ["600"], { uid: NOBODY, gid: NOBODY, stdio: "ignore" });
+    },
+    daemon: {
+      // The launcher stays the daemon's parent; its command line carries the marker.
+      via: [process.execPath, LAUNCHER, MARKER, "--"],
+    },
+    config: ({ other }) => `${FAST_SETTINGS}
 # Matches the daemon's own parent.
 [process.ancestor]
 command = ["/bin/false"]
@@ -52,28 +50,13 @@ match = "/${MARKER}/"
 [process.other]
 command = ["${other}", "600"]
 `,
-  });
-  client = await connectClient(bus);
+  }));
 });
 
 afterAll(async () => {
   foreign?.kill("SIGKILL");
-  client?.close();
-  await daemon?.cleanup(dir);
-  killProgramsIn(dir);
-  await bus?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await close?.();
 });
-
-async function errorOf(promise: Promise<unknown>): Promise<{ type: string; text: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof dbus.DBusError) return { type: error.type, text: error.text };
-    throw error;
-  }
-  throw new Error("the call succeeded but should have failed");
-}
 
 describe("the daemon's ancestors", () => {
   it("are adopted like any match, but StopProcess and RestartProcess answer .Protected and send nothing", async () => {

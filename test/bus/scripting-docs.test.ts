@@ -2,28 +2,24 @@
 // document's order) against a running daemon whose `gedit` policy watches a
 // harmless program of this test's own.
 import { spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import dbus from "dbus-next";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseInterfaceXml } from "../../daemon/bus/introspection.js";
 import {
-  connectClient,
+  FAST_SETTINGS,
   INTERFACE_XML,
-  killProgramsIn,
-  makeTempDir,
   MANAGER_INTERFACE,
   plain,
   REPO,
   run,
-  startPrivateBus,
-  startSelfheal,
-  testProgram,
+  startScene,
   waitForProcess,
   waitUntil,
   type BusClient,
   type PrivateBus,
-  type SelfhealDaemon,
+  type Scene,
 } from "../helpers/bus.js";
 
 const README = join(REPO, "README.md");
@@ -47,24 +43,19 @@ const EXPECTED_OUTPUT: Array<[RegExp, RegExp]> = [
   [/ CleanupZombies$/, /^uu \d+ \d+\n$/],
 ];
 
-let dir: string;
 let bus: PrivateBus;
-let daemon: SelfhealDaemon;
 let client: BusClient;
+let close: Scene["close"];
 // The Scripting section: from its heading to the next one of the same level.
 const readme = readFileSync(README, "utf8");
 const doc = readme.slice(readme.indexOf("\n## Scripting\n"), readme.indexOf("\n## ", readme.indexOf("\n## Scripting\n") + 1));
 const commands = examples(doc);
 
 beforeAll(async () => {
-  dir = makeTempDir("doc");
-  const program = testProgram(dir, `sbdoc-${TAG}`);
-  const idle = testProgram(dir, `sbdoc-id${TAG}`);
-  bus = await startPrivateBus();
-  daemon = await startSelfheal(bus, {
-    config: `[settings]
-interval = 0.2
-
+  ({ bus, client, close } = await startScene({
+    prefix: "doc",
+    programs: { program: `sbdoc-${TAG}`, idle: `sbdoc-id${TAG}` },
+    config: ({ program, idle }) => `${FAST_SETTINGS}
 [process.gedit]
 command = ["${program}", "600"]
 match = "sbdoc-${TAG}"
@@ -73,18 +64,11 @@ autostart = true
 [process.backup]
 command = ["${idle}", "600"]
 `,
-  });
-  client = await connectClient(bus);
+  }));
   await waitForProcess(client, "gedit", (record) => record.pid > 0);
 });
 
-afterAll(async () => {
-  client?.close();
-  await daemon?.cleanup(dir);
-  killProgramsIn(dir);
-  await bus?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => close?.());
 
 describe("the README's Scripting section", () => {
   it("has busctl examples covering every method of the interface", () => {

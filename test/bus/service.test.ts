@@ -1,39 +1,35 @@
 // The service as users see it: what Introspect serves against the XML file,
 // and every method driven with busctl, gdbus and a dbus-next client.
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseInterfaceXml, type InterfaceSpec } from "../../daemon/bus/introspection.js";
 import {
   BUS_NAME,
   busctl,
-  connectClient,
+  FAST_SETTINGS,
   gdbus,
   INTERFACE_XML,
-  killProgramsIn,
-  makeTempDir,
   MANAGER_INTERFACE,
   OBJECT_PATH,
   plain,
+  PROCESS_RECORD_TYPES,
   processOf,
   REPO,
-  startPrivateBus,
-  startSelfheal,
-  testProgram,
+  startScene,
   typesOf,
   waitForProcess,
   waitUntil,
   type BusClient,
   type PrivateBus,
-  type SelfhealDaemon,
+  type Scene,
 } from "../helpers/bus.js";
 
 const TAG = Math.random().toString(16).slice(2, 6);
 const EDITOR = `sbsvc-ed${TAG}`;
 const IDLE = `sbsvc-id${TAG}`;
-let dir: string;
 let bus: PrivateBus;
-let daemon: SelfhealDaemon;
 let client: BusClient;
+let close: Scene["close"];
 const file: InterfaceSpec = parseInterfaceXml(readFileSync(INTERFACE_XML, "utf8"), MANAGER_INTERFACE);
 const call = (...args: string[]) => busctl(bus, ["call", BUS_NAME, OBJECT_PATH, MANAGER_INTERFACE, ...args]);
 const callJson = async (...args: string[]): Promise<{ type: string; data: unknown[] }> => {
@@ -43,14 +39,10 @@ const callJson = async (...args: string[]): Promise<{ type: string; data: unknow
 };
 
 beforeAll(async () => {
-  dir = makeTempDir("svc");
-  const editor = testProgram(dir, EDITOR);
-  const idle = testProgram(dir, IDLE);
-  bus = await startPrivateBus();
-  daemon = await startSelfheal(bus, {
-    config: `[settings]
-interval = 0.2
-
+  ({ bus, client, close } = await startScene({
+    prefix: "svc",
+    programs: { editor: EDITOR, idle: IDLE },
+    config: ({ editor, idle }) => `${FAST_SETTINGS}
 [process.editor]
 command = ["${editor}", "600"]
 autostart = true
@@ -60,18 +52,11 @@ cpu_limit = 90
 [process.idle]
 command = ["${idle}", "600"]
 `,
-  });
-  client = await connectClient(bus);
+  }));
   await waitForProcess(client, "editor", (record) => record.pid > 0 && record.rss_bytes > 0);
 });
 
-afterAll(async () => {
-  client?.close();
-  await daemon?.cleanup(dir);
-  killProgramsIn(dir);
-  await bus?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => close?.());
 
 describe("introspection", () => {
   it("serves exactly the XML file's interface, member by member (read back through GLib's gdbus)", async () => {
@@ -126,18 +111,7 @@ describe("methods", () => {
     expect(records).toHaveLength(2);
     const editor = records.find((r) => r.name?.data === "editor")!;
     const types = Object.fromEntries(Object.entries(editor).map(([key, value]) => [key, value.type]));
-    expect(types).toMatchObject({
-      name: "s",
-      pid: "u",
-      state: "s",
-      cpu_percent: "d",
-      rss_bytes: "t",
-      cpu_limit: "d",
-      memory_limit_bytes: "t",
-      restarts: "u",
-      cooldown_remaining: "d",
-      managed: "b",
-    });
+    expect(types).toMatchObject(PROCESS_RECORD_TYPES);
     expect(editor.state!.data).toBe("running");
     expect(editor.managed!.data).toBe(true);
     expect(editor.memory_limit_bytes!.data).toBe(800 * 1024 * 1024);

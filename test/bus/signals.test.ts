@@ -2,45 +2,36 @@
 // and property changes as PropertiesChanged. Each signal is waited for with a
 // timeout; only this file's own programs are signalled.
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, rmSync } from "node:fs";
+import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   busctl,
-  connectClient,
-  killProgramsIn,
-  makeTempDir,
+  FAST_SETTINGS,
   MANAGER_INTERFACE,
   plain,
   processOf,
-  startPrivateBus,
-  startSelfheal,
+  startScene,
   testProgram,
   waitForProcess,
   waitUntil,
   type BusClient,
   type PrivateBus,
   type ReceivedSignal,
-  type SelfhealDaemon,
+  type Scene,
 } from "../helpers/bus.js";
 
 const TAG = Math.random().toString(16).slice(2, 6);
 let dir: string;
 let bus: PrivateBus;
-let daemon: SelfhealDaemon;
 let client: BusClient;
+let close: Scene["close"];
 
 beforeAll(async () => {
-  dir = makeTempDir("sig");
-  const crashy = testProgram(dir, `sbsig-cr${TAG}`);
-  const failer = testProgram(dir, `sbsig-fa${TAG}`);
-  const looper = testProgram(dir, `sbsig-lo${TAG}`);
-  const fat = testProgram(dir, `sbsig-ft${TAG}`);
-  bus = await startPrivateBus();
-  daemon = await startSelfheal(bus, {
-    config: `[settings]
-interval = 0.2
-
+  ({ dir, bus, client, close } = await startScene({
+    prefix: "sig",
+    programs: { crashy: `sbsig-cr${TAG}`, failer: `sbsig-fa${TAG}`, looper: `sbsig-lo${TAG}`, fat: `sbsig-ft${TAG}` },
+    config: ({ crashy, failer, looper, fat }) => `${FAST_SETTINGS}
 [process.crashy]
 command = ["${crashy}", "600"]
 autostart = true
@@ -61,18 +52,11 @@ memory_limit_mb = 0.5
 sustain = 1
 on_violation = "notify"
 `,
-  });
-  client = await connectClient(bus);
+  }));
   await waitForProcess(client, "crashy", (record) => record.pid > 0);
 });
 
-afterAll(async () => {
-  client?.close();
-  await daemon?.cleanup(dir);
-  killProgramsIn(dir);
-  await bus?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => close?.());
 
 const args = (signal: ReceivedSignal): unknown[] => plain(signal.args) as unknown[];
 

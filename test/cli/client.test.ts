@@ -2,23 +2,21 @@
 // dist/selfheal.js) against a daemon on a private bus: their output, their
 // --json, and their exit statuses.
 import { spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  connectClient,
   DAEMON_JS,
-  killProgramsIn,
-  makeTempDir,
+  FAST_SETTINGS,
   plain,
   processOf,
   selfheal,
   startPrivateBus,
-  startSelfheal,
-  testProgram,
+  startScene,
   waitForProcess,
   waitUntil,
   type BusClient,
   type PrivateBus,
+  type Scene,
   type SelfhealDaemon,
 } from "../helpers/bus.js";
 
@@ -29,16 +27,14 @@ let program: string;
 let bus: PrivateBus;
 let daemon: SelfhealDaemon;
 let client: BusClient;
+let close: Scene["close"];
 
 beforeAll(async () => {
-  dir = makeTempDir("cli");
-  program = testProgram(dir, `sbcli-${TAG}`);
-  const idle = testProgram(dir, `sbcli-id${TAG}`);
-  bus = await startPrivateBus();
-  daemon = await startSelfheal(bus, {
-    config: `[settings]
-interval = 0.2
-
+  let programs: Record<"program", string>;
+  ({ dir, bus, daemon, client, programs, close } = await startScene({
+    prefix: "cli",
+    programs: { program: `sbcli-${TAG}`, idle: `sbcli-id${TAG}` },
+    config: ({ program, idle }) => `${FAST_SETTINGS}
 [process.editor]
 command = ["${program}", "600"]
 autostart = true
@@ -47,18 +43,12 @@ memory_limit_mb = 500
 [process.backup]
 command = ["${idle}", "600"]
 `,
-  });
-  client = await connectClient(bus);
+  }));
+  program = programs.program;
   await waitForProcess(client, "editor", (record) => record.pid > 0 && record.rss_bytes > 0);
 });
 
-afterAll(async () => {
-  client?.close();
-  await daemon?.cleanup(dir);
-  killProgramsIn(dir);
-  await bus?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => close?.());
 
 describe("without a daemon", () => {
   it("says the daemon is not running, exit 3", async () => {

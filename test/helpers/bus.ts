@@ -415,6 +415,23 @@ export function typesOf(record: Record<string, unknown>): Record<string, string>
   return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, value instanceof dbus.Variant ? value.signature : typeof value]));
 }
 
+/** The keys of a ListProcesses / GetProcess record and their D-Bus types, as the contract fixes them. */
+export const PROCESS_RECORD_TYPES = {
+  name: "s",
+  pid: "u",
+  state: "s",
+  cpu_percent: "d",
+  rss_bytes: "t",
+  cpu_limit: "d",
+  memory_limit_bytes: "t",
+  restarts: "u",
+  cooldown_remaining: "d",
+  managed: "b",
+} as const;
+
+/** config.toml's [settings] for a daemon that scans five times a second. */
+export const FAST_SETTINGS = "[settings]\ninterval = 0.2\n";
+
 /** A ListProcesses / GetProcess record as plain values. */
 export interface ProcessRecord {
   name: string;
@@ -448,4 +465,92 @@ export async function waitForProcess(client: BusClient, name: string, check: (re
     () => `${name} never reached the expected state; last record: ${JSON.stringify(last)}`,
   );
   return last!;
+}
+
+// The PID of the connection owning `name` on the bus (GetConnectionUnixProcessID).
+export async function ownerPidOf(connection: MessageBus, name = BUS_NAME): Promise<number> {
+  const reply = await connection.call(
+    new dbus.Message({
+      destination: "org.freedesktop.DBus",
+      path: "/org/freedesktop/DBus",
+      interface: "org.freedesktop.DBus",
+      member: "GetConnectionUnixProcessID",
+      signature: "s",
+      body: [name],
+    }),
+  );
+  return reply?.body[0] as number;
+}
+
+// The D-Bus error a call ends with (fails the test if it succeeds).
+export async function errorOf(promise: Promise<unknown>): Promise<{ type: string; text: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof dbus.DBusError) return { type: error.type, text: error.text };
+    throw error;
+  }
+  throw new Error("the call succeeded but should have failed");
+}
+
+// ---- a whole scene: folder, programs, bus, daemon, client ----
+
+export interface SceneOptions<P extends string = never> {
+  /** The temp folder's name prefix. */
+  prefix: string;
+  /** Test programs to copy into the folder: key -> file name (see testProgram). */
+  programs?: Record<P, string>;
+  /** Runs once the programs exist, before the bus starts. */
+  prepare?(dir: string, programs: Record<P, string>): void;
+  /** config.toml's text, given the programs' paths and the folder; `false`: start no daemon. */
+  config?: string | false | ((programs: Record<P, string>, dir: string) => string);
+  /** More options for startSelfheal. */
+  daemon?: Omit<SelfhealOptions, "config">;
+}
+
+export interface Scene<P extends string = never> {
+  dir: string;
+  bus: PrivateBus;
+  /** The daemon started (undefined with `config: false`). */
+  daemon: SelfhealDaemon;
+  client: BusClient;
+  /** The programs' paths, by key. */
+  programs: Record<P, string>;
+  /**
+   * Close the client, clean up the daemon (its programs stopped first), kill
+   * what still runs from the folder, stop the bus and remove the folder. A test
+   * that replaced the daemon or the client passes the ones now in use.
+   */
+  close(current?: { daemon?: SelfhealDaemon; client?: BusClient }): Promise<void>;
+}
+
+// A temp folder with test programs, a private bus, the daemon on it and a client;
+// what started is cleaned up again if a later step fails.
+//
+//   beforeAll(async () => ({ dir, bus, daemon, client, close } = await startScene({ prefix: "x", programs: { a: "prog-a" }, config: (p) => `...${p.a}...` })));
+//   afterAll(() => close?.());
+export async function startScene<P extends string = never>(options: SceneOptions<P>): Promise<Scene<P>> {
+  const dir = makeTempDir(options.prefix);
+  const programs = Object.fromEntries(Object.entries<string>(options.programs ?? ({} as Record<P, string>)).map(([key, name]) => [key, testProgram(dir, name)])) as Record<P, string>;
+  let bus: PrivateBus | undefined;
+  let daemon: SelfhealDaemon | undefined;
+  let client: BusClient | undefined;
+  const close = async (current: { daemon?: SelfhealDaemon; client?: BusClient } = {}): Promise<void> => {
+    (current.client ?? client)?.close();
+    await (current.daemon ?? daemon)?.cleanup(dir);
+    killProgramsIn(dir);
+    await bus?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    options.prepare?.(dir, programs);
+    bus = await startPrivateBus();
+    const config = typeof options.config === "function" ? options.config(programs, dir) : options.config;
+    if (config !== false) daemon = await startSelfheal(bus, { ...options.daemon, config });
+    client = await connectClient(bus);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { dir, bus, daemon: daemon!, client, programs, close };
 }

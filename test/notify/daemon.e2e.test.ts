@@ -4,16 +4,14 @@
 // "[Self-Healing Monitor] Process Crash: <name>" mail, and a desktop
 // notification through the stand-in notification server on the daemon's
 // private bus. A config edit moves mail to another server while it runs.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { killQuietly, makeTestDir, startDaemon, uniqueSleep, type RunningDaemon } from "../helpers/daemon.js";
 import { startNotificationServer } from "./notificationServer.js";
 import { startSmtpServer } from "./smtpServer.js";
+import { cleanupsAfterEach } from "./shared.js";
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 function configFor(program: string, name: string, smtpPort: number, rateLimitMinutes: number): string {
   return `[settings]

@@ -3,35 +3,17 @@
 // test (see notificationServer.ts): the desktop's own notification daemon
 // cannot run headless here. What is tested is selfheal's side: the Notify
 // calls it makes, their rate limit and digest, and how it copes with no server.
-import type { EngineEvent } from "../../daemon/engine/events.js";
-
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { DesktopNotifier } from "../../daemon/notify/desktop.js";
 import { SessionNotificationServer } from "../../daemon/notify/desktopBus.js";
 import { FakeClock } from "../helpers/fakes.js";
 import { startNotificationServer, startPrivateBus, type PrivateBus } from "./notificationServer.js";
+import { cleanupsAfterEach, crashed } from "./shared.js";
 
 const MINUTE = 60_000;
 
-function crashed(name: string, pid: number, timeMs: number): EngineEvent {
-  return {
-    kind: "crashed",
-    timeMs,
-    name,
-    pid,
-    exitCode: null,
-    signal: "SIGSEGV",
-    statusKnown: true,
-    willRestart: true,
-    message: `${name} (PID ${pid}) was killed by SIGSEGV; restarting it`,
-  };
-}
-
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 async function bus(): Promise<PrivateBus> {
   const privateBus = await startPrivateBus();

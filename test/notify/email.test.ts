@@ -8,13 +8,14 @@ import type { EngineEvent } from "../../daemon/engine/events.js";
 
 import { createServer, type Socket } from "node:net";
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { EventHub } from "../../daemon/engine/events.js";
 import { EmailNotifier, type SmtpTimeouts } from "../../daemon/notify/email.js";
 import { MailQueue } from "../../daemon/notify/mailQueue.js";
 import { FakeClock } from "../helpers/fakes.js";
 import { closedPort, startSmtpServer, type TestSmtpServer } from "./smtpServer.js";
+import { cleanupsAfterEach, crashed } from "./shared.js";
 
 const MINUTE = 60_000;
 
@@ -34,24 +35,7 @@ function settings(port: number, extra: Partial<EmailSettings> = {}): EmailSettin
   };
 }
 
-function crashed(name: string, pid: number, timeMs: number): EngineEvent {
-  return {
-    kind: "crashed",
-    timeMs,
-    name,
-    pid,
-    exitCode: null,
-    signal: "SIGSEGV",
-    statusKnown: true,
-    willRestart: true,
-    message: `${name} (PID ${pid}) was killed by SIGSEGV; restarting it`,
-  };
-}
-
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 async function server(port = 0): Promise<TestSmtpServer> {
   const smtp = await startSmtpServer(port);

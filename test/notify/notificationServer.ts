@@ -4,11 +4,11 @@
 // and records every call, so the tests see exactly what selfheal sent.
 import type { MessageBus } from "../../daemon/bus/connect.js";
 
-import { spawn, type ChildProcess } from "node:child_process";
-
 import { connectBus } from "../../daemon/bus/connect.js";
 import { Message } from "../../daemon/bus/dbus.js";
 import { NOTIFICATIONS_INTERFACE, NOTIFICATIONS_NAME, NOTIFICATIONS_PATH } from "../../daemon/notify/desktopBus.js";
+import { startPrivateBus as startSessionBus } from "../helpers/bus.js";
+import { waitForCount, waitForMatch } from "./shared.js";
 
 export interface ReceivedNotification {
   appName: string;
@@ -24,22 +24,13 @@ export interface ReceivedNotification {
 
 export interface PrivateBus {
   address: string;
-  close(): void;
+  close(): Promise<void>;
 }
 
-// Start a private session dbus-daemon; resolves with its address.
+// Start a private session dbus-daemon (the bus tests' own); resolves with its address.
 export async function startPrivateBus(): Promise<PrivateBus> {
-  const daemon: ChildProcess = spawn("dbus-daemon", ["--session", "--nofork", "--print-address=1"], { stdio: ["ignore", "pipe", "inherit"] });
-  const address = await new Promise<string>((resolve, reject) => {
-    let text = "";
-    daemon.stdout!.on("data", (chunk: Buffer) => {
-      text += chunk.toString();
-      if (text.includes("\n")) resolve(text.split("\n")[0]!.trim());
-    });
-    daemon.once("error", reject);
-    daemon.once("exit", (code) => reject(new Error(`dbus-daemon exited with ${code}`)));
-  });
-  return { address, close: () => void daemon.kill("SIGTERM") };
+  const bus = await startSessionBus();
+  return { address: bus.address, close: () => bus.stop() };
 }
 
 export interface FakeNotificationServer {
@@ -82,23 +73,9 @@ export async function startNotificationServer(address: string): Promise<FakeNoti
   await bus.requestName(NOTIFICATIONS_NAME, 0);
   return {
     received,
-    async waitFor(count, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (received.length < count) {
-        if (Date.now() > deadline) throw new Error(`expected ${count} notifications, got ${received.length}: ${received.map((n) => n.summary).join(" | ")}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      return received;
-    },
-    async waitForOne(match, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = received.find(match);
-        if (found !== undefined) return found;
-        if (Date.now() > deadline) throw new Error(`no matching notification; got: ${received.map((n) => n.summary).join(" | ")}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    },
+    waitFor: (count, timeoutMs = 10_000) =>
+      waitForCount(received, count, timeoutMs, 10, () => `expected ${count} notifications, got ${received.length}: ${received.map((n) => n.summary).join(" | ")}`),
+    waitForOne: (match, timeoutMs = 10_000) => waitForMatch(received, match, timeoutMs, 10, () => `no matching notification; got: ${received.map((n) => n.summary).join(" | ")}`),
     close: () => bus.disconnect(),
   };
 }

@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 
 import { SMTPServer } from "smtp-server";
 
+import { waitForCount, waitForMatch } from "./shared.js";
+
 export interface ReceivedMail {
   from: string;
   to: string[];
@@ -71,23 +73,10 @@ export async function startSmtpServer(port = 0): Promise<TestSmtpServer> {
   return {
     port: address.port,
     mails,
-    async waitForMails(count, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (mails.length < count) {
-        if (Date.now() > deadline) throw new Error(`expected ${count} mails within ${timeoutMs} ms, got ${mails.length}: ${mails.map((m) => m.subject).join(" | ")}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return mails;
-    },
-    async waitForMail(match, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = mails.find(match);
-        if (found !== undefined) return found;
-        if (Date.now() > deadline) throw new Error(`no matching mail within ${timeoutMs} ms; got: ${mails.map((m) => m.subject).join(" | ")}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
+    waitForMails: (count, timeoutMs = 15_000) =>
+      waitForCount(mails, count, timeoutMs, 20, () => `expected ${count} mails within ${timeoutMs} ms, got ${mails.length}: ${mails.map((m) => m.subject).join(" | ")}`),
+    waitForMail: (match, timeoutMs = 15_000) =>
+      waitForMatch(mails, match, timeoutMs, 20, () => `no matching mail within ${timeoutMs} ms; got: ${mails.map((m) => m.subject).join(" | ")}`),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
