@@ -7,6 +7,7 @@ import { emptyText } from "../../model/views.js";
 import type { KeyedList, RowWidget } from "../widgets.js";
 import { cell, columnTable, setText } from "../widgets.js";
 import type { View, ViewContext } from "./view.js";
+import { fetchWhileLive } from "./view.js";
 
 export class AnomaliesView implements View {
   readonly id = "anomalies" as const;
@@ -37,10 +38,8 @@ export class AnomaliesView implements View {
   }
 
   async refresh(): Promise<void> {
-    const client = this.#context.client();
-    if (!client) return;
-    const records = await client.listAnomalies();
-    if (!this.#context.live()) return;
+    const records = await fetchWhileLive(this.#context, (client) => client.listAnomalies());
+    if (!records) return;
     this.#list.render(anomalyRows(records, GLib.get_real_time(), this.#context.t));
   }
 

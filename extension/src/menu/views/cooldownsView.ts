@@ -9,7 +9,7 @@ import { emptyText } from "../../model/views.js";
 import type { KeyedList, RowWidget } from "../widgets.js";
 import { cell, columnTable, iconButton, setAvailable, setText } from "../widgets.js";
 import type { View, ViewContext } from "./view.js";
-import { runAction } from "./view.js";
+import { fetchWhileLive, runAction } from "./view.js";
 
 export class CooldownsView implements View {
   readonly id = "cooldowns" as const;
@@ -40,10 +40,8 @@ export class CooldownsView implements View {
   }
 
   async refresh(): Promise<void> {
-    const client = this.#context.client();
-    if (!client) return;
-    const records = await client.getCooldowns();
-    if (!this.#context.live()) return;
+    const records = await fetchWhileLive(this.#context, (client) => client.getCooldowns());
+    if (!records) return;
     this.#records = records;
     this.#fetchedAtUsec = GLib.get_real_time();
     this.tick();

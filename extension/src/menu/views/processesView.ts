@@ -10,7 +10,7 @@ import type { KeyedList, RowWidget } from "../widgets.js";
 import { cell, columnTable, iconButton, setAvailable, setFlag, setOneClass, setText } from "../widgets.js";
 import type { ManagerClient } from "../../dbus/manager.js";
 import type { View, ViewContext } from "./view.js";
-import { runAction } from "./view.js";
+import { fetchWhileLive, runAction } from "./view.js";
 
 const TONE_CLASSES: readonly string[] = ["selfheal-tone-ok", "selfheal-tone-warning", "selfheal-tone-error", "selfheal-tone-inactive"];
 const toneClass = (tone: Tone): string => `selfheal-tone-${tone}`;
@@ -54,10 +54,8 @@ export class ProcessesView implements View {
   }
 
   async refresh(): Promise<void> {
-    const client = this.#context.client();
-    if (!client) return;
-    const records = await client.listProcesses();
-    if (this.#context.live()) this.render(records);
+    const records = await fetchWhileLive(this.#context, (client) => client.listProcesses());
+    if (records) this.render(records);
   }
 
   async prefetch(): Promise<void> {

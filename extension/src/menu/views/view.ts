@@ -39,6 +39,15 @@ export interface View {
   destroy(): void;
 }
 
+// Fetches a view's records with the connected client: null when the daemon is away, or when the
+// menu was destroyed while the reply was on its way.
+export async function fetchWhileLive<T>(context: ViewContext, fetch: (client: ManagerClient) => Promise<T>): Promise<T | null> {
+  const client = context.client();
+  if (!client) return null;
+  const records = await fetch(client);
+  return context.live() ? records : null;
+}
+
 // Runs an action of a button: greys the button out meanwhile, reports a failure with the
 // daemon's message, then refreshes the view.
 export async function runAction(

@@ -8,6 +8,7 @@ import { cleanupSummary, zombieRows } from "../../model/zombies.js";
 import type { KeyedList, RowWidget } from "../widgets.js";
 import { cell, columnTable, setSensitive, setText, textButton } from "../widgets.js";
 import type { View, ViewContext } from "./view.js";
+import { fetchWhileLive } from "./view.js";
 
 export class ZombiesView implements View {
   readonly id = "zombies" as const;
@@ -43,10 +44,8 @@ export class ZombiesView implements View {
   }
 
   async refresh(): Promise<void> {
-    const client = this.#context.client();
-    if (!client) return;
-    const zombies = await client.listZombies();
-    if (!this.#context.live()) return;
+    const zombies = await fetchWhileLive(this.#context, (client) => client.listZombies());
+    if (!zombies) return;
     const rows = zombieRows(zombies, this.#context.t);
     this.#list.render(rows);
     setSensitive(this.#cleanup, rows.length > 0);
