@@ -19,11 +19,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import dbus, { type MessageBus } from "dbus-next";
-import { daemonNodeFlags } from "./daemon.js";
+import { DAEMON_JS, daemonNodeFlags } from "./command.js";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 /** The built daemon: `npm run build` makes it. */
-export const DAEMON_JS = join(REPO, "dist/selfheal.js");
+export { DAEMON_JS };
 export const INTERFACE_XML = join(REPO, "dbus/io.github.SelfHeal1.Manager.xml");
 export const BUS_NAME = "io.github.SelfHeal1";
 export const OBJECT_PATH = "/io/github/SelfHeal1";

@@ -3,16 +3,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { EngineEvent } from "../../daemon/engine/events.js";
+import { startPrivateBus } from "./bus.js";
+import { DAEMON_JS, daemonNodeFlags } from "./command.js";
 
-export const DAEMON_JS = resolve(import.meta.dirname, "../../dist/selfheal.js");
-
-/** The Node.js flags of the built daemon's `#!/usr/bin/env -S node ...` line, so tests start it as users do. */
-export function daemonNodeFlags(): string[] {
-  const firstLine = readFileSync(DAEMON_JS, "utf8").split("\n", 1)[0] ?? "";
-  return firstLine.replace(/^#!.*?\bnode\b/, "").trim().split(/\s+/).filter(Boolean);
-}
+export { DAEMON_JS, daemonNodeFlags };
 
 export interface RunningDaemon {
   dir: string;
@@ -47,21 +43,6 @@ export function makeTestDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `selfheal-${prefix}-`));
 }
 
-// Start a private dbus-daemon; resolves with its address and process.
-async function startBus(): Promise<{ address: string; bus: ChildProcess }> {
-  const bus = spawn("dbus-daemon", ["--session", "--nofork", "--print-address=1"], { stdio: ["ignore", "pipe", "inherit"] });
-  const address = await new Promise<string>((resolveAddress, reject) => {
-    let text = "";
-    bus.stdout!.on("data", (chunk: Buffer) => {
-      text += chunk.toString();
-      if (text.includes("\n")) resolveAddress(text.split("\n")[0]!.trim());
-    });
-    bus.once("error", reject);
-    bus.once("exit", (code) => reject(new Error(`dbus-daemon exited with ${code}`)));
-  });
-  return { address, bus };
-}
-
 export async function startDaemon(config: string, options: { dir?: string } = {}): Promise<RunningDaemon> {
   const dir = options.dir ?? makeTestDir("daemon");
   const configDir = join(dir, "config", "selfheal");
@@ -69,12 +50,12 @@ export async function startDaemon(config: string, options: { dir?: string } = {}
   const configPath = join(configDir, "config.toml");
   writeFileSync(configPath, config);
   const stateDir = join(dir, "state", "selfheal");
-  const { address, bus } = await startBus();
+  const bus = await startPrivateBus();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     XDG_CONFIG_HOME: join(dir, "config"),
     XDG_STATE_HOME: join(dir, "state"),
-    DBUS_SESSION_BUS_ADDRESS: address,
+    DBUS_SESSION_BUS_ADDRESS: bus.address,
   };
   let stderr = "";
   let child!: ChildProcess;
@@ -145,7 +126,7 @@ export async function startDaemon(config: string, options: { dir?: string } = {}
       await daemon.stop("SIGKILL");
       const started = events().flatMap((e) => (e.kind === "started" ? [e.pid] : e.kind === "restarted" ? [e.newPid] : []));
       killQuietly(started);
-      bus.kill("SIGTERM");
+      await bus.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
