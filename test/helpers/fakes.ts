@@ -8,6 +8,7 @@ import type { ProcessProbe } from "../../daemon/proc/probe.js";
 import type { ProcessSample, ProcessSnapshot, ProcessSource } from "../../daemon/proc/types.js";
 import type { ChildHandle, Spawner } from "../../daemon/supervise/spawner.js";
 import type { Policy } from "../../daemon/config/policy.js";
+import { parseConfig } from "../../daemon/config/load.js";
 
 export class FakeClock implements Clock {
   private timers: Array<{ at: number; fn: () => void; cancelled: boolean }> = [];
@@ -178,25 +179,11 @@ export class FakeProbe implements ProcessProbe {
   }
 }
 
-/** A policy with the documented defaults, changed by `fields`. */
+/** A policy with the schema's defaults (as an empty [process.NAME] table gets them), changed by `fields`. */
 export function policy(name: string, fields: Partial<Policy> = {}): Policy {
-  return {
-    name,
-    command: [name],
-    match: name,
-    cpuLimit: null,
-    memoryLimitBytes: null,
-    scope: "tree",
-    sustain: 2,
-    onViolation: "restart",
-    restart: "on-failure",
-    autostart: false,
-    cooldown: { maxRestarts: 5, windowSec: 60, pauseSec: 120 },
-    stopTimeoutSec: 5,
-    cwd: null,
-    env: {},
-    ...fields,
-  };
+  const defaults = parseConfig(`[process.${name}]\n`, "test.toml").policies.get(name);
+  if (!defaults) throw new Error(`no policy named ${name}`);
+  return { ...defaults, ...fields };
 }
 
 /** Let pending promise continuations (the spawner's) run. */
