@@ -613,6 +613,8 @@ export class Engine {
     unit.state = "running";
     if (reason !== "request" && reason !== "autostart" && reason !== "cooldown-ended") unit.restarts += 1;
     child.onExit((code, signal) => {
+      // A policy removed meanwhile let its program go: its end is no longer ours to act on.
+      if (this.units.get(policy.name) !== unit) return;
       if (unit.pid === child.pid && unit.managed) this.onEnded(unit, classifyExit(code, signal));
     });
     this.learnStartTicks(unit);

@@ -333,6 +333,19 @@ describe("stopping", () => {
 });
 
 describe("configuration changes", () => {
+  it("does not restart the program of a removed policy when it crashes later", async () => {
+    const t = setup([policy("gone", { autostart: true })]);
+    t.engine.start();
+    await settle();
+    t.engine.applyConfig({ settings: { intervalSec: 1 }, policies: new Map() } as Config);
+    t.spawner.crashLast(null, "SIGSEGV");
+    await settle();
+    t.clock.advance(10_000);
+    await settle();
+    expect(t.spawner.children).toHaveLength(1);
+    expect(t.kinds()).not.toContain("crashed");
+  });
+
   it("leaves unchanged programs alone, lets removed ones go and adopts new ones", async () => {
     const t = setup([policy("keep", { autostart: true }), policy("drop", { autostart: true })]);
     t.engine.start();
