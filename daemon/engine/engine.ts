@@ -262,7 +262,11 @@ export class Engine {
     for (const [name, unit] of this.units) {
       if (config.policies.has(name)) continue;
       unit.timer?.cancel();
-      unit.stopping?.killTimer?.cancel();
+      // A stop under way is finished as far as its callers go; nothing follows it.
+      const stopping = unit.stopping;
+      unit.stopping = null;
+      stopping?.killTimer?.cancel();
+      for (const wake of stopping?.waiters ?? []) wake();
       this.units.delete(name);
       this.cooldown.forget(name);
       removed.push(name);
@@ -588,7 +592,7 @@ export class Engine {
 
   // Start the unit's program; a failure to start counts as a crash (so it backs off and cools down).
   private async launch(unit: Unit, reason: StartReason, oldPid: number): Promise<void> {
-    if (unit.starting || unit.pid !== 0) return;
+    if (unit.starting || unit.pid !== 0 || this.units.get(unit.policy.name) !== unit) return;
     unit.starting = true;
     const policy = unit.policy;
     let child: ChildHandle;

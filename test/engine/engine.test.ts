@@ -333,6 +333,21 @@ describe("stopping", () => {
 });
 
 describe("configuration changes", () => {
+  it("a stop under way when its policy is removed completes and starts nothing", async () => {
+    const t = setup([policy("going", { restart: "always", stopTimeoutSec: 60 })]);
+    t.source.set(sample(42, { comm: "going" }));
+    t.engine.start();
+    const stopped = t.engine.restartProcess("going"); // SIGTERM to the adopted process, then a start
+    expect(t.signaller.sent).toEqual([[42, "SIGTERM"]]);
+    t.engine.applyConfig({ settings: { intervalSec: 1 }, policies: new Map() } as Config);
+    await stopped;
+    t.source.remove(42);
+    t.clock.advance(10_000);
+    await settle();
+    expect(t.spawner.children).toHaveLength(0);
+    expect(t.signaller.sent).toEqual([[42, "SIGTERM"]]);
+  });
+
   it("does not restart the program of a removed policy when it crashes later", async () => {
     const t = setup([policy("gone", { autostart: true })]);
     t.engine.start();
