@@ -14,6 +14,7 @@ import { ConfigError, formatKeyPath } from "./errors.js";
 import { describeIssues, knownKeysAt, placeProblems } from "./issues.js";
 import { KeyLocator } from "./locate.js";
 import { BYTES_PER_MB, normaliseConfig, normalisePolicy, ProcessNameSchema, RawConfigSchema, RawPolicySchema } from "./schema.js";
+import { CPU_SPIKE_KEYS, FORK_BOMB_KEYS, LEAK_KEYS, toConfigKeys } from "./anomalyKeys.js";
 
 export { ConfigError, formatProblem } from "./errors.js";
 export type { ConfigProblem } from "./errors.js";
@@ -128,40 +129,8 @@ export function policyToRaw(policy: Policy): Record<string, unknown> {
 function anomalyToRaw(policy: Policy): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
   const { leak, forkBomb, cpuSpike } = policy.anomaly ?? {};
-  if (leak) {
-    raw.leak = definedKeys({
-      enabled: leak.enabled,
-      action: leak.action,
-      window: leak.windowSec,
-      min_duration: leak.minDurationSec,
-      min_rate_mb_per_min: leak.minRateMbPerMin,
-      min_growth_mb: leak.minGrowthMb,
-      min_r2: leak.minR2,
-    });
-  }
-  if (forkBomb) {
-    raw.fork_bomb = definedKeys({
-      enabled: forkBomb.enabled,
-      action: forkBomb.action,
-      max_descendants: forkBomb.maxDescendants,
-      max_spawn_rate: forkBomb.maxSpawnRate,
-    });
-  }
-  if (cpuSpike) {
-    raw.cpu_spike = definedKeys({
-      enabled: cpuSpike.enabled,
-      action: cpuSpike.action,
-      sigma: cpuSpike.sigma,
-      min_percent: cpuSpike.minPercent,
-      baseline: cpuSpike.baselineSec,
-      sustain: cpuSpike.sustain,
-      warmup: cpuSpike.warmup,
-    });
-  }
+  if (leak) raw.leak = toConfigKeys(LEAK_KEYS, leak);
+  if (forkBomb) raw.fork_bomb = toConfigKeys(FORK_BOMB_KEYS, forkBomb);
+  if (cpuSpike) raw.cpu_spike = toConfigKeys(CPU_SPIKE_KEYS, cpuSpike);
   return raw;
-}
-
-// The entries whose value is defined.
-function definedKeys(value: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== undefined));
 }

@@ -1,6 +1,18 @@
 // zod schemas for config.toml as written (snake_case keys) and their translation
 // into the normalised Policy, Settings and EmailSettings the engine uses.
-import type { AnomalyOverrides, AnomalySettings, Config, EmailSettings, NotificationSettings, Policy, Settings, ZombieSettings } from "./policy.js";
+import type {
+  AnomalyOverrides,
+  AnomalySettings,
+  Config,
+  CpuSpikeSettings,
+  EmailSettings,
+  ForkBombSettings,
+  LeakSettings,
+  NotificationSettings,
+  Policy,
+  Settings,
+  ZombieSettings,
+} from "./policy.js";
 
 import { homedir } from "node:os";
 import { basename, isAbsolute, join } from "node:path";
@@ -8,6 +20,7 @@ import { basename, isAbsolute, join } from "node:path";
 import { z } from "zod";
 
 import { BYTES_PER_MB, DEFAULTS, LIMITS, NAME_PATTERN } from "./defaults.js";
+import { CPU_SPIKE_KEYS, FORK_BOMB_KEYS, LEAK_KEYS, fromConfigKeys } from "./anomalyKeys.js";
 
 export { BYTES_PER_MB, DEFAULTS, LIMITS, NAME_PATTERN } from "./defaults.js";
 
@@ -201,9 +214,6 @@ export type RawConfig = z.output<typeof RawConfigSchema>;
 export type RawAnomaly = z.output<typeof RawAnomalySchema>;
 export type RawZombies = z.output<typeof RawZombiesSchema>;
 export type RawNotifications = z.output<typeof RawNotificationsSchema>;
-type RawLeak = z.output<typeof LeakSchema>;
-type RawForkBomb = z.output<typeof ForkBombSchema>;
-type RawCpuSpike = z.output<typeof CpuSpikeSchema>;
 
 // Expand a leading ~ in a cwd to the user's home directory.
 function expandHome(path: string): string {
@@ -237,87 +247,26 @@ export function normalisePolicy(name: string, raw: RawPolicy): Policy {
   };
 }
 
-// Drop the keys left undefined, so an override holds only what was written.
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== undefined)) as Partial<T>;
-}
-
-// The leak keys as written, in the engine's names (only those present).
-function leakOf(raw: RawLeak): AnomalyOverrides["leak"] {
-  return definedOnly({
-    enabled: raw.enabled,
-    action: raw.action,
-    windowSec: raw.window,
-    minDurationSec: raw.min_duration,
-    minRateMbPerMin: raw.min_rate_mb_per_min,
-    minGrowthMb: raw.min_growth_mb,
-    minR2: raw.min_r2,
-  });
-}
-
-// The fork-bomb keys as written, in the engine's names (only those present).
-function forkBombOf(raw: RawForkBomb): AnomalyOverrides["forkBomb"] {
-  return definedOnly({ enabled: raw.enabled, action: raw.action, maxDescendants: raw.max_descendants, maxSpawnRate: raw.max_spawn_rate });
-}
-
-// The CPU-spike keys as written, in the engine's names (only those present).
-function cpuSpikeOf(raw: RawCpuSpike): AnomalyOverrides["cpuSpike"] {
-  return definedOnly({
-    enabled: raw.enabled,
-    action: raw.action,
-    sigma: raw.sigma,
-    minPercent: raw.min_percent,
-    baselineSec: raw.baseline,
-    sustain: raw.sustain,
-    warmup: raw.warmup,
-  });
-}
-
 // A policy's own anomaly thresholds, as `{ anomaly }` when it has any (so a policy without them stays as it was).
 function anomalyOverridesOf(raw: RawPolicy): { anomaly?: AnomalyOverrides } {
   if (raw.leak === undefined && raw.fork_bomb === undefined && raw.cpu_spike === undefined) return {};
   const anomaly: AnomalyOverrides = {};
-  if (raw.leak !== undefined) anomaly.leak = leakOf(raw.leak);
-  if (raw.fork_bomb !== undefined) anomaly.forkBomb = forkBombOf(raw.fork_bomb);
-  if (raw.cpu_spike !== undefined) anomaly.cpuSpike = cpuSpikeOf(raw.cpu_spike);
+  if (raw.leak !== undefined) anomaly.leak = fromConfigKeys(LEAK_KEYS, raw.leak);
+  if (raw.fork_bomb !== undefined) anomaly.forkBomb = fromConfigKeys(FORK_BOMB_KEYS, raw.fork_bomb);
+  if (raw.cpu_spike !== undefined) anomaly.cpuSpike = fromConfigKeys(CPU_SPIKE_KEYS, raw.cpu_spike);
   return { anomaly };
 }
 
 // Turn the validated [anomaly] table into AnomalySettings, the defaults filling what was left out.
 export function normaliseAnomaly(raw: RawAnomaly): AnomalySettings {
-  const leak = DEFAULTS.anomaly.leak;
-  const forkBomb = DEFAULTS.anomaly.fork_bomb;
-  const cpuSpike = DEFAULTS.anomaly.cpu_spike;
+  const defaults = DEFAULTS.anomaly;
   return {
     watchAll: raw.watch_all,
     watchAllMinRssBytes: Math.round(raw.watch_all_min_rss_mb * BYTES_PER_MB),
-    leak: {
-      enabled: leak.enabled,
-      action: leak.action,
-      windowSec: leak.window,
-      minDurationSec: leak.min_duration,
-      minRateMbPerMin: leak.min_rate_mb_per_min,
-      minGrowthMb: leak.min_growth_mb,
-      minR2: leak.min_r2,
-      ...leakOf(raw.leak),
-    },
-    forkBomb: {
-      enabled: forkBomb.enabled,
-      action: forkBomb.action,
-      maxDescendants: forkBomb.max_descendants,
-      maxSpawnRate: forkBomb.max_spawn_rate,
-      ...forkBombOf(raw.fork_bomb),
-    },
-    cpuSpike: {
-      enabled: cpuSpike.enabled,
-      action: cpuSpike.action,
-      sigma: cpuSpike.sigma,
-      minPercent: cpuSpike.min_percent,
-      baselineSec: cpuSpike.baseline,
-      sustain: cpuSpike.sustain,
-      warmup: cpuSpike.warmup,
-      ...cpuSpikeOf(raw.cpu_spike),
-    },
+    // DEFAULTS has every key, so each merge is complete.
+    leak: { ...fromConfigKeys(LEAK_KEYS, defaults.leak), ...fromConfigKeys(LEAK_KEYS, raw.leak) } as LeakSettings,
+    forkBomb: { ...fromConfigKeys(FORK_BOMB_KEYS, defaults.fork_bomb), ...fromConfigKeys(FORK_BOMB_KEYS, raw.fork_bomb) } as ForkBombSettings,
+    cpuSpike: { ...fromConfigKeys(CPU_SPIKE_KEYS, defaults.cpu_spike), ...fromConfigKeys(CPU_SPIKE_KEYS, raw.cpu_spike) } as CpuSpikeSettings,
   };
 }
 
