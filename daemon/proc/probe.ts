@@ -1,6 +1,7 @@
 // A cheap look at one process between scans: is (pid, start time) still
 // alive? Used while waiting for an adopted process to stop.
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
+import { readStatLine } from "./statLine.js";
 
 export interface ProcessProbe {
   /** True while the process that started at startTicks still runs (zombies count as gone). */
@@ -40,14 +41,8 @@ export class ProcProbe implements ProcessProbe {
   }
 
   isAlive(pid: number, startTicks: number): boolean {
-    let text: string;
-    try {
-      text = readFileSync(`${this.procRoot}/${pid}/stat`, "latin1");
-    } catch {
-      return false;
-    }
-    // Fields after the comm: state is the first, starttime the 20th.
-    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return fields[0] !== "Z" && fields[0] !== "X" && Number(fields[19]) === startTicks;
+    const stat = readStatLine(this.procRoot, pid);
+    return stat !== null && stat.state !== "Z" && stat.state !== "X" && stat.startTicks === startTicks;
   }
+
 }

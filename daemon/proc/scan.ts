@@ -8,14 +8,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { PF_KTHREAD } from "./statLine.js";
 
 const DEFAULT_PROC_ROOT = "/proc";
 const DEFAULT_CLOCK_TICKS_PER_SECOND = 100;
 const DEFAULT_PAGE_SIZE_BYTES = 4096;
 /** A stat line is a few hundred bytes; comm is at most 64. */
 const STAT_BUFFER_BYTES = 4096;
-/** Task flag of kernel threads, from include/linux/sched.h. */
-const PF_KTHREAD = 0x00200000;
 const PERCENT = 100;
 const MS_PER_SECOND = 1000;
 /** Errors that mean the process ended while we looked at it. */

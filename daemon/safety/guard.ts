@@ -1,7 +1,8 @@
 // The last word before any signal leaves the daemon: whatever a policy or a
 // caller asks, PID 1, kernel threads, the daemon and its ancestors, the
 // session's shell and bus, and other users' processes are never signalled.
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
+import { readStatLine } from "../proc/statLine.js";
 
 /** Programs of the desktop session itself, protected by name. */
 export const SESSION_PROGRAMS = ["systemd", "gnome-shell", "dbus-daemon", "dbus-broker", "Xwayland", "gnome-session-b", "gnome-session"];
@@ -13,30 +14,6 @@ export class ProtectedError extends Error {
   ) {
     super(`refusing to signal PID ${pid}: ${reason}`);
     this.name = "ProtectedError";
-  }
-}
-
-interface StatFields {
-  ppid: number;
-  comm: string;
-  kernelThread: boolean;
-}
-
-const PF_KTHREAD = 0x00200000;
-
-// The fields of /proc/<pid>/stat this guard needs, or null when the process is gone.
-function readStat(procRoot: string, pid: number): StatFields | null {
-  try {
-    const text = readFileSync(`${procRoot}/${pid}/stat`, "latin1");
-    const close = text.lastIndexOf(")");
-    const comm = text.slice(text.indexOf("(") + 1, close);
-    const fields = text.slice(close + 2).split(" ");
-    const ppid = Number(fields[1]);
-    const flags = Number(fields[6]);
-    // The flag alone: in a PID namespace (a container) PID 2 is an ordinary process.
-    return { ppid, comm, kernelThread: (flags & PF_KTHREAD) !== 0 };
-  } catch {
-    return null;
   }
 }
 
@@ -69,7 +46,7 @@ export class SignalGuard {
     if (pid === 1) return "it is PID 1 (init)";
     if (pid === process.pid) return "it is the selfheal daemon itself";
     if (this.ancestors.has(pid)) return "it is an ancestor of the selfheal daemon";
-    const stat = readStat(this.procRoot, pid);
+    const stat = readStatLine(this.procRoot, pid);
     if (stat === null) return "no such process";
     if (stat.kernelThread) return "it is a kernel thread";
     if (this.protectedNames.has(stat.comm)) return `it is ${stat.comm}, part of the desktop session`;
@@ -104,7 +81,7 @@ export class SignalGuard {
     let pid = process.ppid;
     while (pid > 0 && !found.has(pid)) {
       found.add(pid);
-      const stat = readStat(this.procRoot, pid);
+      const stat = readStatLine(this.procRoot, pid);
       if (stat === null) break;
       pid = stat.ppid;
     }

@@ -1,0 +1,71 @@
+// The signal guard and the one-process stat reader on the real /proc, with
+// children of the test's own; nothing else is ever signalled.
+import { afterEach, describe, expect, it } from "vitest";
+import { spawn, type ChildProcess } from "node:child_process";
+import { copyFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { SignalGuard, ProtectedError } from "../../daemon/safety/guard.js";
+import { readStatLine } from "../../daemon/proc/statLine.js";
+import { ProcProbe } from "../../daemon/proc/probe.js";
+import { makeTestDir, waitFor } from "../helpers/daemon.js";
+
+const children: ChildProcess[] = [];
+let dir = "";
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill("SIGKILL");
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+// A sleeping child under an odd name, seen in /proc before the test goes on.
+async function sleeper(name: string, argv: string[] = []): Promise<ChildProcess> {
+  dir = makeTestDir("guard");
+  const program = join(dir, name);
+  copyFileSync("/bin/sleep", program);
+  const child = spawn(argv[0] ?? program, argv.length > 0 ? [...argv.slice(1), program, "30"] : ["30"], { stdio: "ignore" });
+  children.push(child);
+  await waitFor(() => readStatLine("/proc", child.pid!)?.comm === name.slice(0, 15), 5000, () => `${name} did not start`);
+  return child;
+}
+
+describe("readStatLine", () => {
+  it("reads a comm holding spaces and parentheses, and the fields after it", async () => {
+    const child = await sleeper("x) R 1 (y");
+    const stat = readStatLine("/proc", child.pid!);
+    expect(stat).toMatchObject({ comm: "x) R 1 (y", ppid: process.pid, kernelThread: false });
+    expect(stat!.startTicks).toBeGreaterThan(0);
+    expect(new ProcProbe().isAlive(child.pid!, stat!.startTicks)).toBe(true);
+    expect(new ProcProbe().isAlive(child.pid!, stat!.startTicks + 1)).toBe(false);
+  });
+
+  it("is null for a process that is gone", () => {
+    expect(readStatLine("/proc", 2 ** 22 + 1)).toBeNull();
+  });
+});
+
+describe("SignalGuard", () => {
+  it("refuses PID 1, the daemon itself and its ancestors", () => {
+    const guard = new SignalGuard();
+    expect(guard.reasonToRefuse(1)).toBe("it is PID 1 (init)");
+    expect(guard.reasonToRefuse(process.pid)).toBe("it is the selfheal daemon itself");
+    expect(guard.reasonToRefuse(process.ppid)).toBe("it is an ancestor of the selfheal daemon");
+    expect(() => guard.kill(process.ppid, "SIGTERM")).toThrow(ProtectedError);
+  });
+
+  it("refuses another user's process and signals nothing to it", async () => {
+    const child = await sleeper("guard-nobody", ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]);
+    const guard = new SignalGuard();
+    expect(guard.reasonToRefuse(child.pid!)).toBe("it belongs to another user (uid 65534)");
+    expect(() => guard.kill(child.pid!, "SIGTERM")).toThrow(/another user/);
+    expect(readStatLine("/proc", child.pid!)?.state).not.toBe("Z");
+  });
+
+  it("refuses a protected name and lets the user's own process be signalled", async () => {
+    const child = await sleeper("guard-own");
+    expect(new SignalGuard({ protectedNames: ["guard-own"] }).reasonToRefuse(child.pid!)).toMatch(/part of the desktop session/);
+    const guard = new SignalGuard();
+    expect(guard.reasonToRefuse(child.pid!)).toBeNull();
+    const ended = new Promise((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
+    guard.kill(child.pid!, "SIGTERM");
+    expect(await ended).toBe("SIGTERM");
+  });
+});
