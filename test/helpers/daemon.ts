@@ -1,14 +1,13 @@
 // Runs the real, built daemon for an integration test: private config and
 // state folders, a private session bus, and the event log to watch.
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent } from "../../daemon/engine/events.js";
-import { startPrivateBus } from "./bus.js";
+import { makeTempDir as makeTestDir, startPrivateBus, waitUntil as waitFor } from "./bus.js";
 import { DAEMON_JS, daemonNodeFlags } from "./command.js";
 
-export { DAEMON_JS, daemonNodeFlags };
+export { DAEMON_JS, daemonNodeFlags, makeTestDir, waitFor };
 
 export interface RunningDaemon {
   dir: string;
@@ -39,9 +38,6 @@ export function uniqueSleep(dir: string, name: string): string {
   return path;
 }
 
-export function makeTestDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `selfheal-${prefix}-`));
-}
 
 export async function startDaemon(config: string, options: { dir?: string } = {}): Promise<RunningDaemon> {
   const dir = options.dir ?? makeTestDir("daemon");
@@ -133,13 +129,6 @@ export async function startDaemon(config: string, options: { dir?: string } = {}
   return daemon;
 }
 
-export async function waitFor(check: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(describe());
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** True while a process with this pid exists (and is not a zombie). */
 export function isRunning(pid: number): boolean {
