@@ -1,0 +1,76 @@
+// One policy's process as the engine tracks it, and what the outside world may know of it.
+import type { Policy } from "../config/policy.js";
+import type { Usage } from "../limits/sustain.js";
+import { SustainCounter } from "../limits/sustain.js";
+import type { StartReason } from "./events.js";
+
+export type UnitState = "running" | "stopped" | "crashed" | "backoff" | "cooldown" | "exited";
+
+/** What the outside world may know of one policy's process. */
+export interface UnitView {
+  name: string;
+  pid: number;
+  state: UnitState;
+  cpuPercent: number;
+  rssBytes: number;
+  cpuLimit: number | null;
+  memoryLimitBytes: number | null;
+  restarts: number;
+  cooldownRemainingSec: number;
+  cooldownUntilMs: number;
+  restartsInWindow: number;
+  managed: boolean;
+  startedAtMs: number;
+}
+
+/** What happens once a stop requested by the engine completes. */
+export type AfterStop = { then: "hold" } | { then: "restart"; reason: StartReason; throttled: boolean };
+
+/** A stop under way: what follows it, who waits for it, and the SIGKILL timer. */
+export type Stopping = AfterStop & { waiters: Array<() => void>; killTimer: { cancel(): void } | null };
+
+export interface Unit {
+  policy: Policy;
+  state: UnitState;
+  pid: number;
+  startTicks: number;
+  managed: boolean;
+  startedAtMs: number;
+  /** A start is under way (spawn not yet confirmed). */
+  starting: boolean;
+  /** Restarts done by the daemon since it started. */
+  restarts: number;
+  /** Restarts in a row without a healthy run, for the backoff. */
+  consecutive: number;
+  timer: { cancel(): void } | null;
+  stopping: Stopping | null;
+  sustain: SustainCounter;
+  /** A notify-only breach was already announced; quiet until usage drops again. */
+  breachAnnounced: boolean;
+  usage: Usage;
+  /** Resident memory at the scan before the last, to see it growing. */
+  previousRssBytes: number;
+  /** Scans that have seen the current process (a new one's growth is not known yet). */
+  scansSeen: number;
+}
+
+export function newUnit(policy: Policy): Unit {
+  return {
+    policy,
+    state: "stopped",
+    pid: 0,
+    startTicks: -1,
+    managed: false,
+    startedAtMs: 0,
+    starting: false,
+    restarts: 0,
+    consecutive: 0,
+    timer: null,
+    stopping: null,
+    sustain: new SustainCounter(),
+    breachAnnounced: false,
+    usage: { cpuPercent: 0, rssBytes: 0 },
+    previousRssBytes: 0,
+    scansSeen: 0,
+  };
+}
