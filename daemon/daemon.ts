@@ -41,10 +41,18 @@ export class Daemon {
   readonly anomalies: AnomalyJournal;
   readonly detectors: AnomalyMonitor;
   readonly notifiers: Notifiers;
+  /**
+   * Resolves once start() has made the first scan and started the autostart
+   * programs: until then, what the engine knows is not yet the truth (the
+   * D-Bus service holds its answers until this).
+   */
+  readonly started: Promise<void>;
+  private markStarted: (first: Promise<void>) => void = () => undefined;
   private watcher: ConfigWatcher | null = null;
   private readonly adapters: Adapter[] = [];
 
   constructor(readonly options: DaemonOptions) {
+    this.started = new Promise((resolve) => (this.markStarted = resolve));
     this.stateDir = stateDir(options.env);
     this.policies = new PolicyStore({
       config: options.configPath,
@@ -77,10 +85,13 @@ export class Daemon {
   }
 
   // Start the engine and watch config.toml; problems found at start go to the event log.
-  start(): void {
+  // Resolves (as `started` does) once the first scan is made and the autostart programs have started.
+  start(): Promise<void> {
     for (const problem of this.policies.startupProblems) this.reportRejected(problem);
-    this.engine.start();
+    // The engine's start never rejects (a program that cannot start is an event).
+    this.markStarted(this.engine.start());
     this.watcher = watchConfig(this.options.configPath, () => this.reloadConfig());
+    return this.started;
   }
 
   addAdapter(adapter: Adapter): void {

@@ -56,6 +56,8 @@ export class BusService implements Adapter {
   private refreshQueued = false;
   private policyEdits: Promise<unknown> = Promise.resolve();
   private zombiesCleanedSeen = 0;
+  /** Calls that came before the daemon's first scan, answered once it is made; null from then on. */
+  private held: Message[] | null = [];
   private stopping = false;
   private closed = false;
 
@@ -82,6 +84,12 @@ export class BusService implements Adapter {
       if (!this.stopping) this.options.onLost?.("the connection to the session bus was closed");
     });
     this.lastProperties = this.propertyValues();
+    // The name may be taken (and calls queued by D-Bus activation delivered) before the
+    // engine's first scan: those calls wait for it, so no answer tells a state not yet seen.
+    this.daemon.started.then(
+      () => this.serveHeld(),
+      () => this.serveHeld(),
+    );
     const reply = await this.bus.requestName(BUS_NAME, NAME_FLAG_DO_NOT_QUEUE);
     if (reply !== REQUEST_NAME_REPLY.primaryOwner && reply !== REQUEST_NAME_REPLY.alreadyOwner) {
       const owner = await this.ownerPid();
@@ -96,6 +104,7 @@ export class BusService implements Adapter {
     this.stopping = true;
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.bus.removeMethodHandler(this.handler);
+    for (const msg of this.held?.splice(0) ?? []) this.sendError(msg, `${ERROR_PREFIX}Failed`, "the selfheal daemon is stopping");
     if (!this.closed) {
       await Promise.race([this.bus.releaseName(BUS_NAME).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, RELEASE_TIMEOUT_MS))]);
     }
@@ -110,6 +119,10 @@ export class BusService implements Adapter {
 
   private onMessage(msg: Message): boolean {
     if (msg.type !== MESSAGE_TYPE.methodCall) return false;
+    if (this.held !== null) {
+      this.held.push(msg);
+      return true;
+    }
     try {
       const result = this.route(msg);
       if (result instanceof Promise) result.then((reply) => this.reply(msg, reply), (error: unknown) => this.replyError(msg, error));
@@ -118,6 +131,14 @@ export class BusService implements Adapter {
       this.replyError(msg, error);
     }
     return true;
+  }
+
+  // The first scan is made: answer the calls that waited for it, in order.
+  private serveHeld(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    if (this.stopping) return;
+    for (const msg of held) this.onMessage(msg);
   }
 
   // Decide what a call is: ours, a standard interface, or an error reply.

@@ -38,7 +38,7 @@ export async function runDaemonCommand(configPath: string, env: NodeJS.ProcessEn
     return bus.nameTaken ? EXIT_NAME_TAKEN : 1;
   }
   if (bus?.status === "no-bus") console.error(`selfheal: ${bus.message}; running without the D-Bus service`);
-  daemon.start();
+  await daemon.start();
   console.error(`selfheal: watching ${daemon.engine.list().length} programs (config ${configPath}, state ${daemon.stateDir})`);
   const status = await run.ended;
   await daemon.stop();

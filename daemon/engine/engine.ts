@@ -56,16 +56,19 @@ export class Engine {
 
   // Take the first scan, adopt what already runs, start the autostart
   // programs and resume persisted cooldowns; then scan every interval.
-  start(): void {
+  // Resolves once the autostart programs have started (or failed to).
+  start(): Promise<void> {
     this.running = true;
     const now = this.deps.clock.now();
     for (const unit of this.units.values()) this.lifecycle.resumeCooldown(unit, now);
     this.tick();
+    const launches: Array<Promise<void>> = [];
     for (const unit of this.units.values()) {
-      if (unit.policy.autostart && unit.pid === 0 && unit.state !== "cooldown") void this.lifecycle.launch(unit, "autostart", 0);
+      if (unit.policy.autostart && unit.pid === 0 && unit.state !== "cooldown") launches.push(this.lifecycle.launch(unit, "autostart", 0));
     }
     this.scheduleTick();
     this.scheduleMemoryCheck();
+    return Promise.allSettled(launches).then(() => undefined);
   }
 
   // Stop scanning and cancel every timer; the programs are left running.

@@ -67,13 +67,14 @@ export interface PrivateBusOptions {
 }
 
 // A session-type bus config: a private socket, EXTERNAL auth, everything allowed, and only the given service dirs.
-function busConfig(socketDir: string, serviceDirs: readonly string[]): string {
+// `listen` is a D-Bus address (a socket in socketDir unless given).
+export function busConfig(socketDir: string, serviceDirs: readonly string[], listen = `unix:dir=${socketDir}`): string {
   return `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>session</type>
   <keep_umask/>
-  <listen>unix:dir=${socketDir}</listen>
+  <listen>${listen}</listen>
   <auth>EXTERNAL</auth>
 ${serviceDirs.map((dir) => `  <servicedir>${dir}</servicedir>`).join("\n")}
   <policy context="default">
