@@ -98,6 +98,16 @@ export class Daemon {
     this.adapters.push(adapter);
   }
 
+  /** Empty, or why config.toml was rejected and what is in force instead (the ConfigError property). */
+  get configError(): string {
+    const rejection = this.policies.rejection;
+    if (rejection === null) return "";
+    const inForce = rejection.lastGoodInForce
+      ? "the last good version of config.toml stays in force"
+      : "no earlier version of config.toml loaded, so none of its policies are in force; fix the file and save it";
+    return `${rejection.error.message}\n${inForce}`;
+  }
+
   // config.toml changed: apply it, or keep the last good policies and say why.
   reloadConfig(): void {
     const result = this.policies.reload();

@@ -3,8 +3,9 @@
 //             crash loop; a cooldown resumed from an earlier daemon run counts
 //             as one), or a process whose command could not be started;
 //   degraded: a process waiting out its restart backoff, a process held in
-//             cooldown after limit or anomaly restarts or clean exits, or an
-//             anomaly within the last ten minutes;
+//             cooldown after limit or anomaly restarts or clean exits, an
+//             anomaly within the last ten minutes, or a rejected config.toml
+//             (the policies in force are not the ones the file says);
 //   ok:       none of these.
 import type { UnitView } from "../engine/engine.js";
 import type { EngineEvent } from "../engine/events.js";
@@ -26,11 +27,13 @@ export interface HealthInputs {
   lastEnds: ReadonlyMap<string, LastEnd>;
   /** Anomalies within RECENT_ANOMALY_MS. */
   recentAnomalies: number;
+  /** config.toml on disk was rejected. */
+  configRejected?: boolean;
 }
 
 // Decide Health from the units' states and what the events told.
 export function assessHealth(inputs: HealthInputs): Health {
-  let degraded = inputs.recentAnomalies > 0;
+  let degraded = inputs.recentAnomalies > 0 || inputs.configRejected === true;
   for (const unit of inputs.units) {
     if (inputs.failedStarts.has(unit.name) && unit.pid === 0 && unit.state !== "stopped") return "critical";
     if (unit.state === "cooldown") {

@@ -386,6 +386,7 @@ export class BusService implements Adapter {
       ZombieCount: this.daemon.zombies.count,
       AnomalyCount: this.daemon.anomalies.list().length,
       CooldownCount: units.filter((unit) => unit.state === "cooldown" || unit.cooldownUntilMs > now).length,
+      ConfigError: this.daemon.configError,
     };
   }
 
@@ -395,6 +396,7 @@ export class BusService implements Adapter {
       failedStarts: this.health.failedStarts,
       lastEnds: this.health.lastEnds,
       recentAnomalies: this.daemon.anomalies.countSince(now - RECENT_ANOMALY_MS),
+      configRejected: this.daemon.policies.rejection !== null,
     });
   }
 

@@ -32,6 +32,14 @@ function summary(properties: Row): string {
   );
 }
 
+// A rejected config.toml, first of all: its first problem, then the rest and what is in force, indented.
+function configRejection(properties: Row): string {
+  const error = text(properties, "ConfigError");
+  if (error === "") return "";
+  const [first, ...rest] = error.split("\n");
+  return [`config.toml rejected: ${first}`, ...rest.map((line) => `  ${line}`)].join("\n") + "\n";
+}
+
 // One process in detail, a key per line.
 function detail(record: Row): string {
   const limit = (value: number, show: (n: number) => string): string => (value > 0 ? show(value) : "none");
@@ -67,13 +75,14 @@ export async function statusCommand(ctx: ClientContext): Promise<number> {
         cooldowns: properties.CooldownCount,
         anomalies: properties.AnomalyCount,
         zombies: properties.ZombieCount,
+        config_error: properties.ConfigError ?? "",
         processes,
       })}\n`,
     );
     return 0;
   }
   const sorted = [...processes].sort((a, b) => text(a, "name").localeCompare(text(b, "name")));
-  ctx.out.stdout(summary(properties));
+  ctx.out.stdout(configRejection(properties) + summary(properties));
   ctx.out.stdout(sorted.length === 0 ? "no policies yet: add [process.NAME] tables to config.toml, or use \"selfheal policy set\"\n" : table(["NAME", "STATE", "PID", "CPU", "MEMORY", "RESTARTS", "COOLDOWN"], sorted.map(processRow)));
   return 0;
 }

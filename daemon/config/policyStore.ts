@@ -17,9 +17,18 @@ export interface PolicyStorePaths {
 
 export type ReloadResult = { ok: true; config: Config } | { ok: false; error: ConfigError };
 
+/** config.toml as it is on disk was rejected: why, and whether an earlier good version is in force. */
+export interface FileRejection {
+  error: ConfigError;
+  /** False when no version of config.toml ever loaded (none of its policies are in force). */
+  lastGoodInForce: boolean;
+}
+
 export class PolicyStore {
   private fileConfig: Config;
   private overrides: Overrides;
+  /** Set while the config.toml on disk is one that was rejected. */
+  private fileRejection: FileRejection | null = null;
   /** Problems found while starting (a broken config.toml or overrides file), for the event log. */
   readonly startupProblems: ConfigError[] = [];
 
@@ -32,8 +41,15 @@ export class PolicyStore {
       this.fileConfig = first.config;
     } else {
       this.startupProblems.push(first.error);
-      this.fileConfig = this.readLastGood();
+      const lastGood = this.readLastGood();
+      this.fileConfig = lastGood ?? parseConfig("", this.paths.config);
+      this.fileRejection = { error: first.error, lastGoodInForce: lastGood !== null };
     }
+  }
+
+  /** Why the config.toml on disk is not the one in force, or null when it is. */
+  get rejection(): FileRejection | null {
+    return this.fileRejection;
   }
 
   get config(): Config {
@@ -43,8 +59,13 @@ export class PolicyStore {
   // Re-read config.toml after an edit; on error the previous policies stay in force.
   reload(): ReloadResult {
     const result = this.readFile();
-    if (!result.ok) return result;
+    if (!result.ok) {
+      // An earlier rejection kept the last good version (or none) in force: that has not changed.
+      this.fileRejection = { error: result.error, lastGoodInForce: this.fileRejection?.lastGoodInForce ?? true };
+      return result;
+    }
     this.fileConfig = result.config;
+    this.fileRejection = null;
     return { ok: true, config: this.config };
   }
 
@@ -94,12 +115,12 @@ export class PolicyStore {
     }
   }
 
-  // The config that last loaded, for a daemon started on a broken config.toml; none at all is an empty config.
-  private readLastGood(): Config {
+  // The config that last loaded, for a daemon started on a broken config.toml; null when there is none.
+  private readLastGood(): Config | null {
     try {
       return parseConfig(readFileSync(this.paths.lastGood, "utf8"), this.paths.lastGood);
     } catch {
-      return parseConfig("", this.paths.config);
+      return null;
     }
   }
 }

@@ -34,6 +34,11 @@ describe("assessHealth", () => {
     expect(assessHealth({ ...none, units: [unit("a")], recentAnomalies: 1 })).toBe("degraded");
   });
 
+  it("is at least degraded while config.toml is rejected", () => {
+    expect(assessHealth({ ...none, units: [unit("a")], configRejected: true })).toBe("degraded");
+    expect(assessHealth({ ...none, units: [unit("a", { state: "cooldown", pid: 0 })], configRejected: true })).toBe("critical");
+  });
+
   it("is critical for a crash loop held in cooldown, degraded for a cooldown after limit restarts", () => {
     const events = new HealthEvents();
     events.observe({ kind: "crashed", timeMs: 0, message: "", name: "a", pid: 1, exitCode: 1, signal: null, statusKnown: true, willRestart: false });

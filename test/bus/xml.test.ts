@@ -72,6 +72,7 @@ describe("the interface file", () => {
       ZombieCount: "u read",
       AnomalyCount: "u read",
       CooldownCount: "u read",
+      ConfigError: "s read",
     });
   });
 

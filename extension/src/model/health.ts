@@ -127,6 +127,11 @@ export function indicatorState(input: IndicatorInput, t: Translator): IndicatorS
       }),
     );
   }
+  // A rejected config.toml comes first: what the user saved is not what runs.
+  if (input.status.configError !== "") {
+    const [problem = ""] = input.status.configError.split("\n");
+    parts.unshift(interpolate(t.gettext("config.toml rejected ({problem})"), { problem }));
+  }
   if (parts.length === 0) {
     parts.push(
       level === "ok" ? t.gettext("all programs well") : level === "critical" ? t.gettext("needs attention") : t.gettext("some programs need a look"),

@@ -59,6 +59,8 @@ export interface ManagerStatus {
   zombieCount: number;
   anomalyCount: number;
   cooldownCount: number;
+  /** Empty, or why config.toml was rejected and what is in force instead (the ConfigError property). */
+  configError: string;
 }
 
 // A finite number from a number or bigint (64-bit D-Bus integers), else 0.
@@ -132,6 +134,7 @@ export function parseStatus(properties: Dict): ManagerStatus {
     zombieCount: numberOf(properties, "ZombieCount"),
     anomalyCount: numberOf(properties, "AnomalyCount"),
     cooldownCount: numberOf(properties, "CooldownCount"),
+    configError: stringOf(properties, "ConfigError"),
   };
 }
 
@@ -142,4 +145,5 @@ export const EMPTY_STATUS: ManagerStatus = {
   zombieCount: 0,
   anomalyCount: 0,
   cooldownCount: 0,
+  configError: "",
 };

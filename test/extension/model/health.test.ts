@@ -50,6 +50,16 @@ describe("indicatorState", () => {
     });
   });
 
+  it("puts a rejected config.toml first in the summary (the menu's header)", () => {
+    const configError = "/home/u/.config/selfheal/config.toml:6: process.web.memory_limit_mb: expected a number greater than 0, got -5 (number)\nthe last good version of config.toml stays in force";
+    const state = indicatorState({ connected: true, status: { ...ok, health: "degraded", cooldownCount: 1, configError }, crashes: [], showCount: true, cpuPercent: null }, t);
+    expect(state).toMatchObject({
+      level: "degraded",
+      summary:
+        "selfheal: config.toml rejected (/home/u/.config/selfheal/config.toml:6: process.web.memory_limit_mb: expected a number greater than 0, got -5 (number)), 1 program held back",
+    });
+  });
+
   it("shows the CPU figure when asked", () => {
     expect(indicatorState({ connected: true, status: ok, crashes: [], showCount: true, cpuPercent: 12.4 }, t).cpuText).toBe("12%");
   });

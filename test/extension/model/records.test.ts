@@ -77,6 +77,8 @@ describe("the other records", () => {
       zombieCount: 1,
       anomalyCount: 0,
       cooldownCount: 2,
+      configError: "",
     });
+    expect(parseStatus({ Health: "degraded", ConfigError: "config.toml:3: bad" }).configError).toBe("config.toml:3: bad");
   });
 });
