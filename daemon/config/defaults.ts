@@ -70,7 +70,7 @@ export const DEFAULTS = {
   zombies: {
     cleanup: false,
     cleanup_interval: 300,
-    /** A scheduled cleanup leaves zombies younger than this (seconds since first seen) alone. */
+    /** Zombies younger than this (seconds since first seen) are not announced, and a scheduled cleanup leaves them alone. */
     min_age: 60,
     /** Seconds to wait after SIGCHLD (and after ending a parent) for the zombies to be reaped. */
     reap_wait: 1,

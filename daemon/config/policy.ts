@@ -96,7 +96,7 @@ export interface ZombieSettings {
   /** Clean up on a schedule (CleanupZombies works either way). */
   cleanup: boolean;
   cleanupIntervalSec: number;
-  /** A scheduled cleanup only touches zombies seen for at least this long. */
+  /** Zombies are announced, and touched by a scheduled cleanup, once seen for at least this long. */
   minAgeSec: number;
   reapWaitSec: number;
   /** End a parent that does not reap after SIGCHLD (never a protected one). */

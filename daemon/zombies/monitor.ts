@@ -1,6 +1,8 @@
-// Keeps the zombie list of the latest scan, announces new zombies, and cleans
-// them up on request (CleanupZombies) or, when [zombies] cleanup is on, on a
-// schedule.
+// Keeps the zombie list of the latest scan, announces zombies that last, and
+// cleans them up on request (CleanupZombies) or, when [zombies] cleanup is on,
+// on a schedule. A zombie is announced once it has been seen for [zombies]
+// min_age: most zombies live for a moment, until a parent about to reap them
+// does, and telling of those would be a false alarm.
 import type { ZombieSettings } from "../config/policy.js";
 import type { Engine, Signaller } from "../engine/engine.js";
 import type { ProcessSnapshot } from "../proc/types.js";
@@ -25,7 +27,8 @@ const MS_PER_SEC = 1000;
 
 export class ZombieMonitor {
   private zombies: ZombieInfo[] = [];
-  private known = new Set<number>();
+  /** The zombies (pid:startTicks) already announced and still there. */
+  private announced = new Set<string>();
   /** When each zombie (pid:startTicks) was first seen, ms: a scheduled cleanup leaves young ones alone. */
   private firstSeen = new Map<string, number>();
   private running: Promise<CleanupReport> | null = null;
@@ -53,20 +56,21 @@ export class ZombieMonitor {
     return this.zombies.length;
   }
 
-  // Update the list from one scan; a zombie not seen before emits zombies-detected.
+  // Update the list from one scan; zombies that have now lasted min_age emit zombies-detected (once).
   observe(snapshot: ProcessSnapshot): void {
     this.zombies = findZombies(snapshot);
-    const current = new Set(this.zombies.map((zombie) => zombie.pid));
-    const newPids = [...current].filter((pid) => !this.known.has(pid));
-    this.known = current;
     this.rememberFirstSeen(snapshot);
+    const settings = this.settings;
+    const due = this.zombies.filter((zombie) => !this.announced.has(zombieKey(zombie)) && this.isOldEnough(zombie, snapshot.timeMs, settings));
+    this.announced = new Set(this.zombies.map(zombieKey).filter((key) => this.announced.has(key) || due.some((zombie) => zombieKey(zombie) === key)));
+    const newPids = due.map((zombie) => zombie.pid);
     if (newPids.length > 0) {
       this.engine.events.emit({
         kind: "zombies-detected",
         timeMs: snapshot.timeMs,
         count: this.zombies.length,
         newPids,
-        message: `${newPids.length} new zombie process(es) (${this.zombies.length} in all): ${this.zombies
+        message: `${newPids.length} zombie process(es) left unreaped for ${settings.minAgeSec} s or more (${this.zombies.length} in all): ${this.zombies
           .filter((zombie) => newPids.includes(zombie.pid))
           .map((zombie) => `${zombie.name} (PID ${zombie.pid}, parent ${zombie.parentName || "?"} ${zombie.ppid})`)
           .join(", ")}`,
@@ -145,7 +149,7 @@ export class ZombieMonitor {
   }
 
   private isOldEnough(zombie: ZombieInfo, nowMs: number, settings: ZombieSettings): boolean {
-    const seen = this.firstSeen.get(`${zombie.pid}:${zombie.startTicks}`);
+    const seen = this.firstSeen.get(zombieKey(zombie));
     return seen !== undefined && nowMs - seen >= settings.minAgeSec * MS_PER_SEC;
   }
 
@@ -153,11 +157,16 @@ export class ZombieMonitor {
   private rememberFirstSeen(snapshot: ProcessSnapshot): void {
     const next = new Map<string, number>();
     for (const zombie of this.zombies) {
-      const key = `${zombie.pid}:${zombie.startTicks}`;
+      const key = zombieKey(zombie);
       next.set(key, this.firstSeen.get(key) ?? snapshot.timeMs);
     }
     this.firstSeen = next;
   }
+}
+
+// Names one zombie for good: a pid alone may be reused.
+function zombieKey(zombie: ZombieInfo): string {
+  return `${zombie.pid}:${zombie.startTicks}`;
 }
 
 // The event's sentence: what was reaped, what was done, what remains and why.

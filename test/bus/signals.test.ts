@@ -32,6 +32,10 @@ beforeAll(async () => {
     prefix: "sig",
     programs: { crashy: `sbsig-cr${TAG}`, failer: `sbsig-fa${TAG}`, looper: `sbsig-lo${TAG}`, fat: `sbsig-ft${TAG}` },
     config: ({ crashy, failer, looper, fat }) => `${FAST_SETTINGS}
+# Zombies are announced on the scan that first sees them (not after the default 60 s).
+[zombies]
+min_age = 0
+
 [process.crashy]
 command = ["${crashy}", "600"]
 autostart = true

@@ -30,8 +30,8 @@ function setup(zombies: Partial<ZombieSettings> = {}) {
 }
 
 describe("detection", () => {
-  it("announces a new zombie on the first scan that sees it, with its parent, once", () => {
-    const t = setup();
+  it("with min_age = 0, announces a new zombie on the first scan that sees it, with its parent, once", () => {
+    const t = setup({ minAgeSec: 0 });
     t.source.set(sample(100, { comm: "maker" }));
     t.engine.start();
     t.source.set(sample(101, { ppid: 100, state: "Z", comm: "child" }));
@@ -42,6 +42,40 @@ describe("detection", () => {
     expect(detected[0]).toMatchObject({ count: 1, newPids: [101], timeMs: t.clock.time - 1000 });
     expect(t.monitor.list()).toMatchObject([{ pid: 101, ppid: 100, name: "child", parentName: "maker" }]);
     expect(t.monitor.count).toBe(1);
+  });
+
+  it("announces a zombie once it has been seen for min_age, never one reaped before that", () => {
+    const t = setup({ minAgeSec: 3 });
+    t.source.set(sample(100, { comm: "maker" }), sample(101, { ppid: 100, state: "Z", comm: "quick" }));
+    t.engine.start();
+    t.clock.advance(1000);
+    // Reaped by its parent after a second and a half: never told.
+    t.source.remove(101);
+    t.source.set(sample(102, { ppid: 100, state: "Z", comm: "slow" }));
+    // First seen on this scan; 3 s later it is announced, not before.
+    t.clock.advance(1000);
+    const firstSeen = t.clock.time;
+    while (t.clock.time < firstSeen + 2000) t.clock.advance(1000);
+    expect(t.events.filter((e) => e.kind === "zombies-detected")).toEqual([]);
+    expect(t.monitor.list().map((zombie) => zombie.pid)).toEqual([102]);
+    t.clock.advance(1000);
+    const detected = t.events.filter((e) => e.kind === "zombies-detected");
+    expect(detected).toMatchObject([{ newPids: [102], count: 1, timeMs: t.clock.time }]);
+    expect(detected[0]!.message).toBe("1 zombie process(es) left unreaped for 3 s or more (1 in all): slow (PID 102, parent maker 100)");
+    for (let i = 0; i < 5; i++) t.clock.advance(1000);
+    expect(t.events.filter((e) => e.kind === "zombies-detected")).toHaveLength(1);
+  });
+
+  it("a pid reused by another zombie is announced again, after its own min_age", () => {
+    const t = setup({ minAgeSec: 1 });
+    t.source.set(sample(100), sample(101, { ppid: 100, state: "Z", startTicks: 5 }));
+    t.engine.start();
+    t.clock.advance(1000);
+    t.source.set(sample(101, { ppid: 100, state: "Z", startTicks: 9 }));
+    t.clock.advance(1000);
+    expect(t.events.filter((e) => e.kind === "zombies-detected")).toHaveLength(1);
+    t.clock.advance(1000);
+    expect(t.events.filter((e) => e.kind === "zombies-detected")).toHaveLength(2);
   });
 });
 

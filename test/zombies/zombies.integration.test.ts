@@ -27,8 +27,8 @@ function zombies(box: Sandbox): { zombies: SandboxProcess[]; parents: SandboxPro
 }
 
 describe.skipIf(problem !== null)("zombies on real processes", () => {
-  it("finds new zombies on the next scan, with their parent, and leaves them when cleanup is off (the default)", async () => {
-    sandbox = await startSandbox("[settings]\ninterval = 0.5\n", "zombies-detect");
+  it("finds new zombies on the next scan (min_age = 0), with their parent, and leaves them when cleanup is off (the default)", async () => {
+    sandbox = await startSandbox("[settings]\ninterval = 0.5\n\n[zombies]\nmin_age = 0\n", "zombies-detect");
     sandbox.run(`exec perl ${MAKER} 3 60 maker-a`);
     const detected = await sandbox.waitForEvent("zombies-detected", () => true, 10_000);
     expect(detected.count).toBe(3);

@@ -1,0 +1,64 @@
+// Short-lived zombies are not announced: a zombie is told (event, ZombiesDetected
+// signal, notification) only once it has lasted [zombies] min_age, so a parent
+// about to reap its child (an install script's own) raises no false alarm, not
+// even as the first event of a fresh daemon. The bus and the daemon run in a
+// PID namespace of their own; the zombie makers are real processes.
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBusSandbox, type BusSandbox } from "../fixtures/busSandbox.js";
+import { FIXTURES, sandboxProblem, sleep, waitUntil } from "../fixtures/sandbox.js";
+import { connectClient, selfheal, type BusClient } from "../helpers/bus.js";
+
+const problem = sandboxProblem();
+const MAKER = `${FIXTURES}/zombie-maker.pl`;
+const MIN_AGE_SEC = 4;
+let box: BusSandbox;
+let client: BusClient;
+
+beforeAll(async () => {
+  if (problem !== null) return;
+  box = await startBusSandbox({ prefix: "zannounce", config: `[settings]\ninterval = 0.2\n\n[zombies]\nmin_age = ${MIN_AGE_SEC}\n` });
+});
+
+afterAll(async () => {
+  client?.close();
+  await box?.close();
+});
+
+// The zombies in the namespace now, by their parent's name.
+function zombiesOf(parent: string): number {
+  const all = box.processes();
+  return all.filter((p) => p.state === "Z" && all.find((q) => q.pid === p.ppid)?.comm === parent).length;
+}
+
+describe.skipIf(problem !== null)("zombies are announced once they have lasted min_age", () => {
+  it("an installer's zombies, reaped within seconds, are not the first event of a fresh daemon", async () => {
+    // The zombies exist before the daemon starts, and their parent exits (init reaps them) after three seconds.
+    box.run(`exec perl ${MAKER} 2 3 installer`);
+    await waitUntil(() => zombiesOf("installer") === 2, 10_000, () => "the installer made no zombies");
+    const status = await selfheal(box.bus, ["status"]);
+    expect(status.code).toBe(0);
+    client = await connectClient(box.bus);
+    // A daemon started after the zombies were gone would prove nothing: the first scan saw them.
+    expect(status.stdout).toMatch(/, 2 zombies\n/);
+    box.run(`exec perl ${MAKER} 1 1 short-lived`);
+    await waitUntil(() => zombiesOf("installer") === 0 && zombiesOf("short-lived") === 0, 10_000, () => "the short-lived zombies stayed");
+    await sleep(MIN_AGE_SEC * 1000 + 500);
+    expect(box.events().filter((event) => event.kind === "zombies-detected")).toEqual([]);
+    expect(client.signals.received.filter((signal) => signal.member === "ZombiesDetected")).toEqual([]);
+  });
+
+  it("a zombie that stays is announced once, after min_age", async () => {
+    const onsetFile = `${box.dir}/onset`;
+    box.run(`SELFHEAL_FIXTURE_ONSET=${onsetFile} exec perl ${MAKER} 1 30 lasting`);
+    const detected = await box.waitForEvent("zombies-detected", (event) => event.message.includes("parent lasting "), 15_000);
+    const onset = Number(readFileSync(onsetFile, "utf8"));
+    expect(detected.timeMs - onset).toBeGreaterThanOrEqual(MIN_AGE_SEC * 1000);
+    expect(detected.message).toMatch(/parent lasting \d+/);
+    expect(detected.newPids).toHaveLength(1);
+    await client.signals.waitFor("ZombiesDetected");
+    await sleep(1000);
+    expect(box.events().filter((event) => event.kind === "zombies-detected")).toHaveLength(1);
+    expect(client.signals.received.filter((signal) => signal.member === "ZombiesDetected")).toHaveLength(1);
+  });
+});
