@@ -21,6 +21,7 @@ import { z } from "zod";
 
 import { BYTES_PER_MB, DEFAULTS, LIMITS, NAME_PATTERN } from "./defaults.js";
 import { CPU_SPIKE_KEYS, FORK_BOMB_KEYS, LEAK_KEYS, fromConfigKeys } from "./anomalyKeys.js";
+import { programName } from "../proc/interpreters.js";
 
 export { BYTES_PER_MB, DEFAULTS, LIMITS, NAME_PATTERN } from "./defaults.js";
 
@@ -227,7 +228,8 @@ export function normalisePolicy(name: string, raw: RawPolicy): Policy {
   return {
     name,
     command: [...command],
-    match: raw.match ?? basename(command[0] ?? name),
+    // A script's name when command[0] is an interpreter (["python3", "app.py"] → "app.py"), else command[0]'s.
+    match: raw.match ?? programName(command) ?? basename(name),
     cpuLimit: raw.cpu_limit ?? null,
     memoryLimitBytes: raw.memory_limit_mb === undefined ? null : Math.round(raw.memory_limit_mb * BYTES_PER_MB),
     scope: raw.scope,

@@ -3,6 +3,7 @@
 
 import type { ProcessSample, ProcessSnapshot, ProcessSource } from "./types.js";
 import path from "node:path";
+import { matchesByCommPrefix, matchesByScript } from "./nameMatch.js";
 
 const ZOMBIE_STATE = "Z";
 /** Flags that make RegExp.test stateful; a match must give the same answer every time. */
@@ -72,14 +73,17 @@ export function findMatching(
   return found.sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid);
 }
 
-// A name matches comm, the executable's basename or argv[0]'s basename; comm alone is free, the others cost a read once per process.
+// A name matches comm, the executable's basename, argv[0]'s basename, the script an interpreter
+// runs, or a long name's first 15 characters in comm (see nameMatch.ts); comm alone is free, the
+// others cost a read once per process.
 function matchesName(name: string, sample: ProcessSample, source: ProcessSource): boolean {
   if (sample.comm === name) return true;
   // comm holds only a name's first 15 characters: a long name then needs exe or argv[0] to confirm,
   // exactly as a process whose comm differs altogether (renamed, or started through a symlink).
   if (source.readExeName(sample.pid) === name) return true;
   const argv0 = source.readCmdline(sample.pid)?.[0];
-  return argv0 !== undefined && path.basename(argv0) === name;
+  if (argv0 !== undefined && path.basename(argv0) === name) return true;
+  return matchesByScript(name, sample, source) || matchesByCommPrefix(name, sample, source);
 }
 
 // The compiled form of match, compiled once.
