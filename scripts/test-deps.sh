@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  dbus dbus-daemon dbus-bin systemd libglib2.0-bin util-linux procps passwd jq perl coreutils
+  dbus dbus-daemon dbus-bin systemd libglib2.0-bin util-linux procps passwd jq perl python3 coreutils
   gnome-shell gjs dconf-gsettings-backend libgl1-mesa-dri libegl-mesa0 libgbm1 fonts-dejavu-core
 )
 missing=()
