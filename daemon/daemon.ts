@@ -7,7 +7,7 @@ import type { Config } from "./config/policy.js";
 import { Engine } from "./engine/engine.js";
 import { systemClock } from "./engine/clock.js";
 import { ConfigError } from "./config/load.js";
-import { PolicyStore } from "./config/policyStore.js";
+import { PolicyStore, type PolicyEdit } from "./config/policyStore.js";
 import { watchConfig, type ConfigWatcher } from "./config/watch.js";
 import { overridesPath, stateDir } from "./config/paths.js";
 import { ProcScanner, systemPageSizeBytes } from "./proc/scan.js";
@@ -116,12 +116,20 @@ export class Daemon {
   }
 
   // Policy edits from D-Bus: validated, persisted, applied at once.
-  async setPolicy(name: string, raw: Record<string, unknown>): Promise<void> {
-    this.apply(await this.policies.setPolicy(name, raw));
+  async setPolicy(name: string, edit: PolicyEdit): Promise<void> {
+    this.apply(await this.policies.setPolicy(name, edit));
   }
 
   async removePolicy(name: string): Promise<void> {
     this.apply(await this.policies.removePolicy(name));
+  }
+
+  // Back to config.toml for one policy; false when there was nothing of that name.
+  async resetPolicy(name: string): Promise<boolean> {
+    const config = await this.policies.resetPolicy(name);
+    if (config === null) return false;
+    this.apply(config);
+    return true;
   }
 
   async stop(): Promise<void> {
@@ -146,12 +154,15 @@ export class Daemon {
       changes.removed.length ? `removed ${changes.removed.join(", ")}` : "",
       changes.changed.length ? `changed ${changes.changed.join(", ")}` : "",
     ].filter(Boolean);
+    // Never silent: what the overrides shadow in config.toml is said every time.
+    const shadowed = this.policies.notices();
     this.engine.events.emit({
       kind: "config-reloaded",
       timeMs: Date.now(),
       file: this.options.configPath,
       ...changes,
-      message: `configuration applied: ${config.policies.size} policies${summary.length ? ` (${summary.join("; ")})` : ""}`,
+      shadowed,
+      message: `configuration applied: ${config.policies.size} policies${summary.length ? ` (${summary.join("; ")})` : ""}${shadowed.map((notice) => `; ${notice}`).join("")}`,
     });
   }
 

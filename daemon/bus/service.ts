@@ -247,19 +247,31 @@ export class BusService implements Adapter {
 
   private methodTable(): Record<string, MethodHandler> {
     const engine = this.daemon.engine;
+    const policies = this.daemon.policies;
+    // No policy of that name; when config.toml's is hidden by RemovePolicy, the error says so.
+    const noPolicy = (name: string): EngineError => {
+      const hidden = policies.hiddenReason(name);
+      return hidden === null ? unknownProcess(name) : new EngineError("UnknownProcess", `no policy named "${name}": ${hidden}`);
+    };
+    // A call about one policy's unit.
+    const unit = <T>(name: unknown, act: (checked: string) => T): T => {
+      const checked = processName(name);
+      if (!engine.list().some((view) => view.name === checked)) throw noPolicy(checked);
+      return act(checked);
+    };
     return {
       ListProcesses: () => [engine.list().map(processRecord)],
-      GetProcess: ([name]) => [processRecord(engine.get(processName(name)))],
+      GetProcess: ([name]) => [processRecord(unit(name, (checked) => engine.get(checked)))],
       StartProcess: async ([name]) => {
-        await engine.startProcess(processName(name));
+        await unit(name, (checked) => engine.startProcess(checked));
         return [];
       },
       StopProcess: async ([name]) => {
-        await engine.stopProcess(processName(name));
+        await unit(name, (checked) => engine.stopProcess(checked));
         return [];
       },
       RestartProcess: async ([name]) => {
-        await engine.restartProcess(processName(name));
+        await unit(name, (checked) => engine.restartProcess(checked));
         return [];
       },
       ListAnomalies: () => [this.daemon.anomalies.list().map(anomalyRecord)],
@@ -267,19 +279,28 @@ export class BusService implements Adapter {
       CleanupZombies: () => this.cleanupZombies(),
       GetCooldowns: () => [engine.cooldownViews().map((view) => cooldownRecord(view, Date.now()))],
       ResetCooldown: ([name]) => {
-        engine.resetCooldown(processName(name));
+        unit(name, (checked) => engine.resetCooldown(checked));
         return [];
       },
-      GetPolicies: () => [policiesRecord(this.daemon.policies.config.policies.values())],
+      GetPolicies: () => [policiesRecord(policies.config.policies.values(), (name) => policies.layersOf(name))],
+      GetHiddenPolicies: () => [policiesRecord(policies.hiddenPolicies().values())],
       SetPolicy: ([name, dict]) => {
-        const raw = policyInput(dict);
-        return this.editPolicies(() => this.daemon.setPolicy(String(name), raw));
+        const edit = policyInput(dict);
+        return this.editPolicies(() => this.daemon.setPolicy(String(name), edit));
       },
       RemovePolicy: ([name]) => {
         const checked = processName(name);
         return this.editPolicies(async () => {
-          if (!this.daemon.policies.config.policies.has(checked)) throw unknownProcess(checked);
+          if (!policies.config.policies.has(checked)) throw noPolicy(checked);
           await this.daemon.removePolicy(checked);
+        });
+      },
+      ResetPolicy: ([name]) => {
+        const checked = processName(name);
+        return this.editPolicies(async () => {
+          if (!(await this.daemon.resetPolicy(checked))) {
+            throw new EngineError("UnknownProcess", `no policy, override or removal named "${checked}"; GetPolicies lists the known names`);
+          }
         });
       },
       GetEvents: ([since, limit]) => {

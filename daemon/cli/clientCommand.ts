@@ -18,7 +18,9 @@ export const CLIENT_USAGE = `  status [NAME]                  health and a table
                                  the event history (WHEN: 2026-01-31T08:00, or 30s, 10m, 2h, 1d ago)
   policy get [NAME]              the effective policies, as config.toml tables
   policy set NAME KEY=VALUE... [--replace]
-                                 add or change a policy over D-Bus (kept in the daemon's overrides file)
+                                 set keys of a policy over config.toml (kept in the daemon's overrides file;
+                                 KEY= leaves a key out, --replace drops the keys set earlier)
+  policy reset NAME [KEY...]     back to config.toml: drop the policy's override and removal, or those keys
   policy rm NAME                 remove a policy; its program is left running
 
   Client commands take --json for scripts. Exit status: 0 done, 1 the daemon

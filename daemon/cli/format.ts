@@ -76,10 +76,40 @@ export function tomlValue(value: unknown): string {
   return '""';
 }
 
-// A policy as a [process.NAME] table of config.toml.
+/** Keys of a GetPolicies record that say where its keys come from, not config.toml keys. */
+const LAYER_KEYS = new Set(["overridden", "unset", "shadowed", "origin"]);
+
+// The strings of a record's list value.
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
+}
+
+// A line's comment for the keys (key or key.inner) set over D-Bus, with what config.toml says.
+function overrideNote(keys: readonly string[], shadowed: Row, prefix: string): string {
+  if (keys.length === 0) return "";
+  const says = keys.filter((key) => key in shadowed);
+  const shown = (key: string) => (prefix === "" ? key : key.slice(prefix.length));
+  const names = prefix === "" ? "" : `${keys.map(shown).join(", ")} `;
+  const fileSays =
+    says.length === 0 ? "" : `; config.toml says ${says.length === 1 && keys.length === 1 ? tomlValue(shadowed[says[0]!]) : says.map((key) => `${shown(key)} = ${tomlValue(shadowed[key])}`).join(", ")}`;
+  return `  # ${names}set over D-Bus${fileSays}`;
+}
+
+// A policy as a [process.NAME] table of config.toml; keys set over D-Bus say so, with config.toml's value they hide.
 export function policyToml(name: string, policy: Row): string {
-  const lines = [`[process.${tomlKey(name)}]`];
-  for (const [key, value] of Object.entries(policy)) lines.push(`${tomlKey(key)} = ${tomlValue(value)}`);
+  const unset = strings(policy.unset);
+  const overridden = strings(policy.overridden).filter((key) => !unset.includes(key));
+  const shadowed = (policy.shadowed !== null && typeof policy.shadowed === "object" ? policy.shadowed : {}) as Row;
+  const lines: string[] = [];
+  if (policy.origin === "D-Bus") lines.push(`# set over D-Bus; config.toml has no [process.${tomlKey(name)}]`);
+  lines.push(`[process.${tomlKey(name)}]`);
+  for (const [key, value] of Object.entries(policy)) {
+    if (LAYER_KEYS.has(key)) continue;
+    const keys = overridden.includes(key) ? [key] : overridden.filter((other) => other.startsWith(`${key}.`));
+    lines.push(`${tomlKey(key)} = ${tomlValue(value)}${overrideNote(keys, shadowed, overridden.includes(key) ? "" : `${key}.`)}`);
+  }
+  for (const key of unset) lines.push(`# ${key}: left out over D-Bus${key in shadowed ? `; config.toml says ${tomlValue(shadowed[key])}` : ""}`);
+  if (policy.origin === "config.toml+D-Bus") lines.push(`# "selfheal policy reset ${name}" goes back to config.toml alone`);
   return lines.join("\n") + "\n";
 }
 

@@ -1,6 +1,6 @@
 // `selfheal status [NAME]`: the daemon's health and a table of its processes,
 // or one process in detail.
-import { formatBytes, formatDuration, formatTime, json, num, table, text, type Row } from "./format.js";
+import { formatBytes, formatDuration, formatTime, json, num, table, text, tomlValue, type Row } from "./format.js";
 import { UsageError, type ClientContext } from "./clientContext.js";
 
 // One process's row of the status table.
@@ -57,12 +57,38 @@ function detail(record: Row): string {
   return lines.map(([key, value]) => `${`${key}:`.padEnd(10)}${value}`).join("\n") + "\n";
 }
 
+// What the policy's override over D-Bus sets or leaves out, and config.toml's value it hides: a line each.
+function overrideLines(name: string, policy: Row | undefined): string {
+  if (policy === undefined) return "";
+  const unset = strings(policy.unset);
+  const shadowed = (policy.shadowed !== null && typeof policy.shadowed === "object" ? policy.shadowed : {}) as Row;
+  const lines = strings(policy.overridden).map((key) => {
+    const fileSays = key in shadowed ? `; config.toml says ${tomlValue(shadowed[key])}` : "";
+    return unset.includes(key) ? `${key} left out over D-Bus${fileSays}` : `${key} = ${tomlValue(valueAt(policy, key))} set over D-Bus${fileSays}`;
+  });
+  if (lines.length === 0) return "";
+  const back = policy.origin === "D-Bus" ? `set over D-Bus only; "selfheal policy reset ${name}" removes it` : `"selfheal policy reset ${name}" goes back to config.toml alone`;
+  return [...lines, back].map((line) => `${"override:".padEnd(10)}${line}`).join("\n") + "\n";
+}
+
+// The value at a dotted key of a record ("cooldown.pause").
+function valueAt(record: Row, key: string): unknown {
+  const [top = "", inner] = key.split(".", 2);
+  const value = record[top];
+  return inner === undefined ? value : value !== null && typeof value === "object" ? (value as Row)[inner] : undefined;
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
+}
+
 export async function statusCommand(ctx: ClientContext): Promise<number> {
   if (ctx.args.length > 1) throw new UsageError(`status takes at most one process name, got ${ctx.args.length}`);
   const [name] = ctx.args;
   if (name !== undefined) {
-    const [record] = (await ctx.client.call("GetProcess", "s", [name])) as [Row];
-    ctx.out.stdout(ctx.json ? `${json(record)}\n` : detail(record));
+    const [[record], [policies]] = (await Promise.all([ctx.client.call("GetProcess", "s", [name]), ctx.client.call("GetPolicies")])) as [[Row], [Record<string, Row>]];
+    const policy = policies[name];
+    ctx.out.stdout(ctx.json ? `${json({ ...record, overridden: policy?.overridden ?? [], shadowed: policy?.shadowed ?? {} })}\n` : detail(record) + overrideLines(name, policy));
     return 0;
   }
   const [properties, [processes]] = await Promise.all([ctx.client.properties(), ctx.client.call("ListProcesses") as Promise<[Row[]]>]);

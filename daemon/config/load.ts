@@ -52,12 +52,29 @@ const adviseTopLevel: UnknownKeyAdvice = (path, key) => {
   return `the sections are ${Object.keys(RawConfigSchema.shape).map((name) => `[${name}]`).join(", ")}`;
 };
 
+/** A raw policy: one [process.NAME] table with config.toml's keys, as written. */
+export type RawPolicyTable = Record<string, unknown>;
+
+/** config.toml parsed: the Config, and each [process.NAME] table as written (what overrides go on top of). */
+export interface ParsedConfig {
+  config: Config;
+  tables: Record<string, RawPolicyTable>;
+}
+
 // Parse and validate config.toml text; `file` is the name used in error messages.
 export function parseConfig(text: string, file: string): Config {
+  return parseConfigTables(text, file).config;
+}
+
+// Parse and validate config.toml text, keeping each policy's table as written beside the Config.
+export function parseConfigTables(text: string, file: string): ParsedConfig {
   const program = parseToml(text, file);
   const data: unknown = getStaticTOMLValue(program);
   const result = RawConfigSchema.safeParse(data);
-  if (result.success) return normaliseConfig(result.data);
+  if (result.success) {
+    const written = (data as { process?: Record<string, RawPolicyTable> } | null)?.process ?? {};
+    return { config: normaliseConfig(result.data), tables: plainNumbers(written) as Record<string, RawPolicyTable> };
+  }
   const locate: Locate = new KeyLocator(program).locator;
   const problems = describeIssues(RawConfigSchema, data, result.error.issues, { advise: adviseTopLevel, topLevelNoun: "section or key" });
   throw new ConfigError(placeProblems(problems, file, locate));
@@ -76,7 +93,7 @@ export function loadConfigFile(path: string): Config {
 }
 
 // Make D-Bus integers (bigint) plain numbers so one schema serves TOML, JSON and D-Bus.
-function plainNumbers(value: unknown): unknown {
+export function plainNumbers(value: unknown): unknown {
   if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value;
   if (Array.isArray(value)) return value.map(plainNumbers);
   if (value !== null && typeof value === "object" && !(value instanceof Date)) {

@@ -1,43 +1,76 @@
 // Policies set or removed over D-Bus live in a daemon-owned JSON file beside the
 // other state, so the hand-written config.toml (and its comments) is never
-// rewritten. Overrides win over config.toml; removed names disappear from it.
-import type { Config, Policy } from "./policy.js";
+// rewritten. An override holds only the keys that were set (and those taken
+// away); config.toml's other keys keep applying (see layers.ts). A removed name
+// hides config.toml's policy until ResetPolicy (or SetPolicy) brings it back.
+//
+// The file (version 2):
+//   { "version": 2,
+//     "policies": { "web": { "set": { "memory_limit_mb": 120 }, "unset": ["cpu_limit"] } },
+//     "removed": ["old"] }
+// The earlier format, { "set": { name: whole policy }, "removed": [...] },
+// is read too, and migrated by the PolicyStore (see migrateWholePolicies).
+import type { Config } from "./policy.js";
+import type { ParsedConfig, RawPolicyTable } from "./load.js";
 
-import { copyFileSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
 
 import { z } from "zod";
 
-import { writeFileAtomic } from "../state/atomic.js";
-import { ConfigError } from "./errors.js";
-import { policyToRaw, validatePolicyObject } from "./load.js";
+import { writeFileAtomic, writeFileAtomicSync } from "../state/atomic.js";
+import { ConfigError, type ConfigProblem } from "./errors.js";
+import { effectivePolicy, isEmptyOverride, overrideForWholePolicy, validateUnset, type PolicyOverride } from "./layers.js";
+import { validatePolicyObject } from "./load.js";
 
-/** The overrides file: `{ "set": { name: rawPolicy }, "removed": [names] }`. */
+/** The file's format version. */
+export const OVERRIDES_VERSION = 2;
+
+/** What the daemon keeps of the edits made over D-Bus. */
 export interface Overrides {
-  /** Whole policies, with config.toml's snake_case keys, that replace or add to the file's. */
-  set: Record<string, Record<string, unknown>>;
+  /** Each policy's override, by name; a name config.toml does not have is a policy of its own. */
+  policies: Record<string, PolicyOverride>;
   /** Names whose config.toml policy is hidden. */
   removed: string[];
 }
 
-/** What loading found: usable overrides, and what was wrong with the file (then ignored). */
+/** What loading found: usable overrides, what was wrong with the file (then ignored), and an earlier format to migrate. */
 export interface LoadedOverrides {
   overrides: Overrides;
   error: ConfigError | null;
+  /** The whole policies of an earlier-format file, by name (null for a current one). */
+  wholePolicies: Record<string, RawPolicyTable> | null;
 }
 
-const OverridesFileSchema = z.strictObject({
+const PolicyOverrideSchema = z.strictObject({
+  set: z.record(z.string(), z.unknown()).default({}),
+  unset: z.array(z.string()).default([]),
+});
+
+const CurrentFileSchema = z.strictObject({
+  version: z.literal(OVERRIDES_VERSION),
+  policies: z.record(z.string(), PolicyOverrideSchema).default({}),
+  removed: z.array(z.string()).default([]),
+});
+
+/** The first format: whole policies (every key) under `set`. */
+const EarlierFileSchema = z.strictObject({
   set: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   removed: z.array(z.string()).default([]),
 });
 
 // No overrides at all.
 export function emptyOverrides(): Overrides {
-  return { set: {}, removed: [] };
+  return { policies: {}, removed: [] };
 }
 
 // A ConfigError about the file as a whole.
 function fileError(path: string, message: string): ConfigError {
   return new ConfigError([{ file: path, line: null, column: null, key: "", message }]);
+}
+
+// Describe zod's complaints about the file's shape.
+function shapeProblems(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join(".") || "top level"}: ${issue.message}`).join("; ");
 }
 
 // Parse the file's text; a corrupt file yields empty overrides and an error naming it.
@@ -46,30 +79,42 @@ export function parseOverrides(text: string, path: string): LoadedOverrides {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return { overrides: emptyOverrides(), error: fileError(path, `corrupt overrides file, ignored: ${(error as Error).message}`) };
+    return { overrides: emptyOverrides(), error: fileError(path, `corrupt overrides file, ignored: ${(error as Error).message}`), wholePolicies: null };
   }
-  const shape = OverridesFileSchema.safeParse(json);
-  if (!shape.success) {
-    const where = shape.error.issues.map((issue) => `${issue.path.join(".") || "top level"}: ${issue.message}`).join("; ");
-    return { overrides: emptyOverrides(), error: fileError(path, `corrupt overrides file, ignored: ${where}`) };
+  const isCurrent = json !== null && typeof json === "object" && "version" in json;
+  if (!isCurrent) {
+    const earlier = EarlierFileSchema.safeParse(json);
+    if (!earlier.success) return { overrides: emptyOverrides(), error: fileError(path, `corrupt overrides file, ignored: ${shapeProblems(earlier.error)}`), wholePolicies: null };
+    const { kept, problems } = keepValid(earlier.data.set, (name, raw) => validatePolicyObject(name, raw, path));
+    return { overrides: { policies: {}, removed: earlier.data.removed }, error: problemsError(problems), wholePolicies: kept };
   }
-  return keepValidPolicies(shape.data, path);
+  const current = CurrentFileSchema.safeParse(json);
+  if (!current.success) return { overrides: emptyOverrides(), error: fileError(path, `corrupt overrides file, ignored: ${shapeProblems(current.error)}`), wholePolicies: null };
+  const { kept, problems } = keepValid(current.data.policies, (name, override) => {
+    validatePolicyObject(name, override.set, path);
+    validateUnset(name, override.unset, path);
+  });
+  return { overrides: { policies: kept, removed: current.data.removed }, error: problemsError(problems), wholePolicies: null };
 }
 
-// Drop (and report) the policies that no longer validate, keeping the rest.
-function keepValidPolicies(overrides: Overrides, path: string): LoadedOverrides {
-  const set: Overrides["set"] = {};
-  const problems: ConfigError["problems"][number][] = [];
-  for (const [name, raw] of Object.entries(overrides.set)) {
+// The entries that pass `check`, and the problems of those that do not (they are dropped).
+function keepValid<T>(entries: Record<string, T>, check: (name: string, value: T) => void): { kept: Record<string, T>; problems: ConfigProblem[] } {
+  const kept: Record<string, T> = {};
+  const problems: ConfigProblem[] = [];
+  for (const [name, value] of Object.entries(entries)) {
     try {
-      validatePolicyObject(name, raw, path);
-      set[name] = raw;
+      check(name, value);
+      kept[name] = value;
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       problems.push(...error.problems);
     }
   }
-  return { overrides: { set, removed: overrides.removed }, error: problems.length > 0 ? new ConfigError(problems) : null };
+  return { kept, problems };
+}
+
+function problemsError(problems: ConfigProblem[]): ConfigError | null {
+  return problems.length > 0 ? new ConfigError(problems) : null;
 }
 
 // Read the overrides file; a missing file is no overrides, a corrupt one is reported and left as it is.
@@ -78,10 +123,21 @@ export function loadOverrides(path: string): LoadedOverrides {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { overrides: emptyOverrides(), error: null };
-    return { overrides: emptyOverrides(), error: fileError(path, `cannot read overrides file, ignored: ${(error as Error).message}`) };
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { overrides: emptyOverrides(), error: null, wholePolicies: null };
+    return { overrides: emptyOverrides(), error: fileError(path, `cannot read overrides file, ignored: ${(error as Error).message}`), wholePolicies: null };
   }
   return parseOverrides(text, path);
+}
+
+// Turn an earlier file's whole policies into overrides holding only what differs from config.toml
+// (so its later edits apply again); the policies in force stay exactly as they were.
+export function migrateWholePolicies(wholePolicies: Record<string, RawPolicyTable>, removed: string[], file: ParsedConfig): Overrides {
+  const policies: Record<string, PolicyOverride> = {};
+  for (const [name, whole] of Object.entries(wholePolicies)) {
+    const override = overrideForWholePolicy(name, file.tables[name], whole);
+    if (!isEmptyOverride(override) || file.tables[name] === undefined) policies[name] = override;
+  }
+  return { policies, removed };
 }
 
 // Keep a copy of a corrupt (or partly invalid) overrides file before it is replaced, so nothing is lost.
@@ -95,33 +151,61 @@ function preserveIfCorrupt(path: string): void {
   if (parseOverrides(text, path).error !== null) copyFileSync(path, `${path}.corrupt-${new Date().toISOString().replaceAll(":", "-")}`);
 }
 
+// Keep the earlier-format file as path.v1 (or path.v1-TIME when that exists) before it is replaced.
+export function preserveEarlierFormat(path: string): string {
+  const aside = existsSync(`${path}.v1`) ? `${path}.v1-${new Date().toISOString().replaceAll(":", "-")}` : `${path}.v1`;
+  copyFileSync(path, aside);
+  return aside;
+}
+
+// The file's text: policies by name, an empty unset left out, removed names sorted.
+function serialise(data: Overrides): string {
+  const policies: Record<string, { set: RawPolicyTable; unset?: string[] }> = {};
+  for (const name of Object.keys(data.policies).sort()) {
+    const override = data.policies[name]!;
+    policies[name] = override.unset.length > 0 ? { set: override.set, unset: [...override.unset].sort() } : { set: override.set };
+  }
+  return `${JSON.stringify({ version: OVERRIDES_VERSION, policies, removed: [...new Set(data.removed)].sort() }, null, 2)}\n`;
+}
+
 // Write the overrides file atomically (a corrupt previous file is kept aside first).
 export async function saveOverrides(path: string, data: Overrides): Promise<void> {
   preserveIfCorrupt(path);
-  const ordered: Overrides = { set: data.set, removed: [...new Set(data.removed)].sort() };
-  await writeFileAtomic(path, `${JSON.stringify(ordered, null, 2)}\n`);
+  await writeFileAtomic(path, serialise(data));
 }
 
-// Overrides with `policy` set (and no longer removed); SetPolicy's persistence step.
-export function withPolicySet(overrides: Overrides, policy: Policy): Overrides {
-  return {
-    set: { ...overrides.set, [policy.name]: policyToRaw(policy) },
-    removed: overrides.removed.filter((name) => name !== policy.name),
-  };
+// The same, at once (the migration at start).
+export function saveOverridesSync(path: string, data: Overrides): void {
+  writeFileAtomicSync(path, serialise(data));
 }
 
-// Overrides with `name` removed whether it came from config.toml or an earlier SetPolicy.
-export function withPolicyRemoved(overrides: Overrides, name: string): Overrides {
-  const set = { ...overrides.set };
-  delete set[name];
-  const removed = overrides.removed.includes(name) ? overrides.removed : [...overrides.removed, name];
-  return { set, removed };
+// Overrides with `name`'s override replaced (null: dropped) and its removal cleared.
+export function withOverride(overrides: Overrides, name: string, override: PolicyOverride | null): Overrides {
+  const policies = { ...overrides.policies };
+  if (override === null) delete policies[name];
+  else policies[name] = override;
+  return { policies, removed: overrides.removed.filter((other) => other !== name) };
 }
 
-// The config the daemon runs: config.toml's, minus removed names, with set policies winning.
-export function mergeConfig(fileConfig: Config, overrides: Overrides): Config {
-  const policies = new Map(fileConfig.policies);
+// Overrides with `name` removed: its override dropped and, when config.toml has it, its policy hidden.
+export function withPolicyRemoved(overrides: Overrides, name: string, inConfigFile: boolean): Overrides {
+  const policies = { ...overrides.policies };
+  delete policies[name];
+  const removed = overrides.removed.filter((other) => other !== name);
+  return { policies, removed: inConfigFile ? [...removed, name] : removed };
+}
+
+// The config the daemon runs: config.toml's, minus removed names, with each override on top.
+// An override that no longer fits config.toml (it cannot, key by key, but to be safe) is left out and reported.
+export function mergeConfig(file: ParsedConfig, overrides: Overrides, report: (message: string) => void = () => undefined): Config {
+  const policies = new Map(file.config.policies);
   for (const name of overrides.removed) policies.delete(name);
-  for (const [name, raw] of Object.entries(overrides.set)) policies.set(name, validatePolicyObject(name, raw, "overrides"));
-  return { ...fileConfig, policies };
+  for (const [name, override] of Object.entries(overrides.policies)) {
+    try {
+      policies.set(name, effectivePolicy(name, file.tables[name], override, "overrides"));
+    } catch (error) {
+      report(`the override of ${name} does not apply over config.toml, ignored: ${(error as Error).message}`);
+    }
+  }
+  return { ...file.config, policies };
 }

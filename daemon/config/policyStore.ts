@@ -1,12 +1,17 @@
 // The daemon's effective configuration: config.toml (the last good version of
-// it) merged with the overrides set over D-Bus. Edits are validated before
-// they replace anything, so a bad edit never takes the good config away.
+// it) with the overrides set over D-Bus on top, key by key. Edits are validated
+// before they replace anything, so a bad edit never takes the good config away;
+// and what an override shadows in config.toml is told, never silent.
+import type { Config } from "./policy.js";
+import type { RawPolicyTable } from "./load.js";
+
 import { readFileSync } from "node:fs";
-import type { Config, Policy } from "./policy.js";
-import { ConfigError, parseConfig } from "./load.js";
-import { loadOverrides, mergeConfig, saveOverrides, withPolicyRemoved, withPolicySet, type Overrides } from "./overrides.js";
-import { validatePolicyObject } from "./load.js";
+
+import { ConfigError, parseConfigTables, type ParsedConfig } from "./load.js";
 import { writeFileAtomicSync } from "../state/atomic.js";
+import { effectivePolicy, isEmptyOverride, overriddenKeys, shadowedValues, validateUnset, withoutNoOps, type Shadowed } from "./layers.js";
+import { loadOverrides, mergeConfig, migrateWholePolicies, preserveEarlierFormat, saveOverrides, saveOverridesSync, withOverride, withPolicyRemoved, type Overrides } from "./overrides.js";
+import { validatePolicyObject } from "./load.js";
 
 export interface PolicyStorePaths {
   config: string;
@@ -24,8 +29,26 @@ export interface FileRejection {
   lastGoodInForce: boolean;
 }
 
+/** Where one policy's keys come from. */
+export interface PolicyLayers {
+  /** "config.toml", "D-Bus" (a policy set over D-Bus only) or "config.toml+D-Bus". */
+  origin: string;
+  /** Keys the override sets or takes away (dotted inside a sub-table). */
+  overridden: string[];
+  /** Of those, the keys it takes away (left out whatever config.toml says). */
+  unset: string[];
+  /** config.toml's values that the override hides. */
+  shadowed: Shadowed[];
+}
+
+/** A SetPolicy edit: config.toml's keys to set, and the keys to leave out whatever config.toml says. */
+export interface PolicyEdit {
+  set: RawPolicyTable;
+  unset: string[];
+}
+
 export class PolicyStore {
-  private fileConfig: Config;
+  private file: ParsedConfig;
   private overrides: Overrides;
   /** Set while the config.toml on disk is one that was rejected. */
   private fileRejection: FileRejection | null = null;
@@ -33,27 +56,28 @@ export class PolicyStore {
   readonly startupProblems: ConfigError[] = [];
 
   constructor(private readonly paths: PolicyStorePaths) {
-    const loaded = loadOverrides(paths.overrides);
-    this.overrides = loaded.overrides;
-    if (loaded.error) this.startupProblems.push(loaded.error);
     const first = this.readFile();
     if (first.ok) {
-      this.fileConfig = first.config;
+      this.file = first.file;
     } else {
       this.startupProblems.push(first.error);
       const lastGood = this.readLastGood();
-      this.fileConfig = lastGood ?? parseConfig("", this.paths.config);
+      this.file = lastGood ?? parseConfigTables("", this.paths.config);
       this.fileRejection = { error: first.error, lastGoodInForce: lastGood !== null };
     }
+    const loaded = loadOverrides(paths.overrides);
+    if (loaded.error) this.startupProblems.push(loaded.error);
+    this.overrides = loaded.overrides;
+    if (loaded.wholePolicies !== null) this.migrate(loaded.wholePolicies);
+  }
+
+  get config(): Config {
+    return mergeConfig(this.file, this.overrides, (message) => console.error(`selfheal: ${message}`));
   }
 
   /** Why the config.toml on disk is not the one in force, or null when it is. */
   get rejection(): FileRejection | null {
     return this.fileRejection;
-  }
-
-  get config(): Config {
-    return mergeConfig(this.fileConfig, this.overrides);
   }
 
   // Re-read config.toml after an edit; on error the previous policies stay in force.
@@ -64,43 +88,116 @@ export class PolicyStore {
       this.fileRejection = { error: result.error, lastGoodInForce: this.fileRejection?.lastGoodInForce ?? true };
       return result;
     }
-    this.fileConfig = result.config;
+    this.file = result.file;
     this.fileRejection = null;
     return { ok: true, config: this.config };
   }
 
-  // Validate and persist one policy from D-Bus; throws ConfigError naming the key.
-  async setPolicy(name: string, raw: Record<string, unknown>): Promise<Config> {
-    const policy: Policy = validatePolicyObject(name, raw, "SetPolicy");
-    const next = withPolicySet(this.overrides, policy);
-    await saveOverrides(this.paths.overrides, next);
-    this.overrides = next;
+  // SetPolicy: the keys given (and those to leave out) become the policy's override, replacing an
+  // earlier one and bringing back a removed policy; keys that change nothing are not kept.
+  // Throws ConfigError naming the key.
+  async setPolicy(name: string, edit: PolicyEdit): Promise<Config> {
+    validatePolicyObject(name, edit.set, "SetPolicy");
+    validateUnset(name, edit.unset, "SetPolicy");
+    const fileTable = this.file.tables[name];
+    effectivePolicy(name, fileTable, edit, "SetPolicy");
+    const kept = withoutNoOps(name, fileTable, { set: edit.set, unset: [...new Set(edit.unset)] });
+    // A policy of config.toml needs no override that changes nothing; one set over D-Bus only is its override.
+    const override = isEmptyOverride(kept) && fileTable !== undefined ? null : kept;
+    await this.save(withOverride(this.overrides, name, override));
     return this.config;
   }
 
-  // Remove a policy (from the file's or the overrides') and persist that.
+  // Remove a policy (config.toml's is hidden, an override dropped) and persist that.
   async removePolicy(name: string): Promise<Config> {
-    const next = withPolicyRemoved(this.overrides, name);
-    await saveOverrides(this.paths.overrides, next);
-    this.overrides = next;
+    await this.save(withPolicyRemoved(this.overrides, name, this.file.tables[name] !== undefined));
     return this.config;
   }
 
-  private readFile(): ReloadResult {
+  // Drop the override and the removal of a policy: back to config.toml (a policy set only over
+  // D-Bus goes). Null when there is no policy, override or removal of that name.
+  async resetPolicy(name: string): Promise<Config | null> {
+    const known = this.overrides.policies[name] !== undefined || this.overrides.removed.includes(name) || this.config.policies.has(name);
+    if (!known) return null;
+    await this.save(withOverride(this.overrides, name, null));
+    return this.config;
+  }
+
+  /** Where the keys of a policy in force come from. */
+  layersOf(name: string): PolicyLayers {
+    const fileTable = this.file.tables[name];
+    const override = this.overrides.policies[name];
+    const origin = override === undefined ? "config.toml" : fileTable === undefined ? "D-Bus" : "config.toml+D-Bus";
+    return { origin, overridden: overriddenKeys(override), unset: [...(override?.unset ?? [])].sort(), shadowed: shadowedValues(fileTable, override) };
+  }
+
+  /** config.toml's policies hidden by RemovePolicy, by name, as config.toml gives them. */
+  hiddenPolicies(): Config["policies"] {
+    const hidden: Config["policies"] = new Map();
+    for (const name of this.overrides.removed) {
+      const policy = this.file.config.policies.get(name);
+      if (policy) hidden.set(name, policy);
+    }
+    return hidden;
+  }
+
+  // Why a name has no policy, when config.toml has one that was removed over D-Bus; else null.
+  hiddenReason(name: string): string | null {
+    if (!this.hiddenPolicies().has(name)) return null;
+    return `config.toml has one, but it was removed over D-Bus; "selfheal policy reset ${name}" (ResetPolicy) brings it back`;
+  }
+
+  /** What overrides shadow in config.toml, one sentence each: the reload event tells these. */
+  notices(): string[] {
+    const notices: string[] = [];
+    for (const name of Object.keys(this.overrides.policies).sort()) {
+      for (const shadowed of this.layersOf(name).shadowed) {
+        const where = `process.${name}.${shadowed.key}: ${showValue(shadowed.fileValue)} in config.toml`;
+        notices.push(shadowed.value === undefined ? `${where} is overridden: left out over D-Bus` : `${where} is overridden by ${showValue(shadowed.value)} set over D-Bus`);
+      }
+    }
+    for (const name of [...this.hiddenPolicies().keys()].sort()) {
+      notices.push(`process.${name} in config.toml is hidden: removed over D-Bus (selfheal policy reset ${name} brings it back)`);
+    }
+    return notices;
+  }
+
+  private async save(next: Overrides): Promise<void> {
+    await saveOverrides(this.paths.overrides, next);
+    this.overrides = next;
+  }
+
+  // An earlier overrides file held whole policies: keep only what differs from config.toml, so
+  // that its later edits apply again; the policies in force stay the same. The old file is kept.
+  private migrate(wholePolicies: Record<string, RawPolicyTable>): void {
+    this.overrides = migrateWholePolicies(wholePolicies, this.overrides.removed, this.file);
+    try {
+      const aside = preserveEarlierFormat(this.paths.overrides);
+      saveOverridesSync(this.paths.overrides, this.overrides);
+      console.error(
+        `selfheal: ${this.paths.overrides} held whole policies (the earlier format): kept only the keys that differ from config.toml, ` +
+          `so that config.toml's other keys apply again; the earlier file is ${aside}`,
+      );
+    } catch (error) {
+      console.error(`selfheal: cannot rewrite ${this.paths.overrides} in the current format (it is read as it is): ${(error as Error).message}`);
+    }
+  }
+
+  private readFile(): { ok: true; file: ParsedConfig } | { ok: false; error: ConfigError } {
     let text: string;
     try {
       text = readFileSync(this.paths.config, "utf8");
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { ok: true, config: parseConfig("", this.paths.config) };
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { ok: true, file: parseConfigTables("", this.paths.config) };
       return {
         ok: false,
         error: new ConfigError([{ file: this.paths.config, line: null, column: null, key: "", message: `cannot read: ${(error as Error).message}` }]),
       };
     }
     try {
-      const config = parseConfig(text, this.paths.config);
+      const file = parseConfigTables(text, this.paths.config);
       this.keepLastGood(text);
-      return { ok: true, config };
+      return { ok: true, file };
     } catch (error) {
       if (error instanceof ConfigError) return { ok: false, error };
       throw error;
@@ -116,11 +213,18 @@ export class PolicyStore {
   }
 
   // The config that last loaded, for a daemon started on a broken config.toml; null when there is none.
-  private readLastGood(): Config | null {
+  private readLastGood(): ParsedConfig | null {
     try {
-      return parseConfig(readFileSync(this.paths.lastGood, "utf8"), this.paths.lastGood);
+      return parseConfigTables(readFileSync(this.paths.lastGood, "utf8"), this.paths.lastGood);
     } catch {
       return null;
     }
   }
+}
+
+// A value as config.toml would write it, for the notices.
+function showValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value) || (value !== null && typeof value === "object")) return JSON.stringify(value);
+  return String(value);
 }

@@ -42,7 +42,15 @@ export type EngineEvent = EventBase &
       }
     | { kind: "cooldown-started"; name: string; restarts: number; seconds: number; untilMs: number }
     | { kind: "cooldown-ended"; name: string }
-    | { kind: "config-reloaded"; file: string; added: string[]; removed: string[]; changed: string[] }
+    | {
+        kind: "config-reloaded";
+        file: string;
+        added: string[];
+        removed: string[];
+        changed: string[];
+        /** What the overrides set over D-Bus shadow in config.toml, one sentence each. */
+        shadowed: string[];
+      }
     | { kind: "config-rejected"; file: string; error: string }
     | { kind: "protected"; name: string; pid: number; reason: string }
     | {

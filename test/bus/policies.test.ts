@@ -80,8 +80,9 @@ describe("SetPolicy", () => {
   });
 
   it("persists to overrides.json and never rewrites config.toml", async () => {
-    const overrides = JSON.parse(readFileSync(join(daemon.stateDir, "overrides.json"), "utf8")) as { set: Record<string, Record<string, unknown>> };
-    expect(overrides.set.added).toMatchObject({ memory_limit_mb: 128, autostart: true });
+    const overrides = JSON.parse(readFileSync(join(daemon.stateDir, "overrides.json"), "utf8")) as { policies: Record<string, { set: Record<string, unknown> }> };
+    // Only the keys set (a policy config.toml does not have: those that differ from the defaults).
+    expect(overrides.policies.added).toEqual({ set: { command: [program, "300"], memory_limit_mb: 128, autostart: true } });
     expect(readFileSync(daemon.configPath, "utf8")).toBe(CONFIG.replace("PROGRAM", program));
   });
 
@@ -91,8 +92,8 @@ describe("SetPolicy", () => {
     );
     const names = Object.keys(await policies());
     for (let i = 0; i < 10; i++) expect(names).toContain(`burst${i}`);
-    const overrides = JSON.parse(readFileSync(join(daemon.stateDir, "overrides.json"), "utf8")) as { set: Record<string, unknown> };
-    expect(Object.keys(overrides.set).filter((name) => name.startsWith("burst"))).toHaveLength(10);
+    const overrides = JSON.parse(readFileSync(join(daemon.stateDir, "overrides.json"), "utf8")) as { policies: Record<string, unknown> };
+    expect(Object.keys(overrides.policies).filter((name) => name.startsWith("burst"))).toHaveLength(10);
   });
 
   it("the anomaly sub-tables go in and come back typed (counts u, thresholds d)", async () => {

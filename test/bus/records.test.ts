@@ -105,7 +105,19 @@ describe("records", () => {
 describe("caller input", () => {
   it("unpacks nested variants and 64-bit integers", () => {
     const input = { command: new Variant("as", ["a", "b"]), cooldown: new Variant("a{sv}", { pause: new Variant("t", 30n) }) };
-    expect(policyInput(input)).toEqual({ command: ["a", "b"], cooldown: { pause: 30 } });
+    expect(policyInput(input)).toEqual({ set: { command: ["a", "b"], cooldown: { pause: 30 } }, unset: [] });
+  });
+
+  it("takes unset apart, and ignores the keys GetPolicies adds (a record can be sent back as it came)", () => {
+    const input = {
+      memory_limit_mb: new Variant("d", 120),
+      unset: new Variant("as", ["cpu_limit", "cooldown.pause"]),
+      overridden: new Variant("as", ["memory_limit_mb"]),
+      shadowed: new Variant("a{sv}", { memory_limit_mb: new Variant("d", 90) }),
+      origin: new Variant("s", "config.toml+D-Bus"),
+    };
+    expect(policyInput(input)).toEqual({ set: { memory_limit_mb: 120 }, unset: ["cpu_limit", "cooldown.pause"] });
+    expect(() => policyInput({ unset: new Variant("s", "cpu_limit") })).toThrow(/"unset" lists the keys to leave out, as an array of strings \(as\)/);
   });
 
   it("refuses deep nesting, huge strings and byte arrays with InvalidArgs", () => {

@@ -40,6 +40,7 @@ const EXPECTED_OUTPUT: Array<[RegExp, RegExp]> = [
   [/ introspect /, /\.RestartProcess\s+method\s+s\s+-/],
   [/ GetEvents tu 0 10$/, /^aa\{sv\} \d+ /],
   [/ GetPolicies$/, /^a\{sa\{sv\}\} 2 /],
+  [/ GetHiddenPolicies$/, /^a\{sa\{sv\}\} 1 "gedit" /],
   [/ CleanupZombies$/, /^uu \d+ \d+\n$/],
 ];
 

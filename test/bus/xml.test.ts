@@ -51,6 +51,8 @@ describe("the interface file", () => {
       GetPolicies: "()→(a{sa{sv}})",
       SetPolicy: "(sa{sv})→()",
       RemovePolicy: "(s)→()",
+      ResetPolicy: "(s)→()",
+      GetHiddenPolicies: "()→(a{sa{sv}})",
       GetEvents: "(tu)→(aa{sv})",
     });
     const signals = Object.fromEntries([...spec.signals.values()].map((s) => [s.name, s.signature]));

@@ -188,14 +188,22 @@ describe("policy", () => {
   it("set creates and changes keys, rm removes; the daemon applies them", async () => {
     const created = await selfheal(bus, ["policy", "set", "newp", `command=["${program}","5"]`, "memory_limit_mb=64", "restart=always", "cooldown.pause=30"]);
     expect(created.code).toBe(EXIT.ok);
-    expect(created.stdout).toContain("[process.newp]\n");
-    expect(created.stdout).toContain('restart = "always"\n');
-    expect(created.stdout).toContain("cooldown = { max_restarts = 5, window = 60, pause = 30 }\n");
+    expect(created.stdout).toContain("# set over D-Bus; config.toml has no [process.newp]\n[process.newp]\n");
+    expect(created.stdout).toContain('restart = "always"  # set over D-Bus\n');
+    expect(created.stdout).toContain("cooldown = { max_restarts = 5, window = 60, pause = 30 }  # pause set over D-Bus\n");
+    expect(created.stdout).toContain("scope = \"tree\"\n");
     expect(await processOf(client, "newp")).toMatchObject({ memory_limit_bytes: 64 * 1024 * 1024 });
 
     const changed = await selfheal(bus, ["policy", "set", "newp", "memory_limit_mb=", "cpu_limit=25.5"]);
     expect(changed.code).toBe(EXIT.ok);
     expect(await processOf(client, "newp")).toMatchObject({ memory_limit_bytes: 0, cpu_limit: 25.5 });
+    // The keys set earlier stay set: the command, the restart mode, the pause.
+    expect(JSON.parse((await selfheal(bus, ["policy", "get", "newp", "--json"])).stdout)).toMatchObject({
+      command: [program, "5"],
+      restart: "always",
+      cooldown: { pause: 30 },
+      overridden: ["command", "cooldown.pause", "cpu_limit", "restart"],
+    });
 
     const invalid = await selfheal(bus, ["policy", "set", "newp", "sustain=often"]);
     expect(invalid.code).toBe(EXIT.failed);
@@ -206,6 +214,17 @@ describe("policy", () => {
     expect(removed.code).toBe(EXIT.ok);
     expect((await selfheal(bus, ["policy", "rm", "newp"])).code).toBe(EXIT.failed);
     expect(readFileSync(daemon.configPath, "utf8")).not.toContain("newp");
+  });
+
+  it("set on a config.toml policy keeps only that key; reset goes back to config.toml", async () => {
+    const set = await selfheal(bus, ["policy", "set", "editor", "memory_limit_mb=600"]);
+    expect(set.stdout).toContain("memory_limit_mb = 600  # set over D-Bus; config.toml says 500\n");
+    expect(set.stdout).toContain("autostart = true\n");
+    const reset = await selfheal(bus, ["policy", "reset", "editor"]);
+    expect(reset).toMatchObject({ code: EXIT.ok, stderr: "" });
+    expect(reset.stdout).toContain("memory_limit_mb = 500\n");
+    expect((await selfheal(bus, ["policy", "reset", "nope"])).stderr).toBe('selfheal: no policy, override or removal named "nope"; GetPolicies lists the known names (UnknownProcess)\n');
+    expect((await selfheal(bus, ["policy", "reset"])).code).toBe(EXIT.usage);
   });
 
   it("a new command re-derives a match that came from the old one", async () => {

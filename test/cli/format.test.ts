@@ -2,7 +2,7 @@
 import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { formatBytes, formatDuration, policyToml, table } from "../../daemon/cli/format.js";
-import { applyAssignments, parseValue } from "../../daemon/cli/policyCommand.js";
+import { applyAssignments, overrideOf, parseValue } from "../../daemon/cli/policyCommand.js";
 import { parseSince } from "../../daemon/cli/eventsCommand.js";
 import { UsageError } from "../../daemon/cli/clientContext.js";
 
@@ -39,11 +39,51 @@ describe("policy set KEY=VALUE", () => {
     expect(parseValue("/gedit$/")).toBe("/gedit$/");
   });
 
-  it("dotted keys reach into tables; an empty value removes the key", () => {
-    const before = { command: ["a"], cpu_limit: 50, cooldown: { max_restarts: 5, pause: 120 } };
-    expect(applyAssignments(before, ["cooldown.pause=30", "cpu_limit=", "env.LANG=C"])).toEqual({ command: ["a"], cooldown: { max_restarts: 5, pause: 30 }, env: { LANG: "C" } });
-    expect(before.cpu_limit).toBe(50);
-    expect(() => applyAssignments({}, ["novalue"])).toThrow(UsageError);
+  it("dotted keys reach into tables; an empty value leaves the key out (over config.toml too)", () => {
+    const before = { set: { command: ["a"], cpu_limit: 50, cooldown: { max_restarts: 5 } }, unset: ["memory_limit_mb", "cooldown.pause"] };
+    expect(applyAssignments(before, ["cooldown.pause=30", "cpu_limit=", "env.LANG=C", "memory_limit_mb=800"])).toEqual({
+      set: { command: ["a"], cooldown: { max_restarts: 5, pause: 30 }, env: { LANG: "C" }, memory_limit_mb: 800 },
+      unset: ["cpu_limit"],
+    });
+    expect(before.set.cpu_limit).toBe(50);
+    expect(applyAssignments({ set: {}, unset: [] }, ["cooldown={ pause = 30 }"])).toEqual({ set: { cooldown: { pause: 30 } }, unset: [] });
+    expect(() => applyAssignments({ set: {}, unset: [] }, ["novalue"])).toThrow(UsageError);
+    expect(() => applyAssignments({ set: {}, unset: [] }, ["a.b.c=1"])).toThrow(/reaches too deep/);
+  });
+
+  it("a GetPolicies record's override: its overridden keys with their values, and the ones left out", () => {
+    const record = {
+      command: ["a"], memory_limit_mb: 120, restart: "always", cooldown: { max_restarts: 3, window: 60, pause: 45 },
+      overridden: ["cooldown.pause", "cpu_limit", "memory_limit_mb"], unset: ["cpu_limit"], shadowed: { memory_limit_mb: 90 }, origin: "config.toml+D-Bus",
+    };
+    expect(overrideOf(record)).toEqual({ set: { memory_limit_mb: 120, cooldown: { pause: 45 } }, unset: ["cpu_limit"] });
+    expect(overrideOf(undefined)).toEqual({ set: {}, unset: [] });
+  });
+});
+
+describe("policyToml", () => {
+  it("marks the keys set over D-Bus with config.toml's value, and the keys left out", () => {
+    const record = {
+      command: ["a"], memory_limit_mb: 120, restart: "always", cooldown: { max_restarts: 3, window: 60, pause: 45 },
+      overridden: ["cooldown.pause", "cooldown.window", "cpu_limit", "memory_limit_mb", "restart"], unset: ["cpu_limit"],
+      shadowed: { memory_limit_mb: 90, cpu_limit: 80, "cooldown.pause": 30 }, origin: "config.toml+D-Bus",
+    };
+    expect(policyToml("web", record)).toBe(
+      [
+        "[process.web]",
+        'command = ["a"]',
+        "memory_limit_mb = 120  # set over D-Bus; config.toml says 90",
+        'restart = "always"  # set over D-Bus',
+        "cooldown = { max_restarts = 3, window = 60, pause = 45 }  # pause, window set over D-Bus; config.toml says pause = 30",
+        "# cpu_limit: left out over D-Bus; config.toml says 80",
+        '# "selfheal policy reset web" goes back to config.toml alone',
+        "",
+      ].join("\n"),
+    );
+    expect(policyToml("new", { command: ["b"], overridden: ["command"], unset: [], shadowed: {}, origin: "D-Bus" })).toBe(
+      "# set over D-Bus; config.toml has no [process.new]\n[process.new]\ncommand = [\"b\"]  # set over D-Bus\n",
+    );
+    expect(policyToml("plain", { command: ["c"] })).toBe('[process.plain]\ncommand = ["c"]\n');
   });
 });
 
