@@ -246,6 +246,17 @@ export class ManagerClient {
     await this.#call("RemovePolicy", [name]);
   }
 
+  // Back to config.toml: drops the policy's override and removal.
+  async resetPolicy(name: string): Promise<void> {
+    await this.#call("ResetPolicy", [name]);
+  }
+
+  // The names of config.toml's policies hidden by RemovePolicy.
+  async hiddenPolicies(): Promise<string[]> {
+    const [policies] = (await this.#call("GetHiddenPolicies")) as [Record<string, unknown>];
+    return Object.keys(policies).sort();
+  }
+
   // Asks the bus to start the daemon (D-Bus activation: the .service file install.sh puts in
   // place starts selfheal.service).
   startDaemon(): Promise<void> {

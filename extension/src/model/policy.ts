@@ -2,6 +2,8 @@
 // into form fields and back into SetPolicy's a{sv}. The daemon validates; the form only refuses
 // what it cannot send at all (an unbalanced quote in the command).
 import type { Dict } from "./records.js";
+import type { Translator } from "./i18n.js";
+import { interpolate } from "./i18n.js";
 import { booleanOf, numberOf, stringOf } from "./records.js";
 
 export const RESTART_MODES = ["on-failure", "always", "never"] as const;
@@ -162,4 +164,29 @@ export function policyEntries(form: PolicyForm): TypedEntry[] {
     },
   );
   return entries;
+}
+
+/** Keys GetPolicies adds to say where a policy's keys come from; never sent back as they came. */
+export const LAYER_KEYS = ["overridden", "unset", "shadowed", "origin"] as const;
+
+function stringsOf(policy: Dict, key: string): string[] {
+  const value = policy[key];
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
+}
+
+// The keys SetPolicy is to leave out (whatever config.toml says): those the policy left out already,
+// and those the form had a value for and now leaves out (a limit set to 0, an emptied match), less
+// those the form now sets.
+export function unsetKeys(policy: Dict, entries: readonly TypedEntry[]): string[] {
+  const sent = new Set(entries.map((entry) => entry.key));
+  const cleared = ["match", "cpu_limit", "memory_limit_mb"].filter((key) => policy[key] !== undefined && !sent.has(key));
+  return [...new Set([...stringsOf(policy, "unset").filter((key) => !sent.has(key)), ...cleared])].sort();
+}
+
+// A short note on where a policy's settings come from, for its row; empty when all come from config.toml.
+export function overrideNote(policy: Dict, t: Translator): string {
+  if (policy.origin === "D-Bus") return t.gettext("set here, not in config.toml");
+  const keys = stringsOf(policy, "overridden");
+  if (keys.length === 0) return "";
+  return interpolate(t.ngettext("{keys} set here over config.toml", "{keys} set here over config.toml", keys.length), { keys: keys.join(", ") });
 }

@@ -7,7 +7,7 @@ import { errorMessage } from "../dbus/manager.js";
 import type { Translator } from "../model/i18n.js";
 import { interpolate } from "../model/i18n.js";
 import type { LimitScope, PolicyForm, RestartMode, TypedEntry, ViolationAction } from "../model/policy.js";
-import { FORM_KEYS, formFromPolicy, LIMIT_SCOPES, POLICY_DEFAULTS, policyEntries, RESTART_MODES, VIOLATION_ACTIONS } from "../model/policy.js";
+import { FORM_KEYS, formFromPolicy, LAYER_KEYS, LIMIT_SCOPES, overrideNote, POLICY_DEFAULTS, policyEntries, RESTART_MODES, unsetKeys, VIOLATION_ACTIONS } from "../model/policy.js";
 
 type Original = Record<string, GLib.Variant>;
 
@@ -16,7 +16,8 @@ function markup(text: string): string {
   return GLib.markup_escape_text(text, -1);
 }
 
-// SetPolicy's a{sv}: the form's entries, plus the keys the form does not edit as they came.
+// SetPolicy's a{sv}: the form's entries, the keys the form does not edit as they came, and the keys
+// to leave out. The daemon keeps only what differs from config.toml, so its other keys keep applying.
 function policyVariants(form: PolicyForm, original: Original): Record<string, GLib.Variant> {
   const toVariant = (entry: TypedEntry): GLib.Variant =>
     entry.signature === "a{sv}"
@@ -24,9 +25,12 @@ function policyVariants(form: PolicyForm, original: Original): Record<string, GL
       : new GLib.Variant(entry.signature, entry.value);
   const result: Record<string, GLib.Variant> = {};
   for (const [key, value] of Object.entries(original)) {
-    if (!(FORM_KEYS as readonly string[]).includes(key)) result[key] = value;
+    if (!(FORM_KEYS as readonly string[]).includes(key) && !(LAYER_KEYS as readonly string[]).includes(key)) result[key] = value;
   }
-  for (const entry of policyEntries(form)) result[entry.key] = toVariant(entry);
+  const entries = policyEntries(form);
+  for (const entry of entries) result[entry.key] = toVariant(entry);
+  const unset = unsetKeys(plainPolicy(original), entries);
+  if (unset.length > 0) result.unset = new GLib.Variant("as", unset);
   return result;
 }
 
@@ -119,6 +123,7 @@ export class PoliciesPage {
       this.#group.description = this.#t.gettext("Changes apply at once and are kept by selfheal next to config.toml, which it leaves untouched.");
       this.#addGroup.sensitive = true;
       for (const name of [...policies.keys()].sort()) this.#addPolicyRow(name, policies.get(name) ?? {}, false);
+      for (const name of await client.hiddenPolicies()) if (!this.#closed) this.#addHiddenRow(name);
     } catch (error) {
       if (this.#closed) return;
       this.#group.description = interpolate(this.#t.gettext("Could not read the policies: {message}"), { message: errorMessage(error) });
@@ -137,9 +142,11 @@ export class PoliciesPage {
   #addPolicyRow(name: string, original: Original, isNew: boolean): void {
     const t = this.#t;
     const form = isNew ? { ...POLICY_DEFAULTS, name, command: name } : formFromPolicy(name, plainPolicy(original));
+    // Where the settings come from: a marker when some are set here over config.toml.
+    const note = isNew ? "" : overrideNote(plainPolicy(original), t);
     const expander = new Adw.ExpanderRow({
       title: markup(name),
-      subtitle: markup(isNew ? t.gettext("not saved yet") : form.command),
+      subtitle: markup(isNew ? t.gettext("not saved yet") : note === "" ? form.command : `${form.command} · ${note}`),
       expanded: isNew,
     });
 
@@ -179,6 +186,9 @@ export class PoliciesPage {
     const remove = new Gtk.Button({ label: t.gettext("Remove"), css_classes: ["destructive-action"], valign: Gtk.Align.CENTER });
     const actions = new Adw.ActionRow({ title: "" });
     actions.add_suffix(remove);
+    // Settings set here over config.toml's policy: a way back to config.toml alone.
+    const reset = new Gtk.Button({ label: t.gettext("Use config.toml"), valign: Gtk.Align.CENTER, visible: plainPolicy(original).origin === "config.toml+D-Bus" });
+    actions.add_suffix(reset);
     actions.add_suffix(apply);
     expander.add_row(actions);
 
@@ -244,6 +254,14 @@ export class PoliciesPage {
       );
     });
 
+    reset.connect("clicked", () => {
+      send(
+        reset,
+        (client) => client.resetPolicy(name),
+        () => this.#toast(interpolate(t.gettext("{name} follows config.toml again"), { name })),
+      );
+    });
+
     remove.connect("clicked", () => {
       if (isNew) {
         this.#removeRow(expander);
@@ -258,6 +276,33 @@ export class PoliciesPage {
 
     this.#group.add(expander);
     this.#rows.push(expander);
+  }
+
+  // A policy of config.toml removed here: said, with a way to bring it back.
+  #addHiddenRow(name: string): void {
+    const t = this.#t;
+    const row = new Adw.ActionRow({ title: markup(name), subtitle: markup(t.gettext("in config.toml, but removed here: not watched")) });
+    const restore = new Gtk.Button({ label: t.gettext("Restore"), valign: Gtk.Align.CENTER });
+    restore.connect("clicked", () => {
+      const client = this.#client();
+      if (!client?.connected) return;
+      restore.sensitive = false;
+      client.resetPolicy(name).then(
+        () => {
+          if (this.#closed) return;
+          this.#toast(interpolate(t.gettext("{name} follows config.toml again"), { name }));
+          void this.reload();
+        },
+        (error: unknown) => {
+          if (this.#closed) return;
+          this.#toast(errorMessage(error));
+          restore.sensitive = true;
+        },
+      );
+    });
+    row.add_suffix(restore);
+    this.#group.add(row);
+    this.#rows.push(row);
   }
 
   #removeRow(row: Adw.PreferencesRow): void {

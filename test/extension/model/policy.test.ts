@@ -3,10 +3,13 @@ import {
   CommandSyntaxError,
   formFromPolicy,
   joinCommand,
+  overrideNote,
   POLICY_DEFAULTS,
   policyEntries,
   splitCommand,
+  unsetKeys,
 } from "../../../extension/src/model/policy.js";
+import { untranslated as t } from "../../../extension/src/model/i18n.js";
 
 describe("splitCommand and joinCommand", () => {
   it("split words like a shell, without expanding anything", () => {
@@ -84,5 +87,32 @@ describe("policyEntries", () => {
       { key: "window", signature: "d", value: 60 },
       { key: "pause", signature: "d", value: 120 },
     ]);
+  });
+});
+
+describe("what the editor sends beside the form, and its marker", () => {
+  const policy = {
+    command: ["web"],
+    match: "web",
+    memory_limit_mb: 120,
+    restart: "always",
+    overridden: ["cpu_limit", "memory_limit_mb"],
+    unset: ["cpu_limit"],
+    shadowed: { memory_limit_mb: 90, cpu_limit: 80 },
+    origin: "config.toml+D-Bus",
+  };
+
+  it("leaves out what was left out, and a limit set to 0 over config.toml's", () => {
+    const form = formFromPolicy("web", policy);
+    expect(unsetKeys(policy, policyEntries(form))).toEqual(["cpu_limit"]);
+    expect(unsetKeys(policy, policyEntries({ ...form, memoryLimitMb: 0 }))).toEqual(["cpu_limit", "memory_limit_mb"]);
+    // A key left out and now given a value is set instead.
+    expect(unsetKeys(policy, policyEntries({ ...form, cpuLimit: 50 }))).toEqual([]);
+  });
+
+  it("says which settings are set here over config.toml, or that the policy is not in config.toml", () => {
+    expect(overrideNote(policy, t)).toBe("cpu_limit, memory_limit_mb set here over config.toml");
+    expect(overrideNote({ ...policy, overridden: [], origin: "config.toml" }, t)).toBe("");
+    expect(overrideNote({ command: ["x"], overridden: ["command"], origin: "D-Bus" }, t)).toBe("set here, not in config.toml");
   });
 });
