@@ -7,11 +7,10 @@ import type { RawPolicyTable } from "./load.js";
 
 import { readFileSync } from "node:fs";
 
-import { ConfigError, parseConfigTables, type ParsedConfig } from "./load.js";
+import { ConfigError, parseConfigTables, validatePolicyObject, type ParsedConfig } from "./load.js";
 import { writeFileAtomicSync } from "../state/atomic.js";
 import { effectivePolicy, isEmptyOverride, overriddenKeys, shadowedValues, validateUnset, withoutNoOps, type Shadowed } from "./layers.js";
 import { loadOverrides, mergeConfig, migrateWholePolicies, preserveEarlierFormat, saveOverrides, saveOverridesSync, withOverride, withPolicyRemoved, type Overrides } from "./overrides.js";
-import { validatePolicyObject } from "./load.js";
 
 export interface PolicyStorePaths {
   config: string;

@@ -75,7 +75,8 @@ beforeAll(async () => {
   await sleep(100);
   // ...then by hand, before the daemon: one instance of each program.
   box.run(`exec ${paths.longScript}`);
-  box.run(`exec ${paths.shortScript}`);
+  // env finds python3 on PATH: the system's, not a version manager's shim that would run in between.
+  box.run(`PATH=/usr/bin:/bin exec ${paths.shortScript}`);
   box.run(`cd ${dir} && exec ${PYTHON} app.py`);
   box.run(`cd ${dir} && exec ${NODE} server.js`);
   box.run(`exec ${paths.longBinary} 600`);
