@@ -10,15 +10,25 @@ import { isInterpreter, scriptOf } from "./interpreters.js";
 /** The kernel keeps this many characters of a program's name in comm. */
 export const COMM_LENGTH = 15;
 
+/**
+ * Script names found, by the argv they were read from: the scanner keeps one argv array per
+ * process for its life, so each process's argv is read for a script once, not once per policy
+ * and scan (a tick tries every policy not running against every process).
+ */
+const scriptNames = new WeakMap<readonly string[], string | null>();
+
 // The basename of the script a process runs through an interpreter (by its exe, or argv[0] when
 // the exe cannot be read), or null when it runs none.
 function scriptName(sample: ProcessSample, source: ProcessSource): string | null {
   const argv = source.readCmdline(sample.pid);
   if (argv === null || argv.length < 2) return null;
+  const known = scriptNames.get(argv);
+  if (known !== undefined) return known;
   const interpreter = source.readExeName(sample.pid) ?? argv[0]!;
-  if (!isInterpreter(interpreter)) return null;
-  const script = scriptOf(interpreter, argv.slice(1));
-  return script === null ? null : basename(script);
+  const script = isInterpreter(interpreter) ? scriptOf(interpreter, argv.slice(1)) : null;
+  const name = script === null ? null : basename(script);
+  scriptNames.set(argv, name);
+  return name;
 }
 
 // A program run by an interpreter (bash, python3, node...): it is named by its script.
