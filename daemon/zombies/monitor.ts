@@ -29,7 +29,7 @@ export class ZombieMonitor {
   private zombies: ZombieInfo[] = [];
   /** The zombies (pid:startTicks) already announced and still there. */
   private announced = new Set<string>();
-  /** When each zombie (pid:startTicks) was first seen, ms: a scheduled cleanup leaves young ones alone. */
+  /** When each zombie (pid:startTicks) was first seen, ms: young ones are not announced, nor touched by a scheduled cleanup. */
   private firstSeen = new Map<string, number>();
   private running: Promise<CleanupReport> | null = null;
   private lastScheduledMs: number | null = null;
@@ -62,7 +62,8 @@ export class ZombieMonitor {
     this.rememberFirstSeen(snapshot);
     const settings = this.settings;
     const due = this.zombies.filter((zombie) => !this.announced.has(zombieKey(zombie)) && this.isOldEnough(zombie, snapshot.timeMs, settings));
-    this.announced = new Set(this.zombies.map(zombieKey).filter((key) => this.announced.has(key) || due.some((zombie) => zombieKey(zombie) === key)));
+    const dueKeys = new Set(due.map(zombieKey));
+    this.announced = new Set(this.zombies.map(zombieKey).filter((key) => this.announced.has(key) || dueKeys.has(key)));
     const newPids = due.map((zombie) => zombie.pid);
     if (newPids.length > 0) {
       this.engine.events.emit({
