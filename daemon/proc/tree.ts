@@ -1,7 +1,7 @@
 // Process-tree views of one snapshot: who descends from a process, and what
 // the whole tree costs. Pure functions over the snapshot's child index.
 
-import type { ProcessSnapshot } from "./types.js";
+import type { ProcessSample, ProcessSnapshot } from "./types.js";
 
 export interface TreeTotals {
   /** Sum of cpuPercent over the process and its descendants. */
@@ -28,13 +28,13 @@ export function descendantsOf(snapshot: ProcessSnapshot, pid: number): number[] 
   return descendants;
 }
 
-// CPU, memory and process count of pid and all its descendants.
-export function treeTotals(snapshot: ProcessSnapshot, pid: number): TreeTotals {
+// CPU, memory and process count of pid and all its descendants (only those `counts` accepts, when given).
+export function treeTotals(snapshot: ProcessSnapshot, pid: number, counts?: (sample: ProcessSample) => boolean): TreeTotals {
   const totals: TreeTotals = { cpuPercent: 0, rssBytes: 0, count: 0 };
   if (!snapshot.processes.has(pid)) return totals;
   for (const member of [pid, ...descendantsOf(snapshot, pid)]) {
     const sample = snapshot.processes.get(member);
-    if (sample === undefined) continue;
+    if (sample === undefined || (counts !== undefined && !counts(sample))) continue;
     totals.cpuPercent += sample.cpuPercent;
     totals.rssBytes += sample.rssBytes;
     totals.count++;

@@ -119,7 +119,8 @@ describe("CPU spikes", () => {
 function bombScan(t: ReturnType<typeof setup>, root: number, nextPid: { value: number }): void {
   for (const process of [...t.source.processes.values()]) {
     if (process.state === "T" || (process.pid !== root && process.sid !== root)) continue;
-    t.source.set(sample(nextPid.value++, { uid: UID, ppid: process.pid, sid: root, pgid: root, comm: "bomb" }));
+    // A child starts after every process already there (the fake's default start time grows with the pid).
+    t.source.set(sample(nextPid.value, { uid: UID, ppid: process.pid, sid: root, pgid: root, comm: "bomb", startTicks: 1_000_000 + nextPid.value++ }));
   }
 }
 
@@ -144,6 +145,27 @@ describe("fork bombs", () => {
     const firstKill = t.signaller.sent.findIndex(([, signal]) => signal === "SIGKILL");
     expect(t.signaller.sent.slice(0, firstKill).every(([, signal]) => signal === "SIGSTOP")).toBe(true);
     expect(t.engine.get("bomb").state).toBe("stopped");
+  });
+
+  it("never reaches a protected process of the tree, nor one of the root's session that started before the root", async () => {
+    const t = setup([watched("bomb")]);
+    running(t.source, 100, { comm: "bomb", startTicks: 5000 });
+    // In the root's session but older than it (the root took over a session that was there before it).
+    running(t.source, 60, { comm: "older", ppid: 1, sid: 100, pgid: 100, startTicks: 10 });
+    // Under the root, but a process the guard protects.
+    running(t.source, 70, { comm: "dbus-daemon", ppid: 100, sid: 100, pgid: 100, startTicks: 6000 });
+    t.signaller.protect.set(70, "it is dbus-daemon, part of the desktop session");
+    t.engine.start();
+    const nextPid = { value: 1000 };
+    scans(t, 8, () => bombScan(t, 100, nextPid));
+    await t.monitor.idle();
+    t.clock.advance(200);
+    const [bomb] = t.anomalies();
+    expect(bomb).toMatchObject({ name: "bomb", pid: 100, type: "fork_bomb" });
+    expect(bomb!.figures.survivors).toBe(0);
+    expect(t.signaller.sent.filter(([pid]) => pid === 60 || pid === 70)).toEqual([]);
+    expect(t.source.processes.get(60)?.state).toBe("S");
+    expect(t.source.processes.get(70)?.state).toBe("S");
   });
 
   it("with fork_bomb.action = restart, contains the bomb and starts the program again", async () => {
