@@ -22,7 +22,8 @@
 // Whatever the rule that finds it, a process is never a member when it
 // started before the root (it cannot be the root's doing: a root that took
 // over an older session or group does not take its programs with it), or
-// when the signal guard protects it (it is then neither counted nor reached).
+// when the signal guard protects it (it is then neither counted nor reached,
+// and what runs below it is not walked into: a shell's programs are the shell's).
 import type { ForkBombSettings } from "../config/policy.js";
 import type { ProcessSample, ProcessSnapshot } from "../proc/types.js";
 import { descendantsOf } from "../proc/tree.js";
@@ -72,9 +73,11 @@ export function collectMembers(
   for (const [pid, startTicks] of known) {
     if (snapshot.processes.get(pid)?.startTicks === startTicks) seeds.push(pid);
   }
+  // Below a protected process is its own (a shell's programs are the shell's): not walked into.
+  const admit = (sample: ProcessSample): boolean => protects(sample) === null;
   for (const seed of seeds) {
     add(seed);
-    for (const pid of descendantsOf(snapshot, seed)) add(pid);
+    for (const pid of descendantsOf(snapshot, seed, admit)) add(pid);
   }
   const root = snapshot.processes.get(rootPid);
   const bySession = root?.sid === rootPid;
@@ -83,7 +86,7 @@ export function collectMembers(
     for (const sample of snapshot.processes.values()) {
       if ((bySession && sample.sid === rootPid) || (byGroup && sample.pgid === rootPid)) {
         add(sample.pid);
-        for (const pid of descendantsOf(snapshot, sample.pid)) add(pid);
+        for (const pid of descendantsOf(snapshot, sample.pid, admit)) add(pid);
       }
     }
   }

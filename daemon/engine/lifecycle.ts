@@ -357,12 +357,7 @@ export class Lifecycle {
     if (unit.pid !== pid || !unit.stopping) return;
     const targets = [pid];
     const snapshot = this.ctx.snapshot();
-    if (unit.policy.scope === "tree" && snapshot) {
-      for (const member of descendantsOf(snapshot, pid)) {
-        const sample = snapshot.processes.get(member);
-        if (sample && this.ctx.deps.signaller.refusalFor(sample) === null) targets.push(member);
-      }
-    }
+    if (unit.policy.scope === "tree" && snapshot) targets.push(...descendantsOf(snapshot, pid, (sample) => this.ctx.deps.signaller.refusalFor(sample) === null));
     for (const target of targets) this.send(unit.policy.name, target, "SIGKILL");
   }
 

@@ -30,9 +30,8 @@ export class Limits {
 
   // A scan saw the unit's process alive: record its usage and check it against the limits.
   observe(unit: Unit, sample: ProcessSample, snapshot: ProcessSnapshot): void {
-    const counts = (member: ProcessSample): boolean => member.pid === unit.pid || this.ctx.deps.signaller.refusalFor(member) === null;
     const usage =
-      unit.policy.scope === "tree" ? treeTotals(snapshot, unit.pid, counts) : { cpuPercent: sample.cpuPercent, rssBytes: sample.rssBytes };
+      unit.policy.scope === "tree" ? treeTotals(snapshot, unit.pid, this.admit) : { cpuPercent: sample.cpuPercent, rssBytes: sample.rssBytes };
     unit.previousRssBytes = unit.usage.rssBytes;
     unit.scansSeen += 1;
     unit.usage = { cpuPercent: usage.cpuPercent, rssBytes: usage.rssBytes };
@@ -71,13 +70,12 @@ export class Limits {
     }
   }
 
-  // The descendants a tree's sums count: the protected ones left out.
+  // The descendants a tree's sums count: a protected one is left out with what runs under it (a shell's programs are the shell's).
   private countedDescendants(snapshot: ProcessSnapshot, pid: number): number[] {
-    return descendantsOf(snapshot, pid).filter((member) => {
-      const sample = snapshot.processes.get(member);
-      return sample !== undefined && this.ctx.deps.signaller.refusalFor(sample) === null;
-    });
+    return descendantsOf(snapshot, pid, this.admit);
   }
+
+  private readonly admit = (sample: ProcessSample): boolean => this.ctx.deps.signaller.refusalFor(sample) === null;
 
   private onBreach(unit: Unit, breach: Breach): void {
     const action = unit.policy.onViolation;

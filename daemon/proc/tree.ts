@@ -12,8 +12,12 @@ export interface TreeTotals {
   count: number;
 }
 
+/** Whether a process belongs to a tree; one that does not is left out with its whole subtree. */
+export type Admit = (sample: ProcessSample) => boolean;
+
 // Every descendant of pid (not pid itself), breadth first; safe against cycles in a torn snapshot.
-export function descendantsOf(snapshot: ProcessSnapshot, pid: number): number[] {
+// With `admit`, a child it refuses is left out together with everything below it.
+export function descendantsOf(snapshot: ProcessSnapshot, pid: number, admit?: Admit): number[] {
   const seen = new Set<number>([pid]);
   const descendants: number[] = [];
   // descendants doubles as the queue: visit each found process's children in turn.
@@ -22,19 +26,23 @@ export function descendantsOf(snapshot: ProcessSnapshot, pid: number): number[] 
     for (const child of snapshot.childrenOf(parent)) {
       if (seen.has(child)) continue;
       seen.add(child);
+      if (admit !== undefined) {
+        const sample = snapshot.processes.get(child);
+        if (sample === undefined || !admit(sample)) continue;
+      }
       descendants.push(child);
     }
   }
   return descendants;
 }
 
-// CPU, memory and process count of pid and all its descendants (only those `counts` accepts, when given).
-export function treeTotals(snapshot: ProcessSnapshot, pid: number, counts?: (sample: ProcessSample) => boolean): TreeTotals {
+// CPU, memory and process count of pid and all its descendants (with `admit`, only the subtrees it accepts).
+export function treeTotals(snapshot: ProcessSnapshot, pid: number, admit?: Admit): TreeTotals {
   const totals: TreeTotals = { cpuPercent: 0, rssBytes: 0, count: 0 };
   if (!snapshot.processes.has(pid)) return totals;
-  for (const member of [pid, ...descendantsOf(snapshot, pid)]) {
+  for (const member of [pid, ...descendantsOf(snapshot, pid, admit)]) {
     const sample = snapshot.processes.get(member);
-    if (sample === undefined || (counts !== undefined && !counts(sample))) continue;
+    if (sample === undefined) continue;
     totals.cpuPercent += sample.cpuPercent;
     totals.rssBytes += sample.rssBytes;
     totals.count++;

@@ -80,6 +80,17 @@ describe("members of a tree", () => {
     expect(members.has(bus)).toBe(false);
   });
 
+  it("do not walk below a protected process: a shell's programs are the shell's", () => {
+    const world = new World();
+    world.add(500, { ppid: 1, sid: 500, pgid: 500, comm: "terminal" });
+    const shell = world.fork(500, { comm: "bash", sid: 9000, pgid: 9000 });
+    const program = world.fork(shell, { comm: "editor" });
+    const own = world.fork(500);
+    const members = collectMembers(world.scan(), 500, new Map(), (sample) => (sample.pid === shell ? "the shell leading a terminal session" : null));
+    expect([...members.keys()]).toEqual([own]);
+    expect(members.has(program)).toBe(false);
+  });
+
   it("counts new members by pid and start time", () => {
     expect(countNew(new Map([[1, 10], [2, 20], [3, 30]]), new Map([[1, 10], [2, 99]]))).toBe(2);
   });

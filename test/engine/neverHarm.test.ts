@@ -204,4 +204,18 @@ describe("protected processes are never adopted or counted", () => {
     expect(t.of("violation")).toEqual([]);
     expect(t.engine.get("tree").cpuPercent).toBe(50);
   });
+
+  it("leaves out of a tree's sums what runs under a protected descendant (a terminal's shell and its programs)", () => {
+    const t = setup([policy("terminal", { memoryLimitBytes: 100 * MB, sustain: 1, onViolation: "notify", scope: "tree" })]);
+    t.source.set(
+      sample(10, { comm: "terminal", rssBytes: 20 * MB }),
+      sample(11, { ppid: 10, comm: "bash", sid: 11, ttyNr: 34816, rssBytes: 5 * MB }),
+      sample(12, { ppid: 11, comm: "editor", sid: 11, rssBytes: 200 * MB }),
+    );
+    t.signaller.protect.set(11, "it is bash, the shell leading a terminal session");
+    t.engine.start();
+    scan(t, 2);
+    expect(t.engine.get("terminal").rssBytes).toBe(20 * MB);
+    expect(t.of("violation")).toEqual([]);
+  });
 });
