@@ -186,7 +186,7 @@ describe.skipIf(problem !== null)("protected targets on each action path", () =>
   it("a watched process that becomes a session program (exec) is let go, never stopped or killed over its limit", async () => {
     const marker = `hold-${Math.random().toString(16).slice(2, 8)}`;
     const s = await start(
-      (dir) => `${FAST}
+      () => `${FAST}
 [process.turncoat]
 command = ["/bin/false"]
 restart = "never"
