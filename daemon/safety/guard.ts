@@ -96,7 +96,7 @@ export class SignalGuard {
     if (facts.uid !== this.uid) return `it belongs to another user (uid ${facts.uid})`;
     // A session leader with a controlling terminal is a login or terminal shell (or
     // the display manager's session program): ending it ends everything the user runs there.
-    if (facts.sid === pid && facts.ttyNr !== 0) return `it is ${facts.comm}, the shell leading a terminal session`;
+    if (facts.sid === pid && facts.ttyNr !== 0) return `it is ${facts.comm}, which leads a terminal session (a login or terminal shell)`;
     return null;
   }
 

@@ -86,7 +86,7 @@ describe("members of a tree", () => {
     const shell = world.fork(500, { comm: "bash", sid: 9000, pgid: 9000 });
     const program = world.fork(shell, { comm: "editor" });
     const own = world.fork(500);
-    const members = collectMembers(world.scan(), 500, new Map(), (sample) => (sample.pid === shell ? "the shell leading a terminal session" : null));
+    const members = collectMembers(world.scan(), 500, new Map(), (sample) => (sample.pid === shell ? "it is bash, which leads a terminal session (a login or terminal shell)" : null));
     expect([...members.keys()]).toEqual([own]);
     expect(members.has(program)).toBe(false);
   });

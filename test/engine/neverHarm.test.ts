@@ -212,7 +212,7 @@ describe("protected processes are never adopted or counted", () => {
       sample(11, { ppid: 10, comm: "bash", sid: 11, ttyNr: 34816, rssBytes: 5 * MB }),
       sample(12, { ppid: 11, comm: "editor", sid: 11, rssBytes: 200 * MB }),
     );
-    t.signaller.protect.set(11, "it is bash, the shell leading a terminal session");
+    t.signaller.protect.set(11, "it is bash, which leads a terminal session (a login or terminal shell)");
     t.engine.start();
     scan(t, 2);
     expect(t.engine.get("terminal").rssBytes).toBe(20 * MB);

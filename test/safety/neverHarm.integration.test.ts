@@ -142,12 +142,12 @@ max_descendants = 20
     expect(untouched(s, [leader, ...programs])).toEqual([]);
     const told = s.sandbox.events().filter((e) => e.kind === "protected-match");
     expect(told).toHaveLength(1);
-    expect(told[0]!.message).toContain("the shell leading a terminal session");
+    expect(told[0]!.message).toContain("which leads a terminal session");
     const record = await processOf(s.client, "shell");
     expect(record).toMatchObject({ pid: 0, state: "stopped" });
     expect(record.protected_match).toContain(`PID ${leader.nsPid}`);
     const status = await selfheal(s.bus, ["status"]);
-    expect(status.stdout).toContain(`shell: its match names only processes selfheal never touches (PID ${leader.nsPid}: it is bash, the shell leading a terminal session); none is adopted`);
+    expect(status.stdout).toContain(`shell: its match names only processes selfheal never touches (PID ${leader.nsPid}: it is bash, which leads a terminal session (a login or terminal shell)); none is adopted`);
     expect(s.sandbox.events().filter((e) => e.kind === "violation" || e.kind === "anomaly")).toEqual([]);
     await expectDaemonAnswering(s);
   });
