@@ -115,6 +115,54 @@ describe("CPU spikes", () => {
   });
 });
 
+describe("actions on a process the guard refuses, or one that vanished", () => {
+  // One scan's worth of the anomaly's shape: memory climbing for a leak, CPU far above its baseline for a spike.
+  const shapes = {
+    memory_leak: { anomaly: { leak: { action: "kill" as const } }, at: (s: number) => ({ rssBytes: (50 + 6 * s) * MB, cpuPercent: 2 }) },
+    cpu_spike: { anomaly: { cpuSpike: { action: "restart" as const } }, at: (s: number) => ({ rssBytes: 50 * MB, cpuPercent: s < 20 ? 2 : 99 }) },
+  };
+  for (const [type, shape] of Object.entries(shapes)) {
+    it(`${type}: the refusal is an event, the process is let go, nothing escapes and the engine goes on`, async () => {
+      const t = setup([watched("app", shape.anomaly), policy("other", { autostart: true })]);
+      running(t.source, 100, { comm: "app", ...shape.at(0) });
+      t.engine.start();
+      await settle();
+      // The guard refuses it from now on (it became a session program between the scan and the signal).
+      t.signaller.refuse.add(100);
+      scans(t, 60, (s) => {
+        const process = t.source.processes.get(100);
+        if (process) t.source.set({ ...process, ...shape.at(s) });
+      });
+      await settle();
+      expect(t.anomalies().filter((a) => a.type === type)).toHaveLength(1);
+      expect(t.events.filter((e) => e.kind === "protected")).toMatchObject([{ name: "app", pid: 100 }]);
+      expect(t.signaller.sent.filter(([pid]) => pid === 100)).toEqual([]);
+      expect(t.engine.get("app").pid).toBe(0);
+      t.spawner.crashLast(null, "SIGSEGV");
+      await settle();
+      expect(t.events.find((e) => e.kind === "restarted")).toMatchObject({ name: "other" });
+    });
+
+    it(`${type}: on a process that ended right after the scan (its PID now another's) nothing is signalled`, async () => {
+      const t = setup([watched("app", shape.anomaly)]);
+      const app = running(t.source, 100, { comm: "app", startTicks: 1000, ...shape.at(0) });
+      t.engine.start();
+      // Each scan sees app; right after it, app is gone and a stranger has PID 100 (what the signal would reach).
+      const scan = t.source.scan.bind(t.source);
+      t.source.scan = () => {
+        const snapshot = scan();
+        t.source.set(sample(100, { uid: UID, comm: "stranger", startTicks: 99_999 }));
+        return snapshot;
+      };
+      scans(t, 60, (s) => t.source.set({ ...app, ...shape.at(s) }));
+      await settle();
+      expect(t.anomalies().filter((a) => a.type === type)).toHaveLength(1);
+      expect(t.signaller.sent).toEqual([]);
+      expect(t.events.find((e) => e.kind === "stopped")?.message).toContain("had already ended");
+    });
+  }
+});
+
 // A bomb under root: each scan every member forks once; each member's first child's parent exits (reparenting).
 function bombScan(t: ReturnType<typeof setup>, root: number, nextPid: { value: number }): void {
   for (const process of [...t.source.processes.values()]) {
