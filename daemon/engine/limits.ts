@@ -58,7 +58,9 @@ export class Limits {
         unit.usage.rssBytes >= limit * MEMORY_AT_RISK_FRACTION ||
         unit.usage.rssBytes - unit.previousRssBytes >= limit * MEMORY_GROWTH_FRACTION;
       // A process that ended meanwhile is not read: its PID may be another's now (the next scan tells its end).
-      if (!atRisk || !ctx.deps.probe.isAlive(unit.pid, unit.startTicks)) continue;
+      // A child just started is not known by start time until a scan sees it; being our child, its PID is ours until we reap it.
+      const vanished = unit.startTicks !== -1 && !ctx.deps.probe.isAlive(unit.pid, unit.startTicks);
+      if (!atRisk || vanished) continue;
       const pids = unit.policy.scope === "tree" ? [unit.pid, ...this.countedDescendants(snapshot, unit.pid)] : [unit.pid];
       let rss = 0;
       for (const pid of pids) rss += ctx.deps.probe.rssBytes(pid) ?? 0;

@@ -219,3 +219,17 @@ describe("protected processes are never adopted or counted", () => {
     expect(t.of("violation")).toEqual([]);
   });
 });
+
+describe("the memory check between scans", () => {
+  it("still reads a child started since the last scan (not yet known by start time)", async () => {
+    const t = setup([policy("hog", { autostart: true, memoryLimitBytes: 100 * MB, sustain: 1, scope: "process" })]);
+    t.engine.start();
+    await settle();
+    const child = t.spawner.last.pid;
+    t.source.set({ ...t.source.processes.get(child)!, rssBytes: 150 * MB });
+    t.engine.checkMemory();
+    await settle();
+    expect(t.of("violation")).toMatchObject([{ name: "hog", pid: child }]);
+    expect(t.signaller.sent).toEqual([[child, "SIGTERM"]]);
+  });
+});
