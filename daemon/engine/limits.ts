@@ -59,8 +59,7 @@ export class Limits {
         unit.usage.rssBytes - unit.previousRssBytes >= limit * MEMORY_GROWTH_FRACTION;
       // A process that ended meanwhile is not read: its PID may be another's now (the next scan tells its end).
       // A child just started is not known by start time until a scan sees it; being our child, its PID is ours until we reap it.
-      const vanished = unit.startTicks !== -1 && !ctx.deps.probe.isAlive(unit.pid, unit.startTicks);
-      if (!atRisk || vanished) continue;
+      if (!atRisk || (unit.startTicks !== -1 && !ctx.deps.probe.isAlive(unit.pid, unit.startTicks))) continue;
       const pids = unit.policy.scope === "tree" ? [unit.pid, ...this.countedDescendants(snapshot, unit.pid)] : [unit.pid];
       let rss = 0;
       for (const pid of pids) rss += ctx.deps.probe.rssBytes(pid) ?? 0;
