@@ -42,10 +42,14 @@ beforeAll(async () => {
       via: [process.execPath, LAUNCHER, MARKER, "--"],
     },
     config: ({ other }) => `${FAST_SETTINGS}
-# Matches the daemon's own parent.
+# Matches the daemon's own parent; over its limit from the first scan (a node
+# process is far above 1 MB), which must never reach it.
 [process.ancestor]
 command = ["/bin/false"]
 match = "/${MARKER}/"
+memory_limit_mb = 1
+on_violation = "kill"
+sustain = 1
 
 [process.other]
 command = ["${other}", "600"]
@@ -90,5 +94,14 @@ describe("other users' processes", () => {
     await client.call("StopProcess", "s", ["other"]);
     expect(foreign!.exitCode).toBeNull();
     expect(() => process.kill(foreign!.pid!, 0)).not.toThrow();
+  });
+});
+
+describe("after all this", () => {
+  it("the daemon never acted on its ancestor, still runs, and stops with status 0", async () => {
+    const [events] = await client.call("GetEvents", "tu", [0n, 0]);
+    expect((plain(events) as Array<{ kind: string }>).some((event) => event.kind === "violation")).toBe(false);
+    expect(daemon.process.exitCode).toBeNull();
+    expect(await daemon.stop()).toEqual({ code: 0, signal: null });
   });
 });
