@@ -29,6 +29,8 @@ export interface EngineContext {
 export const MS_PER_SEC = 1000;
 /** The same bug (where and message) is told at most once in this long, so a fault on every scan does not flood the log. */
 export const INTERNAL_ERROR_REPEAT_MS = 60_000;
+/** Past this many remembered faults, those past their quiet time are forgotten. */
+const INTERNAL_ERROR_KEYS_KEPT = 64;
 
 // Tells bugs caught inside the engine: logged with their stack and emitted as
 // internal-error events; the engine carries on.
@@ -43,6 +45,10 @@ export class InternalErrors {
     const key = `${where}\0${firstLine}`;
     const last = this.lastTold.get(key);
     if (last !== undefined && now - last < INTERNAL_ERROR_REPEAT_MS) return;
+    // Forget what is past its quiet time, so distinct faults over a long run do not pile up here.
+    if (this.lastTold.size >= INTERNAL_ERROR_KEYS_KEPT) {
+      for (const [told, at] of this.lastTold) if (now - at >= INTERNAL_ERROR_REPEAT_MS) this.lastTold.delete(told);
+    }
     this.lastTold.set(key, now);
     const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
     console.error(`selfheal: internal error while ${where}:\n${text}`);
