@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "extension/**/*.test.ts"],
+    // Any unhandled rejection or uncaught exception fails the test during which it happened.
+    setupFiles: ["test/setup/failOnUnhandled.ts"],
     // Integration tests start real processes and buses: give them room on a loaded 2-core machine.
     testTimeout: 60_000,
     hookTimeout: 60_000,

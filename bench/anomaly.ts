@@ -5,7 +5,7 @@
 // the fault injectors of test/fixtures. Figures only: nothing here passes or fails.
 
 import type { Config, Policy } from "../daemon/config/policy.js";
-import type { Signaller } from "../daemon/engine/engine.js";
+import type { Guard } from "../daemon/engine/engine.js";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -208,10 +208,11 @@ function costOf(watchAll: boolean, minRssMb: number): number[] {
     email: null,
     anomaly: { ...DEFAULT_ANOMALY_SETTINGS, watchAll, watchAllMinRssBytes: minRssMb * 1024 * 1024 },
   };
-  const refuseAll: Signaller = {
+  const refuseAll: Guard = {
     kill: (pid) => {
       throw new Error(`the benchmark never signals (PID ${pid})`);
     },
+    refusalFor: () => null,
   };
   const engine = new Engine(
     {

@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import type { Config } from "./config/policy.js";
 import { Engine } from "./engine/engine.js";
+import type { EngineEvent } from "./engine/events.js";
 import { systemClock } from "./engine/clock.js";
 import { ConfigError } from "./config/load.js";
 import { PolicyStore, type PolicyEdit } from "./config/policyStore.js";
@@ -20,6 +21,9 @@ import { ZombieMonitor } from "./zombies/monitor.js";
 import { AnomalyJournal } from "./anomaly/journal.js";
 import { AnomalyMonitor } from "./anomaly/monitor.js";
 import { Notifiers } from "./notify/notifiers.js";
+
+/** Events that are also a line on stderr (the journal): what selfheal refused, could not do, or a bug it survived. */
+const LOGGED_KINDS: ReadonlySet<EngineEvent["kind"]> = new Set(["protected", "protected-match", "action-failed", "internal-error", "start-failed"]);
 
 export interface DaemonOptions {
   configPath: string;
@@ -73,6 +77,10 @@ export class Daemon {
       this.policies.config,
     );
     this.engine.events.subscribe((event) => this.eventLog.append(event));
+    // internal-error lines carry the stack already (logged where the bug was caught).
+    this.engine.events.subscribe((event) => {
+      if (LOGGED_KINDS.has(event.kind) && event.kind !== "internal-error") console.error(`selfheal: ${event.message}`);
+    });
     // Containment and zombie cleanup look again between ticks, with a scanner of their own.
     const rescanner = new ProcScanner();
     const rescan = () => rescanner.scan();
@@ -132,7 +140,24 @@ export class Daemon {
     return true;
   }
 
+  // A bug that escaped every handler (an unhandled rejection, an uncaught
+  // exception): logged with its stack and recorded as an internal-error event;
+  // the daemon carries on, since ending it would leave every program unguarded.
+  reportEscapedError(kind: string, error: unknown): void {
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const firstLine = error instanceof Error ? error.message : String(error);
+    console.error(`selfheal: internal error (${kind}), carrying on:\n${text}`);
+    try {
+      this.engine.events.emit({ kind: "internal-error", timeMs: Date.now(), where: kind, error: text, message: `internal error (${kind}): ${firstLine}; selfheal carries on` });
+    } catch {
+      // the line above is the record then
+    }
+  }
+
   async stop(): Promise<void> {
+    // The engine first: from here on nothing is started, so a program that ends
+    // while the adapters close is told, never restarted behind the stop.
+    this.engine.shutdown();
     this.watcher?.close();
     for (const adapter of this.adapters.reverse()) {
       try {
@@ -141,7 +166,6 @@ export class Daemon {
         console.error("selfheal: stopping an adapter failed:", error);
       }
     }
-    this.engine.shutdown();
     // A containment or cleanup under way finishes: half-stopped trees are not left behind.
     await Promise.all([this.detectors.idle(), this.zombies.idle()]);
   }

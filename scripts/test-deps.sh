@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh machine, and nothing that is already
 # there: a private dbus-daemon with busctl and gdbus to call it as users do,
-# unshare for PID namespaces, a headless gnome-shell (with mesa's software
+# unshare for PID namespaces, script for a terminal session, a headless gnome-shell (with mesa's software
 # renderer) for the extension's end-to-end test, and the npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  dbus dbus-daemon dbus-bin systemd libglib2.0-bin util-linux procps passwd jq perl python3 coreutils
+  dbus dbus-daemon dbus-bin systemd libglib2.0-bin util-linux bsdutils procps passwd jq perl python3 coreutils
   gnome-shell gjs dconf-gsettings-backend libgl1-mesa-dri libegl-mesa0 libgbm1 fonts-dejavu-core
 )
 missing=()

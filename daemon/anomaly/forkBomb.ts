@@ -18,12 +18,21 @@
 // leave out only a process that does both within one scan interval. A session
 // or group that the root does not lead is shared with unrelated programs (a
 // terminal's, the desktop's), so it is never used.
+//
+// Whatever the rule that finds it, a process is never a member when it
+// started before the root (it cannot be the root's doing: a root that took
+// over an older session or group does not take its programs with it), or
+// when the signal guard protects it (it is then neither counted nor reached,
+// and what runs below it is not walked into: a shell's programs are the shell's).
 import type { ForkBombSettings } from "../config/policy.js";
 import type { ProcessSample, ProcessSnapshot } from "../proc/types.js";
 import { descendantsOf } from "../proc/tree.js";
 
 /** pid → start time in clock ticks: names each process for good. */
 export type Members = Map<number, number>;
+
+/** Why the guard protects a process (null when it does not): such a process is never a member. */
+export type Protects = (sample: ProcessSample) => string | null;
 
 /** A spawn rate is only judged on at least this many new members (a short interval must not turn 3 into 100/s). */
 export const MIN_NEW_FOR_RATE = 10;
@@ -44,19 +53,31 @@ function isLive(sample: ProcessSample | undefined): sample is ProcessSample {
 }
 
 // Every member of root's tree in this snapshot (see the comment at the top), the root excluded.
-export function collectMembers(snapshot: ProcessSnapshot, rootPid: number, known: ReadonlyMap<number, number> = new Map()): Members {
+// rootStartTicks names the root when it is gone from the snapshot (its members may outlive it).
+export function collectMembers(
+  snapshot: ProcessSnapshot,
+  rootPid: number,
+  known: ReadonlyMap<number, number> = new Map(),
+  protects: Protects = () => null,
+  rootStartTicks = snapshot.processes.get(rootPid)?.startTicks,
+): Members {
   const members: Members = new Map();
   const add = (pid: number): void => {
     const sample = snapshot.processes.get(pid);
-    if (pid !== rootPid && isLive(sample)) members.set(pid, sample.startTicks);
+    if (pid === rootPid || !isLive(sample)) return;
+    if (rootStartTicks !== undefined && sample.startTicks < rootStartTicks) return;
+    if (protects(sample) !== null) return;
+    members.set(pid, sample.startTicks);
   };
   const seeds = [rootPid];
   for (const [pid, startTicks] of known) {
     if (snapshot.processes.get(pid)?.startTicks === startTicks) seeds.push(pid);
   }
+  // Below a protected process is its own (a shell's programs are the shell's): not walked into.
+  const admit = (sample: ProcessSample): boolean => protects(sample) === null;
   for (const seed of seeds) {
     add(seed);
-    for (const pid of descendantsOf(snapshot, seed)) add(pid);
+    for (const pid of descendantsOf(snapshot, seed, admit)) add(pid);
   }
   const root = snapshot.processes.get(rootPid);
   const bySession = root?.sid === rootPid;
@@ -65,7 +86,7 @@ export function collectMembers(snapshot: ProcessSnapshot, rootPid: number, known
     for (const sample of snapshot.processes.values()) {
       if ((bySession && sample.sid === rootPid) || (byGroup && sample.pgid === rootPid)) {
         add(sample.pid);
-        for (const pid of descendantsOf(snapshot, sample.pid)) add(pid);
+        for (const pid of descendantsOf(snapshot, sample.pid, admit)) add(pid);
       }
     }
   }
@@ -102,9 +123,9 @@ export class ForkBombDetector {
   private readonly trees = new Map<string, TreeState>();
 
   // Judge key's tree (rooted at rootPid) in this snapshot; a verdict once per episode.
-  observe(key: string, snapshot: ProcessSnapshot, rootPid: number, settings: ForkBombSettings): { verdict: ForkBombVerdict | null; members: Members } {
+  observe(key: string, snapshot: ProcessSnapshot, rootPid: number, settings: ForkBombSettings, protects?: Protects): { verdict: ForkBombVerdict | null; members: Members } {
     const previous = this.trees.get(key);
-    const members = collectMembers(snapshot, rootPid, previous?.members);
+    const members = collectMembers(snapshot, rootPid, previous?.members, protects);
     return { verdict: this.update(key, snapshot.timeMs, members, previous, settings), members };
   }
 
@@ -140,13 +161,21 @@ export class ForkBombDetector {
 export const YOUNG_MS = 30_000;
 
 // The young live processes of each session: the global watch's candidate bombs.
-// Processes of other users, kernel threads, excluded pids and every process
-// older than youngMs (the session's shell among them) are left out.
-export function youngBySession(snapshot: ProcessSnapshot, uid: number, exclude: ReadonlySet<number>, youngMs = YOUNG_MS): Map<number, Members> {
+// Processes of other users, kernel threads, excluded pids, what the guard
+// protects and every process older than youngMs (the session's shell among
+// them) are left out.
+export function youngBySession(
+  snapshot: ProcessSnapshot,
+  uid: number,
+  exclude: ReadonlySet<number>,
+  youngMs = YOUNG_MS,
+  protects: Protects = () => null,
+): Map<number, Members> {
   const sessions = new Map<number, Members>();
   const since = snapshot.timeMs - youngMs;
   for (const sample of snapshot.processes.values()) {
     if (!isLive(sample) || sample.uid !== uid || exclude.has(sample.pid) || sample.startTimeMs < since) continue;
+    if (protects(sample) !== null) continue;
     let members = sessions.get(sample.sid);
     if (!members) {
       members = new Map();

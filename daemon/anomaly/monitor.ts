@@ -4,7 +4,7 @@
 // other process of the user. Findings become `anomaly` events; actions go
 // through the engine (restart, kill) or, for a fork bomb, through containment.
 import type { AnomalyAction, AnomalySettings, ForkBombSettings, Policy } from "../config/policy.js";
-import type { Engine, Signaller, UnitView } from "../engine/engine.js";
+import type { Engine, Guard, UnitView } from "../engine/engine.js";
 import type { AnomalyType } from "../engine/events.js";
 import type { ProcessSample, ProcessSnapshot } from "../proc/types.js";
 import type { ContainResult, ContainTarget } from "./contain.js";
@@ -18,8 +18,8 @@ import { LeakDetector, type LeakVerdict } from "./leak.js";
 import { anomalySettingsOf, effectiveSettings } from "./settings.js";
 
 export interface AnomalyMonitorDeps {
-  /** Every signal of a containment goes through it (the SignalGuard). */
-  signaller: Signaller;
+  /** Every signal of a containment goes through it (the SignalGuard); what it protects is never a member of a tree. */
+  signaller: Guard;
   /** A fresh scan of the process table, for containment. */
   rescan(): ProcessSnapshot;
   sleep?(ms: number): Promise<void>;
@@ -55,6 +55,9 @@ export class AnomalyMonitor {
     engine.onScan((snapshot) => this.observe(snapshot));
   }
 
+  // What the guard protects is never counted in a tree nor reached by a containment.
+  private readonly protects = (sample: ProcessSample): string | null => this.deps.signaller.refusalFor(sample);
+
   // Resolves once every containment under way has finished (tests, shutdown).
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
@@ -88,7 +91,7 @@ export class AnomalyMonitor {
     for (const pid of descendantsOf(snapshot, view.pid)) watched.add(pid);
 
     if (settings.forkBomb.enabled) {
-      const { verdict, members } = this.bombs.observe(key, snapshot, view.pid, settings.forkBomb);
+      const { verdict, members } = this.bombs.observe(key, snapshot, view.pid, settings.forkBomb, this.protects);
       for (const pid of members.keys()) watched.add(pid);
       if (verdict) {
         this.onUnitForkBomb(view, sample, key, verdict, settings.forkBomb, snapshot.timeMs);
@@ -137,7 +140,7 @@ export class AnomalyMonitor {
     const rootTicks = sample.startTicks;
     const target: ContainTarget = {
       members: (snapshot, known) => {
-        const members = collectMembers(snapshot, rootPid, known);
+        const members = collectMembers(snapshot, rootPid, known, this.protects, rootTicks);
         const root = snapshot.processes.get(rootPid);
         if (root && root.startTicks === rootTicks && root.state !== "Z") members.set(rootPid, rootTicks);
         return members;
@@ -214,7 +217,7 @@ export class AnomalyMonitor {
       }
     }
     if (!section.forkBomb.enabled) return;
-    for (const [sid, members] of youngBySession(snapshot, this.uid, exclude)) {
+    for (const [sid, members] of youngBySession(snapshot, this.uid, exclude, YOUNG_MS, this.protects)) {
       const key = `session:${sid}`;
       if (this.containing.has(key)) continue;
       const verdict = this.bombs.observeGroup(key, snapshot.timeMs, members, section.forkBomb);
@@ -233,12 +236,12 @@ export class AnomalyMonitor {
     }
     const target: ContainTarget = {
       members: (fresh, known) => {
-        const found = youngBySession(fresh, this.uid, exclude, YOUNG_MS + (fresh.timeMs - snapshot.timeMs)).get(sid) ?? new Map<number, number>();
+        const found = youngBySession(fresh, this.uid, exclude, YOUNG_MS + (fresh.timeMs - snapshot.timeMs), this.protects).get(sid) ?? new Map<number, number>();
         for (const [member, startTicks] of known) {
           if (fresh.processes.get(member)?.startTicks !== startTicks) continue;
           for (const child of [member, ...descendantsOf(fresh, member)]) {
             const sample = fresh.processes.get(child);
-            if (sample && sample.state !== "Z" && !exclude.has(child)) found.set(child, sample.startTicks);
+            if (sample && sample.state !== "Z" && !exclude.has(child) && this.protects(sample) === null) found.set(child, sample.startTicks);
           }
         }
         return found;

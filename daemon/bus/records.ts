@@ -8,7 +8,8 @@ import { v, variantOf, type Variant, type VariantDict } from "./variants.js";
 
 const MS_PER_SEC = 1000;
 
-// One policy's process: the contract's keys, and a few more (started_usec, restarts_in_window, cooldown_until_usec).
+// One policy's process: the contract's keys, and a few more (started_usec, restarts_in_window, cooldown_until_usec,
+// protected_match: why nothing was adopted when the match names only processes selfheal never touches).
 export function processRecord(view: UnitView): VariantDict {
   return {
     name: v.s(view.name),
@@ -24,6 +25,7 @@ export function processRecord(view: UnitView): VariantDict {
     restarts_in_window: v.u(view.restartsInWindow),
     cooldown_until_usec: v.usec(view.cooldownUntilMs),
     started_usec: v.usec(view.startedAtMs),
+    protected_match: v.s(view.protectedMatch),
   };
 }
 

@@ -38,6 +38,9 @@ export async function runDaemonCommand(configPath: string, env: NodeJS.ProcessEn
     return bus.nameTaken ? EXIT_NAME_TAKEN : 1;
   }
   if (bus?.status === "no-bus") console.error(`selfheal: ${bus.message}; running without the D-Bus service`);
+  // A bug that escaped every handler is logged and recorded, never the end of the daemon.
+  process.on("unhandledRejection", (reason) => daemon.reportEscapedError("unhandled rejection", reason));
+  process.on("uncaughtException", (error) => daemon.reportEscapedError("uncaught exception", error));
   await daemon.start();
   console.error(`selfheal: watching ${daemon.engine.list().length} programs (config ${configPath}, state ${daemon.stateDir})`);
   const status = await run.ended;

@@ -18,6 +18,11 @@ function processRow(record: Row): string[] {
   ];
 }
 
+// Why a policy watches nothing although its match names running processes.
+function protectedNote(refused: string): string {
+  return `its match names only processes selfheal never touches (${refused}); none is adopted`;
+}
+
 // "1 zombie", "2 zombies".
 function count(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -54,6 +59,8 @@ function detail(record: Row): string {
     ["restarts", `${num(record, "restarts")} (${num(record, "restarts_in_window")} in the cooldown window)`],
     ["cooldown", num(record, "cooldown_remaining") > 0 ? `${formatDuration(num(record, "cooldown_remaining"))} left` : "none"],
   ];
+  const refused = text(record, "protected_match");
+  if (refused !== "") lines.push(["note", protectedNote(refused)]);
   return lines.map(([key, value]) => `${`${key}:`.padEnd(10)}${value}`).join("\n") + "\n";
 }
 
@@ -110,5 +117,9 @@ export async function statusCommand(ctx: ClientContext): Promise<number> {
   const sorted = [...processes].sort((a, b) => text(a, "name").localeCompare(text(b, "name")));
   ctx.out.stdout(configRejection(properties) + summary(properties));
   ctx.out.stdout(sorted.length === 0 ? "no policies yet: add [process.NAME] tables to config.toml, or use \"selfheal policy set\"\n" : table(["NAME", "STATE", "PID", "CPU", "MEMORY", "RESTARTS", "COOLDOWN"], sorted.map(processRow)));
+  for (const record of sorted) {
+    const refused = text(record, "protected_match");
+    if (refused !== "") ctx.out.stdout(`${text(record, "name")}: ${protectedNote(refused)}\n`);
+  }
   return 0;
 }

@@ -1,9 +1,11 @@
 // Adoption: a policy's program that runs without us (started by the user or
-// before the daemon) is found in a scan and watched by PID.
-import type { ProcessSnapshot } from "../proc/types.js";
+// before the daemon) is found in a scan and watched by PID. Processes the
+// guard protects are never adopted: a policy whose match names only such
+// processes is told once and adopts nothing (or the next match that may be).
+import type { ProcessSample, ProcessSnapshot } from "../proc/types.js";
 import { findMatching } from "../proc/match.js";
 import type { EngineContext } from "./context.js";
-import type { Unit } from "./unit.js";
+import { clearProcess, identityOf, type Unit } from "./unit.js";
 
 // Only a unit with nothing running and no start under way looks for a process to adopt.
 export function mayAdopt(unit: Unit): boolean {
@@ -17,12 +19,28 @@ export function claimedPids(units: ReadonlyMap<string, Unit>): Set<number> {
   return claimed;
 }
 
+// Why the unit must leave this process alone, or null when it may adopt it.
+export function refusalOf(ctx: EngineContext, unit: Unit, sample: ProcessSample): string | null {
+  if (unit.refused.has(identityOf(sample.pid, sample.startTicks))) return "the guard refused to signal it";
+  return ctx.deps.signaller.refusalFor(sample);
+}
+
 // Adopt an instance of the policy's program that runs without us (started by the user or before the daemon).
 export function tryAdopt(ctx: EngineContext, unit: Unit, snapshot: ProcessSnapshot, claimed: Set<number>): void {
-  const found = findMatching(unit.policy.match, snapshot, ctx.deps.source, { uid: ctx.uid }).find(
+  const candidates = findMatching(unit.policy.match, snapshot, ctx.deps.source, { uid: ctx.uid }).filter(
     (sample) => !claimed.has(sample.pid) && sample.pid !== process.pid,
   );
-  if (!found) return;
+  const refused: Array<{ sample: ProcessSample; reason: string }> = [];
+  const found = candidates.find((sample) => {
+    const reason = refusalOf(ctx, unit, sample);
+    if (reason !== null) refused.push({ sample, reason });
+    return reason === null;
+  });
+  if (!found) {
+    const first = refused[0];
+    if (first) reportProtectedMatch(ctx, unit, first.sample.pid, first.reason, refused.length - 1);
+    return;
+  }
   claimed.add(found.pid);
   unit.pid = found.pid;
   unit.startTicks = found.startTicks;
@@ -30,11 +48,45 @@ export function tryAdopt(ctx: EngineContext, unit: Unit, snapshot: ProcessSnapsh
   unit.startedAtMs = found.startTimeMs;
   unit.state = "running";
   unit.usage = { cpuPercent: found.cpuPercent, rssBytes: found.rssBytes };
+  unit.protectedMatch = "";
   ctx.emit({
     kind: "adopted",
     timeMs: ctx.deps.clock.now(),
     name: unit.policy.name,
     pid: found.pid,
     message: `${unit.policy.name} (PID ${found.pid}) was already running and is now watched; selfheal did not start it, so its exit status will not be known`,
+  });
+}
+
+// A watched process the guard now protects (it exec'd a session program, or a signal to it was refused): stop watching it.
+export function letGo(ctx: EngineContext, unit: Unit, reason: string): void {
+  const pid = unit.pid;
+  unit.refused.add(identityOf(pid, unit.startTicks));
+  clearProcess(unit);
+  unit.state = "stopped";
+  unit.protectedMatch = `PID ${pid}: ${reason}`;
+  unit.protectedReported = true;
+  ctx.emit({
+    kind: "protected-match",
+    timeMs: ctx.deps.clock.now(),
+    name: unit.policy.name,
+    pid,
+    reason,
+    message: `${unit.policy.name} (PID ${pid}) is a process selfheal never touches (${reason}): it is no longer watched`,
+  });
+}
+
+// The match names only protected processes: keep why for the status, and tell it once per policy.
+function reportProtectedMatch(ctx: EngineContext, unit: Unit, pid: number, reason: string, more: number): void {
+  unit.protectedMatch = `PID ${pid}: ${reason}${more > 0 ? ` (and ${more} more protected)` : ""}`;
+  if (unit.protectedReported) return;
+  unit.protectedReported = true;
+  ctx.emit({
+    kind: "protected-match",
+    timeMs: ctx.deps.clock.now(),
+    name: unit.policy.name,
+    pid,
+    reason,
+    message: `${unit.policy.name}: its match ${JSON.stringify(unit.policy.match)} names only processes selfheal never touches (${unit.protectedMatch}); none is adopted`,
   });
 }

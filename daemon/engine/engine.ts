@@ -7,8 +7,8 @@ import type { Config } from "../config/policy.js";
 import type { ProcessSnapshot } from "../proc/types.js";
 import { CooldownTracker } from "../cooldown/tracker.js";
 import { unknownExit } from "../supervise/exit.js";
-import { claimedPids, mayAdopt, tryAdopt } from "./adoption.js";
-import { MS_PER_SEC, type EngineContext } from "./context.js";
+import { claimedPids, letGo, mayAdopt, tryAdopt } from "./adoption.js";
+import { InternalErrors, MS_PER_SEC, type EngineContext } from "./context.js";
 import { EngineError, unknownProcess } from "./errors.js";
 import { EventHub, type StartReason } from "./events.js";
 import { Lifecycle } from "./lifecycle.js";
@@ -16,7 +16,7 @@ import { Limits, MEMORY_CHECK_MS } from "./limits.js";
 import type { EngineDeps } from "./ports.js";
 import { newUnit, type Unit, type UnitView } from "./unit.js";
 
-export type { CooldownStore, EngineDeps, Signaller } from "./ports.js";
+export type { CooldownStore, EngineDeps, Guard, Signaller } from "./ports.js";
 export type { UnitState, UnitView } from "./unit.js";
 export { MEMORY_CHECK_MS } from "./limits.js";
 
@@ -33,6 +33,7 @@ export class Engine {
   private memoryTimer: { cancel(): void } | null = null;
   private snapshot: ProcessSnapshot | null = null;
   private running = false;
+  private shutdownBegun = false;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -47,8 +48,11 @@ export class Engine {
       uid: deps.uid ?? process.getuid?.() ?? 0,
       snapshot: () => this.snapshot,
       config: () => this.config,
+      shuttingDown: () => this.shutdownBegun,
       emit: (event) => this.events.emit(event),
+      internalError: (where, error) => internalErrors.report(where, error),
     };
+    const internalErrors = new InternalErrors(this.ctx);
     this.lifecycle = new Lifecycle(this.ctx);
     this.limits = new Limits(this.ctx, this.lifecycle);
     for (const policy of config.policies.values()) this.units.set(policy.name, newUnit(policy));
@@ -64,16 +68,18 @@ export class Engine {
     this.tick();
     const launches: Array<Promise<void>> = [];
     for (const unit of this.units.values()) {
-      if (unit.policy.autostart && unit.pid === 0 && unit.state !== "cooldown") launches.push(this.lifecycle.launch(unit, "autostart", 0));
+      if (unit.policy.autostart && unit.pid === 0 && unit.state !== "cooldown") launches.push(this.lifecycle.launchDetached(unit, "autostart", 0));
     }
     this.scheduleTick();
     this.scheduleMemoryCheck();
     return Promise.allSettled(launches).then(() => undefined);
   }
 
-  // Stop scanning and cancel every timer; the programs are left running.
+  // Stop scanning and cancel every timer; the programs are left running. From
+  // here on nothing is started: a program that ends now is told, not restarted.
   shutdown(): void {
     this.running = false;
+    this.shutdownBegun = true;
     this.tickTimer?.cancel();
     this.memoryTimer?.cancel();
     for (const unit of this.units.values()) this.lifecycle.cancelTimers(unit);
@@ -105,14 +111,19 @@ export class Engine {
     this.snapshot = snapshot;
     const claimed = claimedPids(this.units);
     for (const unit of this.units.values()) {
-      if (unit.pid === 0 && mayAdopt(unit)) tryAdopt(this.ctx, unit, snapshot, claimed);
-      if (unit.pid !== 0) this.checkRunning(unit, snapshot);
+      // One policy's fault must not keep the others from being checked.
+      try {
+        if (unit.pid === 0 && mayAdopt(unit)) tryAdopt(this.ctx, unit, snapshot, claimed);
+        if (unit.pid !== 0) this.checkRunning(unit, snapshot);
+      } catch (error) {
+        this.ctx.internalError(`checking ${unit.policy.name}`, error);
+      }
     }
     for (const observer of this.scanObservers) {
       try {
         observer(snapshot);
       } catch (error) {
-        console.error("selfheal: a scan observer failed:", error);
+        this.ctx.internalError("checking a scan (anomalies, zombies)", error);
       }
     }
     return snapshot;
@@ -129,19 +140,27 @@ export class Engine {
   // Start a policy's program now; an explicit request overrides a cooldown.
   async startProcess(name: string): Promise<void> {
     const unit = this.unitOf(name);
+    if (this.shutdownBegun) throw new EngineError("Failed", `${name} is not started: selfheal is stopping`);
     if (unit.pid !== 0 || unit.starting) return;
     unit.timer?.cancel();
     unit.timer = null;
     this.lifecycle.endCooldown(unit);
     await this.lifecycle.launch(unit, "request", 0);
+    if (unit.pid === 0 && this.units.get(name) !== unit) throw new EngineError("Failed", `${name} was not started: its policy was removed meanwhile`);
+    if (unit.pid === 0 && unit.state === "stopped") throw new EngineError("Failed", `${name} was stopped while it was starting`);
     if (unit.pid === 0) throw new EngineError("Failed", `${name} could not be started; see the event log`);
   }
 
-  // Stop a policy's program; it stays stopped until asked to start.
+  // Stop a policy's program; it stays stopped until asked to start. A start
+  // under way is undone: this returns once its child is gone.
   async stopProcess(name: string): Promise<void> {
     const unit = this.unitOf(name);
     unit.timer?.cancel();
     unit.timer = null;
+    if (unit.starting) {
+      await this.lifecycle.abortStart(unit, "it was stopped while it was starting");
+      return;
+    }
     if (unit.pid === 0) {
       unit.state = "stopped";
       return;
@@ -163,7 +182,7 @@ export class Engine {
     const unit = this.unitOf(name);
     const wasHeld = unit.state === "cooldown";
     this.lifecycle.endCooldown(unit);
-    if (wasHeld && unit.pid === 0) void this.lifecycle.launch(unit, "cooldown-ended", 0);
+    if (wasHeld && unit.pid === 0) this.lifecycle.launchDetached(unit, "cooldown-ended", 0);
   }
 
   cooldownViews(): UnitView[] {
@@ -203,6 +222,9 @@ export class Engine {
       } else if (JSON.stringify(unit.policy) !== JSON.stringify(policy)) {
         unit.policy = policy;
         unit.sustain.reset();
+        // A new match may name other processes: a protected match is told again.
+        unit.protectedReported = false;
+        unit.protectedMatch = "";
         changed.push(policy.name);
       }
     }
@@ -213,7 +235,7 @@ export class Engine {
         const unit = this.units.get(name);
         if (!unit || !this.snapshot) continue;
         tryAdopt(this.ctx, unit, this.snapshot, claimedPids(this.units));
-        if (unit.pid === 0 && unit.policy.autostart) void this.lifecycle.launch(unit, "autostart", 0);
+        if (unit.pid === 0 && unit.policy.autostart) this.lifecycle.launchDetached(unit, "autostart", 0);
       }
       // The interval may have changed: take it from the next tick on.
       this.tickTimer?.cancel();
@@ -233,7 +255,7 @@ export class Engine {
       try {
         this.tick();
       } catch (error) {
-        console.error("selfheal: scan failed:", error);
+        this.ctx.internalError("scanning the process table", error);
       }
       this.scheduleTick();
     }, this.config.settings.intervalSec * MS_PER_SEC);
@@ -245,7 +267,7 @@ export class Engine {
       try {
         this.checkMemory();
       } catch (error) {
-        console.error("selfheal: memory check failed:", error);
+        this.ctx.internalError("checking memory limits", error);
       }
       this.scheduleMemoryCheck();
     }, Math.min(MEMORY_CHECK_MS, this.config.settings.intervalSec * MS_PER_SEC));
@@ -262,6 +284,9 @@ export class Engine {
       if (!unit.managed) this.lifecycle.onEnded(unit, unknownExit());
       return;
     }
+    // An adopted process that became one the guard protects (it exec'd a session program) is let go.
+    const refusal = unit.managed || unit.stopping ? null : this.ctx.deps.signaller.refusalFor(sample);
+    if (refusal !== null) return letGo(this.ctx, unit, refusal);
     this.limits.observe(unit, sample, snapshot);
   }
 
@@ -288,6 +313,7 @@ export class Engine {
       restartsInWindow: cooldown.restartsInWindow,
       managed: unit.managed,
       startedAtMs: unit.pid === 0 ? 0 : unit.startedAtMs,
+      protectedMatch: unit.pid === 0 ? unit.protectedMatch : "",
     };
   }
 }

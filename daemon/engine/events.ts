@@ -52,7 +52,14 @@ export type EngineEvent = EventBase &
         shadowed: string[];
       }
     | { kind: "config-rejected"; file: string; error: string }
+    /** A signal the guard refused: the process is let go, and never acted on again. */
     | { kind: "protected"; name: string; pid: number; reason: string }
+    /** A policy's match names only processes the guard protects: none is adopted (told once per policy). */
+    | { kind: "protected-match"; name: string; pid: number; reason: string }
+    /** A signal that failed for another reason than protection (told, never thrown). */
+    | { kind: "action-failed"; name: string; pid: number; action: string; error: string }
+    /** A bug caught before it could end the daemon: where it happened and the error with its stack. */
+    | { kind: "internal-error"; where: string; error: string }
     | {
         kind: "anomaly";
         /** The policy's name, or the program's comm under the global watch. */

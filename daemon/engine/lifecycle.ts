@@ -1,15 +1,20 @@
 // The start/stop life cycle of a unit's program: launch, stop (SIGTERM, then
 // SIGKILL after the timeout), the decision to restart on an end, the backoff
 // between restarts and the cooldown that holds a restart loop down.
+// A refused or failed signal is told (an event) and never thrown out of the
+// engine; a start that must not go on (stopped meanwhile, policy removed)
+// ends its child; nothing starts once shutdown began.
 import { backoffDelayMs, BACKOFF_RESET_AFTER_MS } from "../supervise/backoff.js";
 import { classifyExit, unknownExit, type ExitStatus } from "../supervise/exit.js";
 import type { ChildHandle } from "../supervise/spawner.js";
+import type { Policy } from "../config/policy.js";
 import { descendantsOf } from "../proc/tree.js";
-import { claimedPids, tryAdopt } from "./adoption.js";
-import { MS_PER_SEC, type EngineContext } from "./context.js";
+import { ProtectedError } from "../safety/guard.js";
+import { claimedPids, letGo, tryAdopt } from "./adoption.js";
+import { detach, guarded, MS_PER_SEC, type EngineContext } from "./context.js";
 import { EngineError } from "./errors.js";
 import type { StartReason } from "./events.js";
-import type { AfterStop, Stopping, Unit } from "./unit.js";
+import { clearProcess, type AfterStop, type StartAbort, type Stopping, type Unit } from "./unit.js";
 
 /** How often an adopted process is checked while we wait for it to stop. */
 const STOP_POLL_MS = 50;
@@ -24,13 +29,7 @@ export class Lifecycle {
     const oldPid = unit.pid;
     const name = unit.policy.name;
     const wasManaged = unit.managed;
-    unit.pid = 0;
-    unit.managed = false;
-    unit.usage = { cpuPercent: 0, rssBytes: 0 };
-    unit.previousRssBytes = 0;
-    unit.scansSeen = 0;
-    unit.sustain.reset();
-    unit.breachAnnounced = false;
+    clearProcess(unit);
 
     const stopping = unit.stopping;
     if (stopping) {
@@ -47,7 +46,7 @@ export class Lifecycle {
       unit.state = "stopped";
       if (stopping.then === "restart") {
         if (stopping.throttled) this.restartThrottled(unit, stopping.reason, oldPid);
-        else void this.launch(unit, stopping.reason, oldPid);
+        else this.launchDetached(unit, stopping.reason, oldPid);
       }
       for (const wake of stopping.waiters) wake();
       return;
@@ -56,7 +55,9 @@ export class Lifecycle {
     if (now - unit.startedAtMs >= BACKOFF_RESET_AFTER_MS) unit.consecutive = 0;
     const restartMode = unit.policy.restart;
     const wantsRestart = restartMode === "always" || (restartMode === "on-failure" && status.kind === "crash");
-    const verdict = wantsRestart ? ctx.cooldown.check(name, unit.policy.cooldown, now) : null;
+    // Once shutdown began nothing starts: the end is told, the restart is left to the next daemon's look.
+    const stoppingDaemon = ctx.shuttingDown();
+    const verdict = wantsRestart && !stoppingDaemon ? ctx.cooldown.check(name, unit.policy.cooldown, now) : null;
     const willRestart = verdict?.allowed === true;
     const crashed = status.kind === "crash";
     unit.state = crashed ? "crashed" : "exited";
@@ -64,6 +65,13 @@ export class Lifecycle {
     // run while the new process starts, and the restarted event still follows,
     // since it is emitted once the kernel has confirmed the start.
     if (verdict?.allowed) this.scheduleRestart(unit, crashed ? "crash" : "exit", oldPid);
+    const outcome = willRestart
+      ? "restarting"
+      : wantsRestart && stoppingDaemon
+        ? "not restarted: selfheal is stopping"
+        : wantsRestart
+          ? "held back by the cooldown"
+          : `not restarted (restart = "${restartMode}")`;
     ctx.emit({
       kind: crashed ? ("crashed" as const) : ("exited" as const),
       timeMs: now,
@@ -73,13 +81,14 @@ export class Lifecycle {
       signal: status.signal,
       statusKnown: wasManaged && status.kind !== "unknown",
       willRestart,
-      message: `${name} (PID ${oldPid}) ${status.description}${crashed ? ", a crash" : ""}; ${willRestart ? "restarting" : wantsRestart ? "held back by the cooldown" : `not restarted (restart = "${restartMode}")`}`,
+      message: `${name} (PID ${oldPid}) ${status.description}${crashed ? ", a crash" : ""}; ${outcome}`,
     });
     if (verdict && !verdict.allowed) this.holdInCooldown(unit, verdict.untilMs, verdict.restartsInWindow, verdict.startedNow);
   }
 
   // A restart that counts toward the cooldown (violations, anomalies).
   restartThrottled(unit: Unit, reason: StartReason, oldPid: number): void {
+    if (this.ctx.shuttingDown()) return;
     const verdict = this.ctx.cooldown.check(unit.policy.name, unit.policy.cooldown, this.ctx.deps.clock.now());
     if (verdict.allowed) this.scheduleRestart(unit, reason, oldPid);
     else this.holdInCooldown(unit, verdict.untilMs, verdict.restartsInWindow, verdict.startedNow);
@@ -89,12 +98,13 @@ export class Lifecycle {
   private scheduleRestart(unit: Unit, reason: StartReason, oldPid: number): void {
     const delay = backoffDelayMs(unit.consecutive);
     unit.consecutive += 1;
-    const restart = (): void => {
+    const restart = guarded(this.ctx, `restarting ${unit.policy.name}`, () => {
       unit.timer = null;
+      if (this.ctx.shuttingDown()) return;
       this.ctx.cooldown.recordRestart(unit.policy.name, unit.policy.cooldown, this.ctx.deps.clock.now());
       this.persistCooldowns();
-      void this.launch(unit, reason, oldPid);
-    };
+      this.launchDetached(unit, reason, oldPid);
+    });
     if (delay === 0) return restart();
     unit.state = "backoff";
     unit.timer = this.ctx.deps.clock.setTimeout(restart, delay);
@@ -118,15 +128,19 @@ export class Lifecycle {
       });
     }
     unit.timer?.cancel();
-    unit.timer = ctx.deps.clock.setTimeout(() => {
+    const end = guarded(ctx, `ending the cooldown of ${unit.policy.name}`, () => {
       unit.timer = null;
       if (unit.state !== "cooldown") return;
       this.endCooldown(unit);
-      // Someone may have started it by hand meanwhile: adopt rather than start a second one.
+      // Someone may have started it by hand meanwhile: adopt rather than start a second one
+      // (a fault in that look must not keep the program down: it is told, and the start goes on).
       const snapshot = ctx.snapshot();
-      if (snapshot) tryAdopt(ctx, unit, snapshot, claimedPids(ctx.units));
-      if (unit.pid === 0) void this.launch(unit, "cooldown-ended", 0);
-    }, Math.max(0, untilMs - now));
+      guarded(ctx, `looking for ${unit.policy.name} at the end of its cooldown`, () => {
+        if (snapshot) tryAdopt(ctx, unit, snapshot, claimedPids(ctx.units));
+      })();
+      if (unit.pid === 0) this.launchDetached(unit, "cooldown-ended", 0);
+    });
+    unit.timer = ctx.deps.clock.setTimeout(end, Math.max(0, untilMs - now));
   }
 
   // Clear the cooldown record and window, announcing the end of an active cooldown.
@@ -153,11 +167,17 @@ export class Lifecycle {
     if (status.untilMs > now) this.holdInCooldown(unit, status.untilMs, status.restartsInWindow, false);
   }
 
+  // A start nobody awaits (autostart, restarts, cooldown end): a bug in it is told, never thrown.
+  launchDetached(unit: Unit, reason: StartReason, oldPid: number): Promise<void> {
+    return detach(this.ctx, `starting ${unit.policy.name}`, this.launch(unit, reason, oldPid));
+  }
+
   // Start the unit's program; a failure to start counts as a crash (so it backs off and cools down).
   async launch(unit: Unit, reason: StartReason, oldPid: number): Promise<void> {
     const { ctx } = this;
-    if (unit.starting || unit.pid !== 0 || ctx.units.get(unit.policy.name) !== unit) return;
+    if (ctx.shuttingDown() || unit.starting || unit.pid !== 0 || ctx.units.get(unit.policy.name) !== unit) return;
     unit.starting = true;
+    unit.startAbort = null;
     const policy = unit.policy;
     let child: ChildHandle;
     try {
@@ -167,24 +187,41 @@ export class Lifecycle {
       unit.state = "crashed";
       const message = error instanceof Error ? error.message : String(error);
       ctx.emit({ kind: "start-failed", timeMs: ctx.deps.clock.now(), name: policy.name, error: message, message: `${policy.name}: ${message}` });
-      if (ctx.units.get(policy.name) === unit && policy.restart !== "never" && reason !== "request") {
+      const abort = unit.startAbort as StartAbort | null;
+      unit.startAbort = null;
+      if (abort) {
+        unit.state = "stopped";
+        for (const wake of abort.waiters) wake();
+      } else if (ctx.units.get(policy.name) === unit && policy.restart !== "never" && reason !== "request") {
         this.restartThrottled(unit, reason, oldPid);
       }
       return;
     }
     unit.starting = false;
+    // A stop that arrived while the kernel started the child, or the policy removed meanwhile: the child must not run.
+    const abort: StartAbort | null =
+      (unit.startAbort as StartAbort | null) ?? (ctx.units.get(policy.name) !== unit ? { why: "its policy was removed while it was starting", waiters: [] } : null);
+    unit.startAbort = null;
+    if (abort) {
+      await this.endUnwanted(unit, policy, child, abort);
+      return;
+    }
     const now = ctx.deps.clock.now();
     unit.pid = child.pid;
     unit.startTicks = -1;
     unit.managed = true;
     unit.startedAtMs = now;
     unit.state = "running";
+    unit.protectedMatch = "";
     if (reason !== "request" && reason !== "autostart" && reason !== "cooldown-ended") unit.restarts += 1;
-    child.onExit((code, signal) => {
-      // A policy removed meanwhile let its program go: its end is no longer ours to act on.
-      if (ctx.units.get(policy.name) !== unit) return;
-      if (unit.pid === child.pid && unit.managed) this.onEnded(unit, classifyExit(code, signal));
-    });
+    child.onExit(
+      (code, signal) =>
+        guarded(ctx, `handling the end of ${policy.name} (PID ${child.pid})`, () => {
+          // A policy removed meanwhile let its program go: its end is no longer ours to act on.
+          if (ctx.units.get(policy.name) !== unit) return;
+          if (unit.pid === child.pid && unit.managed) this.onEnded(unit, classifyExit(code, signal));
+        })(),
+    );
     this.learnStartTicks(unit);
     if (oldPid !== 0) {
       ctx.emit({
@@ -201,6 +238,37 @@ export class Lifecycle {
     }
   }
 
+  // A start must be undone: end the new child (SIGTERM, SIGKILL after the stop timeout), then tell those waiting.
+  private async endUnwanted(unit: Unit, policy: Policy, child: ChildHandle, abort: StartAbort): Promise<void> {
+    const { ctx } = this;
+    const ended = new Promise<ExitStatus>((resolve) => child.onExit((code, signal) => resolve(classifyExit(code, signal))));
+    this.send(policy.name, child.pid, "SIGTERM");
+    const killTimer = ctx.deps.clock.setTimeout(
+      guarded(ctx, `ending ${policy.name} (PID ${child.pid})`, () => this.send(policy.name, child.pid, "SIGKILL")),
+      policy.stopTimeoutSec * MS_PER_SEC,
+    );
+    const status = await ended;
+    killTimer.cancel();
+    if (ctx.units.get(policy.name) === unit && unit.pid === 0 && !unit.starting) unit.state = "stopped";
+    ctx.emit({
+      kind: "stopped",
+      timeMs: ctx.deps.clock.now(),
+      name: policy.name,
+      pid: child.pid,
+      forced: status.signal === "SIGKILL",
+      message: `${policy.name} (PID ${child.pid}) was ended as soon as it started: ${abort.why} (${status.description})`,
+    });
+    for (const wake of abort.waiters) wake();
+  }
+
+  // A stop asked for while a start is under way: the start is undone; resolves once its child is gone.
+  abortStart(unit: Unit, why: string): Promise<void> {
+    return new Promise((resolve) => {
+      unit.startAbort ??= { why, waiters: [] };
+      unit.startAbort.waiters.push(resolve);
+    });
+  }
+
   // A child's start time comes from the next scan; until then, take it from the last one if it is there.
   private learnStartTicks(unit: Unit): void {
     const sample = this.ctx.snapshot()?.processes.get(unit.pid);
@@ -208,6 +276,7 @@ export class Lifecycle {
   }
 
   // Ask the unit's process to stop: SIGTERM (or the given signal), SIGKILL after the stop timeout.
+  // Rejects with EngineError Protected (or Failed) when the signal is refused; that is told by an event too.
   requestStop(unit: Unit, after: AfterStop, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     const pid = unit.pid;
     return new Promise((resolve, reject) => {
@@ -218,15 +287,23 @@ export class Lifecycle {
       // Mark the stop before signalling, so that an exit however quick is read as this stop.
       const stopping: Stopping = { ...after, waiters: [resolve], killTimer: null };
       unit.stopping = stopping;
+      // An adopted process is named by (pid, start time): one that ended meanwhile is not signalled, its PID may be another's now.
+      if (!unit.managed && !this.ctx.deps.probe.isAlive(pid, unit.startTicks)) {
+        this.onEnded(unit, { ...unknownExit(), description: "had already ended" });
+        return;
+      }
       try {
         this.ctx.deps.signaller.kill(pid, signal);
       } catch (error) {
         unit.stopping = null;
-        reject(this.refusal(unit, error));
+        reject(this.refusal(unit, signal, error));
         return;
       }
       if (unit.stopping !== stopping) return; // it has already ended
-      stopping.killTimer = this.ctx.deps.clock.setTimeout(() => this.forceKill(unit, pid), unit.policy.stopTimeoutSec * MS_PER_SEC);
+      stopping.killTimer = this.ctx.deps.clock.setTimeout(
+        guarded(this.ctx, `ending ${unit.policy.name} (PID ${pid})`, () => this.forceKill(unit, pid)),
+        unit.policy.stopTimeoutSec * MS_PER_SEC,
+      );
       if (!unit.managed) this.pollAdoptedStop(unit, pid);
     });
   }
@@ -246,37 +323,54 @@ export class Lifecycle {
     unit.stopping?.killTimer?.cancel();
   }
 
-  private refusal(unit: Unit, error: unknown): EngineError {
+  // A signal to the unit's process failed: tell it; a protected process is let go, never acted on again.
+  private refusal(unit: Unit, signal: NodeJS.Signals, error: unknown): EngineError {
+    const { ctx } = this;
     const message = error instanceof Error ? error.message : String(error);
-    this.ctx.emit({ kind: "protected", timeMs: this.ctx.deps.clock.now(), name: unit.policy.name, pid: unit.pid, reason: message, message: `${unit.policy.name}: ${message}` });
-    return new EngineError("Protected", message);
+    const name = unit.policy.name;
+    const pid = unit.pid;
+    if (error instanceof ProtectedError) {
+      ctx.emit({ kind: "protected", timeMs: ctx.deps.clock.now(), name, pid, reason: message, message: `${name}: ${message}` });
+      letGo(ctx, unit, error.reason);
+      return new EngineError("Protected", message);
+    }
+    ctx.emit({ kind: "action-failed", timeMs: ctx.deps.clock.now(), name, pid, action: signal, error: message, message: `${name}: sending ${signal} to PID ${pid} failed: ${message}` });
+    return new EngineError("Failed", `${name}: sending ${signal} to PID ${pid} failed: ${message}`);
   }
 
-  // The process ignored SIGTERM for the stop timeout: SIGKILL it and what it started.
+  // Send a signal where no caller waits for the answer: a refusal or failure is told, never thrown.
+  private send(name: string, pid: number, signal: NodeJS.Signals): boolean {
+    try {
+      this.ctx.deps.signaller.kill(pid, signal);
+      return true;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const timeMs = this.ctx.deps.clock.now();
+      if (error instanceof ProtectedError) this.ctx.emit({ kind: "protected", timeMs, name, pid, reason: message, message: `${name}: ${message}` });
+      else this.ctx.emit({ kind: "action-failed", timeMs, name, pid, action: signal, error: message, message: `${name}: sending ${signal} to PID ${pid} failed: ${message}` });
+      return false;
+    }
+  }
+
+  // The process ignored SIGTERM for the stop timeout: SIGKILL it and what it started (never a protected descendant).
   private forceKill(unit: Unit, pid: number): void {
     if (unit.pid !== pid || !unit.stopping) return;
     const targets = [pid];
     const snapshot = this.ctx.snapshot();
-    if (unit.policy.scope === "tree" && snapshot) targets.push(...descendantsOf(snapshot, pid));
-    for (const target of targets) {
-      try {
-        this.ctx.deps.signaller.kill(target, "SIGKILL");
-      } catch (error) {
-        console.error(`selfheal: ${unit.policy.name}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
+    if (unit.policy.scope === "tree" && snapshot) targets.push(...descendantsOf(snapshot, pid, (sample) => this.ctx.deps.signaller.refusalFor(sample) === null));
+    for (const target of targets) this.send(unit.policy.name, target, "SIGKILL");
   }
 
   // An adopted process is not our child, so no exit event comes: look for its end.
   private pollAdoptedStop(unit: Unit, pid: number): void {
-    const poll = (): void => {
+    const poll = guarded(this.ctx, `waiting for ${unit.policy.name} (PID ${pid}) to stop`, () => {
       if (unit.pid !== pid || !unit.stopping) return;
       if (!this.ctx.deps.probe.isAlive(pid, unit.startTicks)) {
         this.onEnded(unit, { ...unknownExit(), description: "ended after being asked to stop" });
         return;
       }
       this.ctx.deps.clock.setTimeout(poll, STOP_POLL_MS);
-    };
+    });
     this.ctx.deps.clock.setTimeout(poll, STOP_POLL_MS);
   }
 

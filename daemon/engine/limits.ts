@@ -1,10 +1,11 @@
 // Limits: each running unit's CPU and memory (its process or its whole tree)
 // against the policy's budget, on every scan and, for memory, between scans;
-// a breach sustained for N samples is told and acted on.
+// a breach sustained for N samples is told and acted on. A tree's sums leave
+// out the processes the guard protects: they are never counted as members.
 import type { ProcessSample, ProcessSnapshot } from "../proc/types.js";
 import type { Breach } from "../limits/sustain.js";
 import { descendantsOf, treeTotals } from "../proc/tree.js";
-import { MS_PER_SEC, type EngineContext } from "./context.js";
+import { detach, MS_PER_SEC, type EngineContext } from "./context.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { Unit } from "./unit.js";
 
@@ -30,7 +31,7 @@ export class Limits {
   // A scan saw the unit's process alive: record its usage and check it against the limits.
   observe(unit: Unit, sample: ProcessSample, snapshot: ProcessSnapshot): void {
     const usage =
-      unit.policy.scope === "tree" ? treeTotals(snapshot, unit.pid) : { cpuPercent: sample.cpuPercent, rssBytes: sample.rssBytes };
+      unit.policy.scope === "tree" ? treeTotals(snapshot, unit.pid, this.admit) : { cpuPercent: sample.cpuPercent, rssBytes: sample.rssBytes };
     unit.previousRssBytes = unit.usage.rssBytes;
     unit.scansSeen += 1;
     unit.usage = { cpuPercent: usage.cpuPercent, rssBytes: usage.rssBytes };
@@ -56,8 +57,10 @@ export class Limits {
         unit.scansSeen < 2 ||
         unit.usage.rssBytes >= limit * MEMORY_AT_RISK_FRACTION ||
         unit.usage.rssBytes - unit.previousRssBytes >= limit * MEMORY_GROWTH_FRACTION;
-      if (!atRisk) continue;
-      const pids = unit.policy.scope === "tree" ? [unit.pid, ...descendantsOf(snapshot, unit.pid)] : [unit.pid];
+      // A process that ended meanwhile is not read: its PID may be another's now (the next scan tells its end).
+      // A child just started is not known by start time until a scan sees it; being our child, its PID is ours until we reap it.
+      if (!atRisk || (unit.startTicks !== -1 && !ctx.deps.probe.isAlive(unit.pid, unit.startTicks))) continue;
+      const pids = unit.policy.scope === "tree" ? [unit.pid, ...this.countedDescendants(snapshot, unit.pid)] : [unit.pid];
       let rss = 0;
       for (const pid of pids) rss += ctx.deps.probe.rssBytes(pid) ?? 0;
       const breach = unit.sustain.observeMemory(unit.policy, rss, now, intervalMs);
@@ -67,6 +70,13 @@ export class Limits {
       }
     }
   }
+
+  // The descendants a tree's sums count: a protected one is left out with what runs under it (a shell's programs are the shell's).
+  private countedDescendants(snapshot: ProcessSnapshot, pid: number): number[] {
+    return descendantsOf(snapshot, pid, this.admit);
+  }
+
+  private readonly admit = (sample: ProcessSample): boolean => this.ctx.deps.signaller.refusalFor(sample) === null;
 
   private onBreach(unit: Unit, breach: Breach): void {
     const action = unit.policy.onViolation;
@@ -86,8 +96,10 @@ export class Limits {
     });
     if (action === "notify") return;
     unit.sustain.reset();
-    if (action === "kill") void this.lifecycle.requestStop(unit, { then: "hold" }, "SIGKILL");
-    else void this.lifecycle.requestStop(unit, { then: "restart", reason: "violation", throttled: true });
+    // A refusal or failure is told by the life cycle's own event (and the process let go): nothing to throw.
+    const where = `acting on the limit of ${unit.policy.name}`;
+    if (action === "kill") detach(this.ctx, where, this.lifecycle.requestStop(unit, { then: "hold" }, "SIGKILL"));
+    else detach(this.ctx, where, this.lifecycle.requestStop(unit, { then: "restart", reason: "violation", throttled: true }));
   }
 }
 

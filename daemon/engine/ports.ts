@@ -3,13 +3,19 @@
 // are tested with fakes and the same code runs on real processes.
 import type { CooldownState } from "../cooldown/tracker.js";
 import type { ProcessProbe } from "../proc/probe.js";
-import type { ProcessSource } from "../proc/types.js";
+import type { ProcessSample, ProcessSource } from "../proc/types.js";
 import type { Spawner } from "../supervise/spawner.js";
 import type { Clock } from "./clock.js";
 
-/** Sends signals, refusing protected processes (see safety/guard.ts). */
+/** Sends signals, refusing protected processes with a ProtectedError (see safety/guard.ts). */
 export interface Signaller {
   kill(pid: number, signal: NodeJS.Signals): void;
+}
+
+/** The signal gate, which also tells which processes it protects, so they are never adopted or counted. */
+export interface Guard extends Signaller {
+  /** Why the process of this scan's sample is protected, or null when it is not (no further reads). */
+  refusalFor(sample: ProcessSample): string | null;
 }
 
 /** Where the cooldown state lives between daemon runs. */
@@ -26,7 +32,7 @@ export interface EngineDeps {
   source: ProcessSource;
   probe: ProcessProbe;
   spawner: Spawner;
-  signaller: Signaller;
+  signaller: Guard;
   cooldownStore: CooldownStore;
   /** Only this user's processes are adopted; defaults to the daemon's uid. */
   uid?: number;

@@ -21,6 +21,8 @@ export interface UnitView {
   restartsInWindow: number;
   managed: boolean;
   startedAtMs: number;
+  /** Why nothing was adopted: the match names only protected processes ("" when not so). */
+  protectedMatch: string;
 }
 
 /** What happens once a stop requested by the engine completes. */
@@ -28,6 +30,14 @@ export type AfterStop = { then: "hold" } | { then: "restart"; reason: StartReaso
 
 /** A stop under way: what follows it, who waits for it, and the SIGKILL timer. */
 export type Stopping = AfterStop & { waiters: Array<() => void>; killTimer: { cancel(): void } | null };
+
+/** A start under way that must not go on: its child is ended as soon as it exists. */
+export interface StartAbort {
+  /** Why, for the event: "it was stopped while it was starting". */
+  why: string;
+  /** Callers waiting for the child to be gone (StopProcess). */
+  waiters: Array<() => void>;
+}
 
 export interface Unit {
   policy: Policy;
@@ -38,6 +48,8 @@ export interface Unit {
   startedAtMs: number;
   /** A start is under way (spawn not yet confirmed). */
   starting: boolean;
+  /** Set when the start under way must be undone (a stop arrived meanwhile). */
+  startAbort: StartAbort | null;
   /** Restarts done by the daemon since it started. */
   restarts: number;
   /** Restarts in a row without a healthy run, for the backoff. */
@@ -52,6 +64,12 @@ export interface Unit {
   previousRssBytes: number;
   /** Scans that have seen the current process (a new one's growth is not known yet). */
   scansSeen: number;
+  /** Processes ("pid:startTicks") whose signal the guard refused: never adopted again. */
+  refused: Set<string>;
+  /** Why nothing was adopted ("" when not so), for the status. */
+  protectedMatch: string;
+  /** The protected match was told once already (until the policy changes). */
+  protectedReported: boolean;
 }
 
 export function newUnit(policy: Policy): Unit {
@@ -63,6 +81,7 @@ export function newUnit(policy: Policy): Unit {
     managed: false,
     startedAtMs: 0,
     starting: false,
+    startAbort: null,
     restarts: 0,
     consecutive: 0,
     timer: null,
@@ -72,5 +91,24 @@ export function newUnit(policy: Policy): Unit {
     usage: { cpuPercent: 0, rssBytes: 0 },
     previousRssBytes: 0,
     scansSeen: 0,
+    refused: new Set(),
+    protectedMatch: "",
+    protectedReported: false,
   };
+}
+
+// How a process is named for good: its pid and its start time.
+export function identityOf(pid: number, startTicks: number): string {
+  return `${pid}:${startTicks}`;
+}
+
+// Forget the unit's process (it ended, or it is let go): nothing of it is counted any more.
+export function clearProcess(unit: Unit): void {
+  unit.pid = 0;
+  unit.managed = false;
+  unit.usage = { cpuPercent: 0, rssBytes: 0 };
+  unit.previousRssBytes = 0;
+  unit.scansSeen = 0;
+  unit.sustain.reset();
+  unit.breachAnnounced = false;
 }

@@ -70,7 +70,11 @@ export function smtpTransport(settings: EmailSettings, timeouts: SmtpTimeouts = 
       const transport = await open();
       await transport.sendMail({ from: settings.from, to: settings.to, subject: mail.subject, text: mail.text });
     },
-    close: () => void opened?.then((transport) => transport.close()),
+    // A transport that never opened (nodemailer failed to load) has nothing to close; its failure was told by send.
+    close: () => void opened?.then(
+      (transport) => transport.close(),
+      () => undefined,
+    ),
   };
 }
 

@@ -27,6 +27,7 @@ const FIELD_STATE = 3;
 const FIELD_PPID = 4;
 const FIELD_PGRP = 5;
 const FIELD_SESSION = 6;
+const FIELD_TTY_NR = 7;
 const FIELD_FLAGS = 9;
 const FIELD_UTIME = 14;
 const FIELD_STIME = 15;
@@ -230,6 +231,7 @@ export class ProcScanner implements ProcessSource {
       comm,
       pgid: numbers[FIELD_PGRP]!,
       sid: numbers[FIELD_SESSION]!,
+      ttyNr: numbers[FIELD_TTY_NR]!,
       startTicks: tracked.startTicks,
       startTimeMs: bootTimeMs + (tracked.startTicks * MS_PER_SECOND) / this.clockTicksPerSecond,
       cpuTicks: tracked.cpuTicks,

@@ -11,6 +11,10 @@ export interface StatLine {
   /** The state letter: R, S, D, Z, T, ... */
   state: string;
   ppid: number;
+  /** Session id. */
+  sid: number;
+  /** The controlling terminal (tty_nr), 0 when none. */
+  ttyNr: number;
   /** Start time in clock ticks since boot. */
   startTicks: number;
   /** True for kernel threads; by the flag alone, since in a PID namespace PID 2 is an ordinary process. */
@@ -27,12 +31,14 @@ export function readStatLine(procRoot: string, pid: number): StatLine | null {
     return null;
   }
   const close = text.lastIndexOf(")");
-  // Fields after the comm, counted from 0: state, ppid, ..., flags (6), ..., starttime (19).
+  // Fields after the comm, counted from 0: state, ppid, pgrp, session (3), tty_nr (4), ..., flags (6), ..., starttime (19).
   const fields = text.slice(close + 2).split(" ");
   return {
     comm: text.slice(text.indexOf("(") + 1, close),
     state: fields[0] ?? "",
     ppid: Number(fields[1]),
+    sid: Number(fields[3]),
+    ttyNr: Number(fields[4]),
     startTicks: Number(fields[19]),
     kernelThread: (Number(fields[6]) & PF_KTHREAD) !== 0,
   };

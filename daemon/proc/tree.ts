@@ -1,7 +1,7 @@
 // Process-tree views of one snapshot: who descends from a process, and what
 // the whole tree costs. Pure functions over the snapshot's child index.
 
-import type { ProcessSnapshot } from "./types.js";
+import type { ProcessSample, ProcessSnapshot } from "./types.js";
 
 export interface TreeTotals {
   /** Sum of cpuPercent over the process and its descendants. */
@@ -12,8 +12,12 @@ export interface TreeTotals {
   count: number;
 }
 
+/** Whether a process belongs to a tree; one that does not is left out with its whole subtree. */
+export type Admit = (sample: ProcessSample) => boolean;
+
 // Every descendant of pid (not pid itself), breadth first; safe against cycles in a torn snapshot.
-export function descendantsOf(snapshot: ProcessSnapshot, pid: number): number[] {
+// With `admit`, a child it refuses is left out together with everything below it.
+export function descendantsOf(snapshot: ProcessSnapshot, pid: number, admit?: Admit): number[] {
   const seen = new Set<number>([pid]);
   const descendants: number[] = [];
   // descendants doubles as the queue: visit each found process's children in turn.
@@ -22,17 +26,21 @@ export function descendantsOf(snapshot: ProcessSnapshot, pid: number): number[] 
     for (const child of snapshot.childrenOf(parent)) {
       if (seen.has(child)) continue;
       seen.add(child);
+      if (admit !== undefined) {
+        const sample = snapshot.processes.get(child);
+        if (sample === undefined || !admit(sample)) continue;
+      }
       descendants.push(child);
     }
   }
   return descendants;
 }
 
-// CPU, memory and process count of pid and all its descendants.
-export function treeTotals(snapshot: ProcessSnapshot, pid: number): TreeTotals {
+// CPU, memory and process count of pid and all its descendants (with `admit`, only the subtrees it accepts).
+export function treeTotals(snapshot: ProcessSnapshot, pid: number, admit?: Admit): TreeTotals {
   const totals: TreeTotals = { cpuPercent: 0, rssBytes: 0, count: 0 };
   if (!snapshot.processes.has(pid)) return totals;
-  for (const member of [pid, ...descendantsOf(snapshot, pid)]) {
+  for (const member of [pid, ...descendantsOf(snapshot, pid, admit)]) {
     const sample = snapshot.processes.get(member);
     if (sample === undefined) continue;
     totals.cpuPercent += sample.cpuPercent;

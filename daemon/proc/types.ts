@@ -13,6 +13,8 @@ export interface ProcessSample {
   comm: string;
   pgid: number;
   sid: number;
+  /** The controlling terminal (tty_nr), 0 when the process has none. */
+  ttyNr: number;
   /** Start time in clock ticks since boot: (pid, startTicks) names one process for good. */
   startTicks: number;
   /** Start time in milliseconds since the epoch. */

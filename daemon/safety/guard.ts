@@ -1,7 +1,10 @@
 // The last word before any signal leaves the daemon: whatever a policy or a
 // caller asks, PID 1, kernel threads, the daemon and its ancestors, the
 // session's shell and bus, and other users' processes are never signalled.
+// The same judgement, made on a scan's sample, keeps them out of adoption,
+// tree sums and containment (refusalFor).
 import { statSync } from "node:fs";
+import type { ProcessSample } from "../proc/types.js";
 import { readStatLine } from "../proc/statLine.js";
 
 /** Programs of the desktop session itself, protected by name. */
@@ -25,6 +28,11 @@ export interface GuardOptions {
   uid?: number;
 }
 
+/** What the guard needs to know of a process to judge it. */
+type Facts = Pick<ProcessSample, "pid" | "comm" | "kernelThread" | "sid" | "ttyNr" | "uid">;
+
+const NO_SUCH_PROCESS = "no such process";
+
 export class SignalGuard {
   private readonly procRoot: string;
   private readonly protectedNames: Set<string>;
@@ -40,30 +48,30 @@ export class SignalGuard {
     this.ancestors = this.collectAncestors();
   }
 
-  // Why `pid` must not be signalled, or null when it may be.
+  // Why `pid` must not be signalled, or null when it may be (read from /proc now).
   reasonToRefuse(pid: number): string | null {
     if (!Number.isInteger(pid) || pid <= 0) return "not a valid process id";
-    if (pid === 1) return "it is PID 1 (init)";
-    if (pid === process.pid) return "it is the selfheal daemon itself";
-    if (this.ancestors.has(pid)) return "it is an ancestor of the selfheal daemon";
     const stat = readStatLine(this.procRoot, pid);
-    if (stat === null) return "no such process";
-    if (stat.kernelThread) return "it is a kernel thread";
-    if (this.protectedNames.has(stat.comm)) return `it is ${stat.comm}, part of the desktop session`;
-    let owner: number;
+    if (stat === null) return NO_SUCH_PROCESS;
+    let uid: number;
     try {
-      owner = statSync(`${this.procRoot}/${pid}`).uid;
+      uid = statSync(`${this.procRoot}/${pid}`).uid;
     } catch {
-      return "no such process";
+      return NO_SUCH_PROCESS;
     }
-    if (owner !== this.uid) return `it belongs to another user (uid ${owner})`;
-    return null;
+    return this.judge({ pid, comm: stat.comm, kernelThread: stat.kernelThread, sid: stat.sid, ttyNr: stat.ttyNr, uid });
+  }
+
+  // Why the process of a scan's sample must never be adopted, counted in a tree or signalled; null when it may be.
+  // Judged from the sample alone (no further reads), so it is cheap enough for every member of a tree.
+  refusalFor(sample: ProcessSample): string | null {
+    return this.judge(sample);
   }
 
   // Send `signal` to `pid`, or throw ProtectedError. A process that is already gone is not an error.
   kill(pid: number, signal: NodeJS.Signals): void {
     const reason = this.reasonToRefuse(pid);
-    if (reason === "no such process") return;
+    if (reason === NO_SUCH_PROCESS) return;
     if (reason !== null) throw new ProtectedError(pid, reason);
     try {
       process.kill(pid, signal);
@@ -74,6 +82,22 @@ export class SignalGuard {
 
   isAncestor(pid: number): boolean {
     return this.ancestors.has(pid);
+  }
+
+  // The rules, in the order a person would ask them.
+  private judge(facts: Facts): string | null {
+    const { pid } = facts;
+    if (!Number.isInteger(pid) || pid <= 0) return "not a valid process id";
+    if (pid === 1) return "it is PID 1 (init)";
+    if (pid === process.pid) return "it is the selfheal daemon itself";
+    if (this.ancestors.has(pid)) return "it is an ancestor of the selfheal daemon";
+    if (facts.kernelThread) return "it is a kernel thread";
+    if (this.protectedNames.has(facts.comm)) return `it is ${facts.comm}, part of the desktop session`;
+    if (facts.uid !== this.uid) return `it belongs to another user (uid ${facts.uid})`;
+    // A session leader with a controlling terminal is a login or terminal shell (or
+    // the display manager's session program): ending it ends everything the user runs there.
+    if (facts.sid === pid && facts.ttyNr !== 0) return `it is ${facts.comm}, which leads a terminal session (a login or terminal shell)`;
+    return null;
   }
 
   private collectAncestors(): Set<number> {

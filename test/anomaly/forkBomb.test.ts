@@ -62,6 +62,35 @@ describe("members of a tree", () => {
     expect(members.has(900)).toBe(false);
   });
 
+  it("leave out processes that started before the root, even in the session it leads", () => {
+    const world = new World();
+    world.add(500, { ppid: 1, sid: 500, pgid: 500, startTicks: 5000 });
+    world.add(450, { ppid: 1, sid: 500, pgid: 500, startTicks: 4000 });
+    const child = world.fork(500);
+    expect([...collectMembers(world.scan(), 500).keys()]).toEqual([child]);
+  });
+
+  it("leave out what the guard protects, and do not count it", () => {
+    const world = new World();
+    world.add(500, { ppid: 1, sid: 500, pgid: 500 });
+    const bus = world.fork(500, { comm: "dbus-daemon" });
+    const child = world.fork(500);
+    const members = collectMembers(world.scan(), 500, new Map(), (sample) => (sample.comm === "dbus-daemon" ? "protected" : null));
+    expect([...members.keys()]).toEqual([child]);
+    expect(members.has(bus)).toBe(false);
+  });
+
+  it("do not walk below a protected process: a shell's programs are the shell's", () => {
+    const world = new World();
+    world.add(500, { ppid: 1, sid: 500, pgid: 500, comm: "terminal" });
+    const shell = world.fork(500, { comm: "bash", sid: 9000, pgid: 9000 });
+    const program = world.fork(shell, { comm: "editor" });
+    const own = world.fork(500);
+    const members = collectMembers(world.scan(), 500, new Map(), (sample) => (sample.pid === shell ? "it is bash, which leads a terminal session (a login or terminal shell)" : null));
+    expect([...members.keys()]).toEqual([own]);
+    expect(members.has(program)).toBe(false);
+  });
+
   it("counts new members by pid and start time", () => {
     expect(countNew(new Map([[1, 10], [2, 20], [3, 30]]), new Map([[1, 10], [2, 99]]))).toBe(2);
   });

@@ -115,11 +115,60 @@ describe("CPU spikes", () => {
   });
 });
 
+describe("actions on a process the guard refuses, or one that vanished", () => {
+  // One scan's worth of the anomaly's shape: memory climbing for a leak, CPU far above its baseline for a spike.
+  const shapes = {
+    memory_leak: { anomaly: { leak: { action: "kill" as const } }, at: (s: number) => ({ rssBytes: (50 + 6 * s) * MB, cpuPercent: 2 }) },
+    cpu_spike: { anomaly: { cpuSpike: { action: "restart" as const } }, at: (s: number) => ({ rssBytes: 50 * MB, cpuPercent: s < 20 ? 2 : 99 }) },
+  };
+  for (const [type, shape] of Object.entries(shapes)) {
+    it(`${type}: the refusal is an event, the process is let go, nothing escapes and the engine goes on`, async () => {
+      const t = setup([watched("app", shape.anomaly), policy("other", { autostart: true })]);
+      running(t.source, 100, { comm: "app", ...shape.at(0) });
+      t.engine.start();
+      await settle();
+      // The guard refuses it from now on (it became a session program between the scan and the signal).
+      t.signaller.refuse.add(100);
+      scans(t, 60, (s) => {
+        const process = t.source.processes.get(100);
+        if (process) t.source.set({ ...process, ...shape.at(s) });
+      });
+      await settle();
+      expect(t.anomalies().filter((a) => a.type === type)).toHaveLength(1);
+      expect(t.events.filter((e) => e.kind === "protected")).toMatchObject([{ name: "app", pid: 100 }]);
+      expect(t.signaller.sent.filter(([pid]) => pid === 100)).toEqual([]);
+      expect(t.engine.get("app").pid).toBe(0);
+      t.spawner.crashLast(null, "SIGSEGV");
+      await settle();
+      expect(t.events.find((e) => e.kind === "restarted")).toMatchObject({ name: "other" });
+    });
+
+    it(`${type}: on a process that ended right after the scan (its PID now another's) nothing is signalled`, async () => {
+      const t = setup([watched("app", shape.anomaly)]);
+      const app = running(t.source, 100, { comm: "app", startTicks: 1000, ...shape.at(0) });
+      t.engine.start();
+      // Each scan sees app; right after it, app is gone and a stranger has PID 100 (what the signal would reach).
+      const scan = t.source.scan.bind(t.source);
+      t.source.scan = () => {
+        const snapshot = scan();
+        t.source.set(sample(100, { uid: UID, comm: "stranger", startTicks: 99_999 }));
+        return snapshot;
+      };
+      scans(t, 60, (s) => t.source.set({ ...app, ...shape.at(s) }));
+      await settle();
+      expect(t.anomalies().filter((a) => a.type === type)).toHaveLength(1);
+      expect(t.signaller.sent).toEqual([]);
+      expect(t.events.find((e) => e.kind === "stopped")?.message).toContain("had already ended");
+    });
+  }
+});
+
 // A bomb under root: each scan every member forks once; each member's first child's parent exits (reparenting).
 function bombScan(t: ReturnType<typeof setup>, root: number, nextPid: { value: number }): void {
   for (const process of [...t.source.processes.values()]) {
     if (process.state === "T" || (process.pid !== root && process.sid !== root)) continue;
-    t.source.set(sample(nextPid.value++, { uid: UID, ppid: process.pid, sid: root, pgid: root, comm: "bomb" }));
+    // A child starts after every process already there (the fake's default start time grows with the pid).
+    t.source.set(sample(nextPid.value, { uid: UID, ppid: process.pid, sid: root, pgid: root, comm: "bomb", startTicks: 1_000_000 + nextPid.value++ }));
   }
 }
 
@@ -144,6 +193,27 @@ describe("fork bombs", () => {
     const firstKill = t.signaller.sent.findIndex(([, signal]) => signal === "SIGKILL");
     expect(t.signaller.sent.slice(0, firstKill).every(([, signal]) => signal === "SIGSTOP")).toBe(true);
     expect(t.engine.get("bomb").state).toBe("stopped");
+  });
+
+  it("never reaches a protected process of the tree, nor one of the root's session that started before the root", async () => {
+    const t = setup([watched("bomb")]);
+    running(t.source, 100, { comm: "bomb", startTicks: 5000 });
+    // In the root's session but older than it (the root took over a session that was there before it).
+    running(t.source, 60, { comm: "older", ppid: 1, sid: 100, pgid: 100, startTicks: 10 });
+    // Under the root, but a process the guard protects.
+    running(t.source, 70, { comm: "dbus-daemon", ppid: 100, sid: 100, pgid: 100, startTicks: 6000 });
+    t.signaller.protect.set(70, "it is dbus-daemon, part of the desktop session");
+    t.engine.start();
+    const nextPid = { value: 1000 };
+    scans(t, 8, () => bombScan(t, 100, nextPid));
+    await t.monitor.idle();
+    t.clock.advance(200);
+    const [bomb] = t.anomalies();
+    expect(bomb).toMatchObject({ name: "bomb", pid: 100, type: "fork_bomb" });
+    expect(bomb!.figures.survivors).toBe(0);
+    expect(t.signaller.sent.filter(([pid]) => pid === 60 || pid === 70)).toEqual([]);
+    expect(t.source.processes.get(60)?.state).toBe("S");
+    expect(t.source.processes.get(70)?.state).toBe("S");
   });
 
   it("with fork_bomb.action = restart, contains the bomb and starts the program again", async () => {

@@ -18,6 +18,7 @@ function unit(name: string, fields: Partial<UnitView> = {}): UnitView {
     restartsInWindow: 0,
     managed: true,
     startedAtMs: 0,
+    protectedMatch: "",
     ...fields,
   };
 }

@@ -22,6 +22,7 @@ const view: UnitView = {
   restartsInWindow: 2,
   managed: true,
   startedAtMs: 1_700_000_000_000,
+  protectedMatch: "",
 };
 
 function types(record: Record<string, Variant>): Record<string, string> {

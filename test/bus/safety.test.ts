@@ -1,11 +1,11 @@
-// Safety holds on the bus: whatever a caller asks, the daemon refuses with
-// .Protected to signal its own ancestors, and never sees other users' processes.
+// Safety holds on the bus: the daemon never adopts its own ancestors (a policy
+// matching one is told once and shows why), so nothing a caller asks reaches
+// them; and it never sees other users' processes.
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  errorOf,
   FAST_SETTINGS,
   plain,
   processOf,
@@ -42,10 +42,14 @@ beforeAll(async () => {
       via: [process.execPath, LAUNCHER, MARKER, "--"],
     },
     config: ({ other }) => `${FAST_SETTINGS}
-# Matches the daemon's own parent.
+# Matches the daemon's own parent; over its limit from the first scan (a node
+# process is far above 1 MB), which must never reach it.
 [process.ancestor]
 command = ["/bin/false"]
 match = "/${MARKER}/"
+memory_limit_mb = 1
+on_violation = "kill"
+sustain = 1
 
 [process.other]
 command = ["${other}", "600"]
@@ -59,25 +63,27 @@ afterAll(async () => {
 });
 
 describe("the daemon's ancestors", () => {
-  it("are adopted like any match, but StopProcess and RestartProcess answer .Protected and send nothing", async () => {
-    const record = await waitForProcess(client, "ancestor", (r) => r.pid > 0);
-    expect(record.pid).toBe(daemon.pid);
-    for (const member of ["StopProcess", "RestartProcess"]) {
-      const error = await errorOf(client.call(member, "s", ["ancestor"]));
-      expect(error.type, member).toBe("io.github.SelfHeal1.Error.Protected");
-      expect(error.text, member).toBe(`refusing to signal PID ${daemon.pid}: it is an ancestor of the selfheal daemon`);
-    }
+  it("are never adopted: the match is told once and shown, and StopProcess has nothing to stop", async () => {
+    const why = `PID ${daemon.pid}: it is an ancestor of the selfheal daemon`;
+    const record = await waitForProcess(client, "ancestor", (r) => r.protected_match !== "");
+    expect(record).toMatchObject({ pid: 0, state: "stopped", protected_match: why });
+    await client.call("StopProcess", "s", ["ancestor"]);
     expect(daemon.process.exitCode).toBeNull();
     expect(daemon.process.signalCode).toBeNull();
-    expect((await processOf(client, "ancestor")).pid).toBe(daemon.pid);
+    expect(await processOf(client, "ancestor")).toMatchObject({ pid: 0, protected_match: why });
     const [events] = await client.call("GetEvents", "tu", [0n, 0]);
-    expect((plain(events) as Array<{ kind: string }>).filter((event) => event.kind === "protected")).toHaveLength(2);
+    const told = (plain(events) as Array<{ kind: string; message: string }>).filter((event) => event.kind === "protected-match");
+    expect(told).toHaveLength(1);
+    expect(told[0]!.message).toBe(`ancestor: its match "/${MARKER}/" names only processes selfheal never touches (${why}); none is adopted`);
+    expect((plain(events) as Array<{ kind: string }>).some((event) => event.kind === "protected" || event.kind === "adopted")).toBe(false);
   });
 
-  it("the command line says so too, with exit status 1", async () => {
-    const result = await selfheal(bus, ["stop", "ancestor"]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain("it is an ancestor of the selfheal daemon (Protected)");
+  it("the command line shows why the policy watches nothing", async () => {
+    const result = await selfheal(bus, ["status"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`ancestor: its match names only processes selfheal never touches (PID ${daemon.pid}: it is an ancestor of the selfheal daemon); none is adopted`);
+    const detail = await selfheal(bus, ["status", "ancestor"]);
+    expect(detail.stdout).toContain(`note:     its match names only processes selfheal never touches (PID ${daemon.pid}`);
   });
 });
 
@@ -88,5 +94,14 @@ describe("other users' processes", () => {
     await client.call("StopProcess", "s", ["other"]);
     expect(foreign!.exitCode).toBeNull();
     expect(() => process.kill(foreign!.pid!, 0)).not.toThrow();
+  });
+});
+
+describe("after all this", () => {
+  it("the daemon never acted on its ancestor, still runs, and stops with status 0", async () => {
+    const [events] = await client.call("GetEvents", "tu", [0n, 0]);
+    expect((plain(events) as Array<{ kind: string }>).some((event) => event.kind === "violation")).toBe(false);
+    expect(daemon.process.exitCode).toBeNull();
+    expect(await daemon.stop()).toEqual({ code: 0, signal: null });
   });
 });

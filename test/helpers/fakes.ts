@@ -9,6 +9,7 @@ import type { ProcessSample, ProcessSnapshot, ProcessSource } from "../../daemon
 import type { ChildHandle, Spawner } from "../../daemon/supervise/spawner.js";
 import type { Policy } from "../../daemon/config/policy.js";
 import { parseConfig } from "../../daemon/config/load.js";
+import { ProtectedError } from "../../daemon/safety/guard.js";
 
 export class FakeClock implements Clock {
   private timers: Array<{ at: number; fn: () => void; cancelled: boolean }> = [];
@@ -48,6 +49,7 @@ export function sample(pid: number, fields: Partial<ProcessSample> = {}): Proces
     comm: `proc${pid}`,
     pgid: pid,
     sid: pid,
+    ttyNr: 0,
     startTicks: pid * 10,
     startTimeMs: 1_700_000_000_000,
     cpuTicks: 0,
@@ -143,14 +145,22 @@ export class FakeSpawner implements Spawner {
 
 export class RecordingSignaller implements Signaller {
   sent: Array<[number, string]> = [];
+  /** pids whose signal is refused (as the guard refuses what it protects, judged at the moment of the signal). */
   refuse = new Set<number>();
+  /** pid → why the guard protects it: refused both in scans (refusalFor) and at the signal. */
+  protect = new Map<number, string>();
   /** Called for each signal, e.g. to end a fake child. */
   onSignal: (pid: number, signal: string) => void = () => {};
 
   kill(pid: number, signal: NodeJS.Signals): void {
-    if (this.refuse.has(pid)) throw new Error(`refusing to signal PID ${pid}: protected`);
+    const reason = this.protect.get(pid) ?? (this.refuse.has(pid) ? "protected" : undefined);
+    if (reason !== undefined) throw new ProtectedError(pid, reason);
     this.sent.push([pid, signal]);
     this.onSignal(pid, signal);
+  }
+
+  refusalFor(target: ProcessSample): string | null {
+    return this.protect.get(target.pid) ?? null;
   }
 }
 

@@ -15,6 +15,8 @@ export interface FakeProcess {
   ppid?: number;
   pgrp?: number;
   session?: number;
+  /** The controlling terminal's device number (tty_nr); 0 for none. */
+  tty?: number;
   flags?: number;
   utime?: number;
   stime?: number;
@@ -33,7 +35,7 @@ const TRAILING_STAT_FIELDS = "18446744073709551615 1 1 0 0 0 0 0 4096 1256 0 0 0
 export function statLine(p: FakeProcess): string {
   const fields = [
     p.pid, `(${p.comm})`, p.state ?? "S", p.ppid ?? 1, p.pgrp ?? p.pid, p.session ?? p.pid,
-    0, -1, p.flags ?? 4194560, 10, 0, 0, 0, p.utime ?? 0, p.stime ?? 0, 0, 0, 20, 0,
+    p.tty ?? 0, -1, p.flags ?? 4194560, 10, 0, 0, 0, p.utime ?? 0, p.stime ?? 0, 0, 0, 20, 0,
     p.threads ?? 1, 0, p.startTicks ?? 1000, 123456789, p.rssPages ?? 100,
   ];
   return `${fields.join(" ")} ${TRAILING_STAT_FIELDS}\n`;
@@ -146,7 +148,7 @@ export function snapshotOf(samples: ProcessSample[], timeMs = 0): ProcessSnapsho
 // A synthetic sample with plausible defaults.
 export function sample(fields: Partial<ProcessSample> & { pid: number }): ProcessSample {
   return {
-    ppid: 1, uid: 1000, state: "S", comm: "proc", pgid: fields.pid, sid: fields.pid, startTicks: 1000,
+    ppid: 1, uid: 1000, state: "S", comm: "proc", pgid: fields.pid, sid: fields.pid, ttyNr: 0, startTicks: 1000,
     startTimeMs: 0, cpuTicks: 0, cpuPercent: 0, rssBytes: 0, threads: 1, kernelThread: false,
     ...fields,
   };

@@ -42,7 +42,7 @@ describe("stat parsing", () => {
     const snapshot = scanner().scan();
     expect(snapshot.timeMs).toBe(1_700_000_500_000);
     expect(snapshot.processes.get(4242)).toEqual({
-      pid: 4242, ppid: 1717, uid: process.getuid!(), state: "R", comm: "gedit", pgid: 4240, sid: 1500,
+      pid: 4242, ppid: 1717, uid: process.getuid!(), state: "R", comm: "gedit", pgid: 4240, sid: 1500, ttyNr: 0,
       startTicks: 123_456, startTimeMs: BOOT_TIME_SECONDS * 1000 + 1_234_560, cpuTicks: 300, cpuPercent: 0,
       rssBytes: 2500 * PAGE_SIZE, threads: 7, kernelThread: false,
     });

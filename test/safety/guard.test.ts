@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { SignalGuard, ProtectedError } from "../../daemon/safety/guard.js";
 import { readStatLine } from "../../daemon/proc/statLine.js";
 import { ProcProbe } from "../../daemon/proc/probe.js";
+import { ProcScanner } from "../../daemon/proc/scan.js";
+import type { ProcessSample } from "../../daemon/proc/types.js";
 import { makeTestDir, waitFor } from "../helpers/daemon.js";
 
 const children: ChildProcess[] = [];
@@ -67,5 +69,26 @@ describe("SignalGuard", () => {
     const ended = new Promise((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
     guard.kill(child.pid!, "SIGTERM");
     expect(await ended).toBe("SIGTERM");
+  });
+
+  it("refuses the leader of a terminal session (a login or terminal shell), by pid and by a scan's sample", async () => {
+    dir = makeTestDir("guard");
+    const program = join(dir, "guard-tty");
+    copyFileSync("/bin/sleep", program);
+    // script(1) gives its command a pty as controlling terminal, in a session of its own.
+    const holder = spawn("script", ["-qfec", `exec ${program} 30`, "/dev/null"], { stdio: "ignore" });
+    children.push(holder);
+    let leader: ProcessSample | undefined;
+    await waitFor(() => (leader = [...new ProcScanner().scan().processes.values()].find((p) => p.comm === "guard-tty")) !== undefined, 5000, () => "no terminal session");
+    expect(leader!.sid).toBe(leader!.pid);
+    expect(leader!.ttyNr).not.toBe(0);
+    const guard = new SignalGuard();
+    const why = "it is guard-tty, which leads a terminal session (a login or terminal shell)";
+    expect(guard.reasonToRefuse(leader!.pid)).toBe(why);
+    expect(guard.refusalFor(leader!)).toBe(why);
+    expect(() => guard.kill(leader!.pid, "SIGTERM")).toThrow(ProtectedError);
+    expect(readStatLine("/proc", leader!.pid)?.state).toBe("S");
+    // The holder is the test's own child, with no terminal of its own: it may be signalled.
+    expect(guard.reasonToRefuse(holder.pid!)).toBeNull();
   });
 });
