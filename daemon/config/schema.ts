@@ -22,19 +22,17 @@ import { z } from "zod";
 import { BYTES_PER_MB, DEFAULTS, LIMITS, NAME_PATTERN } from "./defaults.js";
 import { CPU_SPIKE_KEYS, FORK_BOMB_KEYS, LEAK_KEYS, fromConfigKeys } from "./anomalyKeys.js";
 import { programName } from "../proc/interpreters.js";
+import { compileLinear, PatternError, splitSlashPattern, type LinearRegex } from "../proc/pattern.js";
 
 export { BYTES_PER_MB, DEFAULTS, LIMITS, NAME_PATTERN } from "./defaults.js";
 
 const NUL = "\0";
 
-// Compile a `/pattern/flags` match into a RegExp; null when `match` is a plain name.
-// The rule is the process matcher's: a leading "/" and another "/" later make a regex.
-export function parseMatchRegex(match: string): RegExp | null {
-  const lastSlash = match.lastIndexOf("/");
-  if (!match.startsWith("/") || lastSlash === 0) return null;
-  const pattern = match.slice(1, lastSlash);
-  if (pattern === "") throw new Error("the pattern is empty and would match every process");
-  return new RegExp(pattern, match.slice(lastSlash + 1));
+// Compile a `/pattern/flags` match as the process matcher will; null when `match` is a plain name.
+// Throws a PatternError saying what is wrong (invalid, not linear, or matching every command line).
+export function parseMatchRegex(match: string): LinearRegex | null {
+  const parts = splitSlashPattern(match);
+  return parts === null ? null : compileLinear(parts.pattern, parts.flags);
 }
 
 // A non-empty string without NUL bytes (argv, paths and names cannot carry one).
@@ -45,20 +43,13 @@ function text() {
     .refine((value) => !value.includes(NUL), { message: "must not contain a NUL character" });
 }
 
-// Why a RegExp did not compile, without the engine's "Invalid regular expression: /.../:" preamble.
-function regexReason(error: unknown): string {
-  return String((error as Error).message).replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "");
-}
-
-// A /regex/ match must compile; anything else is taken as a process name.
+// A /regex/ match must compile for linear-time matching and not match everything; anything else is a process name.
 const MatchSchema = text().superRefine((value, ctx) => {
   try {
     parseMatchRegex(value);
   } catch (error) {
-    ctx.addIssue({
-      code: "custom",
-      message: `is not a valid regular expression (${regexReason(error)}); write /pattern/flags or a plain name`,
-    });
+    if (!(error instanceof PatternError)) throw error;
+    ctx.addIssue({ code: "custom", message: error.message });
   }
 });
 

@@ -1,18 +1,18 @@
 // Decides which processes a policy's `match` names: a program name (as comm,
-// executable or argv[0] shows it) or a /regex/ over the command line.
+// executable or argv[0] shows it) or a /regex/ over the command line, matched
+// in linear time (pattern.ts).
 
 import type { ProcessSample, ProcessSnapshot, ProcessSource } from "./types.js";
 import path from "node:path";
 import { matchesByCommPrefix, matchesByScript } from "./nameMatch.js";
+import { compileLinear, PatternError, splitSlashPattern, type LinearRegex } from "./pattern.js";
 
 const ZOMBIE_STATE = "Z";
-/** Flags that make RegExp.test stateful; a match must give the same answer every time. */
-const STATEFUL_REGEX_FLAGS = /[gy]/g;
 /** Compiled matches kept for repeated lookups; policies are few, so this is never reached in practice. */
 const COMPILED_CACHE_LIMIT = 256;
 
 /** A parsed `match`: how to recognise the processes it names. */
-export type CompiledMatch = { kind: "regex"; text: string; regex: RegExp } | { kind: "name"; text: string };
+export type CompiledMatch = { kind: "regex"; text: string; regex: LinearRegex } | { kind: "name"; text: string };
 
 export interface FindMatchingOptions {
   /** Only processes owned by this user. */
@@ -28,21 +28,13 @@ export function compileMatch(match: string): CompiledMatch {
       `Process match must be a program name like "gedit" or a /regex/, got ${JSON.stringify(match)} (${typeof match})`,
     );
   }
-  const lastSlash = match.lastIndexOf("/");
-  if (!match.startsWith("/") || lastSlash === 0) return { kind: "name", text: match };
-  const pattern = match.slice(1, lastSlash);
-  const flags = match.slice(lastSlash + 1).replace(STATEFUL_REGEX_FLAGS, "");
-  if (pattern.length === 0) {
-    throw new Error(`Process match "${match}" is an empty /regex/, which would match every process`);
-  }
+  const parts = splitSlashPattern(match);
+  if (parts === null) return { kind: "name", text: match };
   try {
-    return { kind: "regex", text: match, regex: new RegExp(pattern, flags) };
+    return { kind: "regex", text: match, regex: compileLinear(parts.pattern, parts.flags) };
   } catch (error) {
-    throw new Error(
-      `Process match "${match}" is not a valid /regex/flags (${(error as Error).message}); ` +
-        `write a program name like "gedit" or a JavaScript regex like "/^python3 .*server\\.py/i"`,
-      { cause: error },
-    );
+    if (!(error instanceof PatternError)) throw error;
+    throw new Error(`Process match "${match}" ${error.message}`, { cause: error });
   }
 }
 
@@ -52,9 +44,22 @@ export function matchesProcess(match: string | CompiledMatch, sample: ProcessSam
   const compiled = typeof match === "string" ? compiledFor(match) : match;
   if (compiled.kind === "regex") {
     const argv = source.readCmdline(sample.pid);
-    return argv !== null && compiled.regex.test(argv.join(" "));
+    return argv !== null && compiled.regex.test(joinedCommandLine(argv));
   }
   return matchesName(compiled.text, sample, source);
+}
+
+/** Command lines joined once per argv array (sources cache argv per process), not once per policy and scan. */
+const joinedLines = new WeakMap<readonly string[], string>();
+
+// argv joined with spaces, as a /regex/ sees it.
+function joinedCommandLine(argv: readonly string[]): string {
+  let line = joinedLines.get(argv);
+  if (line === undefined) {
+    line = argv.join(" ");
+    joinedLines.set(argv, line);
+  }
+  return line;
 }
 
 // Every process match names, oldest first (ties by pid), optionally only one user's.

@@ -254,6 +254,18 @@ describe("parseConfig: errors name file, line and key", () => {
     expect(problemsOf('[process.a]\nmatch = "//"\n')[0]?.[2]).toMatch(/empty/);
   });
 
+  it("rejects a match that cannot be matched in linear time, or that would match every command line", () => {
+    expect(problemsOf('[process.a]\nmatch = "/(a)\\\\1/"\n')).toEqual([
+      [2, "process.a.match", expect.stringMatching(/^uses a backreference, which cannot be matched in linear time; .*got "\/\(a\)\\\\1\/" \(string\)$/)],
+    ]);
+    expect(problemsOf('[process.a]\ncommand = ["x"]\nmatch = "/x(?=y)/"\n')[0]?.slice(0, 2)).toEqual([3, "process.a.match"]);
+    expect(problemsOf('[process.a]\nmatch = "/.*/"\n')).toEqual([
+      [2, "process.a.match", expect.stringMatching(/would match every command line/)],
+    ]);
+    expect(problemsOf('[process.a]\nmatch = "/./s"\n')[0]?.[2]).toMatch(/would match every command line/);
+    expect(parseConfig('[process.a]\nmatch = "/(a+)+$/"\n', "config.toml").policies.get("a")?.match).toBe("/(a+)+$/");
+  });
+
   it("rejects bad process names", () => {
     expect(problemsOf('[process."bad name"]\n[process."-x"]\n')).toEqual([
       [1, 'process."bad name"', expect.stringMatching(/^invalid name "bad name": a process name is 1 to 64/)],
@@ -368,7 +380,9 @@ describe("parseMatchRegex", () => {
   it("compiles /pattern/flags and leaves plain names alone", () => {
     expect(parseMatchRegex("gedit")).toBeNull();
     expect(parseMatchRegex("/a.b/i")?.flags).toBe("i");
-    expect(parseMatchRegex("/usr/bin/x/")?.source).toBe("usr\\/bin\\/x");
+    expect(parseMatchRegex("/a.b/gimsuy")?.flags).toBe("ims");
+    expect(parseMatchRegex("/usr/bin/x/")?.source).toBe("usr/bin/x");
+    expect(parseMatchRegex("/usr/bin/x/")?.test("/usr/bin/x --help")).toBe(true);
     expect(parseMatchRegex("/")).toBeNull();
     expect(() => parseMatchRegex("/a/bad-flags")).toThrow();
   });

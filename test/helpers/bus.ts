@@ -223,7 +223,13 @@ export async function startSelfheal(bus: PrivateBus, options: SelfhealOptions = 
   if (options.waitUntilReady !== false) {
     let ended = false;
     void exited.then(() => (ended = true));
-    await waitUntil(() => ended || stderr.includes(READY_LINE), DEFAULT_WAIT_MS, () => `the daemon did not get ready:\n${stderr}`);
+    try {
+      await waitUntil(() => ended || stderr.includes(READY_LINE), DEFAULT_WAIT_MS, () => `the daemon did not get ready:\n${stderr}`);
+    } catch (error) {
+      // A daemon stuck while starting is not left running behind the failed test.
+      await stopChild(child, "SIGKILL");
+      throw error;
+    }
     if (ended) throw new Error(`the daemon exited while starting:\n${stderr}`);
   }
   return daemon;

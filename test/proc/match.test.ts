@@ -45,8 +45,8 @@ describe("compileMatch", () => {
   });
 
   it("throws a clear error for an invalid regex or an empty match", () => {
-    expect(() => compileMatch("/foo(/")).toThrow(/Process match "\/foo\(\/" is not a valid \/regex\/flags \(Invalid regular expression/);
-    expect(() => compileMatch("/foo/q")).toThrow(/not a valid \/regex\/flags.*Invalid flags/);
+    expect(() => compileMatch("/foo(/")).toThrow(/^Process match "\/foo\(\/" is not a valid regular expression \(Unterminated group\)/);
+    expect(() => compileMatch("/foo/q")).toThrow(/not a valid regular expression \(Invalid flags/);
     expect(() => compileMatch("//")).toThrow(/empty \/regex\//);
     expect(() => compileMatch("")).toThrow(/must be a program name like "gedit" or a \/regex\/, got "" \(string\)/);
   });
@@ -56,6 +56,48 @@ describe("compileMatch", () => {
     const proc = source.scan().processes.get(5)!;
     const results = [1, 2, 3].map(() => matchesProcess("/port/gy", proc, source));
     expect(results).toEqual([true, true, true]);
+  });
+});
+
+describe("bounded cost for any pattern", () => {
+  // A backtracking engine takes about 2^n steps for /(a+)+$/ on n a's and a mismatch at the
+  // end: 60 a's would run for centuries. A linear-time engine answers at once; nothing is timed here.
+  it("a pattern with catastrophic backtracking answers on long command lines", () => {
+    const long = ["/usr/bin/x", "a".repeat(60) + "!"];
+    const huge = ["/usr/bin/x", "a".repeat(128 * 1024) + "!"];
+    const source = sourceOf([sample({ pid: 1 }), sample({ pid: 2 })], { 1: long, 2: huge });
+    expect(findMatching("/(a+)+$/", source.scan(), source)).toEqual([]);
+    expect(findMatching("/(x+x+)+y/", source.scan(), source)).toEqual([]);
+    expect(findMatching("/(a|aa)+!$/", source.scan(), source).map((s) => s.pid)).toEqual([1, 2]);
+  });
+
+  it("keeps the flags people use: i, m, s (g and y are dropped)", () => {
+    const source = sourceOf([sample({ pid: 1 }), sample({ pid: 2 })], { 1: ["Python3", "Server.py"], 2: ["ruby", "server.rb"] });
+    expect(findMatching("/^python3 .*server\\.py$/i", source.scan(), source).map((s) => s.pid)).toEqual([1]);
+    expect(findMatching("/\\u0050ython/", source.scan(), source).map((s) => s.pid)).toEqual([1]);
+    expect(compileMatch("/a.b/ims").kind).toBe("regex");
+  });
+
+  it("refuses what cannot be matched in linear time, saying why", () => {
+    expect(() => compileMatch("/(a)\\1/")).toThrow(/backreference.*cannot be matched in linear time/);
+    expect(() => compileMatch("/(?<x>a)\\k<x>/")).toThrow(/backreference/);
+    expect(() => compileMatch("/foo(?=bar)/")).toThrow(/lookahead or lookbehind.*cannot be matched in linear time/);
+    expect(() => compileMatch("/(?<!x)foo/")).toThrow(/lookahead or lookbehind/);
+    // Linear, but with a program so large that each character would cost thousands of steps.
+    expect(() => compileMatch("/(?:ab{1,30}){30}/")).toThrow(/compiles to \d+ steps per character \(at most 1000\)/);
+    expect(() => compileMatch("/[\\s\\S]{5000}/")).toThrow(/cannot be matched in linear time \(invalid repeat count/);
+    expect(() => compileMatch(`/${"x".repeat(1025)}/`)).toThrow(/of 1025 characters; at most 1024/);
+  });
+
+  it.each(["/.*/", "/^/", "/(?:)/", "/.?/", "/[\\s\\S]*/", "/$/", "/x*/", "/./", "/[^]/", "/^|foo/", "/(?=)/"])(
+    "refuses %s, which would match every command line",
+    (match) => {
+      expect(() => compileMatch(match)).toThrow(/would match every command line|cannot be matched in linear time/);
+    },
+  );
+
+  it("accepts narrow patterns that happen to be short", () => {
+    for (const match of ["/a/", "/^x$/", "/\\d/", "/[a-z]/", "/foo|bar/"]) expect(compileMatch(match).kind).toBe("regex");
   });
 });
 
