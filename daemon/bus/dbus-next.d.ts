@@ -38,6 +38,21 @@ declare module "dbus-next/lib/message.js" {
   export default message;
 }
 
+declare module "dbus-next/lib/signature.js" {
+  namespace signatures {
+    /** One complete type of a signature, as a tree. */
+    interface SignatureTree {
+      type: string;
+      child: SignatureTree[];
+    }
+  }
+  const signatures: {
+    parseSignature(signature: string): signatures.SignatureTree[];
+    collapseSignature(tree: signatures.SignatureTree): string;
+  };
+  export default signatures;
+}
+
 declare module "dbus-next/lib/marshall-compat.js" {
   const compat: {
     messageToJsFmt(message: unknown): object;

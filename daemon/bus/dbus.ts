@@ -1,8 +1,10 @@
-// The one module that imports dbus-next (with wire.ts, our encoder). It takes
+// The one module that imports dbus-next (with wire.ts, our encoder, and
+// decode.ts, our body converter). It takes
 // the library's parts directly rather than its index, whose X11 bus-address
 // lookup (require("x11")) cannot be bundled, and makes the connection itself:
 // unix sockets (path or abstract) and tcp, with the library's handshake and
-// decoder, and wire.ts's encoder (several times faster than the library's).
+// reader, decode.ts's conversion of message bodies (dicts without a prototype),
+// and wire.ts's encoder (several times faster than the library's).
 import { EventEmitter } from "node:events";
 import { createConnection as netConnect, type Socket } from "node:net";
 import type { MessageBus as MessageBusType } from "dbus-next";
@@ -12,7 +14,7 @@ import messageModule from "dbus-next/lib/message-type.js";
 import errorsModule from "dbus-next/lib/errors.js";
 import handshake from "dbus-next/lib/handshake.js";
 import codec from "dbus-next/lib/message.js";
-import compat from "dbus-next/lib/marshall-compat.js";
+import { decodeMessageBody } from "./decode.js";
 import { encodeMessage, type OutgoingMessage } from "./wire.js";
 
 export type MessageBus = MessageBusType;
@@ -96,7 +98,7 @@ function createConnection(address: string): Connection {
         (raw) => {
           let msg: Message;
           try {
-            msg = new Message(compat.messageToJsFmt(raw));
+            msg = new Message(decodeMessageBody(raw as { signature?: string; body?: unknown[] }));
           } catch (decodeError) {
             connection.emit("error", decodeError);
             return;

@@ -24,6 +24,9 @@ import { InvalidArgsError, int32, preview, uint32 } from "./variants.js";
 /** The daemon's version, as the Version property reports it. */
 export const VERSION: string = packageJson.version;
 
+/** Methods that only read: answering them changes no property, so no PropertiesChanged check follows them. */
+const READ_ONLY_METHODS = new Set(["ListProcesses", "GetProcess", "ListAnomalies", "ListZombies", "GetCooldowns", "GetPolicies", "GetEvents"]);
+
 /** How long stop() waits for the bus to release the name before disconnecting anyway. */
 const RELEASE_TIMEOUT_MS = 1000;
 const MICROSECONDS_PER_MS = 1000n;
@@ -164,7 +167,8 @@ export class BusService implements Adapter {
     expectSignature(msg, method.name, method.inSignature, method);
     const result = handler(msg.body);
     const finish = (body: unknown[]): Reply => {
-      this.scheduleRefresh();
+      // A call that may change state announces the properties it changed; a read leaves them as they were.
+      if (!READ_ONLY_METHODS.has(member)) this.scheduleRefresh();
       return { signature: method.outSignature, body };
     };
     return result instanceof Promise ? result.then(finish) : finish(result);

@@ -18,6 +18,8 @@ export const MAX_INPUT_DEPTH = 8;
 export const MAX_INPUT_STRING = 64 * 1024;
 /** The most entries accepted in one array or dict of a caller's a{sv}. */
 export const MAX_INPUT_ENTRIES = 1024;
+/** The most characters of text (strings and keys together) accepted in one caller's a{sv}. */
+export const MAX_INPUT_TEXT = 1024 * 1024;
 
 /** A caller's argument that cannot be used: answered with org.freedesktop.DBus.Error.InvalidArgs. */
 export class InvalidArgsError extends Error {
@@ -92,27 +94,45 @@ function isVariant(value: unknown): value is Variant {
   return value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Variant.prototype;
 }
 
-// Turn a caller's a{sv} (variants, bigints, nested dicts) into plain values, refusing oversized input.
-export function plainFromVariants(value: unknown, path = "", depth = 0): unknown {
+/** What is left of MAX_INPUT_TEXT while one value is converted. */
+interface TextBudget {
+  left: number;
+}
+
+// Count `length` characters against the budget; refuse the whole value once it is spent.
+function spend(budget: TextBudget, length: number): void {
+  budget.left -= length;
+  if (budget.left < 0) throw new InvalidArgsError(`the value holds more than ${MAX_INPUT_TEXT} characters of text in all; at most ${MAX_INPUT_TEXT} are accepted`);
+}
+
+// Turn a caller's a{sv} (variants, bigints, nested dicts) into plain values, refusing oversized input
+// and the key "__proto__" (which a plain object would drop or take for its prototype).
+export function plainFromVariants(value: unknown, path = "", depth = 0, budget: TextBudget = { left: MAX_INPUT_TEXT }): unknown {
   if (depth > MAX_INPUT_DEPTH) throw new InvalidArgsError(`${path || "the value"} is nested more than ${MAX_INPUT_DEPTH} levels deep`);
-  if (isVariant(value)) return plainFromVariants(value.value, path, depth + 1);
+  if (isVariant(value)) return plainFromVariants(value.value, path, depth + 1, budget);
   if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value;
   if (typeof value === "string") {
     if (value.length > MAX_INPUT_STRING) throw new InvalidArgsError(`${path || "a string"} is ${value.length} characters long; at most ${MAX_INPUT_STRING} are accepted`);
+    spend(budget, value.length);
     return value;
   }
   if (Buffer.isBuffer(value)) throw new InvalidArgsError(`${path || "a value"} is a byte array (ay); give text as a string (s)`);
   if (Array.isArray(value)) {
     if (value.length > MAX_INPUT_ENTRIES) throw new InvalidArgsError(`${path || "an array"} has ${value.length} entries; at most ${MAX_INPUT_ENTRIES} are accepted`);
-    return value.map((item, index) => plainFromVariants(item, `${path}[${index}]`, depth + 1));
+    return value.map((item, index) => plainFromVariants(item, `${path}[${index}]`, depth + 1, budget));
   }
   if (value !== null && typeof value === "object") {
     const proto: unknown = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) throw new InvalidArgsError(`${path || "a dict"} has a key named "__proto__", which is not allowed`);
+    if (proto !== Object.prototype && proto !== null) throw new InvalidArgsError(`${path || "a dict"} is not a dict`);
     const entries = Object.entries(value);
     if (entries.length > MAX_INPUT_ENTRIES) throw new InvalidArgsError(`${path || "a dict"} has ${entries.length} entries; at most ${MAX_INPUT_ENTRIES} are accepted`);
     const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-    for (const [key, inner] of entries) out[key] = plainFromVariants(inner, path === "" ? key : `${path}.${key}`, depth + 1);
+    for (const [key, inner] of entries) {
+      if (key === "__proto__") throw new InvalidArgsError(`${path || "a dict"} has a key named "__proto__", which is not allowed`);
+      if (key.length > MAX_INPUT_STRING) throw new InvalidArgsError(`${path || "a dict"} has a key of ${key.length} characters; at most ${MAX_INPUT_STRING} are accepted`);
+      spend(budget, key.length);
+      out[key] = plainFromVariants(inner, path === "" ? key : `${path}.${key}`, depth + 1, budget);
+    }
     return { ...out };
   }
   return value;

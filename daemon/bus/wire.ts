@@ -22,6 +22,8 @@ const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 const MAX_SIGNATURE_LENGTH = 255;
 const INITIAL_BUFFER_BYTES = 1024;
+/** A writer's buffer is kept for the next message up to this size; a larger one was for a rare large message. */
+const RETAINED_BUFFER_BYTES = 256 * 1024;
 const signatureCache = new Map<string, TypeNode[]>();
 /** Signatures parsed once and kept; callers' signatures are few and fixed. */
 const SIGNATURE_CACHE_LIMIT = 1024;
@@ -67,12 +69,24 @@ export function parseSignature(signature: string): TypeNode[] {
   return types;
 }
 
-/** A buffer that grows as values are written, aligned as the wire format wants. */
+/**
+ * A buffer that grows as values are written, aligned as the wire format wants.
+ * One body writer and one header writer serve every message (encoding is
+ * synchronous): a message then costs one allocation, its final copy, rather
+ * than a growing buffer and one small Buffer per number, which the garbage
+ * collector frees late and which made the daemon's memory grow under bursts of calls.
+ */
 class Writer {
   buffer = Buffer.alloc(INITIAL_BUFFER_BYTES);
   offset = 0;
 
-  private ensure(bytes: number): void {
+  // Start a new message; a buffer grown for an unusually large one is let go.
+  reset(): void {
+    if (this.buffer.length > RETAINED_BUFFER_BYTES) this.buffer = Buffer.alloc(INITIAL_BUFFER_BYTES);
+    this.offset = 0;
+  }
+
+  ensure(bytes: number): void {
     if (this.offset + bytes <= this.buffer.length) return;
     const next = Buffer.alloc(Math.max(this.buffer.length * 2, this.offset + bytes));
     this.buffer.copy(next, 0, 0, this.offset);
@@ -82,7 +96,9 @@ class Writer {
   align(boundary: number): void {
     const pad = (boundary - (this.offset % boundary)) % boundary;
     this.ensure(pad);
-    this.offset += pad; // Buffer.alloc zero-fills: the padding is already 0
+    // The buffer is reused: padding must be written as zeros.
+    this.buffer.fill(0, this.offset, this.offset + pad);
+    this.offset += pad;
   }
 
   u8(value: number): void {
@@ -96,6 +112,14 @@ class Writer {
     this.ensure(4);
     this.buffer.writeUInt32LE(value, this.offset);
     this.offset += 4;
+  }
+
+  // A fixed-size number written in place by `write(buffer, offset)`.
+  fixed(size: number, write: (buffer: Buffer, offset: number) => unknown): void {
+    this.align(size);
+    this.ensure(size);
+    write(this.buffer, this.offset);
+    this.offset += size;
   }
 
   bytes(data: Buffer): void {
@@ -124,7 +148,8 @@ class Writer {
     this.offset += value.length + 1;
   }
 
-  finish(): Buffer {
+  // The bytes written so far: a view of the shared buffer, to be copied before the next message.
+  view(): Buffer {
     return this.buffer.subarray(0, this.offset);
   }
 }
@@ -161,13 +186,10 @@ function writeBasic(writer: Writer, type: string, value: unknown): void {
       writer.align(ALIGNMENT[type]!);
       if (type === "y") writer.u8(value);
       else if (type === "u") writer.u32(value);
+      else if (type === "i") writer.fixed(4, (buffer, offset) => buffer.writeInt32LE(value, offset));
+      else if (type === "n") writer.fixed(2, (buffer, offset) => buffer.writeInt16LE(value, offset));
       else {
-        const size = type === "i" ? 4 : 2;
-        const bytes = Buffer.alloc(size);
-        if (type === "i") bytes.writeInt32LE(value);
-        else if (type === "n") bytes.writeInt16LE(value);
-        else bytes.writeUInt16LE(value);
-        writer.bytes(bytes);
+        writer.fixed(2, (buffer, offset) => buffer.writeUInt16LE(value, offset));
       }
       return;
     }
@@ -178,19 +200,12 @@ function writeBasic(writer: Writer, type: string, value: unknown): void {
     case "x":
     case "t": {
       const big = int64(type, value);
-      writer.align(8);
-      const bytes = Buffer.alloc(8);
-      if (type === "x") bytes.writeBigInt64LE(big);
-      else bytes.writeBigUInt64LE(big);
-      writer.bytes(bytes);
+      writer.fixed(8, (buffer, offset) => (type === "x" ? buffer.writeBigInt64LE(big, offset) : buffer.writeBigUInt64LE(big, offset)));
       return;
     }
     case "d": {
       if (typeof value !== "number") fail(type, value);
-      writer.align(8);
-      const bytes = Buffer.alloc(8);
-      bytes.writeDoubleLE(value);
-      writer.bytes(bytes);
+      writer.fixed(8, (buffer, offset) => buffer.writeDoubleLE(value, offset));
       return;
     }
     case "s":
@@ -291,17 +306,22 @@ const LITTLE_ENDIAN = "l".charCodeAt(0);
 const PROTOCOL_VERSION = 1;
 const METHOD_CALL = 1;
 
-// One whole message, header and body, ready for the socket.
+const bodyWriter = new Writer();
+const headerWriter = new Writer();
+
+// One whole message, header and body, ready for the socket (a buffer of its own).
 export function encodeMessage(message: OutgoingMessage): Buffer {
   if (!message.serial) throw new Error("a message needs a serial");
-  const body = new Writer();
+  const body = bodyWriter;
+  body.reset();
   const signature = message.signature ?? "";
   const types = parseSignature(signature);
   const values = message.body ?? [];
   if (types.length !== values.length) throw new Error(`the body has ${values.length} values for signature "${signature}"`);
   types.forEach((node, index) => writeValue(body, node, values[index]));
 
-  const header = new Writer();
+  const header = headerWriter;
+  header.reset();
   header.u8(LITTLE_ENDIAN);
   header.u8(message.type || METHOD_CALL);
   header.u8(message.flags ?? 0);
@@ -322,5 +342,5 @@ export function encodeMessage(message: OutgoingMessage): Buffer {
   }
   header.buffer.writeUInt32LE(header.offset - start, lengthAt);
   header.align(8);
-  return Buffer.concat([header.finish(), body.finish()]);
+  return Buffer.concat([header.view(), body.view()]);
 }

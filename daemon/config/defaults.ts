@@ -120,3 +120,30 @@ export const LIMITS = {
 
 /** Allowed process names: what a [process.NAME] header, D-Bus and the CLI accept. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
+
+/**
+ * Caps on the size of what config.toml, overrides.json and D-Bus callers may
+ * give, so that any input costs bounded time and memory. A program's
+ * arguments and environment together stay far below the kernel's ARG_MAX
+ * (2 MiB under the usual 8 MiB stack limit), so a policy that validates can be started.
+ */
+export const SIZE_LIMITS = {
+  /** config.toml, and overrides.json (the policies set over D-Bus), checked before either is read. */
+  config_bytes: 1024 * 1024,
+  /** Policies in force at once. */
+  policies: 256,
+  /** One policy, as JSON. */
+  policy_bytes: 256 * 1024,
+  /** command: arguments, and their bytes in all, each with its terminating NUL (as the kernel counts them). */
+  arguments: 1024,
+  argument_bytes: 128 * 1024,
+  /** env: variables, the length of a name, and the bytes of all NAME=value entries with their NULs. */
+  env_vars: 256,
+  env_name_length: 255,
+  env_bytes: 64 * 1024,
+  /** cwd: the kernel's PATH_MAX. */
+  path_bytes: 4096,
+} as const;
+
+/** POSIX environment variable names: letters, digits and _, not starting with a digit. */
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -20,6 +20,11 @@ export interface Position {
 /** Finds the position of a key path (or of its nearest written ancestor). */
 export type Locate = (path: Path) => Position | null;
 
+/** A custom issue's params: `omitValue` for a message that already says what was wrong with the value (a size). */
+export interface CustomParams {
+  omitValue?: boolean;
+}
+
 /** Furthest edit distance at which an unknown key is taken for a typo. */
 const MAX_HINT_DISTANCE = 2;
 /** Longest rendering of a received value inside a message. */
@@ -217,6 +222,7 @@ function issueProblems(ctx: Context, issue: Issue): PathProblem[] {
   if (value === undefined && issue.code === "invalid_type") {
     return [{ path, message: `required key is missing (${issueText(issue)})` }];
   }
+  if (issue.code === "custom" && (issue.params as CustomParams | undefined)?.omitValue === true) return [{ path, message: issueText(issue) }];
   return [{ path, message: `${issueText(issue)}, got ${describeValue(value)}` }];
 }
 

@@ -5,14 +5,14 @@ import type { Locate, UnknownKeyAdvice } from "./issues.js";
 import type { Config, Policy } from "./policy.js";
 import type { AST } from "toml-eslint-parser";
 
-import { readFileSync } from "node:fs";
-
 import { parse as parseStrictToml, TomlError } from "smol-toml";
 import { getStaticTOMLValue, parseTOML, ParseError } from "toml-eslint-parser";
 
 import { ConfigError, formatKeyPath } from "./errors.js";
 import { describeIssues, knownKeysAt, placeProblems } from "./issues.js";
 import { KeyLocator } from "./locate.js";
+import { FileTooLargeError, readFileCapped } from "./sizes.js";
+import { SIZE_LIMITS } from "./defaults.js";
 import { BYTES_PER_MB, normaliseConfig, normalisePolicy, ProcessNameSchema, RawConfigSchema, RawPolicySchema } from "./schema.js";
 import { CPU_SPIKE_KEYS, FORK_BOMB_KEYS, LEAK_KEYS, toConfigKeys } from "./anomalyKeys.js";
 
@@ -61,6 +61,32 @@ export interface ParsedConfig {
   tables: Record<string, RawPolicyTable>;
 }
 
+/** JavaScript's prototype key: a parser would drop it silently, so it is refused wherever it is written. */
+const PROTO_KEY = "__proto__";
+const PROTO_MESSAGE = `"${PROTO_KEY}" cannot be used as a key`;
+
+// Refuse every key named __proto__ in the document, with its line (the TOML parser's plain objects would lose it).
+function refuseProtoKeys(program: AST.TOMLProgram, text: string, file: string): void {
+  if (!text.includes(PROTO_KEY)) return;
+  const found = new KeyLocator(program).pathsNamed(PROTO_KEY);
+  if (found.length === 0) return;
+  throw new ConfigError(
+    found.map(({ path, position }) => ({ file, line: position.line, column: position.column, key: formatKeyPath(path), message: PROTO_MESSAGE })),
+  );
+}
+
+// Refuse every key named __proto__ in a plain object (JSON.parse and D-Bus dicts keep it as an own key).
+function protoKeyPaths(value: unknown, path: PropertyKey[] = []): PropertyKey[][] {
+  if (value === null || typeof value !== "object") return [];
+  const found: PropertyKey[][] = [];
+  for (const [key, inner] of Object.entries(value)) {
+    const at = [...path, Array.isArray(value) ? Number(key) : key];
+    if (key === PROTO_KEY) found.push(at);
+    found.push(...protoKeyPaths(inner, at));
+  }
+  return found;
+}
+
 // Parse and validate config.toml text; `file` is the name used in error messages.
 export function parseConfig(text: string, file: string): Config {
   return parseConfigTables(text, file).config;
@@ -69,6 +95,7 @@ export function parseConfig(text: string, file: string): Config {
 // Parse and validate config.toml text, keeping each policy's table as written beside the Config.
 export function parseConfigTables(text: string, file: string): ParsedConfig {
   const program = parseToml(text, file);
+  refuseProtoKeys(program, text, file);
   const data: unknown = getStaticTOMLValue(program);
   const result = RawConfigSchema.safeParse(data);
   if (result.success) {
@@ -80,16 +107,20 @@ export function parseConfigTables(text: string, file: string): ParsedConfig {
   throw new ConfigError(placeProblems(problems, file, locate));
 }
 
+// Read a config file of at most SIZE_LIMITS.config_bytes; null when it does not exist, a ConfigError when it cannot be read or is too large.
+export function readConfigText(path: string): string | null {
+  try {
+    return readFileCapped(path, SIZE_LIMITS.config_bytes);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    const message = error instanceof FileTooLargeError ? error.message : `cannot read: ${(error as Error).message}`;
+    throw new ConfigError([{ file: path, line: null, column: null, key: "", message }]);
+  }
+}
+
 // Read config.toml from disk; a missing file is an empty config with default settings.
 export function loadConfigFile(path: string): Config {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return parseConfig("", path);
-    throw new ConfigError([{ file: path, line: null, column: null, key: "", message: `cannot read: ${(error as Error).message}` }]);
-  }
-  return parseConfig(text, path);
+  return parseConfig(readConfigText(path) ?? "", path);
 }
 
 // Make D-Bus integers (bigint) plain numbers so one schema serves TOML, JSON and D-Bus.
@@ -108,6 +139,10 @@ const noLines: Locate = () => null;
 // Validate one policy given as a plain object with config.toml's keys; `source` names it in errors.
 export function validatePolicyObject(name: string, obj: Record<string, unknown>, source: string): Policy {
   const prefix = ["process", name];
+  const protoPaths = protoKeyPaths(obj);
+  if (protoPaths.length > 0) {
+    throw new ConfigError(protoPaths.map((path) => ({ file: source, line: null, column: null, key: formatKeyPath([...prefix, ...path]), message: PROTO_MESSAGE })));
+  }
   const nameCheck = ProcessNameSchema.safeParse(name);
   const data = plainNumbers(obj);
   const result = RawPolicySchema.safeParse(data);

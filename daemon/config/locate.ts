@@ -41,6 +41,16 @@ export class KeyLocator {
     return null;
   }
 
+  // Every key path written whose last key is `name` (e.g. "__proto__"), with its position.
+  pathsNamed(name: string): Array<{ path: PropertyKey[]; position: Position }> {
+    const found: Array<{ path: PropertyKey[]; position: Position }> = [];
+    for (const [id, position] of this.positions) {
+      const path = JSON.parse(id) as PropertyKey[];
+      if (path[path.length - 1] === name) found.push({ path, position });
+    }
+    return found;
+  }
+
   // A Locate function bound to this document.
   get locator(): Locate {
     return (path) => this.locate(path);

@@ -13,7 +13,7 @@
 import type { Config } from "./policy.js";
 import type { ParsedConfig, RawPolicyTable } from "./load.js";
 
-import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync } from "node:fs";
 
 import { z } from "zod";
 
@@ -21,6 +21,8 @@ import { writeFileAtomic, writeFileAtomicSync } from "../state/atomic.js";
 import { ConfigError, type ConfigProblem } from "./errors.js";
 import { effectivePolicy, isEmptyOverride, overrideForWholePolicy, validateUnset, type PolicyOverride } from "./layers.js";
 import { validatePolicyObject } from "./load.js";
+import { SIZE_LIMITS } from "./defaults.js";
+import { FileTooLargeError, formatBytes, readFileCapped } from "./sizes.js";
 
 /** The file's format version. */
 export const OVERRIDES_VERSION = 2;
@@ -117,13 +119,14 @@ function problemsError(problems: ConfigProblem[]): ConfigError | null {
   return problems.length > 0 ? new ConfigError(problems) : null;
 }
 
-// Read the overrides file; a missing file is no overrides, a corrupt one is reported and left as it is.
+// Read the overrides file; a missing file is no overrides, a corrupt or oversized one is reported and left as it is.
 export function loadOverrides(path: string): LoadedOverrides {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readFileCapped(path, SIZE_LIMITS.config_bytes);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { overrides: emptyOverrides(), error: null, wholePolicies: null };
+    if (error instanceof FileTooLargeError) return { overrides: emptyOverrides(), error: fileError(path, `${error.message}, ignored`), wholePolicies: null };
     return { overrides: emptyOverrides(), error: fileError(path, `cannot read overrides file, ignored: ${(error as Error).message}`), wholePolicies: null };
   }
   return parseOverrides(text, path);
@@ -140,15 +143,14 @@ export function migrateWholePolicies(wholePolicies: Record<string, RawPolicyTabl
   return { policies, removed };
 }
 
-// Keep a copy of a corrupt (or partly invalid) overrides file before it is replaced, so nothing is lost.
+// Keep a copy of a corrupt, partly invalid or oversized overrides file before it is replaced, so nothing is lost.
 function preserveIfCorrupt(path: string): void {
-  let text: string;
+  if (loadOverrides(path).error === null) return;
   try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    return;
+    copyFileSync(path, `${path}.corrupt-${new Date().toISOString().replaceAll(":", "-")}`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  if (parseOverrides(text, path).error !== null) copyFileSync(path, `${path}.corrupt-${new Date().toISOString().replaceAll(":", "-")}`);
 }
 
 // Keep the earlier-format file as path.v1 (or path.v1-TIME when that exists) before it is replaced.
@@ -159,7 +161,7 @@ export function preserveEarlierFormat(path: string): string {
 }
 
 // The file's text: policies by name, an empty unset left out, removed names sorted.
-function serialise(data: Overrides): string {
+export function serialiseOverrides(data: Overrides): string {
   const policies: Record<string, { set: RawPolicyTable; unset?: string[] }> = {};
   for (const name of Object.keys(data.policies).sort()) {
     const override = data.policies[name]!;
@@ -168,15 +170,24 @@ function serialise(data: Overrides): string {
   return `${JSON.stringify({ version: OVERRIDES_VERSION, policies, removed: [...new Set(data.removed)].sort() }, null, 2)}\n`;
 }
 
+// The file's text, refused when it would be larger than the cap on what is read back.
+function boundedText(path: string, data: Overrides): string {
+  const text = serialiseOverrides(data);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > SIZE_LIMITS.config_bytes) throw fileError(path, `would be ${bytes} bytes; at most ${formatBytes(SIZE_LIMITS.config_bytes)} are kept`);
+  return text;
+}
+
 // Write the overrides file atomically (a corrupt previous file is kept aside first).
 export async function saveOverrides(path: string, data: Overrides): Promise<void> {
+  const text = boundedText(path, data);
   preserveIfCorrupt(path);
-  await writeFileAtomic(path, serialise(data));
+  await writeFileAtomic(path, text);
 }
 
 // The same, at once (the migration at start).
 export function saveOverridesSync(path: string, data: Overrides): void {
-  writeFileAtomicSync(path, serialise(data));
+  writeFileAtomicSync(path, boundedText(path, data));
 }
 
 // Overrides with `name`'s override replaced (null: dropped) and its removal cleared.

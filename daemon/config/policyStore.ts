@@ -5,12 +5,24 @@
 import type { Config } from "./policy.js";
 import type { RawPolicyTable } from "./load.js";
 
-import { readFileSync } from "node:fs";
-
-import { ConfigError, parseConfigTables, validatePolicyObject, type ParsedConfig } from "./load.js";
+import { ConfigError, parseConfigTables, readConfigText, validatePolicyObject, type ParsedConfig } from "./load.js";
+import { formatKeyPath } from "./errors.js";
+import { SIZE_LIMITS } from "./defaults.js";
+import { formatBytes } from "./sizes.js";
 import { writeFileAtomicSync } from "../state/atomic.js";
 import { effectivePolicy, isEmptyOverride, overriddenKeys, shadowedValues, validateUnset, withoutNoOps, type Shadowed } from "./layers.js";
-import { loadOverrides, mergeConfig, migrateWholePolicies, preserveEarlierFormat, saveOverrides, saveOverridesSync, withOverride, withPolicyRemoved, type Overrides } from "./overrides.js";
+import {
+  loadOverrides,
+  mergeConfig,
+  migrateWholePolicies,
+  preserveEarlierFormat,
+  saveOverrides,
+  saveOverridesSync,
+  serialiseOverrides,
+  withOverride,
+  withPolicyRemoved,
+  type Overrides,
+} from "./overrides.js";
 
 export interface PolicyStorePaths {
   config: string;
@@ -70,8 +82,12 @@ export class PolicyStore {
     if (loaded.wholePolicies !== null) this.migrate(loaded.wholePolicies);
   }
 
+  /** The merged config, kept until config.toml or the overrides change (merging validates every override). */
+  private merged: Config | null = null;
+
   get config(): Config {
-    return mergeConfig(this.file, this.overrides, (message) => console.error(`selfheal: ${message}`));
+    this.merged ??= mergeConfig(this.file, this.overrides, (message) => console.error(`selfheal: ${message}`));
+    return this.merged;
   }
 
   /** Why the config.toml on disk is not the one in force, or null when it is. */
@@ -87,7 +103,16 @@ export class PolicyStore {
       this.fileRejection = { error: result.error, lastGoodInForce: this.fileRejection?.lastGoodInForce ?? true };
       return result;
     }
+    const count = mergeConfig(result.file, this.overrides).policies.size;
+    if (count > SIZE_LIMITS.policies) {
+      const error = new ConfigError([
+        { file: this.paths.config, line: null, column: null, key: "process", message: `with the policies set over D-Bus there would be ${count} policies; at most ${SIZE_LIMITS.policies} are accepted` },
+      ]);
+      this.fileRejection = { error, lastGoodInForce: this.fileRejection?.lastGoodInForce ?? true };
+      return { ok: false, error };
+    }
     this.file = result.file;
+    this.merged = null;
     this.fileRejection = null;
     return { ok: true, config: this.config };
   }
@@ -103,7 +128,17 @@ export class PolicyStore {
     const kept = withoutNoOps(name, fileTable, { set: edit.set, unset: [...new Set(edit.unset)] });
     // A policy of config.toml needs no override that changes nothing; one set over D-Bus only is its override.
     const override = isEmptyOverride(kept) && fileTable !== undefined ? null : kept;
-    await this.save(withOverride(this.overrides, name, override));
+    const next = withOverride(this.overrides, name, override);
+    const refuse = (message: string) => new ConfigError([{ file: "SetPolicy", line: null, column: null, key: formatKeyPath(["process", name]), message }]);
+    const policies = this.config.policies;
+    if (!policies.has(name) && policies.size >= SIZE_LIMITS.policies) {
+      throw refuse(`there are ${policies.size} policies already, the most accepted; remove one first`);
+    }
+    const bytes = Buffer.byteLength(serialiseOverrides(next));
+    if (bytes > SIZE_LIMITS.config_bytes) {
+      throw refuse(`the policies set over D-Bus would take ${bytes} bytes; at most ${formatBytes(SIZE_LIMITS.config_bytes)} are kept, remove some first`);
+    }
+    await this.save(next);
     return this.config;
   }
 
@@ -164,12 +199,14 @@ export class PolicyStore {
   private async save(next: Overrides): Promise<void> {
     await saveOverrides(this.paths.overrides, next);
     this.overrides = next;
+    this.merged = null;
   }
 
   // An earlier overrides file held whole policies: keep only what differs from config.toml, so
   // that its later edits apply again; the policies in force stay the same. The old file is kept.
   private migrate(wholePolicies: Record<string, RawPolicyTable>): void {
     this.overrides = migrateWholePolicies(wholePolicies, this.overrides.removed, this.file);
+    this.merged = null;
     try {
       const aside = preserveEarlierFormat(this.paths.overrides);
       saveOverridesSync(this.paths.overrides, this.overrides);
@@ -183,17 +220,9 @@ export class PolicyStore {
   }
 
   private readFile(): { ok: true; file: ParsedConfig } | { ok: false; error: ConfigError } {
-    let text: string;
     try {
-      text = readFileSync(this.paths.config, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { ok: true, file: parseConfigTables("", this.paths.config) };
-      return {
-        ok: false,
-        error: new ConfigError([{ file: this.paths.config, line: null, column: null, key: "", message: `cannot read: ${(error as Error).message}` }]),
-      };
-    }
-    try {
+      const text = readConfigText(this.paths.config);
+      if (text === null) return { ok: true, file: parseConfigTables("", this.paths.config) };
       const file = parseConfigTables(text, this.paths.config);
       this.keepLastGood(text);
       return { ok: true, file };
@@ -214,7 +243,7 @@ export class PolicyStore {
   // The config that last loaded, for a daemon started on a broken config.toml; null when there is none.
   private readLastGood(): ParsedConfig | null {
     try {
-      return parseConfigTables(readFileSync(this.paths.lastGood, "utf8"), this.paths.lastGood);
+      return parseConfigTables(readConfigText(this.paths.lastGood) ?? "", this.paths.lastGood);
     } catch {
       return null;
     }

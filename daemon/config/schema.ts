@@ -19,7 +19,9 @@ import { basename, isAbsolute, join } from "node:path";
 
 import { z } from "zod";
 
-import { BYTES_PER_MB, DEFAULTS, LIMITS, NAME_PATTERN } from "./defaults.js";
+import { BYTES_PER_MB, DEFAULTS, ENV_NAME_PATTERN, LIMITS, NAME_PATTERN, SIZE_LIMITS } from "./defaults.js";
+import { formatBytes } from "./sizes.js";
+import type { CustomParams } from "./issues.js";
 import { CPU_SPIKE_KEYS, FORK_BOMB_KEYS, LEAK_KEYS, fromConfigKeys } from "./anomalyKeys.js";
 import { programName } from "../proc/interpreters.js";
 import { compileLinear, PatternError, splitSlashPattern, type LinearRegex } from "../proc/pattern.js";
@@ -53,13 +55,59 @@ const MatchSchema = text().superRefine((value, ctx) => {
   }
 });
 
-const CwdSchema = text().refine((value) => isAbsolute(value) || value === "~" || value.startsWith("~/"), {
-  message: "expected an absolute path (or one starting with ~/)",
+const CwdSchema = text()
+  .refine((value) => isAbsolute(value) || value === "~" || value.startsWith("~/"), {
+    message: "expected an absolute path (or one starting with ~/)",
+  })
+  .refine((value) => Buffer.byteLength(value) < SIZE_LIMITS.path_bytes, {
+    message: `expected a path shorter than ${SIZE_LIMITS.path_bytes} bytes (the kernel's PATH_MAX)`,
+  });
+
+const EnvNameSchema = z.string().refine((value) => ENV_NAME_PATTERN.test(value) && value.length <= SIZE_LIMITS.env_name_length, {
+  message: `an environment variable name is letters, digits and _, not starting with a digit (POSIX), at most ${SIZE_LIMITS.env_name_length} characters`,
 });
 
-const EnvNameSchema = text().refine((value) => !value.includes("="), {
-  message: "an environment variable name must not contain '='",
-});
+/** A size cap's issue: its message says the size, so the (large) value is not shown. */
+const SIZE_ISSUE: CustomParams = { omitValue: true };
+
+/** Bytes a string takes in a program's argv or environment block: its UTF-8 and a terminating NUL. */
+function blockBytes(value: string): number {
+  return Buffer.byteLength(value) + 1;
+}
+
+// argv: at most so many arguments and bytes, so that the program can be started (ARG_MAX).
+const CommandSchema = z
+  .array(text())
+  .min(1)
+  .superRefine((command, ctx) => {
+    if (command.length > SIZE_LIMITS.arguments) {
+      ctx.addIssue({ code: "custom", message: `has ${command.length} arguments; at most ${SIZE_LIMITS.arguments} are accepted`, params: SIZE_ISSUE });
+      return;
+    }
+    const bytes = command.reduce((sum, argument) => sum + blockBytes(argument), 0);
+    if (bytes > SIZE_LIMITS.argument_bytes) {
+      ctx.addIssue({
+        code: "custom",
+        message: `is ${bytes} bytes with each argument's terminating NUL; at most ${formatBytes(SIZE_LIMITS.argument_bytes)} are accepted`,
+        params: SIZE_ISSUE,
+      });
+    }
+  });
+
+// The policy's extra environment: POSIX names, and at most so many variables and bytes (ARG_MAX counts them too).
+const EnvSchema = z
+  .record(EnvNameSchema, z.string().refine((value) => !value.includes(NUL), { message: "must not contain a NUL character" }))
+  .superRefine((env, ctx) => {
+    const entries = Object.entries(env);
+    if (entries.length > SIZE_LIMITS.env_vars) {
+      ctx.addIssue({ code: "custom", message: `has ${entries.length} variables; at most ${SIZE_LIMITS.env_vars} are accepted`, params: SIZE_ISSUE });
+      return;
+    }
+    const bytes = entries.reduce((sum, [name, value]) => sum + blockBytes(`${name}=${value}`), 0);
+    if (bytes > SIZE_LIMITS.env_bytes) {
+      ctx.addIssue({ code: "custom", message: `is ${bytes} bytes as NAME=value entries; at most ${formatBytes(SIZE_LIMITS.env_bytes)} are accepted`, params: SIZE_ISSUE });
+    }
+  });
 
 export const ProcessNameSchema = z.string().regex(NAME_PATTERN, {
   message:
@@ -106,7 +154,7 @@ const CpuSpikeSchema = z.strictObject({
 
 /** One [process.NAME] table as written. */
 export const RawPolicySchema = z.strictObject({
-  command: z.array(text()).min(1).optional(),
+  command: CommandSchema.optional(),
   match: MatchSchema.optional(),
   cpu_limit: z.number().gt(0).max(LIMITS.cpu_limit.max).optional(),
   memory_limit_mb: z.number().gt(0).max(LIMITS.memory_limit_mb.max).optional(),
@@ -118,10 +166,15 @@ export const RawPolicySchema = z.strictObject({
   cooldown: CooldownSchema.prefault({}),
   stop_timeout: z.number().min(LIMITS.stop_timeout.min).max(LIMITS.stop_timeout.max).default(DEFAULTS.process.stop_timeout),
   cwd: CwdSchema.optional(),
-  env: z.record(EnvNameSchema, z.string().refine((value) => !value.includes(NUL), { message: "must not contain a NUL character" })).default({}),
+  env: EnvSchema.default({}),
   leak: LeakSchema.optional(),
   fork_bomb: ForkBombSchema.optional(),
   cpu_spike: CpuSpikeSchema.optional(),
+}).superRefine((policy, ctx) => {
+  const bytes = Buffer.byteLength(JSON.stringify(policy));
+  if (bytes > SIZE_LIMITS.policy_bytes) {
+    ctx.addIssue({ code: "custom", message: `is ${bytes} bytes as JSON; at most ${formatBytes(SIZE_LIMITS.policy_bytes)} are accepted for one policy`, params: SIZE_ISSUE });
+  }
 });
 
 /** The [settings] table as written. */
@@ -189,7 +242,13 @@ export const RawNotificationsSchema = z.strictObject({
  */
 export const SECTION_SCHEMAS = {
   settings: RawSettingsSchema.prefault({}),
-  process: z.record(ProcessNameSchema, RawPolicySchema).default({}),
+  process: z
+    .record(ProcessNameSchema, RawPolicySchema)
+    .superRefine((policies, ctx) => {
+      const count = Object.keys(policies).length;
+      if (count > SIZE_LIMITS.policies) ctx.addIssue({ code: "custom", message: `has ${count} policies; at most ${SIZE_LIMITS.policies} are accepted`, params: SIZE_ISSUE });
+    })
+    .default({}),
   email: RawEmailSchema.optional(),
   anomaly: RawAnomalySchema.prefault({}),
   zombies: RawZombiesSchema.prefault({}),
