@@ -16,9 +16,13 @@ await build({
     // --max-semi-space-size=1: a young generation of 1 MB (V8's default is 16), which keeps the
     // daemon's resident memory about 4 MB lower (CPU 0.40-0.46 s a minute either way). V8's lite mode and
     // --no-opt were measured too: 54-57 MB instead of 66, but D-Bus replies 2.5-3x slower (README).
-    // Everything that starts the daemon takes its Node.js flags from this line.
+    // --expose-gc: the D-Bus service collects once after a burst of calls, which gives back the memory
+    // the burst made V8 grow (bus/settle.ts; RSS figures in the README). MALLOC_MMAP_THRESHOLD_: buffers
+    // of 32 KiB and more (socket reads of a large call) are mapped on their own and returned when freed,
+    // rather than left as holes in the malloc heap; the daemon does not pass it on to its programs.
+    // Everything that starts the daemon takes its environment and Node.js flags from this line.
     // Bundled CommonJS dependencies (dbus-next) still call require().
-    js: "#!/usr/bin/env -S node --max-semi-space-size=1\nimport { createRequire as __selfhealCreateRequire } from 'node:module';\nconst require = __selfhealCreateRequire(import.meta.url);",
+    js: "#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=32768 node --max-semi-space-size=1 --expose-gc\nimport { createRequire as __selfhealCreateRequire } from 'node:module';\nconst require = __selfhealCreateRequire(import.meta.url);",
   },
   logLevel: "warning",
 });

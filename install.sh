@@ -56,11 +56,13 @@ mkdir -p "$APP_DIR" "$(dirname "$BIN")" "$(dirname "$DBUS_SERVICE")" "$(dirname 
 cp dist/selfheal.js "$APP_DIR/selfheal.js"
 mkdir -p "$APP_DIR/dbus"
 cp dbus/io.github.SelfHeal1.Manager.xml "$APP_DIR/dbus/"
-# The Node.js flags of the build's #! line, with this machine's node (systemd's PATH may not find it).
-node_flags=$(head -n 1 dist/selfheal.js | sed -E 's/^#!.*node *//')
+# The environment and Node.js flags of the build's #! line ("#!/usr/bin/env -S NAME=value node --flag"),
+# with this machine's node (systemd's PATH may not find it).
+node_env=$(head -n 1 dist/selfheal.js | sed -E 's/^#!\S*env +(-S +)?//; s/ *node( .*)?$//')
+node_flags=$(head -n 1 dist/selfheal.js | sed -E 's/^#!.* node *//')
 cat > "$BIN" <<WRAPPER
 #!/bin/sh
-exec "$(command -v node)" $node_flags "$APP_DIR/selfheal.js" "\$@"
+exec env $node_env "$(command -v node)" $node_flags "$APP_DIR/selfheal.js" "\$@"
 WRAPPER
 chmod +x "$BIN"
 

@@ -13,6 +13,7 @@ import packageJson from "../../package.json" with { type: "json" };
 import { onBusClosed, type MessageBus } from "./connect.js";
 import { Message, MESSAGE_FLAG, MESSAGE_TYPE, Variant } from "./dbus.js";
 import { errorReply } from "./errors.js";
+import { MemorySettler } from "./settle.js";
 import { assessHealth, HealthEvents, RECENT_ANOMALY_MS, type Health } from "./health.js";
 import { renderNode, type InterfaceSpec, type MethodSpec } from "./introspection.js";
 import { BUS_NAME, DBUS_ERRORS, ERROR_PREFIX, MANAGER_INTERFACE, NAME_FLAG_DO_NOT_QUEUE, OBJECT_PATH, REQUEST_NAME_REPLY, STANDARD_INTERFACES } from "./names.js";
@@ -52,6 +53,7 @@ export interface BusServiceOptions {
 
 export class BusService implements Adapter {
   private readonly health = new HealthEvents();
+  private readonly settler = new MemorySettler();
   private readonly methods: Record<string, MethodHandler>;
   private readonly unsubscribers: Array<() => void> = [];
   private readonly handler = (msg: Message): boolean => this.onMessage(msg);
@@ -105,6 +107,7 @@ export class BusService implements Adapter {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.settler.stop();
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.bus.removeMethodHandler(this.handler);
     for (const msg of this.held?.splice(0) ?? []) this.sendError(msg, `${ERROR_PREFIX}Failed`, "the selfheal daemon is stopping");
@@ -222,6 +225,7 @@ export class BusService implements Adapter {
 
   private reply(msg: Message, reply: Reply): void {
     if ("error" in reply) return this.sendError(msg, reply.error, reply.message);
+    this.settler.note();
     if (noReplyExpected(msg)) return;
     try {
       this.bus.send(Message.newMethodReturn(msg, reply.signature, reply.body));
@@ -239,6 +243,7 @@ export class BusService implements Adapter {
   }
 
   private sendError(msg: Message, name: string, message: string): void {
+    this.settler.note(true);
     if (noReplyExpected(msg)) return;
     try {
       this.bus.send(Message.newError(msg as never, name, message));

@@ -19,8 +19,20 @@ export interface Spawner {
 /** Environment variables that carry the desktop session to the programs we start. */
 export const SESSION_ENV_KEYS = ["DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "XDG_SESSION_TYPE", "XDG_CURRENT_DESKTOP"];
 
+/**
+ * Set for the daemon alone by its #! line (build.mjs): the allocator setting
+ * that lets it give memory back after large calls. Programs it starts get the
+ * environment without it, as the session would have given it.
+ */
+export const DAEMON_ONLY_ENV_KEYS = ["MALLOC_MMAP_THRESHOLD_"];
+
 export class ChildSpawner implements Spawner {
-  constructor(private readonly baseEnv: NodeJS.ProcessEnv = process.env) {}
+  private readonly baseEnv: NodeJS.ProcessEnv;
+
+  constructor(baseEnv: NodeJS.ProcessEnv = process.env) {
+    this.baseEnv = { ...baseEnv };
+    for (const key of DAEMON_ONLY_ENV_KEYS) delete this.baseEnv[key];
+  }
 
   // Resolves once the kernel has started the program (so its pid is real), and
   // rejects with the reason (ENOENT, EACCES...) when it could not.

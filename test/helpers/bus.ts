@@ -19,7 +19,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import dbus, { type MessageBus } from "dbus-next";
-import { DAEMON_JS, daemonNodeFlags } from "./command.js";
+import { DAEMON_JS, daemonNodeFlags, daemonShebangEnv } from "./command.js";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 /** The built daemon: `npm run build` makes it. */
@@ -177,7 +177,7 @@ export const READY_LINE = "selfheal: watching";
 
 // The environment a daemon gets: private XDG folders under `root`, the bus's address.
 export function daemonEnv(bus: PrivateBus, root: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...bus.env, XDG_CONFIG_HOME: join(root, "config"), XDG_STATE_HOME: join(root, "state"), XDG_DATA_HOME: join(root, "data"), ...extra };
+  return { ...bus.env, ...daemonShebangEnv(), XDG_CONFIG_HOME: join(root, "config"), XDG_STATE_HOME: join(root, "state"), XDG_DATA_HOME: join(root, "data"), ...extra };
 }
 
 // Write config.toml under `root` as the daemon will find it.

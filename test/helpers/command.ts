@@ -1,11 +1,25 @@
-// How tests start the built `selfheal` command: the file, and the Node.js
-// flags of its `#!/usr/bin/env -S node ...` line, so they run it as users do.
+// How tests start the built `selfheal` command: the file, and the
+// environment and Node.js flags of its `#!/usr/bin/env -S NAME=value node ...`
+// line, so they run it as users do.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 export const DAEMON_JS = resolve(import.meta.dirname, "../../dist/selfheal.js");
 
-export function daemonNodeFlags(): string[] {
+// The #! line's words: "#!/usr/bin/env -S A=1 node --flag" gives ["A=1", "node", "--flag"].
+function shebangWords(): string[] {
   const firstLine = readFileSync(DAEMON_JS, "utf8").split("\n", 1)[0] ?? "";
-  return firstLine.replace(/^#!.*?\bnode\b/, "").trim().split(/\s+/).filter(Boolean);
+  return firstLine.replace(/^#!\S*env\s+(-S\s+)?/, "").trim().split(/\s+/).filter(Boolean);
+}
+
+// The Node.js flags of the #! line (after "node").
+export function daemonNodeFlags(): string[] {
+  const words = shebangWords();
+  return words.slice(words.indexOf("node") + 1);
+}
+
+// The environment the #! line sets for the daemon (the NAME=value words before "node").
+export function daemonShebangEnv(): Record<string, string> {
+  const words = shebangWords();
+  return Object.fromEntries(words.slice(0, Math.max(0, words.indexOf("node"))).map((word) => [word.slice(0, word.indexOf("=")), word.slice(word.indexOf("=") + 1)]));
 }

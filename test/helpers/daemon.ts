@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import type { EngineEvent } from "../../daemon/engine/events.js";
 import { makeTempDir as makeTestDir, startPrivateBus, waitUntil as waitFor } from "./bus.js";
-import { DAEMON_JS, daemonNodeFlags } from "./command.js";
+import { DAEMON_JS, daemonNodeFlags, daemonShebangEnv } from "./command.js";
 
 export { DAEMON_JS, daemonNodeFlags, makeTestDir, waitFor };
 
@@ -49,6 +49,7 @@ export async function startDaemon(config: string, options: { dir?: string } = {}
   const bus = await startPrivateBus();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...daemonShebangEnv(),
     XDG_CONFIG_HOME: join(dir, "config"),
     XDG_STATE_HOME: join(dir, "state"),
     DBUS_SESSION_BUS_ADDRESS: bus.address,
