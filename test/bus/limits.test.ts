@@ -75,7 +75,7 @@ beforeAll(async () => {
   for (let round = 0; round < 200; round++) {
     await client.call("ListProcesses");
     await client.call("GetProcess", "s", ["worker"]);
-    await errorOf(setPolicy("warm", { env: new Variant("a{ss}", { "BAD NAME": "x" }) }));
+    await errorOf(setPolicy("warm", { cpu_limit: new Variant("s", "lots") }));
   }
   await new Promise((resolve) => setTimeout(resolve, 3000));
   rssBefore = rssOf(daemon.pid);
