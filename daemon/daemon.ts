@@ -2,7 +2,7 @@
 // processes, files), its detectors (anomalies, zombies) and its adapters (event
 // log, notifiers; the D-Bus service is added by the daemon command), reloads
 // config.toml when it changes, and stops cleanly.
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Config } from "./config/policy.js";
 import { Engine } from "./engine/engine.js";
 import type { EngineEvent } from "./engine/events.js";
@@ -17,6 +17,7 @@ import { SignalGuard } from "./safety/guard.js";
 import { ChildSpawner } from "./supervise/spawner.js";
 import { FileCooldownStore } from "./state/cooldownStore.js";
 import { EventLog } from "./state/eventLog.js";
+import { removeStaleTempFiles } from "./state/atomic.js";
 import { ZombieMonitor } from "./zombies/monitor.js";
 import { AnomalyJournal } from "./anomaly/journal.js";
 import { AnomalyMonitor } from "./anomaly/monitor.js";
@@ -58,6 +59,7 @@ export class Daemon {
   constructor(readonly options: DaemonOptions) {
     this.started = new Promise((resolve) => (this.markStarted = resolve));
     this.stateDir = stateDir(options.env);
+    removeLeftoverTempFiles([this.stateDir, dirname(options.configPath)]);
     this.policies = new PolicyStore({
       config: options.configPath,
       overrides: overridesPath(options.env),
@@ -200,4 +202,10 @@ export class Daemon {
       message: `configuration rejected, the previous policies stay in force: ${error.message}`,
     });
   }
+}
+
+// Before anything is read or written: the temporary files of writes a kill -9 interrupted.
+function removeLeftoverTempFiles(dirs: readonly string[]): void {
+  const removed = dirs.flatMap((dir) => removeStaleTempFiles(dir).map((name) => join(dir, name)));
+  if (removed.length > 0) console.error(`selfheal: removed ${removed.length} temporary file(s) left by interrupted writes: ${removed.join(", ")}`);
 }

@@ -2,7 +2,7 @@
 // one, never a half-written one, and a crash or power cut keeps one of the two.
 // The data goes to a temporary file in the same directory, is flushed to disk,
 // renamed over the target, and the directory entry is flushed too.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 
@@ -15,6 +15,11 @@ export interface AtomicWriteOptions {
 }
 
 let tempCounter = 0;
+
+/** Our temporary files: ".NAME.PID.COUNTER.tmp" (tempPathFor), the writer's pid in the name. */
+const TEMP_NAME = /^\..+\.(\d+)\.\d+\.tmp$/;
+/** A write takes milliseconds: a temporary file older than this was left behind, whatever its pid now names. */
+const STALE_TEMP_MS = 60_000;
 
 // A temporary name beside `path`, unique within this machine's processes, hidden from `ls`.
 function tempPathFor(path: string): string {
@@ -94,4 +99,41 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
   };
   next.then(forget, forget);
   return next;
+}
+
+// True while a process with this pid exists (of any user).
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+// Remove the temporary files that interrupted writes (a kill -9 between open and rename) left in `dir`:
+// ours by their name, and either their writer is gone or they are older than any write takes.
+// A write under way in another process is left alone. Returns the names removed.
+export function removeStaleTempFiles(dir: string, nowMs: number = Date.now()): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const writer = TEMP_NAME.exec(name)?.[1];
+    if (writer === undefined) continue;
+    const path = join(dir, name);
+    try {
+      const stale = !processExists(Number(writer)) || nowMs - statSync(path).mtimeMs > STALE_TEMP_MS;
+      if (!stale) continue;
+      rmSync(path, { force: true });
+      removed.push(name);
+    } catch {
+      // gone meanwhile, or not ours to remove: left as it is
+    }
+  }
+  return removed;
 }

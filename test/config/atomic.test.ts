@@ -1,13 +1,15 @@
 // writeFileAtomic: a reader racing the writer only ever sees a whole old or a
 // whole new file, writes land in order, and no temporary file is left behind.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 
 import { afterAll, describe, expect, it } from "vitest";
 
-import { writeFileAtomic, writeFileAtomicSync } from "../../daemon/state/atomic.js";
+import { removeStaleTempFiles, writeFileAtomic, writeFileAtomicSync } from "../../daemon/state/atomic.js";
+import { startDaemon } from "../helpers/daemon.js";
 
 const root = mkdtempSync(join(tmpdir(), "selfheal-atomic-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -115,5 +117,50 @@ describe("writeFileAtomic", () => {
     expect(leftovers(dir, "occupied")).toEqual([]);
     await writeFileAtomic(join(dir, "other"), "ok");
     expect(readFileSync(join(dir, "other"), "utf8")).toBe("ok");
+  });
+});
+
+describe("removeStaleTempFiles", () => {
+  // A pid that no process has any more: a child that has ended and been reaped.
+  const deadPid = (): number => spawnSync("true").pid!;
+
+  it("removes what interrupted writes left (their writer gone, or older than any write), and nothing else", () => {
+    const dir = join(root, "stale");
+    mkdirSync(dir, { recursive: true });
+    const dead = deadPid();
+    const files = {
+      deadWriter: `.cooldown.json.${dead}.3.tmp`,
+      oldWrite: `.overrides.json.${process.pid}.1.tmp`,
+      liveWrite: `.overrides.json.${process.pid}.2.tmp`,
+      notOurs: "notes.tmp",
+      notOursHidden: ".editor-swap.tmp",
+      state: "cooldown.json",
+    };
+    for (const name of Object.values(files)) writeFileSync(join(dir, name), "x");
+    const twoMinutesAgo = Date.now() / 1000 - 120;
+    utimesSync(join(dir, files.oldWrite), twoMinutesAgo, twoMinutesAgo);
+    expect(removeStaleTempFiles(dir).sort()).toEqual([files.deadWriter, files.oldWrite].sort());
+    expect(readdirSync(dir).sort()).toEqual([files.liveWrite, files.notOurs, files.notOursHidden, files.state].sort());
+    expect(removeStaleTempFiles(join(root, "no-such-dir"))).toEqual([]);
+  });
+
+  it("the daemon removes them from its state and config folders when it starts", async () => {
+    const dir = join(root, "daemon-start");
+    const stateDir = join(dir, "state", "selfheal");
+    const configDir = join(dir, "config", "selfheal");
+    mkdirSync(stateDir, { recursive: true });
+    mkdirSync(configDir, { recursive: true });
+    const dead = deadPid();
+    writeFileSync(join(stateDir, `.cooldown.json.${dead}.7.tmp`), "{".repeat(1000));
+    writeFileSync(join(stateDir, `.overrides.json.${dead}.8.tmp`), "{");
+    writeFileSync(join(configDir, `.config.toml.${dead}.1.tmp`), "[process");
+    const daemon = await startDaemon("", { dir });
+    try {
+      expect(readdirSync(stateDir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+      expect(readdirSync(configDir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+      expect(daemon.stderr()).toMatch(/removed 3 temporary file\(s\) left by interrupted writes/);
+    } finally {
+      await daemon.cleanup();
+    }
   });
 });
