@@ -231,10 +231,12 @@ export class Engine {
     this.config = config;
     if (removed.length > 0) this.lifecycle.persistCooldowns();
     if (this.running) {
+      // A fresh look: the last scan may predate a program started since (one a removed policy left running).
+      const snapshot = added.length > 0 && this.snapshot ? this.deps.source.scan() : this.snapshot;
       for (const name of added) {
         const unit = this.units.get(name);
-        if (!unit || !this.snapshot) continue;
-        tryAdopt(this.ctx, unit, this.snapshot, claimedPids(this.units));
+        if (!unit || !snapshot) continue;
+        tryAdopt(this.ctx, unit, snapshot, claimedPids(this.units));
         if (unit.pid === 0 && unit.policy.autostart) this.lifecycle.launchDetached(unit, "autostart", 0);
       }
       // The interval may have changed: take it from the next tick on.
