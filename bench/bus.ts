@@ -1,8 +1,13 @@
 // The D-Bus service's figures, on a private bus with the built daemon:
-// ListProcesses round trips with 50 policies, and how long a crash takes to
-// reach a client as ProcessCrashed (and ProcessRestarted).
+// ListProcesses round trips with 50 policies, how long a crash takes to
+// reach a client as ProcessCrashed (and ProcessRestarted), the daemon's
+// resident memory before and after 10 000 ListProcesses calls, and the same
+// latencies again with a pathological /regex/ in force (a policy never
+// running, so its pattern is tested on every scan against a 128 KiB command line).
+import { spawn } from "node:child_process";
 import { performance } from "node:perf_hooks";
-import { rmSync } from "node:fs";
+import { copyFileSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { connectClient, killProgramsIn, makeTempDir, plain, startPrivateBus, startSelfheal, testProgram, waitUntil } from "../test/helpers/bus.js";
 import { printTable } from "./scan.js";
 
@@ -13,21 +18,49 @@ const CRASHES = 25;
 /** A pause between crashes, so each is alone on the bus. */
 const CRASH_GAP_MS = 100;
 const READY_TIMEOUT_MS = 30_000;
+const BURST_CALLS = 10_000;
+const BURST_CONCURRENCY = 50;
+/** Longer than the daemon's quiet time before it gives memory back (bus/settle.ts). */
+const SETTLE_WAIT_MS = 3000;
+const MIB = 1024 * 1024;
+/** A pattern that backtracks catastrophically on the long line below: about 2^n steps for n a's. */
+const PATHOLOGICAL_MATCH = "/benchpatho.*(a+)+$/";
+const LONG_ARGUMENT = `${"a".repeat(128 * 1024)}!`;
 
 export async function benchBus(): Promise<void> {
+  await benchScene(false);
+  await benchScene(true);
+}
+
+// The daemon's resident set size, bytes.
+function rssOf(pid: number): number {
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) * 1024;
+}
+
+// One daemon with 50 running programs (and, with `pathological`, a policy whose pattern backtracks catastrophically).
+async function benchScene(pathological: boolean): Promise<void> {
   const dir = makeTempDir("bench-bus");
   const policies = Array.from({ length: POLICIES }, (_, i) => {
     const program = testProgram(dir, `benchbus${i}`);
     return `[process.benchbus${i}]\ncommand = ["${program}", "600"]\nautostart = true\nmemory_limit_mb = 512\n`;
   }).join("\n");
+  const extra = pathological ? `\n[process.patho]\ncommand = ["/nonexistent/patho"]\nmatch = "${PATHOLOGICAL_MATCH}"\n` : "";
+  if (pathological) {
+    // A shell (a copy in the folder, so that it is ended with the programs) whose command line ends in 128 KiB of a's and a "!".
+    const shell = join(dir, "benchpatho");
+    copyFileSync("/bin/sh", shell);
+    spawn(shell, ["-c", "while :; do sleep 1; done", LONG_ARGUMENT], { stdio: "ignore", detached: true }).unref();
+  }
   const bus = await startPrivateBus();
-  const daemon = await startSelfheal(bus, { config: `[settings]\ninterval = 1\n\n${policies}` });
+  const daemon = await startSelfheal(bus, { config: `[settings]\ninterval = 1\n\n${policies}${extra}` });
   const client = await connectClient(bus);
+  const label = pathological ? ` with ${PATHOLOGICAL_MATCH} in force against a 128 KiB command line` : "";
   try {
     const records = async (): Promise<Array<{ name: string; pid: number }>> => plain((await client.call("ListProcesses"))[0]) as Array<{ name: string; pid: number }>;
-    await waitUntil(async () => (await records()).every((record) => record.pid > 0), READY_TIMEOUT_MS, () => "the programs did not all start");
-    await benchListProcesses(client);
-    await benchCrashSignal(client, await records());
+    await waitUntil(async () => (await records()).filter((record) => record.name !== "patho").every((record) => record.pid > 0), READY_TIMEOUT_MS, () => "the programs did not all start");
+    await benchListProcesses(client, label);
+    await benchCrashSignal(client, (await records()).filter((record) => record.name !== "patho"), label);
+    if (!pathological) await benchBurstMemory(client, daemon.pid);
   } finally {
     client.close();
     await daemon.cleanup(dir);
@@ -37,8 +70,23 @@ export async function benchBus(): Promise<void> {
   }
 }
 
+// The daemon's RSS before and after a burst of ListProcesses calls (50 at a time), once it has settled.
+async function benchBurstMemory(client: Awaited<ReturnType<typeof connectClient>>, pid: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, SETTLE_WAIT_MS));
+  const before = rssOf(pid);
+  const start = performance.now();
+  for (let i = 0; i < BURST_CALLS; i += BURST_CONCURRENCY) await Promise.all(Array.from({ length: BURST_CONCURRENCY }, () => client.call("ListProcesses")));
+  const seconds = (performance.now() - start) / 1000;
+  const right = rssOf(pid);
+  await new Promise((r) => setTimeout(r, SETTLE_WAIT_MS));
+  const after = rssOf(pid);
+  const mb = (bytes: number) => (bytes / MIB).toFixed(1);
+  console.log(`\nD-Bus: daemon RSS around ${BURST_CALLS} ListProcesses calls (${BURST_CONCURRENCY} at a time, ${seconds.toFixed(1)} s)`);
+  console.log(`before ${mb(before)} MB, right after ${mb(right)} MB, ${SETTLE_WAIT_MS / 1000} s later ${mb(after)} MB: ${after >= before ? "+" : ""}${mb(after - before)} MB`);
+}
+
 // Round trips of ListProcesses (50 records of 13 keys), by a dbus-next client, one after another.
-async function benchListProcesses(client: Awaited<ReturnType<typeof connectClient>>): Promise<void> {
+async function benchListProcesses(client: Awaited<ReturnType<typeof connectClient>>, label: string): Promise<void> {
   const time = async (call: () => Promise<unknown>): Promise<number[]> => {
     for (let i = 0; i < WARMUP_CALLS; i++) await call();
     const times: number[] = [];
@@ -50,7 +98,7 @@ async function benchListProcesses(client: Awaited<ReturnType<typeof connectClien
     return times;
   };
   const manager = await client.manager();
-  console.log(`\nD-Bus: ListProcesses round trip, ${POLICIES} policies running (private bus, built daemon)`);
+  console.log(`\nD-Bus: ListProcesses round trip, ${POLICIES} policies running (private bus, built daemon)${label}`);
   printTable([
     ["ListProcesses, dbus-next message", await time(() => client.call("ListProcesses"))],
     ["ListProcesses, dbus-next proxy", await time(() => manager.ListProcesses!() as Promise<unknown>)],
@@ -60,7 +108,7 @@ async function benchListProcesses(client: Awaited<ReturnType<typeof connectClien
 }
 
 // SIGKILL one program at a time; time until the client receives ProcessCrashed, then ProcessRestarted.
-async function benchCrashSignal(client: Awaited<ReturnType<typeof connectClient>>, running: Array<{ name: string; pid: number }>): Promise<void> {
+async function benchCrashSignal(client: Awaited<ReturnType<typeof connectClient>>, running: Array<{ name: string; pid: number }>, label: string): Promise<void> {
   const crashed: number[] = [];
   const restarted: number[] = [];
   for (const { name, pid } of running.slice(0, CRASHES)) {
@@ -72,7 +120,7 @@ async function benchCrashSignal(client: Awaited<ReturnType<typeof connectClient>
     crashed.push(crash.at - start);
     restarted.push(restart.at - start);
   }
-  console.log(`\nD-Bus: crash (SIGKILL) → signal received by a client (${CRASHES} programs, one crash each)`);
+  console.log(`\nD-Bus: crash (SIGKILL) → signal received by a client (${CRASHES} programs, one crash each)${label}`);
   printTable([
     ["crash → ProcessCrashed", crashed],
     ["crash → ProcessRestarted", restarted],

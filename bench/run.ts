@@ -7,5 +7,6 @@ import { benchScan } from "./scan.js";
 const BENCHMARKS: Array<() => Promise<void>> = [benchScan, benchEngine];
 
 for (const bench of BENCHMARKS) await bench();
+await (await import("./match.js")).benchMatch();
 await (await import("./bus.js")).benchBus();
 await (await import("./anomaly.js")).benchAnomaly();
