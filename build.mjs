@@ -18,11 +18,11 @@ await build({
     // --no-opt were measured too: 54-57 MB instead of 66, but D-Bus replies 2.5-3x slower (README).
     // --expose-gc: the D-Bus service collects once after a burst of calls, which gives back the memory
     // the burst made V8 grow (bus/settle.ts; RSS figures in the README). MALLOC_MMAP_THRESHOLD_: buffers
-    // of 32 KiB and more (socket reads of a large call) are mapped on their own and returned when freed,
+    // of 8 KiB and more (replies, socket reads) are mapped on their own and returned when freed,
     // rather than left as holes in the malloc heap; the daemon does not pass it on to its programs.
     // Everything that starts the daemon takes its environment and Node.js flags from this line.
     // Bundled CommonJS dependencies (dbus-next) still call require().
-    js: "#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=32768 node --max-semi-space-size=1 --expose-gc\nimport { createRequire as __selfhealCreateRequire } from 'node:module';\nconst require = __selfhealCreateRequire(import.meta.url);",
+    js: "#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=8192 node --max-semi-space-size=1 --expose-gc\nimport { createRequire as __selfhealCreateRequire } from 'node:module';\nconst require = __selfhealCreateRequire(import.meta.url);",
   },
   logLevel: "warning",
 });

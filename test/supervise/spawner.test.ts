@@ -20,11 +20,11 @@ describe("the environment of a program", () => {
   it("is the daemon's and the policy's, without the allocator setting meant for the daemon alone", async () => {
     const out = join(dir, "env.txt");
     const policy = validatePolicyObject("envdump", { command: ["/bin/sh", "-c", `env > ${out}`], env: { FROM_POLICY: "yes" } }, "test");
-    const base = { PATH: process.env.PATH, FROM_SESSION: "yes", ...Object.fromEntries(DAEMON_ONLY_ENV_KEYS.map((key) => [key, "32768"])) };
+    const base = { PATH: process.env.PATH, FROM_SESSION: "yes", ...Object.fromEntries(DAEMON_ONLY_ENV_KEYS.map((key) => [key, "8192"])) };
     await run(new ChildSpawner(base), policy);
     const lines = readFileSync(out, "utf8").split("\n");
     expect(lines).toEqual(expect.arrayContaining(["FROM_SESSION=yes", "FROM_POLICY=yes"]));
     expect(lines.filter((line) => line.startsWith("MALLOC_MMAP_THRESHOLD_"))).toEqual([]);
-    expect(base).toHaveProperty("MALLOC_MMAP_THRESHOLD_", "32768");
+    expect(base).toHaveProperty("MALLOC_MMAP_THRESHOLD_", "8192");
   });
 });
