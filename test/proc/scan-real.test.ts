@@ -39,6 +39,13 @@ describe("ProcScanner on the real /proc", () => {
     expect(self!.threads).toBeGreaterThan(1);
   });
 
+  it.skipIf(process.getuid?.() !== 0)("gives a process's effective uid as its owner (what /proc/<pid> is owned by)", async () => {
+    // Real uid root, effective uid nobody: the effective one is what the guard and adoption judge.
+    const child = children.spawn("setpriv", ["--euid=65534", "sleep", "30"]);
+    const { sample } = await scanUntil(new ProcScanner(), child.pid, (s) => s.comm === "sleep");
+    expect(sample.uid).toBe(65534);
+  });
+
   it("flags kthreadd's children as kernel threads when the kernel shows them", () => {
     const snapshot = new ProcScanner().scan();
     const kthreadd = snapshot.processes.get(2);
