@@ -15,7 +15,9 @@ export class LatestFileWriter {
   /** The number of the state on disk (0: none written by this writer). */
   private landed = 0;
   private pending: { data: string; number: number } | null = null;
-  private draining: Promise<void> | null = null;
+  /** A background write is under way (cleared in the same step that finds nothing more to write). */
+  private busy = false;
+  private draining: Promise<void> = Promise.resolve();
 
   constructor(
     readonly path: string,
@@ -26,7 +28,9 @@ export class LatestFileWriter {
   // Write `data` in the background; returns at once.
   write(data: string): void {
     this.pending = { data, number: ++this.handedIn };
-    this.draining ??= this.drain().finally(() => (this.draining = null));
+    if (this.busy) return;
+    this.busy = true;
+    this.draining = this.drain();
   }
 
   // Write `data` now and return once it is on disk; a background write still under way will not replace it.
@@ -43,14 +47,18 @@ export class LatestFileWriter {
   }
 
   private async drain(): Promise<void> {
-    while (this.pending !== null) {
-      const { data, number } = this.pending;
-      this.pending = null;
-      try {
-        await this.writeOne(data, number);
-      } catch (error) {
-        this.onError(error instanceof Error ? error : new Error(String(error)));
+    try {
+      while (this.pending !== null) {
+        const { data, number } = this.pending;
+        this.pending = null;
+        try {
+          await this.writeOne(data, number);
+        } catch (error) {
+          this.onError(error instanceof Error ? error : new Error(String(error)));
+        }
       }
+    } finally {
+      this.busy = false;
     }
   }
 
