@@ -1,10 +1,11 @@
 // Runs every benchmark in turn and prints its figures.
 
 import { benchEngine } from "./engine.js";
+import { benchEventLog } from "./eventLog.js";
 import { benchScan } from "./scan.js";
 
 /** The benchmarks, run one after another in this order. */
-const BENCHMARKS: Array<() => Promise<void>> = [benchScan, benchEngine];
+const BENCHMARKS: Array<() => Promise<void>> = [benchScan, benchEngine, benchEventLog];
 
 for (const bench of BENCHMARKS) await bench();
 await (await import("./match.js")).benchMatch();

@@ -54,6 +54,7 @@ export class Daemon {
   readonly started: Promise<void>;
   private markStarted: (first: Promise<void>) => void = () => undefined;
   private watcher: ConfigWatcher | null = null;
+  private readonly cooldownStore: FileCooldownStore;
   private readonly adapters: Adapter[] = [];
 
   constructor(readonly options: DaemonOptions) {
@@ -67,6 +68,7 @@ export class Daemon {
     });
     this.eventLog = new EventLog(join(this.stateDir, "events.jsonl"));
     this.guard = new SignalGuard();
+    this.cooldownStore = new FileCooldownStore(join(this.stateDir, "cooldown.json"));
     this.engine = new Engine(
       {
         clock: systemClock,
@@ -74,7 +76,7 @@ export class Daemon {
         probe: new ProcProbe("/proc", systemPageSizeBytes()),
         spawner: new ChildSpawner(options.env),
         signaller: this.guard,
-        cooldownStore: new FileCooldownStore(join(this.stateDir, "cooldown.json")),
+        cooldownStore: this.cooldownStore,
       },
       this.policies.config,
     );
@@ -170,6 +172,9 @@ export class Daemon {
     }
     // A containment or cleanup under way finishes: half-stopped trees are not left behind.
     await Promise.all([this.detectors.idle(), this.zombies.idle()]);
+    // Then a background cooldown write under way: it cannot replace the state saved at
+    // shutdown, but it would leave its temporary file behind.
+    await this.cooldownStore.idle();
   }
 
   private apply(config: Config): void {

@@ -5,6 +5,7 @@ import { configPath } from "./config/paths.js";
 import { runDaemonCommand } from "./cli/daemonCommand.js";
 import { runImportCommand } from "./cli/importCommand.js";
 import { CLIENT_USAGE, isClientCommand, runClientCommand } from "./cli/clientCommand.js";
+import { exitWhenDone } from "./cli/exit.js";
 
 const USAGE = `Usage: selfheal <command> [options]
 
@@ -73,13 +74,4 @@ function unknownOptions(argv: string[]): string[] {
   return argv.filter((arg) => arg.startsWith("-") && arg !== "-" && !KNOWN_OPTIONS.has(arg.split("=")[0]!));
 }
 
-main(process.argv.slice(2), process.env).then(
-  (status) => {
-    // Exit now rather than wait for handles (watched programs, watchers) that are not ours to close.
-    process.exit(status);
-  },
-  (error: unknown) => {
-    console.error(`selfheal: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+exitWhenDone(main(process.argv.slice(2), process.env));

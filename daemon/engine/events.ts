@@ -79,8 +79,6 @@ export type EngineEvent = EventBase &
 
 export type AnomalyType = "memory_leak" | "fork_bomb" | "cpu_spike";
 
-export type EventKind = EngineEvent["kind"];
-
 export type EventListener = (event: EngineEvent) => void;
 
 /** A minimal typed publish/subscribe hub. */

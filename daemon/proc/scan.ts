@@ -208,7 +208,7 @@ export class ProcScanner implements ProcessSource {
     return tracked;
   }
 
-  // Owner uid of /proc/<pid>; null when the process vanished.
+  // Owner of /proc/<pid> (the process's effective uid); null when the process vanished.
   private readOwner(pid: number): number | null {
     const stats = fs.statSync(`${this.procRoot}/${pid}`, { throwIfNoEntry: false });
     return stats === undefined ? null : stats.uid;

@@ -5,7 +5,10 @@
 export interface ProcessSample {
   pid: number;
   ppid: number;
-  /** Real user id of the owner. */
+  /**
+   * The owner of /proc/<pid>: the process's effective user id (a setuid program
+   * run by the user shows its file's owner, not the user).
+   */
   uid: number;
   /** The state letter from /proc/<pid>/stat: R, S, D, Z, T, t, X, I, ... */
   state: string;
@@ -27,7 +30,7 @@ export interface ProcessSample {
   rssBytes: number;
   /** Number of threads. */
   threads: number;
-  /** True for kernel threads (children of kthreadd, or PF_KTHREAD). */
+  /** True for kernel threads: the PF_KTHREAD flag alone (in a PID namespace PID 2 is an ordinary process). */
   kernelThread: boolean;
 }
 

@@ -68,8 +68,21 @@ const pendingWrites = new Map<string, Promise<void>>();
 
 // One asynchronous atomic write, not ordered against others.
 async function writeOnce(path: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  const temp = await writeTempFile(path, data, options);
+  try {
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await syncDir(dirname(path));
+}
+
+// Write `data` to a new temporary file beside `path` and flush it to disk,
+// without blocking; returns its name, for the caller to rename over `path`
+// (or remove). A failed write leaves no temporary file.
+export async function writeTempFile(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<string> {
+  await mkdir(dirname(path), { recursive: true });
   const temp = tempPathFor(path);
   try {
     const handle = await open(temp, "wx", options.mode ?? DEFAULT_FILE_MODE);
@@ -79,11 +92,15 @@ async function writeOnce(path: string, data: string | Uint8Array, options: Atomi
     } finally {
       await handle.close();
     }
-    await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
+  return temp;
+}
+
+// Flush a directory's entries without blocking, so a rename inside it survives a crash.
+export async function syncDir(dir: string): Promise<void> {
   const dirHandle = await open(dir, "r").catch(() => null);
   if (dirHandle) await dirHandle.sync().catch(() => undefined).finally(() => dirHandle.close());
 }

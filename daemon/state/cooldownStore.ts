@@ -3,16 +3,17 @@
 import { readFileSync } from "node:fs";
 import type { CooldownStore } from "../engine/engine.js";
 import type { CooldownState } from "../cooldown/tracker.js";
-import { writeFileAtomic, writeFileAtomicSync } from "./atomic.js";
+import { LatestFileWriter } from "./latestFile.js";
 
 const FORMAT_VERSION = 1;
 
 export class FileCooldownStore implements CooldownStore {
-  /** The state waiting to be written while a write is under way (only the newest matters). */
-  private pending: CooldownState | null = null;
-  private writing = false;
+  private readonly writer: LatestFileWriter;
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string) {
+    // A full disk keeps the previous whole file; the next change tries again.
+    this.writer = new LatestFileWriter(path, (error) => console.error(`selfheal: could not save the cooldown state: ${error.message}`));
+  }
 
   // The saved state; a missing file is none, an unreadable one is reported and ignored.
   load(): CooldownState {
@@ -34,30 +35,17 @@ export class FileCooldownStore implements CooldownStore {
   // Write in the background, off the restart path (an fsync takes milliseconds);
   // while one write runs, later states coalesce into the next write.
   save(state: CooldownState): void {
-    this.pending = state;
-    if (this.writing) return;
-    this.writing = true;
-    void this.drain();
+    this.writer.write(serialise(state));
   }
 
-  // Write now and wait (the daemon's shutdown).
+  // Write now and wait (the daemon's shutdown); a background write still under way cannot land after it.
   saveSync(state: CooldownState): void {
-    this.pending = null;
-    writeFileAtomicSync(this.path, serialise(state));
+    this.writer.writeSync(serialise(state));
   }
 
-  private async drain(): Promise<void> {
-    while (this.pending !== null) {
-      const state = this.pending;
-      this.pending = null;
-      try {
-        await writeFileAtomic(this.path, serialise(state));
-      } catch (error) {
-        // A full disk keeps the previous whole file; the next change tries again.
-        console.error(`selfheal: could not save the cooldown state: ${(error as Error).message}`);
-      }
-    }
-    this.writing = false;
+  // Resolves once no background write is under way.
+  idle(): Promise<void> {
+    return this.writer.idle();
   }
 }
 

@@ -16,9 +16,6 @@ export interface Spawner {
   spawn(policy: Policy): Promise<ChildHandle>;
 }
 
-/** Environment variables that carry the desktop session to the programs we start. */
-export const SESSION_ENV_KEYS = ["DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "XDG_SESSION_TYPE", "XDG_CURRENT_DESKTOP"];
-
 /**
  * Set for the daemon alone by its #! line (build.mjs): the allocator setting
  * that lets it give memory back after large calls. Programs it starts get the

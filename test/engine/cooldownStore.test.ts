@@ -27,6 +27,20 @@ describe("FileCooldownStore", () => {
     expect(readdirSync(dir)).toEqual(["cooldown.json"]);
   });
 
+  it("never lets a background save still under way land after the save at shutdown", async () => {
+    dir = makeTestDir("cooldown-store");
+    const path = join(dir, "cooldown.json");
+    const store = new FileCooldownStore(path);
+    const older = { app: { restarts: [1], untilMs: 0 } };
+    const newer = { app: { restarts: [1, 2], untilMs: 0 } };
+    // A restart is saved in the background; the daemon stops before that write is done.
+    store.save(older);
+    store.saveSync(newer);
+    await store.idle();
+    expect(new FileCooldownStore(path).load()).toEqual(newer);
+    expect(readdirSync(dir)).toEqual(["cooldown.json"]);
+  });
+
   it("starts empty from a missing or damaged file, and keeps only well-formed records", () => {
     dir = makeTestDir("cooldown-store");
     const path = join(dir, "cooldown.json");

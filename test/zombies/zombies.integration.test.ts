@@ -4,6 +4,8 @@
 // the scheduled cleanup asks parents with SIGCHLD, ends those allowed, and
 // never touches the other user's parent or a protected one.
 import { afterEach, describe, expect, it } from "vitest";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { FIXTURES, sandboxProblem, sleep, startSandbox, waitUntil, type Sandbox, type SandboxProcess } from "../fixtures/sandbox.js";
 
 const problem = sandboxProblem();
@@ -30,25 +32,27 @@ describe.skipIf(problem !== null)("zombies on real processes", () => {
   it("finds new zombies on the next scan (min_age = 0), with their parent, and leaves them when cleanup is off (the default)", async () => {
     sandbox = await startSandbox("[settings]\ninterval = 0.5\n\n[zombies]\nmin_age = 0\n", "zombies-detect");
     sandbox.run(`exec perl ${MAKER} 3 60 maker-a`);
-    const detected = await sandbox.waitForEvent("zombies-detected", () => true, 10_000);
-    expect(detected.count).toBe(3);
-    expect(detected.newPids).toHaveLength(3);
-    expect(detected.message).toMatch(/parent maker-a \d+/);
+    await waitUntil(() => zombies(sandbox!).zombies.length === 3, 10_000, () => `expected 3 zombies, saw ${zombies(sandbox!).zombies.length}`);
     const { zombies: found, parents } = zombies(sandbox);
-    expect(found.map((z) => z.nsPid).sort()).toEqual([...detected.newPids].sort());
     expect(parents.map((p) => p.comm)).toEqual(["maker-a"]);
+    // On a loaded machine the children may end a scan apart: each is announced on the scan that sees it first.
+    const announced = () => sandbox!.events().flatMap((e) => (e.kind === "zombies-detected" ? e.newPids : []));
+    await waitUntil(() => announced().length >= 3, 10_000, () => `announced ${announced().length} of 3 zombies`);
+    expect([...announced()].sort()).toEqual(found.map((z) => z.nsPid).sort());
+    const detected = sandbox.events().filter((e) => e.kind === "zombies-detected");
+    expect(detected.at(-1)!.count).toBe(3);
+    for (const event of detected) expect(event.message).toMatch(/parent maker-a \d+/);
     // Announced once, not on every scan; nothing is cleaned or ended.
     await sleep(3000);
-    expect(sandbox.events().filter((e) => e.kind === "zombies-detected")).toHaveLength(1);
+    expect(announced()).toHaveLength(3);
     expect(sandbox.events().some((e) => e.kind === "zombies-cleaned")).toBe(false);
     expect(zombies(sandbox).zombies).toHaveLength(3);
   });
 
   it.skipIf(!isRoot)("cleans up on a schedule when enabled: reaps by SIGCHLD where that works, ends the parents allowed, spares nobody's and the protected", async () => {
-    sandbox = await startSandbox(
-      '[settings]\ninterval = 0.5\n\n[zombies]\ncleanup = true\ncleanup_interval = 4\nmin_age = 1\nkill_parents = true\nprotected = ["keep-me"]\n',
-      "zombies-clean",
-    );
+    const config = (cleanup: boolean) =>
+      `[settings]\ninterval = 0.5\n\n[zombies]\ncleanup = ${cleanup}\ncleanup_interval = 4\nmin_age = 1\nkill_parents = true\nprotected = ["keep-me"]\n`;
+    sandbox = await startSandbox(config(false), "zombies-clean");
     sandbox.run(`exec perl ${MAKER} 3 60 leaky`);
     sandbox.run(`exec perl ${MAKER} 2 60 asked --reap-on-sigchld`);
     sandbox.run(`exec perl ${MAKER} 2 60 keep-me`);
@@ -59,6 +63,10 @@ describe.skipIf(problem !== null)("zombies on real processes", () => {
     const nobodys = before.parents.find((p) => p.uid === NOBODY_UID)!;
     expect(nobodys).toBeDefined();
 
+    // Cleanup on from now: its first round (cleanup_interval later) finds all nine zombies past
+    // min_age, however slowly a loaded machine started their makers.
+    writeFileSync(join(sandbox.dir, "config.toml"), config(true));
+    await sandbox.waitForEvent("config-reloaded");
     const cleaned = await sandbox.waitForEvent("zombies-cleaned", () => true, 15_000);
     expect(cleaned).toMatchObject({ reaped: 5, remaining: 4 });
     expect(cleaned.message).toMatch(/ended leaky \(PID \d+\)/);
