@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
 import { rewriteSeamForLegacy } from "./legacy-rewrite.mjs";
+import { packVariant } from "./pack.mjs";
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,7 +23,7 @@ const INTERFACE_XML = "io.github.SelfHeal1.Manager.xml";
 
 // One entry per variant: where it goes, which shells it claims, how its JavaScript is shaped.
 export const VARIANTS = {
-  gnome45: { shellVersions: ["45", "46", "47"], legacy: false, target: "firefox115" },
+  gnome45: { shellVersions: ["45", "46", "47", "48"], legacy: false, target: "firefox115" },
   gnome42: { shellVersions: ["42", "43", "44"], legacy: true, target: "firefox91" },
 };
 
@@ -104,3 +105,4 @@ async function buildVariant(variant) {
 }
 
 await Promise.all(Object.keys(VARIANTS).map(buildVariant));
+for (const variant of Object.keys(VARIANTS)) await packVariant(variant);
