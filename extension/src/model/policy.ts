@@ -190,3 +190,43 @@ export function overrideNote(policy: Dict, t: Translator): string {
   if (keys.length === 0) return "";
   return interpolate(t.ngettext("{keys} set here over config.toml", "{keys} set here over config.toml", keys.length), { keys: keys.join(", ") });
 }
+
+/** The daemon's refusal of a policy, split by the key each line is about. */
+export interface PolicyProblems {
+  /** Problem per config.toml key the form edits: `match`, `cooldown.window`, … */
+  byKey: Map<string, string>;
+  /** Lines about no key the form edits. */
+  other: string[];
+}
+
+// One line of a ConfigError as the daemon words it: `source: process.NAME.key[.sub][[i]]: message`.
+const PROBLEM_LINE = /^.*?: (?:process\.(?:"(?:[^"\\]|\\.)*"|[A-Za-z0-9_-]+)\.)?([a-z_]+(?:\.[a-z_]+)?)(?:\[\d+\])?: (.+)$/;
+
+// Splits the daemon's refusal (one problem a line) by the form's keys, so that each message can be
+// shown next to the field it is about.
+export function policyProblems(message: string): PolicyProblems {
+  const byKey = new Map<string, string>();
+  const other: string[] = [];
+  for (const line of message.split("\n").filter((text) => text.trim() !== "")) {
+    const match = PROBLEM_LINE.exec(line);
+    const key = match?.[1] ?? "";
+    const topKey = key.split(".")[0] ?? "";
+    if (match && (FORM_KEYS as readonly string[]).includes(topKey)) {
+      const text = match[2] ?? line;
+      byKey.set(key, byKey.has(key) ? `${byKey.get(key)}\n${text}` : text);
+    } else {
+      other.push(line);
+    }
+  }
+  return { byKey, other };
+}
+
+// A row's fields after the daemon sent `incoming`: a field still showing what the daemon sent last
+// (`shown`) takes the new value; a field the user changed keeps what they typed.
+export function mergeForm(current: PolicyForm, shown: PolicyForm, incoming: PolicyForm): PolicyForm {
+  const merged = { ...incoming };
+  for (const key of Object.keys(current) as Array<keyof PolicyForm>) {
+    if (current[key] !== shown[key]) (merged as Record<keyof PolicyForm, unknown>)[key] = current[key];
+  }
+  return merged;
+}
