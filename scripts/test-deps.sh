@@ -25,5 +25,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# The German locale, for the extension's translation check in GNOME Shell 43.
+if ! locale -a 2>/dev/null | grep -qx "de_DE.utf8"; then
+  dpkg-query -W -f='${Status}' locales 2>/dev/null | grep -q "install ok installed" ||
+    { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends locales; }
+  $SUDO sed -i 's/^# *de_DE.UTF-8 UTF-8/de_DE.UTF-8 UTF-8/' /etc/locale.gen
+  grep -qx "de_DE.UTF-8 UTF-8" /etc/locale.gen || echo "de_DE.UTF-8 UTF-8" | $SUDO tee -a /etc/locale.gen >/dev/null
+  $SUDO locale-gen >/dev/null
+fi
 npm ci --no-audit --no-fund --loglevel=error
 $SUDO bash scripts/gnome-shell-48-root.sh >/dev/null

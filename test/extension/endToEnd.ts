@@ -715,3 +715,35 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
   });
 });
 }
+
+// The extension in a session whose language is German (the locale is installed by
+// scripts/test-deps.sh on this machine, and by the GNOME 48 root's recipe): the menu and the
+// preferences come from the zip's locale/de/LC_MESSAGES/selfheal.mo.
+export function describeInGerman(target: ShellTarget): void {
+  describe(`${target.title}, in German (LANG=de_DE.UTF-8)`, () => {
+    let german: ShellHarness;
+
+    beforeAll(async () => {
+      german = await startShell(target, "de_DE.UTF-8");
+    }, 15 * 60_000);
+
+    afterAll(async () => {
+      await german?.stop();
+    });
+
+    it("shows the menu's tabs and the daemon-down view in German", async () => {
+      expect(await german.eval("selfhealProbe.tabs()")).toEqual(["Prozesse", "Anomalien", "Zombies", "Abklingzeit"]);
+      expect(await german.eval("selfhealProbe.state().summary")).toBe("selfheal läuft nicht");
+    });
+
+    it("shows the preferences' pages in German", async () => {
+      const prefs = await german.openPreferences(UUID);
+      try {
+        expect(await prefs.eval("prefs.pageTitles().filter((title) => title !== '')")).toEqual(["Programme", "Oberleiste"]);
+      } finally {
+        await prefs.close();
+      }
+      expect(german.jsErrors()).toEqual([]);
+    });
+  });
+}

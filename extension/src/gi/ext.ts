@@ -12,12 +12,11 @@ import { Extension } from "resource:///org/gnome/shell/extensions/extension.js";
 export { Gio, GLib, GObject } from "./core.js";
 export { Clutter, St, Main, PanelMenu, PopupMenu, PopupAnimation, Extension };
 
-/** GNOME 48 gave St.BoxLayout an `orientation` and deprecated its `vertical`. */
-const BOX_HAS_ORIENTATION = St.BoxLayout.find_property("orientation") !== null;
-
-// A vertical St.BoxLayout, said the way the running shell wants it.
+// A vertical St.BoxLayout, said the way the running shell wants it: GNOME 48 gave St.BoxLayout an
+// `orientation` and deprecated its `vertical`.
 export function verticalBox(params: Partial<St.BoxLayout.ConstructorProps> = {}): St.BoxLayout {
-  const direction = BOX_HAS_ORIENTATION ? { orientation: Clutter.Orientation.VERTICAL } : ({ vertical: true } as Partial<St.BoxLayout.ConstructorProps>);
+  const hasOrientation = St.BoxLayout.find_property("orientation") !== null;
+  const direction = hasOrientation ? { orientation: Clutter.Orientation.VERTICAL } : ({ vertical: true } as Partial<St.BoxLayout.ConstructorProps>);
   return new St.BoxLayout({ ...params, ...direction });
 }
 

@@ -1,6 +1,7 @@
 // The indicator's menu: a summary, four views switched by tabs without closing the menu, a line
 // for action outcomes, and, while the daemon is away, a way to start it. It fetches data only
 // while open; the daemon's signals refresh the view that shows what they changed.
+
 import type { PopupMenu } from "../gi/ext.js";
 import { Gio, GLib, PopupAnimation, PopupMenu as Popup, setScrollChild, St, verticalBox } from "../gi/ext.js";
 import type { ManagerClient } from "../dbus/manager.js";

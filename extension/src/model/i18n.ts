@@ -1,4 +1,5 @@
 // Translation without GNOME: the views pass the extension's gettext in, the tests pass none.
+
 export interface Translator {
   gettext(str: string): string;
   ngettext(str: string, strPlural: string, n: number): string;

@@ -1,6 +1,7 @@
 // The preferences' policy editor: a policy as GetPolicies gives it (config.toml's keys) turned
 // into form fields and back into SetPolicy's a{sv}. The daemon validates; the form only refuses
 // what it cannot send at all (an unbalanced quote in the command).
+
 import type { Dict } from "./records.js";
 import type { Translator } from "./i18n.js";
 import { interpolate } from "./i18n.js";
@@ -63,7 +64,15 @@ export const FORM_KEYS = [
   "cooldown",
 ] as const;
 
-export class CommandSyntaxError extends Error {}
+/** A command with an unclosed quote: `quote` says which, for a message in the user's language. */
+export class CommandSyntaxError extends Error {
+  readonly quote: string;
+
+  constructor(quote: string) {
+    super(`the command has an unclosed ${quote} quote`);
+    this.quote = quote;
+  }
+}
 
 // Splits a command line into argv the way a POSIX shell splits words, without expanding anything.
 export function splitCommand(line: string): string[] {
@@ -95,7 +104,7 @@ export function splitCommand(line: string): string[] {
       inWord = true;
     }
   }
-  if (quote !== null) throw new CommandSyntaxError(`the command has an unclosed ${quote} quote`);
+  if (quote !== null) throw new CommandSyntaxError(quote);
   if (inWord) words.push(word);
   return words;
 }

@@ -6,12 +6,13 @@
 // reloads the policies, and each row takes the daemon's values only in the fields the user has not
 // changed; a row added here stays until it is applied or removed. A policy of config.toml removed
 // here has a row of its own, with a way to bring it back.
+
+import type { GLib } from "../gi/prefs.js";
 import { Adw, Gtk } from "../gi/prefs.js";
 import type { ManagerClient } from "../dbus/manager.js";
 import { errorMessage } from "../dbus/manager.js";
 import type { Translator } from "../model/i18n.js";
 import { interpolate } from "../model/i18n.js";
-import type { PolicyVariants } from "./policyRow.js";
 import { markup, PolicyRow } from "./policyRow.js";
 
 export class PoliciesPage {
@@ -88,7 +89,7 @@ export class PoliciesPage {
     }
   }
 
-  #show(policies: Map<string, PolicyVariants>): void {
+  #show(policies: Map<string, Record<string, GLib.Variant>>): void {
     this.#group.description = this.#t.gettext("Changes apply at once and are kept by selfheal next to config.toml, which it leaves untouched.");
     this.#addGroup.sensitive = true;
     // A policy the daemon no longer has goes; a row not applied yet stays.
@@ -161,13 +162,8 @@ export class PoliciesPage {
   }
 
   #apply(row: PolicyRow, button: Gtk.Button): void {
-    let policy: PolicyVariants;
-    try {
-      policy = row.policy();
-    } catch (error) {
-      row.showProblems(errorMessage(error));
-      return;
-    }
+    const policy = row.policy();
+    if (!policy) return;
     this.#send(row, button, (client) => client.setPolicy(row.name, policy), interpolate(this.#t.gettext("Saved {name}"), { name: row.name }));
   }
 

@@ -3,8 +3,10 @@
 // applied yet stays as typed; the daemon's refusal is shown next to the field it is about.
 import { Adw, GLib, Gtk } from "../gi/prefs.js";
 import type { Translator } from "../model/i18n.js";
-import type { LimitScope, PolicyForm, RestartMode, TypedEntry, ViolationAction } from "../model/policy.js";
+import type { LimitScope, PolicyForm, PolicyProblems, RestartMode, TypedEntry, ViolationAction } from "../model/policy.js";
+import { interpolate } from "../model/i18n.js";
 import {
+  CommandSyntaxError,
   FORM_KEYS,
   formFromPolicy,
   LAYER_KEYS,
@@ -210,15 +212,26 @@ export class PolicyRow {
     this.#reset.visible = plain.origin === "config.toml+D-Bus";
   }
 
-  // SetPolicy's a{sv} for what the fields say now; throws for a command it cannot split.
-  policy(): PolicyVariants {
-    return policyVariants(this.#read(), this.#original);
+  // SetPolicy's a{sv} for what the fields say now; null, with the problem shown at the command,
+  // for a command it cannot split.
+  policy(): PolicyVariants | null {
+    try {
+      return policyVariants(this.#read(), this.#original);
+    } catch (error) {
+      if (!(error instanceof CommandSyntaxError)) throw error;
+      const problem = interpolate(this.#t.gettext("the command has an unclosed {quote} quote"), { quote: error.quote });
+      this.#showProblems({ byKey: new Map([["command", problem]]), other: [] });
+      return null;
+    }
   }
 
   // Shows the daemon's refusal (or the form's own complaint): each line next to the field it
   // names, the rest under the form. An empty message clears them.
   showProblems(message: string): void {
-    const { byKey, other } = policyProblems(message);
+    this.#showProblems(policyProblems(message));
+  }
+
+  #showProblems({ byKey, other }: PolicyProblems): void {
     for (const [key, { row, hint }] of this.#fields) {
       // A refusal of the whole cooldown table is shown at its first field.
       const problem = byKey.get(key) ?? (key === "cooldown.max_restarts" ? byKey.get("cooldown") : undefined);
