@@ -32,6 +32,7 @@ export const HELPER_UUID = "unsafe-mode@selfheal.test";
 const SHELL_START_TIMEOUT_MS = 45_000;
 const SHELL_STOP_TIMEOUT_MS = 10_000;
 const POLL_INTERVAL_MS = 50;
+const CALL_TIMEOUT_MS = 30_000;
 const MONITOR_SIZE = "1280x800";
 // gnome-shell 43 segfaults in Clutter's teardown after a clean SIGTERM.
 const SHELL_TEARDOWN_SEGFAULT = 139;
@@ -236,6 +237,9 @@ export class ShellHarness {
       await sleep(POLL_INTERVAL_MS);
     }
     await this.eval("Main.overview.hide(); Main.messageTray.bannerBlocked = true; true");
+    // GNOME 45+ put a lock in the top bar while unsafe mode (the test helper's) is on: kept out of
+    // the screenshots.
+    await this.eval("Main.panel.statusArea.quickSettings?._unsafeMode?.hide(); true");
     await this.waitFor("!Main.overview.visible && !Main.overview.animationInProgress", 10_000);
   }
 
@@ -266,11 +270,18 @@ export class ShellHarness {
   }
 
   // Calls a method on the session bus and returns the reply's body.
+  // A call without an answer within CALL_TIMEOUT_MS fails (dbus-next itself waits forever).
   async call(destination: string, path: string, iface: string, member: string, signature = "", body: unknown[] = []): Promise<unknown[]> {
-    const reply = await this.bus.call(
-      new dbus.Message({ destination, path, interface: iface, member, signature, body }),
-    );
-    return reply?.body ?? [];
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`${destination} ${iface}.${member} did not answer within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
+    });
+    try {
+      const reply = await Promise.race([this.bus.call(new dbus.Message({ destination, path, interface: iface, member, signature, body })), timeout]);
+      return reply?.body ?? [];
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   // Evaluates `code` in the shell (as org.gnome.Shell.Eval does: the value of the last
