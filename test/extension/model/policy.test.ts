@@ -11,7 +11,7 @@ import {
   splitCommand,
   unsetKeys,
 } from "../../../extension/src/model/policy.js";
-import { untranslated as t } from "../../../extension/src/model/i18n.js";
+import { untranslated as t } from "../untranslated.js";
 
 describe("splitCommand and joinCommand", () => {
   it("split words like a shell, without expanding anything", () => {
