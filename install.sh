@@ -37,6 +37,7 @@ need_apt=()
 command -v node >/dev/null || need_apt+=(nodejs npm)
 command -v glib-compile-schemas >/dev/null || need_apt+=(libglib2.0-bin)
 command -v dbus-daemon >/dev/null || need_apt+=(dbus dbus-daemon)
+command -v msgfmt >/dev/null && command -v xgettext >/dev/null || need_apt+=(gettext)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo

@@ -1,28 +1,35 @@
-// Packs each built variant with `gnome-extensions pack` into dist/extension/, as
-// selfheal@selfheal.github.io.<variant>.shell-extension.zip (run the build first).
-import { execFile } from "node:child_process";
-import { mkdtemp, readdir, rename, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+// Packs each built variant into dist/extension/selfheal@selfheal.github.io.<variant>.shell-extension.zip,
+// the files at the zip's top level as `gnome-extensions install` and extensions.gnome.org expect
+// them (the build calls it; run alone, it packs what the last build left).
+//
+// GNOME 44 and later compile an extension's schemas when they install it, and extensions.gnome.org
+// refuses a GNOME 45+ zip that carries gschemas.compiled: that zip has the schema's XML only. The
+// GNOME 42–44 zip keeps the compiled schemas, which GNOME 42 and 43 need.
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { zipSync } from "fflate";
 
-const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const distDir = join(root, "dist", "extension");
 const UUID = "selfheal@selfheal.github.io";
+/** Variants whose zip goes without gschemas.compiled (the shell compiles the schemas at install). */
+const SCHEMAS_COMPILED_AT_INSTALL = new Set(["gnome45"]);
 
-for (const variant of ["gnome45", "gnome42"]) {
+export async function packVariant(variant) {
   const source = join(distDir, variant);
-  const outDir = await mkdtemp(join(tmpdir(), "selfheal-pack-"));
-  const schemas = (await readdir(join(source, "schemas"))).filter((name) => name.endsWith(".gschema.xml"));
-  await run("gnome-extensions", [
-    "pack", source, "--force", `--out-dir=${outDir}`,
-    "--extra-source=icons", "--extra-source=dbus",
-    ...schemas.map((name) => `--schema=schemas/${name}`),
-  ]);
+  const leaveOut = SCHEMAS_COMPILED_AT_INSTALL.has(variant) ? new Set(["schemas/gschemas.compiled"]) : new Set();
+  const files = {};
+  for (const entry of await readdir(source, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const name = relative(source, join(entry.parentPath, entry.name));
+    if (!leaveOut.has(name)) files[name] = await readFile(join(source, name));
+  }
   const zip = join(distDir, `${UUID}.${variant}.shell-extension.zip`);
-  await rename(join(outDir, `${UUID}.shell-extension.zip`), zip);
-  await rm(outDir, { recursive: true, force: true });
-  console.log(zip.slice(root.length + 1));
+  await writeFile(zip, zipSync(files, { level: 9 }));
+  return zip;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const variant of ["gnome45", "gnome42"]) console.log(relative(root, await packVariant(variant)));
 }

@@ -1,24 +1,37 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh machine, and nothing that is already
 # there: a private dbus-daemon with busctl and gdbus to call it as users do,
-# unshare for PID namespaces, script for a terminal session, a headless gnome-shell (with mesa's software
-# renderer) for the extension's end-to-end test, and the npm packages.
+# unshare for PID namespaces, script for a terminal session, a headless
+# gnome-shell (with mesa's software renderer) for the extension's end-to-end
+# test, gettext for the build's translations, the npm packages, and the Debian
+# 13 root file system with GNOME Shell 48 for the GNOME 45+ build's end-to-end
+# test (built once, about 3 minutes; kept under ~/.cache afterwards).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   dbus dbus-daemon dbus-bin systemd libglib2.0-bin util-linux bsdutils procps passwd jq perl python3 coreutils
   gnome-shell gjs dconf-gsettings-backend libgl1-mesa-dri libegl-mesa0 libgbm1 fonts-dejavu-core
+  gettext debootstrap
 )
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test-deps: installing ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# The German locale, for the extension's translation check in GNOME Shell 43.
+if ! locale -a 2>/dev/null | grep -qx "de_DE.utf8"; then
+  dpkg-query -W -f='${Status}' locales 2>/dev/null | grep -q "install ok installed" ||
+    { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends locales; }
+  $SUDO sed -i 's/^# *de_DE.UTF-8 UTF-8/de_DE.UTF-8 UTF-8/' /etc/locale.gen
+  grep -qx "de_DE.UTF-8 UTF-8" /etc/locale.gen || echo "de_DE.UTF-8 UTF-8" | $SUDO tee -a /etc/locale.gen >/dev/null
+  $SUDO locale-gen >/dev/null
+fi
 npm ci --no-audit --no-fund --loglevel=error
+$SUDO bash scripts/gnome-shell-48-root.sh >/dev/null

@@ -1,5 +1,6 @@
 // The extension's entry point. enable() builds the indicator, its menu and the daemon's client;
 // disable() destroys, disconnects and cancels all of it. Nothing is created before enable().
+
 import type { Gio as GioTypes } from "./gi/ext.js";
 import { Extension, Gio, GLib, Main, menuOf } from "./gi/ext.js";
 import { ManagerClient, errorMessage, isCancelled } from "./dbus/manager.js";

@@ -1,27 +1,45 @@
 // A real gnome-shell, headless, on private buses, driven over D-Bus from a test: start and stop
-// it, evaluate JavaScript inside it (org.gnome.Shell.Eval), take screenshots, read its log.
+// it, evaluate JavaScript inside it (org.gnome.Shell.Eval), take screenshots, read its log, run
+// programs in its session.
+//
+// Each shell runs in a PID and mount namespace of its own (fixtures/shell-session.sh is its PID 1),
+// either this machine's gnome-shell or GNOME Shell 48 from a Debian 13 root file system
+// (scripts/gnome-shell-48-root.sh builds it once). The session's folder is at the same path inside
+// and outside, so the daemon under test and this process use its bus socket as they are.
 import type { ChildProcess } from "node:child_process";
 import { execFile, spawn } from "node:child_process";
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import dbus from "dbus-next";
 
 const run = promisify(execFile);
 
-export const HELPER_EXTENSION_DIR = resolve(import.meta.dirname, "fixtures", "unsafe-mode@selfheal.test");
+const FIXTURES = resolve(import.meta.dirname, "fixtures");
+const SESSION_SCRIPT = join(FIXTURES, "shell-session.sh");
+const PREFS_DRIVER = join(FIXTURES, "prefs-driver.js");
+const PREFS_PROBE_NAME = "io.github.SelfHeal1.Test.Prefs";
+const PREFS_PROBE_PATH = "/io/github/SelfHeal1/Test/Prefs";
+const PREFS_START_TIMEOUT_MS = 30_000;
+// Where Debian keeps the shell's private typelibs (Shew, which GNOME 45+'s preferences service imports).
+const SHELL_PRIVATE_TYPELIBS = "/usr/lib/gnome-shell/girepository-1.0";
+const GNOME48_ROOT_SCRIPT = resolve(import.meta.dirname, "../../scripts/gnome-shell-48-root.sh");
 export const HELPER_UUID = "unsafe-mode@selfheal.test";
 
 const SHELL_START_TIMEOUT_MS = 45_000;
-const SHELL_STOP_TIMEOUT_MS = 5_000;
+const SHELL_STOP_TIMEOUT_MS = 10_000;
 const POLL_INTERVAL_MS = 50;
+const CALL_TIMEOUT_MS = 30_000;
 const MONITOR_SIZE = "1280x800";
 // gnome-shell 43 segfaults in Clutter's teardown after a clean SIGTERM.
 const SHELL_TEARDOWN_SEGFAULT = 139;
+const PATH_INSIDE = "/usr/sbin:/usr/bin:/sbin:/bin";
 
 // A stand-in system bus: gnome-shell asks logind for the session at start and dies without a bus.
+// Without the receive_sender rule every call hangs and the shell dies after 25 s.
 const SYSTEM_BUS_CONFIG = (socket: string): string => `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
@@ -36,24 +54,37 @@ const SYSTEM_BUS_CONFIG = (socket: string): string => `<!DOCTYPE busconfig PUBLI
 </busconfig>
 `;
 
+/** Which gnome-shell: this machine's, or GNOME Shell 48 from its Debian 13 root file system. */
+export type ShellKind = "host" | "gnome48";
+
 export interface ShellOptions {
+  shell: ShellKind;
   /** Unpacked extension directories to install; each one's metadata.json names its uuid. */
-  extensions: string[];
+  extensions?: string[];
+  /** Extension zips to install as users do, with `gnome-extensions install` in the session's root. */
+  zips?: string[];
   /** UUIDs enabled at start, in this order (the unsafe-mode helper is always enabled first). */
   enabled: string[];
+  /** The session's locale; C.UTF-8 unless given. */
+  lang?: string;
 }
 
-interface DaemonHandle {
-  pid: number;
-  address: string;
-}
+// The unsafe-mode helper of each shell's extension format (see fixtures/unsafe-mode/).
+const HELPER_DIRS: Record<ShellKind, string> = {
+  host: join(FIXTURES, "unsafe-mode", "legacy"),
+  gnome48: join(FIXTURES, "unsafe-mode", "esm"),
+};
 
-// Starts `dbus-daemon --fork` and reads back its address and pid.
-async function startBus(args: string[], env: NodeJS.ProcessEnv): Promise<DaemonHandle> {
-  const { stdout } = await run("dbus-daemon", [...args, "--fork", "--print-address=1", "--print-pid=1"], { env });
-  const [address, pid] = stdout.trim().split("\n");
-  if (!address || !pid) throw new Error(`dbus-daemon ${args.join(" ")} printed no address and pid: ${JSON.stringify(stdout)}`);
-  return { address: address.trim(), pid: Number(pid) };
+// The root file system a shell runs in: this machine's, or the GNOME 48 one, built (once) on demand.
+async function rootOf(kind: ShellKind): Promise<string> {
+  if (kind === "host") return "/";
+  try {
+    const { stdout } = await run("bash", [GNOME48_ROOT_SCRIPT], { maxBuffer: 1 << 20, timeout: 15 * 60_000 });
+    return stdout.trim().split("\n").pop() ?? "";
+  } catch (error) {
+    const failure = error as { stderr?: string; message: string };
+    throw new Error(`the GNOME Shell 48 root file system could not be set up:\n${failure.stderr ?? failure.message}`);
+  }
 }
 
 function killQuietly(pid: number, signal: NodeJS.Signals = "SIGTERM"): void {
@@ -64,46 +95,52 @@ function killQuietly(pid: number, signal: NodeJS.Signals = "SIGTERM"): void {
   }
 }
 
-// Resolves with the exit code (or 128 + signal) of a child, or null after `ms`.
-function waitForExit(child: ChildProcess, ms: number): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  if (child.signalCode !== null) return Promise.resolve(128 + (signalNumber(child.signalCode) ?? 0));
+// Resolves with true once the child has exited, or false after `ms`.
+function exited(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolvePromise) => {
-    const timer = setTimeout(() => resolvePromise(null), ms);
-    child.once("exit", (code, signal) => {
+    const timer = setTimeout(() => resolvePromise(false), ms);
+    child.once("exit", () => {
       clearTimeout(timer);
-      resolvePromise(code ?? 128 + (signal ? (signalNumber(signal) ?? 0) : 0));
+      resolvePromise(true);
     });
   });
 }
 
-function signalNumber(signal: NodeJS.Signals): number | undefined {
-  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGSEGV: 11, SIGTERM: 15, SIGKILL: 9, SIGABRT: 6 };
-  return numbers[signal];
+// The first child of a process (the namespace's PID 1 is unshare's only child), or null.
+function firstChild(pid: number): number | null {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/);
+    return children[0] ? Number(children[0]) : null;
+  } catch {
+    return null;
+  }
 }
 
 export class ShellHarness {
+  readonly kind: ShellKind;
   readonly root: string;
   /** The environment of the shell's session: give it to any process that should join it. */
   readonly env: NodeJS.ProcessEnv;
   readonly bus: dbus.MessageBus;
-  #shell: ChildProcess;
-  #buses: DaemonHandle[];
-  #log: string[];
+  #namespace: ChildProcess;
+  #init: number;
   #stopped = false;
 
-  private constructor(root: string, env: NodeJS.ProcessEnv, bus: dbus.MessageBus, shell: ChildProcess, buses: DaemonHandle[], log: string[]) {
+  private constructor(kind: ShellKind, root: string, env: NodeJS.ProcessEnv, bus: dbus.MessageBus, namespace: ChildProcess, init: number) {
+    this.kind = kind;
     this.root = root;
     this.env = env;
     this.bus = bus;
-    this.#shell = shell;
-    this.#buses = buses;
-    this.#log = log;
+    this.#namespace = namespace;
+    this.#init = init;
   }
 
   // Starts buses and gnome-shell with the extensions installed and enabled, and waits until
   // the shell has finished starting up (Eval answers, the startup animation is over).
   static async start(options: ShellOptions): Promise<ShellHarness> {
+    if (process.getuid?.() !== 0) throw new Error("the shell tests run gnome-shell in namespaces of its own: they need root");
+    const fsRoot = await rootOf(options.shell);
     const root = await mkdtemp(join(tmpdir(), "selfheal-shell-"));
     const dirs = {
       home: join(root, "home"),
@@ -112,13 +149,14 @@ export class ShellHarness {
       data: join(root, "data"),
       state: join(root, "state"),
       cache: join(root, "cache"),
+      shots: join(root, "shots"),
     };
     for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true });
     await chmod(dirs.runtime, 0o700);
-
+    const lang = options.lang ?? "C.UTF-8";
     const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      LANG: "C.UTF-8",
+      PATH: process.env.PATH ?? PATH_INSIDE,
+      LANG: lang,
       HOME: dirs.home,
       XDG_RUNTIME_DIR: dirs.runtime,
       XDG_CONFIG_HOME: dirs.config,
@@ -126,49 +164,57 @@ export class ShellHarness {
       XDG_STATE_HOME: dirs.state,
       XDG_CACHE_HOME: dirs.cache,
       NO_AT_BRIDGE: "1",
+      DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(dirs.runtime, "bus")}`,
+      DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${join(dirs.runtime, "system_bus_socket")}`,
     };
-    const buses: DaemonHandle[] = [];
-    let shell: ChildProcess | null = null;
+
+    let namespace: ChildProcess | null = null;
     let bus: dbus.MessageBus | null = null;
     try {
-      const systemConfig = join(root, "system-bus.conf");
-      await writeFile(systemConfig, SYSTEM_BUS_CONFIG(join(dirs.runtime, "system_bus_socket")));
-      const system = await startBus([`--config-file=${systemConfig}`], env);
-      buses.push(system);
-      const session = await startBus(["--session", `--address=unix:path=${join(dirs.runtime, "bus")}`], env);
-      buses.push(session);
-      env.DBUS_SESSION_BUS_ADDRESS = session.address;
-      env.DBUS_SYSTEM_BUS_ADDRESS = system.address;
-
+      await writeFile(join(root, "system-bus.conf"), SYSTEM_BUS_CONFIG(join(dirs.runtime, "system_bus_socket")));
+      await copyFile(SESSION_SCRIPT, join(root, "session.sh"));
       const extensionsDir = join(dirs.data, "gnome-shell", "extensions");
-      for (const dir of [HELPER_EXTENSION_DIR, ...options.extensions]) {
+      for (const dir of [HELPER_DIRS[options.shell], ...(options.extensions ?? [])]) {
         const metadata = JSON.parse(await readFile(join(dir, "metadata.json"), "utf8")) as { uuid: string };
         await cp(dir, join(extensionsDir, metadata.uuid), { recursive: true });
       }
-      const enabled = [HELPER_UUID, ...options.enabled].map((uuid) => `'${uuid}'`).join(", ");
-      await run("gsettings", ["set", "org.gnome.shell", "enabled-extensions", `[${enabled}]`], { env });
-      // Keep the "Welcome to GNOME" tour out of screenshots.
-      await run("gsettings", ["set", "org.gnome.shell", "welcome-dialog-last-shown-version", "'999'"], { env });
+      await writeFile(join(root, "enabled"), `[${[HELPER_UUID, ...options.enabled].map((uuid) => `'${uuid}'`).join(", ")}]`);
+      // Zips are installed as users install them (gnome-extensions install), before the shell starts.
+      const zips: string[] = [];
+      for (const zip of options.zips ?? []) {
+        const inside = join(root, "zips", basename(zip));
+        await mkdir(dirname(inside), { recursive: true });
+        await copyFile(zip, inside);
+        zips.push(inside);
+      }
+      await writeFile(join(root, "zips.list"), zips.map((zip) => `${zip}\n`).join(""));
 
-      const log: string[] = [];
-      shell = spawn("gnome-shell", ["--headless", "--wayland", "--no-x11", "--virtual-monitor", MONITOR_SIZE], {
-        env,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      namespace = spawn(
+        "unshare",
+        ["--mount", "--pid", "--fork", "--kill-child=TERM", "--propagation", "private", "bash", join(root, "session.sh"), "enter", fsRoot, root, MONITOR_SIZE, lang],
+        { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? PATH_INSIDE } },
+      );
+      let namespaceOutput = "";
       const collect = (chunk: Buffer): void => {
-        log.push(chunk.toString("utf8"));
+        namespaceOutput += chunk.toString("utf8");
       };
-      shell.stdout?.on("data", collect);
-      shell.stderr?.on("data", collect);
-
-      bus = dbus.sessionBus({ busAddress: session.address });
-      const harness = new ShellHarness(root, env, bus, shell, buses, log);
+      namespace.stdout?.on("data", collect);
+      namespace.stderr?.on("data", collect);
+      const started = namespace;
+      const init = await poll("the session's PID 1", 5000, () => (started.pid ? firstChild(started.pid) : null), () => namespaceOutput);
+      const socket = join(dirs.runtime, "bus");
+      await poll("the session bus", SHELL_START_TIMEOUT_MS, () => existsSync(socket) || (started.exitCode !== null ? false : null), () => `${namespaceOutput}\n${logOf(root)}`);
+      bus = dbus.sessionBus({ busAddress: env.DBUS_SESSION_BUS_ADDRESS });
+      const harness = new ShellHarness(options.shell, root, env, bus, namespace, init);
       await harness.#waitUntilStarted();
       return harness;
     } catch (error) {
-      if (shell?.pid) killQuietly(shell.pid, "SIGKILL");
       bus?.disconnect();
-      for (const { pid } of buses) killQuietly(pid);
+      if (namespace?.pid) {
+        const init = firstChild(namespace.pid);
+        if (init) killQuietly(init, "SIGKILL");
+        killQuietly(namespace.pid, "SIGKILL");
+      }
       await rm(root, { recursive: true, force: true });
       throw error;
     }
@@ -178,8 +224,8 @@ export class ShellHarness {
     const deadline = Date.now() + SHELL_START_TIMEOUT_MS;
     // The bus name appears before /org/gnome/Shell is exported: poll until Eval answers.
     for (;;) {
-      if (this.#shell.exitCode !== null || this.#shell.signalCode !== null) {
-        throw new Error(`gnome-shell exited during start-up (${this.#shell.exitCode ?? this.#shell.signalCode}):\n${this.log()}`);
+      if (this.#namespace.exitCode !== null || this.#namespace.signalCode !== null) {
+        throw new Error(`gnome-shell's session ended during start-up (${this.#namespace.exitCode ?? this.#namespace.signalCode}):\n${this.log()}`);
       }
       try {
         const startingUp = await this.eval<boolean>("Main.layoutManager._startingUp");
@@ -191,15 +237,51 @@ export class ShellHarness {
       await sleep(POLL_INTERVAL_MS);
     }
     await this.eval("Main.overview.hide(); Main.messageTray.bannerBlocked = true; true");
+    // GNOME 45+ put a lock in the top bar while unsafe mode (the test helper's) is on: kept out of
+    // the screenshots.
+    await this.eval("Main.panel.statusArea.quickSettings?._unsafeMode?.hide(); true");
     await this.waitFor("!Main.overview.visible && !Main.overview.animationInProgress", 10_000);
   }
 
+  /** The session's environment as programs inside its root see it (the shell's Wayland display included). */
+  get sessionEnv(): Record<string, string> {
+    const inside: Record<string, string> = { PATH: PATH_INSIDE, WAYLAND_DISPLAY: "wayland-0" };
+    for (const [key, value] of Object.entries(this.env)) if (key !== "PATH" && value !== undefined) inside[key] = value;
+    return inside;
+  }
+
+  // Starts a program inside the session (its namespaces and root file system, its environment).
+  spawnInSession(command: string, args: string[], extraEnv: Record<string, string> = {}): ChildProcess {
+    const env = Object.entries({ ...this.sessionEnv, ...extraEnv }).map(([key, value]) => `${key}=${value}`);
+    return spawn("nsenter", ["--target", String(this.#init), "--mount", "--pid", "--root", "--wd", "env", "-i", ...env, command, ...args], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+  }
+
+  // Runs a program inside the session to its end; throws with its output if it fails.
+  async runInSession(command: string, args: string[]): Promise<string> {
+    const child = this.spawnInSession(command, args);
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+    const code = await new Promise<number | null>((done) => child.once("exit", (status) => done(status)));
+    if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited with ${code} in the shell's session:\n${output}`);
+    return output;
+  }
+
   // Calls a method on the session bus and returns the reply's body.
+  // A call without an answer within CALL_TIMEOUT_MS fails (dbus-next itself waits forever).
   async call(destination: string, path: string, iface: string, member: string, signature = "", body: unknown[] = []): Promise<unknown[]> {
-    const reply = await this.bus.call(
-      new dbus.Message({ destination, path, interface: iface, member, signature, body }),
-    );
-    return reply?.body ?? [];
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`${destination} ${iface}.${member} did not answer within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
+    });
+    try {
+      const reply = await Promise.race([this.bus.call(new dbus.Message({ destination, path, interface: iface, member, signature, body })), timeout]);
+      return reply?.body ?? [];
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   // Evaluates `code` in the shell (as org.gnome.Shell.Eval does: the value of the last
@@ -225,37 +307,58 @@ export class ShellHarness {
     }
   }
 
-  // Saves a PNG of the whole screen.
-  async screenshot(file: string): Promise<void> {
-    await mkdir(resolve(file, ".."), { recursive: true });
+  // Opens an extension's preferences as GNOME's preferences service does, in a process this test
+  // can look into (fixtures/prefs-driver.js), and waits until the window is filled.
+  async openPreferences(uuid: string): Promise<PreferencesWindow> {
+    const driver = join(this.root, "prefs-driver.js");
+    await copyFile(PREFS_DRIVER, driver);
+    const child = this.spawnInSession("gjs", ["-m", driver, uuid], { GI_TYPELIB_PATH: SHELL_PRIVATE_TYPELIBS, GTK_A11Y: "none" });
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+    const window = new PreferencesWindow(this, child, () => output);
+    const deadline = Date.now() + PREFS_START_TIMEOUT_MS;
+    for (;;) {
+      const [owned] = (await this.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner", "s", [PREFS_PROBE_NAME])) as [boolean];
+      if (owned) return window;
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`the preferences of ${uuid} did not open (${child.exitCode ?? "timeout"}):\n${output}`);
+      }
+      await sleep(POLL_INTERVAL_MS);
+    }
+  }
+
+  // The shell writes screenshots inside its root: into the session's folder, then copied out.
+  async #screenshot(file: string, method: string, signature: string, args: unknown[]): Promise<void> {
+    const inside = join(this.root, "shots", basename(file));
     const [success, used] = (await this.call(
       "org.gnome.Shell.Screenshot",
       "/org/gnome/Shell/Screenshot",
       "org.gnome.Shell.Screenshot",
-      "Screenshot",
-      "bbs",
-      [false, false, resolve(file)],
+      method,
+      signature,
+      [...args, false, inside],
     )) as [boolean, string];
-    if (!success) throw new Error(`screenshot to ${file} failed (${used})`);
+    if (!success) throw new Error(`${method} to ${file} failed (${used})`);
+    await mkdir(dirname(resolve(file)), { recursive: true });
+    await copyFile(inside, resolve(file));
+  }
+
+  // Saves a PNG of the whole screen.
+  async screenshot(file: string): Promise<void> {
+    await this.#screenshot(file, "Screenshot", "bbs", [false]);
   }
 
   // Saves a PNG of one area of the screen, in logical pixels.
   async screenshotArea(file: string, area: { x: number; y: number; width: number; height: number }): Promise<void> {
-    await mkdir(resolve(file, ".."), { recursive: true });
-    const [success, used] = (await this.call(
-      "org.gnome.Shell.Screenshot",
-      "/org/gnome/Shell/Screenshot",
-      "org.gnome.Shell.Screenshot",
-      "ScreenshotArea",
-      "iiiibs",
-      [Math.round(area.x), Math.round(area.y), Math.round(area.width), Math.round(area.height), false, resolve(file)],
-    )) as [boolean, string];
-    if (!success) throw new Error(`screenshot of an area to ${file} failed (${used})`);
+    const { x, y, width, height } = area;
+    await this.#screenshot(file, "ScreenshotArea", "iiiibs", [x, y, width, height].map(Math.round));
   }
 
   /** Everything the shell printed so far. */
   log(): string {
-    return this.#log.join("");
+    return logOf(this.root);
   }
 
   /** The shell's `JS ERROR` reports so far, each with the lines of its stack. */
@@ -271,22 +374,87 @@ export class ShellHarness {
     return errors;
   }
 
-  // Stops the shell and both buses (by PID) and removes the private directories.
+  /** Lines of the shell's log that name an extension's uuid (its errors and warnings). */
+  linesAbout(uuid: string): string[] {
+    return this.log().split("\n").filter((line) => line.includes(uuid));
+  }
+
+  // Stops the shell: SIGTERM to the session's PID 1, which ends the shell and then everything
+  // else in the namespace; then removes the session's folder.
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.bus.disconnect();
-    if (this.#shell.pid) {
-      killQuietly(this.#shell.pid);
-      const code = await waitForExit(this.#shell, SHELL_STOP_TIMEOUT_MS);
-      if (code === null) {
-        killQuietly(this.#shell.pid, "SIGKILL");
-        await waitForExit(this.#shell, SHELL_STOP_TIMEOUT_MS);
-      } else if (code !== 0 && code !== SHELL_TEARDOWN_SEGFAULT) {
-        this.#log.push(`\n[harness] gnome-shell exited with ${code}\n`);
-      }
+    killQuietly(this.#init);
+    if (!(await exited(this.#namespace, SHELL_STOP_TIMEOUT_MS))) {
+      killQuietly(this.#init, "SIGKILL");
+      await exited(this.#namespace, SHELL_STOP_TIMEOUT_MS);
     }
-    for (const { pid } of this.#buses) killQuietly(pid);
+    const rc = Number(await readFile(join(this.root, "shell.rc"), "utf8").catch(() => "NaN"));
+    this.exitCode = rc;
     await rm(this.root, { recursive: true, force: true });
+  }
+
+  /** gnome-shell's exit status once stopped (0, or 139 for GNOME 43's teardown segfault). */
+  exitCode: number | null = null;
+
+  /** Whether gnome-shell ended as a shell that was asked to stop does. */
+  get stoppedCleanly(): boolean {
+    return this.exitCode === 0 || this.exitCode === SHELL_TEARDOWN_SEGFAULT;
+  }
+}
+
+/** An extension's preferences window, opened by ShellHarness.openPreferences(). */
+export class PreferencesWindow {
+  #shell: ShellHarness;
+  #driver: ChildProcess;
+  #output: () => string;
+
+  constructor(shell: ShellHarness, driver: ChildProcess, output: () => string) {
+    this.#shell = shell;
+    this.#driver = driver;
+    this.#output = output;
+  }
+
+  // Evaluates `code` in the preferences' process (where `prefs` and `dialog` are in scope; a
+  // promise is awaited) and returns its value through JSON.
+  async eval<T = unknown>(code: string): Promise<T> {
+    const [success, result] = (await this.#shell.call(PREFS_PROBE_NAME, PREFS_PROBE_PATH, PREFS_PROBE_NAME, "Eval", "s", [code])) as [boolean, string];
+    if (!success) throw new Error(`Eval in the preferences failed: ${result}\n--- code ---\n${code}`);
+    return JSON.parse(result) as T;
+  }
+
+  /** What the preferences' process printed: its JS errors and warnings. */
+  output(): string {
+    return this.#output();
+  }
+
+  // Closes the window (its close-request ends the process) and waits for the process to end.
+  async close(): Promise<void> {
+    if (this.#driver.exitCode !== null) return;
+    await this.eval("dialog.close(), true").catch(() => undefined);
+    if (!(await exited(this.#driver, SHELL_STOP_TIMEOUT_MS))) this.#driver.kill("SIGKILL");
+  }
+}
+
+// The shell's log (stdout and stderr, and the buses' complaints) so far.
+function logOf(root: string): string {
+  try {
+    return readFileSync(join(root, "shell.log"), "utf8");
+  } catch {
+    return "";
+  }
+}
+
+// Calls `check` every POLL_INTERVAL_MS until it returns a value (not null); false means it can never
+// come (throws at once), and so does the timeout; `context` adds what to show with the error.
+async function poll<T>(what: string, timeoutMs: number, check: () => T | false | null, context: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value === false) throw new Error(`${what} never came:\n${context()}`);
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${context()}`);
+    await sleep(POLL_INTERVAL_MS);
   }
 }

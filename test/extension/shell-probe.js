@@ -115,10 +115,15 @@
     return true;
   };
 
-  // Watches every signal connection and main-loop source the extension's code makes, by the
-  // extension's path in the JavaScript stack, until stopLeakWatch() reports what outlived it.
+  // Watches every signal connection and main-loop source the extension's code makes, until
+  // stopLeakWatch() reports what outlived it. Ours are those whose direct caller is a file of the
+  // extension: what the shell's own classes connect while the extension builds them (a menu item's
+  // click action, the panel's tracking of a menu) is the shell's to undo, whichever version it is.
   const startLeakWatch = () => {
-    const ours = () => (new Error().stack ?? "").includes(`/extensions/${UUID}/`);
+    const ours = function selfhealProbeOurs() {
+      const caller = (new Error().stack ?? "").split("\n").find((frame) => frame !== "" && !frame.startsWith("selfhealProbe"));
+      return (caller ?? "").includes(`/extensions/${UUID}/`);
+    };
     const proto = GObject.Object.prototype;
     const original = {
       connect: proto.connect,
@@ -132,7 +137,7 @@
     const connections = [];
     const sources = [];
     for (const name of ["connect", "connect_after"]) {
-      proto[name] = function (...args) {
+      proto[name] = function selfhealProbeConnect(...args) {
         const id = original[name].apply(this, args);
         if (ours()) {
           const record = { object: this, id, signal: String(args[0]), type: this.constructor?.name ?? "?", destroyed: false, ended: false };
@@ -153,7 +158,7 @@
       return original.run_dispose.call(this);
     };
     for (const name of ["timeout_add", "timeout_add_seconds", "idle_add"]) {
-      GLib[name] = (...args) => {
+      GLib[name] = function selfhealProbeAddSource(...args) {
         const id = original[name](...args);
         if (ours()) sources.push(id);
         return id;

@@ -1,14 +1,24 @@
 // Everything the extension needs from the shell process: St, Clutter, the shell's UI modules
-// and the Extension base class. Version differences between GNOME 42 and 47 live here.
+// and the Extension base class. Version differences between GNOME 42 and 48 live here (the
+// table in docs/gnome-versions.md lists them).
 import Clutter from "gi://Clutter";
 import St from "gi://St";
 import * as Main from "resource:///org/gnome/shell/ui/main.js";
 import * as PanelMenu from "resource:///org/gnome/shell/ui/panelMenu.js";
 import * as PopupMenu from "resource:///org/gnome/shell/ui/popupMenu.js";
+import { PopupAnimation } from "resource:///org/gnome/shell/ui/boxpointer.js";
 import { Extension } from "resource:///org/gnome/shell/extensions/extension.js";
 
 export { Gio, GLib, GObject } from "./core.js";
-export { Clutter, St, Main, PanelMenu, PopupMenu, Extension };
+export { Clutter, St, Main, PanelMenu, PopupMenu, PopupAnimation, Extension };
+
+// A vertical St.BoxLayout, said the way the running shell wants it: GNOME 48 gave St.BoxLayout an
+// `orientation` and deprecated its `vertical`.
+export function verticalBox(params: Partial<St.BoxLayout.ConstructorProps> = {}): St.BoxLayout {
+  const hasOrientation = St.BoxLayout.find_property("orientation") !== null;
+  const direction = hasOrientation ? { orientation: Clutter.Orientation.VERTICAL } : ({ vertical: true } as Partial<St.BoxLayout.ConstructorProps>);
+  return new St.BoxLayout({ ...params, ...direction });
+}
 
 // Puts `child` in a scroll view: GNOME 46 dropped Clutter.Container (add_actor) for `child`.
 export function setScrollChild(view: St.ScrollView, child: St.BoxLayout): void {

@@ -1,5 +1,6 @@
 // The top-bar button: a symbolic icon whose shape and colour tell the health at a glance, a small
 // count of programs in trouble, and optionally the watched programs' CPU.
+
 import type { Gio } from "../gi/ext.js";
 import { Clutter, Gio as GioLib, PanelMenu, St } from "../gi/ext.js";
 import type { IndicatorState, Level } from "../model/health.js";

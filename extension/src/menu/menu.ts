@@ -1,8 +1,9 @@
 // The indicator's menu: a summary, four views switched by tabs without closing the menu, a line
 // for action outcomes, and, while the daemon is away, a way to start it. It fetches data only
 // while open; the daemon's signals refresh the view that shows what they changed.
+
 import type { PopupMenu } from "../gi/ext.js";
-import { Gio, GLib, PopupMenu as Popup, setScrollChild, St } from "../gi/ext.js";
+import { Gio, GLib, PopupAnimation, PopupMenu as Popup, setScrollChild, St, verticalBox } from "../gi/ext.js";
 import type { ManagerClient } from "../dbus/manager.js";
 import { errorMessage } from "../dbus/manager.js";
 import type { Translator } from "../model/i18n.js";
@@ -10,6 +11,7 @@ import type { ManagerStatus } from "../model/records.js";
 import { EMPTY_STATUS } from "../model/records.js";
 import type { ViewId } from "../model/views.js";
 import { isViewId, VIEW_IDS, viewTabs } from "../model/views.js";
+import type { SignalSource } from "../util/scope.js";
 import { Scope } from "../util/scope.js";
 import { AnomaliesView } from "./views/anomaliesView.js";
 import { CooldownsView } from "./views/cooldownsView.js";
@@ -54,7 +56,7 @@ function holderItem(styleClass: string): PopupMenu.PopupBaseMenuItem {
 // queued now (reading the allocation does), and unparent it, so that tearing down its items
 // queues nothing more.
 function detachMenuActor(menu: PopupMenu.PopupMenu): void {
-  menu.close(false);
+  menu.close(PopupAnimation.NONE);
   const actor = menu.actor;
   actor.get_allocation_box();
   actor.get_parent()?.remove_child(actor);
@@ -130,8 +132,8 @@ export class SelfHealMenu {
 
     // The current view: column titles, scrolled rows, footer, outcome line.
     const bodyItem = holderItem("selfheal-body-item");
-    const body = new St.BoxLayout({ vertical: true, style_class: "selfheal-body", x_expand: true });
-    this.#headerSlot = new St.BoxLayout({ vertical: true, x_expand: true });
+    const body = verticalBox({ style_class: "selfheal-body", x_expand: true });
+    this.#headerSlot = verticalBox({ x_expand: true });
     const scroll = new St.ScrollView({
       style_class: "selfheal-scroll",
       hscrollbar_policy: St.PolicyType.NEVER,
@@ -139,9 +141,9 @@ export class SelfHealMenu {
       overlay_scrollbars: true,
       x_expand: true,
     });
-    this.#contentSlot = new St.BoxLayout({ vertical: true, x_expand: true });
+    this.#contentSlot = verticalBox({ x_expand: true });
     setScrollChild(scroll, this.#contentSlot);
-    this.#footerSlot = new St.BoxLayout({ vertical: true, x_expand: true });
+    this.#footerSlot = verticalBox({ x_expand: true });
     this.#status = new St.Label({ style_class: "selfheal-status", text: "", visible: false });
     this.#status.clutter_text.line_wrap = true;
     for (const child of [this.#headerSlot, scroll, this.#footerSlot, this.#status]) body.add_child(child);
@@ -149,7 +151,7 @@ export class SelfHealMenu {
 
     // The daemon is away.
     this.#offlineItem = holderItem("selfheal-offline-item");
-    const offline = new St.BoxLayout({ vertical: true, style_class: "selfheal-offline", x_expand: true });
+    const offline = verticalBox({ style_class: "selfheal-offline", x_expand: true });
     const offlineTitle = new St.Label({ style_class: "selfheal-offline-title", text: t.gettext("selfheal is not running") });
     const offlineHint = new St.Label({
       style_class: "selfheal-offline-hint popup-inactive-menu-item",
@@ -170,7 +172,8 @@ export class SelfHealMenu {
     menu.addMenuItem(new Popup.PopupSeparatorMenuItem());
     menu.addMenuItem(preferences);
 
-    this.#scope.connect(menu, "open-state-changed", (_menu: unknown, open: boolean) => this.#onOpenStateChanged(open));
+    // PopupMenu's JavaScript signals are typed one name at a time, which SignalSource does not model.
+    this.#scope.connect(menu as unknown as SignalSource, "open-state-changed", (_menu: unknown, open: boolean) => this.#onOpenStateChanged(open));
     this.#place(this.#current);
     this.setStatus(null, "");
     this.setConnected(false);

@@ -1,6 +1,6 @@
 // Small building blocks of the menu's views: labels, buttons styled by the shell theme, and a
 // list that keeps one row actor per key and updates it in place.
-import { Clutter, St } from "../gi/ext.js";
+import { Clutter, St, verticalBox } from "../gi/ext.js";
 
 // A one-line label; `styleClass` also names its column, which sets its width.
 export function cell(text: string, styleClass: string): St.Label {
@@ -90,8 +90,8 @@ export class KeyedList<Row extends { key: string }> {
   #header: St.Widget | null = null;
 
   constructor(styleClass: string, emptyText: string, create: (row: Row) => RowWidget<Row>) {
-    this.actor = new St.BoxLayout({ vertical: true, style_class: "selfheal-list", x_expand: true });
-    this.#box = new St.BoxLayout({ vertical: true, style_class: styleClass, x_expand: true });
+    this.actor = verticalBox({ style_class: "selfheal-list", x_expand: true });
+    this.#box = verticalBox({ style_class: styleClass, x_expand: true });
     this.#empty = new St.Label({ text: emptyText, style_class: "selfheal-empty" });
     this.#empty.clutter_text.line_wrap = true;
     this.actor.add_child(this.#box);

@@ -1,4 +1,5 @@
 // The Anomalies view: most recent first, with when, which process, what kind and what was done.
+
 import type { Translator } from "./i18n.js";
 import { formatAgo } from "./format.js";
 import type { AnomalyRecord } from "./records.js";

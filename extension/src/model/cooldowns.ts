@@ -1,5 +1,6 @@
 // The Cooldown view: who is held back and for how long, counted down between refreshes, and
 // who is building up restarts in the current window.
+
 import type { Translator } from "./i18n.js";
 import { interpolate } from "./i18n.js";
 import { formatDuration, MICROSECONDS_PER_SECOND } from "./format.js";

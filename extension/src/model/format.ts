@@ -1,4 +1,5 @@
 // Numbers for people: memory in KB/MB/GB, CPU in percent, durations and "2 min ago".
+
 import type { Translator } from "./i18n.js";
 import { interpolate } from "./i18n.js";
 

@@ -1,6 +1,7 @@
 // The indicator's look: one of four levels, told by the icon's shape and colour, with a count of
 // the programs in trouble. Crashes are remembered for a while, so a crash the daemon healed at
 // once still shows.
+
 import type { Translator } from "./i18n.js";
 import { interpolate } from "./i18n.js";
 import { formatPercent } from "./format.js";

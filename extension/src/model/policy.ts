@@ -1,6 +1,7 @@
 // The preferences' policy editor: a policy as GetPolicies gives it (config.toml's keys) turned
 // into form fields and back into SetPolicy's a{sv}. The daemon validates; the form only refuses
 // what it cannot send at all (an unbalanced quote in the command).
+
 import type { Dict } from "./records.js";
 import type { Translator } from "./i18n.js";
 import { interpolate } from "./i18n.js";
@@ -63,7 +64,15 @@ export const FORM_KEYS = [
   "cooldown",
 ] as const;
 
-export class CommandSyntaxError extends Error {}
+/** A command with an unclosed quote: `quote` says which, for a message in the user's language. */
+export class CommandSyntaxError extends Error {
+  readonly quote: string;
+
+  constructor(quote: string) {
+    super(`the command has an unclosed ${quote} quote`);
+    this.quote = quote;
+  }
+}
 
 // Splits a command line into argv the way a POSIX shell splits words, without expanding anything.
 export function splitCommand(line: string): string[] {
@@ -95,7 +104,7 @@ export function splitCommand(line: string): string[] {
       inWord = true;
     }
   }
-  if (quote !== null) throw new CommandSyntaxError(`the command has an unclosed ${quote} quote`);
+  if (quote !== null) throw new CommandSyntaxError(quote);
   if (inWord) words.push(word);
   return words;
 }
@@ -189,4 +198,44 @@ export function overrideNote(policy: Dict, t: Translator): string {
   const keys = stringsOf(policy, "overridden");
   if (keys.length === 0) return "";
   return interpolate(t.ngettext("{keys} set here over config.toml", "{keys} set here over config.toml", keys.length), { keys: keys.join(", ") });
+}
+
+/** The daemon's refusal of a policy, split by the key each line is about. */
+export interface PolicyProblems {
+  /** Problem per config.toml key the form edits: `match`, `cooldown.window`, … */
+  byKey: Map<string, string>;
+  /** Lines about no key the form edits. */
+  other: string[];
+}
+
+// One line of a ConfigError as the daemon words it: `source: process.NAME.key[.sub][[i]]: message`.
+const PROBLEM_LINE = /^.*?: (?:process\.(?:"(?:[^"\\]|\\.)*"|[A-Za-z0-9_-]+)\.)?([a-z_]+(?:\.[a-z_]+)?)(?:\[\d+\])?: (.+)$/;
+
+// Splits the daemon's refusal (one problem a line) by the form's keys, so that each message can be
+// shown next to the field it is about.
+export function policyProblems(message: string): PolicyProblems {
+  const byKey = new Map<string, string>();
+  const other: string[] = [];
+  for (const line of message.split("\n").filter((text) => text.trim() !== "")) {
+    const match = PROBLEM_LINE.exec(line);
+    const key = match?.[1] ?? "";
+    const topKey = key.split(".")[0] ?? "";
+    if (match && (FORM_KEYS as readonly string[]).includes(topKey)) {
+      const text = match[2] ?? line;
+      byKey.set(key, byKey.has(key) ? `${byKey.get(key)}\n${text}` : text);
+    } else {
+      other.push(line);
+    }
+  }
+  return { byKey, other };
+}
+
+// A row's fields after the daemon sent `incoming`: a field still showing what the daemon sent last
+// (`shown`) takes the new value; a field the user changed keeps what they typed.
+export function mergeForm(current: PolicyForm, shown: PolicyForm, incoming: PolicyForm): PolicyForm {
+  const merged = { ...incoming };
+  for (const key of Object.keys(current) as Array<keyof PolicyForm>) {
+    if (current[key] !== shown[key]) (merged as Record<keyof PolicyForm, unknown>)[key] = current[key];
+  }
+  return merged;
 }

@@ -1,5 +1,6 @@
 // The Processes view: one row per policy, with what a person needs to see and the actions that
 // make sense in the process's state.
+
 import type { Translator } from "./i18n.js";
 import { interpolate } from "./i18n.js";
 import { formatBytes, formatDuration, formatPercent } from "./format.js";

@@ -1,4 +1,5 @@
 // The menu's four views and their tab labels, with counts from the daemon's properties.
+
 import type { Translator } from "./i18n.js";
 import { interpolate } from "./i18n.js";
 import type { ManagerStatus } from "./records.js";

@@ -1,4 +1,5 @@
 // The Zombies view: each zombie with its parent, and the outcome of a cleanup in words.
+
 import type { Translator } from "./i18n.js";
 import { interpolate } from "./i18n.js";
 import { formatDuration } from "./format.js";

@@ -1,5 +1,6 @@
 // The extension's own settings (the GSettings schema in schemas/): what the top bar shows and how
 // often the open menu refreshes.
+
 import type { Gio as GioTypes } from "../gi/prefs.js";
 import { Adw, Gio, Gtk } from "../gi/prefs.js";
 import type { Translator } from "../model/i18n.js";

@@ -1,68 +1,19 @@
 // The policy editor: every watched program with its command, limits, restart policy and cooldown,
 // saved through SetPolicy and removed through RemovePolicy. The daemon validates exactly as it
-// validates config.toml; its message is shown under the program it is about.
-import { Adw, GLib, Gtk } from "../gi/prefs.js";
+// validates config.toml; its message is shown next to the field it is about.
+//
+// Rows are kept by name and updated in place: an Apply, a removal or the daemon coming back
+// reloads the policies, and each row takes the daemon's values only in the fields the user has not
+// changed; a row added here stays until it is applied or removed. A policy of config.toml removed
+// here has a row of its own, with a way to bring it back.
+
+import type { GLib } from "../gi/prefs.js";
+import { Adw, Gtk } from "../gi/prefs.js";
 import type { ManagerClient } from "../dbus/manager.js";
 import { errorMessage } from "../dbus/manager.js";
 import type { Translator } from "../model/i18n.js";
 import { interpolate } from "../model/i18n.js";
-import type { LimitScope, PolicyForm, RestartMode, TypedEntry, ViolationAction } from "../model/policy.js";
-import { FORM_KEYS, formFromPolicy, LAYER_KEYS, LIMIT_SCOPES, overrideNote, POLICY_DEFAULTS, policyEntries, RESTART_MODES, unsetKeys, VIOLATION_ACTIONS } from "../model/policy.js";
-
-type Original = Record<string, GLib.Variant>;
-
-// Row titles, subtitles and toasts are Pango markup: a command like `a & b` must be escaped.
-function markup(text: string): string {
-  return GLib.markup_escape_text(text, -1);
-}
-
-// SetPolicy's a{sv}: the form's entries, the keys the form does not edit as they came, and the keys
-// to leave out. The daemon keeps only what differs from config.toml, so its other keys keep applying.
-function policyVariants(form: PolicyForm, original: Original): Record<string, GLib.Variant> {
-  const toVariant = (entry: TypedEntry): GLib.Variant =>
-    entry.signature === "a{sv}"
-      ? new GLib.Variant("a{sv}", Object.fromEntries((entry.value as TypedEntry[]).map((inner) => [inner.key, toVariant(inner)])))
-      : new GLib.Variant(entry.signature, entry.value);
-  const result: Record<string, GLib.Variant> = {};
-  for (const [key, value] of Object.entries(original)) {
-    if (!(FORM_KEYS as readonly string[]).includes(key) && !(LAYER_KEYS as readonly string[]).includes(key)) result[key] = value;
-  }
-  const entries = policyEntries(form);
-  for (const entry of entries) result[entry.key] = toVariant(entry);
-  const unset = unsetKeys(plainPolicy(original), entries);
-  if (unset.length > 0) result.unset = new GLib.Variant("as", unset);
-  return result;
-}
-
-function plainPolicy(original: Original): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(original).map(([key, value]) => [key, value.recursiveUnpack()]));
-}
-
-// A drop-down over fixed values, shown with translated labels.
-function choice<T extends string>(values: readonly T[], labels: readonly string[], selected: T): { widget: Gtk.DropDown; value(): T } {
-  const widget = Gtk.DropDown.new_from_strings([...labels]);
-  widget.valign = Gtk.Align.CENTER;
-  widget.selected = Math.max(0, values.indexOf(selected));
-  return { widget, value: () => values[widget.selected] ?? (values[0] as T) };
-}
-
-function spin(value: number, min: number, max: number, step: number, digits = 0): Gtk.SpinButton {
-  const button = Gtk.SpinButton.new_with_range(min, max, step);
-  button.digits = digits;
-  button.value = value;
-  button.valign = Gtk.Align.CENTER;
-  return button;
-}
-
-function entry(text: string, placeholder: string): Gtk.Entry {
-  return new Gtk.Entry({ text, placeholder_text: placeholder, valign: Gtk.Align.CENTER, hexpand: true, width_chars: 28 });
-}
-
-function labeledRow(title: string, widget: Gtk.Widget, subtitle = ""): Adw.ActionRow {
-  const row = new Adw.ActionRow({ title, subtitle });
-  row.add_suffix(widget);
-  return row;
-}
+import { markup, PolicyRow } from "./policyRow.js";
 
 export class PoliciesPage {
   readonly page: Adw.PreferencesPage;
@@ -71,7 +22,11 @@ export class PoliciesPage {
   #client: () => ManagerClient | null;
   #group: Adw.PreferencesGroup;
   #addGroup: Adw.PreferencesGroup;
-  #rows: Adw.PreferencesRow[] = [];
+  #rows = new Map<string, PolicyRow>();
+  /** config.toml's policies removed here (GetHiddenPolicies), by name. */
+  #hidden = new Map<string, Adw.ActionRow>();
+  /** Counts reloads, so that only the latest one's reply is shown. */
+  #generation = 0;
   #closed = false;
 
   constructor(window: Adw.PreferencesWindow, client: () => ManagerClient | null, t: Translator) {
@@ -81,13 +36,15 @@ export class PoliciesPage {
     this.page = new Adw.PreferencesPage({ title: t.gettext("Programs"), icon_name: "view-list-symbolic" });
     this.#group = new Adw.PreferencesGroup({ title: t.gettext("Watched programs") });
     this.#addGroup = new Adw.PreferencesGroup({ title: t.gettext("Watch another program") });
-    const nameEntry = entry("", t.gettext("a name, such as gedit"));
+    const nameEntry = new Gtk.Entry({ placeholder_text: t.gettext("a name, such as gedit"), valign: Gtk.Align.CENTER, hexpand: true, width_chars: 28 });
     const add = new Gtk.Button({ label: t.gettext("Add"), valign: Gtk.Align.CENTER, css_classes: ["suggested-action"] });
     add.connect("clicked", () => {
       const name = nameEntry.text.trim();
       if (name === "") return;
       nameEntry.text = "";
-      this.#addPolicyRow(name, {}, true);
+      const existing = this.#rows.get(name);
+      if (existing) existing.expander.expanded = true;
+      else this.#addRow(name);
     });
     const addRow = new Adw.ActionRow({ title: t.gettext("Name") });
     addRow.add_suffix(nameEntry);
@@ -103,179 +60,57 @@ export class PoliciesPage {
     this.#closed = true;
   }
 
+  // The daemon is away: the rows stay as they are (with what was typed), greyed out.
   showDisconnected(): void {
-    this.#clearRows();
+    this.#generation++;
     this.#group.description = this.#t.gettext("selfheal is not running: start it (selfheal daemon, or its systemd unit) to edit what it watches.");
     this.#addGroup.sensitive = false;
+    for (const row of this.#rows.values()) row.setConnected(false);
+    for (const row of this.#hidden.values()) row.sensitive = false;
   }
 
-  // Loads the effective policies from the daemon and shows one expandable row per program.
+  // Loads the effective policies from the daemon and brings the rows up to date, by name.
   async reload(): Promise<void> {
     const client = this.#client();
     if (!client?.connected) {
       this.showDisconnected();
       return;
     }
+    const generation = ++this.#generation;
     try {
       const policies = await client.getPolicies();
-      if (this.#closed) return;
-      this.#clearRows();
-      this.#group.description = this.#t.gettext("Changes apply at once and are kept by selfheal next to config.toml, which it leaves untouched.");
-      this.#addGroup.sensitive = true;
-      for (const name of [...policies.keys()].sort()) this.#addPolicyRow(name, policies.get(name) ?? {}, false);
-      for (const name of await client.hiddenPolicies()) if (!this.#closed) this.#addHiddenRow(name);
+      const hidden = await client.hiddenPolicies();
+      if (this.#closed || generation !== this.#generation) return;
+      this.#show(policies);
+      this.#showHidden(hidden);
     } catch (error) {
-      if (this.#closed) return;
+      if (this.#closed || generation !== this.#generation) return;
       this.#group.description = interpolate(this.#t.gettext("Could not read the policies: {message}"), { message: errorMessage(error) });
     }
   }
 
-  #clearRows(): void {
-    for (const row of this.#rows) this.#group.remove(row);
-    this.#rows = [];
+  #show(policies: Map<string, Record<string, GLib.Variant>>): void {
+    this.#group.description = this.#t.gettext("Changes apply at once and are kept by selfheal next to config.toml, which it leaves untouched.");
+    this.#addGroup.sensitive = true;
+    // A policy the daemon no longer has goes; a row not applied yet stays.
+    for (const [name, row] of this.#rows) {
+      if (row.saved && !policies.has(name)) this.#removeRow(row);
+    }
+    for (const name of [...policies.keys()].sort()) {
+      const row = this.#rows.get(name) ?? this.#addRow(name);
+      row.update(policies.get(name) ?? {});
+    }
+    for (const row of this.#rows.values()) row.setConnected(true);
+    for (const row of this.#hidden.values()) row.sensitive = true;
   }
 
-  #toast(message: string): void {
-    this.#window.add_toast(new Adw.Toast({ title: markup(message), timeout: 4 }));
-  }
-
-  #addPolicyRow(name: string, original: Original, isNew: boolean): void {
-    const t = this.#t;
-    const form = isNew ? { ...POLICY_DEFAULTS, name, command: name } : formFromPolicy(name, plainPolicy(original));
-    // Where the settings come from: a marker when some are set here over config.toml.
-    const note = isNew ? "" : overrideNote(plainPolicy(original), t);
-    const expander = new Adw.ExpanderRow({
-      title: markup(name),
-      subtitle: markup(isNew ? t.gettext("not saved yet") : note === "" ? form.command : `${form.command} · ${note}`),
-      expanded: isNew,
-    });
-
-    const command = entry(form.command, t.gettext("program and arguments"));
-    const match = entry(form.match, t.gettext("the command's name"));
-    const cpu = spin(form.cpuLimit, 0, 100 * 1024, 5, 1);
-    const memory = spin(form.memoryLimitMb, 0, 16 * 1024 * 1024, 50);
-    const restart = choice<RestartMode>(RESTART_MODES, [t.gettext("On failure"), t.gettext("Always"), t.gettext("Never")], form.restart);
-    const onViolation = choice<ViolationAction>(VIOLATION_ACTIONS, [t.gettext("Restart"), t.gettext("Kill"), t.gettext("Notify only")], form.onViolation);
-    const scope = choice<LimitScope>(LIMIT_SCOPES, [t.gettext("Whole process tree"), t.gettext("Process alone")], form.scope);
-    const sustain = spin(form.sustain, 1, 1000, 1);
-    const autostart = new Gtk.Switch({ active: form.autostart, valign: Gtk.Align.CENTER });
-    const maxRestarts = spin(form.cooldownMaxRestarts, 1, 1000, 1);
-    const window = spin(form.cooldownWindow, 1, 86_400, 10);
-    const pause = spin(form.cooldownPause, 1, 86_400, 10);
-
-    const rows: Adw.ActionRow[] = [
-      labeledRow(t.gettext("Command"), command),
-      labeledRow(t.gettext("Match"), match, t.gettext("comm, executable name or /regex/ on the command line")),
-      labeledRow(t.gettext("CPU limit (%)"), cpu, t.gettext("of one core; 0 for none")),
-      labeledRow(t.gettext("Memory limit (MB)"), memory, t.gettext("0 for none")),
-      labeledRow(t.gettext("Limits count"), scope.widget),
-      labeledRow(t.gettext("Over a limit for (scans)"), sustain),
-      labeledRow(t.gettext("Then"), onViolation.widget),
-      labeledRow(t.gettext("Restart"), restart.widget),
-      labeledRow(t.gettext("Start with selfheal"), autostart),
-      labeledRow(t.gettext("Cooldown after (restarts)"), maxRestarts),
-      labeledRow(t.gettext("within (seconds)"), window),
-      labeledRow(t.gettext("pausing restarts for (seconds)"), pause),
-    ];
-    for (const row of rows) expander.add_row(row);
-
-    const problem = new Gtk.Label({ wrap: true, xalign: 0, css_classes: ["error"], visible: false, margin_top: 6, margin_bottom: 6, margin_start: 12, margin_end: 12 });
-    expander.add_row(new Adw.PreferencesRow({ child: problem, activatable: false }));
-
-    const apply = new Gtk.Button({ label: t.gettext("Apply"), css_classes: ["suggested-action"], valign: Gtk.Align.CENTER });
-    const remove = new Gtk.Button({ label: t.gettext("Remove"), css_classes: ["destructive-action"], valign: Gtk.Align.CENTER });
-    const actions = new Adw.ActionRow({ title: "" });
-    actions.add_suffix(remove);
-    // Settings set here over config.toml's policy: a way back to config.toml alone.
-    const reset = new Gtk.Button({ label: t.gettext("Use config.toml"), valign: Gtk.Align.CENTER, visible: plainPolicy(original).origin === "config.toml+D-Bus" });
-    actions.add_suffix(reset);
-    actions.add_suffix(apply);
-    expander.add_row(actions);
-
-    const showProblem = (message: string): void => {
-      problem.label = message;
-      problem.visible = message !== "";
-    };
-
-    // Sends a change to the daemon from `button`, greyed out meanwhile: on success `done` and a
-    // reload; on failure the daemon's message under the form and the button usable again.
-    const send = (button: Gtk.Button, call: (client: ManagerClient) => Promise<unknown>, done: () => void): void => {
-      const client = this.#client();
-      if (!client?.connected) {
-        showProblem(t.gettext("selfheal is not running."));
-        return;
-      }
-      button.sensitive = false;
-      call(client).then(
-        () => {
-          if (this.#closed) return;
-          done();
-          void this.reload();
-        },
-        (error: unknown) => {
-          if (this.#closed) return;
-          showProblem(errorMessage(error));
-          button.sensitive = true;
-        },
-      );
-    };
-
-    apply.connect("clicked", () => {
-      const edited: PolicyForm = {
-        name,
-        command: command.text,
-        match: match.text,
-        cpuLimit: cpu.value,
-        memoryLimitMb: memory.value,
-        restart: restart.value(),
-        onViolation: onViolation.value(),
-        scope: scope.value(),
-        sustain: sustain.value,
-        autostart: autostart.active,
-        cooldownMaxRestarts: maxRestarts.value,
-        cooldownWindow: window.value,
-        cooldownPause: pause.value,
-      };
-      let variants: Record<string, GLib.Variant>;
-      try {
-        variants = policyVariants(edited, original);
-      } catch (error) {
-        showProblem(errorMessage(error));
-        return;
-      }
-      send(
-        apply,
-        (client) => client.setPolicy(name, variants),
-        () => {
-          showProblem("");
-          expander.subtitle = markup(command.text);
-          this.#toast(interpolate(t.gettext("Saved {name}"), { name }));
-        },
-      );
-    });
-
-    reset.connect("clicked", () => {
-      send(
-        reset,
-        (client) => client.resetPolicy(name),
-        () => this.#toast(interpolate(t.gettext("{name} follows config.toml again"), { name })),
-      );
-    });
-
-    remove.connect("clicked", () => {
-      if (isNew) {
-        this.#removeRow(expander);
-        return;
-      }
-      send(
-        remove,
-        (client) => client.removePolicy(name),
-        () => this.#toast(interpolate(t.gettext("{name} is no longer watched"), { name })),
-      );
-    });
-
-    this.#group.add(expander);
-    this.#rows.push(expander);
+  #showHidden(names: readonly string[]): void {
+    for (const [name, row] of this.#hidden) {
+      if (names.includes(name)) continue;
+      this.#group.remove(row);
+      this.#hidden.delete(name);
+    }
+    for (const name of names) if (!this.#hidden.has(name)) this.#addHiddenRow(name);
   }
 
   // A policy of config.toml removed here: said, with a way to bring it back.
@@ -302,12 +137,66 @@ export class PoliciesPage {
     });
     row.add_suffix(restore);
     this.#group.add(row);
-    this.#rows.push(row);
+    this.#hidden.set(name, row);
   }
 
-  #removeRow(row: Adw.PreferencesRow): void {
-    this.#group.remove(row);
-    this.#rows = this.#rows.filter((other) => other !== row);
+  #toast(message: string): void {
+    this.#window.add_toast(new Adw.Toast({ title: markup(message), timeout: 4 }));
+  }
+
+  #addRow(name: string): PolicyRow {
+    const row = new PolicyRow(name, this.#t, {
+      apply: (target, button) => this.#apply(target, button),
+      remove: (target, button) => this.#remove(target, button),
+      reset: (target, button) =>
+        this.#send(target, button, (client) => client.resetPolicy(target.name), interpolate(this.#t.gettext("{name} follows config.toml again"), { name: target.name })),
+    });
+    this.#group.add(row.expander);
+    this.#rows.set(name, row);
+    return row;
+  }
+
+  #removeRow(row: PolicyRow): void {
+    this.#group.remove(row.expander);
+    this.#rows.delete(row.name);
+  }
+
+  #apply(row: PolicyRow, button: Gtk.Button): void {
+    const policy = row.policy();
+    if (!policy) return;
+    this.#send(row, button, (client) => client.setPolicy(row.name, policy), interpolate(this.#t.gettext("Saved {name}"), { name: row.name }));
+  }
+
+  #remove(row: PolicyRow, button: Gtk.Button): void {
+    if (!row.saved) {
+      this.#removeRow(row);
+      return;
+    }
+    this.#send(row, button, (client) => client.removePolicy(row.name), interpolate(this.#t.gettext("{name} is no longer watched"), { name: row.name }));
+  }
+
+  // Sends a change to the daemon from `button`, greyed out meanwhile: on success a toast and a
+  // reload; on failure the daemon's message next to the fields and the button usable again.
+  #send(row: PolicyRow, button: Gtk.Button, call: (client: ManagerClient) => Promise<unknown>, done: string): void {
+    const client = this.#client();
+    if (!client?.connected) {
+      row.showProblems(this.#t.gettext("selfheal is not running."));
+      return;
+    }
+    button.sensitive = false;
+    call(client).then(
+      () => {
+        if (this.#closed) return;
+        button.sensitive = true;
+        row.showProblems("");
+        this.#toast(done);
+        void this.reload();
+      },
+      (error: unknown) => {
+        if (this.#closed) return;
+        row.showProblems(errorMessage(error));
+        button.sensitive = true;
+      },
+    );
   }
 }
-

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { anomalyRows } from "../../../extension/src/model/anomalies.js";
-import { untranslated as t } from "../../../extension/src/model/i18n.js";
+import { untranslated as t } from "../untranslated.js";
 
 const SECOND = 1_000_000;
 const now = 1_700_000_000 * SECOND;

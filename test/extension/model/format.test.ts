@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatAgo, formatBytes, formatDuration, formatPercent } from "../../../extension/src/model/format.js";
-import { untranslated as t } from "../../../extension/src/model/i18n.js";
+import { untranslated as t } from "../untranslated.js";
 
 const MB = 1024 * 1024;
 const SECOND = 1_000_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CrashTracker, indicatorState } from "../../../extension/src/model/health.js";
-import { untranslated as t } from "../../../extension/src/model/i18n.js";
+import { untranslated as t } from "../untranslated.js";
 import { EMPTY_STATUS } from "../../../extension/src/model/records.js";
 
 const ok = { ...EMPTY_STATUS, health: "ok", watchedCount: 3 };

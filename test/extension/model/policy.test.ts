@@ -4,12 +4,14 @@ import {
   formFromPolicy,
   joinCommand,
   overrideNote,
+  mergeForm,
   POLICY_DEFAULTS,
   policyEntries,
+  policyProblems,
   splitCommand,
   unsetKeys,
 } from "../../../extension/src/model/policy.js";
-import { untranslated as t } from "../../../extension/src/model/i18n.js";
+import { untranslated as t } from "../untranslated.js";
 
 describe("splitCommand and joinCommand", () => {
   it("split words like a shell, without expanding anything", () => {
@@ -114,5 +116,43 @@ describe("what the editor sends beside the form, and its marker", () => {
     expect(overrideNote(policy, t)).toBe("cpu_limit, memory_limit_mb set here over config.toml");
     expect(overrideNote({ ...policy, overridden: [], origin: "config.toml" }, t)).toBe("");
     expect(overrideNote({ command: ["x"], overridden: ["command"], origin: "D-Bus" }, t)).toBe("set here, not in config.toml");
+  });
+});
+
+describe("policyProblems", () => {
+  it("puts each line of the daemon's refusal with the key it names", () => {
+    const message = [
+      "D-Bus SetPolicy: process.gedit.match: is not a valid regular expression (missing ]); write /pattern/flags or a plain name",
+      "D-Bus SetPolicy: process.gedit.cooldown.window: expected a number greater than 0, got -5 (number)",
+      'D-Bus SetPolicy: process."my app".command[1]: expected a string',
+      "D-Bus SetPolicy: process.gedit.leak.min_growth_mb: expected a number",
+      "the policy name must not be empty",
+    ].join("\n");
+    const { byKey, other } = policyProblems(message);
+    expect(Object.fromEntries(byKey)).toEqual({
+      match: "is not a valid regular expression (missing ]); write /pattern/flags or a plain name",
+      "cooldown.window": "expected a number greater than 0, got -5 (number)",
+      command: "expected a string",
+    });
+    expect(other).toEqual(["D-Bus SetPolicy: process.gedit.leak.min_growth_mb: expected a number", "the policy name must not be empty"]);
+  });
+
+  it("joins two problems of one key", () => {
+    const { byKey } = policyProblems("SetPolicy: process.a.sustain: too small\nSetPolicy: process.a.sustain: not whole");
+    expect(byKey.get("sustain")).toBe("too small\nnot whole");
+  });
+});
+
+describe("mergeForm", () => {
+  const shown = { ...POLICY_DEFAULTS, name: "gedit", command: "gedit", cpuLimit: 10 };
+  it("takes the daemon's new values where the user typed nothing, and keeps what they typed", () => {
+    const current = { ...shown, command: "gedit --typed" };
+    const incoming = { ...shown, command: "gedit --new", cpuLimit: 20, sustain: 4 };
+    expect(mergeForm(current, shown, incoming)).toEqual({ ...incoming, command: "gedit --typed" });
+  });
+
+  it("gives the daemon's values when nothing was typed", () => {
+    const incoming = { ...shown, memoryLimitMb: 300 };
+    expect(mergeForm(shown, shown, incoming)).toEqual(incoming);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { untranslated as t } from "../../../extension/src/model/i18n.js";
+import { untranslated as t } from "../untranslated.js";
 import { processRow, processRows, stateText } from "../../../extension/src/model/processes.js";
 import type { ProcessRecord } from "../../../extension/src/model/records.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { untranslated as t } from "../../../extension/src/model/i18n.js";
+import { untranslated as t } from "../untranslated.js";
 import { EMPTY_STATUS } from "../../../extension/src/model/records.js";
 import { emptyText, isViewId, VIEW_IDS, viewTabs } from "../../../extension/src/model/views.js";
 

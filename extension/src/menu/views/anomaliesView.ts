@@ -1,6 +1,6 @@
 // The Anomalies view: most recent first, with the time, the process, the kind, what selfheal
 // did, and the detector's detail.
-import { GLib, St } from "../../gi/ext.js";
+import { GLib, St, verticalBox } from "../../gi/ext.js";
 import type { AnomalyRow } from "../../model/anomalies.js";
 import { anomalyRows } from "../../model/anomalies.js";
 import { emptyText } from "../../model/views.js";
@@ -46,7 +46,7 @@ export class AnomaliesView implements View {
   tick(): void {}
 
   #createRow(row: AnomalyRow): RowWidget<AnomalyRow> {
-    const actor = new St.BoxLayout({ vertical: true, style_class: "selfheal-row selfheal-anomaly-row", x_expand: true });
+    const actor = verticalBox({ style_class: "selfheal-row selfheal-anomaly-row", x_expand: true });
     const line = new St.BoxLayout();
     const when = cell("", "selfheal-col-when");
     const name = cell("", "selfheal-col-name selfheal-name");

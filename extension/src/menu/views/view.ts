@@ -1,4 +1,5 @@
 // What every view of the menu offers the menu, and what the menu offers every view.
+
 import type { St } from "../../gi/ext.js";
 import type { ManagerClient } from "../../dbus/manager.js";
 import { errorMessage } from "../../dbus/manager.js";

@@ -1,0 +1,761 @@
+// End to end, shared by every shell the extension is tested in (shell.e2e.test.ts): one build of
+// the extension, installed from its zip as users install it, in a real, headless gnome-shell, with
+// the real daemon (`node dist/selfheal.js daemon`) on the same private session bus, watching real
+// programs. It crashes one, checks the indicator, opens the menu and checks each view against
+// what the daemon reports over D-Bus, presses a restart, a cooldown reset and the zombie cleanup,
+// stops and restarts the daemon, edits policies in the preferences, saves a screenshot of each view
+// (into test-output/screenshots/<shell>/, or docs/screenshots/<shell>/ with
+// SELFHEAL_UPDATE_SCREENSHOTS=1), cycles enable/disable 50 times looking for leftovers, and fails on
+// any JS ERROR or extension error. Figures are printed, not asserted.
+import type { ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import dbus from "dbus-next";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { anomalyRows } from "../../extension/src/model/anomalies.js";
+import { untranslated as t } from "./untranslated.js";
+import { formFromPolicy } from "../../extension/src/model/policy.js";
+import { stateText } from "../../extension/src/model/processes.js";
+import { emptyText } from "../../extension/src/model/views.js";
+import { cleanupSummary, zombieRows } from "../../extension/src/model/zombies.js";
+import { parseAnomaly, parseCooldown, parseProcess, parseZombie } from "../../extension/src/model/records.js";
+import type { Dict } from "../../extension/src/model/records.js";
+import { DAEMON_JS, daemonNodeFlags } from "../helpers/command.js";
+import type { PreferencesWindow, ShellKind } from "./harness.js";
+import { ShellHarness } from "./harness.js";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const UUID = "selfheal@selfheal.github.io";
+
+/** One shell to test in, and the build of the extension made for it. */
+export interface ShellTarget {
+  /** Names the suite, e.g. "GNOME Shell 48 with the GNOME 45+ build". */
+  title: string;
+  shell: ShellKind;
+  /** The build's name under dist/extension/ (gnome45, gnome42). */
+  build: string;
+  /** The folder of its screenshots under docs/screenshots/ (or test-output/screenshots/). */
+  screenshots: string;
+  /** What `gnome-extensions info` says of a running extension in this shell. */
+  activeState: string;
+}
+
+// The packed build, as `npm run build` leaves it and users install it.
+export function zipOf(build: string): string {
+  return join(ROOT, "dist", "extension", `${UUID}.${build}.shell-extension.zip`);
+}
+
+const BUS_NAME = "io.github.SelfHeal1";
+const OBJECT_PATH = "/io/github/SelfHeal1";
+const MANAGER = "io.github.SelfHeal1.Manager";
+
+const DAEMON_START_TIMEOUT_MS = 15_000;
+const SIGNAL_TIMEOUT_MS = 10_000;
+/** How long the extension may take to connect after enable(): generous, the machine may be busy. */
+const CONNECT_TIMEOUT_MS = 20_000;
+/** The watched programs: 48 sleepers, one to crash, one bounded fork bomb (50 in all). */
+const SLEEPERS = 48;
+const WATCHED = SLEEPERS + 2;
+const CRASH_SAMPLES = 5;
+const BUILD_SAMPLES = 5;
+const ENABLE_DISABLE_CYCLES = 50;
+const SCREENSHOT_MARGIN = 12;
+
+// Every program the daemon starts for this run carries this in its environment, so that the
+// teardown finds them even though they run in sessions of their own.
+const RUN_MARKER = `SELFHEAL_E2E_RUN=${process.pid}-${Date.now()}`;
+
+const sleeperName = (i: number): string => `sleeper-${String(i).padStart(2, "0")}`;
+
+// The watched programs' arguments carry a tag of this run (sleep takes a fraction), so that on a
+// machine where another run of these tests goes on, neither daemon matches and adopts the other's
+// programs (and this one never signals theirs).
+const RUN_TAG = String(process.pid).padStart(7, "0");
+const seconds = (whole: number): string => `${whole}.${RUN_TAG}`;
+const sleeperArg = (i: number): string => seconds(100000 + i);
+const escaped = (arg: string): string => arg.replace(".", "\\.");
+const matchOf = (arg: string): string => `/^sleep ${escaped(arg)}$/`;
+
+// config.toml: every program is a `sleep` with an argument of its own (and of this run), matched by
+// regex, so that no policy adopts another's process.
+function configToml(): string {
+  const lines = [
+    "[settings]",
+    "interval = 0.25",
+    "",
+    "# The daemon's desktop notifications would add the shell's own widgets and bus watches",
+    "# to the leak counts (and a dot to the screenshots).",
+    "[notifications]",
+    "desktop = false",
+    "",
+    "[process.crashy]",
+    `command = ["sleep", "${seconds(200001)}"]`,
+    `match = ${JSON.stringify(matchOf(seconds(200001)))}`,
+    "autostart = true",
+    "cooldown = { max_restarts = 3, window = 60, pause = 120 }",
+    "",
+    "[process.forky]",
+    `command = ["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep ${seconds(200002)} & done; wait"]`,
+    `match = ${JSON.stringify(`/^sh -c for i in 1 2 3 .*sleep ${escaped(seconds(200002))} /`)}`,
+    "autostart = true",
+    'restart = "never"',
+    "fork_bomb = { max_descendants = 8 }",
+  ];
+  for (let i = 1; i <= SLEEPERS; i++) {
+    lines.push("", `[process.${sleeperName(i)}]`, `command = ["sleep", "${sleeperArg(i)}"]`, `match = ${JSON.stringify(matchOf(sleeperArg(i)))}`, "autostart = true");
+  }
+  return lines.join("\n") + "\n";
+}
+
+// The state of the suite that runs (suites run one after the other: describeEndToEnd resets it).
+let shell: ShellHarness;
+let screenshots = "";
+let daemon: ChildProcess | null = null;
+let daemonOutput = "";
+let daemonAnswered = false;
+let figures: string[] = [];
+let prefsOutput = "";
+
+/** A policy's row in the preferences as the prefs driver reads it. */
+interface PolicyRow {
+  name: string;
+  subtitle: string;
+  sensitive: boolean;
+  fields: Record<string, string | number | boolean | null>;
+  fieldProblems: Record<string, string>;
+  problems: string[];
+}
+
+// GetPolicies' a{sv} (dbus-next Variants, nested for the sub-tables) as plain values.
+function plainPolicy(policy: Record<string, { value: unknown }>): Dict {
+  const plain = (value: unknown): unknown =>
+    value instanceof dbus.Variant ? plain(value.value) : value !== null && typeof value === "object" && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, plain(inner)])) : value;
+  return plain(policy) as Dict;
+}
+
+// Calls a method of the daemon's Manager interface; returns the out arguments.
+async function manager(member: string, signature = "", body: unknown[] = []): Promise<unknown[]> {
+  return shell.call(BUS_NAME, OBJECT_PATH, MANAGER, member, signature, body);
+}
+
+// a{sv} from dbus-next ({ key: Variant }) as plain values.
+function unwrap(dict: Record<string, { value: unknown }>): Dict {
+  return Object.fromEntries(Object.entries(dict).map(([key, variant]) => [key, variant.value]));
+}
+
+async function listOf<T>(member: string, parse: (dict: Dict) => T): Promise<T[]> {
+  const [records] = (await manager(member)) as [Array<Record<string, { value: unknown }>>];
+  return records.map((record) => parse(unwrap(record)));
+}
+
+async function probe<T = unknown>(call: string): Promise<T> {
+  return shell.eval<T>(`selfhealProbe.${call}`);
+}
+
+// Waits until `check` returns a value that is not false/null/undefined, or throws `what`.
+async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | false | null | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown = null;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== false && value !== null && value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}`);
+    await sleep(50);
+  }
+}
+
+// Collects the Manager's signals as they arrive, with the wall-clock time of arrival.
+interface Received {
+  member: string;
+  body: unknown[];
+  ms: number;
+}
+const received: Received[] = [];
+
+async function listenToSignals(): Promise<void> {
+  await shell.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", "s", [
+    `type='signal',interface='${MANAGER}'`,
+  ]);
+  shell.bus.on("message", (message: dbus.Message) => {
+    if (message.type === dbus.MessageType.SIGNAL && message.interface === MANAGER) {
+      received.push({ member: message.member ?? "", body: message.body as unknown[], ms: performance.timeOrigin + performance.now() });
+    }
+  });
+}
+
+async function nextSignal(member: string, after: number, match: (body: unknown[]) => boolean = () => true): Promise<Received> {
+  return eventually(`the daemon's ${member} signal`, SIGNAL_TIMEOUT_MS, async () =>
+    received.find((signal, index) => index >= after && signal.member === member && match(signal.body)),
+  );
+}
+
+function startDaemon(): ChildProcess {
+  const [markerName, markerValue] = RUN_MARKER.split("=") as [string, string];
+  const child = spawn(process.execPath, [...daemonNodeFlags(), DAEMON_JS, "daemon"], {
+    cwd: ROOT,
+    env: {
+      ...shell.env,
+      [markerName]: markerValue,
+      XDG_CONFIG_HOME: shell.env.XDG_CONFIG_HOME,
+      XDG_STATE_HOME: shell.env.XDG_STATE_HOME,
+      DBUS_SESSION_BUS_ADDRESS: shell.env.DBUS_SESSION_BUS_ADDRESS,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const collect = (chunk: Buffer): void => {
+    daemonOutput += chunk.toString("utf8");
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  return child;
+}
+
+async function waitForDaemon(child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
+  for (;;) {
+    const [hasOwner] = (await shell.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner", "s", [BUS_NAME])) as [boolean];
+    if (hasOwner) return;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`\`node dist/selfheal.js daemon\` exited (${child.exitCode ?? child.signalCode}) without taking ${BUS_NAME}:\n${daemonOutput}`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`\`node dist/selfheal.js daemon\` did not take ${BUS_NAME} on the session bus within ${DAEMON_START_TIMEOUT_MS} ms:\n${daemonOutput}`);
+    }
+    await sleep(100);
+  }
+}
+
+async function stopDaemon(): Promise<void> {
+  const child = daemon;
+  daemon = null;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((done) => child.once("exit", done));
+  child.kill("SIGTERM");
+  await Promise.race([exited, sleep(5000)]);
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+
+// Ends every process of this run: the daemon's programs run in sessions of their own.
+async function killMarkedProcesses(): Promise<void> {
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = await readFile(`/proc/${entry}/environ`, "utf8");
+      if (environ.split("\0").includes(RUN_MARKER)) process.kill(Number(entry), "SIGKILL");
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+}
+
+function requireDaemon(): void {
+  if (!daemonAnswered) throw new Error(`the daemon never answered on the bus, so this cannot be checked:\n${daemonOutput}`);
+}
+
+async function screenshotMenu(name: string): Promise<void> {
+  await sleep(300); // Let the menu's open animation and the latest refresh settle.
+  const area = await probe<{ x: number; y: number; width: number; height: number }>(`menuArea(${SCREENSHOT_MARGIN})`);
+  await shell.screenshotArea(join(screenshots, `${name}.png`), area);
+}
+
+function stats(values: number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  return `n=${sorted.length} min ${at(0).toFixed(1)} ms, median ${at(0.5).toFixed(1)} ms, max ${at(1).toFixed(1)} ms`;
+}
+
+// Screenshots go to test-output/ unless SELFHEAL_UPDATE_SCREENSHOTS=1 asks to refresh the README's copies.
+export function screenshotsOf(target: ShellTarget): string {
+  const base = process.env.SELFHEAL_UPDATE_SCREENSHOTS === "1" ? join(ROOT, "docs", "screenshots") : join(ROOT, "test-output", "screenshots");
+  return join(base, target.screenshots);
+}
+
+// Starts a shell of the target's kind with the target's zip installed and enabled, and the probe
+// (shell-probe.js) loaded.
+export async function startShell(target: ShellTarget, lang?: string): Promise<ShellHarness> {
+  const zip = zipOf(target.build);
+  if (!existsSync(zip)) throw new Error(`no packed extension at ${zip}: run npm run build`);
+  const started = await ShellHarness.start({ shell: target.shell, zips: [zip], enabled: [UUID], lang });
+  await started.eval(await readFile(join(import.meta.dirname, "shell-probe.js"), "utf8"));
+  return started;
+}
+
+export function describeEndToEnd(target: ShellTarget): void {
+describe(`${target.title}: the extension in a real gnome-shell, with the real daemon`, () => {
+  beforeAll(async () => {
+    figures = [];
+    prefsOutput = "";
+    received.length = 0;
+    daemonAnswered = false;
+    daemonOutput = "";
+    screenshots = screenshotsOf(target);
+    await mkdir(screenshots, { recursive: true });
+    shell = await startShell(target);
+    await listenToSignals();
+    const configDir = join(shell.env.XDG_CONFIG_HOME ?? "", "selfheal");
+    await mkdir(configDir, { recursive: true });
+    await writeFile(join(configDir, "config.toml"), configToml());
+    if (!existsSync(DAEMON_JS)) {
+      daemonOutput = `${DAEMON_JS} does not exist: run npm run build`;
+      return;
+    }
+    daemon = startDaemon();
+    try {
+      await waitForDaemon(daemon);
+      daemonAnswered = true;
+    } catch (error) {
+      daemonOutput = String(error instanceof Error ? error.message : error);
+    }
+  }, 15 * 60_000); // A cold machine first builds the GNOME 48 root file system (about 3 minutes).
+
+  afterAll(async () => {
+    await stopDaemon();
+    await killMarkedProcesses();
+    await shell?.stop();
+    if (figures.length > 0) console.log(`\nselfheal extension, end to end, ${target.title}:\n  ${figures.join("\n  ")}\n`);
+  }, 30_000);
+
+  it("has the daemon answering on the session bus", () => {
+    expect(daemonAnswered, daemonOutput).toBe(true);
+  });
+
+  it(`is loaded by the shell as it is, with version validation on (State: ${target.activeState})`, async () => {
+    const validation = await shell.runInSession("gsettings", ["get", "org.gnome.shell", "disable-extension-version-validation"]);
+    expect(validation.trim()).toBe("false");
+    const info = await shell.runInSession("gnome-extensions", ["info", UUID]);
+    expect(info).toMatch(new RegExp(`^\\s*State: ${target.activeState}$`, "m"));
+    expect(await probe<{ enabled: boolean; present: boolean }>("state()")).toMatchObject({ enabled: true, present: true });
+  });
+
+  it("shows the daemon's health in the indicator once all programs run", async () => {
+    requireDaemon();
+    await eventually("all watched programs running", 30_000, async () => {
+      const processes = await listOf("ListProcesses", parseProcess);
+      return processes.length === WATCHED && processes.filter((p) => p.name !== "forky").every((p) => p.pid > 0 && p.state === "running");
+    });
+    // Health moves while the fork bomb is contained: the indicator must come to show what it is.
+    await eventually("the indicator to show the daemon's Health", 5000, async () => {
+      const [health] = (await shell.call(BUS_NAME, OBJECT_PATH, "org.freedesktop.DBus.Properties", "Get", "ss", [MANAGER, "Health"])) as [{ value: string }];
+      const current = await probe<{ level: string }>("state()");
+      return current.level === health.value;
+    });
+  });
+
+  it("builds the Processes view of 50 programs, matching ListProcesses", async () => {
+    requireDaemon();
+    const buildTimes: number[] = [];
+    for (let sample = 0; sample < BUILD_SAMPLES; sample++) {
+      // A fresh extension each time, so that every open builds its rows from nothing.
+      await probe("cycle()");
+      await eventually("the extension to connect", CONNECT_TIMEOUT_MS, async () => (await probe<{ level: string }>("state()")).level !== "offline");
+      await sleep(200); // The list fetched on connecting.
+      await probe("show('processes')");
+      await probe(`timeMenuBuild(${WATCHED})`);
+      buildTimes.push(await eventually("the menu to show 50 rows", 10_000, () => probe<number | null>("menuBuildMs")));
+      if (sample < BUILD_SAMPLES - 1) await probe("close()");
+    }
+    figures.push(`menu open → ${WATCHED} process rows with their buttons, built from nothing: ${stats(buildTimes)}`);
+
+    await eventually("the Processes view to match ListProcesses", 10_000, async () => {
+      const expected = (await listOf("ListProcesses", parseProcess))
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((p) => ({ name: p.name, state: stateText(p.state, t), pid: p.pid > 0 ? String(p.pid) : "—" }));
+      const shown = (await probe<Array<{ name: string; state: string; pid: string }>>("rows('processes')")).map(({ name, state, pid }) => ({ name, state, pid }));
+      expect(shown).toEqual(expected);
+      return true;
+    });
+    expect((await probe<string[]>("tabs()"))[0]).toBe(`Processes (${WATCHED})`);
+    await screenshotMenu("processes");
+    await probe("close()");
+  });
+
+  it("reflects a crash in the indicator right after ProcessCrashed", async () => {
+    requireDaemon();
+    await probe("close()");
+    await probe("watchIndicator()");
+    const reactions: number[] = [];
+    for (let i = 1; i <= CRASH_SAMPLES; i++) {
+      const name = sleeperName(i);
+      const [record] = (await manager("GetProcess", "s", [name])) as [Record<string, { value: unknown }>];
+      const { pid } = parseProcess(unwrap(record));
+      expect(pid, `${name} runs`).toBeGreaterThan(0);
+      const before = received.length;
+      const changesBefore = (await probe<unknown[]>("indicatorChanges")).length;
+      process.kill(pid, "SIGSEGV");
+      const crashed = await nextSignal("ProcessCrashed", before, (body) => body[0] === name);
+      const change = await eventually("the indicator to change after the crash", 5000, async () => {
+        const changes = await probe<Array<{ usec: number; what: string; value: string }>>("indicatorChanges");
+        return changes.length > changesBefore ? changes[changesBefore] : null;
+      });
+      reactions.push(change.usec / 1000 - crashed.ms);
+      await nextSignal("ProcessRestarted", before, (body) => body[0] === name);
+    }
+    const state = await probe<{ level: string; count: string | null }>("state()");
+    expect(["degraded", "critical"]).toContain(state.level);
+    expect(Number(state.count)).toBeGreaterThanOrEqual(CRASH_SAMPLES);
+    figures.push(`indicator change after ProcessCrashed reached the bus (SIGSEGV of a watched program): ${stats(reactions)}`);
+  });
+
+  it("restarts a program from its row", async () => {
+    requireDaemon();
+    await probe("open()");
+    await probe("show('processes')");
+    const name = sleeperName(SLEEPERS);
+    const before = received.length;
+    const oldPid = await eventually(`${name}'s row`, 5000, async () => {
+      const row = (await probe<Array<{ name: string; pid: string }>>("rows('processes')")).find((r) => r.name === name);
+      return row && row.pid !== "—" ? row.pid : null;
+    });
+    expect(await probe<boolean>(`pressRowButton('selfheal-process-row', '${name}', 'selfheal-restart')`)).toBe(true);
+    const restarted = await nextSignal("ProcessRestarted", before, (body) => body[0] === name);
+    const newPid = String(restarted.body[2]);
+    expect(newPid).not.toBe(oldPid);
+    await eventually(`${name}'s row to show its new PID ${newPid}`, 5000, async () => {
+      const row = (await probe<Array<{ name: string; pid: string }>>("rows('processes')")).find((r) => r.name === name);
+      return row?.pid === newPid;
+    });
+    expect(await probe<string | null>("statusLine()")).toBeNull();
+  });
+
+  it("shows the Anomalies view as ListAnomalies reports it", async () => {
+    requireDaemon();
+    await probe("open()");
+    await probe("show('anomalies')");
+    await eventually("the Anomalies view to match ListAnomalies", 10_000, async () => {
+      const anomalies = await listOf("ListAnomalies", parseAnomaly);
+      const expected = anomalyRows(anomalies, Date.now() * 1000, t).map((row) => ({ process: row.process, pid: row.pidText, kind: row.kindText, action: row.actionText }));
+      expect(await probe("rows('anomalies')")).toEqual(expected);
+      expect(await probe("emptyText()")).toBe(expected.length === 0 ? emptyText("anomalies", t) : null);
+      return true;
+    });
+    await screenshotMenu("anomalies");
+  });
+
+  it("shows each zombie with its parent, and what the cleanup did", async () => {
+    requireDaemon();
+    // A zombie: `sh` backgrounds a short sleep, then becomes a long sleep that never reaps it.
+    const [markerName, markerValue] = RUN_MARKER.split("=") as [string, string];
+    const maker = spawn("sh", ["-c", `sleep 0.1 & exec sleep ${seconds(300001)}`], { env: { ...process.env, [markerName]: markerValue }, stdio: "ignore", detached: true });
+    maker.unref();
+    const zombies = await eventually("ListZombies to report the zombie", 10_000, async () => {
+      const list = await listOf("ListZombies", parseZombie);
+      return list.some((zombie) => zombie.ppid === maker.pid) ? list : null;
+    });
+    await probe("open()");
+    await probe("show('zombies')");
+    await eventually("the Zombies view to match ListZombies", 10_000, async () => {
+      const current = await listOf("ListZombies", parseZombie);
+      const expected = zombieRows(current, t).map(({ title, parentText }) => ({ title, parent: parentText }));
+      expect(await probe("rows('zombies')")).toEqual(expected);
+      return true;
+    });
+    expect(zombies.length).toBeGreaterThan(0);
+    await screenshotMenu("zombies");
+
+    const before = received.length;
+    await probe("pressCleanup()");
+    const cleaned = await nextSignal("ZombiesCleaned", before);
+    const [reaped, remaining] = cleaned.body as [number, number];
+    await eventually("the view to say what the cleanup did", 5000, async () => (await probe<string>("cleanupResult()")) === cleanupSummary(reaped, remaining, t));
+    await screenshotMenu("zombies-cleaned");
+  });
+
+  it("shows who is held back by a cooldown, counting down, and resets it", async () => {
+    requireDaemon();
+    await probe("close()");
+    // crashy allows 3 restarts a minute: crash it until the daemon pauses its restarts.
+    const deadline = Date.now() + 45_000;
+    let activated: Received | null = null;
+    while (!activated) {
+      if (Date.now() > deadline) throw new Error("crashy never reached its cooldown");
+      const [record] = (await manager("GetProcess", "s", ["crashy"])) as [Record<string, { value: unknown }>];
+      const { pid } = parseProcess(unwrap(record));
+      if (pid === 0) {
+        await sleep(100);
+        continue;
+      }
+      const before = received.length;
+      process.kill(pid, "SIGSEGV");
+      await nextSignal("ProcessCrashed", before, (body) => body[0] === "crashy");
+      activated = await eventually("a restart or a cooldown", SIGNAL_TIMEOUT_MS, async () =>
+        received.slice(before).find((s) => (s.member === "ProcessRestarted" || s.member === "CooldownActivated") && s.body[0] === "crashy") ?? null,
+      );
+      if (activated.member !== "CooldownActivated") activated = null;
+    }
+    await eventually("the indicator to show the crash loop", 5000, async () => (await probe<{ level: string }>("state()")).level === "critical");
+
+    await probe("open()");
+    await probe("show('cooldowns')");
+    const shown = await eventually("the Cooldown view to match GetCooldowns", 10_000, async () => {
+      const cooldowns = await listOf("GetCooldowns", parseCooldown);
+      const rows = await probe<Array<{ name: string; remaining: string }>>("rows('cooldowns')");
+      expect(rows.map((row) => row.name).sort()).toEqual(cooldowns.map((c) => c.name).sort());
+      const crashy = rows.find((row) => row.name === "crashy");
+      expect(crashy?.remaining).toMatch(/^held back for /);
+      return crashy;
+    });
+    await sleep(2100);
+    const later = (await probe<Array<{ name: string; remaining: string }>>("rows('cooldowns')")).find((row) => row.name === "crashy");
+    expect(later?.remaining, "the countdown moves").not.toBe(shown.remaining);
+    await screenshotMenu("cooldowns");
+
+    const before = received.length;
+    expect(await probe<boolean>("pressRowButton('selfheal-cooldown-row', 'crashy', 'selfheal-reset-cooldown')")).toBe(true);
+    await eventually("crashy to run again after the reset", SIGNAL_TIMEOUT_MS, async () =>
+      received.slice(before).some((s) => (s.member === "CooldownEnded" || s.member === "ProcessRestarted") && s.body[0] === "crashy"),
+    );
+    await eventually("crashy to leave the Cooldown view's held rows", 10_000, async () => {
+      const rows = await probe<Array<{ name: string; remaining: string }>>("rows('cooldowns')");
+      return !rows.some((row) => row.name === "crashy" && row.remaining.startsWith("held back for"));
+    });
+    await probe("close()");
+  });
+
+  it(`leaves no actor, signal connection, source or match rule behind after ${ENABLE_DISABLE_CYCLES} enable/disable cycles`, async () => {
+    requireDaemon();
+    const connected = async (): Promise<boolean> => (await probe<{ level: string | null }>("state()")).level !== "offline";
+    // The shell's match rules on the bus that concern selfheal (the shell's own come and go).
+    const matchRules = async (): Promise<number> => {
+      const [owner] = (await shell.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner", "s", ["org.gnome.Shell"])) as [string];
+      const [rules] = (await shell.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.Debug.Stats", "GetAllMatchRules")) as [
+        Record<string, string[]>,
+      ];
+      return (rules[owner] ?? []).filter((rule) => rule.includes(BUS_NAME)).length;
+    };
+
+    // A fresh, connected extension on the Processes view with its menu never opened: the
+    // state compared (the cycles below leave the menu on that view too).
+    await probe("show('processes')");
+    await probe("cycle()");
+    await eventually("the extension to connect", CONNECT_TIMEOUT_MS, connected);
+    await sleep(300); // The previous proxy goes once its replies in flight are back.
+    const baseline = { actors: await probe<number>("stageActors()"), rules: await matchRules() };
+    const baselineCensus = await probe<Record<string, number>>("actorCensus()");
+    await probe("disable()");
+    await sleep(300);
+    const disabledBaseline = await probe<number>("stageActors()");
+    await probe("enable()");
+    await eventually("the extension to connect", CONNECT_TIMEOUT_MS, connected);
+
+    await probe("startLeakWatch()");
+    const started = Date.now();
+    for (let cycle = 0; cycle < ENABLE_DISABLE_CYCLES; cycle++) {
+      await probe("cycle()");
+      // Every other cycle disables again before the client is even built; the others connect
+      // and open the menu (rows, refresh timers), which the next cycle disables.
+      if (cycle % 2 === 1) {
+        await eventually("the extension to connect", CONNECT_TIMEOUT_MS, connected);
+        await probe("open()");
+        await probe("show('processes')");
+        await eventually("the menu's rows", CONNECT_TIMEOUT_MS, async () => (await probe<unknown[]>("rows('processes')")).length === WATCHED);
+      }
+    }
+    const elapsed = Date.now() - started;
+    await probe("disable()");
+    await sleep(300); // Replies in flight at disable() come back; their proxies are disposed then.
+    const report = await probe<{ connections: number; sources: number; leakedConnections: string[]; leakedSources: number }>("stopLeakWatch()");
+    const disabled = {
+      present: (await probe<{ present: boolean }>("state()")).present,
+      actors: await probe<number>("stageActors()"),
+      ours: await probe<number>("selfhealActors()"),
+      rules: await matchRules(),
+    };
+    await probe("enable()");
+    await eventually("the extension to connect", CONNECT_TIMEOUT_MS, connected);
+    await sleep(300);
+    const after = { actors: await probe<number>("stageActors()"), rules: await matchRules() };
+    const afterCensus = await probe<Record<string, number>>("actorCensus()");
+    const appeared = Object.entries(afterCensus)
+      .map(([kind, count]) => [kind, count - (baselineCensus[kind] ?? 0)] as const)
+      .filter(([, difference]) => difference !== 0);
+
+    figures.push(
+      `${ENABLE_DISABLE_CYCLES} enable/disable cycles in ${elapsed} ms: ${report.connections} signal connections and ${report.sources} main-loop sources made, ` +
+        `${report.leakedConnections.length} and ${report.leakedSources} left; stage actors ${baseline.actors} → ${after.actors}, ` +
+        `selfheal's D-Bus match rules ${baseline.rules} → ${disabled.rules} (disabled) → ${after.rules}`,
+    );
+    expect(report.connections).toBeGreaterThan(0);
+    expect(report.leakedConnections).toEqual([]);
+    expect(report.leakedSources).toBe(0);
+    expect(disabled).toEqual({ present: false, actors: disabledBaseline, ours: 0, rules: 0 });
+    expect(after, `actors that differ: ${JSON.stringify(appeared)}`).toEqual(baseline);
+  }, 600_000); // 12-15 s on an idle machine; several times that when it is shared.
+
+  it("says when the daemon is down, offers to start it, and reconnects by itself", async () => {
+    requireDaemon();
+    await stopDaemon();
+    await eventually("the indicator to show the daemon down", 5000, async () => (await probe<{ level: string }>("state()")).level === "offline");
+    await probe("open()");
+    const state = await probe<{ offline: boolean }>("state()");
+    expect(state.offline).toBe(true);
+    await screenshotMenu("daemon-down");
+    await probe("close()");
+
+    daemon = startDaemon();
+    await waitForDaemon(daemon);
+    await eventually("the indicator to reconnect", 10_000, async () => (await probe<{ level: string }>("state()")).level !== "offline");
+    await probe("open()");
+    await probe("show('processes')");
+    await eventually("the Processes view back after the reconnect", 10_000, async () => (await probe<unknown[]>("rows('processes')")).length === WATCHED);
+    await probe("close()");
+  });
+
+  it("opens the preferences window through the shell (GNOME's preferences service)", async () => {
+    requireDaemon();
+    await shell.eval(`Main.extensionManager.openExtensionPrefs('${UUID}', '', {}); true`);
+    const windowArea = (): Promise<{ x: number; y: number; width: number; height: number } | null> => probe("windowArea('SelfHeal')");
+    await eventually("the preferences window", 15_000, windowArea);
+    await probe("closeWindow('SelfHeal')");
+    await eventually("the preferences window to close", 5000, async () => (await probe<string[]>("windowTitles()")).length === 0);
+    await sleep(500); // The closing animation's actor.
+  });
+
+  describe("the preferences, looked into", () => {
+    let prefs: PreferencesWindow | null = null;
+    const open = async (): Promise<PreferencesWindow> => {
+      prefs ??= await shell.openPreferences(UUID);
+      return prefs;
+    };
+    const row = async (name: string): Promise<PolicyRow | null> => (await open()).eval<PolicyRow | null>(`prefs.row(${JSON.stringify(name)})`);
+    const policies = async (): Promise<Map<string, Dict>> => {
+      const [all] = (await manager("GetPolicies")) as [Record<string, Record<string, { value: unknown }>>];
+      return new Map(Object.entries(all).map(([name, policy]) => [name, plainPolicy(policy)]));
+    };
+
+    afterAll(async () => {
+      await prefs?.close();
+      if (prefs) prefsOutput = prefs.output();
+    });
+
+    it("shows a row for each of the daemon's policies, with its values", async () => {
+      requireDaemon();
+      const expected = await policies();
+      const window = await open();
+      const names = await eventually("a row for each policy", 10_000, async () => {
+        const shown = await window.eval<string[]>("prefs.names()");
+        return shown.length === expected.size ? shown : null;
+      });
+      expect(names).toEqual([...expected.keys()].sort());
+      for (const name of ["crashy", "forky", sleeperName(7)]) {
+        const form = formFromPolicy(name, expected.get(name) ?? {});
+        expect(await row(name), name).toMatchObject({
+          subtitle: form.command,
+          fields: { Command: form.command, Match: form.match, "Cooldown after (restarts)": form.cooldownMaxRestarts },
+        });
+      }
+      // The same dialog as the shell opens, now known to show the policies.
+      await sleep(500); // The window's opening animation.
+      const area = await eventually("the preferences window", 5000, () => probe<{ x: number; y: number; width: number; height: number } | null>("windowArea('SelfHeal')"));
+      await shell.screenshotArea(join(screenshots, "preferences.png"), area);
+    });
+
+    it("sends an edit through SetPolicy, and GetPolicies has it", async () => {
+      requireDaemon();
+      const window = await open();
+      const name = sleeperName(10);
+      expect(await window.eval(`prefs.type("${name}", "CPU limit (%)", 55)`)).toBe(true);
+      expect(await window.eval(`prefs.type("${name}", "Cooldown after (restarts)", 7)`)).toBe(true);
+      expect(await window.eval(`prefs.press("${name}", "Apply")`)).toBe(true);
+      const saved = await eventually("GetPolicies to have the edit", 10_000, async () => {
+        const policy = (await policies()).get(name);
+        return policy?.cpu_limit === 55 ? policy : null;
+      });
+      expect(saved).toMatchObject({ cpu_limit: 55, cooldown: { max_restarts: 7 }, command: ["sleep", sleeperArg(10)] });
+      expect((await row(name))?.problems).toEqual([]);
+    });
+
+    it("shows the daemon's refusal next to the field it is about, and keeps the typed value", async () => {
+      requireDaemon();
+      const window = await open();
+      const name = sleeperName(11);
+      await window.eval(`prefs.type("${name}", "Match", "/[unclosed/")`);
+      expect(await window.eval(`prefs.press("${name}", "Apply")`)).toBe(true);
+      const shown = await eventually("the refusal under the Match field", 10_000, async () => {
+        const current = await row(name);
+        return current && current.fieldProblems.Match ? current : null;
+      });
+      expect(shown.fields.Match).toBe("/[unclosed/");
+      expect((await policies()).get(name)?.match).toBe(matchOf(sleeperArg(11)));
+    });
+
+    it("keeps what was typed in other rows, and a row not saved yet, through an Apply and a reconnect", async () => {
+      requireDaemon();
+      const window = await open();
+      const typed = sleeperName(12);
+      const applied = sleeperName(13);
+      await window.eval(`prefs.type("${typed}", "Command", "sleep ${sleeperArg(12)} typed-not-applied")`);
+      await window.eval(`prefs.type("${typed}", "Memory limit (MB)", 321)`);
+      await window.eval(`prefs.add("not-saved-yet")`);
+      await window.eval(`prefs.type("not-saved-yet", "Command", "sleep 300123")`);
+      await window.eval(`prefs.type("${applied}", "CPU limit (%)", 44)`);
+      expect(await window.eval(`prefs.press("${applied}", "Apply")`)).toBe(true);
+      await eventually("GetPolicies to have the applied edit", 10_000, async () => (await policies()).get(applied)?.cpu_limit === 44);
+      await sleep(500); // The reload that follows an Apply.
+      const keeps = async (): Promise<void> => {
+        expect((await row(typed))?.fields).toMatchObject({ Command: `sleep ${sleeperArg(12)} typed-not-applied`, "Memory limit (MB)": 321 });
+        expect((await row("not-saved-yet"))?.fields).toMatchObject({ Command: "sleep 300123" });
+        expect((await row(applied))?.fields).toMatchObject({ "CPU limit (%)": 44 });
+      };
+      await keeps();
+
+      await stopDaemon();
+      await eventually("the preferences to see the daemon gone", 10_000, async () => (await window.eval<boolean>(`prefs.row("${typed}")?.sensitive === false`)));
+      daemon = startDaemon();
+      await waitForDaemon(daemon);
+      await eventually("the preferences to reconnect", 10_000, async () => (await window.eval<boolean>(`prefs.row("${typed}")?.sensitive === true`)));
+      await sleep(500); // The reload that follows the reconnect.
+      await keeps();
+      expect((await policies()).get(typed)?.command).toEqual(["sleep", sleeperArg(12)]);
+    });
+  });
+
+  it("leaves no JS ERROR or extension error in the shell's log, and none in the preferences", async () => {
+    const disposed = shell.log().split("\n").filter((line) => /already (disposed|finalized)/.test(line));
+    const [errors] = (await shell.call("org.gnome.Shell", "/org/gnome/Shell", "org.gnome.Shell.Extensions", "GetExtensionErrors", "s", [UUID])) as [string[]];
+    expect(shell.jsErrors()).toEqual([]);
+    expect(disposed).toEqual([]);
+    expect(errors).toEqual([]);
+    expect(shell.linesAbout(UUID)).toEqual([]);
+    expect(prefsOutput.split("\n").filter((line) => /JS ERROR|JS WARNING|CRITICAL|selfheal/.test(line))).toEqual([]);
+  });
+});
+}
+
+// The extension in a session whose language is German (the locale is installed by
+// scripts/test-deps.sh on this machine, and by the GNOME 48 root's recipe): the menu and the
+// preferences come from the zip's locale/de/LC_MESSAGES/selfheal.mo.
+export function describeInGerman(target: ShellTarget): void {
+  describe(`${target.title}, in German (LANG=de_DE.UTF-8)`, () => {
+    let german: ShellHarness;
+
+    beforeAll(async () => {
+      german = await startShell(target, "de_DE.UTF-8");
+    }, 15 * 60_000);
+
+    afterAll(async () => {
+      await german?.stop();
+    });
+
+    it("shows the menu's tabs and the daemon-down view in German", async () => {
+      expect(await german.eval("selfhealProbe.tabs()")).toEqual(["Prozesse", "Anomalien", "Zombies", "Abklingzeit"]);
+      expect(await german.eval("selfhealProbe.state().summary")).toBe("selfheal läuft nicht");
+    });
+
+    it("shows the preferences' pages in German", async () => {
+      const prefs = await german.openPreferences(UUID);
+      try {
+        expect(await prefs.eval("prefs.pageTitles().filter((title) => title !== '')")).toEqual(["Programme", "Oberleiste"]);
+      } finally {
+        await prefs.close();
+      }
+      expect(german.jsErrors()).toEqual([]);
+    });
+  });
+}
