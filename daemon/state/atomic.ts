@@ -12,6 +12,8 @@ export const DEFAULT_FILE_MODE = 0o600;
 export interface AtomicWriteOptions {
   /** Permission bits of the new file; defaults to owner read/write only. */
   mode?: number;
+  /** Asked just before the rename (asynchronous writes): false drops this write, when newer data was written meanwhile. */
+  stillWanted?: () => boolean;
 }
 
 let tempCounter = 0;
@@ -78,6 +80,10 @@ async function writeOnce(path: string, data: string | Uint8Array, options: Atomi
       await handle.sync();
     } finally {
       await handle.close();
+    }
+    if (options.stillWanted?.() === false) {
+      await rm(temp, { force: true });
+      return;
     }
     await rename(temp, path);
   } catch (error) {
