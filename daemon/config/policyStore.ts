@@ -243,7 +243,8 @@ export class PolicyStore {
   // The config that last loaded, for a daemon started on a broken config.toml; null when there is none.
   private readLastGood(): ParsedConfig | null {
     try {
-      return parseConfigTables(readConfigText(this.paths.lastGood) ?? "", this.paths.lastGood);
+      const text = readConfigText(this.paths.lastGood);
+      return text === null ? null : parseConfigTables(text, this.paths.lastGood);
     } catch {
       return null;
     }

@@ -9,6 +9,8 @@ const FORMAT_VERSION = 1;
 
 export class FileCooldownStore implements CooldownStore {
   private readonly writer: LatestFileWriter;
+  /** Each name's cooldown end in the last state handed over: a later end is a cooldown that begins. */
+  private untilByName = new Map<string, number>();
 
   constructor(readonly path: string) {
     // A full disk keeps the previous whole file; the next change tries again.
@@ -33,8 +35,18 @@ export class FileCooldownStore implements CooldownStore {
   }
 
   // Write in the background, off the restart path (an fsync takes milliseconds);
-  // while one write runs, later states coalesce into the next write.
+  // while one write runs, later states coalesce into the next write. A state in
+  // which a cooldown begins is written at once: the engine announces the cooldown
+  // next, and a kill -9 right after must not forget it.
   save(state: CooldownState): void {
+    if (this.beginsCooldown(state)) {
+      try {
+        this.writer.writeSync(serialise(state));
+        return;
+      } catch (error) {
+        console.error(`selfheal: could not save the cooldown state at once, trying in the background: ${(error as Error).message}`);
+      }
+    }
     this.writer.write(serialise(state));
   }
 
@@ -46,6 +58,19 @@ export class FileCooldownStore implements CooldownStore {
   // Resolves once no background write is under way.
   idle(): Promise<void> {
     return this.writer.idle();
+  }
+
+  // True when a cooldown in force ends later than in the previous state: it has just begun.
+  private beginsCooldown(state: CooldownState): boolean {
+    const now = Date.now();
+    let begins = false;
+    const next = new Map<string, number>();
+    for (const [name, record] of Object.entries(state)) {
+      next.set(name, record.untilMs);
+      if (record.untilMs > now && record.untilMs > (this.untilByName.get(name) ?? 0)) begins = true;
+    }
+    this.untilByName = next;
+    return begins;
   }
 }
 

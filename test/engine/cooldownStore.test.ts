@@ -1,6 +1,6 @@
 // The cooldown state file: round trip, and what a damaged file does.
 import { afterEach, describe, expect, it } from "vitest";
-import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FileCooldownStore } from "../../daemon/state/cooldownStore.js";
 import { makeTestDir, waitFor } from "../helpers/daemon.js";
@@ -38,6 +38,30 @@ describe("FileCooldownStore", () => {
     store.saveSync(newer);
     await store.idle();
     expect(new FileCooldownStore(path).load()).toEqual(newer);
+    expect(readdirSync(dir)).toEqual(["cooldown.json"]);
+  });
+
+  // A cooldown that begins is on disk before the engine goes on (and announces it): a kill -9
+  // right after must not forget it (the fault-injection test saw the looper started again).
+  it("writes a state in which a cooldown begins at once, before save returns", () => {
+    dir = makeTestDir("cooldown-store");
+    const path = join(dir, "cooldown.json");
+    const store = new FileCooldownStore(path);
+    const untilMs = Date.now() + 3_600_000;
+    store.save({ looper: { restarts: [1, 2, 3], untilMs } });
+    expect(new FileCooldownStore(path).load()).toEqual({ looper: { restarts: [1, 2, 3], untilMs } });
+  });
+
+  it("an older state still being written in the background never replaces a cooldown written since", async () => {
+    dir = makeTestDir("cooldown-store");
+    const path = join(dir, "cooldown.json");
+    const store = new FileCooldownStore(path);
+    const untilMs = Date.now() + 3_600_000;
+    store.save({ looper: { restarts: [1, 2], untilMs: 0 } });
+    store.save({ looper: { restarts: [1, 2, 3], untilMs } });
+    // Let the background write of the older state finish (and anything after it).
+    await store.idle();
+    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ version: 1, cooldowns: { looper: { restarts: [1, 2, 3], untilMs } } });
     expect(readdirSync(dir)).toEqual(["cooldown.json"]);
   });
 
