@@ -1,13 +1,16 @@
 // Runs the real, built daemon for an integration test: private config and
 // state folders, a private session bus, and the event log to watch.
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent } from "../../daemon/engine/events.js";
 import { killProgramsIn, makeTempDir as makeTestDir, startPrivateBus, waitUntil as waitFor, type PrivateBus } from "./bus.js";
 import { DAEMON_JS, daemonNodeFlags, daemonShebangEnv } from "./command.js";
 
 export { DAEMON_JS, daemonNodeFlags, makeTestDir, waitFor };
+
+/** A tmpfs, as a session's runtime folder is. */
+const SHM = "/dev/shm";
 
 export interface RunningDaemon {
   dir: string;
@@ -57,13 +60,15 @@ export async function startDaemon(config: string, options: StartDaemonOptions = 
   const configPath = join(configDir, "config.toml");
   writeFileSync(configPath, config);
   const stateDir = join(dir, "state", "selfheal");
+  // A session's runtime folder is a tmpfs (/run/user/UID): the keepers' records go to one here too when there is one.
+  const runtimeBase = existsSync(SHM) ? mkdtempSync(join(SHM, "selfheal-runtime-")) : join(dir, "runtime");
   const bus = await startPrivateBus();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...daemonShebangEnv(),
     XDG_CONFIG_HOME: join(dir, "config"),
     XDG_STATE_HOME: join(dir, "state"),
-    XDG_RUNTIME_DIR: join(dir, "runtime"),
+    XDG_RUNTIME_DIR: runtimeBase,
     DBUS_SESSION_BUS_ADDRESS: bus.address,
   };
   let stderr = "";
@@ -101,7 +106,7 @@ export async function startDaemon(config: string, options: StartDaemonOptions = 
     dir,
     configPath,
     stateDir,
-    runtimeDir: join(dir, "runtime", "selfheal"),
+    runtimeDir: join(runtimeBase, "selfheal"),
     bus,
     env,
     get process() {
@@ -143,6 +148,7 @@ export async function startDaemon(config: string, options: StartDaemonOptions = 
       killProgramsIn(dir);
       await bus.stop();
       rmSync(dir, { recursive: true, force: true });
+      rmSync(runtimeBase, { recursive: true, force: true });
     },
   };
   return daemon;
