@@ -62,17 +62,23 @@ export function currentProcesses(ctx: EngineContext): ProcessSnapshot {
 // one the program forked away to)? `endedPid` is the unit's process that just
 // ended (it may linger as a zombie); what is left of the session it led
 // (helpers about to go, a fork bomb's members being killed) is its remains,
-// not a copy. A process the guard protects is never one to watch.
+// not a copy. A process the guard protects is never one to watch. A fault in
+// this look must not keep the program down: it is told, and the start goes on.
 export function findRunningCopy(ctx: EngineContext, unit: Unit, endedPid: number): ProcessSample | null {
-  const snapshot = currentProcesses(ctx);
-  const found = unclaimedMatches(ctx, unit, snapshot, claimedPids(ctx.units)).find(
-    (sample) =>
-      sample.pid !== endedPid &&
-      (endedPid === 0 || sample.sid !== endedPid) &&
-      refusalOf(ctx, unit, sample) === null &&
-      ctx.deps.probe.isAlive(sample.pid, sample.startTicks),
-  );
-  return found ?? null;
+  try {
+    const snapshot = currentProcesses(ctx);
+    const found = unclaimedMatches(ctx, unit, snapshot, claimedPids(ctx.units)).find(
+      (sample) =>
+        sample.pid !== endedPid &&
+        (endedPid === 0 || sample.sid !== endedPid) &&
+        refusalOf(ctx, unit, sample) === null &&
+        ctx.deps.probe.isAlive(sample.pid, sample.startTicks),
+    );
+    return found ?? null;
+  } catch (error) {
+    ctx.internalError(`looking for a running copy of ${unit.policy.name}`, error);
+    return null;
+  }
 }
 
 // Watch a running copy instead of starting a second one.

@@ -86,11 +86,17 @@ function follow(ctx: EngineContext, lifecycle: Lifecycle, unit: Unit, next: Succ
   if (unit.stopping) lifecycle.continueStop(unit);
 }
 
-// Without a keeper: the oldest live process left in the session the program led (it was started as a session's leader).
+// Without a keeper: the oldest live process left in the session the program led (it was started as a
+// session's leader), never one the guard protects. A fault in this look is told, and the end is handled as an end.
 function sessionSuccessor(ctx: EngineContext, leader: number): Successor | null {
-  const members = [...currentProcesses(ctx).processes.values()]
-    .filter((sample) => sample.sid === leader && sample.pid !== leader && sample.uid === ctx.uid && sample.state !== "Z" && !isKeeperProcess(sample))
-    .sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid);
-  const found = members.find((sample) => ctx.deps.probe.isAlive(sample.pid, sample.startTicks));
-  return found === undefined ? null : { pid: found.pid, startTicks: found.startTicks, known: false };
+  try {
+    const members = [...currentProcesses(ctx).processes.values()]
+      .filter((sample) => sample.sid === leader && sample.pid !== leader && sample.uid === ctx.uid && sample.state !== "Z" && !isKeeperProcess(sample))
+      .sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid);
+    const found = members.find((sample) => ctx.deps.signaller.refusalFor(sample) === null && ctx.deps.probe.isAlive(sample.pid, sample.startTicks));
+    return found === undefined ? null : { pid: found.pid, startTicks: found.startTicks, known: false };
+  } catch (error) {
+    ctx.internalError(`looking for what PID ${leader} left running`, error);
+    return null;
+  }
 }
