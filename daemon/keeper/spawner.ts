@@ -7,7 +7,7 @@
 // costs the fork of a small process rather than the daemon's own fork and a
 // keeper's exec.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, watch, type FSWatcher } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, watch, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import type { Policy } from "../config/policy.js";
 import type { ProcessProbe } from "../proc/probe.js";
@@ -29,8 +29,12 @@ export interface KeeperSpawnerOptions {
 
 /** A keeper's temporary file left by a keeper killed while writing: ".PID-START.keeper.tmp". */
 const TEMP_FILE = /^\.(\d+)-(\d+)\.keeper\.tmp$/;
+/** A record's name: "PID-START.keeper", its keeper's identity. */
+const RECORD_FILE = /^(\d+)-(\d+)\.keeper$/;
 /** The folder is the user's alone. */
 const DIR_MODE = 0o700;
+/** How long a record that no policy of this daemon names is kept once its program ended. */
+const UNCLAIMED_RECORD_KEPT_MS = 24 * 60 * 60 * 1000;
 
 /** A keeper process, and whether it still runs (a standby may die before it gets a job). */
 interface Keeper {
@@ -123,15 +127,19 @@ export class KeeperSpawner implements Spawner {
       }
       if (!name.endsWith(RECORD_SUFFIX) || this.handles.get(name)?.isReleased === false) continue;
       const record = this.readRecord(name);
-      const keeperAlive = record !== null && this.options.probe.isAlive(record.keeper.pid, record.keeper.startTicks);
       if (record === null || record.boot !== this.bootId) {
-        console.error(`selfheal: dropping ${name}: not a keeper record of this boot`);
+        // Another boot's, or one this daemon cannot read: dropped, unless its keeper (named by the file) still runs it.
+        const keeper = RECORD_FILE.exec(name);
+        if (record === null && keeper !== null && this.options.probe.isAlive(Number(keeper[1]), Number(keeper[2]))) continue;
+        console.error(`selfheal: dropping ${name}: not a keeper record of this boot that this daemon can read`);
         rmSync(join(this.options.dir, name), { force: true });
         continue;
       }
+      const keeperAlive = this.options.probe.isAlive(record.keeper.pid, record.keeper.startTicks);
       if (!names.has(record.tag)) {
-        // No policy names it: an end nobody will act on is dropped; a program that runs keeps its record (its policy may come back).
-        if (record.end !== null || !keeperAlive) rmSync(join(this.options.dir, name), { force: true });
+        // No policy of ours names it: a running program keeps its record (its policy may come back); an end or a dead
+        // keeper's record is left for a day (another daemon sharing this folder, with another config, may own it), then dropped.
+        if ((record.end !== null || !keeperAlive) && this.ageMs(name) > UNCLAIMED_RECORD_KEPT_MS) rmSync(join(this.options.dir, name), { force: true });
         continue;
       }
       const handle = this.track(name, record);
@@ -185,6 +193,15 @@ export class KeeperSpawner implements Spawner {
     );
     this.handles.set(name, handle);
     return handle;
+  }
+
+  // How long ago the record was last written (0 when it cannot be told).
+  private ageMs(name: string): number {
+    try {
+      return (this.options.now ?? Date.now)() - statSync(join(this.options.dir, name)).mtimeMs;
+    } catch {
+      return 0;
+    }
   }
 
   private readRecord(name: string): KeeperRecord | null {
