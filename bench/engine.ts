@@ -22,6 +22,8 @@ const WATCHED = 50;
 const IDLE_SECONDS = 30;
 const HOG = resolve(import.meta.dirname, "../test/engine/fixtures/hog.mjs");
 const MB = 1024 * 1024;
+/** Program names unique to this run (comm keeps 15 characters). */
+export const RUN_ID = process.pid.toString(36);
 
 export async function benchEngine(): Promise<void> {
   await benchCrashRestart("with keepers (the default)");
@@ -42,8 +44,10 @@ function newEvents(daemon: RunningDaemon, from: number): EngineEvent[] {
 export async function benchCrashRestart(label: string, args: string[] = []): Promise<void> {
   const dir = makeTestDir("bench-crash");
   const policies = Array.from({ length: CRASHES }, (_, i) => {
-    const program = uniqueSleep(dir, `benchcrash${i}`);
-    return `[process.benchcrash${i}]\ncommand = ["${program}", "600"]\nautostart = true\n`;
+    // Names of this run alone: a bench run at the same time on the machine must not adopt these (nor this one its).
+    const name = `bc${RUN_ID}x${i}`;
+    const program = uniqueSleep(dir, name);
+    return `[process.${name}]\ncommand = ["${program}", "600"]\nautostart = true\n`;
   }).join("\n");
   const daemon = await startDaemon(policies, { dir, args });
   const latencies: number[] = [];

@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { killQuietly, makeTestDir, startDaemon, uniqueSleep, waitFor } from "../test/helpers/daemon.js";
-import { LogTail } from "./engine.js";
+import { LogTail, RUN_ID } from "./engine.js";
 import { printTable } from "./scan.js";
 import { summarize } from "./stats.js";
 
@@ -27,8 +27,9 @@ export async function benchKeeper(): Promise<void> {
 async function benchCrashAfterDaemonRestart(): Promise<void> {
   const dir = makeTestDir("bench-keeper");
   const policies = Array.from({ length: PROGRAMS }, (_, i) => {
-    const program = uniqueSleep(dir, `benchkeep${i}`);
-    return `[process.benchkeep${i}]\ncommand = ["${program}", "600"]\nautostart = true\n`;
+    const name = `bk${RUN_ID}x${i}`;
+    const program = uniqueSleep(dir, name);
+    return `[process.${name}]\ncommand = ["${program}", "600"]\nautostart = true\n`;
   }).join("\n");
   const daemon = await startDaemon(policies, { dir });
   const latencies: number[] = [];
@@ -103,7 +104,7 @@ const ALTERNATIVES: Array<[string, (dir: string, program: string, i: number) => 
 // Start MEMORY_SAMPLES keepers of each kind, each holding a sleeping program; their median footprint.
 async function benchMemory(): Promise<void> {
   const dir = makeTestDir("bench-keeper-memory");
-  const program = uniqueSleep(dir, "benchkept");
+  const program = uniqueSleep(dir, `bm${RUN_ID}`);
   const records = join(dir, "records");
   mkdirSync(records);
   const rows: string[] = [];
