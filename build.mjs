@@ -1,7 +1,8 @@
 // Builds the daemon into one file for Node.js 20+, and (when present) the GNOME Shell extension.
 import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
 import { chmod, mkdir } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 
 await mkdir("dist", { recursive: true });
 await build({
@@ -27,6 +28,23 @@ await build({
   logLevel: "warning",
 });
 await chmod("dist/selfheal.js", 0o755);
+
+// The keeper: a small C program that is the parent of each program the daemon
+// starts (daemon/keeper/keeper.c). Built with the system's C compiler ($CC, or
+// cc); without one the daemon still works, but says at every start that crash
+// protection then ends with the daemon (install.sh installs gcc for it).
+const KEEPER = "dist/selfheal-keeper";
+const cc = process.env.CC || "cc";
+try {
+  execFileSync(cc, ["-O2", "-Wall", "-Wextra", "-o", KEEPER, "daemon/keeper/keeper.c"], { stdio: ["ignore", "inherit", "inherit"] });
+} catch (error) {
+  rmSync(KEEPER, { force: true });
+  console.warn(
+    `build: WARNING: the keeper was not built (${cc}: ${error.code === "ENOENT" ? "no C compiler" : error.message}).\n` +
+      "build: programs will be the daemon's own children, and lose their crash protection when the daemon restarts.\n" +
+      "build: install a C compiler (Debian/Ubuntu: apt install gcc libc6-dev) and build again.",
+  );
+}
 
 if (existsSync("extension/build.mjs")) {
   await import("./extension/build.mjs");

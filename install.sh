@@ -32,9 +32,12 @@ if [ "${1:-}" = "--uninstall" ]; then
   exit 0
 fi
 
-# Node.js 20 or later, npm, and the tools the build and the extension use.
+# Node.js 20 or later, npm, and the tools the build and the extension use; a C
+# compiler for the keeper (daemon/keeper/keeper.c), which crash protection
+# across restarts of the daemon needs.
 need_apt=()
 command -v node >/dev/null || need_apt+=(nodejs npm)
+command -v cc >/dev/null || need_apt+=(gcc libc6-dev)
 command -v glib-compile-schemas >/dev/null || need_apt+=(libglib2.0-bin)
 command -v dbus-daemon >/dev/null || need_apt+=(dbus dbus-daemon)
 command -v msgfmt >/dev/null && command -v xgettext >/dev/null || need_apt+=(gettext)
@@ -55,6 +58,16 @@ npm run --silent build
 say "installing the daemon into $APP_DIR"
 mkdir -p "$APP_DIR" "$(dirname "$BIN")" "$(dirname "$DBUS_SERVICE")" "$(dirname "$UNIT")"
 cp dist/selfheal.js "$APP_DIR/selfheal.js"
+# The keeper beside the daemon. Running keepers hold the old file open, so the
+# new one goes in under another name and is renamed over it (cp would fail
+# with "Text file busy"); the running keepers keep their old copy.
+if [ -x dist/selfheal-keeper ]; then
+  install -m 755 dist/selfheal-keeper "$APP_DIR/.selfheal-keeper.new"
+  mv -f "$APP_DIR/.selfheal-keeper.new" "$APP_DIR/selfheal-keeper"
+else
+  rm -f "$APP_DIR/selfheal-keeper"
+  say "WARNING: the keeper was not built (no C compiler): crash protection will not survive a restart of the daemon"
+fi
 mkdir -p "$APP_DIR/dbus"
 cp dbus/io.github.SelfHeal1.Manager.xml "$APP_DIR/dbus/"
 # The environment and Node.js flags of the build's #! line ("#!/usr/bin/env -S NAME=value node --flag"),

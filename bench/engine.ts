@@ -22,9 +22,12 @@ const WATCHED = 50;
 const IDLE_SECONDS = 30;
 const HOG = resolve(import.meta.dirname, "../test/engine/fixtures/hog.mjs");
 const MB = 1024 * 1024;
+/** Program names unique to this run (comm keeps 15 characters). */
+export const RUN_ID = process.pid.toString(36);
 
 export async function benchEngine(): Promise<void> {
-  await benchCrashRestart();
+  await benchCrashRestart("with keepers (the default)");
+  await benchCrashRestart("without keepers (--no-keeper)", ["--no-keeper"]);
   await benchMemoryLimit();
   await benchTick();
   await benchIdleDaemon();
@@ -38,13 +41,15 @@ function newEvents(daemon: RunningDaemon, from: number): EngineEvent[] {
 // Kill watched programs with SIGSEGV; time until the daemon has started the
 // new one. Each of the programs crashes once, so no backoff applies: this is
 // the latency of a first crash after a healthy run.
-async function benchCrashRestart(): Promise<void> {
+export async function benchCrashRestart(label: string, args: string[] = []): Promise<void> {
   const dir = makeTestDir("bench-crash");
   const policies = Array.from({ length: CRASHES }, (_, i) => {
-    const program = uniqueSleep(dir, `benchcrash${i}`);
-    return `[process.benchcrash${i}]\ncommand = ["${program}", "600"]\nautostart = true\n`;
+    // Names of this run alone: a bench run at the same time on the machine must not adopt these (nor this one its).
+    const name = `bc${RUN_ID}x${i}`;
+    const program = uniqueSleep(dir, name);
+    return `[process.${name}]\ncommand = ["${program}", "600"]\nautostart = true\n`;
   }).join("\n");
-  const daemon = await startDaemon(policies, { dir });
+  const daemon = await startDaemon(policies, { dir, args });
   const latencies: number[] = [];
   const leftovers: number[] = [];
   try {
@@ -64,12 +69,12 @@ async function benchCrashRestart(): Promise<void> {
     await daemon.cleanup();
     killQuietly(leftovers);
   }
-  console.log(`\ncrash (SIGSEGV) → new process started, seen in the event log (${CRASHES} programs, one crash each)`);
+  console.log(`\ncrash (SIGSEGV) → new process started, seen in the event log (${CRASHES} programs, one crash each), ${label}`);
   printTable([["crash → restarted", latencies]]);
 }
 
 /** Follows the event log closely (a stat per turn of the loop), for latencies finer than a poll interval. */
-class LogTail {
+export class LogTail {
   private offset = 0;
   constructor(private readonly path: string) {}
 

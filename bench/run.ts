@@ -2,10 +2,11 @@
 
 import { benchEngine } from "./engine.js";
 import { benchEventLog } from "./eventLog.js";
+import { benchKeeper } from "./keeper.js";
 import { benchScan } from "./scan.js";
 
 /** The benchmarks, run one after another in this order. */
-const BENCHMARKS: Array<() => Promise<void>> = [benchScan, benchEngine, benchEventLog];
+const BENCHMARKS: Array<() => Promise<void>> = [benchScan, benchEngine, benchKeeper, benchEventLog];
 
 for (const bench of BENCHMARKS) await bench();
 await (await import("./match.js")).benchMatch();

@@ -10,11 +10,13 @@ import { systemClock } from "./engine/clock.js";
 import { ConfigError } from "./config/load.js";
 import { PolicyStore, type PolicyEdit } from "./config/policyStore.js";
 import { watchConfig, type ConfigWatcher } from "./config/watch.js";
-import { overridesPath, stateDir } from "./config/paths.js";
+import { overridesPath, runtimeDir, stateDir } from "./config/paths.js";
 import { ProcScanner, systemPageSizeBytes } from "./proc/scan.js";
 import { ProcProbe } from "./proc/probe.js";
 import { SignalGuard } from "./safety/guard.js";
-import { ChildSpawner } from "./supervise/spawner.js";
+import { ChildSpawner, type Spawner } from "./supervise/spawner.js";
+import { KeeperSpawner } from "./keeper/spawner.js";
+import { locateKeeper } from "./keeper/locate.js";
 import { FileCooldownStore } from "./state/cooldownStore.js";
 import { EventLog } from "./state/eventLog.js";
 import { removeStaleTempFiles } from "./state/atomic.js";
@@ -29,6 +31,8 @@ const LOGGED_KINDS: ReadonlySet<EngineEvent["kind"]> = new Set(["protected", "pr
 export interface DaemonOptions {
   configPath: string;
   env: NodeJS.ProcessEnv;
+  /** false starts programs as the daemon's own children, without keepers (`--no-keeper`). */
+  keeper?: boolean;
 }
 
 /** Something that runs beside the engine (the D-Bus service, notifiers) and stops with it. */
@@ -56,6 +60,9 @@ export class Daemon {
   private watcher: ConfigWatcher | null = null;
   private readonly cooldownStore: FileCooldownStore;
   private readonly adapters: Adapter[] = [];
+  private readonly keepers: KeeperSpawner | null;
+  /** Why programs are started without keepers, or null when they have them. */
+  private readonly keeperProblem: string | null;
 
   constructor(readonly options: DaemonOptions) {
     this.started = new Promise((resolve) => (this.markStarted = resolve));
@@ -69,12 +76,17 @@ export class Daemon {
     this.eventLog = new EventLog(join(this.stateDir, "events.jsonl"));
     this.guard = new SignalGuard();
     this.cooldownStore = new FileCooldownStore(join(this.stateDir, "cooldown.json"));
+    const probe = new ProcProbe("/proc", systemPageSizeBytes());
+    const keepers = startKeepers(options, probe);
+    this.keepers = "spawner" in keepers ? keepers.spawner : null;
+    this.keeperProblem = "problem" in keepers ? keepers.problem : null;
+    const spawner: Spawner = this.keepers ?? new ChildSpawner(options.env);
     this.engine = new Engine(
       {
         clock: systemClock,
         source: new ProcScanner(),
-        probe: new ProcProbe("/proc", systemPageSizeBytes()),
-        spawner: new ChildSpawner(options.env),
+        probe,
+        spawner,
         signaller: this.guard,
         cooldownStore: this.cooldownStore,
       },
@@ -100,6 +112,10 @@ export class Daemon {
   // Resolves (as `started` does) once the first scan is made and the autostart programs have started.
   start(): Promise<void> {
     for (const problem of this.policies.startupProblems) this.reportRejected(problem);
+    if (this.keeperProblem !== null) {
+      console.error(`selfheal: no keeper: ${this.keeperProblem}`);
+      this.engine.events.emit({ kind: "keeper-unavailable", timeMs: Date.now(), reason: this.keeperProblem, message: `no keeper: ${this.keeperProblem}` });
+    }
     // The engine's start never rejects (a program that cannot start is an event).
     this.markStarted(this.engine.start());
     this.watcher = watchConfig(this.options.configPath, () => this.reloadConfig());
@@ -170,6 +186,7 @@ export class Daemon {
         console.error("selfheal: stopping an adapter failed:", error);
       }
     }
+    this.keepers?.close();
     // A containment or cleanup under way finishes: half-stopped trees are not left behind.
     await Promise.all([this.detectors.idle(), this.zombies.idle()]);
     // Then a background cooldown write under way: it cannot replace the state saved at
@@ -213,4 +230,17 @@ export class Daemon {
 function removeLeftoverTempFiles(dirs: readonly string[]): void {
   const removed = dirs.flatMap((dir) => removeStaleTempFiles(dir).map((name) => join(dir, name)));
   if (removed.length > 0) console.error(`selfheal: removed ${removed.length} temporary file(s) left by interrupted writes: ${removed.join(", ")}`);
+}
+
+// The keepers' spawner, or why programs run without keepers (told at start).
+function startKeepers(options: DaemonOptions, probe: ProcProbe): { spawner: KeeperSpawner } | { problem: string } {
+  if (options.keeper === false) return { problem: "started with --no-keeper; programs are the daemon's own children, so a restart of the daemon ends their crash protection" };
+  const location = locateKeeper();
+  if ("problem" in location) return location;
+  const dir = runtimeDir(options.env);
+  try {
+    return { spawner: new KeeperSpawner({ keeperPath: location.path, dir, baseEnv: options.env, probe }) };
+  } catch (error) {
+    return { problem: `cannot use ${dir} for the keepers' records (${error instanceof Error ? error.message : String(error)}); programs are the daemon's own children` };
+  }
 }

@@ -10,8 +10,9 @@ import { exitWhenDone } from "./cli/exit.js";
 const USAGE = `Usage: selfheal <command> [options]
 
 Commands:
-  daemon [--config PATH] [--no-bus]
-                                 run the daemon in the foreground (--no-bus: without the D-Bus service)
+  daemon [--config PATH] [--no-bus] [--no-keeper]
+                                 run the daemon in the foreground (--no-bus: without the D-Bus service;
+                                 --no-keeper: programs are its own children, unprotected across its restarts)
   import PROCESS_LIST [EMAIL_CONFIG] [--output PATH|-] [--force]
                                  convert the original system's files to config.toml
 
@@ -34,6 +35,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       output: { type: "string" },
       force: { type: "boolean" },
       "no-bus": { type: "boolean" },
+      "no-keeper": { type: "boolean" },
     },
   });
   const [command] = positionals;
@@ -52,7 +54,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
   switch (command) {
     case "daemon":
-      return runDaemonCommand(config, env, { bus: values["no-bus"] !== true });
+      return runDaemonCommand(config, env, { bus: values["no-bus"] !== true, keeper: values["no-keeper"] !== true });
     case "import":
       return runImportCommand({
         processList: positionals[1],
@@ -67,7 +69,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
 }
 
-const KNOWN_OPTIONS = new Set(["--config", "--help", "-h", "--output", "--force", "--no-bus"]);
+const KNOWN_OPTIONS = new Set(["--config", "--help", "-h", "--output", "--force", "--no-bus", "--no-keeper"]);
 
 // Options of argv that neither `daemon` nor `import` knows (a typo must not pass silently).
 function unknownOptions(argv: string[]): string[] {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh machine, and nothing that is already
 # there: a private dbus-daemon with busctl and gdbus to call it as users do,
-# unshare for PID namespaces, script for a terminal session, a headless
+# unshare for PID namespaces, script for a terminal session, a C compiler for
+# the keeper (the build compiles daemon/keeper/keeper.c), a headless
 # gnome-shell (with mesa's software renderer) for the extension's end-to-end
 # test, gettext for the build's translations, the npm packages, and the Debian
 # 13 root file system with GNOME Shell 48 for the GNOME 45+ build's end-to-end
@@ -10,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  dbus dbus-daemon dbus-bin systemd libglib2.0-bin util-linux bsdutils procps passwd jq perl python3 coreutils
+  dbus dbus-daemon dbus-bin systemd libglib2.0-bin util-linux bsdutils procps passwd jq perl python3 coreutils gcc libc6-dev
   gnome-shell gjs dconf-gsettings-backend libgl1-mesa-dri libegl-mesa0 libgbm1 fonts-dejavu-core
   gettext debootstrap
 )

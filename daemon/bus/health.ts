@@ -59,6 +59,7 @@ export class HealthEvents {
         break;
       case "started":
       case "adopted":
+      case "reattached":
         this.failedStarts.delete(event.name);
         break;
       case "restarted":

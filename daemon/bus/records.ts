@@ -77,6 +77,7 @@ const EVENT_FIELD_TYPES: Record<string, (value: unknown) => Variant | null> = {
   pid: (value) => (typeof value === "number" ? v.u(value) : null),
   oldPid: (value) => (typeof value === "number" ? v.u(value) : null),
   newPid: (value) => (typeof value === "number" ? v.u(value) : null),
+  keeperPid: (value) => (typeof value === "number" ? v.u(value) : null),
   exitCode: (value) => (typeof value === "number" ? v.i(value) : null),
   signal: (value) => v.s(typeof value === "string" ? value : ""),
   restarts: (value) => (typeof value === "number" ? v.u(value) : null),

@@ -5,6 +5,8 @@ import { attachBusService, EXIT_NAME_TAKEN } from "../bus/attach.js";
 export interface DaemonCommandOptions {
   /** false runs without the D-Bus service (`--no-bus`). */
   bus?: boolean;
+  /** false starts programs without keepers (`--no-keeper`). */
+  keeper?: boolean;
 }
 
 // The end of the run: SIGTERM or SIGINT (status 0), or the bus lost (status 1).
@@ -31,7 +33,7 @@ function endOfRun(): { ended: Promise<number>; lost(reason: string): void } {
 // Take the bus name, then run until SIGTERM or SIGINT; then flush state and leave the user's programs running.
 export async function runDaemonCommand(configPath: string, env: NodeJS.ProcessEnv, options: DaemonCommandOptions = {}): Promise<number> {
   const run = endOfRun();
-  const daemon = new Daemon({ configPath, env });
+  const daemon = new Daemon({ configPath, env, keeper: options.keeper !== false });
   const bus = options.bus === false ? null : await attachBusService(daemon, { env, onLost: (reason) => run.lost(reason) });
   if (bus?.status === "refused") {
     console.error(`selfheal: ${bus.message}`);

@@ -41,3 +41,10 @@ export function stateDir(env: Env = process.env): string {
 export function overridesPath(env: Env = process.env): string {
   return join(stateDir(env), OVERRIDES_FILE);
 }
+
+// $XDG_RUNTIME_DIR/selfheal: the keepers' records of the programs they hold. Without
+// XDG_RUNTIME_DIR, a folder under the state folder (records name the boot they belong to).
+export function runtimeDir(env: Env = process.env): string {
+  const runtime = env.XDG_RUNTIME_DIR;
+  return runtime !== undefined && isAbsolute(runtime) ? join(runtime, APP_DIR) : join(stateDir(env), "run");
+}

@@ -1,9 +1,12 @@
 // Adoption: a policy's program that runs without us (started by the user or
-// before the daemon) is found in a scan and watched by PID. Processes the
-// guard protects are never adopted: a policy whose match names only such
-// processes is told once and adopts nothing (or the next match that may be).
+// before the daemon) is found in a scan and watched by PID; and before any
+// start, a fresh look makes sure no copy the policy matches runs already.
+// Processes the guard protects are never adopted: a policy whose match names
+// only such processes is told once and adopts nothing (or the next match that
+// may be). Keepers are never adopted either (their argv carries the program's).
 import type { ProcessSample, ProcessSnapshot } from "../proc/types.js";
 import { findMatching } from "../proc/match.js";
+import { isKeeperProcess } from "../keeper/name.js";
 import type { EngineContext } from "./context.js";
 import { clearProcess, identityOf, type Unit } from "./unit.js";
 
@@ -27,9 +30,7 @@ export function refusalOf(ctx: EngineContext, unit: Unit, sample: ProcessSample)
 
 // Adopt an instance of the policy's program that runs without us (started by the user or before the daemon).
 export function tryAdopt(ctx: EngineContext, unit: Unit, snapshot: ProcessSnapshot, claimed: Set<number>): void {
-  const candidates = findMatching(unit.policy.match, snapshot, ctx.deps.source, { uid: ctx.uid }).filter(
-    (sample) => !claimed.has(sample.pid) && sample.pid !== process.pid,
-  );
+  const candidates = unclaimedMatches(ctx, unit, snapshot, claimed);
   const refused: Array<{ sample: ProcessSample; reason: string }> = [];
   const found = candidates.find((sample) => {
     const reason = refusalOf(ctx, unit, sample);
@@ -42,20 +43,67 @@ export function tryAdopt(ctx: EngineContext, unit: Unit, snapshot: ProcessSnapsh
     return;
   }
   claimed.add(found.pid);
+  watchAdopted(ctx, unit, found, "was already running and is now watched; selfheal did not start it, so its exit status will not be known");
+}
+
+// The processes the policy matches that no unit watches, oldest first: never the daemon, nor a keeper.
+function unclaimedMatches(ctx: EngineContext, unit: Unit, snapshot: ProcessSnapshot, claimed: Set<number>): ProcessSample[] {
+  return findMatching(unit.policy.match, snapshot, ctx.deps.source, { uid: ctx.uid }).filter(
+    (sample) => !claimed.has(sample.pid) && sample.pid !== process.pid && !isKeeperProcess(sample),
+  );
+}
+
+// The process table now, for a decision that cannot wait for the next scan (a start, a fork to follow).
+export function currentProcesses(ctx: EngineContext): ProcessSnapshot {
+  return ctx.deps.source.peek?.() ?? ctx.deps.source.scan();
+}
+
+// Before a start: a copy the policy matches already runs (started by hand, or
+// one the program forked away to)? `endedPid` is the unit's process that just
+// ended (it may linger as a zombie); what is left of the session it led
+// (helpers about to go, a fork bomb's members being killed) is its remains,
+// not a copy. A process the guard protects is never one to watch. A fault in
+// this look must not keep the program down: it is told, and the start goes on.
+export function findRunningCopy(ctx: EngineContext, unit: Unit, endedPid: number): ProcessSample | null {
+  try {
+    const snapshot = currentProcesses(ctx);
+    const found = unclaimedMatches(ctx, unit, snapshot, claimedPids(ctx.units)).find(
+      (sample) =>
+        sample.pid !== endedPid &&
+        (endedPid === 0 || sample.sid !== endedPid) &&
+        refusalOf(ctx, unit, sample) === null &&
+        ctx.deps.probe.isAlive(sample.pid, sample.startTicks),
+    );
+    return found ?? null;
+  } catch (error) {
+    ctx.internalError(`looking for a running copy of ${unit.policy.name}`, error);
+    return null;
+  }
+}
+
+// Watch a running copy instead of starting a second one.
+export function adoptCopy(ctx: EngineContext, unit: Unit, copy: ProcessSample): void {
+  watchAdopted(ctx, unit, copy, "is already running: watched instead of starting a second copy; selfheal did not start it, so its exit status will not be known");
+}
+
+// Adopt a running copy if there is one; true when there was.
+export function adoptRunningCopy(ctx: EngineContext, unit: Unit, endedPid: number): boolean {
+  const copy = findRunningCopy(ctx, unit, endedPid);
+  if (copy !== null) adoptCopy(ctx, unit, copy);
+  return copy !== null;
+}
+
+// Watch `found` as the unit's program, by PID (its end is seen by the scans; its status is not known).
+function watchAdopted(ctx: EngineContext, unit: Unit, found: ProcessSample, why: string): void {
   unit.pid = found.pid;
   unit.startTicks = found.startTicks;
   unit.managed = false;
+  unit.child = null;
   unit.startedAtMs = found.startTimeMs;
   unit.state = "running";
   unit.usage = { cpuPercent: found.cpuPercent, rssBytes: found.rssBytes };
   unit.protectedMatch = "";
-  ctx.emit({
-    kind: "adopted",
-    timeMs: ctx.deps.clock.now(),
-    name: unit.policy.name,
-    pid: found.pid,
-    message: `${unit.policy.name} (PID ${found.pid}) was already running and is now watched; selfheal did not start it, so its exit status will not be known`,
-  });
+  ctx.emit({ kind: "adopted", timeMs: ctx.deps.clock.now(), name: unit.policy.name, pid: found.pid, message: `${unit.policy.name} (PID ${found.pid}) ${why}` });
 }
 
 // A watched process the guard now protects (it exec'd a session program, or a signal to it was refused): stop watching it.

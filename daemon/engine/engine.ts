@@ -14,6 +14,7 @@ import { EventHub, type StartReason } from "./events.js";
 import { Lifecycle } from "./lifecycle.js";
 import { Limits, MEMORY_CHECK_MS } from "./limits.js";
 import type { EngineDeps } from "./ports.js";
+import { reattach } from "./reattach.js";
 import { newUnit, type Unit, type UnitView } from "./unit.js";
 
 export type { CooldownStore, EngineDeps, Guard, Signaller } from "./ports.js";
@@ -58,17 +59,20 @@ export class Engine {
     for (const policy of config.policies.values()) this.units.set(policy.name, newUnit(policy));
   }
 
-  // Take the first scan, adopt what already runs, start the autostart
-  // programs and resume persisted cooldowns; then scan every interval.
+  // Resume persisted cooldowns, take back the programs an earlier run started
+  // (through their keepers), take the first scan, adopt what already runs and
+  // start the autostart programs; then scan every interval.
   // Resolves once the autostart programs have started (or failed to).
   start(): Promise<void> {
     this.running = true;
     const now = this.deps.clock.now();
     for (const unit of this.units.values()) this.lifecycle.resumeCooldown(unit, now);
+    reattach(this.ctx, this.lifecycle, this.deps.spawner.recover?.(new Set(this.units.keys())) ?? []);
     this.tick();
     const launches: Array<Promise<void>> = [];
+    // Not a unit whose program's end was just learned from its keeper (ended while no daemon ran): that end was acted on per its policy.
     for (const unit of this.units.values()) {
-      if (unit.policy.autostart && unit.pid === 0 && unit.state !== "cooldown") launches.push(this.lifecycle.launchDetached(unit, "autostart", 0));
+      if (unit.policy.autostart && unit.pid === 0 && unit.state === "stopped" && !unit.starting) launches.push(this.lifecycle.launchDetached(unit, "autostart", 0));
     }
     this.scheduleTick();
     this.scheduleMemoryCheck();
@@ -231,11 +235,13 @@ export class Engine {
     this.config = config;
     if (removed.length > 0) this.lifecycle.persistCooldowns();
     if (this.running) {
+      // A policy back under its old name takes back the program its keeper still holds.
+      if (added.length > 0) reattach(this.ctx, this.lifecycle, this.deps.spawner.recover?.(new Set(added)) ?? []);
       // A fresh look: the last scan may predate a program started since (one a removed policy left running).
       const snapshot = added.length > 0 && this.snapshot ? this.deps.source.scan() : this.snapshot;
       for (const name of added) {
         const unit = this.units.get(name);
-        if (!unit || !snapshot) continue;
+        if (!unit || unit.pid !== 0 || !snapshot) continue;
         tryAdopt(this.ctx, unit, snapshot, claimedPids(this.units));
         if (unit.pid === 0 && unit.policy.autostart) this.lifecycle.launchDetached(unit, "autostart", 0);
       }
@@ -278,17 +284,23 @@ export class Engine {
   // A unit with a pid: has its process ended (adopted ones are seen here), and is it within its limits?
   private checkRunning(unit: Unit, snapshot: ProcessSnapshot): void {
     const sample = snapshot.processes.get(unit.pid);
-    // A child we just started: this is the first scan that sees it.
+    // A child we just started (or a process it forked away to): this is the first scan that sees it.
     if (sample && unit.managed && unit.startTicks === -1) unit.startTicks = sample.startTicks;
     const alive = sample !== undefined && sample.startTicks === unit.startTicks && sample.state !== "Z";
     if (!alive) {
-      // A child's end arrives as its exit event, with the status; only adopted ends are seen here.
+      // A managed program's end arrives from its keeper or as its exit event, with the status (a look at
+      // the keeper's record now covers a notice that went missing); only adopted ends are seen here.
       if (!unit.managed) this.lifecycle.onEnded(unit, unknownExit());
+      else unit.child?.check?.();
       return;
     }
     // An adopted process that became one the guard protects (it exec'd a session program) is let go.
     const refusal = unit.managed || unit.stopping ? null : this.ctx.deps.signaller.refusalFor(sample);
     if (refusal !== null) return letGo(this.ctx, unit, refusal);
+    // Re-attached, or taken back after a fork: its start time in ms comes from the scan.
+    if (unit.startedAtMs === 0) unit.startedAtMs = sample.startTimeMs;
+    // No longer its keeper's child: the keeper is gone, and with it the exit status (the handle says so).
+    if (unit.child?.keeperPid !== undefined && sample.ppid !== unit.child.keeperPid) unit.child.check?.();
     this.limits.observe(unit, sample, snapshot);
   }
 

@@ -26,6 +26,12 @@ export type EngineEvent = EventBase &
   (
     | { kind: "started"; name: string; pid: number; reason: StartReason }
     | { kind: "adopted"; name: string; pid: number }
+    /** A program an earlier run of the daemon started, found again through its keeper: still selfheal's own. */
+    | { kind: "reattached"; name: string; pid: number; keeperPid: number }
+    /** The program exited 0 and left this process running (it forked away): the process is the program now. */
+    | { kind: "followed"; name: string; oldPid: number; newPid: number; managed: boolean }
+    /** Programs are started without a keeper (none was built, or --no-keeper): their protection ends with the daemon. */
+    | { kind: "keeper-unavailable"; reason: string }
     | { kind: "start-failed"; name: string; error: string }
     | ({ kind: "exited" } & ExitFields)
     | ({ kind: "crashed" } & ExitFields)

@@ -10,7 +10,8 @@ import type { ChildHandle } from "../supervise/spawner.js";
 import type { Policy } from "../config/policy.js";
 import { descendantsOf } from "../proc/tree.js";
 import { ProtectedError } from "../safety/guard.js";
-import { claimedPids, letGo, tryAdopt } from "./adoption.js";
+import { adoptCopy, adoptRunningCopy, claimedPids, findRunningCopy, letGo, tryAdopt } from "./adoption.js";
+import { superviseChild } from "./children.js";
 import { detach, guarded, MS_PER_SEC, type EngineContext } from "./context.js";
 import { EngineError } from "./errors.js";
 import type { StartReason } from "./events.js";
@@ -44,11 +45,15 @@ export class Lifecycle {
         message: `${name} (PID ${oldPid}) stopped (${status.description})`,
       });
       unit.state = "stopped";
+      let restarted: Promise<void> = Promise.resolve();
       if (stopping.then === "restart") {
         if (stopping.throttled) this.restartThrottled(unit, stopping.reason, oldPid);
-        else this.launchDetached(unit, stopping.reason, oldPid);
+        else restarted = this.launchDetached(unit, stopping.reason, oldPid);
       }
-      for (const wake of stopping.waiters) wake();
+      // Those who asked for a restart hear back once the new program runs (a keeper takes a moment to report it).
+      void restarted.finally(() => {
+        for (const wake of stopping.waiters) wake();
+      });
       return;
     }
 
@@ -57,15 +62,19 @@ export class Lifecycle {
     const wantsRestart = restartMode === "always" || (restartMode === "on-failure" && status.kind === "crash");
     // Once shutdown began nothing starts: the end is told, the restart is left to the next daemon's look.
     const stoppingDaemon = ctx.shuttingDown();
-    const verdict = wantsRestart && !stoppingDaemon ? ctx.cooldown.check(name, unit.policy.cooldown, now) : null;
+    // Never a second copy: one the policy matches already runs (started by hand meanwhile), so it is watched instead.
+    const copy = wantsRestart && !stoppingDaemon ? findRunningCopy(ctx, unit, oldPid) : null;
+    const verdict = wantsRestart && !stoppingDaemon && copy === null ? ctx.cooldown.check(name, unit.policy.cooldown, now) : null;
     const willRestart = verdict?.allowed === true;
     const crashed = status.kind === "crash";
     unit.state = crashed ? "crashed" : "exited";
     // Fork the replacement before telling anyone: subscribers (log, bus) then
     // run while the new process starts, and the restarted event still follows,
     // since it is emitted once the kernel has confirmed the start.
-    if (verdict?.allowed) this.scheduleRestart(unit, crashed ? "crash" : "exit", oldPid);
-    const outcome = willRestart
+    if (verdict?.allowed) this.scheduleRestart(unit, crashed ? "crash" : "exit", oldPid, true);
+    const outcome = copy !== null
+      ? `not restarted: a copy runs already (PID ${copy.pid})`
+      : willRestart
       ? "restarting"
       : wantsRestart && stoppingDaemon
         ? "not restarted: selfheal is stopping"
@@ -83,6 +92,7 @@ export class Lifecycle {
       willRestart,
       message: `${name} (PID ${oldPid}) ${status.description}${crashed ? ", a crash" : ""}; ${outcome}`,
     });
+    if (copy !== null) adoptCopy(ctx, unit, copy);
     if (verdict && !verdict.allowed) this.holdInCooldown(unit, verdict.untilMs, verdict.restartsInWindow, verdict.startedNow);
   }
 
@@ -94,8 +104,9 @@ export class Lifecycle {
     else this.holdInCooldown(unit, verdict.untilMs, verdict.restartsInWindow, verdict.startedNow);
   }
 
-  // Restart now, or after the backoff when the last runs were short.
-  private scheduleRestart(unit: Unit, reason: StartReason, oldPid: number): void {
+  // Restart now, or after the backoff when the last runs were short. `lookedForCopy`:
+  // the caller has just made sure no copy runs, so an immediate restart need not look again.
+  private scheduleRestart(unit: Unit, reason: StartReason, oldPid: number, lookedForCopy = false): void {
     const delay = backoffDelayMs(unit.consecutive);
     unit.consecutive += 1;
     const restart = guarded(this.ctx, `restarting ${unit.policy.name}`, () => {
@@ -103,7 +114,7 @@ export class Lifecycle {
       if (this.ctx.shuttingDown()) return;
       this.ctx.cooldown.recordRestart(unit.policy.name, unit.policy.cooldown, this.ctx.deps.clock.now());
       this.persistCooldowns();
-      this.launchDetached(unit, reason, oldPid);
+      this.launchDetached(unit, reason, oldPid, lookedForCopy && delay === 0);
     });
     if (delay === 0) return restart();
     unit.state = "backoff";
@@ -168,14 +179,16 @@ export class Lifecycle {
   }
 
   // A start nobody awaits (autostart, restarts, cooldown end): a bug in it is told, never thrown.
-  launchDetached(unit: Unit, reason: StartReason, oldPid: number): Promise<void> {
-    return detach(this.ctx, `starting ${unit.policy.name}`, this.launch(unit, reason, oldPid));
+  launchDetached(unit: Unit, reason: StartReason, oldPid: number, lookedForCopy = false): Promise<void> {
+    return detach(this.ctx, `starting ${unit.policy.name}`, this.launch(unit, reason, oldPid, lookedForCopy));
   }
 
   // Start the unit's program; a failure to start counts as a crash (so it backs off and cools down).
-  async launch(unit: Unit, reason: StartReason, oldPid: number): Promise<void> {
+  async launch(unit: Unit, reason: StartReason, oldPid: number, lookedForCopy = false): Promise<void> {
     const { ctx } = this;
     if (ctx.shuttingDown() || unit.starting || unit.pid !== 0 || ctx.units.get(unit.policy.name) !== unit) return;
+    // Never a second copy, whatever the restart policy: one the policy matches runs already, so watch that one.
+    if (!lookedForCopy && adoptRunningCopy(ctx, unit, oldPid)) return;
     unit.starting = true;
     unit.startAbort = null;
     const policy = unit.policy;
@@ -207,35 +220,30 @@ export class Lifecycle {
       return;
     }
     const now = ctx.deps.clock.now();
-    unit.pid = child.pid;
-    unit.startTicks = -1;
+    const pid = child.pid;
+    unit.pid = pid;
+    unit.startTicks = child.startTicks ?? -1;
     unit.managed = true;
     unit.startedAtMs = now;
     unit.state = "running";
     unit.protectedMatch = "";
     if (reason !== "request" && reason !== "autostart" && reason !== "cooldown-ended") unit.restarts += 1;
-    child.onExit(
-      (code, signal) =>
-        guarded(ctx, `handling the end of ${policy.name} (PID ${child.pid})`, () => {
-          // A policy removed meanwhile let its program go: its end is no longer ours to act on.
-          if (ctx.units.get(policy.name) !== unit) return;
-          if (unit.pid === child.pid && unit.managed) this.onEnded(unit, classifyExit(code, signal));
-        })(),
-    );
-    this.learnStartTicks(unit);
+    if (unit.startTicks === -1) this.learnStartTicks(unit);
     if (oldPid !== 0) {
       ctx.emit({
         kind: "restarted",
         timeMs: now,
         name: policy.name,
         oldPid,
-        newPid: child.pid,
+        newPid: pid,
         reason,
-        message: `${policy.name} restarted (PID ${oldPid} → ${child.pid}, after ${reason})`,
+        message: `${policy.name} restarted (PID ${oldPid} → ${pid}, after ${reason})`,
       });
     } else {
-      ctx.emit({ kind: "started", timeMs: now, name: policy.name, pid: child.pid, reason, message: `${policy.name} started (PID ${child.pid}, ${reason})` });
+      ctx.emit({ kind: "started", timeMs: now, name: policy.name, pid, reason, message: `${policy.name} started (PID ${pid}, ${reason})` });
     }
+    // After the start is told: what the keeper has seen already (a fork followed, even an end) comes next, in order.
+    superviseChild(ctx, this, unit, child);
   }
 
   // A start must be undone: end the new child (SIGTERM, SIGKILL after the stop timeout), then tell those waiting.
@@ -310,11 +318,27 @@ export class Lifecycle {
 
   // A unit whose policy was removed: a stop under way is finished as far as its callers go; nothing follows it.
   release(unit: Unit): void {
+    unit.child?.release?.();
     unit.timer?.cancel();
     const stopping = unit.stopping;
     unit.stopping = null;
     stopping?.killTimer?.cancel();
     for (const wake of stopping?.waiters ?? []) wake();
+  }
+
+  // The program forked away during a stop: the stop goes on with the process it left (SIGTERM now, SIGKILL after the timeout).
+  continueStop(unit: Unit): void {
+    const stopping = unit.stopping;
+    if (!stopping) return;
+    stopping.killTimer?.cancel();
+    const pid = unit.pid;
+    this.send(unit.policy.name, pid, "SIGTERM");
+    if (unit.stopping !== stopping) return; // it has already ended
+    stopping.killTimer = this.ctx.deps.clock.setTimeout(
+      guarded(this.ctx, `ending ${unit.policy.name} (PID ${pid})`, () => this.forceKill(unit, pid)),
+      unit.policy.stopTimeoutSec * MS_PER_SEC,
+    );
+    if (!unit.managed) this.pollAdoptedStop(unit, pid);
   }
 
   // Cancel the unit's timers at shutdown; its program is left running.

@@ -2,6 +2,7 @@
 import type { Policy } from "../config/policy.js";
 import type { Usage } from "../limits/sustain.js";
 import { SustainCounter } from "../limits/sustain.js";
+import type { ChildHandle } from "../supervise/spawner.js";
 import type { StartReason } from "./events.js";
 
 export type UnitState = "running" | "stopped" | "crashed" | "backoff" | "cooldown" | "exited";
@@ -45,6 +46,8 @@ export interface Unit {
   pid: number;
   startTicks: number;
   managed: boolean;
+  /** What tells the program's end while it is selfheal's own (a keeper, or the daemon's own child); null otherwise. */
+  child: ChildHandle | null;
   startedAtMs: number;
   /** A start is under way (spawn not yet confirmed). */
   starting: boolean;
@@ -79,6 +82,7 @@ export function newUnit(policy: Policy): Unit {
     pid: 0,
     startTicks: -1,
     managed: false,
+    child: null,
     startedAtMs: 0,
     starting: false,
     startAbort: null,
@@ -104,6 +108,9 @@ export function identityOf(pid: number, startTicks: number): string {
 
 // Forget the unit's process (it ended, or it is let go): nothing of it is counted any more.
 export function clearProcess(unit: Unit): void {
+  // Nothing more is heard of it: a keeper's record of an end already acted on is dropped.
+  unit.child?.release?.();
+  unit.child = null;
   unit.pid = 0;
   unit.managed = false;
   unit.usage = { cpuPercent: 0, rssBytes: 0 };

@@ -106,6 +106,7 @@ export class ProcScanner implements ProcessSource {
   private bootTimeMs: number | undefined;
   private tracked = new Map<number, Tracked>();
   private lastScanMonotonicMs: number | undefined;
+  private lastSnapshot: Snapshot | null = null;
 
   constructor(options: ProcScannerOptions = {}) {
     this.procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
@@ -138,7 +139,38 @@ export class ProcScanner implements ProcessSource {
       else siblings.push(pid);
     }
     this.tracked = nextTracked;
-    return new Snapshot(timeMs, processes, children);
+    this.lastSnapshot = new Snapshot(timeMs, processes, children);
+    return this.lastSnapshot;
+  }
+
+  // The processes now, cheaply (a list of /proc, about 0.1 ms): the last
+  // scan's samples for the PIDs still listed, a fresh read of each new one.
+  // Not a tick: the CPU baselines and caches stay as the last scan left them.
+  // A sample carried over may be out of date (a zombie now, or a reused PID):
+  // callers confirm what they act on (ProcessProbe.isAlive).
+  peek(): ProcessSnapshot {
+    const last = this.lastSnapshot;
+    const bootTimeMs = this.bootTime();
+    const processes = new Map<number, ProcessSample>();
+    const children = new Map<number, number[]>();
+    for (const name of fs.readdirSync(this.procRoot)) {
+      const pid = parsePidName(name);
+      if (pid === null) continue;
+      let sample = last?.processes.get(pid);
+      if (sample === undefined) {
+        if (!this.readStat(pid)) continue;
+        const uid = this.readOwner(pid);
+        if (uid === null) continue;
+        const { comm, numbers } = this.fields;
+        const tracked: Tracked = { startTicks: numbers[FIELD_STARTTIME]!, comm, cpuTicks: numbers[FIELD_UTIME]! + numbers[FIELD_STIME]!, uid, cpuDeltaTicks: -1, cmdline: undefined, exeName: undefined };
+        sample = this.toSample(pid, tracked, 0, bootTimeMs);
+      }
+      processes.set(pid, sample);
+      const siblings = children.get(sample.ppid);
+      if (siblings === undefined) children.set(sample.ppid, [pid]);
+      else siblings.push(pid);
+    }
+    return new Snapshot(this.nowMs(), processes, children);
   }
 
   // argv of pid, cached for the life of the process; null when gone, unreadable or empty.

@@ -50,4 +50,9 @@ export interface ProcessSource {
   readCmdline(pid: number): string[] | null;
   /** Basename of /proc/<pid>/exe, or null when it cannot be read. */
   readExeName(pid: number): string | null;
+  /**
+   * The processes now, cheaply and without side effects on the scans (CPU
+   * baselines): for a decision between scans. Without it, scan() is used.
+   */
+  peek?(): ProcessSnapshot;
 }

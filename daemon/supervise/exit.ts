@@ -15,29 +15,45 @@ export interface ExitStatus {
   description: string;
 }
 
-// Classify an exit as reported by the kernel (Node's 'exit' event): exit 0 or a
-// polite signal is normal; any other code or a fatal signal is a crash.
-export function classifyExit(code: number | null, signal: string | null): ExitStatus {
+/** What a keeper adds to an exit: whether a core was dumped, and when it ended (it may have been while no daemon ran). */
+export interface ExitDetails {
+  coreDumped: boolean;
+  /** When the program ended, in milliseconds since the epoch. */
+  endedAtMs: number;
+  /** It ended while no daemon was running; this daemon learned it from the keeper's record. */
+  whileAway: boolean;
+}
+
+// Classify an exit as reported by the kernel (Node's 'exit' event, or a
+// keeper's record): exit 0 or a polite signal is normal; any other code or a
+// fatal signal is a crash.
+export function classifyExit(code: number | null, signal: string | null, details?: ExitDetails): ExitStatus {
   if (signal !== null) {
     const kind = NORMAL_END_SIGNALS.has(signal) ? "normal" : "crash";
-    return { kind, code: null, signal, description: `killed by ${signal}` };
+    return { kind, code: null, signal, description: `killed by ${signal}${details?.coreDumped ? " (core dumped)" : ""}${awayNote(details)}` };
   }
   if (code === null) return unknownExit();
   return {
     kind: code === 0 ? "normal" : "crash",
     code,
     signal: null,
-    description: code === 0 ? "exited normally (code 0)" : `exited with code ${code}`,
+    description: `${code === 0 ? "exited normally (code 0)" : `exited with code ${code}`}${awayNote(details)}`,
   };
+}
+
+// ", at 10:04:31 while selfheal was not running" for an end this daemon learned of afterwards.
+function awayNote(details: ExitDetails | undefined): string {
+  if (!details?.whileAway) return "";
+  return ` at ${new Date(details.endedAtMs).toLocaleTimeString("en-GB")} while selfheal was not running`;
 }
 
 // The end of a process the daemon did not start: the kernel tells its status
 // only to the parent, so nobody here can know it.
-export function unknownExit(): ExitStatus {
+export function unknownExit(why = "selfheal did not start it"): ExitStatus {
   return {
     kind: "unknown",
     code: null,
     signal: null,
-    description: "ended; its exit status cannot be known because selfheal did not start it",
+    description: `ended; its exit status cannot be known because ${why}`,
   };
 }

@@ -122,7 +122,7 @@ describe("shutdown", () => {
     const root = join(dir, "root");
     const configPath = writeConfig(root, `[settings]\ninterval = 0.2\n\n[process.race-adapter]\ncommand = ["${program}", "600"]\nautostart = true\nrestart = "always"\n`);
     // No session bus: desktop notifications are skipped (they are not what this test is about).
-    const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: join(root, "config"), XDG_STATE_HOME: join(root, "state") };
+    const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: join(root, "config"), XDG_STATE_HOME: join(root, "state"), XDG_RUNTIME_DIR: join(root, "runtime") };
     delete env.DBUS_SESSION_BUS_ADDRESS;
     const daemon = new Daemon({ configPath, env });
     const events: EngineEvent[] = [];

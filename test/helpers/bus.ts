@@ -175,9 +175,17 @@ export interface SelfhealDaemon {
 /** The line the daemon writes once it owns the name and its engine has made the first scan. */
 export const READY_LINE = "selfheal: watching";
 
-// The environment a daemon gets: private XDG folders under `root`, the bus's address.
+// The environment a daemon gets: private XDG folders under `root` (the keepers' records too), the bus's address.
 export function daemonEnv(bus: PrivateBus, root: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...bus.env, ...daemonShebangEnv(), XDG_CONFIG_HOME: join(root, "config"), XDG_STATE_HOME: join(root, "state"), XDG_DATA_HOME: join(root, "data"), ...extra };
+  return {
+    ...bus.env,
+    ...daemonShebangEnv(),
+    XDG_CONFIG_HOME: join(root, "config"),
+    XDG_STATE_HOME: join(root, "state"),
+    XDG_DATA_HOME: join(root, "data"),
+    XDG_RUNTIME_DIR: join(root, "runtime"),
+    ...extra,
+  };
 }
 
 // Write config.toml under `root` as the daemon will find it.

@@ -1,18 +1,25 @@
 // Runs the real, built daemon for an integration test: private config and
 // state folders, a private session bus, and the event log to watch.
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent } from "../../daemon/engine/events.js";
-import { makeTempDir as makeTestDir, startPrivateBus, waitUntil as waitFor } from "./bus.js";
+import { killProgramsIn, makeTempDir as makeTestDir, startPrivateBus, waitUntil as waitFor, type PrivateBus } from "./bus.js";
 import { DAEMON_JS, daemonNodeFlags, daemonShebangEnv } from "./command.js";
 
 export { DAEMON_JS, daemonNodeFlags, makeTestDir, waitFor };
+
+/** A tmpfs, as a session's runtime folder is. */
+const SHM = "/dev/shm";
 
 export interface RunningDaemon {
   dir: string;
   configPath: string;
   stateDir: string;
+  /** $XDG_RUNTIME_DIR/selfheal: where the keepers record the programs they hold. */
+  runtimeDir: string;
+  /** The private session bus the daemon serves on. */
+  bus: PrivateBus;
   env: NodeJS.ProcessEnv;
   process: ChildProcess;
   /** Everything the daemon wrote to stderr so far. */
@@ -39,28 +46,40 @@ export function uniqueSleep(dir: string, name: string): string {
 }
 
 
-export async function startDaemon(config: string, options: { dir?: string } = {}): Promise<RunningDaemon> {
+export interface StartDaemonOptions {
+  /** The test's folder (config, state and runtime folders go under it); a new one by default. */
+  dir?: string;
+  /** Extra arguments after `daemon` (e.g. --no-keeper). */
+  args?: string[];
+}
+
+export async function startDaemon(config: string, options: StartDaemonOptions = {}): Promise<RunningDaemon> {
   const dir = options.dir ?? makeTestDir("daemon");
   const configDir = join(dir, "config", "selfheal");
   mkdirSync(configDir, { recursive: true });
   const configPath = join(configDir, "config.toml");
   writeFileSync(configPath, config);
   const stateDir = join(dir, "state", "selfheal");
+  // A session's runtime folder is a tmpfs (/run/user/UID): the keepers' records go to one here too when there is one.
+  const runtimeBase = existsSync(SHM) ? mkdtempSync(join(SHM, "selfheal-runtime-")) : join(dir, "runtime");
   const bus = await startPrivateBus();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...daemonShebangEnv(),
     XDG_CONFIG_HOME: join(dir, "config"),
     XDG_STATE_HOME: join(dir, "state"),
+    XDG_RUNTIME_DIR: runtimeBase,
     DBUS_SESSION_BUS_ADDRESS: bus.address,
   };
   let stderr = "";
   let child!: ChildProcess;
   const launch = async (): Promise<void> => {
-    child = spawn(process.execPath, [...daemonNodeFlags(), DAEMON_JS, "daemon"], { env, stdio: ["ignore", "ignore", "pipe"] });
+    // Ready once THIS run says so: after a restart, stderr still holds the earlier run's lines.
+    const from = stderr.length;
+    child = spawn(process.execPath, [...daemonNodeFlags(), DAEMON_JS, "daemon", ...(options.args ?? [])], { env, stdio: ["ignore", "ignore", "pipe"] });
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     // Ready once it says what it watches (the first scan is done by then).
-    await waitFor(() => stderr.includes("selfheal: watching"), 15_000, () => `daemon did not start:\n${stderr}`);
+    await waitFor(() => stderr.slice(from).includes("selfheal: watching"), 15_000, () => `daemon did not start:\n${stderr}`);
   };
   await launch();
 
@@ -87,6 +106,8 @@ export async function startDaemon(config: string, options: { dir?: string } = {}
     dir,
     configPath,
     stateDir,
+    runtimeDir: join(runtimeBase, "selfheal"),
+    bus,
     env,
     get process() {
       return child;
@@ -121,10 +142,13 @@ export async function startDaemon(config: string, options: { dir?: string } = {}
     async cleanup() {
       // The daemon first, so that it restarts nothing; then every program it started (and only those).
       await daemon.stop("SIGKILL");
-      const started = events().flatMap((e) => (e.kind === "started" ? [e.pid] : e.kind === "restarted" ? [e.newPid] : []));
+      const started = events().flatMap((e) => (e.kind === "started" || e.kind === "adopted" ? [e.pid] : e.kind === "restarted" || e.kind === "followed" ? [e.newPid] : []));
       killQuietly(started);
+      // Copies of programs in the test's folder that no event named (a duplicate nobody watched).
+      killProgramsIn(dir);
       await bus.stop();
       rmSync(dir, { recursive: true, force: true });
+      rmSync(runtimeBase, { recursive: true, force: true });
     },
   };
   return daemon;

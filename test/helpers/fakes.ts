@@ -6,7 +6,8 @@ import type { CooldownStore, Signaller } from "../../daemon/engine/engine.js";
 import type { CooldownState } from "../../daemon/cooldown/tracker.js";
 import type { ProcessProbe } from "../../daemon/proc/probe.js";
 import type { ProcessSample, ProcessSnapshot, ProcessSource } from "../../daemon/proc/types.js";
-import type { ChildHandle, Spawner } from "../../daemon/supervise/spawner.js";
+import type { ChildHandle, ExitListener, RecoveredChild, Spawner } from "../../daemon/supervise/spawner.js";
+import type { ExitDetails } from "../../daemon/supervise/exit.js";
 import type { Policy } from "../../daemon/config/policy.js";
 import { parseConfig } from "../../daemon/config/load.js";
 import { ProtectedError } from "../../daemon/safety/guard.js";
@@ -93,22 +94,66 @@ export class FakeSource implements ProcessSource {
 }
 
 export class FakeChild implements ChildHandle {
-  private listener: ((code: number | null, signal: string | null) => void) | null = null;
-  constructor(readonly pid: number) {}
+  private listener: ExitListener | null = null;
+  private followListener: ((pid: number, startTicks: number, fromPid: number) => void) | null = null;
+  private lostListener: ((reason: string) => void) | null = null;
+  released = false;
+  checks = 0;
+  /** `keeperPid`: the child stands for a program held by a keeper (it follows forks, it can be lost). */
+  constructor(
+    public pid: number,
+    readonly keeperPid?: number,
+    public startTicks?: number,
+  ) {}
 
-  onExit(listener: (code: number | null, signal: string | null) => void): void {
+  onExit(listener: ExitListener): void {
     this.listener = listener;
   }
 
-  exit(code: number | null, signal: string | null = null): void {
-    this.listener?.(code, signal);
+  onFollow(listener: (pid: number, startTicks: number, fromPid: number) => void): void {
+    this.followListener = listener;
+  }
+
+  onLost(listener: (reason: string) => void): void {
+    this.lostListener = listener;
+  }
+
+  check(): void {
+    this.checks += 1;
+  }
+
+  release(): void {
+    this.released = true;
+  }
+
+  exit(code: number | null, signal: string | null = null, details?: ExitDetails): void {
+    this.listener?.(code, signal, details);
+  }
+
+  // The keeper followed a fork: `pid` is the program now.
+  follow(pid: number, startTicks: number): void {
+    const from = this.pid;
+    this.pid = pid;
+    this.startTicks = startTicks;
+    this.followListener?.(pid, startTicks, from);
+  }
+
+  lose(reason: string): void {
+    this.lostListener?.(reason);
   }
 }
+
+/** A fake keeper's PID: its program's plus this. */
+export const KEEPER_PID_OFFSET = 10_000;
 
 /** A spawner whose children appear in the fake process table and exit when told. */
 export class FakeSpawner implements Spawner {
   children: FakeChild[] = [];
   failNext: string | null = null;
+  /** What recover() hands back (the programs "an earlier daemon" started); taken once. */
+  recovered: RecoveredChild[] = [];
+  /** Children stand for programs held by a keeper (keeperPid set: they follow forks and can be lost). */
+  withKeepers = false;
   private nextPid = 5000;
   constructor(
     private readonly source: FakeSource,
@@ -123,9 +168,15 @@ export class FakeSpawner implements Spawner {
     }
     const pid = this.nextPid++;
     this.source.set(sample(pid, { comm: policy.name, uid: this.uid }));
-    const child = new FakeChild(pid);
+    const child = new FakeChild(pid, this.withKeepers ? pid + KEEPER_PID_OFFSET : undefined);
     this.children.push(child);
     return child;
+  }
+
+  recover(names: ReadonlySet<string>): RecoveredChild[] {
+    const found = this.recovered.filter((child) => names.has(child.name));
+    this.recovered = this.recovered.filter((child) => !names.has(child.name));
+    return found;
   }
 
   get last(): FakeChild {

@@ -1,0 +1,163 @@
+// The keeper itself (dist/selfheal-keeper, built by npm run build), run on
+// real programs: the job it reads, what it reports, the record it keeps, the
+// fork it follows, the signals it passes on. Only its own programs are
+// signalled.
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseRecord, type KeeperRecord } from "../../daemon/keeper/record.js";
+import { isRunning, killQuietly, makeTestDir, waitFor } from "../helpers/daemon.js";
+
+const KEEPER = resolve(import.meta.dirname, "../../dist/selfheal-keeper");
+const PATH_ENV = "PATH=/usr/local/bin:/usr/bin:/bin";
+
+let dir = "";
+const started: number[] = [];
+
+beforeAll(() => {
+  if (!existsSync(KEEPER)) throw new Error(`${KEEPER} is missing: npm run build compiles it (it needs a C compiler)`);
+});
+
+afterEach(() => {
+  killQuietly(started.splice(0));
+  if (dir !== "") rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  keeper: ChildProcess;
+  /** The first line the keeper wrote on stdout. */
+  line: string;
+  exited: Promise<number | null>;
+}
+
+// Start a keeper on `dir` and hand it a job: tag, folder, environment, argv.
+async function keep(argv: string[], options: { cwd?: string; env?: string[]; tag?: string; raw?: string } = {}): Promise<Run> {
+  const keeper = spawn(KEEPER, [dir], { stdio: ["pipe", "pipe", "ignore"] });
+  const exited = new Promise<number | null>((done) => keeper.once("exit", (code) => done(code)));
+  let output = "";
+  keeper.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const env = options.env ?? [PATH_ENV];
+  const fields = ["selfheal-job 1", options.tag ?? "test", options.cwd ?? "/", String(env.length), ...env, String(argv.length), ...argv];
+  keeper.stdin!.end(options.raw ?? fields.map((field) => `${field}\0`).join(""));
+  await waitFor(() => output.includes("\n") || keeper.exitCode !== null, 10_000, () => "the keeper said nothing");
+  await waitFor(() => output.includes("\n"), 1000, () => `the keeper exited saying ${JSON.stringify(output)}`).catch(() => undefined);
+  const line = output.split("\n")[0] ?? "";
+  const pid = Number(line.split(" ")[1]);
+  if (line.startsWith("started")) started.push(pid, keeper.pid!);
+  return { keeper, line, exited };
+}
+
+function records(): string[] {
+  return readdirSync(dir);
+}
+
+function recordOf(run: Run): KeeperRecord {
+  const name = run.line.split(" ")[3]!;
+  const record = parseRecord(readFileSync(join(dir, name), "utf8"));
+  if (record === null) throw new Error(`unreadable record ${name}`);
+  return record;
+}
+
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+describe("the keeper", () => {
+  it("runs the program with exactly the argv, folder and environment of the job, and reports it", async () => {
+    dir = makeTestDir("keeper-job");
+    const out = join(dir, "out");
+    const script = `printf '%s|' "$PWD" "$FOO" "$HOME" "$@" > ${out}`;
+    const run = await keep(["sh", "-c", script, "sh", "two words", "$HOME", "*"], { cwd: "/tmp", env: [PATH_ENV, "FOO=bar baz"] });
+    expect(run.line).toMatch(/^started \d+ \d+ \d+-\d+\.keeper$/);
+    await waitFor(() => existsSync(out) && readFileSync(out, "utf8").endsWith("|"), 5000, () => "the program did not write");
+    expect(readFileSync(out, "utf8")).toBe("/tmp|bar baz||two words|$HOME|*|");
+    expect(await run.exited).toBe(0);
+    expect(recordOf(run)).toMatchObject({ tag: "test", end: { code: 0, signal: null } });
+  });
+
+  it("is the program's parent; the program leads a session of its own and keeps the PID reported", async () => {
+    dir = makeTestDir("keeper-parent");
+    const run = await keep(["sleep", "30"]);
+    const pid = Number(run.line.split(" ")[1]);
+    const [, ppid, , sid] = statFields(pid);
+    expect(Number(ppid)).toBe(run.keeper.pid);
+    expect(Number(sid)).toBe(pid);
+    const record = recordOf(run);
+    expect(record).toMatchObject({ keeper: { pid: run.keeper.pid }, program: { pid, startTicks: Number(statFields(pid)[19]) }, end: null });
+    expect(record.boot).toBe(readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim());
+  });
+
+  it("records the signal that ended the program, then exits; no temporary file is left", async () => {
+    dir = makeTestDir("keeper-segv");
+    const run = await keep(["sleep", "30"]);
+    const pid = Number(run.line.split(" ")[1]);
+    process.kill(pid, "SIGSEGV");
+    expect(await run.exited).toBe(0);
+    const record = recordOf(run);
+    expect(record.end).toMatchObject({ code: null, signal: "SIGSEGV" });
+    expect(Math.abs(record.end!.atMs - Date.now())).toBeLessThan(60_000);
+    expect(records()).toEqual([run.line.split(" ")[3]]);
+  });
+
+  it("passes SIGTERM on to the program", async () => {
+    dir = makeTestDir("keeper-term");
+    const run = await keep(["sleep", "30"]);
+    run.keeper.kill("SIGTERM");
+    expect(await run.exited).toBe(0);
+    expect(recordOf(run).end).toMatchObject({ signal: "SIGTERM" });
+  });
+
+  it("follows a program that forks away and exits 0; the process left is the program, and its end is recorded", async () => {
+    dir = makeTestDir("keeper-fork");
+    const run = await keep(["sh", "-c", "sleep 30 & exit 0"]);
+    const launcher = Number(run.line.split(" ")[1]);
+    await waitFor(() => recordOf(run).followedFrom === launcher, 5000, () => `not followed: ${JSON.stringify(recordOf(run))}`);
+    const { program } = recordOf(run);
+    expect(program.pid).not.toBe(launcher);
+    expect(Number(statFields(program.pid)[1])).toBe(run.keeper.pid);
+    started.push(program.pid);
+    process.kill(program.pid, "SIGABRT");
+    expect(await run.exited).toBe(0);
+    expect(recordOf(run)).toMatchObject({ program: { pid: program.pid }, followedFrom: launcher, end: { signal: "SIGABRT" } });
+  });
+
+  it("does not follow a program that fails: it records the exit code and leaves at once", async () => {
+    dir = makeTestDir("keeper-fail");
+    const run = await keep(["sh", "-c", "sleep 30 & echo $! > pid; exit 4"], { cwd: "/tmp" });
+    expect(await run.exited).toBe(0);
+    expect(recordOf(run)).toMatchObject({ followedFrom: null, end: { code: 4 } });
+  });
+
+  it.each([
+    ["a program that does not exist", ["no-such-program-anywhere"], {}, /^error 2 exec /],
+    ["a folder that does not exist", ["true"], { cwd: "/no/such/folder" }, /^error 2 chdir /],
+    ["a malformed job", [], { raw: "not a job\0" }, /^error 22 job /],
+  ] as const)("reports %s, and writes no record", async (_what, argv, options, expected) => {
+    dir = makeTestDir("keeper-error");
+    const run = await keep([...argv], options);
+    expect(run.line).toMatch(expected);
+    expect(await run.exited).toBe(1);
+    expect(records()).toEqual([]);
+  });
+
+  it("given no job (end of file at once), exits quietly", async () => {
+    dir = makeTestDir("keeper-nojob");
+    const run = await keep([], { raw: "" });
+    expect(run.line).toBe("");
+    expect(await run.exited).toBe(0);
+    expect(records()).toEqual([]);
+  });
+
+  it("killed with SIGKILL, leaves its program running (no PR_SET_PDEATHSIG)", async () => {
+    dir = makeTestDir("keeper-killed");
+    const run = await keep(["sleep", "30"]);
+    const pid = Number(run.line.split(" ")[1]);
+    run.keeper.kill("SIGKILL");
+    await run.exited;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(isRunning(pid)).toBe(true);
+    expect(recordOf(run).end).toBeNull();
+  });
+});

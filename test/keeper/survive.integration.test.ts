@@ -1,0 +1,196 @@
+// Crash protection across a restart of the daemon: a program that selfheal
+// started keeps its keeper (its parent, outside the daemon), so after the
+// daemon is killed with SIGKILL and started again, the program is re-attached
+// as selfheal's own, and its end is still told crash from clean exit. Real
+// daemon, real programs, a private bus; only the test's own programs (unique
+// names) and the daemons it started are ever signalled.
+import { afterEach, describe, expect, it } from "vitest";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { connectClient, plain, processOf, type BusClient } from "../helpers/bus.js";
+import { isRunning, killQuietly, makeTestDir, startDaemon, uniqueSleep, waitFor, type RunningDaemon } from "../helpers/daemon.js";
+
+const UNTIL_USR2 = resolve(import.meta.dirname, "fixtures/until-usr2.pl");
+const KEEPER_COMM = "selfheal-keeper";
+
+let daemon: RunningDaemon | null = null;
+let client: BusClient | null = null;
+const leftovers: number[] = [];
+
+afterEach(async () => {
+  client?.close();
+  client = null;
+  await daemon?.cleanup();
+  daemon = null;
+  killQuietly(leftovers.splice(0));
+});
+
+function policyToml(name: string, command: string[], extra = ""): string {
+  return `[process.${name}]\ncommand = ${JSON.stringify(command)}\nautostart = true\n${extra}\n`;
+}
+
+// The keepers (by comm) whose command line names `dir` (the test's runtime folder) and that hold a program
+// (the daemon also keeps one idle keeper ready for the next start, with no child).
+function keepersOf(dir: string): number[] {
+  const keepers: number[] = [];
+  const parents = new Set<number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "latin1");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (state !== "Z") parents.add(Number(ppid));
+      if (comm !== KEEPER_COMM || state === "Z") continue;
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(dir)) keepers.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return keepers.filter((pid) => parents.has(pid));
+}
+
+function parentOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+}
+
+// Start a daemon on `config`, wait for `name` to start; returns its pid.
+async function startWith(config: string, dir: string, name: string): Promise<number> {
+  daemon = await startDaemon(`[settings]\ninterval = 0.2\n\n${config}`, { dir });
+  client = await connectClient(daemon.bus);
+  const started = await daemon.waitForEvent("started", (e) => e.name === name);
+  return started.pid;
+}
+
+// Kill the daemon with SIGKILL and start it again on the same folders; resolves once it is ready.
+async function killAndRestart(): Promise<number> {
+  const before = daemon!.events().length;
+  expect(await daemon!.stop("SIGKILL")).toBe("SIGKILL");
+  await daemon!.restart();
+  return before;
+}
+
+describe("a program selfheal started, after the daemon was killed with SIGKILL and started again", () => {
+  it("is selfheal's own at the first answer (managed, same PID), and a SIGSEGV is told and restarted", async () => {
+    const dir = makeTestDir("keep-segv");
+    const program = uniqueSleep(dir, "kpsegv");
+    const pid = await startWith(policyToml("kpsegv", [program, "300"]), dir, "kpsegv");
+    const before = await killAndRestart();
+
+    const record = await processOf(client!, "kpsegv");
+    expect(record).toMatchObject({ pid, state: "running", managed: true });
+    expect(daemon!.events().slice(before).filter((e) => e.kind === "adopted")).toEqual([]);
+
+    process.kill(pid, "SIGSEGV");
+    const crashed = await daemon!.waitForEvent("crashed", (e) => e.pid === pid);
+    expect(crashed).toMatchObject({ signal: "SIGSEGV", exitCode: null, statusKnown: true, willRestart: true });
+    const restarted = await daemon!.waitForEvent("restarted", (e) => e.oldPid === pid);
+    expect(restarted.reason).toBe("crash");
+    expect(isRunning(restarted.newPid)).toBe(true);
+    const signal = await client!.signals.waitFor("ProcessCrashed", (args) => args[0] === "kpsegv");
+    expect(plain(signal.args)).toEqual(["kpsegv", pid, -1, "SIGSEGV", true]);
+    leftovers.push(restarted.newPid);
+  });
+
+  it("exit 0 is a normal end: not restarted under on-failure", async () => {
+    const dir = makeTestDir("keep-exit0");
+    const pid = await startWith(
+      policyToml("kpexit0", ["perl", UNTIL_USR2, "0", "kpexit0"], 'match = "/until-usr2\\\\.pl 0 kpexit0/"'),
+      dir,
+      "kpexit0",
+    );
+    const before = await killAndRestart();
+    expect(await processOf(client!, "kpexit0")).toMatchObject({ pid, managed: true });
+
+    process.kill(pid, "SIGUSR2");
+    const exited = await daemon!.waitForEvent("exited", (e) => e.pid === pid);
+    expect(exited).toMatchObject({ exitCode: 0, signal: null, statusKnown: true, willRestart: false });
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = daemon!.events().slice(before);
+    expect(after.filter((e) => e.kind === "started" || e.kind === "restarted" || e.kind === "adopted")).toEqual([]);
+    expect(await processOf(client!, "kpexit0")).toMatchObject({ pid: 0, state: "exited" });
+  });
+
+  it("an exit code other than 0 is told as such and restarted", async () => {
+    const dir = makeTestDir("keep-exit3");
+    const pid = await startWith(
+      policyToml("kpexit3", ["perl", UNTIL_USR2, "3", "kpexit3"], 'match = "/until-usr2\\\\.pl 3 kpexit3/"'),
+      dir,
+      "kpexit3",
+    );
+    await killAndRestart();
+    process.kill(pid, "SIGUSR2");
+    const crashed = await daemon!.waitForEvent("crashed", (e) => e.pid === pid);
+    expect(crashed).toMatchObject({ exitCode: 3, signal: null, statusKnown: true, willRestart: true });
+    const restarted = await daemon!.waitForEvent("restarted", (e) => e.oldPid === pid);
+    leftovers.push(restarted.newPid);
+  });
+
+  it("a crash while no daemon runs is handled as a crash when the daemon starts again", async () => {
+    const dir = makeTestDir("keep-away");
+    const program = uniqueSleep(dir, "kpaway");
+    const pid = await startWith(policyToml("kpaway", [program, "300"]), dir, "kpaway");
+    const before = daemon!.events().length;
+    await daemon!.stop("SIGKILL");
+    process.kill(pid, "SIGSEGV");
+    await waitFor(() => !isRunning(pid), 5000, () => `PID ${pid} did not end`);
+    await daemon!.restart();
+    const crashed = await daemon!.waitForEvent("crashed", (e) => e.pid === pid);
+    expect(crashed).toMatchObject({ signal: "SIGSEGV", statusKnown: true, willRestart: true });
+    expect(crashed.message).toContain("while selfheal was not running");
+    const restarted = await daemon!.waitForEvent("restarted", (e) => e.oldPid === pid);
+    expect(restarted.reason).toBe("crash");
+    expect(daemon!.events().slice(before).filter((e) => e.kind === "started" || e.kind === "adopted")).toEqual([]);
+    leftovers.push(restarted.newPid);
+  });
+
+  it("StopProcess ends the program and its keeper: nothing is left behind, nor a record", async () => {
+    const dir = makeTestDir("keep-stop");
+    const program = uniqueSleep(dir, "kpstop");
+    const pid = await startWith(policyToml("kpstop", [program, "300"]), dir, "kpstop");
+    const keeper = parentOf(pid);
+    expect(keepersOf(daemon!.runtimeDir)).toEqual([keeper]);
+    await killAndRestart();
+    await client!.call("StopProcess", "s", ["kpstop"]);
+    await waitFor(() => !isRunning(pid), 5000, () => `PID ${pid} still runs after StopProcess`);
+    await waitFor(() => !isRunning(keeper), 5000, () => `its keeper (PID ${keeper}) still runs`);
+    expect(keepersOf(daemon!.runtimeDir)).toEqual([]);
+    await waitFor(() => readdirSync(daemon!.runtimeDir).length === 0, 5000, () => `records left: ${readdirSync(daemon!.runtimeDir).join(", ")}`);
+    expect(await processOf(client!, "kpstop")).toMatchObject({ pid: 0, state: "stopped" });
+    await daemon!.waitForEvent("stopped", (e) => e.pid === pid);
+  });
+});
+
+describe("the keeper", () => {
+  it("is the program's parent, and the program keeps its own PID and session", async () => {
+    const dir = makeTestDir("keep-parent");
+    const program = uniqueSleep(dir, "kpparent");
+    const pid = await startWith(policyToml("kpparent", [program, "300"]), dir, "kpparent");
+    expect(keepersOf(daemon!.runtimeDir)).toEqual([parentOf(pid)]);
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1").slice(readFileSync(`/proc/${pid}/stat`, "latin1").lastIndexOf(")") + 2).split(" ");
+    expect(Number(stat[3])).toBe(pid); // its own session's leader, as before
+    expect(existsSync(daemon!.runtimeDir)).toBe(true);
+  });
+
+  it("killed with SIGKILL leaves the program running; the daemon says its exit status is lost", async () => {
+    const dir = makeTestDir("keep-lost");
+    const program = uniqueSleep(dir, "kplost");
+    const pid = await startWith(policyToml("kplost", [program, "300"]), dir, "kplost");
+    process.kill(parentOf(pid), "SIGKILL");
+    const adopted = await daemon!.waitForEvent("adopted", (e) => e.pid === pid);
+    expect(adopted.message).toContain("keeper");
+    expect(isRunning(pid)).toBe(true);
+    expect(await processOf(client!, "kplost")).toMatchObject({ pid, managed: false });
+    leftovers.push(pid);
+  });
+
+  it("passes SIGTERM sent to it on to the program, and records that end", async () => {
+    const dir = makeTestDir("keep-term");
+    const program = uniqueSleep(dir, "kpterm");
+    const pid = await startWith(policyToml("kpterm", [program, "300"]), dir, "kpterm");
+    process.kill(parentOf(pid), "SIGTERM");
+    const exited = await daemon!.waitForEvent("exited", (e) => e.pid === pid);
+    expect(exited).toMatchObject({ signal: "SIGTERM", statusKnown: true, willRestart: false });
+  });
+});
