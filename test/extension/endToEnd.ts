@@ -155,6 +155,14 @@ async function probe<T = unknown>(call: string): Promise<T> {
   return shell.eval<T>(`selfhealProbe.${call}`);
 }
 
+// Whether the extension is enabled and its indicator shows a connected daemon. GNOME 45+ enable an
+// extension asynchronously (its modules are imported), so right after enableExtension() the
+// indicator may not exist yet: that is not "connected".
+async function connected(): Promise<boolean> {
+  const state = await probe<{ present: boolean; level: string | null }>("state()");
+  return state.present && state.level !== null && state.level !== "offline";
+}
+
 // Waits until `check` returns a value that is not false/null/undefined, or throws `what`.
 async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | false | null | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -354,7 +362,7 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
     for (let sample = 0; sample < BUILD_SAMPLES; sample++) {
       // A fresh extension each time, so that every open builds its rows from nothing.
       await probe("cycle()");
-      await eventually("the extension to connect", CONNECT_TIMEOUT_MS, async () => (await probe<{ level: string }>("state()")).level !== "offline");
+      await eventually("the extension to connect", CONNECT_TIMEOUT_MS, connected);
       await sleep(200); // The list fetched on connecting.
       await probe("show('processes')");
       await probe(`timeMenuBuild(${WATCHED})`);
@@ -520,7 +528,6 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
 
   it(`leaves no actor, signal connection, source or match rule behind after ${ENABLE_DISABLE_CYCLES} enable/disable cycles`, async () => {
     requireDaemon();
-    const connected = async (): Promise<boolean> => (await probe<{ level: string | null }>("state()")).level !== "offline";
     // The shell's match rules on the bus that concern selfheal (the shell's own come and go).
     const matchRules = async (): Promise<number> => {
       const [owner] = (await shell.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner", "s", ["org.gnome.Shell"])) as [string];
@@ -600,7 +607,7 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
 
     daemon = startDaemon();
     await waitForDaemon(daemon);
-    await eventually("the indicator to reconnect", 10_000, async () => (await probe<{ level: string }>("state()")).level !== "offline");
+    await eventually("the indicator to reconnect", CONNECT_TIMEOUT_MS, connected);
     await probe("open()");
     await probe("show('processes')");
     await eventually("the Processes view back after the reconnect", 10_000, async () => (await probe<unknown[]>("rows('processes')")).length === WATCHED);
