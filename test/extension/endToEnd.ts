@@ -23,7 +23,7 @@ import { emptyText } from "../../extension/src/model/views.js";
 import { cleanupSummary, zombieRows } from "../../extension/src/model/zombies.js";
 import { parseAnomaly, parseCooldown, parseProcess, parseZombie } from "../../extension/src/model/records.js";
 import type { Dict } from "../../extension/src/model/records.js";
-import { DAEMON_JS, daemonNodeFlags } from "../helpers/command.js";
+import { DAEMON_JS, daemonNodeFlags, daemonShebangEnv } from "../helpers/command.js";
 import type { PreferencesWindow, ShellKind } from "./harness.js";
 import { ShellHarness } from "./harness.js";
 
@@ -210,6 +210,7 @@ function startDaemon(): ChildProcess {
     cwd: ROOT,
     env: {
       ...shell.env,
+      ...daemonShebangEnv(),
       [markerName]: markerValue,
       XDG_CONFIG_HOME: shell.env.XDG_CONFIG_HOME,
       XDG_STATE_HOME: shell.env.XDG_STATE_HOME,
@@ -618,11 +619,12 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
     requireDaemon();
     await shell.eval(`Main.extensionManager.openExtensionPrefs('${UUID}', '', {}); true`);
     const windowArea = (): Promise<{ x: number; y: number; width: number; height: number } | null> => probe("windowArea('SelfHeal')");
-    await eventually("the preferences window", 15_000, windowArea);
+    // D-Bus activation of the preferences service (gjs, GTK, libadwaita) takes seconds on a busy machine.
+    await eventually("the preferences window", 60_000, windowArea);
     await probe("closeWindow('SelfHeal')");
-    await eventually("the preferences window to close", 5000, async () => (await probe<string[]>("windowTitles()")).length === 0);
+    await eventually("the preferences window to close", 15_000, async () => (await probe<string[]>("windowTitles()")).length === 0);
     await sleep(500); // The closing animation's actor.
-  });
+  }, 120_000);
 
   describe("the preferences, looked into", () => {
     let prefs: PreferencesWindow | null = null;
@@ -661,7 +663,7 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
       await sleep(500); // The window's opening animation.
       const area = await eventually("the preferences window", 5000, () => probe<{ x: number; y: number; width: number; height: number } | null>("windowArea('SelfHeal')"));
       await shell.screenshotArea(join(screenshots, "preferences.png"), area);
-    });
+    }, 120_000); // Opening the driver's dialog takes a while on a busy machine.
 
     it("sends an edit through SetPolicy, and GetPolicies has it", async () => {
       requireDaemon();

@@ -23,7 +23,7 @@ const SESSION_SCRIPT = join(FIXTURES, "shell-session.sh");
 const PREFS_DRIVER = join(FIXTURES, "prefs-driver.js");
 const PREFS_PROBE_NAME = "io.github.SelfHeal1.Test.Prefs";
 const PREFS_PROBE_PATH = "/io/github/SelfHeal1/Test/Prefs";
-const PREFS_START_TIMEOUT_MS = 30_000;
+const PREFS_START_TIMEOUT_MS = 60_000;
 // Where Debian keeps the shell's private typelibs (Shew, which GNOME 45+'s preferences service imports).
 const SHELL_PRIVATE_TYPELIBS = "/usr/lib/gnome-shell/girepository-1.0";
 const GNOME48_ROOT_SCRIPT = resolve(import.meta.dirname, "../../scripts/gnome-shell-48-root.sh");
