@@ -6,7 +6,7 @@
 // may be). Keepers are never adopted either (their argv carries the program's).
 import type { ProcessSample, ProcessSnapshot } from "../proc/types.js";
 import { findMatching } from "../proc/match.js";
-import { isKeeperProcess } from "../keeper/name.js";
+import { isKeeperProcess, keeperOf } from "../keeper/name.js";
 import type { EngineContext } from "./context.js";
 import { clearProcess, identityOf, type Unit } from "./unit.js";
 
@@ -46,11 +46,22 @@ export function tryAdopt(ctx: EngineContext, unit: Unit, snapshot: ProcessSnapsh
   watchAdopted(ctx, unit, found, "was already running and is now watched; selfheal did not start it, so its exit status will not be known");
 }
 
-// The processes the policy matches that no unit watches, oldest first: never the daemon, nor a keeper.
+// The processes the policy matches that no unit watches, oldest first: never the daemon, nor a keeper,
+// nor a program held by another daemon's keeper.
 function unclaimedMatches(ctx: EngineContext, unit: Unit, snapshot: ProcessSnapshot, claimed: Set<number>): ProcessSample[] {
   return findMatching(unit.policy.match, snapshot, ctx.deps.source, { uid: ctx.uid }).filter(
-    (sample) => !claimed.has(sample.pid) && sample.pid !== process.pid && !isKeeperProcess(sample),
+    (sample) => !claimed.has(sample.pid) && sample.pid !== process.pid && !isKeeperProcess(sample) && !heldByAnotherDaemon(ctx, sample, snapshot),
   );
+}
+
+// A program whose keeper keeps its records in another folder than this daemon's: another selfheal
+// daemon's own (a second one of this user, with another runtime folder), not ours to take.
+function heldByAnotherDaemon(ctx: EngineContext, sample: ProcessSample, snapshot: ProcessSnapshot): boolean {
+  const ours = ctx.deps.spawner.recordsFolder;
+  const keeper = keeperOf(sample, snapshot);
+  if (ours === undefined || keeper === null) return false;
+  const folder = ctx.deps.source.readCmdline(keeper.pid)?.[1];
+  return folder !== undefined && folder !== ours;
 }
 
 // The process table now, for a decision that cannot wait for the next scan (a start, a fork to follow).

@@ -58,6 +58,10 @@ export class KeeperSpawner implements Spawner {
   private readonly bootId: string;
   private readonly startedAtMs: number;
 
+  get recordsFolder(): string {
+    return this.options.dir;
+  }
+
   constructor(private readonly options: KeeperSpawnerOptions) {
     mkdirSync(options.dir, { recursive: true, mode: DIR_MODE });
     this.bootId = options.bootId ?? readBootId();

@@ -43,6 +43,8 @@ export interface Spawner {
   spawn(policy: Policy): Promise<ChildHandle>;
   /** The programs of these policies that an earlier run of the daemon started and that are not watched now (none without keepers). */
   recover?(names: ReadonlySet<string>): RecoveredChild[];
+  /** The folder this daemon's keepers keep their records in (a keeper's first argument); none without keepers. */
+  readonly recordsFolder?: string;
 }
 
 /**

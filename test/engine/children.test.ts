@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { Engine } from "../../daemon/engine/engine.js";
 import type { EngineEvent } from "../../daemon/engine/events.js";
 import type { Config, Policy } from "../../daemon/config/policy.js";
-import { FakeClock, FakeProbe, FakeSource, FakeSpawner, MemoryCooldownStore, RecordingSignaller, policy, sample, settle } from "../helpers/fakes.js";
+import { FAKE_RECORDS_FOLDER, FakeClock, FakeProbe, FakeSource, FakeSpawner, MemoryCooldownStore, RecordingSignaller, policy, sample, settle } from "../helpers/fakes.js";
 
 function setup(policies: Policy[], withKeepers: boolean) {
   const clock = new FakeClock();
@@ -148,6 +148,33 @@ describe("never a second copy", () => {
     await settle();
     expect(t.events.filter((e) => e.kind === "adopted")).toEqual([]);
     expect(t.spawner.children).toHaveLength(1);
+  });
+
+  it("a program held by another daemon's keeper (records in another folder) is never taken for a copy, nor adopted", async () => {
+    const t = setup([policy("ed", { autostart: true, restart: "always" })], true);
+    t.source.set(sample(6200, { comm: "selfheal-keeper", uid: 1000 }), sample(6201, { comm: "ed", uid: 1000, ppid: 6200 }));
+    t.source.cmdlines.set(6200, ["selfheal-keeper", "/tmp/another-daemon/runtime/selfheal"]);
+    t.engine.start();
+    await settle();
+    expect(t.events.filter((e) => e.kind === "adopted")).toEqual([]);
+    expect(t.spawner.children).toHaveLength(1);
+    const ours = t.spawner.last;
+    t.source.remove(ours.pid);
+    ours.exit(null, "SIGSEGV");
+    await settle();
+    expect(t.events.filter((e) => e.kind === "adopted")).toEqual([]);
+    expect(t.events.find((e) => e.kind === "restarted")).toMatchObject({ oldPid: ours.pid });
+    expect(t.spawner.children).toHaveLength(2);
+  });
+
+  it("a program held by a keeper of this daemon's folder whose record is gone is a copy: adopted, not started twice", async () => {
+    const t = setup([policy("ed", { autostart: true })], true);
+    t.source.set(sample(6202, { comm: "selfheal-keeper", uid: 1000 }), sample(6203, { comm: "ed", uid: 1000, ppid: 6202 }));
+    t.source.cmdlines.set(6202, ["selfheal-keeper", FAKE_RECORDS_FOLDER]);
+    t.engine.start();
+    await settle();
+    expect(t.engine.get("ed")).toMatchObject({ pid: 6203, managed: false });
+    expect(t.spawner.children).toHaveLength(0);
   });
 
   it("StartProcess adopts a copy that runs unwatched rather than start another", async () => {

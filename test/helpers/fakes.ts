@@ -143,6 +143,9 @@ export class FakeChild implements ChildHandle {
   }
 }
 
+/** The fake keepers' records folder: a keeper's first argument. */
+export const FAKE_RECORDS_FOLDER = "/run/user/1000/selfheal";
+
 /** A fake keeper's PID: its program's plus this. */
 export const KEEPER_PID_OFFSET = 10_000;
 
@@ -154,6 +157,11 @@ export class FakeSpawner implements Spawner {
   recovered: RecoveredChild[] = [];
   /** Children stand for programs held by a keeper (keeperPid set: they follow forks and can be lost). */
   withKeepers = false;
+
+  /** Where this daemon's keepers would keep their records (with keepers only). */
+  get recordsFolder(): string | undefined {
+    return this.withKeepers ? FAKE_RECORDS_FOLDER : undefined;
+  }
   private nextPid = 5000;
   constructor(
     private readonly source: FakeSource,
