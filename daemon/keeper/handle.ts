@@ -64,6 +64,8 @@ export class KeeperHandle implements ChildHandle {
     const pending = this.pendingFollow;
     if (pending === null) return;
     this.pendingFollow = null;
+    this.pid = pending[0];
+    this.startTicks = pending[1];
     listener(...pending);
   }
 
@@ -114,12 +116,14 @@ export class KeeperHandle implements ChildHandle {
     const { program } = record;
     if (program.pid !== this.pid || program.startTicks !== this.startTicks) {
       const fromPid = this.pid;
-      this.pid = program.pid;
-      this.startTicks = program.startTicks;
-      if (this.released) {
-        // nobody listens any more
-      } else if (this.followListener === null) this.pendingFollow = [program.pid, program.startTicks, this.pendingFollow?.[2] ?? fromPid];
-      else this.followListener(program.pid, program.startTicks, fromPid);
+      if (this.followListener === null && !this.released) {
+        // Nobody listens yet: the handle still names the process started (as its start is told), the fork comes with the first listener.
+        this.pendingFollow = [program.pid, program.startTicks, fromPid];
+      } else {
+        this.pid = program.pid;
+        this.startTicks = program.startTicks;
+        if (!this.released) this.followListener?.(program.pid, program.startTicks, fromPid);
+      }
     }
     const end = record.end;
     if (end === null) return;

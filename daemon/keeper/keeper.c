@@ -12,8 +12,9 @@
  *
  * (a keeper that reads end of file without a job exits quietly: the daemon
  * went away, or did not need it). The keeper runs ARG... (no shell, PATH
- * searched in ENV) in CWD with exactly ENV, as the leader of a session of its
- * own (as selfheal has always started programs), and stays its parent. It
+ * searched in ENV) in CWD with exactly ENV, its standard streams on
+ * /dev/null, as the leader of a session of its own (as selfheal has always
+ * started programs), and stays its parent. It
  * writes the program's state to DIR/<keeper pid>-<keeper start time>.keeper,
  * always atomically (a temporary file renamed over it), so that any daemon,
  * now or later, reads either the old state or the new one:
@@ -345,6 +346,16 @@ int main(int argc, char **argv) {
     if (pid < 0) return fail(errno, "fork");
     if (pid == 0) {
         close(exec_pipe[0]);
+        /* Its standard streams are /dev/null, as for a program the daemon starts itself: never the keeper's
+           job or report pipes (its output would race the report and could pass for it). */
+        int devnull = open("/dev/null", O_RDWR);
+        if (devnull >= 0) {
+            for (int fd = 0; fd <= 2; fd++) dup2(devnull, fd);
+            if (devnull > 2) close(devnull);
+        } else {
+            close(STDIN_FILENO);
+            close(STDOUT_FILENO);
+        }
         /* The program gets the dispositions a fresh process has, its folder, and a session of its own. */
         for (size_t i = 0; i < FORWARDED_COUNT; i++) signal(forwarded[i], SIG_DFL);
         signal(SIGPIPE, SIG_DFL);

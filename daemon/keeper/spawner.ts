@@ -42,6 +42,9 @@ interface Keeper {
   alive: boolean;
 }
 
+/** How long a keeper may take to report the program started (it takes about a millisecond). */
+const KEEPER_REPORT_TIMEOUT_MS = 10_000;
+
 /** The first field of a job: what the keeper expects (keeper.c). */
 const JOB_MAGIC = "selfheal-job 1";
 
@@ -82,18 +85,26 @@ export class KeeperSpawner implements Spawner {
     const started = new Promise<ChildHandle>((resolve, reject) => {
       let output = "";
       let settled = false;
+      // A keeper that says nothing (stopped, stuck) must not hold the start for ever: it is ended, the start fails.
+      const silence = setTimeout(() => {
+        fail(`its keeper (PID ${keeper.process.pid ?? "?"}) did not report within ${KEEPER_REPORT_TIMEOUT_MS / 1000} s`);
+        keeper.process.kill("SIGKILL");
+      }, KEEPER_REPORT_TIMEOUT_MS);
       const fail = (message: string): void => {
         if (settled) return;
         settled = true;
+        clearTimeout(silence);
         reject(new Error(`cannot start ${shown}: ${message}`));
       };
       keeper.process.once("error", (error) => fail(`its keeper could not run (${error.message})`));
       // "close": after the keeper's output is read too, so its last word (an error line) is not lost to the exit.
       keeper.process.once("close", () => fail("its keeper ended before the program started"));
       keeper.process.stdout!.on("data", (chunk: Buffer) => {
+        // One line is all a keeper says.
+        if (settled) return;
         output += chunk.toString("utf8");
         const newline = output.indexOf("\n");
-        if (newline < 0 || settled) return;
+        if (newline < 0) return;
         const line = output.slice(0, newline);
         const [word, ...rest] = line.split(" ");
         if (word === "error") {
@@ -107,6 +118,7 @@ export class KeeperSpawner implements Spawner {
           return fail(`its keeper said ${JSON.stringify(line)}`);
         }
         settled = true;
+        clearTimeout(silence);
         // The record may already name a process the program forked away to: the handle tells that as a follow.
         const handle = this.track(recordName, record, { pid, startTicks });
         // The keeper is our child: its exit is one more reason to read the record (a missed notice costs nothing then).

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import { readdirSync, readlinkSync } from "node:fs";
+import type { EngineEvent } from "../../daemon/engine/events.js";
 import { connectClient, processOf, type BusClient } from "../helpers/bus.js";
 import { isRunning, killQuietly, makeTestDir, startDaemon, uniqueSleep, waitFor, type RunningDaemon } from "../helpers/daemon.js";
 
@@ -56,7 +57,7 @@ function forkAwayPolicy(program: ForkAway, style: "background" | "setsid"): stri
 describe("a program that forks away and exits 0", () => {
   it(`runs exactly once under each restart policy, with and without keepers, counted every second for ${WATCH_SECONDS} s`, async () => {
     // Two daemons side by side (their programs have names of their own): with keepers (the default) and --no-keeper.
-    const setups = await Promise.all(
+    const settled = await Promise.allSettled(
       (["keeper", "nokeeper"] as const).map(async (mode) => {
         const dir = makeTestDir(`forkaway-${mode}`);
         const programs: Array<ForkAway & { style: "background" | "setsid" }> = [];
@@ -71,8 +72,11 @@ describe("a program that forks away and exits 0", () => {
         return { mode, programs, daemon: started };
       }),
     );
-    daemon = setups[0]!.daemon;
-    extraDaemons.push(setups[1]!.daemon);
+    // Whatever started is cleaned up, even when the other failed to.
+    for (const result of settled) if (result.status === "fulfilled") extraDaemons.push(result.value.daemon);
+    const failed = settled.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
+    const setups = settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
     const programs = setups.flatMap((setup) => setup.programs);
     const allEvents = () => setups.flatMap((setup) => setup.daemon.events());
     await waitFor(
@@ -93,11 +97,15 @@ describe("a program that forks away and exits 0", () => {
       const log = events.map((e) => e.message).join("\n");
       for (const program of own) {
         const [pid] = instancesOf(program.path);
-        const followed = events.find((e) => e.kind === "followed" && e.name === program.name);
+        const followed = events.find((e): e is Extract<EngineEvent, { kind: "followed" }> => e.kind === "followed" && e.name === program.name);
         if (mode === "keeper" || program.style === "background") {
           // A keeper follows either fork; without one, the daemon follows a process of the program's session.
           expect(followed, `${program.name} followed; events:\n${log}`).toMatchObject({ newPid: pid, managed: mode === "keeper" });
           expect(followed!.message).toContain("the program forked away");
+          // From the process started (the launcher), as its start was told.
+          const started = events.find((e) => e.kind === "started" && e.name === program.name);
+          expect(followed).toMatchObject({ oldPid: started?.kind === "started" ? started.pid : -1 });
+          expect(followed!.oldPid).not.toBe(pid);
         } else {
           // setsid -f leaves the session (unless the daemon looked before the setsid): without a keeper the
           // process is then adopted by its name instead, never started twice.

@@ -9,6 +9,12 @@ import { DAEMON_JS, daemonNodeFlags, daemonShebangEnv } from "./command.js";
 
 export { DAEMON_JS, daemonNodeFlags, makeTestDir, waitFor };
 
+/** How long a daemon may take to say it is ready (its first scan and autostarts) on a loaded machine. */
+const DAEMON_READY_MS = 30_000;
+
+/** How long a launcher left running by a killed daemon may take to start what it launches. */
+const LAUNCHER_SETTLE_MS = 300;
+
 /** A tmpfs, as a session's runtime folder is. */
 const SHM = "/dev/shm";
 
@@ -78,10 +84,27 @@ export async function startDaemon(config: string, options: StartDaemonOptions = 
     const from = stderr.length;
     child = spawn(process.execPath, [...daemonNodeFlags(), DAEMON_JS, "daemon", ...(options.args ?? [])], { env, stdio: ["ignore", "ignore", "pipe"] });
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    // Ready once it says what it watches (the first scan is done by then).
-    await waitFor(() => stderr.slice(from).includes("selfheal: watching"), 15_000, () => `daemon did not start:\n${stderr}`);
+    // Ready once it says what it watches (the first scan is done and the autostart programs started by then).
+    try {
+      await waitFor(() => stderr.slice(from).includes("selfheal: watching"), DAEMON_READY_MS, () => `daemon did not start:\n${stderr}`);
+    } catch (error) {
+      // A daemon slow or stuck while starting is not left running (and restarting its programs) behind the failed test.
+      if (child.exitCode === null && child.signalCode === null) {
+        const ended = new Promise((done) => child.once("exit", done));
+        child.kill("SIGKILL");
+        await ended;
+      }
+      throw error;
+    }
   };
-  await launch();
+  try {
+    await launch();
+  } catch (error) {
+    killProgramsIn(dir);
+    await bus.stop();
+    rmSync(runtimeBase, { recursive: true, force: true });
+    throw error;
+  }
 
   const events = (): EngineEvent[] => {
     let text = "";
@@ -144,7 +167,10 @@ export async function startDaemon(config: string, options: StartDaemonOptions = 
       await daemon.stop("SIGKILL");
       const started = events().flatMap((e) => (e.kind === "started" || e.kind === "adopted" ? [e.pid] : e.kind === "restarted" || e.kind === "followed" ? [e.newPid] : []));
       killQuietly(started);
-      // Copies of programs in the test's folder that no event named (a duplicate nobody watched).
+      // Copies of programs in the test's folder that no event named (a duplicate nobody watched); again a moment
+      // later, for one that a launcher (a shell, not in the folder) was still starting at the first sweep.
+      killProgramsIn(dir);
+      await new Promise((done) => setTimeout(done, LAUNCHER_SETTLE_MS));
       killProgramsIn(dir);
       await bus.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@
 // signalled.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseRecord, type KeeperRecord } from "../../daemon/keeper/record.js";
 import { isRunning, killQuietly, makeTestDir, waitFor } from "../helpers/daemon.js";
@@ -75,6 +75,18 @@ describe("the keeper", () => {
     expect(readFileSync(out, "utf8")).toBe("/tmp|bar baz||two words|$HOME|*|");
     expect(await run.exited).toBe(0);
     expect(recordOf(run)).toMatchObject({ tag: "test", end: { code: 0, signal: null } });
+  });
+
+  it("gives the program no channel to the daemon: what it prints goes nowhere, and cannot pass for the keeper's report", async () => {
+    dir = makeTestDir("keeper-quiet");
+    for (let i = 0; i < 20; i++) {
+      const run = await keep(["sh", "-c", "echo started 1 1 fake.keeper; echo error 2 exec lies >&2; exec sleep 30"]);
+      expect(run.line).toMatch(/^started \d+ \d+ \d+-\d+\.keeper$/);
+      expect(run.line).not.toContain("fake");
+      const pid = Number(run.line.split(" ")[1]);
+      // Its standard streams are /dev/null, not the keeper's.
+      for (const fd of [0, 1, 2]) expect(readlinkSync(`/proc/${pid}/fd/${fd}`)).toBe("/dev/null");
+    }
   });
 
   it("is the program's parent; the program leads a session of its own and keeps the PID reported", async () => {
