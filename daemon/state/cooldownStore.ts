@@ -9,7 +9,7 @@ const FORMAT_VERSION = 1;
 
 export class FileCooldownStore implements CooldownStore {
   private readonly writer: LatestFileWriter;
-  /** Each name's cooldown end in the last state handed over: a later end is a cooldown that begins. */
+  /** Each name's cooldown end in the last state handed over: a later end is a cooldown that begins, none an early end. */
   private untilByName = new Map<string, number>();
 
   constructor(readonly path: string) {
@@ -27,7 +27,10 @@ export class FileCooldownStore implements CooldownStore {
       return {};
     }
     try {
-      return parseCooldowns(JSON.parse(text));
+      const state = parseCooldowns(JSON.parse(text));
+      // A cooldown of an earlier run that ends early in this one is written at once too.
+      this.untilByName = new Map(Object.entries(state).map(([name, record]) => [name, record.untilMs]));
+      return state;
     } catch (error) {
       console.error(`selfheal: ignoring ${this.path}, it is not a cooldown state file: ${(error as Error).message}`);
       return {};
@@ -36,10 +39,11 @@ export class FileCooldownStore implements CooldownStore {
 
   // Write in the background, off the restart path (an fsync takes milliseconds);
   // while one write runs, later states coalesce into the next write. A state in
-  // which a cooldown begins is written at once: the engine announces the cooldown
-  // next, and a kill -9 right after must not forget it.
+  // which a cooldown begins, or one in force ends early, is written at once: the
+  // engine announces it next (and, at an end, starts the program), and a kill -9
+  // right after must not undo it.
   save(state: CooldownState): void {
-    if (this.beginsCooldown(state)) {
+    if (this.changesCooldown(state)) {
       try {
         this.writer.writeSync(serialise(state));
         return;
@@ -60,17 +64,21 @@ export class FileCooldownStore implements CooldownStore {
     return this.writer.idle();
   }
 
-  // True when a cooldown in force ends later than in the previous state: it has just begun.
-  private beginsCooldown(state: CooldownState): boolean {
+  // True when a cooldown begins (one in force ends later than in the previous state)
+  // or one in force ends (before its time: ResetCooldown, StartProcess).
+  private changesCooldown(state: CooldownState): boolean {
     const now = Date.now();
-    let begins = false;
+    let changes = false;
     const next = new Map<string, number>();
     for (const [name, record] of Object.entries(state)) {
       next.set(name, record.untilMs);
-      if (record.untilMs > now && record.untilMs > (this.untilByName.get(name) ?? 0)) begins = true;
+      if (record.untilMs > now && record.untilMs > (this.untilByName.get(name) ?? 0)) changes = true;
+    }
+    for (const [name, untilMs] of this.untilByName) {
+      if (untilMs > now && (next.get(name) ?? 0) <= now) changes = true;
     }
     this.untilByName = next;
-    return begins;
+    return changes;
   }
 }
 

@@ -52,6 +52,26 @@ describe("FileCooldownStore", () => {
     expect(new FileCooldownStore(path).load()).toEqual({ looper: { restarts: [1, 2, 3], untilMs } });
   });
 
+  // Its early end (ResetCooldown, StartProcess) is announced and the program started at once: a
+  // kill -9 right after must not bring the cooldown back over the running program.
+  it("writes a state in which a cooldown in force ends at once, before save returns", async () => {
+    dir = makeTestDir("cooldown-store");
+    const path = join(dir, "cooldown.json");
+    const store = new FileCooldownStore(path);
+    store.save({ looper: { restarts: [1, 2, 3], untilMs: Date.now() + 3_600_000 }, other: { restarts: [4], untilMs: 0 } });
+    store.save({ other: { restarts: [4], untilMs: 0 } });
+    expect(new FileCooldownStore(path).load()).toEqual({ other: { restarts: [4], untilMs: 0 } });
+    await store.idle();
+    // Also a cooldown an earlier daemon run began, ended in this one.
+    const untilMs = Date.now() + 3_600_000;
+    store.save({ looper: { restarts: [5], untilMs } });
+    const next = new FileCooldownStore(path);
+    expect(next.load()).toEqual({ looper: { restarts: [5], untilMs } });
+    next.save({});
+    expect(new FileCooldownStore(path).load()).toEqual({});
+    await next.idle();
+  });
+
   it("an older state still being written in the background never replaces a cooldown written since", async () => {
     dir = makeTestDir("cooldown-store");
     const path = join(dir, "cooldown.json");
