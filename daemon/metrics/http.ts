@@ -8,6 +8,8 @@ import type { Registry, RegistryContentType } from "prom-client";
 
 export const METRICS_PATH = "/metrics";
 const OPENMETRICS_TYPE = "application/openmetrics-text";
+/** Connections served at once. */
+const MAX_CONNECTIONS = 16;
 
 /** The registry for each format (the OpenMetrics one is made on the first request that wants it). */
 export interface Registries {
@@ -54,8 +56,8 @@ export function serveMetrics(registries: Registries, host: string, port: number)
       response.end("the metrics could not be collected; see the daemon's log\n");
     });
   });
-  // A scraper that keeps its connection open costs a socket, never a timer's worth of work.
-  server.keepAliveTimeout = 65_000;
+  // A scraper or two, a person with curl: a flood of connections (an address open to a network) is refused beyond this.
+  server.maxConnections = MAX_CONNECTIONS;
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {

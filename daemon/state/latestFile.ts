@@ -78,6 +78,6 @@ export class LatestFileWriter {
       throw error;
     }
     this.landed = number;
-    await syncDir(dirname(this.path));
+    if (this.fileOptions.sync !== false) await syncDir(dirname(this.path));
   }
 }

@@ -3,14 +3,13 @@
 // and the values each one takes from the engine's views, events and scans.
 import { describe, expect, it } from "vitest";
 
-import type { EngineEvent, EventListener } from "../../daemon/engine/events.js";
-import type { UnitView } from "../../daemon/engine/unit.js";
-import type { MetricsSource, NotificationCounts, ScanFigures } from "../../daemon/metrics/source.js";
+import type { ScanFigures } from "../../daemon/metrics/source.js";
 import { Registry } from "prom-client";
 import { buildRegistry } from "../../daemon/metrics/registry.js";
 import { MetricsTally } from "../../daemon/metrics/tally.js";
 import { wantsOpenMetrics } from "../../daemon/metrics/http.js";
 import { sample } from "../helpers/fakes.js";
+import { TestSource, view } from "./testSource.js";
 
 const MB = 1024 * 1024;
 
@@ -49,53 +48,6 @@ const EXPECTED: Array<[string, string, string, string[]]> = [
   ["selfheal_event_log_write_errors_total", "counter", "Events that could not be written to the event log (full disk, read-only folder).", []],
   ["selfheal_build_info", "gauge", "Always 1; the daemon's version is the label.", ["version"]],
 ];
-
-function view(name: string, fields: Partial<UnitView> = {}): UnitView {
-  return {
-    name,
-    pid: 0,
-    state: "stopped",
-    cpuPercent: 0,
-    rssBytes: 0,
-    cpuLimit: null,
-    memoryLimitBytes: null,
-    restarts: 0,
-    cooldownRemainingSec: 0,
-    cooldownUntilMs: 0,
-    restartsInWindow: 0,
-    managed: false,
-    startedAtMs: 0,
-    protectedMatch: "",
-    ...fields,
-  };
-}
-
-/** A source whose figures the test sets, and whose events and scans it sends. */
-class TestSource implements MetricsSource {
-  readonly version = "9.8.7";
-  views: UnitView[] = [];
-  zombies = 0;
-  calls = new Map<string, number>();
-  writeErrors = 0;
-  counts: NotificationCounts[] = [
-    { channel: "email", sent: 0, suppressed: 0 },
-    { channel: "desktop", sent: 0, suppressed: 0 },
-  ];
-  private readonly listeners = new Set<EventListener>();
-  private readonly observers = new Set<(scan: ScanFigures) => void>();
-
-  units = () => this.views;
-  subscribe = (listener: EventListener) => (this.listeners.add(listener), () => this.listeners.delete(listener));
-  onScan = (observer: (scan: ScanFigures) => void) => (this.observers.add(observer), () => this.observers.delete(observer));
-  zombieCount = () => this.zombies;
-  busCalls = () => this.calls;
-  eventLogWriteErrors = () => this.writeErrors;
-  notifications = () => this.counts;
-
-  emit(event: EngineEvent): void {
-    for (const listener of this.listeners) listener(event);
-  }
-}
 
 /** One metric family of an exposition: its HELP, TYPE, and each sample's name, labels and value. */
 interface Family {
