@@ -44,6 +44,9 @@ describe("metrics for node_exporter's textfile collector", () => {
     await waitFor(async () => valueOf((text = (await get(url))?.body ?? ""), series) === 0, WAIT_MS, () => `node_exporter never served ${series}:\n${text}`);
     expect(valueOf(text, 'selfheal_up{name="shtextcrash"}')).toBe(1);
     expect(valueOf(text, "node_textfile_scrape_error")).toBe(0);
+    // The daemon's own figures: its scans timed, the processes it read.
+    expect(valueOf(text, "selfheal_scan_duration_seconds_count")).toBeGreaterThan(0);
+    expect(valueOf(text, "selfheal_processes_scanned")).toBeGreaterThan(1);
     // Only the textfile: no endpoint was opened.
     expect(daemon.stderr()).not.toContain("selfheal: metrics at");
 
