@@ -36,6 +36,8 @@ export class MetricsExporter {
   private readonly unsubscribers: Array<() => void>;
   /** The textfile's content is being rendered: a scan meanwhile is written by the next render. */
   private rendering = false;
+  /** The last textfile error logged: the same one is not logged again at every scan. */
+  private lastTextfileError = "";
 
   constructor(private readonly source: MetricsSource) {
     this.tally = new MetricsTally(systemClockTicksPerSecond());
@@ -73,7 +75,7 @@ export class MetricsExporter {
       this.textfile =
         settings.textfile === null
           ? null
-          : new LatestFileWriter(settings.textfile, (error) => console.error(`selfheal: metrics: cannot write ${settings.textfile}: ${error.message}`), TEXTFILE_OPTIONS);
+          : new LatestFileWriter(settings.textfile, (error) => this.textfileFailed(settings.textfile!, error), TEXTFILE_OPTIONS);
     }
   }
 
@@ -107,6 +109,13 @@ export class MetricsExporter {
     if (server === null) return;
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
+  }
+
+  // A write of the textfile failed (a folder the user cannot write to...): said once per kind of error.
+  private textfileFailed(path: string, error: Error): void {
+    if (error.message === this.lastTextfileError) return;
+    this.lastTextfileError = error.message;
+    console.error(`selfheal: metrics: cannot write ${path}: ${error.message} (said once; the daemon runs on and tries again at every scan)`);
   }
 
   // After a scan: the file gets this scan's figures (renders do not pile up: one at a time, the newest wins).

@@ -45,6 +45,10 @@ export class TestSource implements MetricsSource {
   eventLogWriteErrors = () => this.writeErrors;
   notifications = () => this.counts;
 
+  scan(figures: ScanFigures): void {
+    for (const observer of this.observers) observer(figures);
+  }
+
   emit(event: EngineEvent): void {
     for (const listener of this.listeners) listener(event);
   }
