@@ -49,9 +49,13 @@ async function answer(registries: Registries, request: IncomingMessage, response
 
 // Listen on host:port; resolves with the server once it listens, rejects when it cannot (address in use...).
 export function serveMetrics(registries: Registries, host: string, port: number): Promise<Server> {
+  // A failure that repeats at every scrape is logged once (per message), not every few seconds.
+  let lastFailure = "";
   const server = createServer((request, response) => {
     answer(registries, request, response).catch((error: unknown) => {
-      console.error("selfheal: metrics: a scrape failed:", error);
+      const message = error instanceof Error ? error.message : String(error);
+      if (message !== lastFailure) console.error("selfheal: metrics: a scrape failed (said once while it fails so):", error);
+      lastFailure = message;
       if (!response.headersSent) response.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" });
       response.end("the metrics could not be collected; see the daemon's log\n");
     });

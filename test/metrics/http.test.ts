@@ -71,3 +71,18 @@ describe("the /metrics endpoint", () => {
     expect(log.mock.calls.map((call) => String(call[0])).join("\n")).toContain("(not a loopback address: whoever can reach it sees the names and figures of your programs)");
   });
 });
+
+describe("a scrape that fails", () => {
+  it("answers 500 each time and is logged once per kind of error", async () => {
+    const log = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const source = new TestSource();
+    source.units = () => {
+      throw new Error("a bug in a view");
+    };
+    exporter = new MetricsExporter(source);
+    const port = await freePort();
+    await exporter.configure({ listen: { host: "127.0.0.1", port }, textfile: null });
+    for (let i = 0; i < 3; i++) expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(500);
+    expect(log.mock.calls.filter((call) => String(call[0]).includes("a scrape failed"))).toHaveLength(1);
+  });
+});
