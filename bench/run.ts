@@ -12,3 +12,4 @@ for (const bench of BENCHMARKS) await bench();
 await (await import("./match.js")).benchMatch();
 await (await import("./bus.js")).benchBus();
 await (await import("./anomaly.js")).benchAnomaly();
+await (await import("./metrics.js")).benchMetrics();

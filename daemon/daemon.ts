@@ -24,6 +24,10 @@ import { ZombieMonitor } from "./zombies/monitor.js";
 import { AnomalyJournal } from "./anomaly/journal.js";
 import { AnomalyMonitor } from "./anomaly/monitor.js";
 import { Notifiers } from "./notify/notifiers.js";
+import { TimedSource } from "./proc/timedSource.js";
+import { MetricsHost } from "./metrics/host.js";
+import type { MetricsSource } from "./metrics/source.js";
+import packageJson from "../package.json" with { type: "json" };
 
 /** Events that are also a line on stderr (the journal): what selfheal refused, could not do, or a bug it survived. */
 const LOGGED_KINDS: ReadonlySet<EngineEvent["kind"]> = new Set(["protected", "protected-match", "action-failed", "internal-error", "start-failed"]);
@@ -50,6 +54,10 @@ export class Daemon {
   readonly anomalies: AnomalyJournal;
   readonly detectors: AnomalyMonitor;
   readonly notifiers: Notifiers;
+  /** The Prometheus metrics: nothing is loaded unless config.toml has a [metrics] section. */
+  readonly metrics: MetricsHost;
+  /** D-Bus calls answered, by method (the D-Bus service counts them; the metrics read them). */
+  readonly busCalls = new Map<string, number>();
   /**
    * Resolves once start() has made the first scan and started the autostart
    * programs: until then, what the engine knows is not yet the truth (the
@@ -81,10 +89,11 @@ export class Daemon {
     this.keepers = "spawner" in keepers ? keepers.spawner : null;
     this.keeperProblem = "problem" in keepers ? keepers.problem : null;
     const spawner: Spawner = this.keepers ?? new ChildSpawner(options.env);
+    const source = new TimedSource(new ProcScanner());
     this.engine = new Engine(
       {
         clock: systemClock,
-        source: new ProcScanner(),
+        source,
         probe,
         spawner,
         signaller: this.guard,
@@ -106,6 +115,8 @@ export class Daemon {
     // Mail and desktop notifications; they follow config reloads in apply().
     this.notifiers = new Notifiers(this.engine.events, this.policies.config, { env: options.env });
     this.addAdapter(this.notifiers);
+    this.metrics = new MetricsHost(this.metricsSource(source));
+    this.addAdapter(this.metrics);
   }
 
   // Start the engine and watch config.toml; problems found at start go to the event log.
@@ -119,7 +130,8 @@ export class Daemon {
     // The engine's start never rejects (a program that cannot start is an event).
     this.markStarted(this.engine.start());
     this.watcher = watchConfig(this.options.configPath, () => this.reloadConfig());
-    return this.started;
+    const metricsSettings = this.policies.config.metrics ?? null;
+    return metricsSettings === null ? this.started : Promise.all([this.started, this.metrics.configure(metricsSettings)]).then(() => undefined);
   }
 
   addAdapter(adapter: Adapter): void {
@@ -197,6 +209,8 @@ export class Daemon {
   private apply(config: Config): void {
     const changes = this.engine.applyConfig(config);
     this.notifiers.configure(config);
+    // Never rejects (a problem is logged); the engine does not wait for the endpoint.
+    void this.metrics.configure(config.metrics ?? null);
     const summary = [
       changes.added.length ? `added ${changes.added.join(", ")}` : "",
       changes.removed.length ? `removed ${changes.removed.join(", ")}` : "",
@@ -212,6 +226,23 @@ export class Daemon {
       shadowed,
       message: `configuration applied: ${config.policies.size} policies${summary.length ? ` (${summary.join("; ")})` : ""}${shadowed.map((notice) => `; ${notice}`).join("")}`,
     });
+  }
+
+  // What the metrics read: the figures the D-Bus service reads too, and each scan as it is made.
+  private metricsSource(source: TimedSource): MetricsSource {
+    return {
+      version: packageJson.version,
+      units: () => this.engine.list(),
+      subscribe: (listener) => this.engine.events.subscribe(listener),
+      onScan: (observer) => this.engine.onScan((snapshot) => observer({ snapshot, durationSec: source.lastScanSec })),
+      zombieCount: () => this.zombies.count,
+      busCalls: () => this.busCalls,
+      eventLogWriteErrors: () => this.eventLog.writeErrors,
+      notifications: () => [
+        { channel: "email", sent: this.notifiers.email.outbox.stats.sent, suppressed: this.notifiers.email.suppressed },
+        { channel: "desktop", sent: this.notifiers.desktop.stats.shown, suppressed: this.notifiers.desktop.suppressed },
+      ],
+    };
   }
 
   private reportRejected(error: ConfigError): void {

@@ -168,6 +168,8 @@ export class BusService implements Adapter {
       return errorOf(DBUS_ERRORS.unknownMethod, `${MANAGER_INTERFACE} has no method ${preview(member)}; Introspect lists them`);
     }
     expectSignature(msg, method.name, method.inSignature, method);
+    // Counted by the interface's own method names only, so the metrics' labels stay bounded.
+    this.daemon.busCalls.set(method.name, (this.daemon.busCalls.get(method.name) ?? 0) + 1);
     const result = handler(msg.body);
     const finish = (body: unknown[]): Reply => {
       // A call that may change state announces the properties it changed; a read leaves them as they were.

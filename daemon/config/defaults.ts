@@ -81,6 +81,10 @@ export const DEFAULTS = {
   notifications: {
     desktop: true,
   },
+  /** [metrics]: absent means no metrics at all; present without `listen` or `textfile`, it serves on this loopback address. */
+  metrics: {
+    listen: "127.0.0.1:9464",
+  },
 } as const;
 
 /** The smallest and largest value each numeric key accepts. */
@@ -116,6 +120,7 @@ export const LIMITS = {
   cleanup_interval: { min: 1, max: 86_400 },
   min_age: { min: 0, max: 86_400 },
   reap_wait: { min: 0, max: 60 },
+  metrics_port: { min: 1, max: 65_535 },
 } as const;
 
 /** Allowed process names: what a [process.NAME] header, D-Bus and the CLI accept. */

@@ -136,6 +136,14 @@ export interface NotificationSettings {
   desktop: boolean;
 }
 
+/** The validated [metrics] section: where the Prometheus metrics go. */
+export interface MetricsSettings {
+  /** Serve /metrics over HTTP here; null when only a textfile is written. */
+  listen: { host: string; port: number } | null;
+  /** Write the metrics to this file after every scan (node_exporter's textfile collector); null for none. */
+  textfile: string | null;
+}
+
 export interface Config {
   settings: Settings;
   policies: Map<string, Policy>;
@@ -147,4 +155,6 @@ export interface Config {
   zombies?: ZombieSettings;
   /** [notifications]; absent means every default. */
   notifications?: NotificationSettings;
+  /** [metrics]; absent (or null) means no metrics, and prom-client is never loaded. */
+  metrics?: MetricsSettings | null;
 }

@@ -8,12 +8,14 @@ import type {
   EmailSettings,
   ForkBombSettings,
   LeakSettings,
+  MetricsSettings,
   NotificationSettings,
   Policy,
   Settings,
   ZombieSettings,
 } from "./policy.js";
 
+import { isIPv4, isIPv6 } from "node:net";
 import { homedir } from "node:os";
 import { basename, isAbsolute, join } from "node:path";
 
@@ -236,6 +238,49 @@ export const RawNotificationsSchema = z.strictObject({
   desktop: z.boolean().default(DEFAULTS.notifications.desktop),
 });
 
+/** `listen` as written: "ADDRESS:PORT", an IPv6 address in brackets. */
+const LISTEN_FORM = /^(?:\[(?<v6>[^\]]*)\]|(?<v4>[^:[\]]*)):(?<port>[^:]*)$/;
+
+// Split a valid `listen` value into its host and port; null when it is not of the form ADDRESS:PORT.
+export function parseListen(value: string): { host: string; port: number } | null {
+  const groups = LISTEN_FORM.exec(value)?.groups;
+  if (groups === undefined) return null;
+  return { host: groups.v6 ?? groups.v4 ?? "", port: Number(groups.port) };
+}
+
+// Why a `listen` value is refused, or null when it is good (any address the user writes is allowed; the default is loopback).
+function listenProblem(value: string): string | null {
+  const parsed = parseListen(value);
+  const unbracketed = value.slice(0, value.lastIndexOf(":"));
+  if (parsed === null && isIPv6(unbracketed)) return `an IPv6 address goes in brackets: "[${unbracketed}]:${value.slice(value.lastIndexOf(":") + 1)}"`;
+  if (parsed === null) return `expected ADDRESS:PORT, such as "127.0.0.1:9464" (this machine only) or "[::1]:9464"`;
+  const { host, port } = parsed;
+  const bracketed = value.startsWith("[");
+  if (bracketed ? !isIPv6(host) : !isIPv4(host) && host !== "localhost") {
+    return `"${host}" is not an IP address; write the address to listen on: 127.0.0.1 (this machine only), or the address of one network interface`;
+  }
+  const range = LIMITS.metrics_port;
+  if (!/^\d+$/.test(String(parsed.port)) || !Number.isInteger(port) || port < range.min || port > range.max) {
+    return `the port must be a whole number from ${range.min} to ${range.max}`;
+  }
+  return null;
+}
+
+/** The [metrics] table as written: an HTTP endpoint, a file for node_exporter, or both. */
+export const RawMetricsSchema = z.strictObject({
+  listen: z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = listenProblem(value);
+      if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .optional(),
+  textfile: text()
+    .refine((value) => isAbsolute(value), { message: "expected an absolute path" })
+    .refine((value) => value.endsWith(".prom"), { message: 'expected a file name ending in ".prom" (node_exporter\'s textfile collector reads only those)' })
+    .optional(),
+});
+
 /**
  * Every top-level section config.toml may hold. Adding a section is one line
  * here plus its normaliser in `normaliseConfig`; unknown sections are errors.
@@ -253,6 +298,7 @@ export const SECTION_SCHEMAS = {
   anomaly: RawAnomalySchema.prefault({}),
   zombies: RawZombiesSchema.prefault({}),
   notifications: RawNotificationsSchema.prefault({}),
+  metrics: RawMetricsSchema.optional(),
 };
 
 /** The whole of config.toml as written. */
@@ -265,6 +311,7 @@ export type RawConfig = z.output<typeof RawConfigSchema>;
 export type RawAnomaly = z.output<typeof RawAnomalySchema>;
 export type RawZombies = z.output<typeof RawZombiesSchema>;
 export type RawNotifications = z.output<typeof RawNotificationsSchema>;
+export type RawMetrics = z.output<typeof RawMetricsSchema>;
 
 // Expand a leading ~ in a cwd to the user's home directory.
 function expandHome(path: string): string {
@@ -339,6 +386,12 @@ export function normaliseNotifications(raw: RawNotifications): NotificationSetti
   return { desktop: raw.desktop };
 }
 
+// Turn the validated [metrics] table into MetricsSettings: without listen or textfile, serve on the default loopback address.
+export function normaliseMetrics(raw: RawMetrics): MetricsSettings {
+  const listen = raw.listen ?? (raw.textfile === undefined ? DEFAULTS.metrics.listen : undefined);
+  return { listen: listen === undefined ? null : parseListen(listen), textfile: raw.textfile ?? null };
+}
+
 // Turn the validated [settings] table into Settings.
 export function normaliseSettings(raw: RawSettings): Settings {
   return { intervalSec: raw.interval };
@@ -371,5 +424,6 @@ export function normaliseConfig(raw: RawConfig): Config {
     anomaly: normaliseAnomaly(raw.anomaly),
     zombies: normaliseZombies(raw.zombies),
     notifications: normaliseNotifications(raw.notifications),
+    metrics: raw.metrics === undefined ? null : normaliseMetrics(raw.metrics),
   };
 }

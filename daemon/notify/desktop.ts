@@ -48,6 +48,11 @@ export class DesktopNotifier {
     this.enabled = enabled;
   }
 
+  /** Alerts held back by the rate limit since the start. */
+  get suppressed(): number {
+    return this.throttle.suppressed;
+  }
+
   // An engine event: show it if it is an alert and its (process, kind) is not rate-limited.
   handle(event: EngineEvent): void {
     if (!this.enabled) return;

@@ -122,6 +122,11 @@ export class EmailNotifier {
     this.throttle.setWindow(active === null ? 0 : active.rateLimitMinutes * MS_PER_MINUTE);
   }
 
+  /** Alerts held back by the rate limit since the start. */
+  get suppressed(): number {
+    return this.throttle.suppressed;
+  }
+
   // An engine event: mail it if it is an alert and its (process, kind) is not rate-limited.
   handle(event: EngineEvent): void {
     if (this.settings === null) return;

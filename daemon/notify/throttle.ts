@@ -29,6 +29,8 @@ interface Window<T> {
 
 export class AlertThrottle<T> {
   private readonly windows = new Map<string, Window<T>>();
+  /** Items held back since the start (each is summarised in a digest). */
+  suppressed = 0;
 
   /**
    * @param windowMs the rate limit window; 0 lets everything through.
@@ -49,6 +51,7 @@ export class AlertThrottle<T> {
       return true;
     }
     window.count++;
+    this.suppressed++;
     if (window.held.length < DIGEST_MAX_LISTED) window.held.push(item);
     return false;
   }

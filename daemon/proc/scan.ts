@@ -362,7 +362,7 @@ let cachedClockTicks: number | undefined;
 let cachedPageSize: number | undefined;
 
 // CLK_TCK of this system, asked of getconf once per daemon.
-function systemClockTicksPerSecond(): number {
+export function systemClockTicksPerSecond(): number {
   cachedClockTicks ??= getconf("CLK_TCK") ?? DEFAULT_CLOCK_TICKS_PER_SECOND;
   return cachedClockTicks;
 }

@@ -12,6 +12,8 @@ export const DEFAULT_FILE_MODE = 0o600;
 export interface AtomicWriteOptions {
   /** Permission bits of the new file; defaults to owner read/write only. */
   mode?: number;
+  /** false: not flushed to disk (a file rewritten every second whose loss in a power cut costs nothing). */
+  sync?: boolean;
 }
 
 let tempCounter = 0;
@@ -88,7 +90,7 @@ export async function writeTempFile(path: string, data: string | Uint8Array, opt
     const handle = await open(temp, "wx", options.mode ?? DEFAULT_FILE_MODE);
     try {
       await handle.writeFile(data);
-      await handle.sync();
+      if (options.sync !== false) await handle.sync();
     } finally {
       await handle.close();
     }

@@ -24,6 +24,8 @@ interface FileIndex {
 export class EventLog {
   private size: number;
   private failing = false;
+  /** Events that could not be written since the daemon started. */
+  writeErrors = 0;
   /** The last line in the file has no newline (cut short by a crash): the next append starts a new line. */
   private torn: boolean;
   /** [rotated, current], or null until the first read (and after a change not made by append). */
@@ -59,6 +61,7 @@ export class EventLog {
       this.torn = false;
       this.failing = false;
     } catch (error) {
+      this.writeErrors += 1;
       if (!this.failing) console.error(`selfheal: cannot write the event log ${this.path}: ${(error as Error).message}`);
       this.failing = true;
       // A write cut short may have left part of a line: look again at what is there.

@@ -7,7 +7,7 @@
 // newer state has landed meanwhile; a stale write removes its temporary file.
 import { renameSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
-import { syncDir, writeFileAtomicSync, writeTempFile } from "./atomic.js";
+import { syncDir, writeFileAtomicSync, writeTempFile, type AtomicWriteOptions } from "./atomic.js";
 
 export class LatestFileWriter {
   /** The number of the newest state handed in; each write carries its own. */
@@ -23,6 +23,8 @@ export class LatestFileWriter {
     readonly path: string,
     /** Told of a failed background write (the previous whole file stays; the next write tries again). */
     private readonly onError: (error: Error) => void,
+    /** The new file's permission bits (owner only by default). */
+    private readonly fileOptions: AtomicWriteOptions = {},
   ) {}
 
   // Write `data` in the background; returns at once.
@@ -36,7 +38,7 @@ export class LatestFileWriter {
   // Write `data` now and return once it is on disk; a background write still under way will not replace it.
   writeSync(data: string): void {
     const number = ++this.handedIn;
-    writeFileAtomicSync(this.path, data);
+    writeFileAtomicSync(this.path, data, this.fileOptions);
     this.landed = number;
     this.pending = null;
   }
@@ -63,7 +65,7 @@ export class LatestFileWriter {
   }
 
   private async writeOne(data: string, number: number): Promise<void> {
-    const temp = await writeTempFile(this.path, data);
+    const temp = await writeTempFile(this.path, data, this.fileOptions);
     // From here to the rename nothing awaits: no other write can land in between.
     if (number < this.landed) {
       rmSync(temp, { force: true });
@@ -76,6 +78,6 @@ export class LatestFileWriter {
       throw error;
     }
     this.landed = number;
-    await syncDir(dirname(this.path));
+    if (this.fileOptions.sync !== false) await syncDir(dirname(this.path));
   }
 }

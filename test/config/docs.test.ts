@@ -27,6 +27,7 @@ describe("docs/configuration.md", () => {
       ["anomaly", knownKeysAt(RawConfigSchema, ["anomaly"])],
       ["zombies", knownKeysAt(RawConfigSchema, ["zombies"])],
       ["notifications", knownKeysAt(RawConfigSchema, ["notifications"])],
+      ["metrics", knownKeysAt(RawConfigSchema, ["metrics"])],
     ];
     for (const [section, keys] of sections) {
       // A heading of any level: "## `[email]`", "### `[anomaly]`".
@@ -43,5 +44,6 @@ describe("docs/configuration.md", () => {
     for (const [key, value] of Object.entries(cooldown)) expect(rowOf(`cooldown.${key}`), key).toContain(`\`${literal(value)}\``);
     expect(rowOf("rate_limit_minutes")).toContain(`\`${DEFAULTS.email.rate_limit_minutes}\``);
     expect(rowOf("enabled")).toContain(`\`${DEFAULTS.email.enabled}\``);
+    expect(rowOf("listen")).toContain(`\`${literal(DEFAULTS.metrics.listen)}\``);
   });
 });

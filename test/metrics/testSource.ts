@@ -1,0 +1,56 @@
+// A metrics source whose figures a test sets, and whose events and scans it sends.
+import type { EngineEvent, EventListener } from "../../daemon/engine/events.js";
+import type { UnitView } from "../../daemon/engine/unit.js";
+import type { MetricsSource, NotificationCounts, ScanFigures } from "../../daemon/metrics/source.js";
+
+export function view(name: string, fields: Partial<UnitView> = {}): UnitView {
+  return {
+    name,
+    pid: 0,
+    state: "stopped",
+    cpuPercent: 0,
+    rssBytes: 0,
+    cpuLimit: null,
+    memoryLimitBytes: null,
+    restarts: 0,
+    cooldownRemainingSec: 0,
+    cooldownUntilMs: 0,
+    restartsInWindow: 0,
+    managed: false,
+    startedAtMs: 0,
+    protectedMatch: "",
+    ...fields,
+  };
+}
+
+/** A source whose figures the test sets, and whose events and scans it sends. */
+export class TestSource implements MetricsSource {
+  readonly version = "9.8.7";
+  views: UnitView[] = [];
+  zombies = 0;
+  calls = new Map<string, number>();
+  writeErrors = 0;
+  counts: NotificationCounts[] = [
+    { channel: "email", sent: 0, suppressed: 0 },
+    { channel: "desktop", sent: 0, suppressed: 0 },
+  ];
+  private readonly listeners = new Set<EventListener>();
+  private readonly observers = new Set<(scan: ScanFigures) => void>();
+
+  units = () => this.views;
+  subscribe = (listener: EventListener) => (this.listeners.add(listener), () => this.listeners.delete(listener));
+  onScan = (observer: (scan: ScanFigures) => void) => (this.observers.add(observer), () => this.observers.delete(observer));
+  zombieCount = () => this.zombies;
+  busCalls = () => this.calls;
+  eventLogWriteErrors = () => this.writeErrors;
+  notifications = () => this.counts;
+
+  scan(figures: ScanFigures): void {
+    for (const observer of this.observers) observer(figures);
+  }
+
+  emit(event: EngineEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
