@@ -103,13 +103,12 @@ describe("install.sh under a real systemd user manager", { timeout: BOOT_MS }, (
 
   it("installs, and the bus starts the daemon as the systemd unit", () => {
     const out = mustAsUser(`cd ${CHECKOUT} && ./install.sh --no-build 2>&1`);
-    expect(out).toMatch(/started the daemon \(PID \d+\)/);
-    expect(out).toContain("journalctl --user -u selfheal");
     expect(unitProperty("ActiveState")).toBe("active");
     firstDaemon = Number(unitProperty("MainPID"));
-    expect(out).toContain(`started the daemon (PID ${firstDaemon})`);
     // dbus-daemon asked systemd for the unit: the activation file's SystemdService= did it.
     expect(mustAsUser("journalctl --user --no-pager -o cat")).toMatch(/Activating via systemd: service name='io\.github\.SelfHeal1' unit='selfheal\.service'/);
+    expect(out).toContain(`started the daemon (PID ${firstDaemon})`);
+    expect(out).toContain("journalctl --user -u selfheal");
     expect(unitProperty("UnitFileState")).toBe("enabled");
   });
 
@@ -152,11 +151,11 @@ describe("install.sh under a real systemd user manager", { timeout: BOOT_MS }, (
   it("uninstalls: the daemon stopped, the files gone, the program still running, config kept", () => {
     const daemon = Number(unitProperty("MainPID"));
     const out = mustAsUser(`cd ${CHECKOUT} && ./install.sh --uninstall </dev/null 2>&1`);
-    expect(out).toContain(`stopped the daemon (PID ${daemon})`);
-    expect(out).toContain(`the programs it watched keep running, now unwatched: ${PROGRAM} (PID ${program})`);
     expect(unitProperty("ActiveState")).toBe("inactive");
     expect(alive(daemon)).toBe(false);
     expect(alive(program)).toBe(true);
+    expect(out).toContain(`stopped the daemon (PID ${daemon})`);
+    expect(out).toContain(`the programs it watched keep running, now unwatched: ${PROGRAM} (PID ${program})`);
     const left = mustAsUser(
       `for f in .local/bin/selfheal .local/share/selfheal .local/share/dbus-1/services/io.github.SelfHeal1.service ` +
         `.config/systemd/user/selfheal.service .local/share/gnome-shell/extensions/selfheal@selfheal.github.io; do [ -e ${HOME}/$f ] && echo $f; done; true`,
@@ -170,8 +169,8 @@ describe("install.sh under a real systemd user manager", { timeout: BOOT_MS }, (
 
   it("--purge removes config and state too", () => {
     const out = mustAsUser(`cd ${CHECKOUT} && ./install.sh --uninstall --purge 2>&1`);
-    expect(out).toContain("removed your config");
     expect(mustAsUser(`ls -A ${HOME}/.config ${HOME}/.local/state`)).not.toMatch(/selfheal/);
+    expect(out).toContain("removed your config");
     expect(alive(program)).toBe(true);
     mustAsUser(`kill ${program}`);
   });
