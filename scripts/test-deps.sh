@@ -8,8 +8,9 @@
 # 13 root file system with GNOME Shell 48 for the GNOME 45+ build's end-to-end
 # test (built once, about 3 minutes; kept under ~/.cache afterwards), which
 # systemd-nspawn (systemd-container) also boots with systemd for install.sh's
-# end-to-end test under a real systemd user manager, and Prometheus (with
-# promtool) and node_exporter for the metrics' tests.
+# end-to-end test under a real systemd user manager, Prometheus (with promtool)
+# and node_exporter for the metrics' tests, and Node.js 18.19 from the npm
+# registry (scripts/node18.sh) to run the daemon's integration tests on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,3 +41,5 @@ if ! locale -a 2>/dev/null | grep -qx "de_DE.utf8"; then
 fi
 npm ci --no-audit --no-fund --loglevel=error
 $SUDO bash scripts/gnome-shell-48-root.sh >/dev/null
+# Node.js 18.19, the oldest the daemon supports, for npm run test:node18.
+bash scripts/node18.sh >/dev/null

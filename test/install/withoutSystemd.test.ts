@@ -5,9 +5,9 @@
 // one; --uninstall --purge stops it and removes everything; the watched program runs throughout.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { killProgramsIn, makeTempDir, REPO, startPrivateBus, waitUntil, type PrivateBus } from "../helpers/bus.js";
+import { DAEMON_NODE, killProgramsIn, makeTempDir, REPO, startPrivateBus, waitUntil, type PrivateBus } from "../helpers/bus.js";
 
 const PROGRAM = "selfheal-test-napper";
 const WAIT_MS = 30_000;
@@ -63,7 +63,9 @@ describe("install.sh without systemd", () => {
       join(home, ".config/selfheal/config.toml"),
       `[settings]\ninterval = 0.5\n\n[process.napper]\ncommand = ["${join(home, "bin", PROGRAM)}", "infinity"]\nautostart = true\n`,
     );
-    const sessionEnv: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_RUNTIME_DIR: runtime };
+    // install.sh installs the daemon for the first node on PATH: the tests' daemon Node.js (18.19 in the run of scripts/node18.sh).
+    const path = `${dirname(DAEMON_NODE)}:${process.env.PATH ?? ""}`;
+    const sessionEnv: NodeJS.ProcessEnv = { ...process.env, PATH: path, HOME: home, XDG_RUNTIME_DIR: runtime };
     for (const name of ["XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "INVOCATION_ID", "JOURNAL_STREAM"]) delete sessionEnv[name];
     bus = await startPrivateBus({ serviceDirs: [join(home, ".local/share/dbus-1/services")], env: sessionEnv });
     env = { ...sessionEnv, DBUS_SESSION_BUS_ADDRESS: bus.address };
@@ -87,6 +89,7 @@ describe("install.sh without systemd", () => {
     expect(daemon).toBeGreaterThan(0);
     // The activation file's Exec= line (dbus-daemon's activation helper is its parent, reparented when it ends).
     expect(commandLine(daemon).slice(-2)).toEqual(["daemon", "--log-file"]);
+    expect(commandLine(daemon)[0]).toBe(DAEMON_NODE);
     expect(out).toContain(`its log: ${daemonLog()}`);
     await waitUntil(() => existsSync(daemonLog()) && readFileSync(daemonLog(), "utf8").includes("selfheal: watching 1 program"), WAIT_MS, () => "the ready line in daemon.log");
     expect(readFileSync(daemonLog(), "utf8")).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z selfheal: /m);
