@@ -163,6 +163,8 @@ say "installing the daemon into $APP_DIR"
 mkdir -p "$APP_DIR" "$BIN_DIR" "$(dirname "$DBUS_SERVICE")" "$(dirname "$UNIT")" "$STATE_HOME/selfheal"
 # A new file renamed over the old one: a running daemon keeps its copy open until it restarts.
 cp dist/selfheal.js "$APP_DIR/.selfheal.js.new" && mv -f "$APP_DIR/.selfheal.js.new" "$APP_DIR/selfheal.js"
+# The build is an ES module: Node.js 18 takes a .js file for CommonJS unless its package.json says otherwise.
+echo '{ "type": "module" }' >"$APP_DIR/package.json"
 # The keeper beside the daemon. Running keepers hold the old file open, so the
 # new one goes in under another name and is renamed over it (cp would fail
 # with "Text file busy"); the running keepers keep their old copy.
@@ -237,12 +239,14 @@ if [ -n "$old_pid" ]; then
 fi
 # The first call on the bus starts it: through systemd (selfheal.service) when the session has it,
 # else the bus runs it. Without a session bus, in the background.
+started_pid=""
 if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] || [ -S "${XDG_RUNTIME_DIR:-/nonexistent}/bus" ]; then
   "$BIN" status >/dev/null || fail "the daemon did not start; see $(have_user_systemd && echo 'journalctl --user -u selfheal' || echo "$STATE_HOME/selfheal/daemon.log")"
 else
   nohup "$BIN" daemon --log-file >/dev/null 2>&1 &
+  started_pid=$!
 fi
-new_pid=$(daemon_pid || echo $!)
+new_pid=$(daemon_pid || echo "$started_pid")
 if [ -n "$old_pid" ]; then
   say "upgraded: restarted the daemon on the new version (PID $old_pid -> $new_pid)"
   if [ -n "$old_programs" ]; then say "the programs it watches kept running: $old_programs"; fi

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO } from "../helpers/bus.js";
+import { DAEMON_NODE, REPO } from "../helpers/bus.js";
 
 const CONTAINER = join(REPO, "scripts/systemd-user-container.sh");
 /** Booting systemd and the user manager on a loaded machine; a clean halt. */
@@ -80,7 +80,8 @@ describe("install.sh under a real systemd user manager", { timeout: BOOT_MS }, (
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "selfheal-systemd-"));
     execFileSync("bash", [CONTAINER, "start", dir], {
-      env: { ...process.env, SELFHEAL_CONTAINER_BIND_RO: `${REPO}:/src` },
+      // The daemon runs on the tests' daemon Node.js (18.19 in the run of scripts/node18.sh).
+      env: { ...process.env, SELFHEAL_CONTAINER_BIND_RO: `${REPO}:/src`, SELFHEAL_CONTAINER_NODE: DAEMON_NODE },
       stdio: ["ignore", "inherit", "inherit"],
       timeout: BOOT_MS,
     });
@@ -103,6 +104,7 @@ describe("install.sh under a real systemd user manager", { timeout: BOOT_MS }, (
 
   it("installs, and the bus starts the daemon as the systemd unit", () => {
     const out = mustAsUser(`cd ${CHECKOUT} && ./install.sh --no-build 2>&1`);
+    expect(mustAsUser("node --version").trim()).toBe(execFileSync(DAEMON_NODE, ["--version"], { encoding: "utf8" }).trim());
     expect(unitProperty("ActiveState")).toBe("active");
     firstDaemon = Number(unitProperty("MainPID"));
     // dbus-daemon asked systemd for the unit: the activation file's SystemdService= did it.

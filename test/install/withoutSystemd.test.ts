@@ -124,4 +124,15 @@ describe("install.sh without systemd", () => {
       expect(existsSync(join(home, gone)), gone).toBe(false);
     }
   });
+
+  it("writes a starter config that points to documentation it installed", () => {
+    const out = install();
+    daemon = pidIn(out, /started the daemon \(PID (\d+)\)/);
+    expect(out).toContain(`wrote a starter ${home}/.config/selfheal/config.toml`);
+    const docs = /^# Every key, with its default: (\S+)$/m.exec(readFileSync(join(home, ".config/selfheal/config.toml"), "utf8"))?.[1] ?? "";
+    expect(docs).toBe(join(home, ".local/share/selfheal/docs/configuration.md"));
+    expect(readFileSync(docs, "utf8")).toContain("# ");
+    install("--uninstall", "--purge");
+    expect(alive(daemon)).toBe(false);
+  });
 });
