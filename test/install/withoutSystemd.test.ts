@@ -26,6 +26,14 @@ function install(...args: string[]): string {
   return out;
 }
 
+// install.sh --uninstall on a terminal (util-linux's script gives it one), answering its question.
+function uninstallOnTerminal(answer: string): string {
+  const command = `bash ${join(REPO, "install.sh")} --uninstall`;
+  const result = spawnSync("script", ["-qec", command, "/dev/null"], { env, input: `${answer}\n`, encoding: "utf8", timeout: 120_000 });
+  if (result.status !== 0) throw new Error(`install.sh --uninstall on a terminal: exit ${result.status}\n${result.stdout}${result.stderr}`);
+  return result.stdout;
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -132,7 +140,18 @@ describe("install.sh without systemd", () => {
     const docs = /^# Every key, with its default: (\S+)$/m.exec(readFileSync(join(home, ".config/selfheal/config.toml"), "utf8"))?.[1] ?? "";
     expect(docs).toBe(join(home, ".local/share/selfheal/docs/configuration.md"));
     expect(readFileSync(docs, "utf8")).toContain("# ");
-    install("--uninstall", "--purge");
+  });
+
+  it("--uninstall on a terminal asks about config and state: no keeps them, yes removes them", () => {
+    const no = uninstallOnTerminal("n");
+    expect(no).toContain("also remove your config");
+    expect(no).toContain("kept your config");
     expect(alive(daemon)).toBe(false);
+    expect(existsSync(join(home, ".config/selfheal/config.toml"))).toBe(true);
+    expect(existsSync(join(home, ".local/bin/selfheal"))).toBe(false);
+    const yes = uninstallOnTerminal("y");
+    expect(yes).toContain("removed your config");
+    expect(existsSync(join(home, ".config/selfheal"))).toBe(false);
+    expect(existsSync(join(home, ".local/state/selfheal"))).toBe(false);
   });
 });
