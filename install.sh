@@ -33,7 +33,7 @@ STOP_WAIT_TENTHS=100
 say() { printf 'selfheal: %s\n' "$*"; }
 fail() { printf 'selfheal: %s\n' "$*" >&2; exit 1; }
 
-usage() { sed -n '9,13p' "$0"; }
+usage() { sed -n '9,13s/^#  //p' "$0"; }
 
 uninstall=0 purge=0 build=1
 for arg in "$@"; do
