@@ -64,6 +64,8 @@ describe("without a keeper", () => {
     const bare = join(dir, "dist");
     mkdirSync(bare);
     copyFileSync(DAEMON_JS, join(bare, "selfheal.js"));
+    // An ES module, as install.sh says beside the installed copy (Node.js 18 would load it as CommonJS).
+    writeFileSync(join(bare, "package.json"), '{ "type": "module" }\n');
     const { stderr, pid } = await runDaemon(join(bare, "selfheal.js"));
     expect(stderr()).toContain(`selfheal: no keeper: ${join(bare, "selfheal-keeper")} is missing`);
     expect(stderr()).toContain("apt install gcc libc6-dev");
