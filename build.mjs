@@ -1,4 +1,4 @@
-// Builds the daemon into one file for Node.js 20+, and (when present) the GNOME Shell extension.
+// Builds the daemon into one file for Node.js 18.19+ (the oldest the distributions ship), and (when present) the GNOME Shell extension.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { chmod, mkdir } from "node:fs/promises";
@@ -10,7 +10,7 @@ await build({
   outfile: "dist/selfheal.js",
   bundle: true,
   platform: "node",
-  target: "node20",
+  target: "node18.19",
   format: "esm",
   sourcemap: true,
   banner: {

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Sets up and runs selfheal for the current user: installs what it needs,
-# builds it, installs the daemon with its D-Bus activation file and systemd
-# user unit, installs and enables the GNOME Shell extension, writes a starter
-# config.toml if there is none, and starts the daemon.
+# Sets up and runs selfheal for the current user: checks and installs what it
+# needs, builds it, installs the daemon with its D-Bus activation file and
+# systemd user unit, installs and enables the GNOME Shell extension, writes a
+# starter config.toml if there is none, and starts the daemon. Run again, it
+# upgrades: a running daemon is restarted on the new code, and the programs it
+# watches keep running.
 #
-#   ./install.sh             set up and start
-#   ./install.sh --uninstall remove what this script installed (config and state are kept)
+#   ./install.sh               set up (or upgrade) and start
+#   ./install.sh --no-build    install what dist/ already holds (after `npm run build`)
+#   ./install.sh --uninstall   stop the daemon and remove what this script installed;
+#                              asks whether to remove your config and state too
+#   ./install.sh --uninstall --purge   ... and remove config and state without asking
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -13,51 +18,153 @@ DATA_HOME=${XDG_DATA_HOME:-$HOME/.local/share}
 CONFIG_HOME=${XDG_CONFIG_HOME:-$HOME/.config}
 STATE_HOME=${XDG_STATE_HOME:-$HOME/.local/state}
 APP_DIR="$DATA_HOME/selfheal"
-BIN="$HOME/.local/bin/selfheal"
+BIN_DIR="$HOME/.local/bin"
+BIN="$BIN_DIR/selfheal"
 DBUS_SERVICE="$DATA_HOME/dbus-1/services/io.github.SelfHeal1.service"
 UNIT="$CONFIG_HOME/systemd/user/selfheal.service"
 UUID="selfheal@selfheal.github.io"
 EXT_DIR="$DATA_HOME/gnome-shell/extensions/$UUID"
-MIN_NODE_MAJOR=20
+BUS_NAME=io.github.SelfHeal1
+# The oldest Node.js the built daemon runs on: Ubuntu 24.04's; Debian 12 ships 18.20.
+MIN_NODE=18.19
+# How long a stopped daemon may take to write its state and end.
+STOP_WAIT_TENTHS=100
 
 say() { printf 'selfheal: %s\n' "$*"; }
+fail() { printf 'selfheal: %s\n' "$*" >&2; exit 1; }
+
+usage() { sed -n '9,13s/^#  //p' "$0"; }
+
+uninstall=0 purge=0 build=1
+for arg in "$@"; do
+  case "$arg" in
+    --uninstall) uninstall=1 ;;
+    --purge) purge=1 ;;
+    --no-build) build=0 ;;
+    -h | --help) usage; exit 0 ;;
+    *) printf 'selfheal: unknown option %s\n' "$arg" >&2; usage >&2; exit 2 ;;
+  esac
+done
+[ $purge = 0 ] || [ $uninstall = 1 ] || fail "--purge goes with --uninstall"
 
 have_user_systemd() { command -v systemctl >/dev/null && systemctl --user show-environment >/dev/null 2>&1; }
+unit_active() { have_user_systemd && systemctl --user is-active --quiet selfheal.service; }
 
-if [ "${1:-}" = "--uninstall" ]; then
-  if have_user_systemd; then systemctl --user disable --now selfheal.service 2>/dev/null || true; fi
+# The PID of the process that owns the daemon's bus name, if one does (asking never starts it).
+daemon_pid() {
+  command -v gdbus >/dev/null || return 1
+  gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+    --method org.freedesktop.DBus.GetConnectionUnixProcessID "$BUS_NAME" 2>/dev/null |
+    sed -nE 's/^\(uint32 ([0-9]+),\)$/\1/p' | grep .
+}
+
+# "gedit (PID 123), web (PID 456)": the programs the running daemon watches that run.
+running_programs() {
+  "$BIN" status --json 2>/dev/null | node -e '
+    let text = "";
+    process.stdin.on("data", (chunk) => (text += chunk)).on("end", () => {
+      const running = JSON.parse(text).processes.filter((p) => p.pid > 0);
+      process.stdout.write(running.map((p) => `${p.name} (PID ${p.pid})`).join(", "));
+    });' 2>/dev/null || true
+}
+
+# Stop the running daemon, by systemd when it manages it, else by its PID; the programs it watches keep running.
+stop_daemon() {
+  local pid
+  if unit_active; then
+    systemctl --user stop selfheal.service
+  elif pid=$(daemon_pid); then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq $STOP_WAIT_TENTHS); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    say "the daemon (PID $pid) did not stop within $((STOP_WAIT_TENTHS / 10)) s; ending it with SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+}
+
+if [ $uninstall = 1 ]; then
+  old_pid=$(daemon_pid || true)
+  programs=""
+  [ -z "$old_pid" ] || [ ! -x "$BIN" ] || programs=$(running_programs)
+  stop_daemon
+  if have_user_systemd; then
+    systemctl --user disable selfheal.service 2>/dev/null || true
+  fi
   command -v gnome-extensions >/dev/null && gnome-extensions disable "$UUID" 2>/dev/null || true
   rm -rf "$APP_DIR" "$EXT_DIR" "$BIN" "$DBUS_SERVICE" "$UNIT"
-  say "removed; your config ($CONFIG_HOME/selfheal) and state ($STATE_HOME/selfheal) are kept"
+  have_user_systemd && systemctl --user daemon-reload || true
+  if [ -n "$old_pid" ]; then say "stopped the daemon (PID $old_pid)"; fi
+  say "removed the daemon, the selfheal command, the D-Bus activation file, the systemd unit and the extension"
+  if [ -n "$programs" ]; then say "the programs it watched keep running, now unwatched: $programs"; fi
+  if [ $purge = 0 ] && [ -t 0 ] && { [ -e "$CONFIG_HOME/selfheal" ] || [ -e "$STATE_HOME/selfheal" ]; }; then
+    read -r -p "selfheal: also remove your config ($CONFIG_HOME/selfheal) and state ($STATE_HOME/selfheal)? [y/N] " answer
+    case "$answer" in [yY]*) purge=1 ;; esac
+  fi
+  if [ $purge = 1 ]; then
+    rm -rf "$CONFIG_HOME/selfheal" "$STATE_HOME/selfheal"
+    say "removed your config ($CONFIG_HOME/selfheal) and state ($STATE_HOME/selfheal)"
+  else
+    say "kept your config ($CONFIG_HOME/selfheal) and state ($STATE_HOME/selfheal); ./install.sh --uninstall --purge removes them"
+  fi
   exit 0
 fi
 
-# Node.js 20 or later, npm, and the tools the build and the extension use; a C
-# compiler for the keeper (daemon/keeper/keeper.c), which crash protection
-# across restarts of the daemon needs.
-need_apt=()
-command -v node >/dev/null || need_apt+=(nodejs npm)
-command -v cc >/dev/null || need_apt+=(gcc libc6-dev)
-command -v glib-compile-schemas >/dev/null || need_apt+=(libglib2.0-bin)
-command -v dbus-daemon >/dev/null || need_apt+=(dbus dbus-daemon)
-command -v msgfmt >/dev/null && command -v xgettext >/dev/null || need_apt+=(gettext)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  say "installing ${need_apt[*]}"
+# --- Prerequisites: each missing one is installed with the distribution's package manager, or explained.
+# Node.js 18.19 or later (the distribution's nodejs will do) runs the daemon; npm, a C compiler
+# (for the keeper, daemon/keeper/keeper.c, which crash protection across restarts of the daemon
+# needs) and gettext build it; glib-compile-schemas and gdbus come with GLib's tools; dbus-daemon
+# is the session bus.
+need=()
+command -v node >/dev/null || need+=(node)
+[ $build = 0 ] || command -v npm >/dev/null || need+=(npm)
+[ $build = 0 ] || command -v cc >/dev/null || need+=(cc)
+command -v gdbus >/dev/null && command -v glib-compile-schemas >/dev/null || need+=(glib)
+command -v dbus-daemon >/dev/null || need+=(dbus)
+[ $build = 0 ] || { command -v msgfmt >/dev/null && command -v xgettext >/dev/null; } || need+=(gettext)
+if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+  if command -v apt-get >/dev/null; then
+    declare -A APT=([node]=nodejs [npm]=npm [cc]="gcc libc6-dev" [glib]=libglib2.0-bin [dbus]="dbus dbus-daemon" [gettext]=gettext)
+    packages=$(for n in "${need[@]}"; do echo "${APT[$n]}"; done | xargs)
+    say "installing $packages (apt-get, through sudo unless you are root)"
+    # shellcheck disable=SC2086 # a list of package names
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends $packages ||
+      fail "could not install $packages; install them and run ./install.sh again"
+  elif command -v dnf >/dev/null; then
+    # Fedora's package names; this branch has not been tested.
+    declare -A DNF=([node]=nodejs [npm]=npm [cc]=gcc [glib]=glib2 [dbus]=dbus-daemon [gettext]=gettext)
+    packages=$(for n in "${need[@]}"; do echo "${DNF[$n]}"; done | xargs)
+    say "installing $packages (dnf, through sudo unless you are root)"
+    # shellcheck disable=SC2086 # a list of package names
+    $SUDO dnf install -y $packages || fail "could not install $packages; install them and run ./install.sh again"
+  else
+    fail "missing: ${need[*]} (Node.js $MIN_NODE or later, npm, a C compiler, GLib's tools, dbus-daemon, gettext); install them and run ./install.sh again"
+  fi
 fi
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt "$MIN_NODE_MAJOR" ]; then
-  say "Node.js $MIN_NODE_MAJOR or later is needed, this is $(node --version)"; exit 1
+if ! node -e '
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  const [needMajor, needMinor] = process.argv[1].split(".").map(Number);
+  process.exit(major > needMajor || (major === needMajor && minor >= needMinor) ? 0 : 1);' "$MIN_NODE"; then
+  fail "Node.js $MIN_NODE or later is needed, $(command -v node) is $(node --version). Debian 12 and Ubuntu 24.04 ship a recent enough one (apt install nodejs); elsewhere see https://nodejs.org/en/download"
+fi
+if [ $build = 0 ] && [ ! -f dist/selfheal.js ]; then fail "--no-build: there is no dist/selfheal.js; run npm ci && npm run build first"; fi
+
+if [ $build = 1 ]; then
+  say "building"
+  npm ci --no-audit --no-fund --loglevel=error
+  npm run --silent build
 fi
 
-say "building"
-npm ci --no-audit --no-fund --loglevel=error
-npm run --silent build
+# --- What runs now, to restart it on the new code after installing.
+old_pid=$(daemon_pid || true)
+old_programs=""
+if [ -n "$old_pid" ] && [ -x "$BIN" ]; then old_programs=$(running_programs); fi
 
 say "installing the daemon into $APP_DIR"
-mkdir -p "$APP_DIR" "$(dirname "$BIN")" "$(dirname "$DBUS_SERVICE")" "$(dirname "$UNIT")"
-cp dist/selfheal.js "$APP_DIR/selfheal.js"
+mkdir -p "$APP_DIR" "$BIN_DIR" "$(dirname "$DBUS_SERVICE")" "$(dirname "$UNIT")" "$STATE_HOME/selfheal"
+# A new file renamed over the old one: a running daemon keeps its copy open until it restarts.
+cp dist/selfheal.js "$APP_DIR/.selfheal.js.new" && mv -f "$APP_DIR/.selfheal.js.new" "$APP_DIR/selfheal.js"
+# The build is an ES module: Node.js 18 takes a .js file for CommonJS unless its package.json says otherwise.
+echo '{ "type": "module" }' >"$APP_DIR/package.json"
 # The keeper beside the daemon. Running keepers hold the old file open, so the
 # new one goes in under another name and is renamed over it (cp would fail
 # with "Text file busy"); the running keepers keep their old copy.
@@ -68,27 +175,33 @@ else
   rm -f "$APP_DIR/selfheal-keeper"
   say "WARNING: the keeper was not built (no C compiler): crash protection will not survive a restart of the daemon"
 fi
-mkdir -p "$APP_DIR/dbus"
+mkdir -p "$APP_DIR/dbus" "$APP_DIR/docs"
 cp dbus/io.github.SelfHeal1.Manager.xml "$APP_DIR/dbus/"
+# The documentation the starter config points to.
+cp README.md LICENSE "$APP_DIR/docs/"
+cp docs/*.md "$APP_DIR/docs/"
 # The environment and Node.js flags of the build's #! line ("#!/usr/bin/env -S NAME=value node --flag"),
 # with this machine's node (systemd's PATH may not find it).
 node_env=$(head -n 1 dist/selfheal.js | sed -E 's/^#!\S*env +(-S +)?//; s/ *node( .*)?$//')
 node_flags=$(head -n 1 dist/selfheal.js | sed -E 's/^#!.* node *//')
-cat > "$BIN" <<WRAPPER
+cat >"$BIN.new" <<WRAPPER
 #!/bin/sh
 exec env $node_env "$(command -v node)" $node_flags "$APP_DIR/selfheal.js" "\$@"
 WRAPPER
-chmod +x "$BIN"
+chmod +x "$BIN.new"
+mv -f "$BIN.new" "$BIN"
 
-# The activation file and the unit from dbus/, pointed at the installed command.
-sed -e "s|^Exec=.*|Exec=$BIN daemon|" dbus/io.github.SelfHeal1.service > "$DBUS_SERVICE"
-sed -e "s|^ExecStart=.*|ExecStart=$BIN daemon|" dbus/selfheal.service > "$UNIT"
+# The activation file and the unit from dbus/, pointed at the installed command. Without systemd
+# the bus runs Exec= itself, and the daemon then logs to $XDG_STATE_HOME/selfheal/daemon.log.
+sed -e "s|^Exec=.*|Exec=$BIN daemon --log-file|" dbus/io.github.SelfHeal1.service >"$DBUS_SERVICE"
+sed -e "s|^ExecStart=.*|ExecStart=$BIN daemon|" dbus/selfheal.service >"$UNIT"
 
 if [ ! -f "$CONFIG_HOME/selfheal/config.toml" ]; then
   mkdir -p "$CONFIG_HOME/selfheal"
-  cat > "$CONFIG_HOME/selfheal/config.toml" <<'CONFIG'
+  cat >"$CONFIG_HOME/selfheal/config.toml" <<CONFIG
 # selfheal policies: one [process.NAME] table per program to keep alive.
-# The full reference is in the README ("Configuration"). Edits apply at once.
+# Every key, with its default: $APP_DIR/docs/configuration.md
+# The README is beside it. Saved edits apply at once.
 
 [settings]
 interval = 1.0                 # seconds between scans
@@ -108,23 +221,48 @@ if command -v gnome-shell >/dev/null; then
   variant=gnome45; [ "$shell_major" -lt 45 ] && variant=gnome42
   rm -rf "$EXT_DIR"; mkdir -p "$EXT_DIR"
   cp -r "dist/extension/$variant/." "$EXT_DIR/"
-  gnome-extensions enable "$UUID" 2>/dev/null \
-    && say "extension enabled ($variant build for GNOME $shell_major)" \
-    || say "extension installed ($variant build); enable it after logging in again: gnome-extensions enable $UUID"
+  gnome-extensions enable "$UUID" 2>/dev/null &&
+    say "extension enabled ($variant build for GNOME $shell_major)" ||
+    say "extension installed ($variant build); enable it after logging in again: gnome-extensions enable $UUID"
 else
   say "gnome-shell not found: the extension was not installed (the daemon and the selfheal command work without it)"
 fi
 
-# Start the daemon: under systemd when the user session has it, else in the background.
+# --- Start the daemon, or restart it on the new code.
 if have_user_systemd; then
   systemctl --user daemon-reload
-  systemctl --user enable --now selfheal.service
-  say "running under systemd (systemctl --user status selfheal)"
-else
-  mkdir -p "$STATE_HOME/selfheal"
-  if ! "$BIN" status >/dev/null 2>&1; then
-    nohup "$BIN" daemon >>"$STATE_HOME/selfheal/daemon.log" 2>&1 &
-    say "running in the background (PID $!), log in $STATE_HOME/selfheal/daemon.log"
-  fi
+  # Started with the graphical session from the next login on.
+  systemctl --user enable --quiet selfheal.service
 fi
-say "done: try '$BIN status'"
+if [ -n "$old_pid" ]; then
+  stop_daemon
+fi
+# The first call on the bus starts it: through systemd (selfheal.service) when the session has it,
+# else the bus runs it. Without a session bus, in the background.
+started_pid=""
+if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] || [ -S "${XDG_RUNTIME_DIR:-/nonexistent}/bus" ]; then
+  "$BIN" status >/dev/null || fail "the daemon did not start; see $(have_user_systemd && echo 'journalctl --user -u selfheal' || echo "$STATE_HOME/selfheal/daemon.log")"
+else
+  nohup "$BIN" daemon --log-file >/dev/null 2>&1 &
+  started_pid=$!
+fi
+new_pid=$(daemon_pid || echo "$started_pid")
+if [ -n "$old_pid" ]; then
+  say "upgraded: restarted the daemon on the new version (PID $old_pid -> $new_pid)"
+  if [ -n "$old_programs" ]; then say "the programs it watches kept running: $old_programs"; fi
+else
+  say "started the daemon (PID $new_pid)"
+fi
+if have_user_systemd; then
+  say "it runs as the systemd user unit selfheal.service; its log: journalctl --user -u selfheal"
+else
+  say "its log: $STATE_HOME/selfheal/daemon.log"
+fi
+case ":$PATH:" in
+  *":$BIN_DIR:"*) say "done: try 'selfheal status'" ;;
+  *)
+    say "done: try '$BIN status'"
+    say "$BIN_DIR is not on your PATH, so 'selfheal' alone is not found. Debian's and Ubuntu's ~/.profile add it"
+    say "at your next login now that it exists; elsewhere add this line to ~/.profile: export PATH=\"\$HOME/.local/bin:\$PATH\""
+    ;;
+esac

@@ -10,9 +10,10 @@ import { exitWhenDone } from "./cli/exit.js";
 const USAGE = `Usage: selfheal <command> [options]
 
 Commands:
-  daemon [--config PATH] [--no-bus] [--no-keeper]
+  daemon [--config PATH] [--no-bus] [--no-keeper] [--log-file]
                                  run the daemon in the foreground (--no-bus: without the D-Bus service;
-                                 --no-keeper: programs are its own children, unprotected across its restarts)
+                                 --no-keeper: programs are its own children, unprotected across its restarts;
+                                 --log-file: log to $XDG_STATE_HOME/selfheal/daemon.log, rotated, not stderr)
   import PROCESS_LIST [EMAIL_CONFIG] [--output PATH|-] [--force]
                                  convert the original system's files to config.toml
 
@@ -36,6 +37,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       force: { type: "boolean" },
       "no-bus": { type: "boolean" },
       "no-keeper": { type: "boolean" },
+      "log-file": { type: "boolean" },
     },
   });
   const [command] = positionals;
@@ -54,7 +56,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
   switch (command) {
     case "daemon":
-      return runDaemonCommand(config, env, { bus: values["no-bus"] !== true, keeper: values["no-keeper"] !== true });
+      return runDaemonCommand(config, env, {
+        bus: values["no-bus"] !== true,
+        keeper: values["no-keeper"] !== true,
+        logFile: values["log-file"] === true,
+      });
     case "import":
       return runImportCommand({
         processList: positionals[1],
@@ -69,7 +75,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
 }
 
-const KNOWN_OPTIONS = new Set(["--config", "--help", "-h", "--output", "--force", "--no-bus", "--no-keeper"]);
+const KNOWN_OPTIONS = new Set(["--config", "--help", "-h", "--output", "--force", "--no-bus", "--no-keeper", "--log-file"]);
 
 // Options of argv that neither `daemon` nor `import` knows (a typo must not pass silently).
 function unknownOptions(argv: string[]): string[] {

@@ -22,7 +22,8 @@ export async function packVariant(variant) {
   const files = {};
   for (const entry of await readdir(source, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
-    const name = relative(source, join(entry.parentPath, entry.name));
+    // Dirent.parentPath is Node.js 18.20+/20.12+; 18.19 (Ubuntu 24.04's, which install.sh builds with) has only .path.
+    const name = relative(source, join(entry.parentPath ?? entry.path, entry.name));
     if (!leaveOut.has(name)) files[name] = await readFile(join(source, name));
   }
   const zip = join(distDir, `${UUID}.${variant}.shell-extension.zip`);

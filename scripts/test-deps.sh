@@ -6,15 +6,18 @@
 # gnome-shell (with mesa's software renderer) for the extension's end-to-end
 # test, gettext for the build's translations, the npm packages, and the Debian
 # 13 root file system with GNOME Shell 48 for the GNOME 45+ build's end-to-end
-# test (built once, about 3 minutes; kept under ~/.cache afterwards), and
-# Prometheus (with promtool) and node_exporter for the metrics' tests.
+# test (built once, about 3 minutes; kept under ~/.cache afterwards), which
+# systemd-nspawn (systemd-container) also boots with systemd for install.sh's
+# end-to-end test under a real systemd user manager, Prometheus (with promtool)
+# and node_exporter for the metrics' tests, and Node.js 18.19 from the npm
+# registry (scripts/node18.sh) to run the daemon's integration tests on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   dbus dbus-daemon dbus-bin systemd libglib2.0-bin util-linux bsdutils procps passwd jq perl python3 coreutils gcc libc6-dev
   gnome-shell gjs dconf-gsettings-backend libgl1-mesa-dri libegl-mesa0 libgbm1 fonts-dejavu-core
-  gettext debootstrap
+  gettext debootstrap systemd-container
   prometheus prometheus-node-exporter
 )
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -38,3 +41,5 @@ if ! locale -a 2>/dev/null | grep -qx "de_DE.utf8"; then
 fi
 npm ci --no-audit --no-fund --loglevel=error
 $SUDO bash scripts/gnome-shell-48-root.sh >/dev/null
+# Node.js 18.19, the oldest the daemon supports, for npm run test:node18.
+bash scripts/node18.sh >/dev/null

@@ -1,12 +1,17 @@
 // `selfheal daemon`: run the daemon in the foreground (what the systemd unit runs).
 import { Daemon } from "../daemon.js";
+import { join } from "node:path";
 import { attachBusService, EXIT_NAME_TAKEN } from "../bus/attach.js";
+import { stateDir } from "../config/paths.js";
+import { DAEMON_LOG_NAME, FileLog } from "../log/fileLog.js";
 
 export interface DaemonCommandOptions {
   /** false runs without the D-Bus service (`--no-bus`). */
   bus?: boolean;
   /** false starts programs without keepers (`--no-keeper`). */
   keeper?: boolean;
+  /** true logs to $XDG_STATE_HOME/selfheal/daemon.log instead of stderr (`--log-file`). */
+  logFile?: boolean;
 }
 
 // The end of the run: SIGTERM or SIGINT (status 0), or the bus lost (status 1).
@@ -32,6 +37,7 @@ function endOfRun(): { ended: Promise<number>; lost(reason: string): void } {
 
 // Take the bus name, then run until SIGTERM or SIGINT; then flush state and leave the user's programs running.
 export async function runDaemonCommand(configPath: string, env: NodeJS.ProcessEnv, options: DaemonCommandOptions = {}): Promise<number> {
+  if (options.logFile === true) new FileLog(join(stateDir(env), DAEMON_LOG_NAME)).captureStandardStreams();
   const run = endOfRun();
   const daemon = new Daemon({ configPath, env, keeper: options.keeper !== false });
   const bus = options.bus === false ? null : await attachBusService(daemon, { env, onLost: (reason) => run.lost(reason) });

@@ -11,6 +11,7 @@ import {
   busctl,
   connectClient,
   DAEMON_JS,
+  DAEMON_NODE,
   makeTempDir,
   MANAGER_INTERFACE,
   OBJECT_PATH,
@@ -47,7 +48,8 @@ describe("the shipped files", () => {
   it("the activation file names the bus name and the systemd unit", () => {
     const service = iniFile(ACTIVATION_FILE)["D-BUS Service"];
     expect(service).toMatchObject({ Name: BUS_NAME, SystemdService: "selfheal.service" });
-    expect(service?.Exec).toMatch(/selfheal" daemon'$/);
+    // Run by the bus itself only where no systemd runs the unit: the daemon then logs to daemon.log.
+    expect(service?.Exec).toMatch(/selfheal" daemon --log-file'$/);
   });
 
   it("the user unit is Type=dbus on the name, restarts on failure, and stops only the daemon", () => {
@@ -70,7 +72,7 @@ describe("activation on a private bus", () => {
     mkdirSync(services);
     // The shipped file, with Exec pointing at the built daemon.
     const shipped = readFileSync(ACTIVATION_FILE, "utf8");
-    writeFileSync(join(services, "io.github.SelfHeal1.service"), shipped.replace(/^Exec=.*$/m, `Exec=${process.execPath} ${DAEMON_JS} daemon`));
+    writeFileSync(join(services, "io.github.SelfHeal1.service"), shipped.replace(/^Exec=.*$/m, `Exec=${DAEMON_NODE} ${DAEMON_JS} daemon`));
     writeConfig(root, `[process.idle]\ncommand = ["/bin/true"]\n`);
     // Activated services inherit the bus's environment: the private XDG folders go there.
     bus = await startPrivateBus({
@@ -119,7 +121,7 @@ describe("activation on a private bus", () => {
     expect(result.stdout).toMatch(/^aa\{sv\} 1 \d+ "name" s "idle"/);
     activatedPid = await ownerPidOf(client.bus);
     const cmdline = readFileSync(`/proc/${activatedPid}/cmdline`, "utf8").split("\0");
-    expect(cmdline.slice(0, 3)).toEqual([process.execPath, DAEMON_JS, "daemon"]);
+    expect(cmdline.slice(0, 3)).toEqual([DAEMON_NODE, DAEMON_JS, "daemon"]);
     // It took the private folders from the bus's environment.
     const [events] = await client.call("GetEvents", "tu", [0n, 0]);
     expect(Array.isArray(events)).toBe(true);

@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   DAEMON_JS,
+  DAEMON_NODE,
   FAST_SETTINGS,
   plain,
   processOf,
@@ -176,7 +177,7 @@ describe("events", () => {
   });
 
   it("--follow prints events as they happen and exits 0 on Ctrl+C", async () => {
-    const follower = spawn(process.execPath, [DAEMON_JS, "events", "--follow", "--limit", "1"], { env: bus.env, stdio: ["ignore", "pipe", "pipe"] });
+    const follower = spawn(DAEMON_NODE, [DAEMON_JS, "events", "--follow", "--limit", "1"], { env: bus.env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     follower.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const ended = new Promise<number | null>((done) => follower.once("exit", (code) => done(code)));

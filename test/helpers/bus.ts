@@ -19,11 +19,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import dbus, { type MessageBus } from "dbus-next";
-import { DAEMON_JS, daemonNodeFlags, daemonShebangEnv } from "./command.js";
+import { DAEMON_JS, DAEMON_NODE, daemonNodeFlags, daemonShebangEnv } from "./command.js";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 /** The built daemon: `npm run build` makes it. */
-export { DAEMON_JS };
+export { DAEMON_JS, DAEMON_NODE };
 export const INTERFACE_XML = join(REPO, "dbus/io.github.SelfHeal1.Manager.xml");
 export const BUS_NAME = "io.github.SelfHeal1";
 export const OBJECT_PATH = "/io/github/SelfHeal1";
@@ -202,7 +202,7 @@ export async function startSelfheal(bus: PrivateBus, options: SelfhealOptions = 
   const root = options.root ?? makeTempDir("daemon");
   const configPath = options.config === undefined ? join(root, "config", "selfheal", "config.toml") : writeConfig(root, options.config);
   const env = daemonEnv(bus, root, options.env);
-  const argv = [process.execPath, ...daemonNodeFlags(), DAEMON_JS, "daemon", ...(options.args ?? [])];
+  const argv = [DAEMON_NODE, ...daemonNodeFlags(), DAEMON_JS, "daemon", ...(options.args ?? [])];
   const [command, ...args] = [...(options.via ?? []), ...argv] as [string, ...string[]];
   const child = spawn(command, args, { env, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
@@ -323,7 +323,7 @@ export function gdbus(bus: PrivateBus, args: readonly string[]): Promise<Command
 
 // The command line client: `node dist/selfheal.js ARGS`.
 export function selfheal(bus: PrivateBus, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
-  return run(process.execPath, [DAEMON_JS, ...args], { ...bus.env, ...env });
+  return run(DAEMON_NODE, [DAEMON_JS, ...args], { ...bus.env, ...env });
 }
 
 /** A received signal of the Manager interface. */

@@ -1,10 +1,15 @@
 // How tests start the built `selfheal` command: the file, and the
 // environment and Node.js flags of its `#!/usr/bin/env -S NAME=value node ...`
 // line, so they run it as users do.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 export const DAEMON_JS = resolve(import.meta.dirname, "../../dist/selfheal.js");
+
+// The Node.js that runs the daemon and the selfheal command in the tests: the one running the
+// tests, or SELFHEAL_TEST_NODE (scripts/node18.sh sets it to Node.js 18.19, the oldest supported).
+export const DAEMON_NODE = process.env.SELFHEAL_TEST_NODE || process.execPath;
+if (!existsSync(DAEMON_NODE)) throw new Error(`SELFHEAL_TEST_NODE=${DAEMON_NODE}: no such file`);
 
 // The #! line's words: "#!/usr/bin/env -S A=1 node --flag" gives ["A=1", "node", "--flag"].
 function shebangWords(): string[] {

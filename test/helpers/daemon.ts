@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { join } from "node:path";
 import type { EngineEvent } from "../../daemon/engine/events.js";
 import { killProgramsIn, makeTempDir as makeTestDir, startPrivateBus, waitUntil as waitFor, type PrivateBus } from "./bus.js";
-import { DAEMON_JS, daemonNodeFlags, daemonShebangEnv } from "./command.js";
+import { DAEMON_JS, DAEMON_NODE, daemonNodeFlags, daemonShebangEnv } from "./command.js";
 
 export { DAEMON_JS, daemonNodeFlags, makeTestDir, waitFor };
 
@@ -82,7 +82,7 @@ export async function startDaemon(config: string, options: StartDaemonOptions = 
   const launch = async (): Promise<void> => {
     // Ready once THIS run says so: after a restart, stderr still holds the earlier run's lines.
     const from = stderr.length;
-    child = spawn(process.execPath, [...daemonNodeFlags(), DAEMON_JS, "daemon", ...(options.args ?? [])], { env, stdio: ["ignore", "ignore", "pipe"] });
+    child = spawn(DAEMON_NODE, [...daemonNodeFlags(), DAEMON_JS, "daemon", ...(options.args ?? [])], { env, stdio: ["ignore", "ignore", "pipe"] });
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     // Ready once it says what it watches (the first scan is done and the autostart programs started by then).
     try {

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent } from "../../daemon/engine/events.js";
-import { DAEMON_JS, daemonNodeFlags } from "../helpers/command.js";
+import { DAEMON_JS, DAEMON_NODE, daemonNodeFlags } from "../helpers/command.js";
 import { isRunning, killQuietly, makeTestDir, uniqueSleep, waitFor } from "../helpers/daemon.js";
 
 let daemon: ChildProcess | null = null;
@@ -48,7 +48,7 @@ async function runDaemon(daemonFile: string, args: string[] = []): Promise<{ std
   writeFileSync(config, `[settings]\ninterval = 0.2\n\n[process.fbprog]\ncommand = ["${program}", "300"]\nautostart = true\n`);
   const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: join(dir, "config"), XDG_STATE_HOME: join(dir, "state"), XDG_RUNTIME_DIR: join(dir, "runtime") };
   delete env.DBUS_SESSION_BUS_ADDRESS;
-  daemon = spawn(process.execPath, [...daemonNodeFlags(), daemonFile, "daemon", "--no-bus", "--config", config, ...args], { env, stdio: ["ignore", "ignore", "pipe"] });
+  daemon = spawn(DAEMON_NODE, [...daemonNodeFlags(), daemonFile, "daemon", "--no-bus", "--config", config, ...args], { env, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   daemon.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   await waitFor(() => events().some((e) => e.kind === "started"), 15_000, () => `the program did not start:\n${stderr}`);
@@ -64,6 +64,8 @@ describe("without a keeper", () => {
     const bare = join(dir, "dist");
     mkdirSync(bare);
     copyFileSync(DAEMON_JS, join(bare, "selfheal.js"));
+    // An ES module, as install.sh says beside the installed copy (Node.js 18 would load it as CommonJS).
+    writeFileSync(join(bare, "package.json"), '{ "type": "module" }\n');
     const { stderr, pid } = await runDaemon(join(bare, "selfheal.js"));
     expect(stderr()).toContain(`selfheal: no keeper: ${join(bare, "selfheal-keeper")} is missing`);
     expect(stderr()).toContain("apt install gcc libc6-dev");

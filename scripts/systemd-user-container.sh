@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Boots a real systemd (257, Debian 13) with a user's `systemd --user` in a container, for the
+# end-to-end test of install.sh under systemd (test/install/systemd.e2e.test.ts), on machines whose
+# PID 1 is not systemd.
+#
+#   scripts/systemd-user-container.sh start DIR      boot a container whose changes live in DIR
+#   scripts/systemd-user-container.sh user DIR CMD.. run CMD as the user "tester" (uid 1000) with
+#                                                    XDG_RUNTIME_DIR and the session bus set
+#   scripts/systemd-user-container.sh root DIR CMD.. run CMD as root inside
+#   scripts/systemd-user-container.sh stop DIR       halt it cleanly (SIGKILL only as a last resort)
+#
+# The root is the Debian 13 root of scripts/gnome-shell-48-root.sh (it has systemd), read only:
+# the container sees it through an overlay whose writable layer is DIR/upper, mounted in a mount
+# namespace of the container's own, so nothing outlives `stop` but DIR. Needs root and
+# systemd-nspawn (Debian's systemd-container; scripts/test-deps.sh installs it).
+#
+# Environment: SELFHEAL_CONTAINER_BIND_RO "SRC:DST ..." read-only binds (e.g. the checkout);
+# SELFHEAL_CONTAINER_NODE the Node.js binary seen inside as /usr/local/bin/node (default: this
+# machine's node).
+#
+# Facts this relies on (measured on a Debian 12 host with hybrid cgroups, PID 1 not systemd):
+# - SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 gives the container a pure cgroup2 view: units, D-Bus
+#   activation through SystemdService=, exit statuses and `journalctl --user` all work. cgroup
+#   limits (MemoryMax, TasksMax) are accepted but not enforced there: the host binds those
+#   controllers to cgroup v1. Nothing here relies on them.
+# - With --keep-unit nspawn makes its cgroups below the launcher's own, so the launcher first moves
+#   itself into DIR's cgroups (unified and name=systemd), which `stop` removes.
+# - The system manager is up in about 1 s, the user manager (lingering) 0.1 s later.
+# - SIGTERM to nspawn halts the container cleanly (nspawn sends SIGRTMIN+3 to its PID 1); SIGKILL to
+#   nspawn leaves the container running, so a stuck one is halted through its PID 1.
+# - dbus-daemon watches only the service folders that exist when the bus starts: the user's
+#   ~/.local/share/dbus-1/services is made before the boot.
+# - There is no machined on such a host: commands enter the container with nsenter.
+set -euo pipefail
+
+TUSER=tester
+TUID=1000
+CPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+die() { echo "systemd-user-container: $*" >&2; exit 1; }
+
+usage() { sed -n '2,12p' "$0" >&2; exit 2; }
+
+[ $# -ge 2 ] || usage
+CMD=$1
+DIR=$(realpath -m "$2")
+shift 2
+NAME=selfheal-$(printf '%s' "$DIR" | md5sum | cut -c1-10)
+CGROUPS=(/sys/fs/cgroup/unified/$NAME /sys/fs/cgroup/systemd/$NAME)
+[ -d /sys/fs/cgroup/unified ] || CGROUPS=(/sys/fs/cgroup/$NAME) # a pure cgroup2 host
+
+starttime() { awk '{sub(/^.*\) /, ""); print $20}' "/proc/$1/stat" 2>/dev/null; }
+
+# The container's PID 1 as the host sees it, if it still is the process recorded at start.
+leader_pid() {
+  local pid start
+  [ -f "$DIR/leader" ] || return 1
+  read -r pid start <"$DIR/leader"
+  [ -n "$pid" ] && [ "$(starttime "$pid")" = "$start" ] || return 1
+  echo "$pid"
+}
+
+# The nspawn process, if it still runs.
+nspawn_pid() {
+  local pid
+  [ -f "$DIR/nspawn.pid" ] || return 1
+  pid=$(cat "$DIR/nspawn.pid")
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = systemd-nspawn ] || return 1
+  echo "$pid"
+}
+
+in_container() {
+  local leader
+  leader=$(leader_pid) || die "the container in $DIR is not running"
+  nsenter -t "$leader" -a -- env -i PATH=$CPATH LANG=C.UTF-8 TERM=dumb "$@"
+}
+
+# Run as the user with the user manager's environment (what a login session gives).
+as_user() {
+  in_container runuser -u $TUSER -- env -i HOME=/home/$TUSER USER=$TUSER LOGNAME=$TUSER \
+    PATH=/home/$TUSER/.local/bin:/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 TERM=dumb \
+    XDG_RUNTIME_DIR=/run/user/$TUID DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/$TUID/bus "$@"
+}
+
+# Inside the launcher's mount namespace: the overlay, the user, then systemd-nspawn.
+boot() {
+  local base=$1 merged=$DIR/merged
+  mkdir -p "$DIR/upper" "$DIR/work" "$merged"
+  mount -t overlay overlay -o "lowerdir=$base,upperdir=$DIR/upper,workdir=$DIR/work" "$merged"
+  chroot "$merged" id -u $TUSER >/dev/null 2>&1 || chroot "$merged" useradd -m -u $TUID -s /bin/bash $TUSER
+  # Lingering: the user manager starts at boot, with no login.
+  mkdir -p "$merged/var/lib/systemd/linger"
+  touch "$merged/var/lib/systemd/linger/$TUSER"
+  chroot "$merged" runuser -u $TUSER -- mkdir -p /home/$TUSER/.local/share/dbus-1/services /home/$TUSER/.config/systemd/user
+  local args=(-D "$merged" -M "$NAME" --register=no --keep-unit --console=read-only --kill-signal=SIGRTMIN+3
+    "--bind-ro=${SELFHEAL_CONTAINER_NODE:-$(command -v node)}:/usr/local/bin/node")
+  local spec
+  for spec in ${SELFHEAL_CONTAINER_BIND_RO:-}; do args+=("--bind-ro=$spec"); done
+  SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 exec systemd-nspawn "${args[@]}" /usr/lib/systemd/systemd
+}
+
+cmd_start() {
+  local base leader cg status
+  [ "$(id -u)" -eq 0 ] || die "needs root (systemd-nspawn, mount)"
+  command -v systemd-nspawn >/dev/null || die "systemd-nspawn is missing (scripts/test-deps.sh installs systemd-container)"
+  ! leader_pid >/dev/null || die "a container already runs in $DIR"
+  base=$(bash "$(dirname "$0")/gnome-shell-48-root.sh")
+  [ -x "$base/usr/lib/systemd/systemd" ] || die "no systemd in $base"
+  mkdir -p "$DIR"
+  rm -f "$DIR/leader" "$DIR/nspawn.pid"
+  for cg in "${CGROUPS[@]}"; do mkdir -p "$cg"; done
+  # shellcheck disable=SC2016 # expanded by the launcher
+  setsid bash -c 'for cg in "${@:3}"; do echo $$ >"$cg/cgroup.procs"; done
+                  exec unshare --mount --propagation private bash "$1" boot-in-namespace "$2"' \
+    launcher "$0" "$DIR" "${CGROUPS[@]}" >"$DIR/console.log" 2>&1 </dev/null &
+  echo $! >"$DIR/nspawn.pid"
+  # The container's PID 1 is nspawn's child named systemd.
+  for _ in $(seq 400); do
+    local pid child
+    pid=$(cat "$DIR/nspawn.pid")
+    for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+      [ "$(cat "/proc/$child/comm" 2>/dev/null)" = systemd ] && leader=$child
+    done
+    [ -n "${leader:-}" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -n "${leader:-}" ] || { cat "$DIR/console.log" >&2; die "the container did not start"; }
+  echo "$leader $(starttime "$leader")" >"$DIR/leader"
+  for _ in $(seq 600); do [ -S "/proc/$leader/root/run/systemd/private" ] && break; sleep 0.05; done
+  status=$(timeout 90 nsenter -t "$leader" -a -- env -i PATH=$CPATH systemctl is-system-running --wait || true)
+  for _ in $(seq 600); do [ -S "/proc/$leader/root/run/user/$TUID/bus" ] && break; sleep 0.05; done
+  status="system $status, user $(timeout 60 bash "$0" user "$DIR" systemctl --user is-system-running --wait || true)"
+  echo "systemd-user-container: $status (container PID 1 = host PID $leader)"
+}
+
+cmd_stop() {
+  local pid leader cg
+  pid=$(nspawn_pid || true)
+  leader=$(leader_pid || true)
+  if [ -n "$pid" ]; then kill -TERM "$pid"; elif [ -n "$leader" ]; then kill -s RTMIN+3 "$leader"; fi
+  for _ in $(seq 400); do
+    nspawn_pid >/dev/null || leader_pid >/dev/null || break
+    sleep 0.05
+  done
+  # SIGKILL to a PID namespace's init ends the whole namespace.
+  if leader=$(leader_pid); then kill -KILL "$leader" 2>/dev/null || true; sleep 1; fi
+  if pid=$(nspawn_pid); then kill -KILL "$pid" 2>/dev/null || true; sleep 0.5; fi
+  rm -f "$DIR/leader" "$DIR/nspawn.pid"
+  for cg in "${CGROUPS[@]}"; do
+    [ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  done
+}
+
+case "$CMD" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  user) as_user "$@" ;;
+  root) in_container "$@" ;;
+  boot-in-namespace) boot "$(bash "$(dirname "$0")/gnome-shell-48-root.sh")" ;;
+  *) usage ;;
+esac
