@@ -6,7 +6,7 @@
 // names) and the daemons it started are ever signalled.
 import { afterEach, describe, expect, it } from "vitest";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { connectClient, plain, processOf, type BusClient } from "../helpers/bus.js";
 import { isRunning, killQuietly, makeTestDir, startDaemon, uniqueSleep, waitFor, type RunningDaemon } from "../helpers/daemon.js";
 
@@ -48,6 +48,13 @@ function keepersOf(dir: string): number[] {
     }
   }
   return keepers.filter((pid) => parents.has(pid));
+}
+
+// What keepers left in the records' folder: records, and files in the subfolder they write in (an empty subfolder is no leftover).
+function leftIn(dir: string): string[] {
+  const writing = join(dir, ".writing");
+  const inWriting = existsSync(writing) ? readdirSync(writing).map((name) => `.writing/${name}`) : [];
+  return [...readdirSync(dir).filter((name) => name !== ".writing"), ...inWriting];
 }
 
 function parentOf(pid: number): number {
@@ -156,7 +163,7 @@ describe("a program selfheal started, after the daemon was killed with SIGKILL a
     await waitFor(() => !isRunning(pid), 5000, () => `PID ${pid} still runs after StopProcess`);
     await waitFor(() => !isRunning(keeper), 5000, () => `its keeper (PID ${keeper}) still runs`);
     expect(keepersOf(daemon!.runtimeDir)).toEqual([]);
-    await waitFor(() => readdirSync(daemon!.runtimeDir).length === 0, 5000, () => `records left: ${readdirSync(daemon!.runtimeDir).join(", ")}`);
+    await waitFor(() => leftIn(daemon!.runtimeDir).length === 0, 5000, () => `records left: ${leftIn(daemon!.runtimeDir).join(", ")}`);
     expect(await processOf(client!, "kpstop")).toMatchObject({ pid: 0, state: "stopped" });
     await daemon!.waitForEvent("stopped", (e) => e.pid === pid);
   });
