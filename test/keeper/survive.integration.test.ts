@@ -5,7 +5,7 @@
 // daemon, real programs, a private bus; only the test's own programs (unique
 // names) and the daemons it started are ever signalled.
 import { afterEach, describe, expect, it } from "vitest";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { connectClient, plain, processOf, type BusClient } from "../helpers/bus.js";
 import { isRunning, killQuietly, makeTestDir, startDaemon, uniqueSleep, waitFor, type RunningDaemon } from "../helpers/daemon.js";
@@ -166,6 +166,53 @@ describe("a program selfheal started, after the daemon was killed with SIGKILL a
     await waitFor(() => leftIn(daemon!.runtimeDir).length === 0, 5000, () => `records left: ${leftIn(daemon!.runtimeDir).join(", ")}`);
     expect(await processOf(client!, "kpstop")).toMatchObject({ pid: 0, state: "stopped" });
     await daemon!.waitForEvent("stopped", (e) => e.pid === pid);
+  });
+});
+
+describe("a crash whose restart waits (the backoff), when the daemon is killed with SIGKILL meanwhile", () => {
+  it("is restarted by the next daemon: the keeper's record of the crash stays until the restart is handed over", async () => {
+    const dir = makeTestDir("keep-backoff");
+    const program = uniqueSleep(dir, "kpback");
+    const flag = join(dir, "crash");
+    const script = join(dir, "kpbackrun");
+    // Crashes at once while the flag exists (a crash loop, so the restarts back off), else runs.
+    writeFileSync(script, `#!/bin/sh\n[ -e "${flag}" ] && exit 1\nexec "${program}" 300\n`, { mode: 0o755 });
+    writeFileSync(flag, "");
+    // autostart = false: nothing but the crash's restart brings it back after the daemon's restart.
+    const policy = `[process.kpback]\ncommand = ["${script}"]\nautostart = false\ncooldown = { max_restarts = 100, window = 60, pause = 1 }\n`;
+    daemon = await startDaemon(`[settings]\ninterval = 0.2\n\n${policy}`, { dir });
+    client = await connectClient(daemon.bus);
+    // It may crash before the call returns (the call then says it could not start it): the crash loop has begun either way.
+    await client.call("StartProcess", "s", ["kpback"]).catch(() => undefined);
+    // The 7th crash in a row waits 3.2 s for its restart (100 ms, doubling): the daemon is killed in that wait.
+    const crashes = (): number => daemon!.events().filter((e) => e.kind === "crashed" && e.name === "kpback").length;
+    await waitFor(() => crashes() >= 7, 20_000, () => `only ${crashes()} crashes`);
+    rmSync(flag);
+    const seventh = daemon.events().filter((e) => e.kind === "crashed" && e.name === "kpback").at(-1)!;
+    await daemon.stop("SIGKILL");
+    const lastOfA = daemon.events().filter((e) => "name" in e && e.name === "kpback").at(-1)!;
+    // The premise: daemon A died during the wait, before it restarted the program.
+    expect(lastOfA).toEqual(seventh);
+    expect(seventh).toMatchObject({ willRestart: true });
+    const before = daemon.events().length;
+    await daemon.restart();
+    await waitFor(
+      () => daemon!.events().slice(before).some((e) => (e.kind === "restarted" || e.kind === "started") && e.name === "kpback"),
+      15_000,
+      () => `daemon B did not start kpback again: ${JSON.stringify(daemon!.events().slice(before).filter((e) => "name" in e && e.name === "kpback"))}`,
+    );
+    const back = daemon.events().slice(before).find((e) => (e.kind === "restarted" || e.kind === "started") && e.name === "kpback")!;
+    const pid = back.kind === "restarted" ? back.newPid : back.kind === "started" ? back.pid : 0;
+    leftovers.push(pid);
+    await waitFor(() => isRunning(pid), 5000, () => `PID ${pid} is not running`);
+    expect(await processOf(client!, "kpback").catch(async () => {
+      client?.close();
+      client = await connectClient(daemon!.bus);
+      return processOf(client, "kpback");
+    })).toMatchObject({ pid, state: "running", managed: true });
+    // Exactly one copy runs.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(daemon.events().slice(before).filter((e) => (e.kind === "restarted" || e.kind === "started") && e.name === "kpback")).toHaveLength(1);
   });
 });
 
