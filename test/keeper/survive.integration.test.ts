@@ -57,6 +57,50 @@ function leftIn(dir: string): string[] {
   return [...readdirSync(dir).filter((name) => name !== ".writing"), ...inWriting];
 }
 
+// The idle keepers of `dir`: started ahead of need, holding no program yet.
+function idleKeepersOf(dir: string): number[] {
+  const holding = new Set(keepersOf(dir));
+  return processes()
+    .filter((p) => p.comm === KEEPER_COMM && p.state !== "Z" && !holding.has(p.pid) && cmdlineOf(p.pid).includes(dir))
+    .map((p) => p.pid);
+}
+
+// The live children of `pid`.
+function childrenOf(pid: number): number[] {
+  return processes()
+    .filter((p) => p.ppid === pid && p.state !== "Z")
+    .map((p) => p.pid);
+}
+
+function startTicksOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+}
+
+function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+// Every process's pid, comm, state and parent.
+function processes(): Array<{ pid: number; comm: string; state: string; ppid: number }> {
+  const found: Array<{ pid: number; comm: string; state: string; ppid: number }> = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "latin1");
+      const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      found.push({ pid: Number(entry), comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), state: state ?? "", ppid: Number(ppid) });
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
 function parentOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
@@ -213,6 +257,58 @@ describe("a crash whose restart waits (the backoff), when the daemon is killed w
     // Exactly one copy runs.
     await new Promise((r) => setTimeout(r, 500));
     expect(daemon.events().slice(before).filter((e) => (e.kind === "restarted" || e.kind === "started") && e.name === "kpback")).toHaveLength(1);
+  });
+});
+
+describe("the daemon killed with SIGKILL in the middle of a restart", () => {
+  it("after the job went to the keeper, before the keeper reported: the next daemon takes the new program back, and starts no other", async () => {
+    const dir = makeTestDir("keep-mid");
+    const program = uniqueSleep(dir, "kpmid");
+    const pid = await startWith(policyToml("kpmid", [program, "300"]), dir, "kpmid");
+    // The idle keeper the next start goes to, held still (SIGSTOP) so that the daemon dies before it reports.
+    await waitFor(() => idleKeepersOf(daemon!.runtimeDir).length === 1, 10_000, () => "no idle keeper");
+    const [standby] = idleKeepersOf(daemon!.runtimeDir);
+    process.kill(standby!, "SIGSTOP");
+    try {
+      process.kill(pid, "SIGSEGV");
+      await daemon!.waitForEvent("crashed", (e) => e.pid === pid);
+      await daemon!.stop("SIGKILL");
+    } finally {
+      process.kill(standby!, "SIGCONT");
+    }
+    // The keeper had its job: it starts the program with no daemon listening.
+    await waitFor(() => childrenOf(standby!).length === 1, 10_000, () => `the keeper (PID ${standby}) started nothing`);
+    const [replacement] = childrenOf(standby!);
+    leftovers.push(replacement!);
+    const before = daemon!.events().length;
+    await daemon!.restart();
+    const reattached = await daemon!.waitForEvent("reattached", (e) => e.name === "kpmid");
+    expect(reattached.pid).toBe(replacement);
+    await new Promise((r) => setTimeout(r, 1000));
+    const ofB = daemon!.events().slice(before).filter((e) => "name" in e && e.name === "kpmid");
+    expect(ofB.map((e) => e.kind)).toEqual(["reattached"]);
+    expect(keepersOf(daemon!.runtimeDir)).toEqual([standby]);
+    // The crash's record was dropped as the job went out: one record, the new program's.
+    expect(leftIn(daemon!.runtimeDir)).toEqual([`${standby}-${startTicksOf(standby!)}.keeper`]);
+  });
+
+  it("after the program forked away: the next daemon watches the process it followed, and restarts it when it crashes", async () => {
+    const dir = makeTestDir("keep-forked");
+    const program = uniqueSleep(dir, "kpforked");
+    const launcher = join(dir, "kpforkedrun");
+    writeFileSync(launcher, `#!/bin/sh\n"${program}" 300 &\nexit 0\n`, { mode: 0o755 });
+    const config = `[process.kpforked]\ncommand = ["${launcher}"]\nmatch = "kpforked"\nautostart = true\n`;
+    const first = await startWith(config, dir, "kpforked");
+    const followed = await daemon!.waitForEvent("followed", (e) => e.oldPid === first);
+    await killAndRestart();
+    const reattached = await daemon!.waitForEvent("reattached", (e) => e.name === "kpforked");
+    expect(reattached.pid).toBe(followed.newPid);
+    expect(await processOf(client!, "kpforked")).toMatchObject({ pid: followed.newPid, managed: true });
+    process.kill(followed.newPid, "SIGSEGV");
+    const crashed = await daemon!.waitForEvent("crashed", (e) => e.pid === followed.newPid);
+    expect(crashed).toMatchObject({ signal: "SIGSEGV", statusKnown: true, willRestart: true });
+    const again = await daemon!.waitForEvent("followed", (e) => e.oldPid !== first);
+    leftovers.push(again.newPid);
   });
 });
 
