@@ -10,7 +10,9 @@
  *
  *   "selfheal-job 2", LENGTH, TAG, CWD, ENV COUNT, ENV..., ARG COUNT, ARG...
  *
- * where LENGTH is the byte count of what follows it. The keeper acts as soon
+ * where LENGTH is the byte count of what follows it (a job of the earlier
+ * format, "selfheal-job 1" with no LENGTH, is read to the end of stdin: a
+ * daemon running since before an upgrade sends it). The keeper acts as soon
  * as the job is whole, without waiting for the end of stdin: the daemon's
  * close of the pipe comes only once it has told everyone of the crash that
  * this start answers (a keeper that reads end of file without a job exits
@@ -242,6 +244,11 @@ struct job {
 
 #define JOB_MAX_BYTES (8 * 1024 * 1024)
 #define JOB_MAGIC "selfheal-job 2"
+/* The earlier format, with no LENGTH: the job ends with stdin. A daemon that runs since before an upgrade
+   still sends it to the keeper installed beside it. */
+#define JOB_MAGIC_UNTIL_EOF "selfheal-job 1"
+/* The body's length of a job that ends with stdin. */
+#define UNTIL_EOF ((size_t)-1)
 /* The header: the magic and LENGTH, each NUL-terminated; LENGTH has at most 10 digits. */
 #define JOB_HEADER_MAX (sizeof JOB_MAGIC + 11)
 
@@ -250,6 +257,11 @@ struct job {
 static int job_header(const char *buffer, size_t used, size_t *header_length, size_t *body_length) {
     const char *magic_end = memchr(buffer, '\0', used);
     if (magic_end == NULL) return used > JOB_HEADER_MAX ? -1 : 1;
+    if (strcmp(buffer, JOB_MAGIC_UNTIL_EOF) == 0) {
+        *header_length = (size_t)(magic_end - buffer) + 1;
+        *body_length = UNTIL_EOF;
+        return 0;
+    }
     if (strcmp(buffer, JOB_MAGIC) != 0) return -1;
     const char *length_text = magic_end + 1;
     size_t rest = used - (size_t)(length_text - buffer);
@@ -272,21 +284,24 @@ static char *read_job_body(size_t *length, int *status) {
     *status = -2;
     if (buffer == NULL) return NULL;
     for (;;) {
-        if (header == 0 && used >= header_length + body_length) break;
-        size_t wanted = header == 0 ? header_length + body_length : used + 1;
+        int until_eof = header == 0 && body_length == UNTIL_EOF;
+        if (header == 0 && !until_eof && used >= header_length + body_length) break;
+        if (until_eof && used >= JOB_MAX_BYTES) break;
+        size_t wanted = header == 0 && !until_eof ? header_length + body_length : used + 1;
         if (wanted > size) {
             while (size < wanted) size *= 2;
             char *bigger = realloc(buffer, size);
             if (bigger == NULL) break;
             buffer = bigger;
         }
-        /* Never read past the job: what follows it (nothing, from the daemon) is not ours. */
-        size_t room = header == 0 ? header_length + body_length - used : size - used;
+        /* Once its length is known, never read past the job: what follows it (nothing, from the daemon) is not ours. */
+        size_t room = header == 0 && !until_eof ? header_length + body_length - used : size - used;
         ssize_t n = read(STDIN_FILENO, buffer + used, room);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) break;
         if (n == 0) {
             if (used == 0) *status = -1;
+            if (until_eof) body_length = used - header_length;
             break;
         }
         used += (size_t)n;

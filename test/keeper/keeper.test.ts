@@ -134,6 +134,14 @@ describe("the keeper", () => {
     run.keeper.stdin!.end();
   });
 
+  it("reads a job of the earlier format (no length, to the end of stdin), as a daemon running since before an upgrade sends it", async () => {
+    dir = makeTestDir("keeper-v1");
+    const fields = ["selfheal-job 1", "test", "/", "1", PATH_ENV, "2", "sleep", "30"];
+    const run = await keep([], { raw: fields.map((field) => `${field}\0`).join("") });
+    expect(run.line).toMatch(/^started \d+ \d+ \d+-\d+\.keeper$/);
+    expect(recordOf(run)).toMatchObject({ tag: "test", end: null });
+  });
+
   it("reports a job cut short by the end of stdin", async () => {
     dir = makeTestDir("keeper-short");
     const whole = encodeJob({ tag: "test", cwd: "/", env: [PATH_ENV], argv: ["sleep", "30"] });
