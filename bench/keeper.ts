@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
+import { encodeJob } from "../daemon/keeper/job.js";
 import { killQuietly, makeTestDir, startDaemon, uniqueSleep, waitFor } from "../test/helpers/daemon.js";
 import { LogTail, RUN_ID } from "./engine.js";
 import { printTable } from "./scan.js";
@@ -24,7 +25,7 @@ export async function benchKeeper(): Promise<void> {
 // Daemon A starts the programs and is killed with SIGKILL; daemon B starts
 // and re-attaches them; then each program is killed with SIGSEGV in turn:
 // time until daemon B has started the new process (seen in the event log).
-async function benchCrashAfterDaemonRestart(): Promise<void> {
+export async function benchCrashAfterDaemonRestart(): Promise<void> {
   const dir = makeTestDir("bench-keeper");
   const policies = Array.from({ length: PROGRAMS }, (_, i) => {
     const name = `bk${RUN_ID}x${i}`;
@@ -75,11 +76,11 @@ function footprint(pid: number): Footprint {
 }
 
 /** A command to start, and what to write to its stdin. */
-type Launch = [file: string, args: string[], stdin?: string];
+type Launch = [file: string, args: string[], stdin?: Buffer];
 
 // The job the C keeper reads on stdin (keeper.c): tag, folder, environment, argv.
-function keeperJob(tag: string, program: string): string {
-  return ["selfheal-job 1", tag, "/", "1", "PATH=/usr/bin:/bin", "2", program, "600"].map((field) => `${field}\0`).join("");
+function keeperJob(tag: string, program: string): Buffer {
+  return encodeJob({ tag, cwd: "/", env: ["PATH=/usr/bin:/bin"], argv: [program, "600"] });
 }
 
 /** A keeper's work in another language, for comparison: fork, exec the program, wait, write its status to a file. */

@@ -51,7 +51,8 @@ export function superviseChild(ctx: EngineContext, lifecycle: Lifecycle, unit: U
   // Last: an end read together with a fork (a keeper's record) is told after it.
   child.onExit((code, signal, details) =>
     guarded(ctx, `handling the end of ${name} (PID ${child.pid})`, () => {
-      if (!ours()) return;
+      // Not acted on: nothing more is heard of it (a keeper's record of the end is dropped).
+      if (!ours()) return child.release?.();
       const exitedClean = code === 0 && signal === null;
       if (exitedClean && child.keeperPid === undefined) {
         const successor = sessionSuccessor(ctx, child.pid);

@@ -15,7 +15,7 @@ import { Lifecycle } from "./lifecycle.js";
 import { Limits, MEMORY_CHECK_MS } from "./limits.js";
 import type { EngineDeps } from "./ports.js";
 import { reattach } from "./reattach.js";
-import { newUnit, type Unit, type UnitView } from "./unit.js";
+import { newUnit, releaseHeldEnd, type Unit, type UnitView } from "./unit.js";
 
 export type { CooldownStore, EngineDeps, Guard, Signaller } from "./ports.js";
 export type { UnitState, UnitView } from "./unit.js";
@@ -161,6 +161,8 @@ export class Engine {
     const unit = this.unitOf(name);
     unit.timer?.cancel();
     unit.timer = null;
+    // A restart that waited is called off: the end it answered is done with (its keeper's record is dropped).
+    releaseHeldEnd(unit);
     if (unit.starting) {
       await this.lifecycle.abortStart(unit, "it was stopped while it was starting");
       return;

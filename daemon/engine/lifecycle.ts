@@ -15,7 +15,12 @@ import { superviseChild } from "./children.js";
 import { detach, guarded, MS_PER_SEC, type EngineContext } from "./context.js";
 import { EngineError } from "./errors.js";
 import type { StartReason } from "./events.js";
-import { clearProcess, type AfterStop, type StartAbort, type Stopping, type Unit } from "./unit.js";
+import { clearProcess, releaseHeldEnd, type AfterStop, type StartAbort, type Stopping, type Unit } from "./unit.js";
+
+// A restart of the unit is scheduled for later (the backoff).
+function restartWaits(unit: Unit): boolean {
+  return unit.state === "backoff";
+}
 
 /** How often an adopted process is checked while we wait for it to stop. */
 const STOP_POLL_MS = 50;
@@ -30,6 +35,11 @@ export class Lifecycle {
     const oldPid = unit.pid;
     const name = unit.policy.name;
     const wasManaged = unit.managed;
+    // The ended program's handle is held until its restart is handed over (or none comes): a keeper's record of
+    // the end stays until then, so that a daemon killed in between still restarts it.
+    releaseHeldEnd(unit);
+    unit.heldEnd = unit.child;
+    unit.child = null;
     clearProcess(unit);
 
     const stopping = unit.stopping;
@@ -50,6 +60,7 @@ export class Lifecycle {
         if (stopping.throttled) this.restartThrottled(unit, stopping.reason, oldPid);
         else restarted = this.launchDetached(unit, stopping.reason, oldPid);
       }
+      if (!restartWaits(unit)) releaseHeldEnd(unit);
       // Those who asked for a restart hear back once the new program runs (a keeper takes a moment to report it).
       void restarted.finally(() => {
         for (const wake of stopping.waiters) wake();
@@ -94,6 +105,8 @@ export class Lifecycle {
     });
     if (copy !== null) adoptCopy(ctx, unit, copy);
     if (verdict && !verdict.allowed) this.holdInCooldown(unit, verdict.untilMs, verdict.restartsInWindow, verdict.startedNow);
+    // No restart waits (it was handed over already, or none comes): the end is done with. A cooldown is persisted on its own.
+    if (!restartWaits(unit)) releaseHeldEnd(unit);
   }
 
   // A restart that counts toward the cooldown (violations, anomalies).
@@ -186,15 +199,20 @@ export class Lifecycle {
   // Start the unit's program; a failure to start counts as a crash (so it backs off and cools down).
   async launch(unit: Unit, reason: StartReason, oldPid: number, lookedForCopy = false): Promise<void> {
     const { ctx } = this;
-    if (ctx.shuttingDown() || unit.starting || unit.pid !== 0 || ctx.units.get(unit.policy.name) !== unit) return;
+    // Once shutdown began nothing starts; an end still held keeps its record for the next daemon.
+    if (ctx.shuttingDown()) return;
+    if (unit.starting || unit.pid !== 0 || ctx.units.get(unit.policy.name) !== unit) return releaseHeldEnd(unit);
     // Never a second copy, whatever the restart policy: one the policy matches runs already, so watch that one.
-    if (!lookedForCopy && adoptRunningCopy(ctx, unit, oldPid)) return;
+    if (!lookedForCopy && adoptRunningCopy(ctx, unit, oldPid)) return releaseHeldEnd(unit);
     unit.starting = true;
     unit.startAbort = null;
     const policy = unit.policy;
     let child: ChildHandle;
     try {
-      child = await ctx.deps.spawner.spawn(policy);
+      const spawned = ctx.deps.spawner.spawn(policy);
+      // The job is with a keeper now (its own record takes over): the ended program's record is done with.
+      releaseHeldEnd(unit);
+      child = await spawned;
     } catch (error) {
       unit.starting = false;
       unit.state = "crashed";
@@ -319,6 +337,7 @@ export class Lifecycle {
   // A unit whose policy was removed: a stop under way is finished as far as its callers go; nothing follows it.
   release(unit: Unit): void {
     unit.child?.release?.();
+    releaseHeldEnd(unit);
     unit.timer?.cancel();
     const stopping = unit.stopping;
     unit.stopping = null;

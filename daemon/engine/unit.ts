@@ -48,6 +48,12 @@ export interface Unit {
   managed: boolean;
   /** What tells the program's end while it is selfheal's own (a keeper, or the daemon's own child); null otherwise. */
   child: ChildHandle | null;
+  /**
+   * The handle of a program that ended and whose restart is still to come (a backoff): its keeper's
+   * record of the end is kept until the restart is handed to a spawner, so that a daemon killed in
+   * between learns of the end again and restarts it. Released when the unit is stopped or let go.
+   */
+  heldEnd: ChildHandle | null;
   startedAtMs: number;
   /** A start is under way (spawn not yet confirmed). */
   starting: boolean;
@@ -83,6 +89,7 @@ export function newUnit(policy: Policy): Unit {
     startTicks: -1,
     managed: false,
     child: null,
+    heldEnd: null,
     startedAtMs: 0,
     starting: false,
     startAbort: null,
@@ -104,6 +111,13 @@ export function newUnit(policy: Policy): Unit {
 // How a process is named for good: its pid and its start time.
 export function identityOf(pid: number, startTicks: number): string {
   return `${pid}:${startTicks}`;
+}
+
+// The end held for a restart to come is done with (the restart is handed over, or will not come): its record is dropped.
+export function releaseHeldEnd(unit: Unit): void {
+  const held = unit.heldEnd;
+  unit.heldEnd = null;
+  held?.release?.();
 }
 
 // Forget the unit's process (it ended, or it is let go): nothing of it is counted any more.

@@ -134,13 +134,10 @@ export class KeeperHandle implements ChildHandle {
     else this.deliverExit([end.code, end.signal, details]);
   }
 
-  // Tell the end, then drop the record: once told, it is acted on (and a daemon killed in between reads it again).
+  // Tell the end. The record stays until the daemon releases the handle: once it has acted on the end (a restart
+  // handed to a keeper, or none to come), so that a daemon killed before that reads the end again.
   private deliverExit(args: Parameters<ExitListener>): void {
-    try {
-      this.exitListener?.(...args);
-    } finally {
-      this.remove();
-    }
+    this.exitListener?.(...args);
   }
 
   private lose(reason: string): void {

@@ -6,18 +6,27 @@
  *   selfheal-keeper DIR        (DIR absolute; the job comes on stdin)
  *
  * The daemon starts a keeper ahead of need, and when a program is to start it
- * writes the job to the keeper's stdin and closes it: NUL-terminated fields
+ * writes the job to the keeper's stdin: NUL-terminated fields
  *
- *   "selfheal-job 1", TAG, CWD, ENV COUNT, ENV..., ARG COUNT, ARG...
+ *   "selfheal-job 2", LENGTH, TAG, CWD, ENV COUNT, ENV..., ARG COUNT, ARG...
  *
- * (a keeper that reads end of file without a job exits quietly: the daemon
- * went away, or did not need it). The keeper runs ARG... (no shell, PATH
+ * where LENGTH is the byte count of what follows it (a job of the earlier
+ * format, "selfheal-job 1" with no LENGTH, is read to the end of stdin: a
+ * daemon running since before an upgrade sends it). The keeper acts as soon
+ * as the job is whole, without waiting for the end of stdin: the daemon's
+ * close of the pipe comes only once it has told everyone of the crash that
+ * this start answers (a keeper that reads end of file without a job exits
+ * quietly: the daemon went away, or did not need it). Everything that does
+ * not depend on the job (its own identity, the boot, the subreaper flag) is
+ * done while it waits. The keeper runs ARG... (no shell, PATH
  * searched in ENV) in CWD with exactly ENV, its standard streams on
  * /dev/null, as the leader of a session of its own (as selfheal has always
  * started programs), and stays its parent. It
  * writes the program's state to DIR/<keeper pid>-<keeper start time>.keeper,
- * always atomically (a temporary file renamed over it), so that any daemon,
- * now or later, reads either the old state or the new one:
+ * always atomically (a temporary file in DIR/.writing/ renamed over it), so
+ * that any daemon, now or later, reads either the old state or the new one;
+ * the temporary file lives in a subfolder so that the daemon's watch on DIR
+ * wakes once per write (the rename), not for its creation and each write:
  *
  *   selfheal-keeper 1
  *   boot <boot id>
@@ -62,6 +71,8 @@ extern char **environ;
 #define RECORD_MAX 1024
 #define PATH_MAX_LEN 4096
 #define BOOT_ID_LEN 64
+/* Where records are written before they are renamed into DIR (a subfolder: DIR's watcher sees only the rename). */
+#define WRITING_DIR ".writing"
 
 static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 #define FORWARDED_COUNT (sizeof forwarded / sizeof forwarded[0])
@@ -142,6 +153,13 @@ static long long now_ms(void) {
 /* Replace the record atomically: write a temporary file beside it, then rename it over the record. */
 static int write_record(const char *text, size_t length) {
     int fd = open(temp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == ENOENT) {
+        /* The subfolder went away meanwhile (someone cleaned the folder): make it again. */
+        char writing[PATH_MAX_LEN];
+        snprintf(writing, sizeof writing, "%s/" WRITING_DIR, dir);
+        mkdir(writing, 0700);
+        fd = open(temp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    }
     if (fd < 0) return -1;
     size_t done = 0;
     while (done < length) {
@@ -216,7 +234,7 @@ static int fail(int error, const char *step) {
     return 1;
 }
 
-/* The job: every field of stdin, NUL-terminated, read to its end. */
+/* The job: its fields, NUL-terminated, as read from stdin. */
 struct job {
     char *tag;
     char *cwd;
@@ -225,38 +243,78 @@ struct job {
 };
 
 #define JOB_MAX_BYTES (8 * 1024 * 1024)
-#define JOB_MAGIC "selfheal-job 1"
+#define JOB_MAGIC "selfheal-job 2"
+/* The earlier format, with no LENGTH: the job ends with stdin. A daemon that runs since before an upgrade
+   still sends it to the keeper installed beside it. */
+#define JOB_MAGIC_UNTIL_EOF "selfheal-job 1"
+/* The body's length of a job that ends with stdin. */
+#define UNTIL_EOF ((size_t)-1)
+/* The header: the magic and LENGTH, each NUL-terminated; LENGTH has at most 10 digits. */
+#define JOB_HEADER_MAX (sizeof JOB_MAGIC + 11)
 
-/* Read all of stdin; NULL (errno set) when it is too large or unreadable. */
-static char *read_all(size_t *length) {
-    size_t size = 4096, used = 0;
+/* The byte count the header announces once the header is whole: 0 and *header_length set; 1 while it is not
+   whole yet; -1 when it is malformed. */
+static int job_header(const char *buffer, size_t used, size_t *header_length, size_t *body_length) {
+    const char *magic_end = memchr(buffer, '\0', used);
+    if (magic_end == NULL) return used > JOB_HEADER_MAX ? -1 : 1;
+    if (strcmp(buffer, JOB_MAGIC_UNTIL_EOF) == 0) {
+        *header_length = (size_t)(magic_end - buffer) + 1;
+        *body_length = UNTIL_EOF;
+        return 0;
+    }
+    if (strcmp(buffer, JOB_MAGIC) != 0) return -1;
+    const char *length_text = magic_end + 1;
+    size_t rest = used - (size_t)(length_text - buffer);
+    const char *length_end = memchr(length_text, '\0', rest);
+    if (length_end == NULL) return used > JOB_HEADER_MAX ? -1 : 1;
+    char *parsed;
+    unsigned long long length = strtoull(length_text, &parsed, 10);
+    if (length_text[0] < '0' || length_text[0] > '9' || parsed != length_end || length > JOB_MAX_BYTES) return -1;
+    *header_length = (size_t)(length_end - buffer) + 1;
+    *body_length = (size_t)length;
+    return 0;
+}
+
+/* Read stdin until the job is whole (never waiting for its end); the job's body (after the header), or NULL with
+   *status -1 when stdin ended before anything came, -2 when it is malformed, too large or ends early. */
+static char *read_job_body(size_t *length, int *status) {
+    size_t size = 4096, used = 0, header_length = 0, body_length = 0;
+    int header = 1;
     char *buffer = malloc(size);
+    *status = -2;
     if (buffer == NULL) return NULL;
     for (;;) {
-        if (used == size) {
-            if (size >= JOB_MAX_BYTES) {
-                free(buffer);
-                errno = E2BIG;
-                return NULL;
-            }
-            size *= 2;
+        int until_eof = header == 0 && body_length == UNTIL_EOF;
+        if (header == 0 && !until_eof && used >= header_length + body_length) break;
+        if (until_eof && used >= JOB_MAX_BYTES) break;
+        size_t wanted = header == 0 && !until_eof ? header_length + body_length : used + 1;
+        if (wanted > size) {
+            while (size < wanted) size *= 2;
             char *bigger = realloc(buffer, size);
-            if (bigger == NULL) {
-                free(buffer);
-                return NULL;
-            }
+            if (bigger == NULL) break;
             buffer = bigger;
         }
-        ssize_t n = read(STDIN_FILENO, buffer + used, size - used);
+        /* Once its length is known, never read past the job: what follows it (nothing, from the daemon) is not ours. */
+        size_t room = header == 0 && !until_eof ? header_length + body_length - used : size - used;
+        ssize_t n = read(STDIN_FILENO, buffer + used, room);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            free(buffer);
-            return NULL;
+        if (n < 0) break;
+        if (n == 0) {
+            if (used == 0) *status = -1;
+            if (until_eof) body_length = used - header_length;
+            break;
         }
-        if (n == 0) break;
         used += (size_t)n;
+        if (header == 1) header = job_header(buffer, used, &header_length, &body_length);
+        if (header < 0) break;
     }
-    *length = used;
+    if (header != 0 || used != header_length + body_length) {
+        free(buffer);
+        return NULL;
+    }
+    memmove(buffer, buffer + header_length, body_length);
+    *length = body_length;
+    *status = 0;
     return buffer;
 }
 
@@ -292,12 +350,10 @@ static char **field_list(char *buffer, size_t length, size_t *at) {
 /* Parse the job; 0 when it is whole, -1 when there is none (end of file at once), -2 when malformed. */
 static int read_job(struct job *job) {
     size_t length = 0;
-    char *buffer = read_all(&length);
-    if (buffer == NULL) return -2;
-    if (length == 0) return -1;
+    int status;
+    char *buffer = read_job_body(&length, &status);
+    if (buffer == NULL) return status;
     size_t at = 0;
-    char *magic = next_field(buffer, length, &at);
-    if (magic == NULL || strcmp(magic, JOB_MAGIC) != 0) return -2;
     job->tag = next_field(buffer, length, &at);
     job->cwd = next_field(buffer, length, &at);
     if (job->tag == NULL || job->cwd == NULL || job->tag[0] == '\0' || strpbrk(job->tag, " \t\r\n") != NULL) return -2;
@@ -315,22 +371,33 @@ int main(int argc, char **argv) {
         return 2;
     }
     dir = argv[1];
+    /* While it waits for the job: who it is, the boot, where its record goes. */
+    keeper_pid = getpid();
+    keeper_start = start_ticks(keeper_pid);
+    read_boot_id();
+    int named = snprintf(record_path, sizeof record_path, "%s/%d-%llu.keeper", dir, (int)keeper_pid, keeper_start) < (int)sizeof record_path &&
+                snprintf(temp_path, sizeof temp_path, "%s/" WRITING_DIR "/%d-%llu.keeper.tmp", dir, (int)keeper_pid, keeper_start) < (int)sizeof temp_path;
+    if (named) {
+        char writing[PATH_MAX_LEN];
+        snprintf(writing, sizeof writing, "%s/" WRITING_DIR, dir);
+        mkdir(writing, 0700); /* EEXIST is the usual answer; any other failure shows when the record is written */
+    }
+    /* What the program leaves behind comes to us, not to init. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+
     struct job job;
     int got = read_job(&job);
     if (got == -1) return 0; /* no job: the daemon went away or did not need this keeper */
     if (got != 0) return fail(EINVAL, "job");
+    if (!named) return fail(ENAMETOOLONG, "job");
     tag = job.tag;
-
-    keeper_pid = getpid();
-    keeper_start = start_ticks(keeper_pid);
-    read_boot_id();
-    if (snprintf(record_path, sizeof record_path, "%s/%d-%llu.keeper", dir, (int)keeper_pid, keeper_start) >= (int)sizeof record_path ||
-        snprintf(temp_path, sizeof temp_path, "%s/.%d-%llu.keeper.tmp", dir, (int)keeper_pid, keeper_start) >= (int)sizeof temp_path) {
-        return fail(ENAMETOOLONG, "job");
+    /* stdin has served: the daemon's end of it may close whenever it likes. */
+    int devnull_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devnull_in >= 0) {
+        dup2(devnull_in, STDIN_FILENO);
+        close(devnull_in);
     }
 
-    /* What the program leaves behind comes to us, not to init. */
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
     signal(SIGPIPE, SIG_IGN);
     struct sigaction pass_on;
     memset(&pass_on, 0, sizeof pass_on);

@@ -13,6 +13,7 @@ import type { Policy } from "../config/policy.js";
 import type { ProcessProbe } from "../proc/probe.js";
 import { startOptions, type ChildHandle, type RecoveredChild, type Spawner } from "../supervise/spawner.js";
 import { KeeperHandle } from "./handle.js";
+import { encodeJob } from "./job.js";
 import { encodeTag, errnoName, parseRecord, RECORD_SUFFIX, type KeeperRecord, type ProcessId } from "./record.js";
 
 export interface KeeperSpawnerOptions {
@@ -27,8 +28,10 @@ export interface KeeperSpawnerOptions {
   now?: () => number;
 }
 
-/** A keeper's temporary file left by a keeper killed while writing: ".PID-START.keeper.tmp". */
-const TEMP_FILE = /^\.(\d+)-(\d+)\.keeper\.tmp$/;
+/** A keeper's temporary file left by a keeper killed while writing: "PID-START.keeper.tmp" in WRITING_DIR, or ".PID-START.keeper.tmp" in the folder itself (keepers of earlier versions). */
+const TEMP_FILE = /^\.?(\d+)-(\d+)\.keeper\.tmp$/;
+/** The subfolder keepers write records in before renaming them into the folder (keeper.c): the folder's watch then wakes once per write. */
+const WRITING_DIR = ".writing";
 /** A record's name: "PID-START.keeper", its keeper's identity. */
 const RECORD_FILE = /^(\d+)-(\d+)\.keeper$/;
 /** The folder is the user's alone. */
@@ -44,14 +47,6 @@ interface Keeper {
 
 /** How long a keeper may take to report the program started (it takes about a millisecond). */
 const KEEPER_REPORT_TIMEOUT_MS = 10_000;
-
-/** The first field of a job: what the keeper expects (keeper.c). */
-const JOB_MAGIC = "selfheal-job 1";
-
-// A list as the job writes it: its length, then its items.
-function counted(items: readonly string[]): string[] {
-  return [String(items.length), ...items];
-}
 
 export class KeeperSpawner implements Spawner {
   private readonly handles = new Map<string, KeeperHandle>();
@@ -79,8 +74,12 @@ export class KeeperSpawner implements Spawner {
     if (file === undefined) return Promise.reject(new Error(`policy ${policy.name} has an empty command`));
     const shown = policy.command.join(" ");
     const { cwd, env } = startOptions(policy, this.options.baseEnv);
-    const fields = [JOB_MAGIC, encodeTag(policy.name), cwd, ...counted(Object.entries(env).flatMap(([key, value]) => (value === undefined ? [] : [`${key}=${value}`]))), ...counted(policy.command)];
-    if (fields.some((field) => field.includes("\0"))) return Promise.reject(new Error(`cannot start ${shown}: its command, folder or environment holds a NUL character`));
+    let job: Buffer;
+    try {
+      job = encodeJob({ tag: encodeTag(policy.name), cwd, env: Object.entries(env).flatMap(([key, value]) => (value === undefined ? [] : [`${key}=${value}`])), argv: policy.command });
+    } catch (error) {
+      return Promise.reject(new Error(`cannot start ${shown}: ${error instanceof Error ? error.message : String(error)}`));
+    }
     const keeper = this.takeKeeper();
     const started = new Promise<ChildHandle>((resolve, reject) => {
       let output = "";
@@ -126,7 +125,8 @@ export class KeeperSpawner implements Spawner {
         resolve(handle);
       });
     });
-    keeper.process.stdin!.end(Buffer.from(fields.map((field) => `${field}\0`).join(""), "utf8"));
+    // The keeper starts the program as soon as the job is whole (it carries its length), not when stdin closes.
+    keeper.process.stdin!.end(job);
     // The next program's keeper gets ready once this one has started (a start then costs no exec of a keeper).
     void started.catch(() => undefined).finally(() => this.prepareStandby());
     return started;
@@ -135,10 +135,10 @@ export class KeeperSpawner implements Spawner {
   // The programs of these policies that earlier daemons started and that no handle watches now.
   recover(names: ReadonlySet<string>): RecoveredChild[] {
     const recovered: RecoveredChild[] = [];
+    this.dropDeadTemporaries(join(this.options.dir, WRITING_DIR));
     for (const name of this.listFolder()) {
-      const temp = TEMP_FILE.exec(name);
-      if (temp !== null) {
-        if (!this.options.probe.isAlive(Number(temp[1]), Number(temp[2]))) rmSync(join(this.options.dir, name), { force: true });
+      if (TEMP_FILE.test(name)) {
+        this.dropDeadTemporaries(this.options.dir, name);
         continue;
       }
       if (!name.endsWith(RECORD_SUFFIX) || this.handles.get(name)?.isReleased === false) continue;
@@ -228,11 +228,19 @@ export class KeeperSpawner implements Spawner {
     }
   }
 
-  private listFolder(): string[] {
+  private listFolder(dir: string = this.options.dir): string[] {
     try {
-      return readdirSync(this.options.dir);
+      return readdirSync(dir);
     } catch {
       return [];
+    }
+  }
+
+  // Remove the temporary files in `dir` (all, or those named) whose keeper is gone: one killed while it wrote.
+  private dropDeadTemporaries(dir: string, ...only: string[]): void {
+    for (const name of only.length > 0 ? only : this.listFolder(dir)) {
+      const temp = TEMP_FILE.exec(name);
+      if (temp !== null && !this.options.probe.isAlive(Number(temp[1]), Number(temp[2]))) rmSync(join(dir, name), { force: true });
     }
   }
 

@@ -133,3 +133,59 @@ describe("programs an earlier daemon started", () => {
     expect(t.engine.get("app")).toMatchObject({ pid: child.pid, managed: true });
   });
 });
+
+describe("a crash whose restart waits (the backoff)", () => {
+  // Start `web`, then crash its program `crashes` times in a row; returns the handles of the programs started.
+  async function crashInARow(t: ReturnType<typeof setup>, crashes: number): Promise<FakeChild[]> {
+    t.engine.start();
+    await settle();
+    for (let i = 0; i < crashes; i++) {
+      const child = t.spawner.children.at(-1)!;
+      t.source.remove(child.pid);
+      child.exit(null, "SIGSEGV");
+      await settle();
+    }
+    return t.spawner.children;
+  }
+
+  it("keeps the ended program's handle (its keeper's record) until the restart is handed to the spawner", async () => {
+    const t = setup([policy("web", { autostart: true })]);
+    const [first, second] = await crashInARow(t, 2);
+    // The first crash was restarted at once: its record was dropped as the new program's job went out.
+    expect(first!.released).toBe(true);
+    // The second waits 100 ms: a daemon killed now must still find the crash in the record.
+    expect(t.engine.get("web").state).toBe("backoff");
+    expect(second!.released).toBe(false);
+    t.clock.advance(100);
+    await settle();
+    expect(t.spawner.children).toHaveLength(3);
+    expect(second!.released).toBe(true);
+  });
+
+  it("a stop during the wait calls the restart off and drops the record", async () => {
+    const t = setup([policy("web", { autostart: true })]);
+    const [, second] = await crashInARow(t, 2);
+    await t.engine.stopProcess("web");
+    expect(second!.released).toBe(true);
+    t.clock.advance(10_000);
+    await settle();
+    expect(t.spawner.children).toHaveLength(2);
+  });
+
+  it("a daemon shutting down during the wait leaves the record to the next daemon", async () => {
+    const t = setup([policy("web", { autostart: true })]);
+    const [, second] = await crashInARow(t, 2);
+    t.engine.shutdown();
+    t.clock.advance(10_000);
+    await settle();
+    expect(second!.released).toBe(false);
+    expect(t.spawner.children).toHaveLength(2);
+  });
+
+  it("a policy removed during the wait lets the record go", async () => {
+    const t = setup([policy("web", { autostart: true })]);
+    const [, second] = await crashInARow(t, 2);
+    t.engine.applyConfig({ settings: { intervalSec: 1 }, policies: new Map(), email: null } as unknown as Config);
+    expect(second!.released).toBe(true);
+  });
+});

@@ -4,13 +4,16 @@
 // signalled.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, watch } from "node:fs";
 import { join, resolve } from "node:path";
+import { encodeJob } from "../../daemon/keeper/job.js";
 import { parseRecord, type KeeperRecord } from "../../daemon/keeper/record.js";
 import { isRunning, killQuietly, makeTestDir, waitFor } from "../helpers/daemon.js";
 
 const KEEPER = resolve(import.meta.dirname, "../../dist/selfheal-keeper");
 const PATH_ENV = "PATH=/usr/local/bin:/usr/bin:/bin";
+/** Where a keeper writes a record before renaming it into the folder (keeper.c). */
+const WRITING_DIR = ".writing";
 
 let dir = "";
 const started: number[] = [];
@@ -32,14 +35,21 @@ interface Run {
 }
 
 // Start a keeper on `dir` and hand it a job: tag, folder, environment, argv.
-async function keep(argv: string[], options: { cwd?: string; env?: string[]; tag?: string; raw?: string } = {}): Promise<Run> {
+async function keep(argv: string[], options: { cwd?: string; env?: string[]; tag?: string; raw?: string; pieces?: "one" | "split" } = {}): Promise<Run> {
   const keeper = spawn(KEEPER, [dir], { stdio: ["pipe", "pipe", "ignore"] });
   const exited = new Promise<number | null>((done) => keeper.once("exit", (code) => done(code)));
   let output = "";
   keeper.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const env = options.env ?? [PATH_ENV];
-  const fields = ["selfheal-job 1", options.tag ?? "test", options.cwd ?? "/", String(env.length), ...env, String(argv.length), ...argv];
-  keeper.stdin!.end(options.raw ?? fields.map((field) => `${field}\0`).join(""));
+  const job = options.raw ?? encodeJob({ tag: options.tag ?? "test", cwd: options.cwd ?? "/", env, argv });
+  if (options.pieces === undefined) keeper.stdin!.end(job);
+  else {
+    // The job written and stdin left open (the daemon closes it later): whole at once, or in two writes a moment apart.
+    const bytes = Buffer.from(job);
+    const cut = options.pieces === "split" ? 7 : bytes.length;
+    keeper.stdin!.write(bytes.subarray(0, cut));
+    if (cut < bytes.length) setTimeout(() => keeper.stdin!.write(bytes.subarray(cut)), 100);
+  }
   await waitFor(() => output.includes("\n") || keeper.exitCode !== null, 10_000, () => "the keeper said nothing");
   await waitFor(() => output.includes("\n"), 1000, () => `the keeper exited saying ${JSON.stringify(output)}`).catch(() => undefined);
   const line = output.split("\n")[0] ?? "";
@@ -48,8 +58,11 @@ async function keep(argv: string[], options: { cwd?: string; env?: string[]; tag
   return { keeper, line, exited };
 }
 
+// What the keepers left in the folder: records, and anything left in the subfolder they write in (named ".writing/NAME").
 function records(): string[] {
-  return readdirSync(dir);
+  const writing = join(dir, WRITING_DIR);
+  const left = existsSync(writing) ? readdirSync(writing).map((name) => `${WRITING_DIR}/${name}`) : [];
+  return [...readdirSync(dir).filter((name) => name !== WRITING_DIR), ...left];
 }
 
 function recordOf(run: Run): KeeperRecord {
@@ -111,6 +124,48 @@ describe("the keeper", () => {
     expect(record.end).toMatchObject({ code: null, signal: "SIGSEGV" });
     expect(Math.abs(record.end!.atMs - Date.now())).toBeLessThan(60_000);
     expect(records()).toEqual([run.line.split(" ")[3]]);
+  });
+
+  it.each(["one", "split"] as const)("starts the program as soon as the job is whole (written in %s), while its stdin is still open", async (pieces) => {
+    dir = makeTestDir("keeper-open");
+    const run = await keep(["sleep", "30"], { pieces });
+    expect(run.line).toMatch(/^started \d+ \d+ \d+-\d+\.keeper$/);
+    expect(recordOf(run).end).toBeNull();
+    run.keeper.stdin!.end();
+  });
+
+  it("reads a job of the earlier format (no length, to the end of stdin), as a daemon running since before an upgrade sends it", async () => {
+    dir = makeTestDir("keeper-v1");
+    const fields = ["selfheal-job 1", "test", "/", "1", PATH_ENV, "2", "sleep", "30"];
+    const run = await keep([], { raw: fields.map((field) => `${field}\0`).join("") });
+    expect(run.line).toMatch(/^started \d+ \d+ \d+-\d+\.keeper$/);
+    expect(recordOf(run)).toMatchObject({ tag: "test", end: null });
+  });
+
+  it("reports a job cut short by the end of stdin", async () => {
+    dir = makeTestDir("keeper-short");
+    const whole = encodeJob({ tag: "test", cwd: "/", env: [PATH_ENV], argv: ["sleep", "30"] });
+    const run = await keep([], { raw: whole.subarray(0, whole.length - 3).toString("latin1") });
+    expect(run.line).toMatch(/^error 22 job /);
+    expect(await run.exited).toBe(1);
+    expect(records()).toEqual([]);
+  });
+
+  it("writes each record beside the folder's watch: one who watches the folder sees only the records' own names", async () => {
+    dir = makeTestDir("keeper-watch");
+    const seen: string[] = [];
+    const watcher = watch(dir, (_event, name) => seen.push(String(name)));
+    try {
+      const run = await keep(["sleep", "30"]);
+      process.kill(Number(run.line.split(" ")[1]), "SIGSEGV");
+      expect(await run.exited).toBe(0);
+      await waitFor(() => seen.filter((name) => name === run.line.split(" ")[3]).length >= 2, 5000, () => `the watcher saw ${JSON.stringify(seen)}`);
+      // The start's record and the end's, each a rename into the folder: nothing of the temporary files.
+      expect(new Set(seen.filter((name) => name !== WRITING_DIR))).toEqual(new Set([run.line.split(" ")[3]]));
+      expect(records()).toEqual([run.line.split(" ")[3]]);
+    } finally {
+      watcher.close();
+    }
   });
 
   it("passes SIGTERM on to the program", async () => {

@@ -2,7 +2,7 @@
 // on records written here by hand: which it recovers, which it drops as stale, which
 // it leaves to another daemon. The liveness of keepers is a fake probe; no keeper runs.
 import { afterEach, describe, expect, it } from "vitest";
-import { existsSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KeeperSpawner } from "../../daemon/keeper/spawner.js";
 import { makeTestDir } from "../helpers/daemon.js";
@@ -61,7 +61,9 @@ describe("recover", () => {
     const told: unknown[] = [];
     db.onExit((code, signal, details) => told.push({ code, signal, details }));
     expect(told).toEqual([{ code: null, signal: "SIGSEGV", details: { coreDumped: true, endedAtMs: NOW - 5000, whileAway: true } }]);
-    // Once told, the record is gone.
+    // Told, the record stays until the daemon has acted on it (a restart handed over): a daemon killed before that reads it again.
+    expect(existsSync(join(dir, ended))).toBe(true);
+    db.release!();
     expect(existsSync(join(dir, ended))).toBe(false);
   });
 
@@ -86,8 +88,13 @@ describe("recover", () => {
     writeFileSync(join(dir, "500-5000.keeper"), "selfheal-keeper 2\na later format\n");
     writeFileSync(join(dir, ".700-7000.keeper.tmp"), "half");
     writeFileSync(join(dir, ".500-5000.keeper.tmp"), "being written");
+    // Where keepers write now (keeper.c): the subfolder .writing, the same names without the leading dot.
+    mkdirSync(join(dir, ".writing"));
+    writeFileSync(join(dir, ".writing", "710-7100.keeper.tmp"), "half");
+    writeFileSync(join(dir, ".writing", "500-5000.keeper.tmp"), "being written");
     expect(start().recover(new Set(["web"]))).toEqual([]);
-    expect(readdirSync(dir).sort()).toEqual([".500-5000.keeper.tmp", "500-5000.keeper"]);
+    expect(readdirSync(dir).sort()).toEqual([".500-5000.keeper.tmp", ".writing", "500-5000.keeper"]);
+    expect(readdirSync(join(dir, ".writing"))).toEqual(["500-5000.keeper.tmp"]);
     expect(existsSync(join(dir, otherBoot))).toBe(false);
   });
 

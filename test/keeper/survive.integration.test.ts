@@ -5,8 +5,8 @@
 // daemon, real programs, a private bus; only the test's own programs (unique
 // names) and the daemons it started are ever signalled.
 import { afterEach, describe, expect, it } from "vitest";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { connectClient, plain, processOf, type BusClient } from "../helpers/bus.js";
 import { isRunning, killQuietly, makeTestDir, startDaemon, uniqueSleep, waitFor, type RunningDaemon } from "../helpers/daemon.js";
 
@@ -48,6 +48,57 @@ function keepersOf(dir: string): number[] {
     }
   }
   return keepers.filter((pid) => parents.has(pid));
+}
+
+// What keepers left in the records' folder: records, and files in the subfolder they write in (an empty subfolder is no leftover).
+function leftIn(dir: string): string[] {
+  const writing = join(dir, ".writing");
+  const inWriting = existsSync(writing) ? readdirSync(writing).map((name) => `.writing/${name}`) : [];
+  return [...readdirSync(dir).filter((name) => name !== ".writing"), ...inWriting];
+}
+
+// The idle keepers of `dir`: started ahead of need, holding no program yet.
+function idleKeepersOf(dir: string): number[] {
+  const holding = new Set(keepersOf(dir));
+  return processes()
+    .filter((p) => p.comm === KEEPER_COMM && p.state !== "Z" && !holding.has(p.pid) && cmdlineOf(p.pid).includes(dir))
+    .map((p) => p.pid);
+}
+
+// The live children of `pid`.
+function childrenOf(pid: number): number[] {
+  return processes()
+    .filter((p) => p.ppid === pid && p.state !== "Z")
+    .map((p) => p.pid);
+}
+
+function startTicksOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+}
+
+function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+// Every process's pid, comm, state and parent.
+function processes(): Array<{ pid: number; comm: string; state: string; ppid: number }> {
+  const found: Array<{ pid: number; comm: string; state: string; ppid: number }> = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "latin1");
+      const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      found.push({ pid: Number(entry), comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), state: state ?? "", ppid: Number(ppid) });
+    } catch {
+      // gone
+    }
+  }
+  return found;
 }
 
 function parentOf(pid: number): number {
@@ -156,9 +207,108 @@ describe("a program selfheal started, after the daemon was killed with SIGKILL a
     await waitFor(() => !isRunning(pid), 5000, () => `PID ${pid} still runs after StopProcess`);
     await waitFor(() => !isRunning(keeper), 5000, () => `its keeper (PID ${keeper}) still runs`);
     expect(keepersOf(daemon!.runtimeDir)).toEqual([]);
-    await waitFor(() => readdirSync(daemon!.runtimeDir).length === 0, 5000, () => `records left: ${readdirSync(daemon!.runtimeDir).join(", ")}`);
+    await waitFor(() => leftIn(daemon!.runtimeDir).length === 0, 5000, () => `records left: ${leftIn(daemon!.runtimeDir).join(", ")}`);
     expect(await processOf(client!, "kpstop")).toMatchObject({ pid: 0, state: "stopped" });
     await daemon!.waitForEvent("stopped", (e) => e.pid === pid);
+  });
+});
+
+describe("a crash whose restart waits (the backoff), when the daemon is killed with SIGKILL meanwhile", () => {
+  it("is restarted by the next daemon: the keeper's record of the crash stays until the restart is handed over", async () => {
+    const dir = makeTestDir("keep-backoff");
+    const program = uniqueSleep(dir, "kpback");
+    const flag = join(dir, "crash");
+    const script = join(dir, "kpbackrun");
+    // Crashes at once while the flag exists (a crash loop, so the restarts back off), else runs.
+    writeFileSync(script, `#!/bin/sh\n[ -e "${flag}" ] && exit 1\nexec "${program}" 300\n`, { mode: 0o755 });
+    writeFileSync(flag, "");
+    // autostart = false: nothing but the crash's restart brings it back after the daemon's restart.
+    const policy = `[process.kpback]\ncommand = ["${script}"]\nautostart = false\ncooldown = { max_restarts = 100, window = 60, pause = 1 }\n`;
+    daemon = await startDaemon(`[settings]\ninterval = 0.2\n\n${policy}`, { dir });
+    client = await connectClient(daemon.bus);
+    // It may crash before the call returns (the call then says it could not start it): the crash loop has begun either way.
+    await client.call("StartProcess", "s", ["kpback"]).catch(() => undefined);
+    // The 8th crash in a row waits 5 s for its restart (100 ms, doubling, at most 5 s): the daemon is killed in that wait.
+    const crashes = (): number => daemon!.events().filter((e) => e.kind === "crashed" && e.name === "kpback").length;
+    await waitFor(() => crashes() >= 8, 30_000, () => `only ${crashes()} crashes`);
+    rmSync(flag);
+    const eighth = daemon.events().filter((e) => e.kind === "crashed" && e.name === "kpback").at(-1)!;
+    await daemon.stop("SIGKILL");
+    const lastOfA = daemon.events().filter((e) => "name" in e && e.name === "kpback").at(-1)!;
+    // The premise: daemon A died during the wait, before it restarted the program.
+    expect(lastOfA).toEqual(eighth);
+    expect(eighth).toMatchObject({ willRestart: true });
+    const before = daemon.events().length;
+    await daemon.restart();
+    await waitFor(
+      () => daemon!.events().slice(before).some((e) => (e.kind === "restarted" || e.kind === "started") && e.name === "kpback"),
+      15_000,
+      () => `daemon B did not start kpback again: ${JSON.stringify(daemon!.events().slice(before).filter((e) => "name" in e && e.name === "kpback"))}`,
+    );
+    const back = daemon.events().slice(before).find((e) => (e.kind === "restarted" || e.kind === "started") && e.name === "kpback")!;
+    const pid = back.kind === "restarted" ? back.newPid : back.kind === "started" ? back.pid : 0;
+    leftovers.push(pid);
+    await waitFor(() => isRunning(pid), 5000, () => `PID ${pid} is not running`);
+    expect(await processOf(client!, "kpback").catch(async () => {
+      client?.close();
+      client = await connectClient(daemon!.bus);
+      return processOf(client, "kpback");
+    })).toMatchObject({ pid, state: "running", managed: true });
+    // Exactly one copy runs.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(daemon.events().slice(before).filter((e) => (e.kind === "restarted" || e.kind === "started") && e.name === "kpback")).toHaveLength(1);
+  });
+});
+
+describe("the daemon killed with SIGKILL in the middle of a restart", () => {
+  it("after the job went to the keeper, before the keeper reported: the next daemon takes the new program back, and starts no other", async () => {
+    const dir = makeTestDir("keep-mid");
+    const program = uniqueSleep(dir, "kpmid");
+    const pid = await startWith(policyToml("kpmid", [program, "300"]), dir, "kpmid");
+    // The idle keeper the next start goes to, held still (SIGSTOP) so that the daemon dies before it reports.
+    await waitFor(() => idleKeepersOf(daemon!.runtimeDir).length === 1, 10_000, () => "no idle keeper");
+    const [standby] = idleKeepersOf(daemon!.runtimeDir);
+    process.kill(standby!, "SIGSTOP");
+    try {
+      process.kill(pid, "SIGSEGV");
+      await daemon!.waitForEvent("crashed", (e) => e.pid === pid);
+      await daemon!.stop("SIGKILL");
+    } finally {
+      process.kill(standby!, "SIGCONT");
+    }
+    // The keeper had its job: it starts the program with no daemon listening.
+    await waitFor(() => childrenOf(standby!).length === 1, 10_000, () => `the keeper (PID ${standby}) started nothing`);
+    const [replacement] = childrenOf(standby!);
+    leftovers.push(replacement!);
+    const before = daemon!.events().length;
+    await daemon!.restart();
+    const reattached = await daemon!.waitForEvent("reattached", (e) => e.name === "kpmid");
+    expect(reattached.pid).toBe(replacement);
+    await new Promise((r) => setTimeout(r, 1000));
+    const ofB = daemon!.events().slice(before).filter((e) => "name" in e && e.name === "kpmid");
+    expect(ofB.map((e) => e.kind)).toEqual(["reattached"]);
+    expect(keepersOf(daemon!.runtimeDir)).toEqual([standby]);
+    // The crash's record was dropped as the job went out: one record, the new program's.
+    expect(leftIn(daemon!.runtimeDir)).toEqual([`${standby}-${startTicksOf(standby!)}.keeper`]);
+  });
+
+  it("after the program forked away: the next daemon watches the process it followed, and restarts it when it crashes", async () => {
+    const dir = makeTestDir("keep-forked");
+    const program = uniqueSleep(dir, "kpforked");
+    const launcher = join(dir, "kpforkedrun");
+    writeFileSync(launcher, `#!/bin/sh\n"${program}" 300 &\nexit 0\n`, { mode: 0o755 });
+    const config = `[process.kpforked]\ncommand = ["${launcher}"]\nmatch = "kpforked"\nautostart = true\n`;
+    const first = await startWith(config, dir, "kpforked");
+    const followed = await daemon!.waitForEvent("followed", (e) => e.oldPid === first);
+    await killAndRestart();
+    const reattached = await daemon!.waitForEvent("reattached", (e) => e.name === "kpforked");
+    expect(reattached.pid).toBe(followed.newPid);
+    expect(await processOf(client!, "kpforked")).toMatchObject({ pid: followed.newPid, managed: true });
+    process.kill(followed.newPid, "SIGSEGV");
+    const crashed = await daemon!.waitForEvent("crashed", (e) => e.pid === followed.newPid);
+    expect(crashed).toMatchObject({ signal: "SIGSEGV", statusKnown: true, willRestart: true });
+    const again = await daemon!.waitForEvent("followed", (e) => e.oldPid !== first);
+    leftovers.push(again.newPid);
   });
 });
 
