@@ -28,6 +28,7 @@ function settings(port: number, extra: Partial<EmailSettings> = {}): EmailSettin
     to: ["me@example.org", "ops@example.org"],
     username: null,
     password: null,
+    passwordCommand: null,
     implicitTls: false,
     starttls: null,
     rateLimitMinutes: 15,
