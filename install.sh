@@ -79,6 +79,7 @@ cat > "$BIN" <<WRAPPER
 exec env $node_env "$(command -v node)" $node_flags "$APP_DIR/selfheal.js" "\$@"
 WRAPPER
 chmod +x "$BIN"
+install -Dm644 completions/selfheal.bash "$DATA_HOME/bash-completion/completions/selfheal"
 
 # The activation file and the unit from dbus/, pointed at the installed command.
 sed -e "s|^Exec=.*|Exec=$BIN daemon|" dbus/io.github.SelfHeal1.service > "$DBUS_SERVICE"
