@@ -109,7 +109,7 @@ export class Daemon {
     // Containment and zombie cleanup look again between ticks, with a scanner of their own.
     const rescanner = new ProcScanner();
     const rescan = () => rescanner.scan();
-    this.zombies = new ZombieMonitor(this.engine, { signaller: this.guard, rescan });
+    this.zombies = new ZombieMonitor(this.engine, { signaller: this.guard, rescan, refusal: (pid) => this.guard.reasonToRefuse(pid) });
     this.detectors = new AnomalyMonitor(this.engine, { signaller: this.guard, rescan });
     this.anomalies = new AnomalyJournal(this.engine.events);
     // Mail and desktop notifications; they follow config reloads in apply().

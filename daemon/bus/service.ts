@@ -286,8 +286,9 @@ export class BusService implements Adapter {
         return [];
       },
       ListAnomalies: () => [this.daemon.anomalies.list().map(anomalyRecord)],
-      ListZombies: () => [this.daemon.zombies.list().map(zombieRecord)],
+      ListZombies: () => [this.daemon.zombies.list().map((zombie) => zombieRecord(zombie, this.daemon.zombies.parentFacts(zombie.ppid)))],
       CleanupZombies: () => this.cleanupZombies(),
+      EndZombieParent: ([ppid]) => this.endZombieParent(Number(ppid)),
       GetCooldowns: () => [engine.cooldownViews().map((view) => cooldownRecord(view, Date.now()))],
       ResetCooldown: ([name]) => {
         unit(name, (checked) => engine.resetCooldown(checked));
@@ -332,6 +333,15 @@ export class BusService implements Adapter {
   private async cleanupZombies(): Promise<unknown[]> {
     const seen = this.zombiesCleanedSeen;
     const { reaped, remaining } = await this.daemon.zombies.cleanup();
+    if (this.zombiesCleanedSeen === seen) this.emitSignal("ZombiesCleaned", [uint32(reaped), uint32(remaining)]);
+    return [uint32(reaped), uint32(remaining)];
+  }
+
+  // End one parent of zombies on request; ZombiesCleaned as for a cleanup.
+  private async endZombieParent(ppid: number): Promise<unknown[]> {
+    if (!Number.isInteger(ppid) || ppid <= 0) throw new InvalidArgsError(`EndZombieParent needs the PID of a zombie's parent, got ${ppid}`);
+    const seen = this.zombiesCleanedSeen;
+    const { reaped, remaining } = await this.daemon.zombies.endParent(ppid);
     if (this.zombiesCleanedSeen === seen) this.emitSignal("ZombiesCleaned", [uint32(reaped), uint32(remaining)]);
     return [uint32(reaped), uint32(remaining)];
   }

@@ -117,3 +117,8 @@ export function policyToml(name: string, policy: Row): string {
 export function json(value: unknown): string {
   return JSON.stringify(value, (_key, inner: unknown) => (typeof inner === "bigint" ? inner.toString() : inner), 2);
 }
+
+// "1 policy", "2 policies": the count with the word that fits it.
+export function plural(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
+}

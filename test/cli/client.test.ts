@@ -149,7 +149,7 @@ describe("cooldown and zombies", () => {
       expect(listed.code).toBe(EXIT.ok);
       const records = (JSON.parse(listed.stdout) as Array<Record<string, unknown>>).filter((zombie) => zombie.parent_name === parentName);
       // The child is a copy of its renamed parent, name and all.
-      expect(records).toEqual([{ pid: expect.any(Number), ppid: maker.pid, name: parentName, parent_name: parentName, uid: process.getuid!(), age: expect.any(Number) }]);
+      expect(records).toEqual([{ pid: expect.any(Number), ppid: maker.pid, name: parentName, parent_name: parentName, uid: process.getuid!(), age: expect.any(Number), parent_sigchld: "default", parent_protected: "" }]);
       const table = await selfheal(bus, ["zombies"]);
       expect(table.stdout).toContain(parentName);
     } finally {
