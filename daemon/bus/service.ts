@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import type { Adapter, Daemon } from "../daemon.js";
 import type { EngineEvent } from "../engine/events.js";
 import type { UnitView } from "../engine/engine.js";
-import { EngineError, unknownProcess } from "../engine/errors.js";
+import { EngineError, unknownProcess, watchedPrograms } from "../engine/errors.js";
 import { NAME_PATTERN } from "../config/defaults.js";
 import packageJson from "../../package.json" with { type: "json" };
 import { onBusClosed, type MessageBus } from "./connect.js";
@@ -262,7 +262,7 @@ export class BusService implements Adapter {
     // No policy of that name; when config.toml's is hidden by RemovePolicy, the error says so.
     const noPolicy = (name: string): EngineError => {
       const hidden = policies.hiddenReason(name);
-      return hidden === null ? unknownProcess(name) : new EngineError("UnknownProcess", `no policy named "${name}": ${hidden}`);
+      return hidden === null ? unknownProcess(name, engine.list().map((view) => view.name)) : new EngineError("UnknownProcess", `no policy named "${name}": ${hidden}`);
     };
     // A call about one policy's unit.
     const unit = <T>(name: unknown, act: (checked: string) => T): T => {
@@ -311,7 +311,7 @@ export class BusService implements Adapter {
         const checked = processName(name);
         return this.editPolicies(async () => {
           if (!(await this.daemon.resetPolicy(checked))) {
-            throw new EngineError("UnknownProcess", `no policy, override or removal named "${checked}"; GetPolicies lists the known names`);
+            throw new EngineError("UnknownProcess", `no policy, override or removal named "${checked}"; ${watchedPrograms(policies.config.policies.keys())}`);
           }
         });
       },

@@ -104,7 +104,7 @@ export async function runClientCommand(command: string, argv: string[], env: Nod
 // The policy names, one a line, for shell completion.
 async function namesCommand(ctx: ClientContext): Promise<number> {
   const [policies] = (await ctx.client.call("GetPolicies")) as [Record<string, unknown>];
-  ctx.out.stdout(Object.keys(policies).map((name) => `${name}\n`).join(""));
+  ctx.out.stdout(Object.keys(policies).sort().map((name) => `${name}\n`).join(""));
   return 0;
 }
 

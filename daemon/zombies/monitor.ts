@@ -14,6 +14,7 @@ import { ProtectedError, SignalGuard } from "../safety/guard.js";
 import { cleanupZombies, type CleanupOptions, type CleanupReport } from "./cleanup.js";
 import { sigchldDisposition, type SigchldDisposition } from "./parentSignals.js";
 import { findZombies, type ZombieInfo } from "./detect.js";
+import { plural } from "../words.js";
 
 export interface ZombieMonitorDeps {
   /** The SignalGuard; every signal of a cleanup goes through it. */
@@ -77,7 +78,7 @@ export class ZombieMonitor {
         timeMs: snapshot.timeMs,
         count: this.zombies.length,
         newPids,
-        message: `${newPids.length} zombie process(es) left unreaped for ${settings.minAgeSec} s or more (${this.zombies.length} in all): ${this.zombies
+        message: `${plural(newPids.length, "zombie process", "zombie processes")} left unreaped for ${settings.minAgeSec} s or more (${this.zombies.length} in all): ${this.zombies
           .filter((zombie) => newPids.includes(zombie.pid))
           .map((zombie) => `${zombie.name} (PID ${zombie.pid}, parent ${zombie.parentName || "?"} ${zombie.ppid})`)
           .join(", ")}`,
@@ -218,9 +219,4 @@ function describe(report: CleanupReport, what: string): string {
   if (report.ended.length > 0) parts.push(`ended ${report.ended.map((parent) => `${parent.name} (PID ${parent.pid})`).join(", ")}`);
   if (report.spared.length > 0) parts.push(`left alone ${report.spared.map((parent) => `${parent.name || "?"} (PID ${parent.pid}: ${parent.reason})`).join(", ")}`);
   return parts.join("; ");
-}
-
-// "1 parent", "2 parents".
-function plural(count: number, one: string, many: string): string {
-  return `${count} ${count === 1 ? one : many}`;
 }
