@@ -24,6 +24,7 @@ DBUS_SERVICE="$DATA_HOME/dbus-1/services/io.github.SelfHeal1.service"
 UNIT="$CONFIG_HOME/systemd/user/selfheal.service"
 UUID="selfheal@selfheal.github.io"
 EXT_DIR="$DATA_HOME/gnome-shell/extensions/$UUID"
+COMPLETION="$DATA_HOME/bash-completion/completions/selfheal"
 BUS_NAME=io.github.SelfHeal1
 # The oldest Node.js the built daemon runs on: Ubuntu 24.04's; Debian 12 ships 18.20.
 MIN_NODE=18.19
@@ -90,7 +91,7 @@ if [ $uninstall = 1 ]; then
     systemctl --user disable selfheal.service 2>/dev/null || true
   fi
   command -v gnome-extensions >/dev/null && gnome-extensions disable "$UUID" 2>/dev/null || true
-  rm -rf "$APP_DIR" "$EXT_DIR" "$BIN" "$DBUS_SERVICE" "$UNIT"
+  rm -rf "$APP_DIR" "$EXT_DIR" "$BIN" "$DBUS_SERVICE" "$UNIT" "$COMPLETION"
   have_user_systemd && systemctl --user daemon-reload || true
   if [ -n "$old_pid" ]; then say "stopped the daemon (PID $old_pid)"; fi
   say "removed the daemon, the selfheal command, the D-Bus activation file, the systemd unit and the extension"
@@ -190,6 +191,7 @@ exec env $node_env "$(command -v node)" $node_flags "$APP_DIR/selfheal.js" "\$@"
 WRAPPER
 chmod +x "$BIN.new"
 mv -f "$BIN.new" "$BIN"
+install -Dm644 completions/selfheal.bash "$COMPLETION"
 
 # The activation file and the unit from dbus/, pointed at the installed command. Without systemd
 # the bus runs Exec= itself, and the daemon then logs to $XDG_STATE_HOME/selfheal/daemon.log.

@@ -28,6 +28,8 @@ import { TimedSource } from "./proc/timedSource.js";
 import { MetricsHost } from "./metrics/host.js";
 import type { MetricsSource } from "./metrics/source.js";
 import packageJson from "../package.json" with { type: "json" };
+import { plural } from "./words.js";
+import { broadMatchWarning } from "./config/broadMatch.js";
 
 /** Events that are also a line on stderr (the journal): what selfheal refused, could not do, or a bug it survived. */
 const LOGGED_KINDS: ReadonlySet<EngineEvent["kind"]> = new Set(["protected", "protected-match", "action-failed", "internal-error", "start-failed"]);
@@ -109,7 +111,7 @@ export class Daemon {
     // Containment and zombie cleanup look again between ticks, with a scanner of their own.
     const rescanner = new ProcScanner();
     const rescan = () => rescanner.scan();
-    this.zombies = new ZombieMonitor(this.engine, { signaller: this.guard, rescan });
+    this.zombies = new ZombieMonitor(this.engine, { signaller: this.guard, rescan, refusal: (pid) => this.guard.reasonToRefuse(pid) });
     this.detectors = new AnomalyMonitor(this.engine, { signaller: this.guard, rescan });
     this.anomalies = new AnomalyJournal(this.engine.events);
     // Mail and desktop notifications; they follow config reloads in apply().
@@ -123,6 +125,7 @@ export class Daemon {
   // Resolves (as `started` does) once the first scan is made and the autostart programs have started.
   start(): Promise<void> {
     for (const problem of this.policies.startupProblems) this.reportRejected(problem);
+    this.warnOfBroadMatches(this.policies.config);
     if (this.keeperProblem !== null) {
       console.error(`selfheal: no keeper: ${this.keeperProblem}`);
       this.engine.events.emit({ kind: "keeper-unavailable", timeMs: Date.now(), reason: this.keeperProblem, message: `no keeper: ${this.keeperProblem}` });
@@ -218,13 +221,14 @@ export class Daemon {
     ].filter(Boolean);
     // Never silent: what the overrides shadow in config.toml is said every time.
     const shadowed = this.policies.notices();
+    const warnings = this.warnOfBroadMatches(config);
     this.engine.events.emit({
       kind: "config-reloaded",
       timeMs: Date.now(),
       file: this.options.configPath,
       ...changes,
       shadowed,
-      message: `configuration applied: ${config.policies.size} policies${summary.length ? ` (${summary.join("; ")})` : ""}${shadowed.map((notice) => `; ${notice}`).join("")}`,
+      message: `configuration applied: ${plural(config.policies.size, "policy", "policies")}${summary.length ? ` (${summary.join("; ")})` : ""}${[...shadowed, ...warnings.map((warning) => `warning: ${warning}`)].map((notice) => `; ${notice}`).join("")}`,
     });
   }
 
@@ -245,6 +249,13 @@ export class Daemon {
     };
   }
 
+  // Valid but risky: a match that adopts every process of a common program. Said in the log (and by apply, in its event).
+  private warnOfBroadMatches(config: Config): string[] {
+    const warnings = [...config.policies.values()].flatMap((policy) => broadMatchWarning(policy) ?? []);
+    for (const warning of warnings) console.error(`selfheal: warning: ${warning}`);
+    return warnings;
+  }
+
   private reportRejected(error: ConfigError): void {
     console.error(`selfheal: configuration rejected, the previous policies stay in force:\n${error.message}`);
     this.engine.events.emit({
@@ -260,7 +271,7 @@ export class Daemon {
 // Before anything is read or written: the temporary files of writes a kill -9 interrupted.
 function removeLeftoverTempFiles(dirs: readonly string[]): void {
   const removed = dirs.flatMap((dir) => removeStaleTempFiles(dir).map((name) => join(dir, name)));
-  if (removed.length > 0) console.error(`selfheal: removed ${removed.length} temporary file(s) left by interrupted writes: ${removed.join(", ")}`);
+  if (removed.length > 0) console.error(`selfheal: removed ${plural(removed.length, "temporary file", "temporary files")} left by interrupted writes: ${removed.join(", ")}`);
 }
 
 // The keepers' spawner, or why programs run without keepers (told at start).

@@ -4,25 +4,11 @@ import { parseArgs } from "node:util";
 import { configPath } from "./config/paths.js";
 import { runDaemonCommand } from "./cli/daemonCommand.js";
 import { runImportCommand } from "./cli/importCommand.js";
-import { CLIENT_USAGE, isClientCommand, runClientCommand } from "./cli/clientCommand.js";
+import { isClientCommand, runClientCommand } from "./cli/clientCommand.js";
+import { CLI_VERSION, COMMAND_NAMES, commandHelp, USAGE } from "./cli/help.js";
 import { exitWhenDone } from "./cli/exit.js";
 
-const USAGE = `Usage: selfheal <command> [options]
-
-Commands:
-  daemon [--config PATH] [--no-bus] [--no-keeper] [--log-file]
-                                 run the daemon in the foreground (--no-bus: without the D-Bus service;
-                                 --no-keeper: programs are its own children, unprotected across its restarts;
-                                 --log-file: log to $XDG_STATE_HOME/selfheal/daemon.log, rotated, not stderr)
-  import PROCESS_LIST [EMAIL_CONFIG] [--output PATH|-] [--force]
-                                 convert the original system's files to config.toml
-
-Commands that talk to the running daemon over D-Bus:
-${CLIENT_USAGE}
-Options:
-  --config PATH   the config file (default: $XDG_CONFIG_HOME/selfheal/config.toml)
-  -h, --help      show this help
-`;
+const COMMAND_LIST = COMMAND_NAMES.join(", ");
 
 // Dispatch one command line; returns the exit status.
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -33,6 +19,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     options: {
       config: { type: "string" },
       help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "V" },
       output: { type: "string" },
       force: { type: "boolean" },
       "no-bus": { type: "boolean" },
@@ -41,16 +28,22 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     },
   });
   const [command] = positionals;
-  if (values.help || command === undefined) {
-    process.stdout.write(USAGE);
-    return command === undefined && !values.help ? 2 : 0;
+  if (values.version === true && command === undefined) {
+    process.stdout.write(`selfheal ${CLI_VERSION}\n`);
+    return 0;
+  }
+  if (command === "help") return showHelp(positionals[1]);
+  if (values.help === true) return showHelp(command);
+  if (command === undefined) {
+    process.stderr.write(USAGE);
+    return 2;
   }
   const config = typeof values.config === "string" ? values.config : configPath(env);
   // The client commands parse their own options; these two take only the ones above.
   if (command === "daemon" || command === "import") {
     const unknown = unknownOptions(argv);
     if (unknown.length > 0) {
-      process.stderr.write(`selfheal ${command}: unknown option ${unknown.join(", ")}\n\n${USAGE}`);
+      process.stderr.write(`selfheal ${command}: unknown option ${unknown.join(", ")}\n\n${commandHelp(command) ?? USAGE}`);
       return 2;
     }
   }
@@ -70,9 +63,24 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       });
     default:
       if (isClientCommand(command)) return runClientCommand(command, argv.filter((_, index) => index !== argv.indexOf(command)), env);
-      process.stderr.write(`selfheal: unknown command "${command}"\n\n${USAGE}`);
+      process.stderr.write(`selfheal: unknown command "${command}"; the commands are ${COMMAND_LIST} (see "selfheal help")\n`);
       return 2;
   }
+}
+
+// `selfheal help [COMMAND]`: the overview, or the command's page; an unknown command is a usage error.
+function showHelp(command: string | undefined): number {
+  if (command === undefined) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const page = commandHelp(command);
+  if (page === null) {
+    process.stderr.write(`selfheal help: no command named "${command}"; the commands are ${COMMAND_LIST}\n`);
+    return 2;
+  }
+  process.stdout.write(page);
+  return 0;
 }
 
 const KNOWN_OPTIONS = new Set(["--config", "--help", "-h", "--output", "--force", "--no-bus", "--no-keeper", "--log-file"]);

@@ -61,7 +61,13 @@ export function anomalyDetails(event: AnomalyEvent): VariantDict {
   return { ...details, detail: v.s(event.detail), action: v.s(event.action), time_usec: v.usec(event.timeMs) };
 }
 
-export function zombieRecord(zombie: ZombieInfo): VariantDict {
+/** What the daemon knows of a zombie's parent: what it does with SIGCHLD, and why it would not end it ("" when it would). */
+export interface ZombieParentFacts {
+  sigchld: string;
+  protectedReason: string;
+}
+
+export function zombieRecord(zombie: ZombieInfo, parent?: ZombieParentFacts): VariantDict {
   return {
     pid: v.u(zombie.pid),
     ppid: v.u(zombie.ppid),
@@ -69,6 +75,7 @@ export function zombieRecord(zombie: ZombieInfo): VariantDict {
     parent_name: v.s(zombie.parentName),
     age: v.d(zombie.ageSec),
     uid: v.u(zombie.uid),
+    ...(parent === undefined ? {} : { parent_sigchld: v.s(parent.sigchld), parent_protected: v.s(parent.protectedReason) }),
   };
 }
 

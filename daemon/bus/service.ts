@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import type { Adapter, Daemon } from "../daemon.js";
 import type { EngineEvent } from "../engine/events.js";
 import type { UnitView } from "../engine/engine.js";
-import { EngineError, unknownProcess } from "../engine/errors.js";
+import { EngineError, unknownProcess, watchedPrograms } from "../engine/errors.js";
 import { NAME_PATTERN } from "../config/defaults.js";
 import packageJson from "../../package.json" with { type: "json" };
 import { onBusClosed, type MessageBus } from "./connect.js";
@@ -262,7 +262,7 @@ export class BusService implements Adapter {
     // No policy of that name; when config.toml's is hidden by RemovePolicy, the error says so.
     const noPolicy = (name: string): EngineError => {
       const hidden = policies.hiddenReason(name);
-      return hidden === null ? unknownProcess(name) : new EngineError("UnknownProcess", `no policy named "${name}": ${hidden}`);
+      return hidden === null ? unknownProcess(name, engine.list().map((view) => view.name)) : new EngineError("UnknownProcess", `no policy named "${name}": ${hidden}`);
     };
     // A call about one policy's unit.
     const unit = <T>(name: unknown, act: (checked: string) => T): T => {
@@ -286,8 +286,9 @@ export class BusService implements Adapter {
         return [];
       },
       ListAnomalies: () => [this.daemon.anomalies.list().map(anomalyRecord)],
-      ListZombies: () => [this.daemon.zombies.list().map(zombieRecord)],
+      ListZombies: () => [this.daemon.zombies.list().map((zombie) => zombieRecord(zombie, this.daemon.zombies.parentFacts(zombie.ppid)))],
       CleanupZombies: () => this.cleanupZombies(),
+      EndZombieParent: ([ppid]) => this.endZombieParent(Number(ppid)),
       GetCooldowns: () => [engine.cooldownViews().map((view) => cooldownRecord(view, Date.now()))],
       ResetCooldown: ([name]) => {
         unit(name, (checked) => engine.resetCooldown(checked));
@@ -310,7 +311,7 @@ export class BusService implements Adapter {
         const checked = processName(name);
         return this.editPolicies(async () => {
           if (!(await this.daemon.resetPolicy(checked))) {
-            throw new EngineError("UnknownProcess", `no policy, override or removal named "${checked}"; GetPolicies lists the known names`);
+            throw new EngineError("UnknownProcess", `no policy, override or removal named "${checked}"; ${watchedPrograms(policies.config.policies.keys())}`);
           }
         });
       },
@@ -332,6 +333,15 @@ export class BusService implements Adapter {
   private async cleanupZombies(): Promise<unknown[]> {
     const seen = this.zombiesCleanedSeen;
     const { reaped, remaining } = await this.daemon.zombies.cleanup();
+    if (this.zombiesCleanedSeen === seen) this.emitSignal("ZombiesCleaned", [uint32(reaped), uint32(remaining)]);
+    return [uint32(reaped), uint32(remaining)];
+  }
+
+  // End one parent of zombies on request; ZombiesCleaned as for a cleanup.
+  private async endZombieParent(ppid: number): Promise<unknown[]> {
+    if (!Number.isInteger(ppid) || ppid <= 0) throw new InvalidArgsError(`EndZombieParent needs the PID of a zombie's parent, got ${ppid}`);
+    const seen = this.zombiesCleanedSeen;
+    const { reaped, remaining } = await this.daemon.zombies.endParent(ppid);
     if (this.zombiesCleanedSeen === seen) this.emitSignal("ZombiesCleaned", [uint32(reaped), uint32(remaining)]);
     return [uint32(reaped), uint32(remaining)];
   }

@@ -10,24 +10,6 @@ import { policyCommand } from "./policyCommand.js";
 import { statusCommand } from "./statusCommand.js";
 import { zombiesCommand } from "./zombiesCommand.js";
 
-export const CLIENT_USAGE = `  status [NAME]                  health and a table of the watched processes (or one in detail)
-  start|stop|restart NAME        start, stop or restart a watched process
-  cooldown [reset NAME]          restart windows and cooldowns; reset one
-  zombies [--clean]              zombie processes; --clean asks their parents to reap them
-  events [--follow] [--limit N] [--since WHEN]
-                                 the event history (WHEN: 2026-01-31T08:00, or 30s, 10m, 2h, 1d ago)
-  policy get [NAME]              the effective policies, as config.toml tables
-  policy set NAME KEY=VALUE... [--replace]
-                                 set keys of a policy over config.toml (kept in the daemon's overrides file;
-                                 KEY= leaves a key out, --replace drops the keys set earlier)
-  policy reset NAME [KEY...]     back to config.toml: drop the policy's override and removal, or those keys
-  policy rm NAME                 remove a policy; its program is left running
-
-  Client commands take --json for scripts. Exit status: 0 done, 1 the daemon
-  refused or failed (unknown process, protected, invalid policy), 2 bad usage,
-  3 the daemon is not running or there is no session bus.
-`;
-
 /** The client commands, and the options each accepts besides --json. */
 const COMMANDS: Record<string, readonly string[]> = {
   status: [],
@@ -35,9 +17,11 @@ const COMMANDS: Record<string, readonly string[]> = {
   stop: [],
   restart: [],
   cooldown: [],
-  zombies: ["clean"],
+  zombies: ["clean", "end-parent"],
   events: ["follow", "limit", "since"],
   policy: ["replace"],
+  // For shell completion: the policy names, one a line; nothing (and status 0) when the daemon is not running.
+  "_names": [],
 };
 
 export function isClientCommand(command: string): boolean {
@@ -68,6 +52,7 @@ function parse(command: string, argv: string[]): { args: string[]; options: Reco
       json: { type: "boolean" },
       config: { type: "string" },
       clean: { type: "boolean" },
+      "end-parent": { type: "string" },
       follow: { type: "boolean", short: "f" },
       limit: { type: "string", short: "n" },
       since: { type: "string" },
@@ -104,6 +89,8 @@ export async function runClientCommand(command: string, argv: string[], env: Nod
         return await eventsCommand(ctx, interrupted);
       case "policy":
         return await policyCommand(ctx);
+      case "_names":
+        return await namesCommand(ctx);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
@@ -112,6 +99,13 @@ export async function runClientCommand(command: string, argv: string[], env: Nod
   } finally {
     client?.close();
   }
+}
+
+// The policy names, one a line, for shell completion.
+async function namesCommand(ctx: ClientContext): Promise<number> {
+  const [policies] = (await ctx.client.call("GetPolicies")) as [Record<string, unknown>];
+  ctx.out.stdout(Object.keys(policies).sort().map((name) => `${name}\n`).join(""));
+  return 0;
 }
 
 // Say what went wrong and pick the exit status.

@@ -3,7 +3,9 @@
 
 export type Row = Record<string, unknown>;
 
-const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
+// Binary units named KB, MB, GB as config.toml's memory_limit_mb, the events, notifications and the
+// extension name them (1 MB = 1024 × 1024 bytes): one unit system wherever selfheal shows memory.
+const BYTE_UNITS = ["B", "KB", "MB", "GB", "TB"];
 const BYTES_PER_UNIT = 1024;
 const SECONDS_PER = { minute: 60, hour: 3600, day: 86_400 } as const;
 
@@ -19,7 +21,7 @@ export function num(record: Row, key: string): number {
   return 0;
 }
 
-// 1536 → "1.5 KiB".
+// 1536 → "1.5 KB".
 export function formatBytes(bytes: number): string {
   let value = bytes;
   let unit = 0;
@@ -117,3 +119,5 @@ export function policyToml(name: string, policy: Row): string {
 export function json(value: unknown): string {
   return JSON.stringify(value, (_key, inner: unknown) => (typeof inner === "bigint" ? inner.toString() : inner), 2);
 }
+
+export { plural } from "../words.js";

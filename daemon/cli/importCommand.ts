@@ -3,7 +3,13 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { importOriginal } from "../config/import.js";
+import { parseConfig } from "../config/load.js";
 import { writeFileAtomicSync } from "../state/atomic.js";
+
+/** Permission bits of the written config: it may hold the mail password. */
+const PRIVATE_MODE = 0o600;
+const PASSWORD_WARNING = "the mail password from the email config is in the output in plain text:";
+const KEYRING_ADVICE = "or move it to the keyring with `secret-tool store` and password_command (see the comment above [email])";
 
 export interface ImportOptions {
   processList: string | undefined;
@@ -26,8 +32,10 @@ export function runImportCommand(options: ImportOptions): number {
     process.stderr.write(`selfheal import: ${(error as Error).message}\n`);
     return 1;
   }
+  const holdsPassword = parseConfig(text, options.output).email?.password != null;
   if (options.output === "-") {
     process.stdout.write(text);
+    if (holdsPassword) process.stderr.write(`selfheal import: ${PASSWORD_WARNING} save it where only you can read it (chmod 600), ${KEYRING_ADVICE}\n`);
     return 0;
   }
   if (existsSync(options.output) && !options.force) {
@@ -35,7 +43,11 @@ export function runImportCommand(options: ImportOptions): number {
     return 1;
   }
   mkdirSync(dirname(options.output), { recursive: true });
-  writeFileAtomicSync(options.output, text);
+  // Owner-only (0600) whatever the umask, and a file replaced with --force gets the new mode too.
+  writeFileAtomicSync(options.output, text, { mode: PRIVATE_MODE });
   process.stderr.write(`selfheal import: wrote ${options.output}\n`);
+  if (holdsPassword) {
+    process.stderr.write(`selfheal import: ${PASSWORD_WARNING} it is readable by you only (mode 600); ${KEYRING_ADVICE}\n`);
+  }
   return 0;
 }

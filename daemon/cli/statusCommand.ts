@@ -2,6 +2,7 @@
 // or one process in detail.
 import { formatBytes, formatDuration, formatTime, json, num, table, text, tomlValue, type Row } from "./format.js";
 import { UsageError, type ClientContext } from "./clientContext.js";
+import { broadMatchWarning } from "../config/broadMatch.js";
 
 // One process's row of the status table.
 function processRow(record: Row): string[] {
@@ -98,7 +99,12 @@ export async function statusCommand(ctx: ClientContext): Promise<number> {
     ctx.out.stdout(ctx.json ? `${json({ ...record, overridden: policy?.overridden ?? [], shadowed: policy?.shadowed ?? {} })}\n` : detail(record) + overrideLines(name, policy));
     return 0;
   }
-  const [properties, [processes]] = await Promise.all([ctx.client.properties(), ctx.client.call("ListProcesses") as Promise<[Row[]]>]);
+  const [properties, [processes], [policies]] = await Promise.all([
+    ctx.client.properties(),
+    ctx.client.call("ListProcesses") as Promise<[Row[]]>,
+    ctx.client.call("GetPolicies") as Promise<[Record<string, Row>]>,
+  ]);
+  const warnings = matchWarnings(policies);
   if (ctx.json) {
     ctx.out.stdout(
       `${json({
@@ -109,6 +115,7 @@ export async function statusCommand(ctx: ClientContext): Promise<number> {
         anomalies: properties.AnomalyCount,
         zombies: properties.ZombieCount,
         config_error: properties.ConfigError ?? "",
+        warnings,
         processes,
       })}\n`,
     );
@@ -121,5 +128,11 @@ export async function statusCommand(ctx: ClientContext): Promise<number> {
     const refused = text(record, "protected_match");
     if (refused !== "") ctx.out.stdout(`${text(record, "name")}: ${protectedNote(refused)}\n`);
   }
+  for (const warning of warnings) ctx.out.stdout(`warning: ${warning}\n`);
   return 0;
+}
+
+// The policies whose match adopts every process of a common program (config/broadMatch.ts).
+function matchWarnings(policies: Record<string, Row>): string[] {
+  return Object.entries(policies).flatMap(([name, policy]) => broadMatchWarning({ name, match: text(policy, "match"), command: strings(policy.command) }) ?? []);
 }

@@ -254,7 +254,17 @@ const EMAIL_KEY_NOTES: [EmailKey, string][] = [
 
 // The [email] table, with notes on what was not imported.
 function emailTable(raw: Record<string, unknown>, email: ImportedEmail, file: string): string {
-  const lines = [`# Imported from ${file}. This file now holds a mail password: keep it private (chmod 600).`, "[email]"];
+  const lines = [`# Imported from ${file}.`];
+  if (raw.password !== undefined) {
+    lines.push(
+      "# This file now holds the mail password in plain text: keep it private (chmod 600; selfheal refuses it",
+      "# otherwise). Better, keep it in the keyring:",
+      `#   secret-tool store --label=selfheal service selfheal user ${String(raw.username)}`,
+      "# then replace the password line with",
+      `#   password_command = ${tomlValue(["secret-tool", "lookup", "service", "selfheal", "user", String(raw.username)])}`,
+    );
+  }
+  lines.push("[email]");
   for (const [key, note] of EMAIL_KEY_NOTES) {
     if (raw[key] === undefined) continue;
     lines.push(`${key} = ${tomlValue(raw[key])}${note === "" ? "" : `  # ${note}`}`);

@@ -5,6 +5,8 @@ import type { Locate, UnknownKeyAdvice } from "./issues.js";
 import type { Config, Policy } from "./policy.js";
 import type { AST } from "toml-eslint-parser";
 
+import { statSync } from "node:fs";
+
 import { parse as parseStrictToml, TomlError } from "smol-toml";
 import { getStaticTOMLValue, parseTOML, ParseError } from "toml-eslint-parser";
 
@@ -92,13 +94,43 @@ export function parseConfig(text: string, file: string): Config {
   return parseConfigTables(text, file).config;
 }
 
+/** Permission bits that let the file's group or other users read it. */
+const READABLE_BY_OTHERS = 0o044;
+
+// A plain [email] password in a file others can read is refused: the line and key, and both ways out.
+function refuseExposedPassword(program: AST.TOMLProgram, file: string, mode: number): void {
+  const position = new KeyLocator(program).locator(["email", "password"]);
+  const octal = (mode & 0o777).toString(8).padStart(3, "0");
+  throw new ConfigError([
+    {
+      file,
+      line: position?.line ?? null,
+      column: position?.column ?? null,
+      key: "email.password",
+      message:
+        `the file holds the mail password in plain text and other users can read it (mode ${octal}): ` +
+        `make it private with \`chmod 600 ${file}\`, or keep the password in the keyring and name it with ` +
+        `password_command (e.g. password_command = ["secret-tool", "lookup", "service", "selfheal", "user", "LOGIN"])`,
+    },
+  ]);
+}
+
+/** Where the text came from on disk: its permission bits, for the plain-password check. */
+export interface ConfigSource {
+  /** st_mode of the file; undefined for text that is not a file (a test, standard input). */
+  mode?: number;
+}
+
 // Parse and validate config.toml text, keeping each policy's table as written beside the Config.
-export function parseConfigTables(text: string, file: string): ParsedConfig {
+export function parseConfigTables(text: string, file: string, source: ConfigSource = {}): ParsedConfig {
   const program = parseToml(text, file);
   refuseProtoKeys(program, text, file);
   const data: unknown = getStaticTOMLValue(program);
   const result = RawConfigSchema.safeParse(data);
   if (result.success) {
+    if (result.data.email?.password !== undefined && source.mode !== undefined && (source.mode & READABLE_BY_OTHERS) !== 0) {
+      refuseExposedPassword(program, file, source.mode);
+    }
     const written = (data as { process?: Record<string, RawPolicyTable> } | null)?.process ?? {};
     return { config: normaliseConfig(result.data), tables: plainNumbers(written) as Record<string, RawPolicyTable> };
   }
@@ -118,9 +150,28 @@ export function readConfigText(path: string): string | null {
   }
 }
 
+/** A config file read and validated, with its text as read. */
+export interface ReadConfig {
+  parsed: ParsedConfig;
+  text: string;
+}
+
+// Read, parse and validate a config file, refusing a plain password that others can read; null when it does not exist.
+export function readConfigFile(path: string): ReadConfig | null {
+  const text = readConfigText(path);
+  if (text === null) return null;
+  let mode: number | undefined;
+  try {
+    mode = statSync(path).mode;
+  } catch {
+    // Gone since it was read: judge the text alone; the watcher reads it again.
+  }
+  return { parsed: parseConfigTables(text, path, { mode }), text };
+}
+
 // Read config.toml from disk; a missing file is an empty config with default settings.
 export function loadConfigFile(path: string): Config {
-  return parseConfig(readConfigText(path) ?? "", path);
+  return (readConfigFile(path)?.parsed ?? parseConfigTables("", path)).config;
 }
 
 // Make D-Bus integers (bigint) plain numbers so one schema serves TOML, JSON and D-Bus.

@@ -122,6 +122,8 @@ export interface EmailSettings {
   /** SMTP login; null means no authentication. */
   username: string | null;
   password: string | null;
+  /** A command (argv, run without a shell) whose first line of output is the password, e.g. `secret-tool lookup ...`. */
+  passwordCommand: string[] | null;
   /** TLS from the first byte (SMTPS, usually port 465). */
   implicitTls: boolean;
   /** true: require STARTTLS; false: never upgrade; null: upgrade when the server offers it. */

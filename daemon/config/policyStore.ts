@@ -5,7 +5,7 @@
 import type { Config } from "./policy.js";
 import type { RawPolicyTable } from "./load.js";
 
-import { ConfigError, parseConfigTables, readConfigText, validatePolicyObject, type ParsedConfig } from "./load.js";
+import { ConfigError, parseConfigTables, readConfigFile, validatePolicyObject, type ParsedConfig } from "./load.js";
 import { formatKeyPath } from "./errors.js";
 import { SIZE_LIMITS } from "./defaults.js";
 import { formatBytes } from "./sizes.js";
@@ -221,11 +221,10 @@ export class PolicyStore {
 
   private readFile(): { ok: true; file: ParsedConfig } | { ok: false; error: ConfigError } {
     try {
-      const text = readConfigText(this.paths.config);
-      if (text === null) return { ok: true, file: parseConfigTables("", this.paths.config) };
-      const file = parseConfigTables(text, this.paths.config);
-      this.keepLastGood(text);
-      return { ok: true, file };
+      const read = readConfigFile(this.paths.config);
+      if (read === null) return { ok: true, file: parseConfigTables("", this.paths.config) };
+      this.keepLastGood(read.text);
+      return { ok: true, file: read.parsed };
     } catch (error) {
       if (error instanceof ConfigError) return { ok: false, error };
       throw error;
@@ -243,8 +242,7 @@ export class PolicyStore {
   // The config that last loaded, for a daemon started on a broken config.toml; null when there is none.
   private readLastGood(): ParsedConfig | null {
     try {
-      const text = readConfigText(this.paths.lastGood);
-      return text === null ? null : parseConfigTables(text, this.paths.lastGood);
+      return readConfigFile(this.paths.lastGood)?.parsed ?? null;
     } catch {
       return null;
     }

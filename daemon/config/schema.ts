@@ -196,6 +196,7 @@ export const RawEmailSchema = z
     to: z.union([AddressSchema, z.array(AddressSchema).min(1)]),
     username: text().optional(),
     password: z.string().optional(),
+    password_command: z.array(text()).min(1).optional(),
     starttls: z.boolean().optional(),
     implicit_tls: z.boolean().optional(),
     rate_limit_minutes: z
@@ -207,6 +208,12 @@ export const RawEmailSchema = z
   .superRefine((email, ctx) => {
     if (email.starttls === true && email.implicit_tls === true) {
       ctx.addIssue({ code: "custom", path: ["starttls"], message: "cannot be true together with implicit_tls = true" });
+    }
+    if (email.password !== undefined && email.password_command !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["password_command"], message: "cannot be given together with password; keep one of the two" });
+    }
+    if (email.password_command !== undefined && email.username === undefined) {
+      ctx.addIssue({ code: "custom", path: ["password_command"], message: "needs username (the SMTP login the password is for)" });
     }
   });
 
@@ -407,6 +414,7 @@ export function normaliseEmail(raw: RawEmail): EmailSettings {
     to: typeof raw.to === "string" ? [raw.to] : [...raw.to],
     username: raw.username ?? null,
     password: raw.password ?? null,
+    passwordCommand: raw.password_command === undefined ? null : [...raw.password_command],
     implicitTls: raw.implicit_tls ?? raw.smtp_port === DEFAULTS.email.implicit_tls_port,
     starttls: raw.starttls ?? null,
     rateLimitMinutes: raw.rate_limit_minutes,

@@ -308,7 +308,7 @@ export class Engine {
 
   private unitOf(name: string): Unit {
     const unit = this.units.get(name);
-    if (!unit) throw unknownProcess(name);
+    if (!unit) throw unknownProcess(name, this.units.keys());
     return unit;
   }
 

@@ -13,6 +13,13 @@ export class EngineError extends Error {
   }
 }
 
-export function unknownProcess(name: string): EngineError {
-  return new EngineError("UnknownProcess", `no policy named "${name}"; GetPolicies lists the known names`);
+// "no program named "gedit"; watched programs: firefox, notes": the name asked for and the ones there are.
+export function unknownProcess(name: string, known: Iterable<string>): EngineError {
+  return new EngineError("UnknownProcess", `no program named "${name}"; ${watchedPrograms(known)}`);
+}
+
+// The names a person could have meant, or how to get one.
+export function watchedPrograms(known: Iterable<string>): string {
+  const names = [...known].sort();
+  return names.length === 0 ? "no program is watched yet (add a [process.NAME] table to config.toml)" : `watched programs: ${names.join(", ")}`;
 }

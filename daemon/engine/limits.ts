@@ -8,6 +8,7 @@ import { descendantsOf, treeTotals } from "../proc/tree.js";
 import { detach, MS_PER_SEC, type EngineContext } from "./context.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { Unit } from "./unit.js";
+import { plural } from "../words.js";
 
 /**
  * How often memory limits are checked between scans. A leak can blow through
@@ -92,7 +93,7 @@ export class Limits {
       value: breach.value,
       limit: breach.limit,
       action,
-      message: `${unit.policy.name} (PID ${unit.pid}) used ${shown} for ${unit.policy.sustain} scan(s): ${actionWords[action]}`,
+      message: `${unit.policy.name} (PID ${unit.pid}) used ${shown} for ${plural(unit.policy.sustain, "scan", "scans")}: ${actionWords[action]}`,
     });
     if (action === "notify") return;
     unit.sustain.reset();

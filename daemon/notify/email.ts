@@ -12,6 +12,7 @@ import type { Transporter } from "nodemailer";
 import { alertKey, alertOf, type Alert } from "./alerts.js";
 import { alertMail, digestMail } from "./messages.js";
 import { MailQueue, type OutgoingMail, type SendMail } from "./mailQueue.js";
+import { readPasswordFromCommand, type PasswordCommandOptions } from "./passwordCommand.js";
 import { AlertThrottle } from "./throttle.js";
 
 /** How long to wait for the TCP (or TLS) connection to the SMTP server. */
@@ -44,31 +45,53 @@ export const DEFAULT_SMTP_TIMEOUTS: SmtpTimeouts = {
   socketMs: SMTP_SOCKET_TIMEOUT_MS,
 };
 
+// The password to log in with: the plain one, or what password_command prints (asked when a mail is sent, so
+// a keyring unlocked after the daemon started still serves).
+function loginPassword(settings: EmailSettings, passwordCommand: PasswordCommandOptions): Promise<string> {
+  if (settings.passwordCommand !== null) return readPasswordFromCommand(settings.passwordCommand, passwordCommand);
+  return Promise.resolve(settings.password ?? "");
+}
+
 // The nodemailer transport for the settings: TLS mode, login, and timeouts so a dead server cannot hang a send.
 // One pooled connection, so a burst (a digest after an outage) does not reconnect for every mail.
 // nodemailer itself is loaded with the first mail: a desktop that mails nothing never pays its memory (about 12 MB).
-export function smtpTransport(settings: EmailSettings, timeouts: SmtpTimeouts = DEFAULT_SMTP_TIMEOUTS): MailTransport {
+export function smtpTransport(settings: EmailSettings, timeouts: SmtpTimeouts = DEFAULT_SMTP_TIMEOUTS, passwordCommand: PasswordCommandOptions = {}): MailTransport {
   let opened: Promise<Transporter> | null = null;
   const open = (): Promise<Transporter> =>
-    (opened ??= import("nodemailer").then(({ default: nodemailer }) =>
-      nodemailer.createTransport({
-        pool: true,
-        maxConnections: 1,
-        host: settings.smtpHost,
-        port: settings.smtpPort,
-        secure: settings.implicitTls,
-        requireTLS: settings.starttls === true,
-        ignoreTLS: settings.starttls === false,
-        auth: settings.username === null ? undefined : { user: settings.username, pass: settings.password ?? "" },
-        connectionTimeout: timeouts.connectionMs,
-        greetingTimeout: timeouts.greetingMs,
-        socketTimeout: timeouts.socketMs,
-      }),
+    (opened ??= Promise.all([import("nodemailer"), settings.username === null ? null : loginPassword(settings, passwordCommand)]).then(
+      ([{ default: nodemailer }, password]) =>
+        nodemailer.createTransport({
+          pool: true,
+          maxConnections: 1,
+          host: settings.smtpHost,
+          port: settings.smtpPort,
+          secure: settings.implicitTls,
+          requireTLS: settings.starttls === true,
+          ignoreTLS: settings.starttls === false,
+          auth: settings.username === null ? undefined : { user: settings.username, pass: password ?? "" },
+          connectionTimeout: timeouts.connectionMs,
+          greetingTimeout: timeouts.greetingMs,
+          socketTimeout: timeouts.socketMs,
+        }),
     ));
   return {
     async send(mail: OutgoingMail) {
-      const transport = await open();
-      await transport.sendMail({ from: settings.from, to: settings.to, subject: mail.subject, text: mail.text });
+      const attempt = open();
+      try {
+        const transport = await attempt;
+        await transport.sendMail({ from: settings.from, to: settings.to, subject: mail.subject, text: mail.text });
+      } catch (error) {
+        // The password is asked again for the next try: the command may work then (keyring unlocked), or
+        // the keyring's password may have changed since (a refused login).
+        if (settings.passwordCommand !== null && opened === attempt) {
+          opened = null;
+          void attempt.then(
+            (transport) => transport.close(),
+            () => undefined,
+          );
+        }
+        throw error;
+      }
     },
     // A transport that never opened (nodemailer failed to load) has nothing to close; its failure was told by send.
     close: () => void opened?.then(
@@ -84,6 +107,8 @@ export interface EmailNotifierOptions {
   transport?: TransportFactory;
   /** For smtpTransport (default DEFAULT_SMTP_TIMEOUTS). */
   smtpTimeouts?: SmtpTimeouts;
+  /** For password_command (default: PASSWORD_COMMAND_TIMEOUT_MS). */
+  passwordCommand?: PasswordCommandOptions;
   /** The outbox's retry delays (default: the MailQueue's). */
   retryDelaysMs?: readonly number[];
   maxQueuedMails?: number;
@@ -117,7 +142,7 @@ export class EmailNotifier {
     if (JSON.stringify(active) !== JSON.stringify(this.settings)) {
       this.settings = active;
       this.transport?.close();
-      this.transport = active === null ? null : (this.options.transport ?? ((email) => smtpTransport(email, this.options.smtpTimeouts)))(active);
+      this.transport = active === null ? null : (this.options.transport ?? ((email) => smtpTransport(email, this.options.smtpTimeouts, this.options.passwordCommand)))(active);
     }
     this.throttle.setWindow(active === null ? 0 : active.rateLimitMinutes * MS_PER_MINUTE);
   }

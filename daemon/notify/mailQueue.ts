@@ -11,6 +11,7 @@
 // fail the same way. The outbox holds at most `maxSize` mails; when it is full
 // the oldest waiting mail is dropped (and counted in the log).
 import type { Clock, Timer } from "../engine/clock.js";
+import { plural } from "../words.js";
 
 export const DEFAULT_MAX_QUEUED_MAILS = 100;
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [5_000, 30_000, 120_000, 300_000, 600_000];
@@ -117,7 +118,7 @@ export class MailQueue {
         if (this.failing) this.log("mail: the SMTP server accepts mail again");
         this.failing = false;
         if (this.droppedInOverflow > 0 && this.waiting.length < this.maxSize) {
-          this.log(`mail: ${this.droppedInOverflow} mail(s) were dropped while the outbox was full`);
+          this.log(`mail: ${plural(this.droppedInOverflow, "mail was", "mails were")} dropped while the outbox was full`);
           this.droppedInOverflow = 0;
         }
         attempt = 0;
@@ -128,7 +129,7 @@ export class MailQueue {
         if (isPermanentFailure(error) || delay === undefined) {
           if (this.waiting[0] === mail) this.waiting.shift();
           this.stats.dropped++;
-          this.log(`mail "${mail.subject}" not sent and dropped after ${attempt + 1} attempt(s): ${describe(error)}`);
+          this.log(`mail "${mail.subject}" not sent and dropped after ${plural(attempt + 1, "attempt", "attempts")}: ${describe(error)}`);
           attempt = 0;
           continue;
         }

@@ -9,13 +9,18 @@ import type { ProcessSnapshot } from "../proc/types.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import { normaliseZombies, RawZombiesSchema } from "../config/schema.js";
 import { ProcScanner } from "../proc/scan.js";
-import { SignalGuard } from "../safety/guard.js";
-import { cleanupZombies, type CleanupReport } from "./cleanup.js";
+import { EngineError } from "../engine/errors.js";
+import { ProtectedError, SignalGuard } from "../safety/guard.js";
+import { cleanupZombies, type CleanupOptions, type CleanupReport } from "./cleanup.js";
+import { sigchldDisposition, type SigchldDisposition } from "./parentSignals.js";
 import { findZombies, type ZombieInfo } from "./detect.js";
+import { plural } from "../words.js";
 
 export interface ZombieMonitorDeps {
   /** The SignalGuard; every signal of a cleanup goes through it. */
   signaller: Signaller;
+  /** Why the guard would refuse to signal a process now, or null (the SignalGuard's reasonToRefuse). */
+  refusal?(pid: number): string | null;
   /** A fresh scan of the process table. */
   rescan(): ProcessSnapshot;
   sleep?(ms: number): Promise<void>;
@@ -40,10 +45,12 @@ export class ZombieMonitor {
     deps?: ZombieMonitorDeps,
   ) {
     const scanner = deps ? null : new ProcScanner();
+    const guard = deps ? null : new SignalGuard();
     this.deps = {
-      signaller: deps?.signaller ?? new SignalGuard(),
+      signaller: deps?.signaller ?? guard!,
       rescan: deps ? () => deps.rescan() : () => scanner!.scan(),
       sleep: deps?.sleep ?? ((ms) => sleep(ms)),
+      refusal: deps?.refusal ?? ((pid) => guard?.reasonToRefuse(pid) ?? null),
     };
     engine.onScan((snapshot) => this.observe(snapshot));
   }
@@ -71,7 +78,7 @@ export class ZombieMonitor {
         timeMs: snapshot.timeMs,
         count: this.zombies.length,
         newPids,
-        message: `${newPids.length} zombie process(es) left unreaped for ${settings.minAgeSec} s or more (${this.zombies.length} in all): ${this.zombies
+        message: `${plural(newPids.length, "zombie process", "zombie processes")} left unreaped for ${settings.minAgeSec} s or more (${this.zombies.length} in all): ${this.zombies
           .filter((zombie) => newPids.includes(zombie.pid))
           .map((zombie) => `${zombie.name} (PID ${zombie.pid}, parent ${zombie.parentName || "?"} ${zombie.ppid})`)
           .join(", ")}`,
@@ -84,6 +91,37 @@ export class ZombieMonitor {
   async cleanup(): Promise<{ reaped: number; remaining: number }> {
     const report = await this.run(false);
     return { reaped: report.reaped, remaining: report.remaining };
+  }
+
+  // What a parent of zombies does with SIGCHLD, and why the daemon would not end it ("" when it would).
+  parentFacts(ppid: number): { sigchld: SigchldDisposition; protectedReason: string } {
+    const name = this.zombies.find((zombie) => zombie.ppid === ppid)?.parentName ?? "";
+    const reason = this.deps.refusal(ppid) ?? (this.settings.protectedNames.includes(name) ? `${name} is in [zombies] protected` : null);
+    return { sigchld: sigchldDisposition(ppid), protectedReason: reason ?? "" };
+  }
+
+  // EndZombieParent: a deliberate end of one parent of zombies (asked to reap first, then SIGTERM, then
+  // SIGKILL), whatever [zombies] kill_parents says, with the same protections as any cleanup.
+  async endParent(ppid: number): Promise<{ reaped: number; remaining: number; ended: boolean }> {
+    await this.idle();
+    const snapshot = this.deps.rescan();
+    const sample = snapshot.processes.get(ppid);
+    // The guard first: PID 1, the session and other users are refused whatever they hold.
+    const refusal = sample === undefined ? null : this.deps.refusal(ppid);
+    if (refusal !== null && sample !== undefined) throw new ProtectedError(ppid, refusal);
+    const held = findZombies(snapshot).filter((zombie) => zombie.ppid === ppid);
+    if (sample === undefined || held.length === 0) {
+      throw new EngineError(
+        "UnknownProcess",
+        sample === undefined ? `no process with PID ${ppid}` : `${sample.comm} (PID ${ppid}) has no zombie children; "selfheal zombies" lists the parents that do`,
+      );
+    }
+    const name = held[0]!.parentName;
+    if (this.settings.protectedNames.includes(name)) throw new ProtectedError(ppid, `${name} is in [zombies] protected`);
+    const report = await this.run(false, { onlyParent: ppid });
+    const spared = report.spared.find((parent) => parent.pid === ppid);
+    if (spared !== undefined && report.reaped === 0) throw new ProtectedError(ppid, spared.reason);
+    return { reaped: report.reaped, remaining: report.remaining, ended: report.ended.some((parent) => parent.pid === ppid) };
   }
 
   // Resolves once a cleanup under way (if any) is over.
@@ -109,17 +147,21 @@ export class ZombieMonitor {
     this.run(true).catch((error: unknown) => console.error("selfheal: the scheduled zombie cleanup failed:", error));
   }
 
-  // One cleanup at a time: a request during one shares its outcome.
-  private run(scheduled: boolean): Promise<CleanupReport> {
+  // One cleanup at a time: a request during one shares its outcome (one parent's end waits for it in endParent).
+  private run(scheduled: boolean, target: { onlyParent?: number } = {}): Promise<CleanupReport> {
     if (this.running) return this.running;
     const settings = this.settings;
+    const { onlyParent } = target;
+    let select: CleanupOptions["select"];
+    if (onlyParent !== undefined) select = (zombie) => zombie.ppid === onlyParent;
+    else if (scheduled) select = (zombie, snapshot) => this.isOldEnough(zombie, snapshot.timeMs, settings);
     const running = cleanupZombies(
       { ...this.deps, endWatched: (pid) => this.restartWatched(pid) },
       {
-        killParents: settings.killParents,
+        killParents: onlyParent !== undefined || settings.killParents,
         protectedNames: settings.protectedNames,
         reapWaitMs: settings.reapWaitSec * MS_PER_SEC,
-        select: scheduled ? (zombie, snapshot) => this.isOldEnough(zombie, snapshot.timeMs, settings) : undefined,
+        select,
       },
     ).then((report) => {
       this.zombies = findZombies(report.snapshot);
@@ -128,7 +170,7 @@ export class ZombieMonitor {
         timeMs: report.snapshot.timeMs,
         reaped: report.reaped,
         remaining: report.remaining,
-        message: describe(report, scheduled),
+        message: describe(report, onlyParent !== undefined ? "ending a zombie parent on request" : scheduled ? "scheduled zombie cleanup" : "zombie cleanup"),
       });
       return report;
     });
@@ -171,9 +213,9 @@ function zombieKey(zombie: ZombieInfo): string {
 }
 
 // The event's sentence: what was reaped, what was done, what remains and why.
-function describe(report: CleanupReport, scheduled: boolean): string {
-  const parts = [`${scheduled ? "scheduled zombie cleanup" : "zombie cleanup"}: ${report.reaped} reaped, ${report.remaining} remaining`];
-  if (report.asked > 0) parts.push(`asked ${report.asked} parent(s) to reap`);
+function describe(report: CleanupReport, what: string): string {
+  const parts = [`${what}: ${report.reaped} reaped, ${report.remaining} remaining`];
+  if (report.asked > 0) parts.push(`asked ${plural(report.asked, "parent", "parents")} to reap`);
   if (report.ended.length > 0) parts.push(`ended ${report.ended.map((parent) => `${parent.name} (PID ${parent.pid})`).join(", ")}`);
   if (report.spared.length > 0) parts.push(`left alone ${report.spared.map((parent) => `${parent.name || "?"} (PID ${parent.pid}: ${parent.reason})`).join(", ")}`);
   return parts.join("; ");

@@ -2,6 +2,8 @@
 // property says why and what is in force instead, Health is at least
 // degraded, and `selfheal status` says so on its first line; a good edit
 // clears it. The bus and the daemon run in a PID namespace of their own.
+import { chmodSync } from "node:fs";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBusSandbox, type BusSandbox } from "../fixtures/busSandbox.js";
 import { sandboxProblem } from "../fixtures/sandbox.js";
@@ -67,5 +69,23 @@ describe.skipIf(problem !== null)("a rejected config.toml", () => {
     expect((plain(record) as { memory_limit_bytes: number }).memory_limit_bytes).toBe(90 * 1024 * 1024);
     const status = await selfheal(box.bus, ["status", "--json"]);
     expect(JSON.parse(status.stdout)).toMatchObject({ health: "degraded", config_error: expect.stringContaining("process.web.memory_limit_mb") });
+  });
+
+  it("a plain mail password in a file others can read: refused, naming chmod 600 and password_command", async () => {
+    box.writeConfig(good(90));
+    await waitUntil(async () => (await properties()).ConfigError === "", 10_000, () => "ConfigError did not clear");
+    const mail = '[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = 25\nfrom = "a@example.org"\nto = "b@example.org"\nusername = "a"\npassword = "hunter2"\n';
+    chmodSync(box.configPath, 0o644);
+    box.writeConfig(`${good(90)}\n${mail}`);
+    await waitUntil(async () => (await properties()).ConfigError !== "", 10_000, () => "ConfigError stayed empty");
+    const error = String((await properties()).ConfigError);
+    expect(error).toContain(`${box.configPath}:14: email.password: the file holds the mail password in plain text and other users can read it (mode 644)`);
+    expect(error).toContain(`\`chmod 600 ${box.configPath}\``);
+    expect(error).toContain("password_command");
+    expect(error).not.toContain("hunter2");
+    // Made private, the same text loads.
+    chmodSync(box.configPath, 0o600);
+    box.writeConfig(`${good(90)}\n${mail}`);
+    await waitUntil(async () => (await properties()).ConfigError === "", 10_000, () => "ConfigError did not clear after chmod 600");
   });
 });

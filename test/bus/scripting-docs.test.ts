@@ -42,6 +42,9 @@ const EXPECTED_OUTPUT: Array<[RegExp, RegExp]> = [
   [/ GetPolicies$/, /^a\{sa\{sv\}\} 2 /],
   [/ GetHiddenPolicies$/, /^a\{sa\{sv\}\} 1 "gedit" /],
   [/ CleanupZombies$/, /^uu \d+ \d+\n$/],
+  // This scene has no zombie parent named leaky-app: nothing is ended (test/zombies/endParent.integration.test.ts
+  // runs the same line, in a PID namespace of its own, where one is).
+  [/ EndZombieParent u$/, /^$/],
 ];
 
 let bus: PrivateBus;

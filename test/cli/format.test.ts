@@ -9,8 +9,8 @@ import { UsageError } from "../../daemon/cli/clientContext.js";
 describe("format", () => {
   it("sizes and durations", () => {
     expect(formatBytes(512)).toBe("512 B");
-    expect(formatBytes(1536)).toBe("1.5 KiB");
-    expect(formatBytes(800 * 1024 * 1024)).toBe("800.0 MiB");
+    expect(formatBytes(1536)).toBe("1.5 KB");
+    expect(formatBytes(800 * 1024 * 1024)).toBe("800.0 MB");
     expect(formatDuration(4.25)).toBe("4.3s");
     expect(formatDuration(95)).toBe("1m35s");
     expect(formatDuration(7260)).toBe("2h01m");

@@ -158,7 +158,7 @@ describe("removeStaleTempFiles", () => {
     try {
       expect(readdirSync(stateDir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
       expect(readdirSync(configDir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
-      expect(daemon.stderr()).toMatch(/removed 3 temporary file\(s\) left by interrupted writes/);
+      expect(daemon.stderr()).toMatch(/removed 3 temporary files left by interrupted writes/);
     } finally {
       await daemon.cleanup();
     }

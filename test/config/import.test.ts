@@ -75,6 +75,7 @@ describe("importOriginal", () => {
       to: ["admin@example.org", "ops@example.org"],
       username: "monitor@example.org",
       password: "app password with spaces",
+      passwordCommand: null,
       implicitTls: true,
       starttls: null,
       rateLimitMinutes: 15,
@@ -98,6 +99,7 @@ describe("importOriginal", () => {
       starttls: true,
       username: null,
       password: null,
+      passwordCommand: null,
     });
   });
 

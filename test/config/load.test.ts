@@ -1,6 +1,6 @@
 // parseConfig, loadConfigFile, validatePolicyObject and policyToRaw: values, defaults, and
 // error messages that name the file, the line and the key of every problem.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -85,6 +85,7 @@ describe("parseConfig: valid files", () => {
       to: ["me@example.org", "you@example.org"],
       username: "me",
       password: "secret",
+      passwordCommand: null,
       implicitTls: false,
       starttls: true,
       rateLimitMinutes: 5,
@@ -289,6 +290,17 @@ describe("parseConfig: errors name file, line and key", () => {
     ]);
     const conflict = '[email]\nsmtp_host = "h"\nsmtp_port = 25\nfrom = "a@b"\nto = "c@d"\nstarttls = true\nimplicit_tls = true\n';
     expect(problemsOf(conflict)).toEqual([[6, "email.starttls", "cannot be true together with implicit_tls = true, got true (boolean)"]]);
+    const base = '[email]\nsmtp_host = "h"\nsmtp_port = 25\nfrom = "a@b"\nto = "c@d"\n';
+    expect(problemsOf(`${base}password = "p"\nusername = "u"\npassword_command = ["secret-tool", "lookup"]\n`)).toEqual([
+      [8, "email.password_command", 'cannot be given together with password; keep one of the two, got ["secret-tool","lookup"] (array)'],
+    ]);
+    expect(problemsOf(`${base}password_command = ["secret-tool", "lookup"]\n`)).toEqual([
+      [6, "email.password_command", 'needs username (the SMTP login the password is for), got ["secret-tool","lookup"] (array)'],
+    ]);
+    expect(problemsOf(`${base}username = "u"\npassword_command = []\n`)[0]?.[1]).toBe("email.password_command");
+    const command = parseConfig(`${base}username = "u"\npassword_command = ["secret-tool", "lookup", "service", "selfheal"]\n`, "config.toml");
+    expect(command.email?.passwordCommand).toEqual(["secret-tool", "lookup", "service", "selfheal"]);
+    expect(command.email?.password).toBeNull();
   });
 
   it("gives TOML syntax errors with file and line", () => {
@@ -329,6 +341,37 @@ describe("loadConfigFile", () => {
     expect(configError(() => loadConfigFile(path)).message).toBe(
       `${path}:2: process.a.sustain: expected a number greater than or equal to 1, got 0 (number)`,
     );
+  });
+
+  const MAIL = '[email]\nsmtp_host = "h"\nsmtp_port = 25\nfrom = "a@b"\nto = "c@d"\nusername = "u"\n';
+
+  it("refuses a plain password in a file the group or others can read, naming chmod 600 and password_command", () => {
+    const path = join(dir, "shared.toml");
+    writeFileSync(path, `${MAIL}password = "hunter2"\n`);
+    for (const mode of [0o644, 0o640, 0o604]) {
+      chmodSync(path, mode);
+      const error = configError(() => loadConfigFile(path));
+      expect(error.problems).toHaveLength(1);
+      expect(error.message).toBe(
+        `${path}:7: email.password: the file holds the mail password in plain text and other users can read it (mode ${mode.toString(8)}): ` +
+          `make it private with \`chmod 600 ${path}\`, or keep the password in the keyring and name it with password_command ` +
+          `(e.g. password_command = ["secret-tool", "lookup", "service", "selfheal", "user", "LOGIN"])`,
+      );
+      expect(error.message).not.toContain("hunter2");
+    }
+    chmodSync(path, 0o600);
+    expect(loadConfigFile(path).email?.password).toBe("hunter2");
+    chmodSync(path, 0o400);
+    expect(loadConfigFile(path).email?.password).toBe("hunter2");
+  });
+
+  it("accepts a readable file with no plain password (password_command, or no [email])", () => {
+    const path = join(dir, "keyring.toml");
+    writeFileSync(path, `${MAIL}password_command = ["secret-tool", "lookup", "service", "selfheal", "user", "u"]\n`);
+    chmodSync(path, 0o644);
+    expect(loadConfigFile(path).email?.passwordCommand).toEqual(["secret-tool", "lookup", "service", "selfheal", "user", "u"]);
+    writeFileSync(path, "[process.a]\n");
+    expect(loadConfigFile(path).policies.has("a")).toBe(true);
   });
 });
 

@@ -379,7 +379,7 @@ describe("configuration changes", () => {
     expect(t.engine.get("keep").pid).toBe(keepPid);
     expect(t.engine.get("fresh").pid).toBe(77);
     expect(t.signaller.sent).toEqual([]);
-    expect(() => t.engine.get("drop")).toThrow(/no policy named "drop"/);
+    expect(() => t.engine.get("drop")).toThrow(/no program named "drop"; watched programs: /);
   });
 });
 

@@ -103,6 +103,7 @@ describe("install.sh without systemd", () => {
     expect(readFileSync(daemonLog(), "utf8")).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z selfheal: /m);
     expect(out).toContain(`${home}/.local/bin is not on your PATH`);
     expect(out).toContain('export PATH="$HOME/.local/bin:$PATH"');
+    expect(existsSync(join(home, ".local/share/bash-completion/completions/selfheal"))).toBe(true);
     const config = readFileSync(join(home, ".config/selfheal/config.toml"), "utf8");
     expect(config).toContain("[process.napper]"); // an existing config is never replaced
   });
@@ -128,7 +129,8 @@ describe("install.sh without systemd", () => {
     expect(out).toContain(`stopped the daemon (PID ${daemon})`);
     expect(out).toContain(`now unwatched: napper (PID ${program})`);
     expect(readdirSync(join(home, ".local/share/dbus-1/services"))).toEqual([]);
-    for (const gone of [".local/bin/selfheal", ".local/share/selfheal", ".config/selfheal", ".local/state/selfheal"]) {
+    const completion = ".local/share/bash-completion/completions/selfheal";
+    for (const gone of [".local/bin/selfheal", ".local/share/selfheal", completion, ".config/selfheal", ".local/state/selfheal"]) {
       expect(existsSync(join(home, gone)), gone).toBe(false);
     }
   });

@@ -28,6 +28,7 @@ function settings(port: number, extra: Partial<EmailSettings> = {}): EmailSettin
     to: ["me@example.org", "ops@example.org"],
     username: null,
     password: null,
+    passwordCommand: null,
     implicitTls: false,
     starttls: null,
     rateLimitMinutes: 15,
@@ -170,7 +171,7 @@ describe("EmailNotifier over SMTP", () => {
     await mailer.outbox.idle();
     expect(log.filter((line) => line.includes("trying again"))).toHaveLength(1);
     expect(log).toContain("mail: the SMTP server accepts mail again");
-    expect(log).toContain("mail: 100 mail(s) were dropped while the outbox was full");
+    expect(log).toContain("mail: 100 mails were dropped while the outbox was full");
   });
 
   it("gives up on a server that accepts the connection but never speaks, by its greeting timeout, and retries", async () => {
@@ -198,7 +199,7 @@ describe("EmailNotifier over SMTP", () => {
     await waitUntil(() => log.length === 1);
     clock.advance(1_000);
     await waitUntil(() => log.length === 2);
-    expect(log[1]).toMatch(/mail "\[Self-Healing Monitor\] Process Crash: gedit" not sent and dropped after 2 attempt\(s\)/);
+    expect(log[1]).toMatch(/mail "\[Self-Healing Monitor\] Process Crash: gedit" not sent and dropped after 2 attempts/);
     const smtp = await server(port);
     mailer.handle(crashed("gedit", 2, clock.now()));
     const [mail] = await smtp.waitForMails(1);
@@ -247,7 +248,7 @@ describe("MailQueue", () => {
     await queue.idle();
     expect(attempts).toBe(1);
     expect(queue.stats.dropped).toBe(1);
-    expect(log[0]).toContain("dropped after 1 attempt(s): 550 mailbox unavailable");
+    expect(log[0]).toContain("dropped after 1 attempt: 550 mailbox unavailable");
   });
 });
 

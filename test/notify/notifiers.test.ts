@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 function emailTo(port: number): EmailSettings {
-  return { enabled: true, smtpHost: "127.0.0.1", smtpPort: port, from: "selfheal@example.org", to: ["me@example.org"], username: null, password: null, implicitTls: false, starttls: null, rateLimitMinutes: 0 };
+  return { enabled: true, smtpHost: "127.0.0.1", smtpPort: port, from: "selfheal@example.org", to: ["me@example.org"], username: null, password: null, passwordCommand: null, implicitTls: false, starttls: null, rateLimitMinutes: 0 };
 }
 
 function config(email: EmailSettings | null, desktop: boolean): Config {

@@ -1,5 +1,5 @@
 // A real SMTP server for the tests (the smtp-server package) on 127.0.0.1 and
-// a random port: no TLS, no login, every mail kept with its envelope.
+// a random port: no TLS, no login unless one is asked for, every mail kept with its envelope.
 import type { AddressInfo } from "node:net";
 
 import { SMTPServer } from "smtp-server";
@@ -12,11 +12,21 @@ export interface ReceivedMail {
   subject: string;
   text: string;
   raw: string;
+  /** The login the mail came in under, when the server asked for one. */
+  user: string | null;
+}
+
+/** A login the server requires (AUTH PLAIN/LOGIN over plain TCP, as this is a test). */
+export interface SmtpLogin {
+  user: string;
+  pass: string;
 }
 
 export interface TestSmtpServer {
   port: number;
   mails: ReceivedMail[];
+  /** Every login tried, accepted or not. */
+  logins: SmtpLogin[];
   /** Resolves once `count` mails in all have arrived. */
   waitForMails(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   /** Resolves with the first mail that matches. */
@@ -38,13 +48,21 @@ function body(raw: string): string {
   return text.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))).replace(/\r\n/g, "\n");
 }
 
-// Start a server; `port` 0 picks a free one.
-export async function startSmtpServer(port = 0): Promise<TestSmtpServer> {
+// Start a server; `port` 0 picks a free one; with `login`, mail is accepted only after that login.
+export async function startSmtpServer(port = 0, login: SmtpLogin | null = null): Promise<TestSmtpServer> {
   const mails: ReceivedMail[] = [];
+  const logins: SmtpLogin[] = [];
   const server = new SMTPServer({
     secure: false,
-    authOptional: true,
-    disabledCommands: ["STARTTLS", "AUTH"],
+    authOptional: login === null,
+    allowInsecureAuth: true,
+    authMethods: ["PLAIN", "LOGIN"],
+    disabledCommands: login === null ? ["STARTTLS", "AUTH"] : ["STARTTLS"],
+    onAuth(auth, _session, callback) {
+      logins.push({ user: auth.username ?? "", pass: auth.password ?? "" });
+      if (login !== null && auth.username === login.user && auth.password === login.pass) callback(null, { user: auth.username });
+      else callback(new Error("Invalid username or password"));
+    },
     logger: false,
     // A pooled client connection may still be open at the end of a test: do not wait 30 s for it.
     closeTimeout: 200,
@@ -59,6 +77,7 @@ export async function startSmtpServer(port = 0): Promise<TestSmtpServer> {
           subject: header(raw, "Subject"),
           text: body(raw),
           raw,
+          user: typeof session.user === "string" ? session.user : null,
         });
         callback();
       });
@@ -73,6 +92,7 @@ export async function startSmtpServer(port = 0): Promise<TestSmtpServer> {
   return {
     port: address.port,
     mails,
+    logins,
     waitForMails: (count, timeoutMs = 15_000) =>
       waitForCount(mails, count, timeoutMs, 20, () => `expected ${count} mails within ${timeoutMs} ms, got ${mails.length}: ${mails.map((m) => m.subject).join(" | ")}`),
     waitForMail: (match, timeoutMs = 15_000) =>

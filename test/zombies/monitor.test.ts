@@ -61,7 +61,7 @@ describe("detection", () => {
     t.clock.advance(1000);
     const detected = t.events.filter((e) => e.kind === "zombies-detected");
     expect(detected).toMatchObject([{ newPids: [102], count: 1, timeMs: t.clock.time }]);
-    expect(detected[0]!.message).toBe("1 zombie process(es) left unreaped for 3 s or more (1 in all): slow (PID 102, parent maker 100)");
+    expect(detected[0]!.message).toBe("1 zombie process left unreaped for 3 s or more (1 in all): slow (PID 102, parent maker 100)");
     for (let i = 0; i < 5; i++) t.clock.advance(1000);
     expect(t.events.filter((e) => e.kind === "zombies-detected")).toHaveLength(1);
   });

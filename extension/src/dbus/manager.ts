@@ -214,6 +214,12 @@ export class ManagerClient {
     return { reaped: Number(reaped ?? 0), remaining: Number(remaining ?? 0) };
   }
 
+  // A deliberate end of one zombie parent; the daemon refuses protected ones (Protected).
+  async endZombieParent(ppid: number): Promise<{ reaped: number; remaining: number }> {
+    const [reaped, remaining] = await this.#call("EndZombieParent", [ppid]);
+    return { reaped: Number(reaped ?? 0), remaining: Number(remaining ?? 0) };
+  }
+
   async startProcess(name: string): Promise<void> {
     await this.#call("StartProcess", [name]);
   }

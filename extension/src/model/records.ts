@@ -41,6 +41,10 @@ export interface ZombieRecord {
   parentName: string;
   /** Seconds since the zombie was first seen. */
   age: number;
+  /** What the parent does with SIGCHLD: default, handled, ignored, blocked, unknown ("" from an older daemon). */
+  parentSigchld: string;
+  /** Why the daemon would not end the parent; "" when it would. */
+  parentProtected: string;
 }
 
 export interface CooldownRecord {
@@ -113,6 +117,8 @@ export function parseZombie(dict: Dict): ZombieRecord {
     name: stringOf(dict, "name"),
     parentName: stringOf(dict, "parent_name"),
     age: numberOf(dict, "age"),
+    parentSigchld: stringOf(dict, "parent_sigchld"),
+    parentProtected: stringOf(dict, "parent_protected"),
   };
 }
 

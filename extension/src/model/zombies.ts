@@ -38,3 +38,59 @@ export function cleanupSummary(reaped: number, remaining: number, t: Translator)
     remaining === 0 ? t.gettext("none remain") : interpolate(t.ngettext("{n} remains", "{n} remain", remaining), { n: remaining });
   return interpolate(t.gettext("{reaped}; {remaining}."), { reaped: reapedText, remaining: remainingText });
 }
+
+/** One parent of zombies: what it holds, and whether it may be ended on request. */
+export interface ZombieParentRow {
+  key: string;
+  ppid: number;
+  /** "leaky (PID 17)". */
+  title: string;
+  /** "2 zombies; it does not reap them when asked" or why selfheal will not end it. */
+  detail: string;
+  /** False when the daemon would refuse (PID 1, the session, another user, [zombies] protected). */
+  canEnd: boolean;
+  /** The question the confirmation asks: "End leaky (PID 17)?". */
+  confirmText: string;
+}
+
+// Why a parent keeps its zombies, from ListZombies' parent_sigchld.
+function whyKept(sigchld: string, t: Translator): string {
+  switch (sigchld) {
+    case "blocked":
+      return t.gettext("it blocks SIGCHLD, so it never hears the request to reap");
+    case "ignored":
+      return t.gettext("it ignores SIGCHLD, so the request to reap does nothing");
+    case "handled":
+      return t.gettext("its SIGCHLD handler does not collect them");
+    case "default":
+      return t.gettext("it collects its children only when its own code asks, and it does not");
+    default:
+      return t.gettext("it does not reap them");
+  }
+}
+
+// The parents of the zombies, the one holding most first: a row each, for the per-parent "End parent" button.
+export function zombieParentRows(records: readonly ZombieRecord[], t: Translator): ZombieParentRow[] {
+  const parents = new Map<number, { record: ZombieRecord; count: number }>();
+  for (const record of records) {
+    if (record.ppid <= 0) continue;
+    const seen = parents.get(record.ppid);
+    parents.set(record.ppid, { record: seen?.record ?? record, count: (seen?.count ?? 0) + 1 });
+  }
+  return [...parents.values()]
+    .sort((a, b) => b.count - a.count || a.record.ppid - b.record.ppid)
+    .map(({ record, count }) => {
+      const title = processLabel(record.parentName, record.ppid, t);
+      const held = interpolate(t.ngettext("{n} zombie", "{n} zombies", count), { n: count });
+      const canEnd = record.parentProtected === "";
+      const detail = canEnd
+        ? interpolate(t.gettext("{held}; {why}"), { held, why: whyKept(record.parentSigchld, t) })
+        : interpolate(t.gettext("{held}; selfheal will not end it: {reason}"), { held, reason: record.parentProtected });
+      return { key: String(record.ppid), ppid: record.ppid, title, detail, canEnd, confirmText: interpolate(t.gettext("End {parent}?"), { parent: title }) };
+    });
+}
+
+// What EndZombieParent did, as a sentence: "Ended leaky (PID 17): reaped 2 zombies; none remain."
+export function endParentSummary(title: string, reaped: number, remaining: number, t: Translator): string {
+  return interpolate(t.gettext("Ended {parent}: {summary}"), { parent: title, summary: cleanupSummary(reaped, remaining, t) });
+}

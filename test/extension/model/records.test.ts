@@ -57,12 +57,14 @@ describe("the other records", () => {
       detail: "d",
       action: "notify",
     });
-    expect(parseZombie({ pid: 10, ppid: 9, name: "z", parent_name: "p", age: 4.5 })).toEqual({
+    expect(parseZombie({ pid: 10, ppid: 9, name: "z", parent_name: "p", age: 4.5, parent_sigchld: "default", parent_protected: "" })).toEqual({
       pid: 10,
       ppid: 9,
       name: "z",
       parentName: "p",
       age: 4.5,
+      parentSigchld: "default",
+      parentProtected: "",
     });
     expect(parseCooldown({ name: "c", restarts_in_window: 5, cooldown_remaining: 100, until_usec: 9n })).toEqual({
       name: "c",
