@@ -85,6 +85,8 @@ export class AnomalyMonitor {
   private observeUnit(view: UnitView, policy: Policy | undefined, snapshot: ProcessSnapshot, section: AnomalySettings, watched: Set<number>): void {
     const sample = snapshot.processes.get(view.pid);
     if (!policy || !sample || sample.state === "Z" || this.containing.has(view.name)) return;
+    // Only the program's own process is a root: its PID may already be another's before its end is told.
+    if (sample.startTicks !== view.startTicks) return;
     const settings = effectiveSettings(section, policy);
     const key = `${view.name}:${view.pid}:${sample.startTicks}`;
     watched.add(view.pid);

@@ -216,6 +216,23 @@ describe("fork bombs", () => {
     expect(t.source.processes.get(70)?.state).toBe("S");
   });
 
+  it("judges only the program's own process: a stranger that took its PID before its end was told is not a root", async () => {
+    const t = setup([{ ...watched("prog", { forkBomb: { maxDescendants: 20 } }), autostart: true }]);
+    t.engine.start();
+    await settle();
+    const root = t.spawner.last.pid;
+    t.clock.advance(1000);
+    // The program ends; before its end reaches the engine (a keeper's notice is on its way),
+    // its PID is taken by an unrelated shell with 40 programs of its own.
+    t.source.remove(root);
+    t.source.set(sample(root, { uid: UID, comm: "bash", sid: root, pgid: root, startTicks: 9_000_000 }));
+    for (let i = 0; i < 40; i++) t.source.set(sample(7000 + i, { uid: UID, ppid: root, sid: root, pgid: root, comm: "sleep", startTicks: 9_000_001 + i }));
+    scans(t, 3, () => undefined);
+    await t.monitor.idle();
+    expect(t.anomalies()).toEqual([]);
+    expect(t.signaller.sent).toEqual([]);
+  });
+
   it("with fork_bomb.action = restart, contains the bomb and starts the program again", async () => {
     const t = setup([{ ...watched("bomb", { forkBomb: { action: "restart" } }), autostart: true }]);
     t.engine.start();
