@@ -5,9 +5,10 @@ export default defineConfig({
     include: ["test/**/*.test.ts", "extension/**/*.test.ts"],
     // Any unhandled rejection or uncaught exception fails the test during which it happened.
     setupFiles: ["test/setup/failOnUnhandled.ts"],
-    // Integration tests start real processes and buses: give them room on a loaded 2-core machine.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Integration tests start real processes and buses: give them room on a loaded 2-core machine
+    // (a deadline for a test that hangs, not a budget: several waits of up to 45 s each fit).
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
     // Files run in parallel forks; each starts its own private dbus-daemon where it needs one.
     pool: "forks",
     poolOptions: { forks: { maxForks: 2 } },

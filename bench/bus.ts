@@ -32,11 +32,6 @@ export async function benchBus(): Promise<void> {
   await benchScene(true);
 }
 
-// The daemon's resident set size, bytes.
-function rssOf(pid: number): number {
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) * 1024;
-}
-
 // One daemon with 50 running programs (and, with `pathological`, a policy whose pattern backtracks catastrophically).
 export async function benchScene(pathological: boolean): Promise<void> {
   const dir = makeTempDir("bench-bus");
@@ -70,19 +65,37 @@ export async function benchScene(pathological: boolean): Promise<void> {
   }
 }
 
-// The daemon's RSS before and after a burst of ListProcesses calls (50 at a time), once it has settled.
+// The daemon's resident memory, and its anonymous part (heap, malloc) and file-backed part (code, mapped files), bytes.
+function memoryOf(pid: number): { rss: number; anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb("VmRSS"), anon: kb("RssAnon"), file: kb("RssFile") + kb("RssShmem") };
+}
+
+/** Bursts in a row on one daemon: growth that adds up burst after burst is held; a first-burst step that stays is the heap's size. */
+const BURSTS = 3;
+
+// The daemon's RSS before and after bursts of ListProcesses calls (50 at a time), once it has settled after each.
 async function benchBurstMemory(client: Awaited<ReturnType<typeof connectClient>>, pid: number): Promise<void> {
   await new Promise((r) => setTimeout(r, SETTLE_WAIT_MS));
-  const before = rssOf(pid);
-  const start = performance.now();
-  for (let i = 0; i < BURST_CALLS; i += BURST_CONCURRENCY) await Promise.all(Array.from({ length: BURST_CONCURRENCY }, () => client.call("ListProcesses")));
-  const seconds = (performance.now() - start) / 1000;
-  const right = rssOf(pid);
-  await new Promise((r) => setTimeout(r, SETTLE_WAIT_MS));
-  const after = rssOf(pid);
+  const first = memoryOf(pid);
   const mb = (bytes: number) => (bytes / MIB).toFixed(1);
-  console.log(`\nD-Bus: daemon RSS around ${BURST_CALLS} ListProcesses calls (${BURST_CONCURRENCY} at a time, ${seconds.toFixed(1)} s)`);
-  console.log(`before ${mb(before)} MB, right after ${mb(right)} MB, ${SETTLE_WAIT_MS / 1000} s later ${mb(after)} MB: ${after >= before ? "+" : ""}${mb(after - before)} MB`);
+  const signed = (bytes: number) => `${bytes >= 0 ? "+" : ""}${mb(bytes)}`;
+  console.log(`\nD-Bus: daemon RSS around ${BURSTS} bursts of ${BURST_CALLS} ListProcesses calls (${BURST_CONCURRENCY} at a time), ${SETTLE_WAIT_MS / 1000} s after each`);
+  console.log(`before: RSS ${mb(first.rss)} MB (anonymous ${mb(first.anon)} MB, file-backed ${mb(first.file)} MB)`);
+  for (let burst = 1; burst <= BURSTS; burst++) {
+    const before = memoryOf(pid);
+    const start = performance.now();
+    for (let i = 0; i < BURST_CALLS; i += BURST_CONCURRENCY) await Promise.all(Array.from({ length: BURST_CONCURRENCY }, () => client.call("ListProcesses")));
+    const seconds = (performance.now() - start) / 1000;
+    const right = memoryOf(pid);
+    await new Promise((r) => setTimeout(r, SETTLE_WAIT_MS));
+    const after = memoryOf(pid);
+    console.log(
+      `burst ${burst} (${seconds.toFixed(1)} s): right after ${mb(right.rss)} MB, later ${mb(after.rss)} MB: ${signed(after.rss - before.rss)} MB ` +
+        `(anonymous ${signed(after.anon - before.anon)}, file-backed ${signed(after.file - before.file)}); since the first: ${signed(after.rss - first.rss)} MB`,
+    );
+  }
 }
 
 // Round trips of ListProcesses (50 records of 13 keys), by a dbus-next client, one after another.

@@ -85,6 +85,8 @@ export class AnomalyMonitor {
   private observeUnit(view: UnitView, policy: Policy | undefined, snapshot: ProcessSnapshot, section: AnomalySettings, watched: Set<number>): void {
     const sample = snapshot.processes.get(view.pid);
     if (!policy || !sample || sample.state === "Z" || this.containing.has(view.name)) return;
+    // Only the program's own process is a root: its PID may already be another's before its end is told.
+    if (sample.startTicks !== view.startTicks) return;
     const settings = effectiveSettings(section, policy);
     const key = `${view.name}:${view.pid}:${sample.startTicks}`;
     watched.add(view.pid);
@@ -225,30 +227,45 @@ export class AnomalyMonitor {
     }
   }
 
-  // A session's young processes are a fork bomb: contain them (the session's older programs are left alone).
+  // A session's young processes are a fork bomb. Containment is tied to a root: the young
+  // process at the top of the largest young tree (its parent is not young), with what descends
+  // from it or shares the session or group it leads, started after it (collectMembers). The
+  // session's other programs, young or old, are not the bomb's and are left alone.
   private onSessionForkBomb(snapshot: ProcessSnapshot, sid: number, key: string, members: Members, verdict: ForkBombVerdict, section: AnomalySettings, exclude: ReadonlySet<number>): void {
-    const first = oldestOf(snapshot, members);
+    const root = bombRoot(snapshot, members, this.protects);
+    const first = root ?? oldestOf(snapshot, members);
     const name = first?.comm ?? `session ${sid}`;
     const pid = first?.pid ?? sid;
-    if (section.forkBomb.action === "notify") {
+    if (section.forkBomb.action === "notify" || root === undefined) {
       this.report(name, pid, "fork_bomb", bombDetail(verdict, section.forkBomb), bombFigures(verdict), "notify", snapshot.timeMs, false);
       return;
     }
+    const rootTicks = root.startTicks;
     const target: ContainTarget = {
       members: (fresh, known) => {
-        const found = youngBySession(fresh, this.uid, exclude, YOUNG_MS + (fresh.timeMs - snapshot.timeMs), this.protects).get(sid) ?? new Map<number, number>();
-        for (const [member, startTicks] of known) {
-          if (fresh.processes.get(member)?.startTicks !== startTicks) continue;
-          for (const child of [member, ...descendantsOf(fresh, member)]) {
-            const sample = fresh.processes.get(child);
-            if (sample && sample.state !== "Z" && !exclude.has(child) && this.protects(sample) === null) found.set(child, sample.startTicks);
-          }
-        }
+        const found = collectMembers(fresh, root.pid, known, this.protects, rootTicks);
+        const now = fresh.processes.get(root.pid);
+        if (now && now.startTicks === rootTicks && now.state !== "Z") found.set(root.pid, rootTicks);
+        for (const member of found.keys()) if (exclude.has(member)) found.delete(member);
         return found;
       },
     };
-    this.contain(name, pid, target, members, verdict, section.forkBomb, snapshot.timeMs, () => this.bombs.forget(key), key);
+    const initial = target.members(snapshot, new Map());
+    this.contain(name, pid, target, initial, verdict, section.forkBomb, snapshot.timeMs, () => this.bombs.forget(key), key);
   }
+}
+
+// The root of a session's young processes: of the young processes whose parent is not one of
+// them, the one whose tree (collectMembers) holds the most; undefined when there are none.
+function bombRoot(snapshot: ProcessSnapshot, members: Members, protects: (sample: ProcessSample) => string | null): ProcessSample | undefined {
+  let best: { sample: ProcessSample; size: number } | undefined;
+  for (const pid of members.keys()) {
+    const sample = snapshot.processes.get(pid);
+    if (!sample || members.has(sample.ppid)) continue;
+    const size = collectMembers(snapshot, pid, new Map(), protects, sample.startTicks).size;
+    if (!best || size > best.size) best = { sample, size };
+  }
+  return best?.sample;
 }
 
 const TYPE_WORDS: Record<AnomalyType, string> = { memory_leak: "memory leak", fork_bomb: "fork bomb", cpu_spike: "CPU spike" };

@@ -318,6 +318,7 @@ export class Engine {
     return {
       name: unit.policy.name,
       pid: unit.pid,
+      startTicks: unit.pid === 0 ? -1 : unit.startTicks,
       state: unit.state,
       cpuPercent: unit.pid === 0 ? 0 : unit.usage.cpuPercent,
       rssBytes: unit.pid === 0 ? 0 : unit.usage.rssBytes,

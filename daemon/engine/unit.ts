@@ -11,6 +11,8 @@ export type UnitState = "running" | "stopped" | "crashed" | "backoff" | "cooldow
 export interface UnitView {
   name: string;
   pid: number;
+  /** The process's start time in clock ticks (with pid, names it for good); -1 until a scan has seen it. */
+  startTicks: number;
   state: UnitState;
   cpuPercent: number;
   rssBytes: number;

@@ -216,6 +216,23 @@ describe("fork bombs", () => {
     expect(t.source.processes.get(70)?.state).toBe("S");
   });
 
+  it("judges only the program's own process: a stranger that took its PID before its end was told is not a root", async () => {
+    const t = setup([{ ...watched("prog", { forkBomb: { maxDescendants: 20 } }), autostart: true }]);
+    t.engine.start();
+    await settle();
+    const root = t.spawner.last.pid;
+    t.clock.advance(1000);
+    // The program ends; before its end reaches the engine (a keeper's notice is on its way),
+    // its PID is taken by an unrelated shell with 40 programs of its own.
+    t.source.remove(root);
+    t.source.set(sample(root, { uid: UID, comm: "bash", sid: root, pgid: root, startTicks: 9_000_000 }));
+    for (let i = 0; i < 40; i++) t.source.set(sample(7000 + i, { uid: UID, ppid: root, sid: root, pgid: root, comm: "sleep", startTicks: 9_000_001 + i }));
+    scans(t, 3, () => undefined);
+    await t.monitor.idle();
+    expect(t.anomalies()).toEqual([]);
+    expect(t.signaller.sent).toEqual([]);
+  });
+
   it("with fork_bomb.action = restart, contains the bomb and starts the program again", async () => {
     const t = setup([{ ...watched("bomb", { forkBomb: { action: "restart" } }), autostart: true }]);
     t.engine.start();
@@ -251,6 +268,30 @@ describe("fork bombs", () => {
 });
 
 describe("the global watch", () => {
+  it("contains a bomb's own tree only: the session's other young programs, started from the same shell, are left alone", async () => {
+    const t = setup([], { watchAll: true });
+    running(t.source, 400, { comm: "bash", startTimeMs: t.clock.time - 3_600_000, startTicks: 10 });
+    t.engine.start();
+    // Ten programs the user started from the shell a moment ago: young, in its session, not the bomb's.
+    for (let i = 0; i < 10; i++) t.source.set(sample(500 + i, { uid: UID, ppid: 400, sid: 400, pgid: 500 + i, comm: "editor", startTimeMs: t.clock.time, startTicks: 20 + i }));
+    const nextPid = { value: 1000 };
+    scans(t, 12, (s) => {
+      if (s === 2) t.source.set(sample(nextPid.value++, { uid: UID, ppid: 400, sid: 400, pgid: 999, comm: "bomb", startTimeMs: t.clock.time, startTicks: 100 }));
+      if (s > 2 && s < 10) {
+        for (const process of [...t.source.processes.values()]) {
+          if (process.comm === "bomb" && process.state !== "T") {
+            t.source.set(sample(nextPid.value, { uid: UID, ppid: process.pid, sid: 400, pgid: 999, comm: "bomb", startTimeMs: t.clock.time, startTicks: 100 + nextPid.value++ }));
+          }
+        }
+      }
+    });
+    await t.monitor.idle();
+    expect(t.anomalies().map((a) => [a.name, a.type])).toContainEqual(["bomb", "fork_bomb"]);
+    expect([...t.source.processes.values()].filter((p) => p.comm === "bomb")).toEqual([]);
+    expect([...t.source.processes.values()].filter((p) => p.comm === "editor").map((p) => p.state)).toEqual(Array(10).fill("S"));
+    expect(t.signaller.sent.filter(([pid]) => pid === 400 || (pid >= 500 && pid < 510))).toEqual([]);
+  });
+
   it("is off by default: an unwatched leaker and bomb are left alone", async () => {
     const t = setup([]);
     running(t.source, 300, { comm: "leaker" });

@@ -7,7 +7,7 @@ import { chmodSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBusSandbox, type BusSandbox } from "../fixtures/busSandbox.js";
 import { sandboxProblem } from "../fixtures/sandbox.js";
-import { BUS_NAME, busctl, connectClient, MANAGER_INTERFACE, OBJECT_PATH, plain, selfheal, testProgram, waitUntil, type BusClient } from "../helpers/bus.js";
+import { BUS_NAME, busctl, connectClient, DEFAULT_WAIT_MS, MANAGER_INTERFACE, OBJECT_PATH, plain, selfheal, testProgram, waitUntil, type BusClient } from "../helpers/bus.js";
 
 const problem = sandboxProblem();
 let box: BusSandbox;
@@ -60,7 +60,7 @@ describe.skipIf(problem !== null)("a rejected config.toml", () => {
 
   it("a bad edit later: busctl shows ConfigError naming the line, the last good one stays in force", async () => {
     box.writeConfig(BROKEN());
-    await waitUntil(async () => (await properties()).ConfigError !== "", 10_000, () => "ConfigError stayed empty");
+    await waitUntil(async () => (await properties()).ConfigError !== "", DEFAULT_WAIT_MS, () => "ConfigError stayed empty");
     const result = await busctl(box.bus, ["get-property", BUS_NAME, OBJECT_PATH, MANAGER_INTERFACE, "ConfigError", "Health"]);
     expect(result.stdout).toBe(
       `s "${box.configPath}:6: process.web.memory_limit_mb: expected a number greater than 0, got -5 (number)\\nthe last good version of config.toml stays in force"\ns "degraded"\n`,

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startBusSandbox, type BusSandbox } from "../fixtures/busSandbox.js";
 import { sandboxProblem, waitUntil } from "../fixtures/sandbox.js";
-import { BUS_NAME, busctl, MANAGER_INTERFACE, OBJECT_PATH, selfheal, testProgram } from "../helpers/bus.js";
+import { BUS_NAME, busctl, DEFAULT_WAIT_MS, MANAGER_INTERFACE, OBJECT_PATH, selfheal, testProgram } from "../helpers/bus.js";
 
 const problem = sandboxProblem();
 let box: BusSandbox | null = null;
@@ -42,7 +42,7 @@ async function scene(): Promise<{ box: BusSandbox; handPid: number }> {
   );
   sandbox.run(`exec ${hand} 600`);
   let handPid = 0;
-  await waitUntil(() => (handPid = sandbox.processes().find((p) => p.comm === "by-hand")?.nsPid ?? 0) > 0, 10_000, () => "the program started by hand did not start");
+  await waitUntil(() => (handPid = sandbox.processes().find((p) => p.comm === "by-hand")?.nsPid ?? 0) > 0, DEFAULT_WAIT_MS, () => "the program started by hand did not start");
   return { box: sandbox, handPid };
 }
 

@@ -7,6 +7,7 @@ function unit(name: string, fields: Partial<UnitView> = {}): UnitView {
   return {
     name,
     pid: 100,
+    startTicks: 1000,
     state: "running",
     cpuPercent: 0,
     rssBytes: 0,

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EngineEvent } from "../../daemon/engine/events.js";
 import { startBusSandbox, type BusSandbox } from "../fixtures/busSandbox.js";
 import { sandboxProblem } from "../fixtures/sandbox.js";
-import { BUS_NAME, busctl, connectClient, errorOf, MANAGER_INTERFACE, OBJECT_PATH, plain, processOf, selfheal, testProgram, waitUntil, type BusClient } from "../helpers/bus.js";
+import { BUS_NAME, busctl, connectClient, DEFAULT_WAIT_MS, errorOf, MANAGER_INTERFACE, OBJECT_PATH, plain, processOf, selfheal, testProgram, waitUntil, type BusClient } from "../helpers/bus.js";
 
 const problem = sandboxProblem();
 let box: BusSandbox;
@@ -47,7 +47,7 @@ const reloadCount = (): number => reloadsFrom(0).length;
 async function saveConfig(text: string): Promise<Reloaded> {
   const before = reloadCount();
   box.writeConfig(text);
-  await waitUntil(() => reloadCount() > before, 10_000, () => `config.toml was not applied:\n${box.daemonLog()}`);
+  await waitUntil(() => reloadCount() > before, DEFAULT_WAIT_MS, () => `config.toml was not applied:\n${box.daemonLog()}`);
   return reloadsFrom(before)[0]!;
 }
 
@@ -176,7 +176,7 @@ describe.skipIf(problem !== null)("an overrides.json of whole policies (the earl
   it("is migrated at start: the same policies in force, only what differs from config.toml kept, the old file kept aside", async () => {
     client.close();
     for (const pid of box.daemonPids()) process.kill(pid, "SIGTERM");
-    await waitUntil(() => box.daemonPids().length === 0, 10_000, () => "the daemon did not stop");
+    await waitUntil(() => box.daemonPids().length === 0, DEFAULT_WAIT_MS, () => "the daemon did not stop");
     // What SetPolicy wrote before: web whole, with its memory limit changed to 150; extra added.
     const whole = (memory: number) => ({
       command: [web, "600"], match: "web-server", memory_limit_mb: memory, scope: "tree", sustain: 2, on_violation: "restart", restart: "always",

@@ -11,6 +11,7 @@ import { PROCESS_RECORD_TYPES } from "../helpers/bus.js";
 const view: UnitView = {
   name: "gedit",
   pid: 4242,
+  startTicks: 42420,
   state: "running",
   cpuPercent: 12.5,
   rssBytes: 50 * 1024 * 1024,

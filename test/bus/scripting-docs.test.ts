@@ -8,6 +8,7 @@ import dbus from "dbus-next";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseInterfaceXml } from "../../daemon/bus/introspection.js";
 import {
+  DEFAULT_WAIT_MS,
   FAST_SETTINGS,
   INTERFACE_XML,
   MANAGER_INTERFACE,
@@ -103,9 +104,9 @@ describe("the README's Scripting section", () => {
     monitor.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
     monitor.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
     try {
-      await waitUntil(() => output.includes("Monitoring bus message stream"), 10_000, () => `busctl monitor did not start: ${output}`);
+      await waitUntil(() => output.includes("Monitoring bus message stream"), DEFAULT_WAIT_MS, () => `busctl monitor did not start: ${output}`);
       await client.call("SetPolicy", "sa{sv}", ["probe", { command: new dbus.Variant("as", ["/bin/true"]) }]);
-      await waitUntil(() => output.includes("Member=EventLogged") && output.includes("Member=PropertiesChanged"), 10_000, () => `no signals in:\n${output}`);
+      await waitUntil(() => output.includes("Member=EventLogged") && output.includes("Member=PropertiesChanged"), DEFAULT_WAIT_MS, () => `no signals in:\n${output}`);
       expect(output).toContain("Interface=io.github.SelfHeal1.Manager");
     } finally {
       process.kill(-monitor.pid!, "SIGINT");

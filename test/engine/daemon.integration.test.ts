@@ -5,6 +5,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { isRunning, killQuietly, makeTestDir, startDaemon, uniqueSleep, waitFor, type RunningDaemon } from "../helpers/daemon.js";
+import { DEFAULT_WAIT_MS } from "../helpers/bus.js";
+
+/** Five daemon starts and five saved restarts: on a loaded machine each may take its full wait. */
+const KILL_ROUNDS_TIMEOUT_MS = 5 * 2 * DEFAULT_WAIT_MS;
 
 const HOG = resolve(import.meta.dirname, "fixtures/hog.mjs");
 let daemon: RunningDaemon | null = null;
@@ -118,7 +122,7 @@ describe("the daemon itself", () => {
       // run to have saved one, then kill it at once, while later restarts' saves
       // may still be under way (a different moment of the cycle each round).
       const persistedBefore = persistedRestarts(statePath);
-      await waitFor(() => persistedRestarts(statePath) > persistedBefore, 15_000, () => `no restart of this daemon run was saved (round ${round})`);
+      await waitFor(() => persistedRestarts(statePath) > persistedBefore, DEFAULT_WAIT_MS, () => `no restart of this daemon run was saved (round ${round})`);
       await new Promise((r) => setTimeout(r, round * 37));
       await daemon.stop("SIGKILL");
       expect(persistedRestarts(statePath)).toBeGreaterThan(persistedBefore);
@@ -127,7 +131,7 @@ describe("the daemon itself", () => {
     // Persisted restarts survived every kill: the window keeps filling across daemon runs.
     expect(persistedRestarts(statePath)).toBeGreaterThanOrEqual(5);
     expect(daemon.events().filter((e) => e.kind === "restarted").length).toBeGreaterThanOrEqual(5);
-  });
+  }, KILL_ROUNDS_TIMEOUT_MS);
 
   it("keeps a cooldown across a daemon restart: the program stays down", async () => {
     const config = `[settings]\ninterval = 0.2\n\n${policyToml("shheld", ["sh", "-c", "sleep 0.05; exit 9 # shheld"], 'match = "/exit 9 # shheld/"\ncooldown = { max_restarts = 2, window = 30, pause = 30 }')}`;

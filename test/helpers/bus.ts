@@ -29,8 +29,11 @@ export const BUS_NAME = "io.github.SelfHeal1";
 export const OBJECT_PATH = "/io/github/SelfHeal1";
 export const MANAGER_INTERFACE = "io.github.SelfHeal1.Manager";
 
-/** How long helpers wait for a process, a name or a signal unless told otherwise. */
-export const DEFAULT_WAIT_MS = 15_000;
+/**
+ * How long helpers wait for a process, a name or a signal unless told otherwise: a deadline
+ * for what never comes, not a budget (a loaded 2-core machine can take tens of seconds).
+ */
+export const DEFAULT_WAIT_MS = 45_000;
 const POLL_MS = 20;
 
 // A fresh folder under the system's temp dir.

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent } from "../../daemon/engine/events.js";
-import { killProgramsIn, makeTempDir as makeTestDir, startPrivateBus, waitUntil as waitFor, type PrivateBus } from "./bus.js";
+import { DEFAULT_WAIT_MS, killProgramsIn, makeTempDir as makeTestDir, startPrivateBus, waitUntil as waitFor, type PrivateBus } from "./bus.js";
 import { DAEMON_JS, DAEMON_NODE, daemonNodeFlags, daemonShebangEnv } from "./command.js";
 
 export { DAEMON_JS, daemonNodeFlags, makeTestDir, waitFor };
@@ -137,7 +137,7 @@ export async function startDaemon(config: string, options: StartDaemonOptions = 
     },
     stderr: () => stderr,
     events,
-    async waitForEvent(kind, match = () => true, timeoutMs = 15_000) {
+    async waitForEvent(kind, match = () => true, timeoutMs = DEFAULT_WAIT_MS) {
       let found: EngineEvent | undefined;
       await waitFor(
         () => {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { EngineEvent } from "../../daemon/engine/events.js";
 import { DAEMON_JS, DAEMON_NODE, daemonNodeFlags } from "../helpers/command.js";
 import { isRunning, killQuietly, makeTestDir, uniqueSleep, waitFor } from "../helpers/daemon.js";
+import { DEFAULT_WAIT_MS } from "../helpers/bus.js";
 
 let daemon: ChildProcess | null = null;
 let dir = "";
@@ -51,7 +52,7 @@ async function runDaemon(daemonFile: string, args: string[] = []): Promise<{ std
   daemon = spawn(DAEMON_NODE, [...daemonNodeFlags(), daemonFile, "daemon", "--no-bus", "--config", config, ...args], { env, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   daemon.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  await waitFor(() => events().some((e) => e.kind === "started"), 15_000, () => `the program did not start:\n${stderr}`);
+  await waitFor(() => events().some((e) => e.kind === "started"), DEFAULT_WAIT_MS, () => `the program did not start:\n${stderr}`);
   const started = events().find((e) => e.kind === "started")!;
   const pid = started.kind === "started" ? started.pid : 0;
   leftovers.push(pid);
@@ -74,7 +75,7 @@ describe("without a keeper", () => {
     expect(parentOf(pid)).toBe(daemon!.pid);
     // Crash protection itself still works while this daemon runs.
     process.kill(pid, "SIGSEGV");
-    await waitFor(() => events().some((e) => e.kind === "restarted"), 10_000, () => "not restarted");
+    await waitFor(() => events().some((e) => e.kind === "restarted"), DEFAULT_WAIT_MS, () => "not restarted");
     const restarted = events().find((e) => e.kind === "restarted");
     if (restarted?.kind === "restarted") leftovers.push(restarted.newPid);
     expect(events().find((e) => e.kind === "crashed")).toMatchObject({ signal: "SIGSEGV", statusKnown: true });

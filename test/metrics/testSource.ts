@@ -7,6 +7,7 @@ export function view(name: string, fields: Partial<UnitView> = {}): UnitView {
   return {
     name,
     pid: 0,
+    startTicks: -1,
     state: "stopped",
     cpuPercent: 0,
     rssBytes: 0,

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBusSandbox, type BusSandbox } from "../fixtures/busSandbox.js";
 import { sandboxProblem, sleep, waitUntil, type SandboxProcess } from "../fixtures/sandbox.js";
-import { selfheal, testProgram } from "../helpers/bus.js";
+import { DEFAULT_WAIT_MS, selfheal, testProgram } from "../helpers/bus.js";
 
 const problem = sandboxProblem();
 const PYTHON = "/usr/bin/python3";
@@ -71,7 +71,7 @@ beforeAll(async () => {
   box.run(`exec ${NODE} -e "setTimeout(() => {}, 600000)"`);
   box.run(`exec bash -c "sleep 600; true"`);
   box.run(`exec ${paths.otherBinary} 600`);
-  await waitUntil(() => box.processes().length >= 6, 15_000, () => "the unrelated processes did not start");
+  await waitUntil(() => box.processes().length >= 6, DEFAULT_WAIT_MS, () => "the unrelated processes did not start");
   await sleep(100);
   // ...then by hand, before the daemon: one instance of each program.
   box.run(`exec ${paths.longScript}`);
@@ -80,7 +80,7 @@ beforeAll(async () => {
   box.run(`cd ${dir} && exec ${PYTHON} app.py`);
   box.run(`cd ${dir} && exec ${NODE} server.js`);
   box.run(`exec ${paths.longBinary} 600`);
-  await waitUntil(() => Object.values(instances()).every((found) => found.length === 1), 15_000, () => `not every program started: ${JSON.stringify(instances())}`);
+  await waitUntil(() => Object.values(instances()).every((found) => found.length === 1), DEFAULT_WAIT_MS, () => `not every program started: ${JSON.stringify(instances())}`);
 });
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FIXTURES, sandboxProblem, sleep, startSandbox, waitUntil, type Sandbox, type SandboxProcess } from "../fixtures/sandbox.js";
-import { connectClient, makeTempDir, plain, processOf, selfheal, startPrivateBus, waitForProcess, type BusClient, type PrivateBus } from "../helpers/bus.js";
+import { connectClient, DEFAULT_WAIT_MS, makeTempDir, plain, processOf, selfheal, startPrivateBus, waitForProcess, type BusClient, type PrivateBus } from "../helpers/bus.js";
 import { DAEMON_JS } from "../helpers/command.js";
 
 const problem = sandboxProblem();
@@ -75,7 +75,7 @@ async function waitForCount(s: Scene, text: string, count: number): Promise<Sand
   let found: SandboxProcess[] = [];
   await waitUntil(
     () => (found = s.sandbox.processes().filter((p) => p.cmdline.includes(text))).length >= count,
-    15_000,
+    DEFAULT_WAIT_MS,
     () => `expected ${count} processes running "${text}", saw ${found.length}`,
   );
   return found;
@@ -133,7 +133,7 @@ max_descendants = 20
     s.sandbox.run(`exec setsid script -qfec 'exec bash ${FIXTURES}/leader.sh ${marker} 40 ${s.dir}/go' /dev/null`);
     await waitUntil(
       () => s.sandbox.events().some((e) => e.kind === "protected-match"),
-      15_000,
+      DEFAULT_WAIT_MS,
       () => `no protected-match event: ${s.sandbox.events().map((e) => e.message).join("\n")}`,
     );
     const leader = s.sandbox.processes().find((p) => p.comm === "bash" && p.cmdline.includes(`leader.sh ${marker}`))!;
@@ -220,16 +220,16 @@ kill_parents = true
     s.sandbox.run(`echo go > ${s.dir}/go`);
     await waitUntil(
       () => s.sandbox.events().some((e) => e.kind === "protected-match" && e.name === "turncoat"),
-      15_000,
+      DEFAULT_WAIT_MS,
       () => `turncoat was not let go: ${s.sandbox.events().map((e) => e.message).join("\n")}`,
     );
     // It grows well past its limit while the daemon keeps scanning; zombie cleanups run meanwhile.
     await waitUntil(
       () => (s.sandbox.processes().find((p) => p.comm === "gnome-shell" && p.cmdline.includes("memory.mjs"))?.rssBytes ?? 0) > 100 * 1024 * 1024,
-      20_000,
+      DEFAULT_WAIT_MS,
       () => "the turncoat did not grow",
     );
-    await waitUntil(() => s.sandbox.events().some((e) => e.kind === "zombies-cleaned"), 15_000, () => "no zombie cleanup ran");
+    await waitUntil(() => s.sandbox.events().some((e) => e.kind === "zombies-cleaned"), DEFAULT_WAIT_MS, () => "no zombie cleanup ran");
     await sleep(1000);
     const now = s.sandbox.processes();
     expect(now.filter((p) => p.comm === "gnome-shell" && p.state !== "Z" && p.state !== "T")).toHaveLength(2);
@@ -260,16 +260,16 @@ describe.skipIf(problem !== null)("a watched process that vanished, its PID take
     const victim = (await waitForProcess(s.client, "victim", (r) => r.pid > 0)).pid;
     const outer = s.sandbox.processes().find((p) => p.nsPid === victim)!;
     process.kill(outer.pid, "SIGKILL");
-    await waitUntil(() => !s.sandbox.processes().some((p) => p.nsPid === victim), 10_000, () => "the victim did not go");
+    await waitUntil(() => !s.sandbox.processes().some((p) => p.nsPid === victim), DEFAULT_WAIT_MS, () => "the victim did not go");
     // Another thread or process may take the PID first: try again until the stranger has it.
     for (let attempt = 0; attempt < 10; attempt++) {
       s.sandbox.run(`echo ${victim - 1} > /proc/sys/kernel/ns_last_pid; ${s.dir}/stranger ${strangerArgs} & wait`);
       let started: SandboxProcess | undefined;
-      await waitUntil(() => (started = s.sandbox.processes().find((p) => p.comm === "stranger")) !== undefined, 15_000, () => "the stranger did not start");
+      await waitUntil(() => (started = s.sandbox.processes().find((p) => p.comm === "stranger")) !== undefined, DEFAULT_WAIT_MS, () => "the stranger did not start");
       if (started!.nsPid === victim) return { s, stranger: started! };
       // A thread of the daemon, say, took the PID first.
       process.kill(started!.pid, "SIGKILL");
-      await waitUntil(() => !s.sandbox.processes().some((p) => p.pid === started!.pid), 10_000, () => "the stranger did not go");
+      await waitUntil(() => !s.sandbox.processes().some((p) => p.pid === started!.pid), DEFAULT_WAIT_MS, () => "the stranger did not go");
     }
     throw new Error(`PID ${victim} could not be given to the stranger`);
   }
@@ -298,7 +298,7 @@ describe.skipIf(problem !== null)("a watched process that vanished, its PID take
     const { s, stranger } = await swapped('memory_limit_mb = 60\non_violation = "kill"\nsustain = 1\n', `${FIXTURES}/memory.mjs leak 50 150 0 60`);
     await waitUntil(
       () => (s.sandbox.processes().find((p) => p.pid === stranger.pid)?.rssBytes ?? 0) > 100 * 1024 * 1024,
-      20_000,
+      DEFAULT_WAIT_MS,
       () => `the stranger did not grow${s.sandbox.processes().some((p) => p.pid === stranger.pid) ? "" : ": it is gone (signalled?)"}`,
     );
     // Several memory checks (every 200 ms) go by.

@@ -11,7 +11,11 @@ import { connectClient, plain, waitUntil as waitFor, type BusClient } from "../h
 
 const problem = sandboxProblem();
 const MAKER = `${FIXTURES}/zombie-maker.pl`;
-const MIN_AGE_SEC = 4;
+/** Long enough that a loaded machine rarely makes a short-lived run inconclusive (see shortLivedRun). */
+const MIN_AGE_SEC = 8;
+/** Runs of a short-lived maker before giving up on a conclusive one, and the time they may take. */
+const MAX_ATTEMPTS = 10;
+const ATTEMPTS_TIMEOUT_MS = 10 * 60_000;
 let box: BusSandbox;
 let client: BusClient;
 
@@ -33,7 +37,7 @@ function zombiesOf(parent: string): number {
 
 // Have a --reap-on-sigchld maker reap its zombies: SIGCHLD (sent inside the namespace) until they are gone.
 async function reap(parent: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   while (zombiesOf(parent) > 0) {
     if (Date.now() > deadline) throw new Error(`${parent} did not reap its zombies`);
     const pid = box.processes().find((p) => p.comm === parent)?.nsPid;
@@ -48,37 +52,64 @@ async function daemonSees(parent: string): Promise<boolean> {
   return (plain(zombies) as Array<{ parent_name: string }>).some((zombie) => zombie.parent_name === parent);
 }
 
+// The zombies-detected events that name a zombie of this parent (another zombie of the namespace is not the test's).
+function announcedFor(parent: string) {
+  return box.events().filter((event) => event.kind === "zombies-detected" && event.message.includes(`parent ${parent} `));
+}
+
+// One run of a maker whose zombies are reaped as soon as the daemon has seen them. Returns whether
+// the run proves anything: the zombies were gone within min_age of their onset (so of the daemon's
+// first sight too). On a machine loaded past its cores the reaping itself may take longer; such a
+// run is inconclusive (announcing zombies that did last min_age is right) and the caller tries again.
+async function shortLivedRun(parent: string, count: number): Promise<boolean> {
+  const onsetFile = `${box.dir}/onset-${parent}`;
+  box.run(`SELFHEAL_FIXTURE_ONSET=${onsetFile} exec perl ${MAKER} ${count} 60 ${parent} --reap-on-sigchld`);
+  await waitUntil(() => zombiesOf(parent) === count, 30_000, () => `${parent} made no zombies`);
+  // The daemon's scan saw them (a daemon that never saw them would prove nothing).
+  await waitFor(() => daemonSees(parent), 30_000, () => `the daemon did not see the zombies of ${parent}`);
+  await reap(parent);
+  const onset = Number(readFileSync(onsetFile, "utf8"));
+  return Date.now() - onset < MIN_AGE_SEC * 1000;
+}
+
 describe.skipIf(problem !== null)("zombies are announced once they have lasted min_age", () => {
   it("an installer's zombies, reaped at once, are not the first event of a fresh daemon; nor is a later short-lived one", async () => {
     // Their parent reaps them once asked (SIGCHLD). Between the daemon's first sight of them and
-    // the reaping, only quick steps: min_age is the whole margin (a command line started there took
-    // over 2 s on a machine loaded past its cores).
+    // the reaping, only quick steps; a run the load made longer than min_age proves nothing and is
+    // done again under a new name (no deadline but the test's own).
     client = await connectClient(box.bus);
-    box.run(`exec perl ${MAKER} 2 60 installer --reap-on-sigchld`);
-    await waitUntil(() => zombiesOf("installer") === 2, 10_000, () => "the installer made no zombies");
-    // The daemon's scan saw them (a daemon that never saw them would prove nothing).
-    await waitFor(() => daemonSees("installer"), 10_000, () => "the daemon did not see the installer's zombies");
-    await reap("installer");
-    box.run(`exec perl ${MAKER} 1 60 short-lived --reap-on-sigchld`);
-    await waitFor(() => daemonSees("short-lived"), 10_000, () => "the daemon did not see the short-lived zombie");
-    await reap("short-lived");
-    // Past min_age since both were first seen: nothing was announced.
+    const conclusive: string[] = [];
+    for (const base of ["installer", "short-lived"]) {
+      for (let attempt = 0, done = false; !done; attempt++) {
+        if (attempt === MAX_ATTEMPTS) throw new Error(`${MAX_ATTEMPTS} runs of ${base} each took min_age or longer to reap`);
+        const parent = attempt === 0 ? base : `${base}${attempt}`;
+        done = await shortLivedRun(parent, base === "installer" ? 2 : 1);
+        if (done) conclusive.push(parent);
+      }
+    }
+    // Past min_age since every zombie was first seen: none of a conclusive run was announced,
+    // and no signal beyond the events (those of inconclusive runs, if any).
     await sleep(MIN_AGE_SEC * 1000 + 500);
-    expect(box.events().filter((event) => event.kind === "zombies-detected")).toEqual([]);
-    expect(client.signals.received.filter((signal) => signal.member === "ZombiesDetected")).toEqual([]);
-  });
+    for (const parent of conclusive) expect(announcedFor(parent)).toEqual([]);
+    const announced = box.events().filter((event) => event.kind === "zombies-detected").length;
+    await waitFor(() => client.signals.received.filter((signal) => signal.member === "ZombiesDetected").length >= announced, 30_000, () => "a zombies-detected event had no signal");
+    expect(client.signals.received.filter((signal) => signal.member === "ZombiesDetected")).toHaveLength(announced);
+  }, ATTEMPTS_TIMEOUT_MS);
 
   it("a zombie that stays is announced once, after min_age", async () => {
     const onsetFile = `${box.dir}/onset`;
-    box.run(`SELFHEAL_FIXTURE_ONSET=${onsetFile} exec perl ${MAKER} 1 30 lasting`);
-    const detected = await box.waitForEvent("zombies-detected", (event) => event.message.includes("parent lasting "), 15_000);
+    box.run(`SELFHEAL_FIXTURE_ONSET=${onsetFile} exec perl ${MAKER} 1 60 lasting`);
+    const detected = await box.waitForEvent("zombies-detected", (event) => event.message.includes("parent lasting "), 60_000);
     const onset = Number(readFileSync(onsetFile, "utf8"));
     expect(detected.timeMs - onset).toBeGreaterThanOrEqual(MIN_AGE_SEC * 1000);
     expect(detected.message).toMatch(/parent lasting \d+/);
     expect(detected.newPids).toHaveLength(1);
-    await client.signals.waitFor("ZombiesDetected");
+    // A few more scans: the lasting zombie is not told again, and every event had its one signal.
     await sleep(1000);
-    expect(box.events().filter((event) => event.kind === "zombies-detected")).toHaveLength(1);
-    expect(client.signals.received.filter((signal) => signal.member === "ZombiesDetected")).toHaveLength(1);
+    expect(announcedFor("lasting")).toHaveLength(1);
+    const announced = () => box.events().filter((event) => event.kind === "zombies-detected").length;
+    const signalled = () => client.signals.received.filter((signal) => signal.member === "ZombiesDetected").length;
+    await waitFor(() => signalled() >= announced(), 30_000, () => `${announced()} zombies-detected events, ${signalled()} ZombiesDetected signals`);
+    expect(signalled()).toBe(announced());
   });
 });
