@@ -81,6 +81,7 @@ export class BusService implements Adapter {
     this.bus.addMethodHandler(this.handler);
     this.unsubscribers.push(this.daemon.engine.events.subscribe((event) => this.onEvent(event)));
     this.unsubscribers.push(this.daemon.engine.onScan(() => this.scheduleRefresh()));
+    this.unsubscribers.push(this.daemon.onShowRequested((view, name) => this.emitSignal("ShowRequested", [view, name])));
     this.bus.on("error", (error: unknown) => {
       if (!this.stopping) console.error(`selfheal: D-Bus connection error: ${error instanceof Error ? error.message : String(error)}`);
     });
