@@ -28,6 +28,7 @@ import { TimedSource } from "./proc/timedSource.js";
 import { MetricsHost } from "./metrics/host.js";
 import type { MetricsSource } from "./metrics/source.js";
 import packageJson from "../package.json" with { type: "json" };
+import { HistoryStore } from "./history/store.js";
 import type { NotificationResponder, ShowView } from "./notify/actions.js";
 
 /** Events that are also a line on stderr (the journal): what selfheal refused, could not do, or a bug it survived. */
@@ -62,6 +63,8 @@ export class Daemon implements NotificationResponder {
   readonly metrics: MetricsHost;
   /** D-Bus calls answered, by method (the D-Bus service counts them; the metrics read them). */
   readonly busCalls = new Map<string, number>();
+  /** Each watched program's CPU and memory at every scan, for the last 10 minutes (GetHistory). */
+  readonly history: HistoryStore;
   /**
    * Resolves once start() has made the first scan and started the autostart
    * programs: until then, what the engine knows is not yet the truth (the
@@ -119,6 +122,8 @@ export class Daemon implements NotificationResponder {
     this.zombies = new ZombieMonitor(this.engine, { signaller: this.guard, rescan });
     this.detectors = new AnomalyMonitor(this.engine, { signaller: this.guard, rescan });
     this.anomalies = new AnomalyJournal(this.engine.events);
+    this.history = new HistoryStore(this.engine, systemClock);
+    this.history.start();
     // Mail and desktop notifications; they follow config reloads in apply().
     this.notifiers = new Notifiers(this.engine.events, this.policies.config, { env: options.env, responder: this });
     this.addAdapter(this.notifiers);

@@ -10,7 +10,8 @@ import { policyCommand } from "./policyCommand.js";
 import { statusCommand } from "./statusCommand.js";
 import { zombiesCommand } from "./zombiesCommand.js";
 
-export const CLIENT_USAGE = `  status [NAME]                  health and a table of the watched processes (or one in detail)
+export const CLIENT_USAGE = `  status [NAME [--history]]      health and a table of the watched processes (or one in detail;
+                                 --history adds its CPU and memory of the last 10 minutes as sparklines)
   start|stop|restart NAME        start, stop or restart a watched process
   cooldown [reset NAME]          restart windows and cooldowns; reset one
   zombies [--clean]              zombie processes; --clean asks their parents to reap them
@@ -30,7 +31,7 @@ export const CLIENT_USAGE = `  status [NAME]                  health and a table
 
 /** The client commands, and the options each accepts besides --json. */
 const COMMANDS: Record<string, readonly string[]> = {
-  status: [],
+  status: ["history"],
   start: [],
   stop: [],
   restart: [],

@@ -81,15 +81,15 @@ const matchOf = (arg: string): string => `/^sleep ${escaped(arg)}$/`;
 
 // config.toml: every program is a `sleep` with an argument of its own (and of this run), matched by
 // regex, so that no policy adopts another's process.
-function configToml(): string {
+function configToml(desktopNotifications = false): string {
   const lines = [
     "[settings]",
     "interval = 0.25",
     "",
     "# The daemon's desktop notifications would add the shell's own widgets and bus watches",
-    "# to the leak counts (and a dot to the screenshots).",
+    "# to the leak counts (and a dot to the screenshots): on only for the test of their actions.",
     "[notifications]",
-    "desktop = false",
+    `desktop = ${desktopNotifications}`,
     "",
     "[process.crashy]",
     `command = ["sleep", "${seconds(200001)}"]`,
@@ -202,6 +202,30 @@ async function nextSignal(member: string, after: number, match: (body: unknown[]
   return eventually(`the daemon's ${member} signal`, SIGNAL_TIMEOUT_MS, async () =>
     received.find((signal, index) => index >= after && signal.member === member && match(signal.body)),
   );
+}
+
+// Crashes a watched program (one whose cooldown allows a few restarts a minute) until the daemon
+// pauses its restarts; resolves with the CooldownActivated signal.
+async function crashIntoCooldown(name: string): Promise<Received> {
+  const deadline = Date.now() + 45_000;
+  let activated: Received | null = null;
+  while (!activated) {
+    if (Date.now() > deadline) throw new Error(`${name} never reached its cooldown`);
+    const [record] = (await manager("GetProcess", "s", [name])) as [Record<string, { value: unknown }>];
+    const { pid } = parseProcess(unwrap(record));
+    if (pid === 0) {
+      await sleep(100);
+      continue;
+    }
+    const before = received.length;
+    process.kill(pid, "SIGSEGV");
+    await nextSignal("ProcessCrashed", before, (body) => body[0] === name);
+    activated = await eventually("a restart or a cooldown", SIGNAL_TIMEOUT_MS, async () =>
+      received.slice(before).find((s) => (s.member === "ProcessRestarted" || s.member === "CooldownActivated") && s.body[0] === name) ?? null,
+    );
+    if (activated.member !== "CooldownActivated") activated = null;
+  }
+  return activated;
 }
 
 function startDaemon(): ChildProcess {
@@ -479,25 +503,7 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
   it("shows who is held back by a cooldown, counting down, and resets it", async () => {
     requireDaemon();
     await probe("close()");
-    // crashy allows 3 restarts a minute: crash it until the daemon pauses its restarts.
-    const deadline = Date.now() + 45_000;
-    let activated: Received | null = null;
-    while (!activated) {
-      if (Date.now() > deadline) throw new Error("crashy never reached its cooldown");
-      const [record] = (await manager("GetProcess", "s", ["crashy"])) as [Record<string, { value: unknown }>];
-      const { pid } = parseProcess(unwrap(record));
-      if (pid === 0) {
-        await sleep(100);
-        continue;
-      }
-      const before = received.length;
-      process.kill(pid, "SIGSEGV");
-      await nextSignal("ProcessCrashed", before, (body) => body[0] === "crashy");
-      activated = await eventually("a restart or a cooldown", SIGNAL_TIMEOUT_MS, async () =>
-        received.slice(before).find((s) => (s.member === "ProcessRestarted" || s.member === "CooldownActivated") && s.body[0] === "crashy") ?? null,
-      );
-      if (activated.member !== "CooldownActivated") activated = null;
-    }
+    await crashIntoCooldown("crashy");
     await eventually("the indicator to show the crash loop", 5000, async () => (await probe<{ level: string }>("state()")).level === "critical");
 
     await probe("open()");
@@ -724,6 +730,67 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
       expect((await policies()).get(typed)?.command).toEqual(["sleep", sleeperArg(12)]);
     });
   });
+
+  it("acts on the daemon's notifications from the shell's message tray: Restart now, and a click that opens the menu on the program's row", async () => {
+    requireDaemon();
+    await probe("close()");
+    // The shell is the notification server on this bus. Notifications on (see configToml), once
+    // the daemon watches its config (it does from its first start of a program on).
+    await eventually("crashy running", 30_000, async () => {
+      const [record] = (await manager("GetProcess", "s", ["crashy"])) as [Record<string, { value: unknown }>];
+      return parseProcess(unwrap(record)).pid > 0;
+    });
+    const reloads = received.length;
+    await writeFile(join(shell.env.XDG_CONFIG_HOME ?? "", "selfheal", "config.toml"), configToml(true));
+    const kindOf = (signal: Received): unknown => (signal.body[0] as Record<string, { value: unknown }> | undefined)?.kind?.value;
+    await eventually("the daemon to apply the config with notifications on", SIGNAL_TIMEOUT_MS, async () => {
+      if (received.slice(reloads).some((signal) => signal.member === "EventLogged" && kindOf(signal) === "config-reloaded")) return true;
+      throw new Error(`events since: ${received.slice(reloads).map((signal) => `${signal.member}:${String(kindOf(signal))}`).join(", ")}; daemon: ${daemonOutput.slice(-500)}`);
+    });
+    const pidOf = async (name: string): Promise<number> =>
+      ((await shell.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixProcessID", "s", [name])) as [number])[0];
+    const serverPid = await pidOf("org.freedesktop.Notifications");
+    const shellPid = await pidOf("org.gnome.Shell");
+    if (serverPid !== shellPid) throw new Error(`org.freedesktop.Notifications is served by PID ${serverPid} (${(await shell.runInSession("cat", [`/proc/${serverPid}/cmdline`])).replace(/\0/g, " ")}), not the shell (${shellPid})`);
+
+    await crashIntoCooldown("crashy");
+    const loopTitle = "Restart Loop: crashy";
+    await eventually("the crash loop's notification in the message tray", 10_000, async () => (await probe<string[]>("notificationTitles()")).includes(loopTitle));
+    expect(await probe<string[] | null>(`notificationActions(${JSON.stringify(loopTitle)})`)).toEqual(["Restart now", "Stop watching"]);
+
+    // Restart now: the cooldown ends and crashy runs again.
+    const before = received.length;
+    const invokedUsec = await probe<number | null>(`invokeNotification(${JSON.stringify(loopTitle)}, "Restart now")`);
+    expect(invokedUsec).not.toBeNull();
+    const ended = await nextSignal("CooldownEnded", before, (body) => body[0] === "crashy");
+    const restarted = await eventually("crashy to run again", SIGNAL_TIMEOUT_MS, async () => {
+      const [record] = (await manager("GetProcess", "s", ["crashy"])) as [Record<string, { value: unknown }>];
+      const process = parseProcess(unwrap(record));
+      return process.pid > 0 && process.state === "running" && process.cooldownRemaining === 0 ? process : null;
+    });
+    const startedSignal = received.slice(before).find((signal) => signal.member === "EventLogged" && (signal.body[0] as Record<string, { value: unknown }>).kind?.value === "started");
+    figures.push(
+      `notification action Restart now (invoked in the message tray) → CooldownEnded on the bus ${(ended.ms - invokedUsec! / 1000).toFixed(1)} ms` +
+        (startedSignal ? `, → crashy started (PID ${restarted.pid}) ${(startedSignal.ms - invokedUsec! / 1000).toFixed(1)} ms` : ""),
+    );
+
+    // A click on the crash's notification: the menu opens on the Processes view, crashy's row marked.
+    const crashTitle = "Process Crash: crashy";
+    await eventually("the crash's notification in the message tray", 10_000, async () => (await probe<string[]>("notificationTitles()")).includes(crashTitle));
+    const clicked = received.length;
+    const clickedUsec = await probe<number | null>(`invokeNotification(${JSON.stringify(crashTitle)}, null)`);
+    expect(clickedUsec).not.toBeNull();
+    const show = await nextSignal("ShowRequested", clicked);
+    expect(show.body).toEqual(["processes", "crashy"]);
+    await eventually("the menu open on the Processes view with crashy's row marked", 10_000, async () => {
+      const state = await probe<{ menuOpen: boolean }>("state()");
+      return state.menuOpen && (await probe<string>("currentView()")) === "processes" && JSON.stringify(await probe<string[]>("markedRows()")) === JSON.stringify(["crashy"]);
+    });
+    figures.push(`notification clicked → ShowRequested on the bus ${(show.ms - clickedUsec! / 1000).toFixed(1)} ms`);
+    await screenshotMenu("notification-clicked");
+    await probe("close()");
+    expect(await probe<string[]>("markedRows()")).toEqual([]);
+  }, 120_000);
 
   it("leaves no JS ERROR or extension error in the shell's log, and none in the preferences", async () => {
     const disposed = shell.log().split("\n").filter((line) => /already (disposed|finalized)/.test(line));

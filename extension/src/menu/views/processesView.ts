@@ -74,6 +74,10 @@ export class ProcessesView implements View {
     this.#list.render(processRows(records, this.#context.t));
   }
 
+  mark(name: string | null): St.Widget | null {
+    return this.#list.mark(name === null || name === "" ? null : (key) => key === name);
+  }
+
   tick(): void {}
 
   // One row: seven figures and the actions its state allows. The cooldown reset, needed only by

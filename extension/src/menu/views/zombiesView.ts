@@ -51,6 +51,11 @@ export class ZombiesView implements View {
     setSensitive(this.#cleanup, rows.length > 0);
   }
 
+  // Zombies belong to no program: a notification leads to the view as a whole.
+  mark(_name: string | null): St.Widget | null {
+    return null;
+  }
+
   tick(): void {}
 
   async #runCleanup(): Promise<void> {
