@@ -747,15 +747,16 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
       if (received.slice(reloads).some((signal) => signal.member === "EventLogged" && kindOf(signal) === "config-reloaded")) return true;
       throw new Error(`events since: ${received.slice(reloads).map((signal) => `${signal.member}:${String(kindOf(signal))}`).join(", ")}; daemon: ${daemonOutput.slice(-500)}`);
     });
-    const pidOf = async (name: string): Promise<number> =>
-      ((await shell.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixProcessID", "s", [name])) as [number])[0];
-    const serverPid = await pidOf("org.freedesktop.Notifications");
-    const shellPid = await pidOf("org.gnome.Shell");
-    if (serverPid !== shellPid) throw new Error(`org.freedesktop.Notifications is served by PID ${serverPid} (${(await shell.runInSession("cat", [`/proc/${serverPid}/cmdline`])).replace(/\0/g, " ")}), not the shell (${shellPid})`);
+    // (GNOME 43 serves org.freedesktop.Notifications from a helper, org.gnome.Shell.Notifications,
+    // that hands them to the shell: the message tray below is where they must arrive.)
 
     await crashIntoCooldown("crashy");
     const loopTitle = "Restart Loop: crashy";
-    await eventually("the crash loop's notification in the message tray", 10_000, async () => (await probe<string[]>("notificationTitles()")).includes(loopTitle));
+    await eventually("the crash loop's notification in the message tray", 10_000, async () => {
+      const titles = await probe<string[]>("notificationTitles()");
+      if (titles.includes(loopTitle)) return true;
+      throw new Error(`in the tray: ${JSON.stringify(titles)}; daemon: ${daemonOutput.slice(-600)}; shell: ${shell.log().split("\n").filter((line) => /otif/.test(line)).slice(-5).join(" | ")}`);
+    });
     expect(await probe<string[] | null>(`notificationActions(${JSON.stringify(loopTitle)})`)).toEqual(["Restart now", "Stop watching"]);
 
     // Restart now: the cooldown ends and crashy runs again.
