@@ -48,7 +48,8 @@ export interface FakeNotificationServer {
 }
 
 // Own org.freedesktop.Notifications on the bus and answer Notify with a fresh id.
-export async function startNotificationServer(address: string): Promise<FakeNotificationServer> {
+// `replace`: take the name over from the server that holds it (one that allows it, as the shell's does).
+export async function startNotificationServer(address: string, replace = false): Promise<FakeNotificationServer & { uniqueName: string; primary: boolean }> {
   const bus: MessageBus = await connectBus(address);
   const received: ReceivedNotification[] = [];
   let nextId = 1;
@@ -77,8 +78,13 @@ export async function startNotificationServer(address: string): Promise<FakeNoti
     }
     return false;
   });
-  await bus.requestName(NOTIFICATIONS_NAME, 0);
+  const REPLACE_EXISTING = 2;
+  const PRIMARY_OWNER = 1;
+  const reply = await bus.requestName(NOTIFICATIONS_NAME, replace ? REPLACE_EXISTING : 0);
   return {
+    // dbus-next keeps the unique name on the bus object; its typings leave it out.
+    uniqueName: (bus as unknown as { name?: string }).name ?? "",
+    primary: reply === PRIMARY_OWNER,
     received,
     waitFor: (count, timeoutMs = 10_000) =>
       waitForCount(received, count, timeoutMs, 10, () => `expected ${count} notifications, got ${received.length}: ${received.map((n) => n.summary).join(" | ")}`),
