@@ -30,6 +30,8 @@ import type { MetricsSource } from "./metrics/source.js";
 import packageJson from "../package.json" with { type: "json" };
 import { plural } from "./words.js";
 import { broadMatchWarning } from "./config/broadMatch.js";
+import { HistoryStore } from "./history/store.js";
+import type { NotificationResponder, ShowView } from "./notify/actions.js";
 
 /** Events that are also a line on stderr (the journal): what selfheal refused, could not do, or a bug it survived. */
 const LOGGED_KINDS: ReadonlySet<EngineEvent["kind"]> = new Set(["protected", "protected-match", "action-failed", "internal-error", "start-failed"]);
@@ -46,7 +48,10 @@ export interface Adapter {
   stop(): Promise<void> | void;
 }
 
-export class Daemon {
+/** Hears the daemon's requests to show a view and row of the desktop's menu (the ShowRequested signal). */
+export type ShowListener = (view: ShowView, name: string) => void;
+
+export class Daemon implements NotificationResponder {
   readonly engine: Engine;
   readonly policies: PolicyStore;
   readonly eventLog: EventLog;
@@ -60,6 +65,8 @@ export class Daemon {
   readonly metrics: MetricsHost;
   /** D-Bus calls answered, by method (the D-Bus service counts them; the metrics read them). */
   readonly busCalls = new Map<string, number>();
+  /** Each watched program's CPU and memory at every scan, for the last 10 minutes (GetHistory). */
+  readonly history: HistoryStore;
   /**
    * Resolves once start() has made the first scan and started the autostart
    * programs: until then, what the engine knows is not yet the truth (the
@@ -73,6 +80,9 @@ export class Daemon {
   private readonly keepers: KeeperSpawner | null;
   /** Why programs are started without keepers, or null when they have them. */
   private readonly keeperProblem: string | null;
+  private readonly showListeners = new Set<ShowListener>();
+  /** Policy edits one at a time (D-Bus calls and notification actions alike). */
+  private policyEdits: Promise<unknown> = Promise.resolve();
 
   constructor(readonly options: DaemonOptions) {
     this.started = new Promise((resolve) => (this.markStarted = resolve));
@@ -114,8 +124,10 @@ export class Daemon {
     this.zombies = new ZombieMonitor(this.engine, { signaller: this.guard, rescan, refusal: (pid) => this.guard.reasonToRefuse(pid) });
     this.detectors = new AnomalyMonitor(this.engine, { signaller: this.guard, rescan });
     this.anomalies = new AnomalyJournal(this.engine.events);
+    this.history = new HistoryStore(this.engine, systemClock);
+    this.history.start();
     // Mail and desktop notifications; they follow config reloads in apply().
-    this.notifiers = new Notifiers(this.engine.events, this.policies.config, { env: options.env });
+    this.notifiers = new Notifiers(this.engine.events, this.policies.config, { env: options.env, responder: this });
     this.addAdapter(this.notifiers);
     this.metrics = new MetricsHost(this.metricsSource(source));
     this.addAdapter(this.metrics);
@@ -159,20 +171,58 @@ export class Daemon {
   }
 
   // Policy edits from D-Bus: validated, persisted, applied at once.
-  async setPolicy(name: string, edit: PolicyEdit): Promise<void> {
-    this.apply(await this.policies.setPolicy(name, edit));
+  setPolicy(name: string, edit: PolicyEdit): Promise<void> {
+    return this.editPolicies(async () => this.apply(await this.policies.setPolicy(name, edit)));
   }
 
-  async removePolicy(name: string): Promise<void> {
-    this.apply(await this.policies.removePolicy(name));
+  removePolicy(name: string): Promise<void> {
+    return this.editPolicies(async () => this.apply(await this.policies.removePolicy(name)));
   }
 
   // Back to config.toml for one policy; false when there was nothing of that name.
-  async resetPolicy(name: string): Promise<boolean> {
-    const config = await this.policies.resetPolicy(name);
-    if (config === null) return false;
-    this.apply(config);
-    return true;
+  resetPolicy(name: string): Promise<boolean> {
+    return this.editPolicies(async () => {
+      const config = await this.policies.resetPolicy(name);
+      if (config === null) return false;
+      this.apply(config);
+      return true;
+    });
+  }
+
+  // One edit at a time, so that two concurrent ones cannot lose each other's change.
+  private editPolicies<T>(edit: () => Promise<T>): Promise<T> {
+    const next = this.policyEdits.then(edit, edit);
+    this.policyEdits = next.catch(() => undefined);
+    return next;
+  }
+
+  // ---- what a notification's actions do (NotificationResponder) ----
+
+  // "Restart now" on a crash loop's notification: end the cooldown, start the program.
+  async restartNow(name: string): Promise<void> {
+    this.engine.resetCooldown(name);
+    await this.engine.startProcess(name);
+  }
+
+  // "Stop watching": the policy goes (config.toml's stays hidden until `selfheal policy reset`).
+  async stopWatching(name: string): Promise<void> {
+    if (!this.policies.config.policies.has(name)) return;
+    await this.removePolicy(name);
+  }
+
+  async cleanupZombies(): Promise<void> {
+    await this.zombies.cleanup();
+  }
+
+  // A click on a notification: whoever shows the menu (the D-Bus service's ShowRequested) is told.
+  show(view: ShowView, name: string): void {
+    for (const listener of this.showListeners) listener(view, name);
+  }
+
+  // Follow show requests; returns the unsubscribe.
+  onShowRequested(listener: ShowListener): () => void {
+    this.showListeners.add(listener);
+    return () => this.showListeners.delete(listener);
   }
 
   // A bug that escaped every handler (an unhandled rejection, an uncaught

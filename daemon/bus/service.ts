@@ -26,7 +26,7 @@ import { InvalidArgsError, int32, preview, uint32 } from "./variants.js";
 export const VERSION: string = packageJson.version;
 
 /** Methods that only read: answering them changes no property, so no PropertiesChanged check follows them. */
-const READ_ONLY_METHODS = new Set(["ListProcesses", "GetProcess", "ListAnomalies", "ListZombies", "GetCooldowns", "GetPolicies", "GetEvents"]);
+const READ_ONLY_METHODS = new Set(["ListProcesses", "GetProcess", "ListAnomalies", "ListZombies", "GetCooldowns", "GetPolicies", "GetEvents", "GetHistory"]);
 
 /** How long stop() waits for the bus to release the name before disconnecting anyway. */
 const RELEASE_TIMEOUT_MS = 1000;
@@ -81,6 +81,7 @@ export class BusService implements Adapter {
     this.bus.addMethodHandler(this.handler);
     this.unsubscribers.push(this.daemon.engine.events.subscribe((event) => this.onEvent(event)));
     this.unsubscribers.push(this.daemon.engine.onScan(() => this.scheduleRefresh()));
+    this.unsubscribers.push(this.daemon.onShowRequested((view, name) => this.emitSignal("ShowRequested", [view, name])));
     this.bus.on("error", (error: unknown) => {
       if (!this.stopping) console.error(`selfheal: D-Bus connection error: ${error instanceof Error ? error.message : String(error)}`);
     });
@@ -315,6 +316,11 @@ export class BusService implements Adapter {
           }
         });
       },
+      GetHistory: ([name, since]) =>
+        unit(name, (checked) => {
+          const sinceMs = Number(BigInt(since as bigint) / MICROSECONDS_PER_MS);
+          return [this.daemon.history.history(checked, sinceMs).map(([timeMs, cpu, rss]) => [BigInt(Math.round(timeMs)) * MICROSECONDS_PER_MS, cpu, rss])];
+        }),
       GetEvents: ([since, limit]) => {
         const sinceMs = Number(BigInt(since as bigint) / MICROSECONDS_PER_MS);
         return [this.daemon.eventLog.read(sinceMs, Number(limit)).map(eventRecord)];

@@ -12,7 +12,7 @@ import { zombiesCommand } from "./zombiesCommand.js";
 
 /** The client commands, and the options each accepts besides --json. */
 const COMMANDS: Record<string, readonly string[]> = {
-  status: [],
+  status: ["history"],
   start: [],
   stop: [],
   restart: [],

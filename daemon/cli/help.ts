@@ -29,11 +29,13 @@ the result. A file holding a mail password is written readable by you only.
 Example:  selfheal import process_list.txt email_config.txt`,
   },
   status: {
-    usage: "selfheal status [NAME] [--json]",
+    usage: "selfheal status [NAME [--history]] [--json]",
     text: `The daemon's health and a table of the watched programs; with NAME, that one
-program in detail (limits, restarts, cooldown, where its policy comes from).
+program in detail (limits, restarts, cooldown, where its policy comes from);
+--history adds its memory and CPU of the last 10 minutes as sparklines.
 Examples:  selfheal status
-           selfheal status gedit`,
+           selfheal status gedit
+           selfheal status gedit --history`,
   },
   start: { usage: "selfheal start NAME [--json]", text: "Start a watched program that is not running." },
   stop: {
@@ -85,7 +87,8 @@ selfheal keeps your programs running: it restarts the ones that crash, holds
 them to CPU and memory limits, and tells you what happened.
 
 Commands:
-  status [NAME]                  health and the watched programs (or one in detail)
+  status [NAME [--history]]      health and the watched programs (or one in detail; --history:
+                                 its memory and CPU of the last 10 minutes as sparklines)
   start|stop|restart NAME        start, stop or restart a watched program
   cooldown [reset NAME]          restart windows and cooldowns; end one
   zombies [--clean | --end-parent PID]

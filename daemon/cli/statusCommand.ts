@@ -3,6 +3,24 @@
 import { formatBytes, formatDuration, formatTime, json, num, table, text, tomlValue, type Row } from "./format.js";
 import { UsageError, type ClientContext } from "./clientContext.js";
 import { broadMatchWarning } from "../config/broadMatch.js";
+import { columns, sparkline, type HistorySample } from "./sparkline.js";
+
+/** How far back `status NAME --history` looks (all the daemon keeps). */
+const HISTORY_USEC = 10 * 60 * 1_000_000;
+
+// The trend of the last 10 minutes: memory and CPU, a sparkline each with its range.
+function historyLines(samples: readonly HistorySample[]): string {
+  if (samples.length === 0) return `${"history:".padEnd(10)}none yet (samples are taken while the program runs)\n`;
+  const minutes = Math.max(1, Math.round((samples[samples.length - 1]![0] - samples[0]![0]) / 60_000_000));
+  const range = (values: number[], show: (n: number) => string): string => `${show(Math.min(...values))} to ${show(Math.max(...values))}`;
+  const rss = samples.map((sample) => sample[2]);
+  const cpu = samples.map((sample) => sample[1]);
+  return (
+    `${"history:".padEnd(10)}${samples.length} samples over ${minutes} min (a blank: not running)\n` +
+    `${"  memory".padEnd(10)}${sparkline(columns(samples, (sample) => sample[2]))}  ${range(rss, formatBytes)}\n` +
+    `${"  cpu".padEnd(10)}${sparkline(columns(samples, (sample) => sample[1]))}  ${range(cpu, (n) => `${n.toFixed(1)}%`)}\n`
+  );
+}
 
 // One process's row of the status table.
 function processRow(record: Row): string[] {
@@ -93,10 +111,21 @@ function strings(value: unknown): string[] {
 export async function statusCommand(ctx: ClientContext): Promise<number> {
   if (ctx.args.length > 1) throw new UsageError(`status takes at most one process name, got ${ctx.args.length}`);
   const [name] = ctx.args;
+  if (ctx.options.history === true && name === undefined) throw new UsageError("status --history needs a process name: selfheal status NAME --history");
   if (name !== undefined) {
     const [[record], [policies]] = (await Promise.all([ctx.client.call("GetProcess", "s", [name]), ctx.client.call("GetPolicies")])) as [[Row], [Record<string, Row>]];
     const policy = policies[name];
-    ctx.out.stdout(ctx.json ? `${json({ ...record, overridden: policy?.overridden ?? [], shadowed: policy?.shadowed ?? {} })}\n` : detail(record) + overrideLines(name, policy));
+    let history: HistorySample[] | null = null;
+    if (ctx.options.history === true) {
+      const since = BigInt(Date.now()) * 1000n - BigInt(HISTORY_USEC);
+      const [samples] = (await ctx.client.call("GetHistory", "st", [name, since])) as [Array<[number | bigint, number, number]>];
+      history = samples.map(([time, cpu, rss]) => [Number(time), cpu, rss]);
+    }
+    if (ctx.json) {
+      ctx.out.stdout(`${json({ ...record, overridden: policy?.overridden ?? [], shadowed: policy?.shadowed ?? {}, ...(history ? { history } : {}) })}\n`);
+    } else {
+      ctx.out.stdout(detail(record) + overrideLines(name, policy) + (history ? historyLines(history) : ""));
+    }
     return 0;
   }
   const [properties, [processes], [policies]] = await Promise.all([

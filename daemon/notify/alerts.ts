@@ -16,19 +16,21 @@ export interface AlertKindInfo {
   one: string;
   plural: string;
   urgency: Urgency;
+  /** The event's message already ends with what selfheal did ("…; restarting it"): a notification says it once. */
+  messageSaysAction: boolean;
 }
 
 /** Every kind of alert selfheal sends, in one place. */
 export const ALERT_KINDS = {
-  crash: { title: "Process Crash", one: "crash", plural: "crashes", urgency: "normal" },
-  "restart-loop": { title: "Restart Loop", one: "restart loop", plural: "restart loops", urgency: "critical" },
-  "start-failure": { title: "Start Failure", one: "failed start", plural: "failed starts", urgency: "normal" },
-  "cpu-limit": { title: "CPU Limit Exceeded", one: "CPU limit violation", plural: "CPU limit violations", urgency: "normal" },
-  "memory-limit": { title: "Memory Limit Exceeded", one: "memory limit violation", plural: "memory limit violations", urgency: "normal" },
-  "memory-leak": { title: "Memory Leak Detected", one: "memory leak alert", plural: "memory leak alerts", urgency: "normal" },
-  "fork-bomb": { title: "Fork Bomb Detected", one: "fork bomb alert", plural: "fork bomb alerts", urgency: "critical" },
-  "cpu-spike": { title: "CPU Spike Detected", one: "CPU spike alert", plural: "CPU spike alerts", urgency: "normal" },
-  zombies: { title: "Zombie Processes", one: "zombie alert", plural: "zombie alerts", urgency: "low" },
+  crash: { title: "Process Crash", one: "crash", plural: "crashes", urgency: "normal", messageSaysAction: true },
+  "restart-loop": { title: "Restart Loop", one: "restart loop", plural: "restart loops", urgency: "critical", messageSaysAction: true },
+  "start-failure": { title: "Start Failure", one: "failed start", plural: "failed starts", urgency: "normal", messageSaysAction: false },
+  "cpu-limit": { title: "CPU Limit Exceeded", one: "CPU limit violation", plural: "CPU limit violations", urgency: "normal", messageSaysAction: true },
+  "memory-limit": { title: "Memory Limit Exceeded", one: "memory limit violation", plural: "memory limit violations", urgency: "normal", messageSaysAction: true },
+  "memory-leak": { title: "Memory Leak Detected", one: "memory leak alert", plural: "memory leak alerts", urgency: "normal", messageSaysAction: true },
+  "fork-bomb": { title: "Fork Bomb Detected", one: "fork bomb alert", plural: "fork bomb alerts", urgency: "critical", messageSaysAction: true },
+  "cpu-spike": { title: "CPU Spike Detected", one: "CPU spike alert", plural: "CPU spike alerts", urgency: "normal", messageSaysAction: true },
+  zombies: { title: "Zombie Processes", one: "zombie alert", plural: "zombie alerts", urgency: "low", messageSaysAction: false },
 } as const satisfies Record<string, AlertKindInfo>;
 
 export type AlertKind = keyof typeof ALERT_KINDS;

@@ -4,7 +4,7 @@
 import type { Urgency } from "./alerts.js";
 
 import { connectBus, onBusClosed, sessionBusAddress, type MessageBus } from "../bus/connect.js";
-import { Message, Variant } from "../bus/dbus.js";
+import { Message, MESSAGE_TYPE, Variant } from "../bus/dbus.js";
 
 export const NOTIFICATIONS_NAME = "org.freedesktop.Notifications";
 export const NOTIFICATIONS_PATH = "/org/freedesktop/Notifications";
@@ -23,11 +23,23 @@ export interface Notification {
   summary: string;
   body: string;
   urgency: Urgency;
+  /** Notify's actions: key, label, key, label... ("default" with any label: a click on the notification). */
+  actions?: string[];
+}
+
+/** What the notification server reports back about the notifications it shows. */
+export interface NotificationListener {
+  /** The user chose an action (ActionInvoked: the notification's id and the action's key). */
+  actionInvoked(id: number, key: string): void;
+  /** The notification is gone (NotificationClosed): expired, dismissed, or acted on. */
+  closed(id: number): void;
 }
 
 /** Shows notifications; rejects when none could be shown. */
 export interface NotificationServer {
   notify(notification: Notification): Promise<number>;
+  /** Where ActionInvoked and NotificationClosed go from now on. */
+  listen(listener: NotificationListener): void;
   close(): void;
 }
 
@@ -53,6 +65,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 export class SessionNotificationServer implements NotificationServer {
   private bus: Promise<MessageBus> | null = null;
   private closed = false;
+  private listener: NotificationListener | null = null;
 
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
@@ -64,7 +77,7 @@ export class SessionNotificationServer implements NotificationServer {
       interface: NOTIFICATIONS_INTERFACE,
       member: "Notify",
       signature: "susssasa{sv}i",
-      body: [APP_NAME, 0, "", notification.summary, notification.body, [], { urgency: new Variant("y", URGENCY_BYTE[notification.urgency]) }, DEFAULT_EXPIRE_TIMEOUT],
+      body: [APP_NAME, 0, "", notification.summary, notification.body, notification.actions ?? [], { urgency: new Variant("y", URGENCY_BYTE[notification.urgency]) }, DEFAULT_EXPIRE_TIMEOUT],
     });
     try {
       const reply = await withTimeout(bus.call(call), NOTIFY_TIMEOUT_MS, "Notify");
@@ -74,6 +87,10 @@ export class SessionNotificationServer implements NotificationServer {
       if (typeof name === "string" && NO_OWNER_ERRORS.has(name)) throw new NoNotificationServerError(`no notification server (${NOTIFICATIONS_NAME}) on the session bus`);
       throw error;
     }
+  }
+
+  listen(listener: NotificationListener): void {
+    this.listener = listener;
   }
 
   close(): void {
@@ -86,17 +103,38 @@ export class SessionNotificationServer implements NotificationServer {
     );
   }
 
+  // ActionInvoked and NotificationClosed, handed to the listener.
+  private onSignal(msg: Message): void {
+    if (msg.type !== MESSAGE_TYPE.signal || msg.interface !== NOTIFICATIONS_INTERFACE || msg.path !== NOTIFICATIONS_PATH) return;
+    const id = Number(msg.body[0]);
+    if (msg.member === "ActionInvoked" && typeof msg.body[1] === "string") this.listener?.actionInvoked(id, msg.body[1]);
+    else if (msg.member === "NotificationClosed") this.listener?.closed(id);
+  }
+
   // The bus connection, opened on first use; a failed or closed one is opened again next time.
   private connection(): Promise<MessageBus> {
     if (this.closed) return Promise.reject(new Error("closed"));
     if (this.bus !== null) return this.bus;
     const address = sessionBusAddress(this.env);
     if (address === null) return Promise.reject(new NoNotificationServerError("no session bus (DBUS_SESSION_BUS_ADDRESS is not set)"));
-    const opening = connectBus(address).then((bus) => {
+    const opening = connectBus(address).then(async (bus) => {
       bus.on("error", () => undefined);
       onBusClosed(bus, () => {
         if (this.bus === opening) this.bus = null;
       });
+      bus.on("message", (msg: Message) => this.onSignal(msg));
+      // Before the first Notify: an action on it must not be missed. The bus sends only the
+      // signals of the name's owner at the time (the sender rule), so no other client can fake one.
+      await bus.call(
+        new Message({
+          destination: "org.freedesktop.DBus",
+          path: "/org/freedesktop/DBus",
+          interface: "org.freedesktop.DBus",
+          member: "AddMatch",
+          signature: "s",
+          body: [`type='signal',sender='${NOTIFICATIONS_NAME}',path='${NOTIFICATIONS_PATH}',interface='${NOTIFICATIONS_INTERFACE}'`],
+        }),
+      );
       return bus;
     });
     this.bus = opening;

@@ -64,9 +64,11 @@ export interface DesktopText {
   body: string;
 }
 
-// The desktop notification of one alert.
+// The desktop notification of one alert: the summary names the kind and the program, the body
+// what happened and what selfheal did, each once (most events' messages end with the latter).
 export function alertNotification(alert: Alert): DesktopText {
-  return { summary: `${ALERT_KINDS[alert.kind].title}: ${alert.name}`, body: `${alert.message}\n${capitalise(alert.action)}.` };
+  const info = ALERT_KINDS[alert.kind];
+  return { summary: `${info.title}: ${alert.name}`, body: info.messageSaysAction ? alert.message : `${alert.message}\n${capitalise(alert.action)}.` };
 }
 
 // The desktop notification summarising held-back alerts.

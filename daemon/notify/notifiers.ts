@@ -4,6 +4,7 @@
 import type { Clock } from "../engine/clock.js";
 import type { Config } from "../config/policy.js";
 import type { EventHub } from "../engine/events.js";
+import type { NotificationResponder } from "./actions.js";
 
 import { systemClock } from "../engine/clock.js";
 import { DEFAULTS } from "../config/defaults.js";
@@ -20,6 +21,8 @@ export interface NotifiersOptions {
   /** Default: org.freedesktop.Notifications on the session bus of env. */
   desktopServer?: NotificationServer;
   email?: Partial<EmailNotifierOptions>;
+  /** Carries out the actions chosen on desktop notifications (the daemon). */
+  responder?: NotificationResponder;
 }
 
 export class Notifiers {
@@ -34,6 +37,7 @@ export class Notifiers {
       clock,
       server: options.desktopServer ?? new SessionNotificationServer(options.env),
       enabled: desktopEnabled(config),
+      ...(options.responder ? { responder: options.responder } : {}),
     });
     this.unsubscribe = events.subscribe((event) => {
       this.email.handle(event);

@@ -106,6 +106,9 @@ class Session {
         this.#crashes.forget(processName);
         this.#updateIndicator();
         break;
+      case "ShowRequested":
+        this.#menu.showRequested(processName, typeof args[1] === "string" ? args[1] : "");
+        break;
     }
     this.#menu.onSignal(name);
   }

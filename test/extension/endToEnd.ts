@@ -26,6 +26,7 @@ import type { Dict } from "../../extension/src/model/records.js";
 import { DAEMON_JS, daemonNodeFlags, daemonShebangEnv } from "../helpers/command.js";
 import type { PreferencesWindow, ShellKind } from "./harness.js";
 import { ShellHarness } from "./harness.js";
+import { startNotificationServer } from "../notify/notificationServer.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const UUID = "selfheal@selfheal.github.io";
@@ -81,15 +82,15 @@ const matchOf = (arg: string): string => `/^sleep ${escaped(arg)}$/`;
 
 // config.toml: every program is a `sleep` with an argument of its own (and of this run), matched by
 // regex, so that no policy adopts another's process.
-function configToml(): string {
+function configToml(desktopNotifications = false): string {
   const lines = [
     "[settings]",
     "interval = 0.25",
     "",
     "# The daemon's desktop notifications would add the shell's own widgets and bus watches",
-    "# to the leak counts (and a dot to the screenshots).",
+    "# to the leak counts (and a dot to the screenshots): on only for the test of their actions.",
     "[notifications]",
-    "desktop = false",
+    `desktop = ${desktopNotifications}`,
     "",
     "[process.crashy]",
     `command = ["sleep", "${seconds(200001)}"]`,
@@ -202,6 +203,30 @@ async function nextSignal(member: string, after: number, match: (body: unknown[]
   return eventually(`the daemon's ${member} signal`, SIGNAL_TIMEOUT_MS, async () =>
     received.find((signal, index) => index >= after && signal.member === member && match(signal.body)),
   );
+}
+
+// Crashes a watched program (one whose cooldown allows a few restarts a minute) until the daemon
+// pauses its restarts; resolves with the CooldownActivated signal.
+async function crashIntoCooldown(name: string): Promise<Received> {
+  const deadline = Date.now() + 45_000;
+  let activated: Received | null = null;
+  while (!activated) {
+    if (Date.now() > deadline) throw new Error(`${name} never reached its cooldown`);
+    const [record] = (await manager("GetProcess", "s", [name])) as [Record<string, { value: unknown }>];
+    const { pid } = parseProcess(unwrap(record));
+    if (pid === 0) {
+      await sleep(100);
+      continue;
+    }
+    const before = received.length;
+    process.kill(pid, "SIGSEGV");
+    await nextSignal("ProcessCrashed", before, (body) => body[0] === name);
+    activated = await eventually("a restart or a cooldown", SIGNAL_TIMEOUT_MS, async () =>
+      received.slice(before).find((s) => (s.member === "ProcessRestarted" || s.member === "CooldownActivated") && s.body[0] === name) ?? null,
+    );
+    if (activated.member !== "CooldownActivated") activated = null;
+  }
+  return activated;
 }
 
 function startDaemon(): ChildProcess {
@@ -479,25 +504,7 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
   it("shows who is held back by a cooldown, counting down, and resets it", async () => {
     requireDaemon();
     await probe("close()");
-    // crashy allows 3 restarts a minute: crash it until the daemon pauses its restarts.
-    const deadline = Date.now() + 45_000;
-    let activated: Received | null = null;
-    while (!activated) {
-      if (Date.now() > deadline) throw new Error("crashy never reached its cooldown");
-      const [record] = (await manager("GetProcess", "s", ["crashy"])) as [Record<string, { value: unknown }>];
-      const { pid } = parseProcess(unwrap(record));
-      if (pid === 0) {
-        await sleep(100);
-        continue;
-      }
-      const before = received.length;
-      process.kill(pid, "SIGSEGV");
-      await nextSignal("ProcessCrashed", before, (body) => body[0] === "crashy");
-      activated = await eventually("a restart or a cooldown", SIGNAL_TIMEOUT_MS, async () =>
-        received.slice(before).find((s) => (s.member === "ProcessRestarted" || s.member === "CooldownActivated") && s.body[0] === "crashy") ?? null,
-      );
-      if (activated.member !== "CooldownActivated") activated = null;
-    }
+    await crashIntoCooldown("crashy");
     await eventually("the indicator to show the crash loop", 5000, async () => (await probe<{ level: string }>("state()")).level === "critical");
 
     await probe("open()");
@@ -724,6 +731,68 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
       expect((await policies()).get(typed)?.command).toEqual(["sleep", sleeperArg(12)]);
     });
   });
+
+  // SKIPPED, not passing: the shell's own notification service (org.gnome.Shell.Notifications, a
+  // gjs helper) did not answer the daemon's Notify within its 5 s in these headless runs (GNOME 48:
+  // "no answer within 5000 ms"; GNOME 43: nothing reached the message tray), and it holds
+  // org.freedesktop.Notifications without allowing replacement, so the tests' stand-in server
+  // cannot take its place on the shell's bus either. The daemon's side of the actions is tested
+  // with the stand-in (test/notify/actions*.test.ts); the extension's half (ShowRequested → menu
+  // open on the row) waits for a way to deliver a notification in the headless shell.
+  it.skip("acts on the daemon's notifications: Restart now ends a cooldown, and a click opens the menu on the program's row", async () => {
+    requireDaemon();
+    await probe("close()");
+    const server = await startNotificationServer(shell.env.DBUS_SESSION_BUS_ADDRESS ?? "", true);
+    try {
+      const [owner] = (await shell.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner", "s", ["org.freedesktop.Notifications"])) as [string];
+      expect(owner, "the stand-in serves org.freedesktop.Notifications").toBe(server.uniqueName);
+      // Notifications on (see configToml), once the daemon watches its config (it does from its first start of a program on).
+      await eventually("crashy running", 30_000, async () => {
+        const [record] = (await manager("GetProcess", "s", ["crashy"])) as [Record<string, { value: unknown }>];
+        return parseProcess(unwrap(record)).pid > 0;
+      });
+      const reloads = received.length;
+      await writeFile(join(shell.env.XDG_CONFIG_HOME ?? "", "selfheal", "config.toml"), configToml(true));
+      const kindOf = (signal: Received): unknown => (signal.body[0] as Record<string, { value: unknown }> | undefined)?.kind?.value;
+      await eventually("the daemon to apply the config with notifications on", SIGNAL_TIMEOUT_MS, async () =>
+        received.slice(reloads).some((signal) => signal.member === "EventLogged" && kindOf(signal) === "config-reloaded"),
+      );
+
+      await crashIntoCooldown("crashy");
+      const loop = await server.waitForOne((n) => n.summary === "Restart Loop: crashy", 20_000);
+      expect(loop.actions).toEqual(["default", "", "restart-now", "Restart now", "stop-watching", "Stop watching"]);
+
+      // Restart now: the cooldown ends and crashy runs again.
+      const before = received.length;
+      const invokedMs = performance.timeOrigin + performance.now();
+      server.invoke(loop.id, "restart-now");
+      const ended = await nextSignal("CooldownEnded", before, (body) => body[0] === "crashy");
+      await eventually("crashy to run again, its cooldown gone", SIGNAL_TIMEOUT_MS, async () => {
+        const [record] = (await manager("GetProcess", "s", ["crashy"])) as [Record<string, { value: unknown }>];
+        const watched = parseProcess(unwrap(record));
+        return watched.pid > 0 && watched.state === "running" && watched.cooldownRemaining === 0;
+      });
+      figures.push(`notification action Restart now → CooldownEnded on the bus ${(ended.ms - invokedMs).toFixed(1)} ms`);
+
+      // A click on the crash's notification: the menu opens on the Processes view, crashy's row marked.
+      const crash = await server.waitForOne((n) => n.summary === "Process Crash: crashy");
+      const clicked = received.length;
+      const clickedMs = performance.timeOrigin + performance.now();
+      server.invoke(crash.id, "default");
+      const show = await nextSignal("ShowRequested", clicked);
+      expect(show.body).toEqual(["processes", "crashy"]);
+      await eventually("the menu open on the Processes view with crashy's row marked", 10_000, async () => {
+        const state = await probe<{ menuOpen: boolean }>("state()");
+        return state.menuOpen && (await probe<string>("currentView()")) === "processes" && JSON.stringify(await probe<string[]>("markedRows()")) === JSON.stringify(["crashy"]);
+      });
+      figures.push(`notification clicked → ShowRequested on the bus ${(show.ms - clickedMs).toFixed(1)} ms`);
+      await screenshotMenu("notification-clicked");
+      await probe("close()");
+      expect(await probe<string[]>("markedRows()")).toEqual([]);
+    } finally {
+      server.close();
+    }
+  }, 120_000);
 
   it("leaves no JS ERROR or extension error in the shell's log, and none in the preferences", async () => {
     const disposed = shell.log().split("\n").filter((line) => /already (disposed|finalized)/.test(line));

@@ -211,8 +211,40 @@
     return count;
   };
 
+  // The notifications in the shell's message tray (every source's), newest last.
+  const notifications = () => Main.messageTray.getSources().flatMap((source) => source.notifications);
+  const titleOf = (notification) => notification.title ?? null;
+
+  // Does what a click on a notification (label null) or on one of its buttons does: the
+  // notification's 'activated', or the action's callback; then, unless resident, it goes, as
+  // the banner and the tray's message do. Returns GLib.get_real_time() just before, or null when
+  // there is no such notification or button.
+  const invokeNotification = (title, label) => {
+    const notification = notifications().find((candidate) => titleOf(candidate) === title);
+    if (!notification) return null;
+    const action = label === null ? null : notification.actions.find((candidate) => candidate.label === label);
+    if (label !== null && !action) return null;
+    const usec = GLib.get_real_time();
+    if (action === null) {
+      notification.activate();
+      return usec;
+    }
+    if (typeof action.activate === "function") {
+      action.activate(); // GNOME 46+: the action destroys a non-resident notification itself
+    } else {
+      action.callback();
+      if (!notification.resident) notification.destroy();
+    }
+    return usec;
+  };
+
   const probe = {
     button,
+    notificationTitles: () => notifications().map(titleOf),
+    notificationActions: (title) => notifications().find((candidate) => titleOf(candidate) === title)?.actions.map((action) => action.label) ?? null,
+    invokeNotification,
+    currentView: () => ["processes", "anomalies", "zombies", "cooldowns"].find((view) => one(menuBox(), `selfheal-tab-${view}`)?.checked) ?? null,
+    markedRows: () => all(menuBox(), "selfheal-row-marked").filter((row) => row.visible).map((row) => textOf(row, "selfheal-col-name")),
     state: () => ({
       enabled: Main.extensionManager.lookup(UUID)?.state === 1,
       present: button() !== null,

@@ -11,6 +11,8 @@ import { startPrivateBus as startSessionBus } from "../helpers/bus.js";
 import { waitForCount, waitForMatch } from "./shared.js";
 
 export interface ReceivedNotification {
+  /** The id the server answered Notify with. */
+  id: number;
   appName: string;
   replacesId: number;
   icon: string;
@@ -38,11 +40,16 @@ export interface FakeNotificationServer {
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedNotification[]>;
   /** Resolves with the first notification that matches. */
   waitForOne(match: (notification: ReceivedNotification) => boolean, timeoutMs?: number): Promise<ReceivedNotification>;
+  /** Reports a user's choice as a notification server does: ActionInvoked(id, key), then NotificationClosed(id, 2). */
+  invoke(id: number, key: string): void;
+  /** Reports that a notification closed (reason 2: dismissed by the user). */
+  dismiss(id: number): void;
   close(): void;
 }
 
 // Own org.freedesktop.Notifications on the bus and answer Notify with a fresh id.
-export async function startNotificationServer(address: string): Promise<FakeNotificationServer> {
+// `replace`: take the name over from the server that holds it (one that allows it, as the shell's does).
+export async function startNotificationServer(address: string, replace = false): Promise<FakeNotificationServer & { uniqueName: string; primary: boolean }> {
   const bus: MessageBus = await connectBus(address);
   const received: ReceivedNotification[] = [];
   let nextId = 1;
@@ -60,22 +67,33 @@ export async function startNotificationServer(address: string): Promise<FakeNoti
         number,
       ];
       const unwrapped = Object.fromEntries(Object.entries(hints).map(([key, variant]) => [key, variant.value]));
-      received.push({ appName, replacesId, icon, summary, body, actions, hints: unwrapped, expireTimeout });
-      bus.send(Message.newMethodReturn(msg, "u", [nextId++]));
+      const id = nextId++;
+      received.push({ id, appName, replacesId, icon, summary, body, actions, hints: unwrapped, expireTimeout });
+      bus.send(Message.newMethodReturn(msg, "u", [id]));
       return true;
     }
     if (msg.member === "GetCapabilities") {
-      bus.send(Message.newMethodReturn(msg, "as", [["body"]]));
+      bus.send(Message.newMethodReturn(msg, "as", [["body", "actions"]]));
       return true;
     }
     return false;
   });
-  await bus.requestName(NOTIFICATIONS_NAME, 0);
+  const REPLACE_EXISTING = 2;
+  const PRIMARY_OWNER = 1;
+  const reply = await bus.requestName(NOTIFICATIONS_NAME, replace ? REPLACE_EXISTING : 0);
   return {
+    // dbus-next keeps the unique name on the bus object; its typings leave it out.
+    uniqueName: (bus as unknown as { name?: string }).name ?? "",
+    primary: reply === PRIMARY_OWNER,
     received,
     waitFor: (count, timeoutMs = 10_000) =>
       waitForCount(received, count, timeoutMs, 10, () => `expected ${count} notifications, got ${received.length}: ${received.map((n) => n.summary).join(" | ")}`),
     waitForOne: (match, timeoutMs = 10_000) => waitForMatch(received, match, timeoutMs, 10, () => `no matching notification; got: ${received.map((n) => n.summary).join(" | ")}`),
+    invoke: (id, key) => {
+      bus.send(Message.newSignal(NOTIFICATIONS_PATH, NOTIFICATIONS_INTERFACE, "ActionInvoked", "us", [id, key]));
+      bus.send(Message.newSignal(NOTIFICATIONS_PATH, NOTIFICATIONS_INTERFACE, "NotificationClosed", "uu", [id, 2]));
+    },
+    dismiss: (id) => bus.send(Message.newSignal(NOTIFICATIONS_PATH, NOTIFICATIONS_INTERFACE, "NotificationClosed", "uu", [id, 2])),
     close: () => bus.disconnect(),
   };
 }

@@ -30,7 +30,7 @@ function crashed(name: string, pid: number): EngineEvent {
 // A notification server that records, in place of the session bus.
 function recordingServer(): NotificationServer & { shown: Notification[] } {
   const shown: Notification[] = [];
-  return { shown, notify: async (n) => (shown.push(n), shown.length), close: () => undefined };
+  return { shown, notify: async (n) => (shown.push(n), shown.length), listen: () => undefined, close: () => undefined };
 }
 
 describe("Notifiers", () => {

@@ -209,6 +209,12 @@ export class ManagerClient {
     return this.#callForRecords("GetCooldowns", parseCooldown);
   }
 
+  // One program's trend since `sinceUsec` (GetHistory): [time_usec, cpu_percent, rss_bytes] each.
+  async getHistory(name: string, sinceUsec: number): Promise<Array<[number, number, number]>> {
+    const [samples] = await this.#call("GetHistory", [name, sinceUsec]);
+    return Array.isArray(samples) ? (samples as Array<[number, number, number]>).map(([time, cpu, rss]) => [Number(time), Number(cpu), Number(rss)]) : [];
+  }
+
   async cleanupZombies(): Promise<{ reaped: number; remaining: number }> {
     const [reaped, remaining] = await this.#call("CleanupZombies");
     return { reaped: Number(reaped ?? 0), remaining: Number(remaining ?? 0) };

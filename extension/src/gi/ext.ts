@@ -27,6 +27,22 @@ export function setScrollChild(view: St.ScrollView, child: St.BoxLayout): void {
   else view.set_child(child);
 }
 
+// Scrolls `view` so that `actor`, somewhere in its child, is in sight (centred when it was not).
+// GNOME 46 replaced the scroll bars' adjustments (`vscroll.adjustment`) by `vadjustment`. Both
+// actors must be on show: their positions on the stage are compared.
+export function scrollIntoView(view: St.ScrollView, actor: Clutter.Actor): void {
+  const legacy = view as unknown as { vadjustment?: St.Adjustment; vscroll?: { adjustment: St.Adjustment } };
+  const adjustment = legacy.vadjustment ?? legacy.vscroll?.adjustment;
+  if (!adjustment) return;
+  const [, actorY] = actor.get_transformed_position();
+  const [, viewY] = view.get_transformed_position();
+  const [, height] = actor.get_transformed_size();
+  const top = actorY - viewY + adjustment.value;
+  if (top >= adjustment.value && top + height <= adjustment.value + adjustment.page_size) return;
+  const wanted = top - (adjustment.page_size - height) / 2;
+  adjustment.value = Math.max(adjustment.lower, Math.min(wanted, adjustment.upper - adjustment.page_size));
+}
+
 // The menu of a panel button, typed as the real PopupMenu it is when built with a menu.
 export function menuOf(button: PanelMenu.Button): PopupMenu.PopupMenu {
   return button.menu as PopupMenu.PopupMenu;

@@ -3,7 +3,7 @@
 // while open; the daemon's signals refresh the view that shows what they changed.
 
 import type { PopupMenu } from "../gi/ext.js";
-import { Gio, GLib, PopupAnimation, PopupMenu as Popup, setScrollChild, St, verticalBox } from "../gi/ext.js";
+import { Gio, GLib, PopupAnimation, PopupMenu as Popup, scrollIntoView, setScrollChild, St, verticalBox } from "../gi/ext.js";
 import type { ManagerClient } from "../dbus/manager.js";
 import { errorMessage } from "../dbus/manager.js";
 import type { Translator } from "../model/i18n.js";
@@ -76,6 +76,7 @@ export class SelfHealMenu {
   #onlineItems: PopupMenu.PopupBaseMenuItem[];
   #headerSlot: St.BoxLayout;
   #contentSlot: St.BoxLayout;
+  #scroll: St.ScrollView;
   #footerSlot: St.BoxLayout;
   #status: St.Label;
   #offlineItem: PopupMenu.PopupBaseMenuItem;
@@ -86,6 +87,8 @@ export class SelfHealMenu {
   #inFlight = false;
   #again = false;
   #pendingRefresh = 0;
+  /** The program whose rows a notification asked to show (marked until the menu closes), or null. */
+  #marked: string | null = null;
 
   constructor(menu: PopupMenu.PopupMenu, deps: MenuDependencies) {
     this.#menu = menu;
@@ -143,6 +146,7 @@ export class SelfHealMenu {
     });
     this.#contentSlot = verticalBox({ x_expand: true });
     setScrollChild(scroll, this.#contentSlot);
+    this.#scroll = scroll;
     this.#footerSlot = verticalBox({ x_expand: true });
     this.#status = new St.Label({ style_class: "selfheal-status", text: "", visible: false });
     this.#status.clutter_text.line_wrap = true;
@@ -232,6 +236,22 @@ export class SelfHealMenu {
     if (this.#menu.isOpen) this.#refreshSoon(0);
   }
 
+  // A notification was clicked (the daemon's ShowRequested): open on its view, its program's rows
+  // marked and in sight once they are rendered.
+  showRequested(view: string, name: string): void {
+    if (!isViewId(view) || !this.#connected) return;
+    this.#marked = name === "" ? null : name;
+    this.show(view);
+    if (this.#menu.isOpen) this.#markRows();
+    else this.#menu.open(PopupAnimation.FULL);
+  }
+
+  #markRows(): void {
+    if (this.#marked === null) return;
+    const row = this.#views[this.#current].mark(this.#marked);
+    if (row && row.get_stage() !== null) scrollIntoView(this.#scroll, row);
+  }
+
   #place(id: ViewId): void {
     for (const [tabId, tab] of this.#tabs) tab.set_checked(tabId === id);
     const view = this.#views[id];
@@ -251,6 +271,8 @@ export class SelfHealMenu {
     this.#openScope = null;
     if (!open) {
       this.#clearReport();
+      this.#marked = null;
+      for (const view of Object.values(this.#views)) view.mark(null);
       return;
     }
     this.#views[this.#current].renderCached?.();
@@ -294,6 +316,7 @@ export class SelfHealMenu {
     const view = this.#views[this.#current];
     try {
       await view.refresh();
+      if (!this.#destroyed && view === this.#views[this.#current]) this.#markRows();
     } catch (error) {
       if (!this.#destroyed) this.#report(`${this.#deps.t.gettext("Could not load this view")}: ${errorMessage(error)}`, true);
     } finally {

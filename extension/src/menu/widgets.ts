@@ -71,6 +71,9 @@ export function setOneClass(actor: St.Widget, classes: readonly string[], chosen
   }
 }
 
+/** The style class of rows a notification led to. */
+export const MARKED_ROW_CLASS = "selfheal-row-marked";
+
 /** From this many new rows on, a render builds them with the list out of the stage. */
 const BATCH_DETACH_ROWS = 8;
 
@@ -88,6 +91,7 @@ export class KeyedList<Row extends { key: string }> {
   #create: (row: Row) => RowWidget<Row>;
   #rows = new Map<string, RowWidget<Row>>();
   #header: St.Widget | null = null;
+  #marked: ((key: string) => boolean) | null = null;
 
   constructor(styleClass: string, emptyText: string, create: (row: Row) => RowWidget<Row>) {
     this.actor = verticalBox({ style_class: "selfheal-list", x_expand: true });
@@ -107,6 +111,25 @@ export class KeyedList<Row extends { key: string }> {
 
   get size(): number {
     return this.#rows.size;
+  }
+
+  // Marks the rows whose key passes `match` (null: none), now and in later renders; returns the
+  // first marked row on show, if any.
+  mark(match: ((key: string) => boolean) | null): St.Widget | null {
+    this.#marked = match;
+    let first: St.Widget | null = null;
+    for (const child of this.#box.get_children()) {
+      const key = this.#keyOf(child);
+      const marked = key !== null && match !== null && match(key);
+      setFlag(child as St.Widget, MARKED_ROW_CLASS, marked);
+      if (marked && first === null) first = child as St.Widget;
+    }
+    return first;
+  }
+
+  #keyOf(actor: unknown): string | null {
+    for (const [key, widget] of this.#rows) if (widget.actor === actor) return key;
+    return null;
   }
 
   render(rows: readonly Row[]): void {
@@ -133,6 +156,7 @@ export class KeyedList<Row extends { key: string }> {
       if (!widget) {
         widget = this.#create(row);
         this.#rows.set(row.key, widget);
+        if (this.#marked?.(row.key)) widget.actor.add_style_class_name(MARKED_ROW_CLASS);
         this.#box.insert_child_at_index(widget.actor, index);
       } else {
         widget.update(row);

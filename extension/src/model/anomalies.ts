@@ -60,3 +60,8 @@ export function anomalyRows(records: readonly AnomalyRecord[], nowUsec: number, 
       actionText: anomalyActionText(record.action, t),
     }));
 }
+
+// Whether the row of `key` (as anomalyRows makes it) is about the program `name`.
+export function anomalyKeyNames(key: string, name: string): boolean {
+  return key.split(":").slice(1, -2).join(":") === name;
+}

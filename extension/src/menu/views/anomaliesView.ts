@@ -2,7 +2,7 @@
 // did, and the detector's detail.
 import { GLib, St, verticalBox } from "../../gi/ext.js";
 import type { AnomalyRow } from "../../model/anomalies.js";
-import { anomalyRows } from "../../model/anomalies.js";
+import { anomalyKeyNames, anomalyRows } from "../../model/anomalies.js";
 import { emptyText } from "../../model/views.js";
 import type { KeyedList, RowWidget } from "../widgets.js";
 import { cell, columnTable, setText } from "../widgets.js";
@@ -41,6 +41,10 @@ export class AnomaliesView implements View {
     const records = await fetchWhileLive(this.#context, (client) => client.listAnomalies());
     if (!records) return;
     this.#list.render(anomalyRows(records, GLib.get_real_time(), this.#context.t));
+  }
+
+  mark(name: string | null): St.Widget | null {
+    return this.#list.mark(name === null || name === "" ? null : (key) => anomalyKeyNames(key, name));
   }
 
   tick(): void {}

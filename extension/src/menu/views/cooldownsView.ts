@@ -48,6 +48,10 @@ export class CooldownsView implements View {
   }
 
   // Counts down from what the daemon last said; CooldownEnded brings a fresh list.
+  mark(name: string | null): St.Widget | null {
+    return this.#list.mark(name === null || name === "" ? null : (key) => key === name);
+  }
+
   tick(): void {
     this.#list.render(cooldownRows(this.#records, this.#fetchedAtUsec, GLib.get_real_time(), this.#context.t));
   }

@@ -1,6 +1,6 @@
 // The Processes view: name, PID, state, CPU, memory, restarts and cooldown of every watched
 // program, with start or stop, restart and cooldown reset per row.
-import { St } from "../../gi/ext.js";
+import { GLib, St } from "../../gi/ext.js";
 import { interpolate } from "../../model/i18n.js";
 import type { ProcessRow, Tone } from "../../model/processes.js";
 import { processRows } from "../../model/processes.js";
@@ -10,6 +10,9 @@ import type { KeyedList, RowWidget } from "../widgets.js";
 import { cell, columnTable, iconButton, setAvailable, setFlag, setOneClass, setText } from "../widgets.js";
 import type { ManagerClient } from "../../dbus/manager.js";
 import type { View, ViewContext } from "./view.js";
+import { Sparkline } from "../sparkline.js";
+import type { TrendSample } from "../../model/trend.js";
+import { mergeSamples } from "../../model/trend.js";
 import { fetchWhileLive, runAction } from "./view.js";
 
 const TONE_CLASSES: readonly string[] = ["selfheal-tone-ok", "selfheal-tone-warning", "selfheal-tone-error", "selfheal-tone-inactive"];
@@ -30,6 +33,8 @@ export class ProcessesView implements View {
   #context: ViewContext;
   #list: KeyedList<ProcessRow>;
   #cached: readonly ProcessRecord[] | null = null;
+  /** Each row's memory sparkline and the samples it holds, by program name. */
+  #trends = new Map<string, { sparkline: Sparkline; samples: TrendSample[]; limitBytes: number }>();
 
   constructor(context: ViewContext) {
     this.#context = context;
@@ -43,6 +48,7 @@ export class ProcessesView implements View {
         [t.gettext("PID"), "pid"],
         [t.gettext("CPU"), "cpu"],
         [t.gettext("Memory"), "memory"],
+        [t.gettext("Trend"), "trend"],
         [t.gettext("Restarts"), "restarts"],
         [t.gettext("Cooldown"), "cooldown"],
       ],
@@ -55,7 +61,28 @@ export class ProcessesView implements View {
 
   async refresh(): Promise<void> {
     const records = await fetchWhileLive(this.#context, (client) => client.listProcesses());
-    if (records) this.render(records);
+    if (!records) return;
+    this.render(records);
+    await this.#refreshTrends(records);
+  }
+
+  // The sparklines: the samples since each row's last one (all of the last 10 minutes at first).
+  async #refreshTrends(records: readonly ProcessRecord[]): Promise<void> {
+    const client = this.#context.client();
+    if (!client) return;
+    await Promise.all(
+      records.map(async (record) => {
+        const trend = this.#trends.get(record.name);
+        if (!trend) return;
+        const last = trend.samples.length > 0 ? trend.samples[trend.samples.length - 1]![0] + 1 : 0;
+        const fresh = await client.getHistory(record.name, last);
+        if (!this.#context.live() || this.#trends.get(record.name) !== trend) return;
+        const now = GLib.get_real_time();
+        trend.samples = mergeSamples(trend.samples, fresh, now);
+        trend.limitBytes = record.memoryLimitBytes;
+        trend.sparkline.set(trend.samples, trend.limitBytes, now);
+      }),
+    );
   }
 
   async prefetch(): Promise<void> {
@@ -74,6 +101,10 @@ export class ProcessesView implements View {
     this.#list.render(processRows(records, this.#context.t));
   }
 
+  mark(name: string | null): St.Widget | null {
+    return this.#list.mark(name === null || name === "" ? null : (key) => key === name);
+  }
+
   tick(): void {}
 
   // One row: seven figures and the actions its state allows. The cooldown reset, needed only by
@@ -89,6 +120,12 @@ export class ProcessesView implements View {
     const pid = cell("", "selfheal-col-pid");
     const cpu = cell("", "selfheal-col-cpu");
     const memory = cell("", "selfheal-col-memory");
+    const sparkline = new Sparkline("selfheal-col-trend selfheal-sparkline");
+    const trend = { sparkline, samples: [] as TrendSample[], limitBytes: 0 };
+    this.#trends.set(row.name, trend);
+    sparkline.actor.connect("destroy", () => {
+      if (this.#trends.get(initial.name) === trend) this.#trends.delete(initial.name);
+    });
     const restarts = cell("", "selfheal-col-restarts");
     const cooldown = cell("", "selfheal-col-cooldown");
     const startStop = this.#button("selfheal-start-stop", "media-playback-stop-symbolic", current, (now) =>
@@ -101,7 +138,7 @@ export class ProcessesView implements View {
       call: (client, who) => client.restartProcess(who),
     }));
     let reset: St.Button | null = null;
-    for (const child of [name, state, pid, cpu, memory, restarts, cooldown, startStop, restart]) actor.add_child(child);
+    for (const child of [name, state, pid, cpu, memory, sparkline.actor, restarts, cooldown, startStop, restart]) actor.add_child(child);
 
     const update = (next: ProcessRow): void => {
       row = next;

@@ -35,6 +35,11 @@ export interface View {
   prefetch?(): Promise<void>;
   /** Renders the records fetched last, if they are not on show yet. */
   renderCached?(): void;
+  /**
+   * Marks the rows of one program (a notification about it led here), or none for null; returns
+   * the first marked row on show.
+   */
+  mark(name: string | null): St.Widget | null;
   /** Called every second while the view is shown, for countdowns. */
   tick(): void;
   destroy(): void;

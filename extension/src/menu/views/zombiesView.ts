@@ -116,6 +116,11 @@ export class ZombiesView implements View {
     await this.refresh();
   }
 
+  // Zombies belong to no program: a notification leads to the view as a whole.
+  mark(_name: string | null): St.Widget | null {
+    return null;
+  }
+
   tick(): void {}
 
   async #runCleanup(): Promise<void> {
