@@ -176,8 +176,7 @@ else
   rm -f "$APP_DIR/selfheal-keeper"
   say "WARNING: the keeper was not built (no C compiler): crash protection will not survive a restart of the daemon"
 fi
-mkdir -p "$APP_DIR/dbus" "$APP_DIR/docs"
-cp dbus/io.github.SelfHeal1.Manager.xml "$APP_DIR/dbus/"
+mkdir -p "$APP_DIR/docs"
 # The documentation the starter config points to.
 cp README.md LICENSE "$APP_DIR/docs/"
 cp docs/*.md "$APP_DIR/docs/"
