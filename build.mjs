@@ -5,9 +5,15 @@ import { chmod, mkdir } from "node:fs/promises";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 
 await mkdir("dist", { recursive: true });
+// Code loaded only when needed (each command's own, nodemailer with the first
+// mail) goes to chunks beside the command, so a process holds only what it runs.
+const CHUNKS = "dist/selfheal-chunks";
+rmSync(CHUNKS, { recursive: true, force: true });
 await build({
-  entryPoints: ["daemon/main.ts"],
-  outfile: "dist/selfheal.js",
+  entryPoints: { selfheal: "daemon/main.ts" },
+  outdir: "dist",
+  splitting: true,
+  chunkNames: "selfheal-chunks/[name]-[hash]",
   bundle: true,
   platform: "node",
   target: "node18.19",

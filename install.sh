@@ -162,6 +162,10 @@ if [ -n "$old_pid" ] && [ -x "$BIN" ]; then old_programs=$(running_programs); fi
 
 say "installing the daemon into $APP_DIR"
 mkdir -p "$APP_DIR" "$BIN_DIR" "$(dirname "$DBUS_SERVICE")" "$(dirname "$UNIT")" "$STATE_HOME/selfheal"
+# The code the command loads when needed, first: a daemon still running the
+# old version may load its own chunks later (the names carry a hash, so old
+# and new ones sit side by side).
+cp -r dist/selfheal-chunks "$APP_DIR/"
 # A new file renamed over the old one: a running daemon keeps its copy open until it restarts.
 cp dist/selfheal.js "$APP_DIR/.selfheal.js.new" && mv -f "$APP_DIR/.selfheal.js.new" "$APP_DIR/selfheal.js"
 # The build is an ES module: Node.js 18 takes a .js file for CommonJS unless its package.json says otherwise.

@@ -167,12 +167,10 @@ export function renderNode(interfaces: readonly InterfaceSpec[], children: reado
 /** The interface XML, put into the bundle by the build (build.mjs); undefined when the code runs from source. */
 declare const SELFHEAL_MANAGER_XML: string | undefined;
 
-/** Where the XML is in a checkout, for code run from source (the tests' unit runs). */
-const SOURCE_XML = new URL(`../../dbus/${INTERFACE_FILE}`, import.meta.url);
-
-// The Manager interface XML text: built into the daemon, so no file is looked up when it runs.
+// The Manager interface XML text: built into the daemon, so no file is looked up when it runs
+// (from source, in the tests' unit runs, the checkout's file).
 export function managerInterfaceXml(): string {
-  return typeof SELFHEAL_MANAGER_XML === "string" ? SELFHEAL_MANAGER_XML : readFileSync(SOURCE_XML, "utf8");
+  return typeof SELFHEAL_MANAGER_XML === "string" ? SELFHEAL_MANAGER_XML : readFileSync(new URL(`../../dbus/${INTERFACE_FILE}`, import.meta.url), "utf8");
 }
 
 // The Manager interface as the XML defines it.

@@ -1,11 +1,12 @@
 // The interface XML is part of the built daemon: a copy of dist/selfheal.js
-// alone in a folder (no dbus/ beside it, nothing in the XDG data folders)
+// (and its chunks) alone in a folder (no dbus/ beside it, nothing in the XDG data folders)
 // serves the Manager interface exactly as dbus/io.github.SelfHeal1.Manager.xml defines it.
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseInterfaceXml, renderInterface } from "../../daemon/bus/introspection.js";
-import { connectClient, DAEMON_JS, INTERFACE_XML, makeTempDir, MANAGER_INTERFACE, plain, startPrivateBus, startSelfheal } from "../helpers/bus.js";
+import { copyBuiltDaemon } from "../helpers/command.js";
+import { connectClient, INTERFACE_XML, makeTempDir, MANAGER_INTERFACE, plain, startPrivateBus, startSelfheal } from "../helpers/bus.js";
 
 const root = makeTempDir("embedded");
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -16,9 +17,9 @@ describe("the interface XML built in", () => {
     const emptyShare = join(root, "share");
     mkdirSync(bare);
     mkdirSync(emptyShare);
-    copyFileSync(DAEMON_JS, join(bare, "selfheal.js"));
+    const copy = copyBuiltDaemon(bare);
     const bus = await startPrivateBus();
-    const daemon = await startSelfheal(bus, { root, daemonFile: join(bare, "selfheal.js"), env: { XDG_DATA_HOME: emptyShare, XDG_DATA_DIRS: emptyShare } });
+    const daemon = await startSelfheal(bus, { root, daemonFile: copy, env: { XDG_DATA_HOME: emptyShare, XDG_DATA_DIRS: emptyShare } });
     const client = await connectClient(bus);
     try {
       const [xml] = (await client.callOn("org.freedesktop.DBus.Introspectable", "Introspect")) as [string];
