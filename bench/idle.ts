@@ -19,6 +19,8 @@ const SETTLE_MS = 3000;
 /** Clock ticks a second of /proc/PID/stat's utime and stime (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 const PROFILE_TOP = 25;
+/** How long the 50 autostarts may take on a loaded machine. */
+const STARTS_TIMEOUT_MS = 120_000;
 
 export interface IdleFigures {
   cpuSecondsPerMinute: number;
@@ -53,7 +55,7 @@ export async function measureIdleDaemon(seconds: number, profile: boolean): Prom
   const launched = performance.now();
   const daemon = await startDaemon(`[settings]\ninterval = 1.0\n\n${policies}`, { dir, nodeFlags });
   try {
-    await waitFor(() => daemon.events().filter((e) => e.kind === "started").length >= WATCHED, 30_000, () => "programs did not start");
+    await waitFor(() => daemon.events().filter((e) => e.kind === "started").length >= WATCHED, STARTS_TIMEOUT_MS, () => "programs did not start");
     const pid = daemon.process.pid!;
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const before = cpuTicks(pid);

@@ -38,17 +38,46 @@ function medianUsage(code: string): Usage {
   return { rss: mid((u) => u.rss), heapUsed: mid((u) => u.heapUsed) };
 }
 
-// The built daemon's bundle bytes by package (its own code as "selfheal").
-async function bundleBytesByPackage(): Promise<Array<[string, number]>> {
-  const result = await build({ entryPoints: [resolve(REPO, "daemon/main.ts")], bundle: true, platform: "node", target: "node20", format: "esm", write: false, metafile: true, logLevel: "silent" });
-  const output = Object.values(result.metafile.outputs)[0]!;
-  const bytes = new Map<string, number>();
-  for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
-    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
-    const name = match ? match[1]! : "selfheal";
-    bytes.set(name, (bytes.get(name) ?? 0) + bytesInOutput);
+/** The chunk `selfheal daemon` loads first (build.mjs names chunks after their entry module). */
+const DAEMON_CHUNK = /daemonCommand-[^/]*\.js$/;
+
+// Bytes of source by package (selfheal's own code as "selfheal"), built as
+// build.mjs builds it: all of it, and what the daemon loads (the entry, the
+// daemon command's chunk and every chunk those import statically).
+async function bundleBytesByPackage(): Promise<{ all: Map<string, number>; daemon: Map<string, number> }> {
+  const result = await build({
+    entryPoints: { selfheal: resolve(REPO, "daemon/main.ts") },
+    outdir: "/nonexistent-out",
+    splitting: true,
+    chunkNames: "selfheal-chunks/[name]-[hash]",
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+    define: { SELFHEAL_MANAGER_XML: '""' },
+  });
+  const outputs = result.metafile.outputs;
+  const loaded = new Set<string>();
+  const visit = (path: string): void => {
+    if (loaded.has(path) || outputs[path] === undefined) return;
+    loaded.add(path);
+    for (const { path: imported, kind } of outputs[path].imports) if (kind === "import-statement") visit(imported);
+  };
+  for (const path of Object.keys(outputs)) if (path.endsWith("/selfheal.js") || DAEMON_CHUNK.test(path)) visit(path);
+  const all = new Map<string, number>();
+  const daemon = new Map<string, number>();
+  for (const [outputPath, output] of Object.entries(outputs)) {
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+      const name = match ? match[1]! : "selfheal";
+      all.set(name, (all.get(name) ?? 0) + bytesInOutput);
+      if (loaded.has(outputPath)) daemon.set(name, (daemon.get(name) ?? 0) + bytesInOutput);
+    }
   }
-  return [...bytes.entries()].sort((a, b) => b[1] - a[1]);
+  return { all, daemon };
 }
 
 export async function benchModules(): Promise<void> {
@@ -65,8 +94,12 @@ export async function benchModules(): Promise<void> {
     console.log(`${`+ ${name}`.padEnd(40)} ${mb(usage.rss)} ${delta(usage.rss - previous.rss)}   ${mb(usage.heapUsed)} ${delta(usage.heapUsed - previous.heapUsed)}`);
     previous = usage;
   }
-  console.log(`\nthe daemon's bundle (dist/selfheal.js) by package, bytes of source:`);
-  for (const [name, bytes] of await bundleBytesByPackage()) console.log(`${(bytes / 1024).toFixed(0).padStart(8)} KiB  ${name}`);
+  const { all, daemon } = await bundleBytesByPackage();
+  const kib = (bytes: number): string => (bytes / 1024).toFixed(0).padStart(8);
+  const total = (bytes: Map<string, number>): number => [...bytes.values()].reduce((sum, b) => sum + b, 0);
+  console.log(`\nthe built command (dist/selfheal.js and its chunks) by package, KiB of source: all of it / what \`selfheal daemon\` loads`);
+  for (const [name, bytes] of [...all.entries()].sort((a, b) => b[1] - a[1])) console.log(`${kib(bytes)} ${kib(daemon.get(name) ?? 0)}  ${name}`);
+  console.log(`${kib(total(all))} ${kib(total(daemon))}  in all`);
 }
 
 if (import.meta.filename === process.argv[1]) await benchModules();
