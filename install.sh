@@ -162,6 +162,10 @@ if [ -n "$old_pid" ] && [ -x "$BIN" ]; then old_programs=$(running_programs); fi
 
 say "installing the daemon into $APP_DIR"
 mkdir -p "$APP_DIR" "$BIN_DIR" "$(dirname "$DBUS_SERVICE")" "$(dirname "$UNIT")" "$STATE_HOME/selfheal"
+# The code the command loads when needed, first: a daemon still running the
+# old version may load its own chunks later (the names carry a hash, so old
+# and new ones sit side by side).
+cp -r dist/selfheal-chunks "$APP_DIR/"
 # A new file renamed over the old one: a running daemon keeps its copy open until it restarts.
 cp dist/selfheal.js "$APP_DIR/.selfheal.js.new" && mv -f "$APP_DIR/.selfheal.js.new" "$APP_DIR/selfheal.js"
 # The build is an ES module: Node.js 18 takes a .js file for CommonJS unless its package.json says otherwise.
@@ -176,8 +180,7 @@ else
   rm -f "$APP_DIR/selfheal-keeper"
   say "WARNING: the keeper was not built (no C compiler): crash protection will not survive a restart of the daemon"
 fi
-mkdir -p "$APP_DIR/dbus" "$APP_DIR/docs"
-cp dbus/io.github.SelfHeal1.Manager.xml "$APP_DIR/dbus/"
+mkdir -p "$APP_DIR/docs"
 # The documentation the starter config points to.
 cp README.md LICENSE "$APP_DIR/docs/"
 cp docs/*.md "$APP_DIR/docs/"

@@ -1,6 +1,5 @@
-// The engine's own figures: crash → restarted, memory limit → action, the
-// cost of one scan-and-evaluate tick at about 300 processes, and the
-// daemon's CPU and memory while it watches 50 programs at a 1 s tick.
+// The engine's own figures: crash → restarted, memory limit → action, and the
+// cost of one scan-and-evaluate tick at about 300 processes (the daemon at rest: idle.ts).
 import { readdirSync, readFileSync, statSync, watch } from "node:fs";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -19,7 +18,6 @@ const CRASHES = 25;
 const MEMORY_BREACHES = 10;
 const TICKS = 200;
 const WATCHED = 50;
-const IDLE_SECONDS = 30;
 const HOG = resolve(import.meta.dirname, "../test/engine/fixtures/hog.mjs");
 const MB = 1024 * 1024;
 /** Program names unique to this run (comm keeps 15 characters). */
@@ -30,7 +28,7 @@ export async function benchEngine(): Promise<void> {
   await benchCrashRestart("without keepers (--no-keeper)", ["--no-keeper"]);
   await benchMemoryLimit();
   await benchTick();
-  await benchIdleDaemon();
+  // The daemon at rest with 50 programs: bench/idle.ts.
 }
 
 // The events logged since `from` (a count of lines already seen).
@@ -228,45 +226,5 @@ async function benchTick(): Promise<void> {
     ]);
   } finally {
     await killAll(fillers);
-  }
-}
-
-// The daemon watching 50 running programs with CPU and memory limits at a 1 s tick: CPU seconds per minute and RSS.
-export async function benchIdleDaemon(): Promise<void> {
-  const dir = makeTestDir("bench-idle");
-  const policies = Array.from({ length: WATCHED }, (_, i) => {
-    const program = uniqueSleep(dir, `idle${i}`);
-    return `[process.idle${i}]\ncommand = ["${program}", "600"]\nautostart = true\ncpu_limit = 90\nmemory_limit_mb = 500\n`;
-  }).join("\n");
-  const daemon = await startDaemon(`[settings]\ninterval = 1.0\n\n${policies}`, { dir });
-  try {
-    await waitFor(() => daemon.events().filter((e) => e.kind === "started").length >= WATCHED, 20_000, () => "programs did not start");
-    const pid = daemon.process.pid!;
-    const ticksPerSecond = 100;
-    const cpuTicks = (): number => {
-      const fields = readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]!.split(" ");
-      return Number(fields[11]) + Number(fields[12]);
-    };
-    await new Promise((r) => setTimeout(r, 3000));
-    const before = cpuTicks();
-    const start = performance.now();
-    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
-    const cpuSeconds = (cpuTicks() - before) / ticksPerSecond;
-    const elapsedMin = (performance.now() - start) / 60_000;
-    const status = readFileSync(`/proc/${pid}/status`, "latin1");
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    console.log(`\nthe daemon watching ${WATCHED} running programs (CPU and memory limits), 1 s scan, measured over ${IDLE_SECONDS} s`);
-    console.log(`CPU: ${(cpuSeconds / elapsedMin).toFixed(3)} CPU seconds per minute`);
-    console.log(`RSS: ${(rssKb / 1024).toFixed(1)} MB`);
-  } finally {
-    const started = daemon.events().flatMap((e) => (e.kind === "started" ? [e.pid] : []));
-    await daemon.cleanup();
-    for (const pid of started) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
   }
 }

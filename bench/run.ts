@@ -13,3 +13,6 @@ await (await import("./match.js")).benchMatch();
 await (await import("./bus.js")).benchBus();
 await (await import("./anomaly.js")).benchAnomaly();
 await (await import("./metrics.js")).benchMetrics();
+await (await import("./idle.js")).benchIdle();
+await (await import("./modules.js")).benchModules();
+await (await import("./suite.js")).benchSuite();

@@ -1,10 +1,10 @@
 // The `selfheal` command line: `selfheal daemon` runs the daemon; the other
-// commands convert old configs or talk to a running daemon.
+// commands convert old configs or talk to a running daemon. Each command's
+// code is loaded when it runs (the build puts it in chunks of its own), so
+// the daemon holds no client or import code in memory, and a client command
+// none of the daemon's.
 import { parseArgs } from "node:util";
 import { configPath } from "./config/paths.js";
-import { runDaemonCommand } from "./cli/daemonCommand.js";
-import { runImportCommand } from "./cli/importCommand.js";
-import { isClientCommand, runClientCommand } from "./cli/clientCommand.js";
 import { CLI_VERSION, COMMAND_NAMES, commandHelp, USAGE } from "./cli/help.js";
 import { exitWhenDone } from "./cli/exit.js";
 
@@ -49,22 +49,24 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
   switch (command) {
     case "daemon":
-      return runDaemonCommand(config, env, {
+      return (await import("./cli/daemonCommand.js")).runDaemonCommand(config, env, {
         bus: values["no-bus"] !== true,
         keeper: values["no-keeper"] !== true,
         logFile: values["log-file"] === true,
       });
     case "import":
-      return runImportCommand({
+      return (await import("./cli/importCommand.js")).runImportCommand({
         processList: positionals[1],
         emailConfig: positionals[2],
         output: typeof values.output === "string" ? values.output : config,
         force: values.force === true,
       });
-    default:
-      if (isClientCommand(command)) return runClientCommand(command, argv.filter((_, index) => index !== argv.indexOf(command)), env);
+    default: {
+      const client = await import("./cli/clientCommand.js");
+      if (client.isClientCommand(command)) return client.runClientCommand(command, argv.filter((_, index) => index !== argv.indexOf(command)), env);
       process.stderr.write(`selfheal: unknown command "${command}"; the commands are ${COMMAND_LIST} (see "selfheal help")\n`);
       return 2;
+    }
   }
 }
 

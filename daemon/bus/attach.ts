@@ -28,7 +28,7 @@ export async function attachBusService(daemon: Daemon, options: AttachOptions): 
   }
   let spec;
   try {
-    spec = loadManagerInterface(options.env).spec;
+    spec = loadManagerInterface();
   } catch (error) {
     return { status: "refused", message: (error as Error).message, nameTaken: false };
   }

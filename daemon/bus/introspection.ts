@@ -1,9 +1,7 @@
 // The Manager interface as dbus/io.github.SelfHeal1.Manager.xml defines it:
-// read once at start, used to check every call's signature, and served back
+// built into the daemon by the build, parsed once at start, used to check every call's signature, and served back
 // (doc annotations and argument names included) by Introspect.
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 import { INTERFACE_FILE, MANAGER_INTERFACE, STANDARD_INTERFACES } from "./names.js";
 import { escapeAttribute, parseXml, type XmlElement } from "./xml.js";
 
@@ -166,31 +164,16 @@ export function renderNode(interfaces: readonly InterfaceSpec[], children: reado
   return `${out}</node>\n`;
 }
 
-// Where the interface XML may be: beside the running code (a checkout, the
-// bundle in dist/, an installed copy), then the XDG data dirs' dbus-1/interfaces.
-export function interfaceFileCandidates(env: NodeJS.ProcessEnv, moduleUrl: string = import.meta.url): string[] {
-  const here = dirname(fileURLToPath(moduleUrl));
-  const candidates = [join(here, "dbus"), join(here, "..", "dbus"), join(here, "..", "..", "dbus")].map((dir) => join(dir, INTERFACE_FILE));
-  const dataHome = env.XDG_DATA_HOME || join(env.HOME ?? "", ".local", "share");
-  const dataDirs = (env.XDG_DATA_DIRS || "/usr/local/share:/usr/share").split(":").filter(Boolean);
-  for (const dir of [dataHome, ...dataDirs]) candidates.push(join(dir, "dbus-1", "interfaces", INTERFACE_FILE));
-  return candidates;
+/** The interface XML, put into the bundle by the build (build.mjs); undefined when the code runs from source. */
+declare const SELFHEAL_MANAGER_XML: string | undefined;
+
+// The Manager interface XML text: built into the daemon, so no file is looked up when it runs
+// (from source, in the tests' unit runs, the checkout's file).
+export function managerInterfaceXml(): string {
+  return typeof SELFHEAL_MANAGER_XML === "string" ? SELFHEAL_MANAGER_XML : readFileSync(new URL(`../../dbus/${INTERFACE_FILE}`, import.meta.url), "utf8");
 }
 
-/** The Manager interface and the file it was read from. */
-export interface LoadedInterface {
-  spec: InterfaceSpec;
-  path: string;
-}
-
-// Find and read the Manager interface XML; throws naming every place looked at.
-export function loadManagerInterface(env: NodeJS.ProcessEnv = process.env): LoadedInterface {
-  const candidates = interfaceFileCandidates(env);
-  const path = candidates.find((candidate) => existsSync(candidate));
-  if (path === undefined) throw new Error(`cannot find the D-Bus interface file ${INTERFACE_FILE}; looked in:\n  ${candidates.join("\n  ")}`);
-  try {
-    return { spec: parseInterfaceXml(readFileSync(path, "utf8"), MANAGER_INTERFACE), path };
-  } catch (error) {
-    throw new Error(`cannot read the D-Bus interface file ${path}: ${(error as Error).message}`);
-  }
+// The Manager interface as the XML defines it.
+export function loadManagerInterface(): InterfaceSpec {
+  return parseInterfaceXml(managerInterfaceXml(), MANAGER_INTERFACE);
 }

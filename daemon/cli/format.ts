@@ -1,5 +1,8 @@
 // How the client commands show records to people: aligned tables, sizes,
 // durations, times, and policies written as config.toml would have them.
+import { tomlCommentText, tomlKeyValue, tomlTableHeader, tomlValue } from "../config/tomlText.js";
+
+export { tomlValue };
 
 export type Row = Record<string, unknown>;
 
@@ -60,24 +63,6 @@ export function table(headers: readonly string[], rows: ReadonlyArray<readonly s
   return [line(headers), ...rows.map(line)].join("\n") + "\n";
 }
 
-const BARE_KEY = /^[A-Za-z0-9_-]+$/;
-
-function tomlKey(key: string): string {
-  return BARE_KEY.test(key) ? key : JSON.stringify(key);
-}
-
-// One value in TOML syntax (strings as JSON strings, which TOML reads the same for printable text).
-export function tomlValue(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value);
-  if (Array.isArray(value)) return `[${value.map(tomlValue).join(", ")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value);
-    return entries.length === 0 ? "{}" : `{ ${entries.map(([key, inner]) => `${tomlKey(key)} = ${tomlValue(inner)}`).join(", ")} }`;
-  }
-  return '""';
-}
-
 /** Keys of a GetPolicies record that say where its keys come from, not config.toml keys. */
 const LAYER_KEYS = new Set(["overridden", "unset", "shadowed", "origin"]);
 
@@ -103,14 +88,15 @@ export function policyToml(name: string, policy: Row): string {
   const overridden = strings(policy.overridden).filter((key) => !unset.includes(key));
   const shadowed = (policy.shadowed !== null && typeof policy.shadowed === "object" ? policy.shadowed : {}) as Row;
   const lines: string[] = [];
-  if (policy.origin === "D-Bus") lines.push(`# set over D-Bus; config.toml has no [process.${tomlKey(name)}]`);
-  lines.push(`[process.${tomlKey(name)}]`);
+  const header = tomlTableHeader(["process", name]);
+  if (policy.origin === "D-Bus") lines.push(`# set over D-Bus; config.toml has no ${header}`);
+  lines.push(header);
   for (const [key, value] of Object.entries(policy)) {
     if (LAYER_KEYS.has(key)) continue;
     const keys = overridden.includes(key) ? [key] : overridden.filter((other) => other.startsWith(`${key}.`));
-    lines.push(`${tomlKey(key)} = ${tomlValue(value)}${overrideNote(keys, shadowed, overridden.includes(key) ? "" : `${key}.`)}`);
+    lines.push(`${tomlKeyValue(key, value)}${overrideNote(keys, shadowed, overridden.includes(key) ? "" : `${key}.`)}`);
   }
-  for (const key of unset) lines.push(`# ${key}: left out over D-Bus${key in shadowed ? `; config.toml says ${tomlValue(shadowed[key])}` : ""}`);
+  for (const key of unset) lines.push(`# ${tomlCommentText(key)}: left out over D-Bus${key in shadowed ? `; config.toml says ${tomlValue(shadowed[key])}` : ""}`);
   if (policy.origin === "config.toml+D-Bus") lines.push(`# "selfheal policy reset ${name}" goes back to config.toml alone`);
   return lines.join("\n") + "\n";
 }

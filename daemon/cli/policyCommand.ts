@@ -3,7 +3,7 @@
 // (kept in the daemon's overrides file; config.toml is never rewritten). An
 // override holds only the keys set over D-Bus; the others follow config.toml,
 // and what an override shadows there is shown beside it.
-import { parse as parseToml } from "smol-toml";
+import { parseTomlValue } from "../config/load.js";
 import { variantOf } from "../bus/variants.js";
 import { json, policyToml, type Row } from "./format.js";
 import { CommandError, oneName, UsageError, type ClientContext } from "./clientContext.js";
@@ -17,7 +17,7 @@ interface OverrideEdit {
 // A KEY=VALUE's value: TOML (numbers, true/false, ["arrays"], "strings"), else the text itself.
 export function parseValue(raw: string): unknown {
   try {
-    return parseToml(`value = ${raw}`).value;
+    return parseTomlValue(raw);
   } catch {
     return raw;
   }

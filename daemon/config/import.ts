@@ -10,6 +10,7 @@ import { ConfigError, formatKeyPath } from "./errors.js";
 import { describeIssues } from "./issues.js";
 import { validatePolicyObject } from "./load.js";
 import { DEFAULTS, RawEmailSchema } from "./schema.js";
+import { tomlCommentText, tomlKeyValue, tomlTableHeader, tomlValue } from "./tomlText.js";
 
 /** A file's name (for messages and comments) and its text. */
 export interface SourceText {
@@ -124,7 +125,7 @@ function readProcessList(source: SourceText, problems: ConfigProblem[]): Importe
     if (badNumbers.length > 0) continue;
     const name = uniqueName(basename(command[0] ?? ""), taken);
     taken.add(name);
-    processes.push({ name, command, cpuLimit: Number(cpu), memoryMb: Number(memory), line, source: content });
+    processes.push({ name, command, cpuLimit: Number(cpu), memoryMb: Number(memory), line, source: fields.join(" ") });
   }
   return processes;
 }
@@ -211,31 +212,14 @@ function checkEmail(raw: Record<string, unknown>, email: ImportedEmail, file: st
   }
 }
 
-// A TOML basic string (JSON's escapes are TOML's, except that TOML also escapes DEL).
-function tomlString(value: string): string {
-  return JSON.stringify(value).replaceAll("\u007f", "\\u007F");
-}
-
-// A TOML key, quoted when it is not a bare key.
-function tomlKey(key: string): string {
-  return /^[A-Za-z0-9_-]+$/.test(key) ? key : tomlString(key);
-}
-
-// A TOML value for the simple types the importer writes.
-function tomlValue(value: unknown): string {
-  if (typeof value === "string") return tomlString(value);
-  if (Array.isArray(value)) return `[${value.map(tomlValue).join(", ")}]`;
-  return String(value);
-}
-
 // The [process.NAME] table of one imported process, with a comment naming its origin.
 function processTable(process: ImportedProcess, file: string): string {
   const raw = rawPolicyOf(process);
-  const lines = [`# ${file} line ${process.line}: ${process.source}`, `[process.${tomlKey(process.name)}]`];
-  lines.push(`command = ${tomlValue(raw.command)}`);
-  if (raw.match !== undefined) lines.push(`match = ${tomlValue(raw.match)}  # the whole command line`);
-  lines.push(`cpu_limit = ${tomlValue(raw.cpu_limit)}  # percent of one core`);
-  lines.push(`memory_limit_mb = ${tomlValue(raw.memory_limit_mb)}`);
+  const lines = [`# ${tomlCommentText(`${file} line ${process.line}: ${process.source}`)}`, tomlTableHeader(["process", process.name])];
+  lines.push(tomlKeyValue("command", raw.command));
+  if (raw.match !== undefined) lines.push(`${tomlKeyValue("match", raw.match)}  # the whole command line`);
+  lines.push(`${tomlKeyValue("cpu_limit", raw.cpu_limit)}  # percent of one core`);
+  lines.push(tomlKeyValue("memory_limit_mb", raw.memory_limit_mb));
   return lines.join("\n");
 }
 
@@ -254,7 +238,7 @@ const EMAIL_KEY_NOTES: [EmailKey, string][] = [
 
 // The [email] table, with notes on what was not imported.
 function emailTable(raw: Record<string, unknown>, email: ImportedEmail, file: string): string {
-  const lines = [`# Imported from ${file}.`];
+  const lines = [`# Imported from ${tomlCommentText(file)}.`];
   if (raw.password !== undefined) {
     lines.push(
       "# This file now holds the mail password in plain text: keep it private (chmod 600; selfheal refuses it",
@@ -267,17 +251,17 @@ function emailTable(raw: Record<string, unknown>, email: ImportedEmail, file: st
   lines.push("[email]");
   for (const [key, note] of EMAIL_KEY_NOTES) {
     if (raw[key] === undefined) continue;
-    lines.push(`${key} = ${tomlValue(raw[key])}${note === "" ? "" : `  # ${note}`}`);
+    lines.push(`${tomlKeyValue(key, raw[key])}${note === "" ? "" : `  # ${note}`}`);
   }
   lines.push(`rate_limit_minutes = ${DEFAULTS.email.rate_limit_minutes}  # at most one mail per process and kind in this time`);
-  for (const { key, line } of email.ignored) lines.push(`# not imported: ${tomlString(key)} (${file} line ${line}) has no [email] equivalent`);
+  for (const { key, line } of email.ignored) lines.push(`# not imported: ${tomlValue(key)} (${tomlCommentText(file)} line ${line}) has no [email] equivalent`);
   return lines.join("\n");
 }
 
 // The file's header comment.
 function header(files: string[]): string {
   return [
-    `# selfheal configuration, imported from ${files.join(" and ")}.`,
+    `# selfheal configuration, imported from ${tomlCommentText(files.join(" and "))}.`,
     "# Keys left out take their defaults (see the configuration reference). Unlike the",
     "# original, a process is acted on after `sustain` (default 2) scans over a limit.",
     "",

@@ -7,7 +7,6 @@ import type { AST } from "toml-eslint-parser";
 
 import { statSync } from "node:fs";
 
-import { parse as parseStrictToml, TomlError } from "smol-toml";
 import { getStaticTOMLValue, parseTOML, ParseError } from "toml-eslint-parser";
 
 import { ConfigError, formatKeyPath } from "./errors.js";
@@ -21,29 +20,42 @@ import { CPU_SPIKE_KEYS, FORK_BOMB_KEYS, LEAK_KEYS, toConfigKeys } from "./anoma
 export { ConfigError, formatProblem } from "./errors.js";
 export type { ConfigProblem } from "./errors.js";
 
-/** How close (in lines) a second parser's error must be to refine the first one's position. */
-const SYNTAX_LINE_SLACK = 1;
-
-// The position of a TOML syntax error: toml-eslint-parser words it, smol-toml places it more exactly.
-function syntaxError(error: ParseError, text: string, file: string): ConfigError {
-  let line = error.lineNumber;
-  let column = error.column + 1;
+// Where a syntax error is: the parser notices a line left unfinished (`b =`, an
+// unclosed array) only at the start of the next one, so such an error is put
+// at the end of the last written line before it when the text up to that line
+// alone is unfinished too.
+function syntaxErrorPosition(text: string, error: ParseError): { line: number; column: number } {
+  const found = { line: error.lineNumber, column: error.column + 1 };
+  if (error.column !== 0) return found;
+  const lines = text.split("\n");
+  let last = error.lineNumber - 2;
+  while (last >= 0 && lines[last]!.trim() === "") last--;
+  if (last < 0) return found;
+  const prefix = `${lines.slice(0, last + 1).join("\n")}\n`;
   try {
-    parseStrictToml(text);
-  } catch (strict) {
-    if (strict instanceof TomlError && Math.abs(strict.line - line) <= SYNTAX_LINE_SLACK) [line, column] = [strict.line, strict.column];
+    parseTOML(prefix);
+  } catch (inPrefix) {
+    if (inPrefix instanceof ParseError && inPrefix.index >= prefix.trimEnd().length) return { line: last + 1, column: lines[last]!.length + 1 };
   }
-  return new ConfigError([{ file, line, column, key: "", message: `TOML syntax error: ${error.message}` }]);
+  return found;
 }
 
-// Parse TOML text into its AST, turning syntax errors into a ConfigError.
+// Parse TOML text into its AST (the one parser: values, and every key's line for errors), turning syntax errors into a ConfigError.
 function parseToml(text: string, file: string): AST.TOMLProgram {
   try {
     return parseTOML(text);
   } catch (error) {
-    if (error instanceof ParseError) throw syntaxError(error, text, file);
+    if (error instanceof ParseError) {
+      const { line, column } = syntaxErrorPosition(text, error);
+      throw new ConfigError([{ file, line, column, key: "", message: `TOML syntax error: ${error.message}` }]);
+    }
     throw error;
   }
+}
+
+// One TOML value written alone (`800`, `true`, `["a", "b"]`, `"text"`), as config.toml's reader reads it; throws on anything else.
+export function parseTomlValue(text: string): unknown {
+  return (getStaticTOMLValue(parseTOML(`value = ${text}`)) as { value: unknown }).value;
 }
 
 // Point a key written at the wrong level of the file to where it belongs.

@@ -2,7 +2,7 @@
 // `npm run build`, the installed folder after install.sh); when the daemon
 // runs from its sources (tests, benchmarks), the build's dist/.
 import { accessSync, constants } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KEEPER_NAME } from "./name.js";
 
@@ -11,10 +11,13 @@ export type KeeperLocation = { path: string } | { problem: string };
 
 /** From daemon/keeper/ in the sources to the build's output. */
 const DIST_FROM_SOURCES = "../../dist";
+/** The folder of the code the command loads when needed (build.mjs): this module is there, the keeper one up, beside the command. */
+const CHUNKS_FOLDER = "selfheal-chunks";
 
 // The keeper executable beside `besideFile` (the bundle, when built), or in dist/ when run from the sources.
 export function locateKeeper(besideFile: string = fileURLToPath(import.meta.url)): KeeperLocation {
-  const beside = join(dirname(besideFile), KEEPER_NAME);
+  const here = dirname(besideFile);
+  const beside = join(basename(here) === CHUNKS_FOLDER ? dirname(here) : here, KEEPER_NAME);
   const candidates = besideFile.endsWith(".ts") ? [beside, resolve(dirname(besideFile), DIST_FROM_SOURCES, KEEPER_NAME)] : [beside];
   for (const path of candidates) {
     try {

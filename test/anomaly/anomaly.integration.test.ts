@@ -2,6 +2,11 @@
 // own, the fault injectors of test/fixtures as its policies' programs. Each
 // anomaly is found and acted on as its policy says; the false-positive
 // injectors (a cache levelling off, a saw-tooth, CPU bursts) stay quiet.
+// Everything runs SPEED times faster than on a desktop: scans every 1/SPEED s,
+// the detectors' time settings divided by SPEED (rates multiplied), and the
+// fixtures' shapes SPEED times faster (--speed), so each detector sees the same
+// samples and does the same maths as at 1 s scans with the defaults; the same
+// detectors at real speed and default settings are `npm run bench`'s (bench/anomaly.ts).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURES, sandboxProblem, sleep, startSandbox, type Sandbox } from "../fixtures/sandbox.js";
 
@@ -13,22 +18,28 @@ function policy(name: string, command: string[], extra = ""): string {
   return `[process.${name}]\ncommand = ${JSON.stringify(command)}\nmatch = ${JSON.stringify(`/${command.at(1)?.replaceAll(".", "\\\\.") ?? name} ${command.slice(2).join(" ")}/`)}\nautostart = true\nrestart = "never"\nscope = "process"\n${extra}\n`;
 }
 
-const memory = (shape: string, ...args: number[]) => [NODE, `${FIXTURES}/memory.mjs`, shape, ...args.map(String)];
-const cpu = (shape: string, ...args: number[]) => [NODE, `${FIXTURES}/cpu.mjs`, shape, ...args.map(String)];
-/** Baseline seconds before the spiker's spike; the spike then lasts until the test has seen it (and ends the spiker). */
+/** How much faster than real time the detectors and fixtures run. */
+const SPEED = 4;
+/** The [settings] and [anomaly] tables for SPEED: the defaults' times divided by it, rates per time multiplied. */
+const AT_SPEED = `[settings]\ninterval = ${1 / SPEED}\n\n[anomaly.leak]\nwindow = ${120 / SPEED}\nmin_duration = ${8 / SPEED}\nmin_rate_mb_per_min = ${10 * SPEED}\n\n[anomaly.cpu_spike]\nbaseline = ${60 / SPEED}\n`;
+const memory = (shape: string, ...args: number[]) => [NODE, `${FIXTURES}/memory.mjs`, shape, ...args.map(String), `--speed=${SPEED}`];
+const cpu = (shape: string, ...args: number[]) => [NODE, `${FIXTURES}/cpu.mjs`, shape, ...args.map(String), `--speed=${SPEED}`];
+/** Baseline seconds (at real speed) before the spiker's spike; the spike then lasts until the test has seen it (and ends the spiker). */
 const SPIKE_AFTER_SEC = 14;
-const SPIKER_LIFETIME_SEC = 90;
+/** The fixtures' cap (120 s at real speed); the test waits for the spike as long as the spiker lives. */
+const SPIKER_LIFETIME_SEC = 120;
+const SPIKER_LIFETIME_MS = (SPIKER_LIFETIME_SEC * 1000) / SPEED;
 
 describe.skipIf(problem !== null)("memory and CPU on real processes", () => {
   let sandbox: Sandbox;
-  /** How long the false-positive fixtures have been watched when the quiet checks run, ms. */
-  const QUIET_WATCH_MS = 35_000;
+  /** How long the false-positive fixtures have been watched when the quiet checks run, ms (35 s at real speed). */
+  const QUIET_WATCH_MS = 35_000 / SPEED;
   let startedAt = 0;
 
   beforeAll(async () => {
     sandbox = await startSandbox(
       [
-        "[settings]\ninterval = 1\n",
+        AT_SPEED,
         policy("leaker", memory("leak", 5, 150, 3, 60)),
         policy("leaker-restart", memory("leak", 5, 150, 3, 60), '[process.leaker-restart.leak]\naction = "restart"\n'),
         policy("levelling", memory("level-off", 5, 4, 3, 60)),
@@ -43,7 +54,7 @@ describe.skipIf(problem !== null)("memory and CPU on real processes", () => {
     );
     startedAt = Date.now();
     // A leaker no policy names: the global watch is off by default, so it is not reported.
-    sandbox.run(`exec setsid ${NODE} ${FIXTURES}/memory.mjs leak 5 150 1 40`);
+    sandbox.run(`exec setsid ${NODE} ${FIXTURES}/memory.mjs leak 5 150 1 40 --speed=${SPEED}`);
   });
 
   afterAll(async () => {
@@ -71,14 +82,14 @@ describe.skipIf(problem !== null)("memory and CPU on real processes", () => {
 
   it("flags the CPU spiker as cpu_spike, notified, with its baseline", async () => {
     // However slowly a loaded machine runs the daemon's scans, the spike lasts until seen.
-    const spike = await sandbox.waitForEvent("anomaly", (e) => e.name === "spiker" && e.type === "cpu_spike", SPIKER_LIFETIME_SEC * 1000);
+    const spike = await sandbox.waitForEvent("anomaly", (e) => e.name === "spiker" && e.type === "cpu_spike", SPIKER_LIFETIME_MS);
     // Seen: end the spike (a whole core at top priority) now.
     sandbox.run(`kill ${spike.pid}`);
     expect(spike.action).toBe("notified");
     expect(spike.figures.cpuPercent).toBeGreaterThan(50);
     expect(spike.figures.baselinePercent).toBeLessThan(20);
     expect(spike.figures.scans).toBe(10);
-  }, (SPIKER_LIFETIME_SEC + 10) * 1000);
+  }, SPIKER_LIFETIME_MS + 10_000);
 
   it("stays quiet on the level-off, the saw-tooth, the CPU bursts and the unwatched leaker", async () => {
     await sleep(Math.max(0, QUIET_WATCH_MS - (Date.now() - startedAt)));
@@ -141,10 +152,10 @@ describe.skipIf(problem !== null)("the global watch on real processes", () => {
   });
 
   it("when on, reports an unwatched leaker and contains an unwatched bomb, leaving other programs alone", async () => {
-    sandbox = await startSandbox("[settings]\ninterval = 0.5\n\n[anomaly]\nwatch_all = true\n", "global");
+    sandbox = await startSandbox(`${AT_SPEED}\n[anomaly]\nwatch_all = true\n`, "global");
     sandbox.run("exec setsid sleep 300");
-    sandbox.run(`exec setsid ${NODE} ${FIXTURES}/memory.mjs level-off 5 4 1 60`);
-    sandbox.run(`exec setsid ${NODE} ${FIXTURES}/memory.mjs leak 5 150 1 60`);
+    sandbox.run(`exec setsid ${NODE} ${FIXTURES}/memory.mjs level-off 5 4 1 60 --speed=${SPEED}`);
+    sandbox.run(`exec setsid ${NODE} ${FIXTURES}/memory.mjs leak 5 150 1 60 --speed=${SPEED}`);
     await sleep(1000);
     const bystanders = sandbox.processes().filter((p) => (p.comm === "sleep" || p.comm === "node") && !p.cmdline.includes("selfheal.js"));
     expect(bystanders).toHaveLength(3);
@@ -162,7 +173,8 @@ describe.skipIf(problem !== null)("the global watch on real processes", () => {
     expect(now.filter((p) => p.comm === "sleep" || p.comm === "bash").map((p) => p.pid).filter((pid) => !bystanders.some((b) => b.pid === pid))).toEqual(
       now.filter((p) => p.nsPid === 1).map((p) => p.pid),
     );
-    await sleep(4000);
+    // 8 s of the level-off's shape (at real speed and 0.5 s scans this waited 4 s).
+    await sleep(8000 / SPEED);
     expect(sandbox.anomalies().filter((e) => e.type === "memory_leak" && e.pid !== leak.pid)).toEqual([]);
   });
 });

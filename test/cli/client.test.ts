@@ -194,7 +194,7 @@ describe("events", () => {
 describe("policy", () => {
   it("get prints config.toml tables; --json one policy", async () => {
     const all = await selfheal(bus, ["policy", "get"]);
-    expect(all.stdout).toContain(`[process.editor]\ncommand = ["${program}", "600"]\n`);
+    expect(all.stdout).toContain(`[process.editor]\ncommand = [ "${program}", "600" ]\n`);
     expect(all.stdout).toContain("memory_limit_mb = 500\n");
     const one = JSON.parse((await selfheal(bus, ["policy", "get", "editor", "--json"])).stdout) as Record<string, unknown>;
     expect(one).toMatchObject({ memory_limit_mb: 500, autostart: true });

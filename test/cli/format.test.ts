@@ -1,5 +1,5 @@
 // The client commands' formatting and argument parsing, without a daemon.
-import { parse as parseToml } from "smol-toml";
+import { parseConfigTables } from "../../daemon/config/load.js";
 import { describe, expect, it } from "vitest";
 import { formatBytes, formatDuration, policyToml, table } from "../../daemon/cli/format.js";
 import { applyAssignments, overrideOf, parseValue } from "../../daemon/cli/policyCommand.js";
@@ -25,7 +25,14 @@ describe("format", () => {
     const policy = { command: ["gedit", "--new-window"], memory_limit_mb: 800, autostart: true, cooldown: { max_restarts: 5, pause: 120 }, env: { LANG: 'C "quoted"' } };
     const text = policyToml("my.app", policy);
     expect(text.split("\n")[0]).toBe('[process."my.app"]');
-    expect(parseToml(text)).toEqual({ process: { "my.app": policy } });
+    expect(parseConfigTables(text, "policy get").tables).toEqual({ "my.app": policy });
+  });
+
+  it("a policy with control characters (DEL, tab, newline) reads back through config.toml's reader", () => {
+    const policy = { command: ["/bin/x\u007f", "a\tb\nc"], match: "x\u007fy", env: { A: "\u007f\u0001", B: "é" } };
+    const record = { ...policy, overridden: ["match"], shadowed: { match: "old\u007f" }, origin: "config.toml+D-Bus" };
+    const { tables } = parseConfigTables(policyToml("del", record), "policy get");
+    expect(tables).toEqual({ del: policy });
   });
 });
 
@@ -71,7 +78,7 @@ describe("policyToml", () => {
     expect(policyToml("web", record)).toBe(
       [
         "[process.web]",
-        'command = ["a"]',
+        'command = [ "a" ]',
         "memory_limit_mb = 120  # set over D-Bus; config.toml says 90",
         'restart = "always"  # set over D-Bus',
         "cooldown = { max_restarts = 3, window = 60, pause = 45 }  # pause, window set over D-Bus; config.toml says pause = 30",
@@ -81,9 +88,9 @@ describe("policyToml", () => {
       ].join("\n"),
     );
     expect(policyToml("new", { command: ["b"], overridden: ["command"], unset: [], shadowed: {}, origin: "D-Bus" })).toBe(
-      "# set over D-Bus; config.toml has no [process.new]\n[process.new]\ncommand = [\"b\"]  # set over D-Bus\n",
+      "# set over D-Bus; config.toml has no [process.new]\n[process.new]\ncommand = [ \"b\" ]  # set over D-Bus\n",
     );
-    expect(policyToml("plain", { command: ["c"] })).toBe('[process.plain]\ncommand = ["c"]\n');
+    expect(policyToml("plain", { command: ["c"] })).toBe('[process.plain]\ncommand = [ "c" ]\n');
   });
 });
 

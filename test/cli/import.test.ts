@@ -44,7 +44,7 @@ describe("selfheal import", () => {
     const written = readFileSync(output, "utf8");
     expect(written).toContain('password = "app pw"');
     expect(written).toContain("#   secret-tool store --label=selfheal service selfheal user me@example.org");
-    expect(written).toContain('#   password_command = ["secret-tool", "lookup", "service", "selfheal", "user", "me@example.org"]');
+    expect(written).toContain('#   password_command = [ "secret-tool", "lookup", "service", "selfheal", "user", "me@example.org" ]');
     expect(loadConfigFile(output).email?.password).toBe("app pw");
 
     const printed = spawnSync(process.execPath, [DAEMON_JS, "import", join(dir, "process_list.txt"), join(dir, "email_config.txt"), "--output", "-"], { encoding: "utf8" });

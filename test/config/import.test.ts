@@ -45,6 +45,18 @@ function importErrors(processList: string, emailConfig?: string): string[] {
 }
 
 describe("importOriginal", () => {
+  it("writes TOML config.toml's reader accepts when a line holds control characters (DEL, vertical tab)", () => {
+    const listPath = join(dir, "process_list.txt");
+    writeFileSync(listPath, "/opt/x\u007fy/gedit\v80 200\n");
+    const text = importOriginal(listPath);
+    expect(text).toContain("# process_list.txt line 1: /opt/x\\u007Fy/gedit 80 200\n[process.gedit]\n");
+    expect(parseConfig(text, "config.toml").policies.get("gedit")?.command).toEqual(["/opt/x\u007fy/gedit"]);
+    // The file's name is in the comments too.
+    const oddPath = join(dir, "list\u007f\n.txt");
+    writeFileSync(oddPath, "gedit 80 200\n");
+    expect(parseConfig(importOriginal(oddPath), "config.toml").policies.has("gedit")).toBe(true);
+  });
+
   it("writes commented TOML that parseConfig reads back to the same policies", () => {
     const listPath = join(dir, "process_list.txt");
     const emailPath = join(dir, "email_config.txt");

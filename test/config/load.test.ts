@@ -312,6 +312,8 @@ describe("parseConfig: errors name file, line and key", () => {
     expect(configError(() => parseConfig("a = 1\n\nb = \nc = 2\n", "c.toml")).message).toMatch(/^c\.toml:3: TOML syntax error: /);
     expect(configError(() => parseConfig("[a]\nx = 1\n[a]\n", "c.toml")).message).toMatch(/^c\.toml:3: TOML syntax error: .*multiple times/);
     expect(configError(() => parseConfig("x = 1 2\n", "c.toml")).problems[0]?.line).toBe(1);
+    // A value missing at the end of a line (a comment after the =) is told at that line, not at the next key.
+    expect(configError(() => parseConfig("a = 1\nb = # nothing\n\nc = 2\n", "c.toml")).message).toMatch(/^c\.toml:2: TOML syntax error: /);
   });
 
   it("rejects values TOML allows but a policy cannot use", () => {

@@ -149,6 +149,8 @@ export interface SelfhealOptions {
   waitUntilReady?: boolean;
   /** Start the daemon through this command (its argv is appended), e.g. a launcher that stays its parent. */
   via?: string[];
+  /** The built daemon file to run (default: dist/selfheal.js), e.g. a copy alone in a folder. */
+  daemonFile?: string;
 }
 
 export interface SelfhealDaemon {
@@ -205,7 +207,7 @@ export async function startSelfheal(bus: PrivateBus, options: SelfhealOptions = 
   const root = options.root ?? makeTempDir("daemon");
   const configPath = options.config === undefined ? join(root, "config", "selfheal", "config.toml") : writeConfig(root, options.config);
   const env = daemonEnv(bus, root, options.env);
-  const argv = [DAEMON_NODE, ...daemonNodeFlags(), DAEMON_JS, "daemon", ...(options.args ?? [])];
+  const argv = [DAEMON_NODE, ...daemonNodeFlags(), options.daemonFile ?? DAEMON_JS, "daemon", ...(options.args ?? [])];
   const [command, ...args] = [...(options.via ?? []), ...argv] as [string, ...string[]];
   const child = spawn(command, args, { env, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";

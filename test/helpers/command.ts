@@ -1,10 +1,21 @@
 // How tests start the built `selfheal` command: the file, and the
 // environment and Node.js flags of its `#!/usr/bin/env -S NAME=value node ...`
 // line, so they run it as users do.
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { copyFileSync, cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 
 export const DAEMON_JS = resolve(import.meta.dirname, "../../dist/selfheal.js");
+/** The code the command loads when needed, beside it (build.mjs). */
+const DAEMON_CHUNKS = resolve(import.meta.dirname, "../../dist/selfheal-chunks");
+
+// A copy of the built command (selfheal.js and its chunks) in `dir`, as install.sh copies it; returns the copy's path.
+export function copyBuiltDaemon(dir: string): string {
+  copyFileSync(DAEMON_JS, join(dir, "selfheal.js"));
+  cpSync(DAEMON_CHUNKS, join(dir, "selfheal-chunks"), { recursive: true });
+  // ES modules, as install.sh says beside the installed copy (Node.js 18 would load them as CommonJS).
+  writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
+  return join(dir, "selfheal.js");
+}
 
 // The Node.js that runs the daemon and the selfheal command in the tests: the one running the
 // tests, or SELFHEAL_TEST_NODE (scripts/node18.sh sets it to Node.js 18.19, the oldest supported).

@@ -57,6 +57,8 @@ export interface StartDaemonOptions {
   dir?: string;
   /** Extra arguments after `daemon` (e.g. --no-keeper). */
   args?: string[];
+  /** Node.js flags after the #! line's own (e.g. --cpu-prof for a benchmark's profile). */
+  nodeFlags?: string[];
 }
 
 export async function startDaemon(config: string, options: StartDaemonOptions = {}): Promise<RunningDaemon> {
@@ -82,7 +84,7 @@ export async function startDaemon(config: string, options: StartDaemonOptions = 
   const launch = async (): Promise<void> => {
     // Ready once THIS run says so: after a restart, stderr still holds the earlier run's lines.
     const from = stderr.length;
-    child = spawn(DAEMON_NODE, [...daemonNodeFlags(), DAEMON_JS, "daemon", ...(options.args ?? [])], { env, stdio: ["ignore", "ignore", "pipe"] });
+    child = spawn(DAEMON_NODE, [...daemonNodeFlags(), ...(options.nodeFlags ?? []), DAEMON_JS, "daemon", ...(options.args ?? [])], { env, stdio: ["ignore", "ignore", "pipe"] });
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     // Ready once it says what it watches (the first scan is done and the autostart programs started by then).
     try {

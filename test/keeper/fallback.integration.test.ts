@@ -4,10 +4,10 @@
 // to a folder without the keeper, as a build without a C compiler leaves it.
 import { afterEach, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent } from "../../daemon/engine/events.js";
-import { DAEMON_JS, DAEMON_NODE, daemonNodeFlags } from "../helpers/command.js";
+import { copyBuiltDaemon, DAEMON_JS, DAEMON_NODE, daemonNodeFlags } from "../helpers/command.js";
 import { isRunning, killQuietly, makeTestDir, uniqueSleep, waitFor } from "../helpers/daemon.js";
 import { DEFAULT_WAIT_MS } from "../helpers/bus.js";
 
@@ -64,10 +64,7 @@ describe("without a keeper", () => {
     dir = makeTestDir("nokeeper-built");
     const bare = join(dir, "dist");
     mkdirSync(bare);
-    copyFileSync(DAEMON_JS, join(bare, "selfheal.js"));
-    // An ES module, as install.sh says beside the installed copy (Node.js 18 would load it as CommonJS).
-    writeFileSync(join(bare, "package.json"), '{ "type": "module" }\n');
-    const { stderr, pid } = await runDaemon(join(bare, "selfheal.js"));
+    const { stderr, pid } = await runDaemon(copyBuiltDaemon(bare));
     expect(stderr()).toContain(`selfheal: no keeper: ${join(bare, "selfheal-keeper")} is missing`);
     expect(stderr()).toContain("apt install gcc libc6-dev");
     const warning = events().find((e) => e.kind === "keeper-unavailable");

@@ -133,6 +133,40 @@ describe("ProcScanner on the real /proc", () => {
     expect(scanner.readExeName(child.pid)).toBeNull();
   });
 
+  it("holds each stat file open between scans: a process that exec'd is read afresh, one that ended is let go", async () => {
+    // The stat files this test process holds open for a pid.
+    const heldFor = (pid: number): number =>
+      fs.readdirSync("/proc/self/fd").filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`) === `/proc/${pid}/stat`;
+        } catch {
+          return false;
+        }
+      }).length;
+    const child = children.spawn("sh", ["-c", "read -r line; exec sleep 30"], { stdio: ["pipe", "ignore", "ignore"] });
+    const scanner = new ProcScanner();
+    await scanUntil(scanner, child.pid, (s) => s.comm === "sh");
+    expect(heldFor(child.pid)).toBe(1);
+    // Same process, new program: the held file shows it (the kernel writes the text at each read).
+    child.stdin!.write("go\n");
+    const { sample } = await scanUntil(scanner, child.pid, (s) => s.comm === "sleep");
+    expect(sample.pid).toBe(child.pid);
+    expect(heldFor(child.pid)).toBe(1);
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    expect(scanner.scan().processes.has(child.pid)).toBe(false);
+    expect(heldFor(child.pid)).toBe(0);
+    // A crafted tree (or holdStatFiles: false) holds nothing; close() lets go of every file.
+    const other = children.spawn("sleep", ["30"]);
+    await scanUntil(scanner, other.pid, (s) => s.comm === "sleep");
+    expect(heldFor(other.pid)).toBe(1);
+    scanner.close();
+    expect(heldFor(other.pid)).toBe(0);
+    await scanUntil(new ProcScanner({ holdStatFiles: false }), other.pid, (s) => s.comm === "sleep");
+    expect(heldFor(other.pid)).toBe(0);
+  });
+
   it("reports the executable without ' (deleted)' once the file is removed", async () => {
     const exe = sleepCopy("soon-deleted");
     const child = children.spawn(exe, ["30"]);

@@ -1,0 +1,146 @@
+// The daemon at rest: started as users start it (the built file, its #! line's
+// flags, a private session bus), 50 running programs with CPU and memory
+// limits, 1 s scans. CPU seconds a minute (utime + stime from /proc) and
+// resident memory (VmRSS), and, with --profile, where the CPU time goes
+// (`--cpu-prof` over the same window, self time summed by function).
+//
+//   node --import tsx bench/idle.ts [--seconds 60] [--profile]
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { killQuietly, makeTestDir, startDaemon, uniqueSleep, waitFor } from "../test/helpers/daemon.js";
+
+const WATCHED = 50;
+const DEFAULT_SECONDS = 60;
+/** Time for the autostarts and the first scans to settle before the window opens. */
+const SETTLE_MS = 3000;
+/** Clock ticks a second of /proc/PID/stat's utime and stime (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+const PROFILE_TOP = 25;
+/** How long the 50 autostarts may take on a loaded machine. */
+const STARTS_TIMEOUT_MS = 120_000;
+
+export interface IdleFigures {
+  cpuSecondsPerMinute: number;
+  rssMb: number;
+  seconds: number;
+  /** The .cpuprofile written when asked for one. */
+  profile?: string;
+  /** The measured window within the profile: ms since the daemon was started. */
+  window: { fromMs: number; toMs: number };
+}
+
+// utime + stime of a process, in clock ticks.
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]!.split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+// Resident memory of a process, MB.
+function rssMb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "latin1"))?.[1] ?? 0) / 1024;
+}
+
+// Start the daemon with 50 idle programs and measure it over `seconds`.
+export async function measureIdleDaemon(seconds: number, profile: boolean): Promise<IdleFigures> {
+  const dir = makeTestDir("bench-idle");
+  const profileDir = profile ? mkdtempSync(join(tmpdir(), "selfheal-cpuprof-")) : undefined;
+  const policies = Array.from({ length: WATCHED }, (_, i) => {
+    const program = uniqueSleep(dir, `idle${i}`);
+    return `[process.idle${i}]\ncommand = ["${program}", "3600"]\nautostart = true\ncpu_limit = 90\nmemory_limit_mb = 500\n`;
+  }).join("\n");
+  const nodeFlags = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
+  const launched = performance.now();
+  const daemon = await startDaemon(`[settings]\ninterval = 1.0\n\n${policies}`, { dir, nodeFlags });
+  try {
+    await waitFor(() => daemon.events().filter((e) => e.kind === "started").length >= WATCHED, STARTS_TIMEOUT_MS, () => "programs did not start");
+    const pid = daemon.process.pid!;
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const before = cpuTicks(pid);
+    const start = performance.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const cpuSeconds = (cpuTicks(pid) - before) / TICKS_PER_SECOND;
+    const minutes = (performance.now() - start) / 60_000;
+    const window = { fromMs: start - launched, toMs: performance.now() - launched };
+    const figures: IdleFigures = { cpuSecondsPerMinute: cpuSeconds / minutes, rssMb: rssMb(pid), seconds, window };
+    if (profileDir !== undefined) {
+      // The profile is written when the daemon ends of its own accord (SIGTERM), not on SIGKILL.
+      await daemon.stop("SIGTERM");
+      const file = readdirSync(profileDir).find((name) => name.endsWith(".cpuprofile"));
+      if (file !== undefined) figures.profile = join(profileDir, file);
+    }
+    return figures;
+  } finally {
+    const started = daemon.events().flatMap((e) => (e.kind === "started" ? [e.pid] : []));
+    await daemon.cleanup();
+    killQuietly(started);
+  }
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** One function's share of a profile. */
+export interface FunctionTime {
+  name: string;
+  selfMs: number;
+  share: number;
+}
+
+// Self time by function (name and place), largest first, of the samples within
+// `window` (ms since the profile began; the daemon's start and end left out);
+// the sampled time is summed from the profile's time deltas, idle time left out.
+export function summariseCpuProfile(path: string, window: { fromMs: number; toMs: number }): { totalMs: number; functions: FunctionTime[] } {
+  const profile = JSON.parse(readFileSync(path, "utf8")) as CpuProfile;
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<string, number>();
+  let totalMs = 0;
+  let atMs = 0;
+  profile.samples.forEach((id, index) => {
+    const ms = (profile.timeDeltas[index] ?? 0) / 1000;
+    atMs += ms;
+    const frame = byId.get(id)!.callFrame;
+    if (atMs < window.fromMs || atMs > window.toMs || frame.functionName === "(idle)") return;
+    const place = frame.url === "" ? "" : ` ${frame.url.replace(/^.*\//, "")}:${frame.lineNumber + 1}`;
+    const key = `${frame.functionName || "(anonymous)"}${place}`;
+    totalMs += ms;
+    self.set(key, (self.get(key) ?? 0) + ms);
+  });
+  const functions = [...self.entries()].map(([name, selfMs]) => ({ name, selfMs, share: selfMs / totalMs })).sort((a, b) => b.selfMs - a.selfMs);
+  return { totalMs, functions };
+}
+
+// Print the idle figures (and, with a profile, the functions that take the most self time).
+export function printIdleFigures(figures: IdleFigures): void {
+  console.log(`\nthe daemon watching ${WATCHED} running programs (CPU and memory limits), 1 s scans, over ${figures.seconds} s`);
+  console.log(`CPU: ${figures.cpuSecondsPerMinute.toFixed(3)} CPU seconds per minute`);
+  console.log(`RSS: ${figures.rssMb.toFixed(1)} MB`);
+  if (figures.profile === undefined) return;
+  const { totalMs, functions } = summariseCpuProfile(figures.profile, figures.window);
+  console.log(`\nCPU profile over the same ${figures.seconds} s (--cpu-prof), ${totalMs.toFixed(0)} ms sampled, self time by function:`);
+  for (const { name, selfMs, share } of functions.slice(0, PROFILE_TOP)) {
+    console.log(`${selfMs.toFixed(1).padStart(9)} ms ${(share * 100).toFixed(1).padStart(5)} %  ${name}`);
+  }
+}
+
+export async function benchIdle(): Promise<void> {
+  printIdleFigures(await measureIdleDaemon(DEFAULT_SECONDS, false));
+}
+
+if (import.meta.filename === process.argv[1]) {
+  const { values } = parseArgs({ options: { seconds: { type: "string" }, profile: { type: "boolean" }, keep: { type: "boolean" } } });
+  const figures = await measureIdleDaemon(Number(values.seconds ?? DEFAULT_SECONDS), values.profile === true);
+  printIdleFigures(figures);
+  if (figures.profile !== undefined && values.keep !== true) rmSync(join(figures.profile, ".."), { recursive: true, force: true });
+}
