@@ -15,6 +15,8 @@ import { Lifecycle } from "./lifecycle.js";
 import { Limits, MEMORY_CHECK_MS } from "./limits.js";
 import type { EngineDeps } from "./ports.js";
 import { reattach } from "./reattach.js";
+import { AdoptedEnds } from "./sentinels/adoptedEnds.js";
+import { SentinelWatch } from "./sentinels/watch.js";
 import { newUnit, releaseHeldEnd, type Unit, type UnitView } from "./unit.js";
 
 export type { CooldownStore, EngineDeps, Guard, Signaller } from "./ports.js";
@@ -32,6 +34,8 @@ export class Engine {
   private config: Config;
   private tickTimer: { cancel(): void } | null = null;
   private memoryTimer: { cancel(): void } | null = null;
+  /** Small looks between scans, every 100 ms (see sentinels/). */
+  private readonly sentinels: SentinelWatch;
   private snapshot: ProcessSnapshot | null = null;
   private running = false;
   private shutdownBegun = false;
@@ -56,6 +60,14 @@ export class Engine {
     const internalErrors = new InternalErrors(this.ctx);
     this.lifecycle = new Lifecycle(this.ctx);
     this.limits = new Limits(this.ctx, this.lifecycle);
+    this.sentinels = new SentinelWatch(deps.clock, (where, error) => this.ctx.internalError(where, error));
+    this.sentinels.add(
+      new AdoptedEnds({
+        units: () => this.units.values(),
+        exists: (pid) => deps.probe.exists(pid),
+        ended: (unit) => this.lifecycle.onEnded(unit, unknownExit()),
+      }),
+    );
     for (const policy of config.policies.values()) this.units.set(policy.name, newUnit(policy));
   }
 
@@ -76,6 +88,7 @@ export class Engine {
     }
     this.scheduleTick();
     this.scheduleMemoryCheck();
+    this.sentinels.start();
     return Promise.allSettled(launches).then(() => undefined);
   }
 
@@ -86,6 +99,7 @@ export class Engine {
     this.shutdownBegun = true;
     this.tickTimer?.cancel();
     this.memoryTimer?.cancel();
+    this.sentinels.stop();
     for (const unit of this.units.values()) this.lifecycle.cancelTimers(unit);
     try {
       this.deps.cooldownStore.saveSync(this.cooldown.toJSON());

@@ -83,6 +83,7 @@ describe("a refused action never escapes the engine", () => {
       let looks = 0;
       const t = setup([policy("hog", { memoryLimitBytes: 100 * MB, sustain: 1, onViolation: action, scope: "process" })], (source) => ({
         rssBytes: () => 150 * MB,
+        exists: (pid) => source.processes.has(pid),
         isAlive: (pid, ticks) => ++looks === 1 || source.processes.get(pid)?.startTicks === ticks,
       }));
       t.source.set(sample(42, { comm: "hog", rssBytes: 10 * MB, startTicks: 420 }));
