@@ -13,3 +13,4 @@ await (await import("./match.js")).benchMatch();
 await (await import("./bus.js")).benchBus();
 await (await import("./anomaly.js")).benchAnomaly();
 await (await import("./metrics.js")).benchMetrics();
+await (await import("./sentinels.js")).benchSentinels();

@@ -53,6 +53,7 @@ export class AnomalyMonitor {
     this.sleep = deps.sleep ?? ((ms) => sleep(ms));
     this.now = deps.now ?? (() => performance.now());
     engine.onScan((snapshot) => this.observe(snapshot));
+    engine.onForkSurge(() => this.lookAfterSurge());
   }
 
   // What the guard protects is never counted in a tree nor reached by a containment.
@@ -79,6 +80,44 @@ export class AnomalyMonitor {
     this.spikes.forgetUnseenSince(snapshot.timeMs);
     this.bombs.forgetUnseenSince(snapshot.timeMs);
     this.lastCostMs = performance.now() - started;
+  }
+
+  // A surge of forks between scans: a fresh look at the process table for fork
+  // bombs alone, judged by their descendant counts (the rate is left to the scans).
+  lookAfterSurge(): void {
+    const config = this.engine.activeConfig;
+    const section = anomalySettingsOf(config);
+    const running = this.engine.list().filter((view) => view.pid !== 0);
+    const checked = running.flatMap((view) => {
+      const policy = config.policies.get(view.name);
+      const settings = effectiveSettings(section, policy).forkBomb;
+      return policy && settings.enabled && !this.containing.has(view.name) ? [{ view, settings }] : [];
+    });
+    const global = section.watchAll && section.forkBomb.enabled;
+    if (checked.length === 0 && !global) return;
+    const snapshot = this.deps.rescan();
+    /** Processes in policies' trees: the global watch leaves them to their policy. */
+    const watched = new Set<number>();
+    for (const view of running) {
+      watched.add(view.pid);
+      for (const pid of descendantsOf(snapshot, view.pid)) watched.add(pid);
+    }
+    for (const { view, settings } of checked) {
+      const sample = snapshot.processes.get(view.pid);
+      if (!sample || sample.state === "Z") continue;
+      const key = `${view.name}:${view.pid}:${sample.startTicks}`;
+      const { verdict, members } = this.bombs.peek(key, snapshot, view.pid, settings, this.protects);
+      for (const pid of members.keys()) watched.add(pid);
+      if (verdict) this.onUnitForkBomb(view, sample, key, verdict, settings, snapshot.timeMs);
+    }
+    if (!global) return;
+    const exclude = watched.add(process.pid);
+    for (const [sid, members] of youngBySession(snapshot, this.uid, exclude, YOUNG_MS, this.protects)) {
+      const key = `session:${sid}`;
+      if (this.containing.has(key)) continue;
+      const verdict = this.bombs.peekGroup(key, snapshot.timeMs, members, section.forkBomb);
+      if (verdict) this.onSessionForkBomb(snapshot, sid, key, members, verdict, section, exclude);
+    }
   }
 
   // The three checks of one running policy.

@@ -16,6 +16,7 @@ import { Limits, MEMORY_CHECK_MS } from "./limits.js";
 import type { EngineDeps } from "./ports.js";
 import { reattach } from "./reattach.js";
 import { AdoptedEnds } from "./sentinels/adoptedEnds.js";
+import { ForkSurge } from "./sentinels/forkSurge.js";
 import { SentinelWatch } from "./sentinels/watch.js";
 import { newUnit, releaseHeldEnd, type Unit, type UnitView } from "./unit.js";
 
@@ -28,6 +29,7 @@ export class Engine {
   private readonly units = new Map<string, Unit>();
   private readonly cooldown: CooldownTracker;
   private readonly scanObservers = new Set<(snapshot: ProcessSnapshot) => void>();
+  private readonly surgeObservers = new Set<() => void>();
   private readonly ctx: EngineContext;
   private readonly lifecycle: Lifecycle;
   private readonly limits: Limits;
@@ -68,6 +70,8 @@ export class Engine {
         ended: (unit) => this.lifecycle.onEnded(unit, unknownExit()),
       }),
     );
+    const counters = deps.counters;
+    if (counters) this.sentinels.add(new ForkSurge({ forksSinceBoot: () => counters.forksSinceBoot(), surged: () => this.tellSurge() }));
     for (const policy of config.policies.values()) this.units.set(policy.name, newUnit(policy));
   }
 
@@ -112,6 +116,22 @@ export class Engine {
   onScan(observer: (snapshot: ProcessSnapshot) => void): () => void {
     this.scanObservers.add(observer);
     return () => this.scanObservers.delete(observer);
+  }
+
+  /** Observers hear of a surge of forks between scans (the fork-bomb detector then looks at once). */
+  onForkSurge(observer: () => void): () => void {
+    this.surgeObservers.add(observer);
+    return () => this.surgeObservers.delete(observer);
+  }
+
+  private tellSurge(): void {
+    for (const observer of this.surgeObservers) {
+      try {
+        observer();
+      } catch (error) {
+        this.ctx.internalError("looking for a fork bomb after a surge of forks", error);
+      }
+    }
   }
 
   get lastSnapshot(): ProcessSnapshot | null {
