@@ -12,17 +12,17 @@ import { InternalErrors, MS_PER_SEC, type EngineContext } from "./context.js";
 import { EngineError, unknownProcess } from "./errors.js";
 import { EventHub, type StartReason } from "./events.js";
 import { Lifecycle } from "./lifecycle.js";
-import { Limits, MEMORY_CHECK_MS } from "./limits.js";
+import { Limits } from "./limits.js";
 import type { EngineDeps } from "./ports.js";
 import { reattach } from "./reattach.js";
 import { AdoptedEnds } from "./sentinels/adoptedEnds.js";
 import { ForkSurge } from "./sentinels/forkSurge.js";
+import { MemoryDrop } from "./sentinels/memoryDrop.js";
 import { SentinelWatch } from "./sentinels/watch.js";
 import { newUnit, releaseHeldEnd, type Unit, type UnitView } from "./unit.js";
 
 export type { CooldownStore, EngineDeps, Guard, Signaller } from "./ports.js";
 export type { UnitState, UnitView } from "./unit.js";
-export { MEMORY_CHECK_MS } from "./limits.js";
 
 export class Engine {
   readonly events = new EventHub();
@@ -35,7 +35,6 @@ export class Engine {
   private readonly limits: Limits;
   private config: Config;
   private tickTimer: { cancel(): void } | null = null;
-  private memoryTimer: { cancel(): void } | null = null;
   /** Small looks between scans, every 100 ms (see sentinels/). */
   private readonly sentinels: SentinelWatch;
   private snapshot: ProcessSnapshot | null = null;
@@ -71,6 +70,13 @@ export class Engine {
       }),
     );
     const counters = deps.counters;
+    this.sentinels.add(
+      new MemoryDrop({
+        availableMemoryBytes: () => counters?.availableMemoryBytes() ?? null,
+        smallestLimitBytes: () => this.limits.smallestMemoryLimit(),
+        check: (all) => this.limits.checkMemory(all),
+      }),
+    );
     if (counters) this.sentinels.add(new ForkSurge({ forksSinceBoot: () => counters.forksSinceBoot(), surged: () => this.tellSurge() }));
     for (const policy of config.policies.values()) this.units.set(policy.name, newUnit(policy));
   }
@@ -91,7 +97,6 @@ export class Engine {
       if (unit.policy.autostart && unit.pid === 0 && unit.state === "stopped" && !unit.starting) launches.push(this.lifecycle.launchDetached(unit, "autostart", 0));
     }
     this.scheduleTick();
-    this.scheduleMemoryCheck();
     this.sentinels.start();
     return Promise.allSettled(launches).then(() => undefined);
   }
@@ -102,8 +107,8 @@ export class Engine {
     this.running = false;
     this.shutdownBegun = true;
     this.tickTimer?.cancel();
-    this.memoryTimer?.cancel();
     this.sentinels.stop();
+    this.limits.cancelConfirmations();
     for (const unit of this.units.values()) this.lifecycle.cancelTimers(unit);
     try {
       this.deps.cooldownStore.saveSync(this.cooldown.toJSON());
@@ -288,9 +293,9 @@ export class Engine {
     return { added, removed, changed };
   }
 
-  // Between scans: memory limits of the processes close to them (see limits.ts).
-  checkMemory(): void {
-    this.limits.checkMemory();
+  // Between scans: memory limits of the processes close to them, or of all (see limits.ts); the memory sentinel's look.
+  checkMemory(all = false): void {
+    this.limits.checkMemory(all);
   }
 
   private scheduleTick(): void {
@@ -303,18 +308,6 @@ export class Engine {
       }
       this.scheduleTick();
     }, this.config.settings.intervalSec * MS_PER_SEC);
-  }
-
-  private scheduleMemoryCheck(): void {
-    if (!this.running) return;
-    this.memoryTimer = this.deps.clock.setTimeout(() => {
-      try {
-        this.checkMemory();
-      } catch (error) {
-        this.ctx.internalError("checking memory limits", error);
-      }
-      this.scheduleMemoryCheck();
-    }, Math.min(MEMORY_CHECK_MS, this.config.settings.intervalSec * MS_PER_SEC));
   }
 
   // A unit with a pid: has its process ended (adopted ones are seen here), and is it within its limits?

@@ -3,6 +3,7 @@
 // between scans. Only processes these tests start are ever signalled.
 import { afterEach, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
+import { resolve } from "node:path";
 import { isRunning, killQuietly, makeTestDir, startDaemon, uniqueSleep, type RunningDaemon } from "../helpers/daemon.js";
 
 /** No scan comes within the test's waits: the first one is taken at start, the next this many seconds later. */
@@ -35,5 +36,23 @@ describe("the end of an adopted program", () => {
     const restarted = await daemon.waitForEvent("restarted", (e) => e.oldPid === user.pid, BETWEEN_SCANS_MS);
     leftovers.push(restarted.newPid);
     expect(isRunning(restarted.newPid)).toBe(true);
+  });
+});
+
+describe("a memory limit with the default settings", () => {
+  it("stops a program that jumps past it in one step before the next scan, and starts it again", async () => {
+    const dir = makeTestDir("memory-jump");
+    const jump = resolve(import.meta.dirname, "fixtures/jump.mjs");
+    daemon = await startDaemon(
+      `[settings]\ninterval = ${LONG_INTERVAL_SEC}\n\n[process.shjump]\ncommand = ["${process.execPath}", "${jump}", "1", "300"]\nmatch = "/jump\\\\.mjs 1 300/"\nautostart = true\nmemory_limit_mb = 200\nscope = "process"\n`,
+      { dir },
+    );
+    const started = await daemon.waitForEvent("started", (e) => e.name === "shjump");
+    const violation = await daemon.waitForEvent("violation", (e) => e.pid === started.pid, BETWEEN_SCANS_MS);
+    expect(violation).toMatchObject({ resource: "memory", limit: 200 * 1024 * 1024, action: "restart" });
+    expect(violation.value).toBeGreaterThan(200 * 1024 * 1024);
+    const restarted = await daemon.waitForEvent("restarted", (e) => e.oldPid === started.pid, BETWEEN_SCANS_MS);
+    expect(restarted.reason).toBe("violation");
+    leftovers.push(restarted.newPid);
   });
 });
