@@ -5,7 +5,8 @@
 // average beside it. Figures only: nothing here passes or fails.
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { loadavg } from "node:os";
 import type { EngineEvent } from "../daemon/engine/events.js";
 import { makeTestDir, startDaemon, uniqueSleep, waitFor } from "../test/helpers/daemon.js";
@@ -20,9 +21,12 @@ const SETTLE_MS = 5000;
 /** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ). */
 const TICKS_PER_SECOND = 100;
 const GAP_MS = 150;
+const MEMORY_JUMPS = Number(process.env.SELFHEAL_BENCH_MEMORY_JUMPS ?? 10);
+const JUMP = resolve(import.meta.dirname, "../test/engine/fixtures/jump.mjs");
 
-export async function benchSentinels(parts: readonly string[] = ["adopted", "idle"]): Promise<void> {
+export async function benchSentinels(parts: readonly string[] = ["adopted", "memory", "idle"]): Promise<void> {
   if (parts.includes("adopted")) await benchAdoptedEnds();
+  if (parts.includes("memory")) await benchMemoryJump();
   if (parts.includes("idle")) {
     await benchIdle("adopted");
     await benchIdle("started");
@@ -67,6 +71,43 @@ async function benchAdoptedEnds(): Promise<void> {
     ["killed → exited event", seen],
     ["killed → restarted event", restarted],
   ]);
+}
+
+// A program that allocates and touches 300 MiB in one step past a 200 MB limit, with the default settings
+// (1 s scans, memory_sustain): from the moment its RSS passed the limit (stamped by the program) to the
+// violation event (the stop signal follows it at once). Each jump comes 2.5 to 3.5 s after a start, past two scans.
+async function benchMemoryJump(): Promise<void> {
+  const dir = makeTestDir("bench-jump");
+  const stamps = join(dir, "crossings");
+  const name = `bj${RUN_ID}`;
+  const delay = (2.5 + Math.random()).toFixed(3);
+  const daemon = await startDaemon(
+    `[process.${name}]\ncommand = ["${process.execPath}", "${JUMP}", "${delay}", "300"]\nmatch = "/jump\\\\.mjs ${delay} 300/"\nautostart = true\nmemory_limit_mb = 200\nscope = "process"\n` +
+      `env = { SELFHEAL_FIXTURE_CROSS = "200:${stamps}" }\ncooldown = { max_restarts = 1000, window = 60, pause = 1 }\n`,
+    { dir },
+  );
+  const latencies: number[] = [];
+  const load = loadavg()[0]!;
+  try {
+    await waitFor(() => daemon.events().filter((e) => e.kind === "violation").length >= MEMORY_JUMPS, MEMORY_JUMPS * 15_000, () => "not enough violations");
+    const crossings = new Map(
+      existsSync(stamps)
+        ? readFileSync(stamps, "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((line) => line.split(" ").map(Number) as [number, number])
+        : [],
+    );
+    for (const event of daemon.events()) {
+      if (event.kind !== "violation") continue;
+      const crossed = crossings.get(event.pid);
+      if (crossed !== undefined) latencies.push(event.timeMs - crossed);
+    }
+  } finally {
+    await daemon.cleanup();
+  }
+  console.log(`\nmemory limit (200 MB) passed in one step (300 MiB allocated and touched) → violation and stop signal, default settings (1 s scans, memory_sustain 0.05 s), ${latencies.length} jumps (ms; load average ${load.toFixed(1)})`);
+  if (latencies.length > 0) printTable([["RSS past the limit → violation", latencies.slice(0, MEMORY_JUMPS)]]);
 }
 
 // The daemon's CPU seconds per minute and RSS with 50 idle programs, adopted (started here) or started by it.

@@ -42,6 +42,14 @@ export class AnomalyMonitor {
   private readonly uid: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
+  /** Forks of the surges heard since the last look at the table (scan or surge look). */
+  private forksSinceLook = 0;
+  /**
+   * The fewest new members that would take a watched tree (or a new session, under the
+   * global watch) past max_descendants, as of the last look: fewer forks than this since
+   * then cannot have made a bomb, so a surge below it (another program's build) costs no look.
+   */
+  private headroom = Number.POSITIVE_INFINITY;
   /** What the last scan's checks cost, ms (for the benchmark). */
   lastCostMs = 0;
 
@@ -53,7 +61,7 @@ export class AnomalyMonitor {
     this.sleep = deps.sleep ?? ((ms) => sleep(ms));
     this.now = deps.now ?? (() => performance.now());
     engine.onScan((snapshot) => this.observe(snapshot));
-    engine.onForkSurge(() => this.lookAfterSurge());
+    engine.onForkSurge((forks) => this.onSurge(forks));
   }
 
   // What the guard protects is never counted in a tree nor reached by a containment.
@@ -69,6 +77,7 @@ export class AnomalyMonitor {
     const started = performance.now();
     const config = this.engine.activeConfig;
     const section = anomalySettingsOf(config);
+    this.beginLook(section);
     /** Processes in policies' trees: the global watch leaves them to their policy. */
     const watched = new Set<number>();
     for (const view of this.engine.list()) {
@@ -82,11 +91,42 @@ export class AnomalyMonitor {
     this.lastCostMs = performance.now() - started;
   }
 
+  // A surge of forks between scans: enough of them since the last look to take some tree past its limit?
+  private onSurge(forks: number): void {
+    this.forksSinceLook += forks;
+    if (this.forksSinceLook >= Math.min(this.headroom, this.fullHeadroom())) this.lookAfterSurge();
+  }
+
+  // The headroom of a tree not judged yet (a program started since the last look, a new session): its whole max_descendants.
+  private fullHeadroom(): number {
+    const config = this.engine.activeConfig;
+    const section = anomalySettingsOf(config);
+    let least = section.watchAll && section.forkBomb.enabled ? section.forkBomb.maxDescendants : Number.POSITIVE_INFINITY;
+    for (const view of this.engine.list()) {
+      if (view.pid === 0) continue;
+      const settings = effectiveSettings(section, config.policies.get(view.name)).forkBomb;
+      if (settings.enabled) least = Math.min(least, settings.maxDescendants);
+    }
+    return least;
+  }
+
+  // A look at the table starts: no forks counted since; the headroom is learnt anew from the trees judged.
+  private beginLook(section: AnomalySettings): void {
+    this.forksSinceLook = 0;
+    this.headroom = section.watchAll && section.forkBomb.enabled ? section.forkBomb.maxDescendants : Number.POSITIVE_INFINITY;
+  }
+
+  // A tree of `size` members judged against `settings`: how many more would make it a bomb.
+  private noteTree(size: number, settings: ForkBombSettings): void {
+    this.headroom = Math.max(1, Math.min(this.headroom, settings.maxDescendants - size));
+  }
+
   // A surge of forks between scans: a fresh look at the process table for fork
   // bombs alone, judged by their descendant counts (the rate is left to the scans).
   lookAfterSurge(): void {
     const config = this.engine.activeConfig;
     const section = anomalySettingsOf(config);
+    this.beginLook(section);
     const running = this.engine.list().filter((view) => view.pid !== 0);
     const checked = running.flatMap((view) => {
       const policy = config.policies.get(view.name);
@@ -107,6 +147,7 @@ export class AnomalyMonitor {
       if (!sample || sample.state === "Z") continue;
       const key = `${view.name}:${view.pid}:${sample.startTicks}`;
       const { verdict, members } = this.bombs.peek(key, snapshot, view.pid, settings, this.protects);
+      this.noteTree(members.size, settings);
       for (const pid of members.keys()) watched.add(pid);
       if (verdict) this.onUnitForkBomb(view, sample, key, verdict, settings, snapshot.timeMs);
     }
@@ -116,6 +157,7 @@ export class AnomalyMonitor {
       const key = `session:${sid}`;
       if (this.containing.has(key)) continue;
       const verdict = this.bombs.peekGroup(key, snapshot.timeMs, members, section.forkBomb);
+      this.noteTree(members.size, section.forkBomb);
       if (verdict) this.onSessionForkBomb(snapshot, sid, key, members, verdict, section, exclude);
     }
   }
@@ -131,6 +173,7 @@ export class AnomalyMonitor {
 
     if (settings.forkBomb.enabled) {
       const { verdict, members } = this.bombs.observe(key, snapshot, view.pid, settings.forkBomb, this.protects);
+      this.noteTree(members.size, settings.forkBomb);
       for (const pid of members.keys()) watched.add(pid);
       if (verdict) {
         this.onUnitForkBomb(view, sample, key, verdict, settings.forkBomb, snapshot.timeMs);
@@ -260,6 +303,7 @@ export class AnomalyMonitor {
       const key = `session:${sid}`;
       if (this.containing.has(key)) continue;
       const verdict = this.bombs.observeGroup(key, snapshot.timeMs, members, section.forkBomb);
+      this.noteTree(members.size, section.forkBomb);
       if (verdict) this.onSessionForkBomb(snapshot, sid, key, members, verdict, section, exclude);
     }
   }

@@ -29,7 +29,7 @@ export class Engine {
   private readonly units = new Map<string, Unit>();
   private readonly cooldown: CooldownTracker;
   private readonly scanObservers = new Set<(snapshot: ProcessSnapshot) => void>();
-  private readonly surgeObservers = new Set<() => void>();
+  private readonly surgeObservers = new Set<(forks: number) => void>();
   private readonly ctx: EngineContext;
   private readonly lifecycle: Lifecycle;
   private readonly limits: Limits;
@@ -77,7 +77,7 @@ export class Engine {
         check: (all) => this.limits.checkMemory(all),
       }),
     );
-    if (counters) this.sentinels.add(new ForkSurge({ forksSinceBoot: () => counters.forksSinceBoot(), surged: () => this.tellSurge() }));
+    if (counters) this.sentinels.add(new ForkSurge({ forksSinceBoot: () => counters.forksSinceBoot(), surged: (forks) => this.tellSurge(forks) }));
     for (const policy of config.policies.values()) this.units.set(policy.name, newUnit(policy));
   }
 
@@ -123,16 +123,16 @@ export class Engine {
     return () => this.scanObservers.delete(observer);
   }
 
-  /** Observers hear of a surge of forks between scans (the fork-bomb detector then looks at once). */
-  onForkSurge(observer: () => void): () => void {
+  /** Observers hear of a surge of forks between scans, with its count (the fork-bomb detector may then look at once). */
+  onForkSurge(observer: (forks: number) => void): () => void {
     this.surgeObservers.add(observer);
     return () => this.surgeObservers.delete(observer);
   }
 
-  private tellSurge(): void {
+  private tellSurge(forks: number): void {
     for (const observer of this.surgeObservers) {
       try {
-        observer();
+        observer(forks);
       } catch (error) {
         this.ctx.internalError("looking for a fork bomb after a surge of forks", error);
       }

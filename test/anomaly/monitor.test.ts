@@ -41,11 +41,12 @@ function setup(policies: Policy[], anomaly: Partial<AnomalySettings> = {}, inter
   } as Config;
   const counters = { forksSinceBoot: () => forks.count, availableMemoryBytes: () => null };
   const engine = new Engine({ clock, source, probe: new FakeProbe(source), counters, spawner, signaller, cooldownStore: new MemoryCooldownStore(), uid: UID }, config);
-  const monitor = new AnomalyMonitor(engine, { signaller, rescan: () => source.scan(), sleep: async () => undefined, uid: UID });
+  const looks = { rescans: 0 };
+  const monitor = new AnomalyMonitor(engine, { signaller, rescan: () => (looks.rescans++, source.scan()), sleep: async () => undefined, uid: UID });
   const events: EngineEvent[] = [];
   engine.events.subscribe((event) => events.push(event));
   const anomalies = () => events.filter((event): event is AnomalyEvent => event.kind === "anomaly");
-  return { clock, source, spawner, signaller, engine, monitor, events, anomalies, forks };
+  return { clock, source, spawner, signaller, engine, monitor, events, anomalies, forks, looks };
 }
 
 /** A policy matching comm `name`, for a process the test puts in the table (adopted). */
@@ -336,6 +337,23 @@ describe("fork bombs between scans (the fork-surge sentinel)", () => {
     await t.monitor.idle();
     expect(t.anomalies()).toEqual([]);
     expect(t.signaller.sent).toEqual([]);
+  });
+
+  it("looks at the table only once the surges since the last look could have taken a tree past max_descendants", async () => {
+    const t = setup([watched("busy")], {}, INTERVAL_SEC);
+    running(t.source, 100, { comm: "busy" });
+    t.engine.start();
+    t.clock.advance(100);
+    // Another program's build: 15 forks a look, three looks: 45 in all, fewer than the 50 a bomb of "busy" would need.
+    for (let i = 0; i < 3; i++) {
+      t.forks.count += 15;
+      t.clock.advance(100);
+    }
+    expect(t.looks.rescans).toBe(0);
+    t.forks.count += 15;
+    t.clock.advance(100);
+    expect(t.looks.rescans).toBe(1);
+    expect(t.anomalies()).toEqual([]);
   });
 
   it("without a surge of the fork counter, waits for the scan", async () => {
