@@ -107,6 +107,6 @@ describe("memory limits between scans", () => {
     expect(t.violations()).toEqual([]);
     t.engine.tick();
     expect(t.violations()).toMatchObject([{ name: "spin", resource: "cpu" }]);
-    expect(t.violations()[0]!.message).toContain("for 2 scan(s)");
+    expect(t.violations()[0]!.message).toContain("for 2 scans");
   });
 });
