@@ -150,11 +150,11 @@ export class LogTail {
   }
 }
 
-// A program that allocates 20 MB every 50 ms past a 100 MB limit (sustain = 1):
+// A program that allocates 20 MB every 50 ms past a 100 MB limit (memory_sustain = 0):
 // time from the moment its RSS crosses the limit to the daemon's action.
 async function benchMemoryLimit(): Promise<void> {
   const daemon = await startDaemon(
-    `[settings]\ninterval = 1.0\n\n[process.benchhog]\ncommand = ["${process.execPath}", "${HOG}", "20", "400"]\nmatch = "/hog\\\\.mjs 20 400/"\nautostart = true\nmemory_limit_mb = 100\nsustain = 1\nscope = "process"\ncooldown = { max_restarts = 1000, window = 60, pause = 1 }\n`,
+    `[settings]\ninterval = 1.0\n\n[process.benchhog]\ncommand = ["${process.execPath}", "${HOG}", "20", "400"]\nmatch = "/hog\\\\.mjs 20 400/"\nautostart = true\nmemory_limit_mb = 100\nmemory_sustain = 0\nscope = "process"\ncooldown = { max_restarts = 1000, window = 60, pause = 1 }\n`,
   );
   const pageSize = systemPageSizeBytes();
   const latencies: number[] = [];
@@ -182,7 +182,7 @@ async function benchMemoryLimit(): Promise<void> {
   } finally {
     await daemon.cleanup();
   }
-  console.log(`\nmemory limit exceeded → action (SIGTERM sent), sustain = 1, 1 s scan interval, ${latencies.length} breaches (ms, clock resolution 1 ms)`);
+  console.log(`\nmemory limit exceeded → action (SIGTERM sent), memory_sustain = 0, 1 s scan interval, ${latencies.length} breaches (ms, clock resolution 1 ms)`);
   printTable([["over 100 MB → violation acted on", latencies]]);
 }
 

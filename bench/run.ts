@@ -16,3 +16,4 @@ await (await import("./metrics.js")).benchMetrics();
 await (await import("./idle.js")).benchIdle();
 await (await import("./modules.js")).benchModules();
 await (await import("./suite.js")).benchSuite();
+await (await import("./sentinels.js")).benchSentinels();

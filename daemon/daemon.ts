@@ -13,6 +13,7 @@ import { watchConfig, type ConfigWatcher } from "./config/watch.js";
 import { overridesPath, runtimeDir, stateDir } from "./config/paths.js";
 import { ProcScanner, systemPageSizeBytes } from "./proc/scan.js";
 import { ProcProbe } from "./proc/probe.js";
+import { ProcCounters } from "./proc/counters.js";
 import { SignalGuard } from "./safety/guard.js";
 import { ChildSpawner, type Spawner } from "./supervise/spawner.js";
 import { KeeperSpawner } from "./keeper/spawner.js";
@@ -107,6 +108,7 @@ export class Daemon implements NotificationResponder {
         clock: systemClock,
         source,
         probe,
+        counters: new ProcCounters(),
         spawner,
         signaller: this.guard,
         cooldownStore: this.cooldownStore,

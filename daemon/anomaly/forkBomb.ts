@@ -134,6 +134,20 @@ export class ForkBombDetector {
     return this.update(key, timeMs, members, this.trees.get(key), settings);
   }
 
+  // A look between scans (after a surge of forks): only the descendant count is
+  // judged, since a rate over a tenth of a second would call a quick burst of a
+  // few children a bomb; the scans' history and rate baseline are left as they were.
+  peek(key: string, snapshot: ProcessSnapshot, rootPid: number, settings: ForkBombSettings, protects?: Protects): { verdict: ForkBombVerdict | null; members: Members } {
+    const previous = this.trees.get(key);
+    const members = collectMembers(snapshot, rootPid, previous?.members, protects);
+    return { verdict: this.judgeBetweenScans(key, snapshot.timeMs, members, previous, settings), members };
+  }
+
+  // The same for a group found by the caller (the global watch's young processes of one session).
+  peekGroup(key: string, timeMs: number, members: Members, settings: ForkBombSettings): ForkBombVerdict | null {
+    return this.judgeBetweenScans(key, timeMs, members, this.trees.get(key), settings);
+  }
+
   // Members remembered for key from the previous scan (empty when none).
   membersOf(key: string): Members {
     return this.trees.get(key)?.members ?? new Map();
@@ -146,6 +160,15 @@ export class ForkBombDetector {
   // Drop every tree not observed at or after sinceMs.
   forgetUnseenSince(sinceMs: number): void {
     for (const [key, state] of this.trees) if (state.timeMs < sinceMs) this.trees.delete(key);
+  }
+
+  private judgeBetweenScans(key: string, timeMs: number, members: Members, previous: TreeState | undefined, settings: ForkBombSettings): ForkBombVerdict | null {
+    const verdict = judgeTree(members.size, 0, null, settings);
+    if (verdict === null || previous?.reported === true) return null;
+    // Told once per episode: the next scan knows it was.
+    if (previous) previous.reported = true;
+    else this.trees.set(key, { members, timeMs, reported: true });
+    return verdict;
   }
 
   private update(key: string, timeMs: number, members: Members, previous: TreeState | undefined, settings: ForkBombSettings): ForkBombVerdict | null {

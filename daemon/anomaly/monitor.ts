@@ -42,6 +42,14 @@ export class AnomalyMonitor {
   private readonly uid: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
+  /** Forks of the surges heard since the last look at the table (scan or surge look). */
+  private forksSinceLook = 0;
+  /**
+   * The fewest new members that would take a watched tree (or a new session, under the
+   * global watch) past max_descendants, as of the last look: fewer forks than this since
+   * then cannot have made a bomb, so a surge below it (another program's build) costs no look.
+   */
+  private headroom = Number.POSITIVE_INFINITY;
   /** What the last scan's checks cost, ms (for the benchmark). */
   lastCostMs = 0;
 
@@ -53,6 +61,7 @@ export class AnomalyMonitor {
     this.sleep = deps.sleep ?? ((ms) => sleep(ms));
     this.now = deps.now ?? (() => performance.now());
     engine.onScan((snapshot) => this.observe(snapshot));
+    engine.onForkSurge((forks) => this.onSurge(forks));
   }
 
   // What the guard protects is never counted in a tree nor reached by a containment.
@@ -68,6 +77,7 @@ export class AnomalyMonitor {
     const started = performance.now();
     const config = this.engine.activeConfig;
     const section = anomalySettingsOf(config);
+    this.beginLook(section);
     /** Processes in policies' trees: the global watch leaves them to their policy. */
     const watched = new Set<number>();
     for (const view of this.engine.list()) {
@@ -79,6 +89,77 @@ export class AnomalyMonitor {
     this.spikes.forgetUnseenSince(snapshot.timeMs);
     this.bombs.forgetUnseenSince(snapshot.timeMs);
     this.lastCostMs = performance.now() - started;
+  }
+
+  // A surge of forks between scans: enough of them since the last look to take some tree past its limit?
+  private onSurge(forks: number): void {
+    this.forksSinceLook += forks;
+    if (this.forksSinceLook >= Math.min(this.headroom, this.fullHeadroom())) this.lookAfterSurge();
+  }
+
+  // The headroom of a tree not judged yet (a program started since the last look, a new session): its whole max_descendants.
+  private fullHeadroom(): number {
+    const config = this.engine.activeConfig;
+    const section = anomalySettingsOf(config);
+    let least = section.watchAll && section.forkBomb.enabled ? section.forkBomb.maxDescendants : Number.POSITIVE_INFINITY;
+    for (const view of this.engine.list()) {
+      if (view.pid === 0) continue;
+      const settings = effectiveSettings(section, config.policies.get(view.name)).forkBomb;
+      if (settings.enabled) least = Math.min(least, settings.maxDescendants);
+    }
+    return least;
+  }
+
+  // A look at the table starts: no forks counted since; the headroom is learnt anew from the trees judged.
+  private beginLook(section: AnomalySettings): void {
+    this.forksSinceLook = 0;
+    this.headroom = section.watchAll && section.forkBomb.enabled ? section.forkBomb.maxDescendants : Number.POSITIVE_INFINITY;
+  }
+
+  // A tree of `size` members judged against `settings`: how many more would make it a bomb.
+  private noteTree(size: number, settings: ForkBombSettings): void {
+    this.headroom = Math.max(1, Math.min(this.headroom, settings.maxDescendants - size));
+  }
+
+  // A surge of forks between scans: a fresh look at the process table for fork
+  // bombs alone, judged by their descendant counts (the rate is left to the scans).
+  lookAfterSurge(): void {
+    const config = this.engine.activeConfig;
+    const section = anomalySettingsOf(config);
+    this.beginLook(section);
+    const running = this.engine.list().filter((view) => view.pid !== 0);
+    const checked = running.flatMap((view) => {
+      const policy = config.policies.get(view.name);
+      const settings = effectiveSettings(section, policy).forkBomb;
+      return policy && settings.enabled && !this.containing.has(view.name) ? [{ view, settings }] : [];
+    });
+    const global = section.watchAll && section.forkBomb.enabled;
+    if (checked.length === 0 && !global) return;
+    const snapshot = this.deps.rescan();
+    /** Processes in policies' trees: the global watch leaves them to their policy. */
+    const watched = new Set<number>();
+    for (const view of running) {
+      watched.add(view.pid);
+      for (const pid of descendantsOf(snapshot, view.pid)) watched.add(pid);
+    }
+    for (const { view, settings } of checked) {
+      const sample = snapshot.processes.get(view.pid);
+      if (!sample || sample.state === "Z") continue;
+      const key = `${view.name}:${view.pid}:${sample.startTicks}`;
+      const { verdict, members } = this.bombs.peek(key, snapshot, view.pid, settings, this.protects);
+      this.noteTree(members.size, settings);
+      for (const pid of members.keys()) watched.add(pid);
+      if (verdict) this.onUnitForkBomb(view, sample, key, verdict, settings, snapshot.timeMs);
+    }
+    if (!global) return;
+    const exclude = watched.add(process.pid);
+    for (const [sid, members] of youngBySession(snapshot, this.uid, exclude, YOUNG_MS, this.protects)) {
+      const key = `session:${sid}`;
+      if (this.containing.has(key)) continue;
+      const verdict = this.bombs.peekGroup(key, snapshot.timeMs, members, section.forkBomb);
+      this.noteTree(members.size, section.forkBomb);
+      if (verdict) this.onSessionForkBomb(snapshot, sid, key, members, verdict, section, exclude);
+    }
   }
 
   // The three checks of one running policy.
@@ -94,6 +175,7 @@ export class AnomalyMonitor {
 
     if (settings.forkBomb.enabled) {
       const { verdict, members } = this.bombs.observe(key, snapshot, view.pid, settings.forkBomb, this.protects);
+      this.noteTree(members.size, settings.forkBomb);
       for (const pid of members.keys()) watched.add(pid);
       if (verdict) {
         this.onUnitForkBomb(view, sample, key, verdict, settings.forkBomb, snapshot.timeMs);
@@ -223,6 +305,7 @@ export class AnomalyMonitor {
       const key = `session:${sid}`;
       if (this.containing.has(key)) continue;
       const verdict = this.bombs.observeGroup(key, snapshot.timeMs, members, section.forkBomb);
+      this.noteTree(members.size, section.forkBomb);
       if (verdict) this.onSessionForkBomb(snapshot, sid, key, members, verdict, section, exclude);
     }
   }

@@ -19,6 +19,7 @@ const POLICY_KEY_TYPES: Record<string, (value: unknown) => Variant | null> = {
   memory_limit_mb: (value) => (typeof value === "number" ? v.d(value) : null),
   scope: (value) => v.s(String(value)),
   sustain: (value) => (typeof value === "number" ? v.u(value) : null),
+  memory_sustain: (value) => (typeof value === "number" ? v.d(value) : null),
   on_violation: (value) => v.s(String(value)),
   restart: (value) => v.s(String(value)),
   autostart: (value) => v.b(value === true),

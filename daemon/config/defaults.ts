@@ -12,6 +12,8 @@ export const DEFAULTS = {
   process: {
     scope: "tree",
     sustain: 2,
+    /** Seconds a memory breach must last, measured by the looks between scans (memory seldom bursts and comes back). */
+    memory_sustain: 0.05,
     on_violation: "restart",
     restart: "on-failure",
     autostart: false,
@@ -95,6 +97,8 @@ export const LIMITS = {
   /** 16 TiB expressed in MB. */
   memory_limit_mb: { max: 16 * 1024 * 1024 },
   sustain: { min: 1, max: 1000 },
+  /** Seconds; one hour. */
+  memory_sustain: { min: 0, max: 3600 },
   max_restarts: { min: 1, max: 1000 },
   /** Seconds; one day. */
   window: { max: 86_400 },

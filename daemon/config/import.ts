@@ -263,7 +263,8 @@ function header(files: string[]): string {
   return [
     `# selfheal configuration, imported from ${tomlCommentText(files.join(" and "))}.`,
     "# Keys left out take their defaults (see the configuration reference). Unlike the",
-    "# original, a process is acted on after `sustain` (default 2) scans over a limit.",
+    "# original, a process is acted on after `sustain` (default 2) scans over its CPU limit,",
+    "# or `memory_sustain` (default 0.05 s) over its memory limit.",
     "",
     "[settings]",
     `interval = ${DEFAULTS.settings.interval.toFixed(1)}  # seconds between scans`,

@@ -228,6 +228,7 @@ export function policyToRaw(policy: Policy): Record<string, unknown> {
   Object.assign(raw, {
     scope: policy.scope,
     sustain: policy.sustain,
+    memory_sustain: policy.memorySustainSec,
     on_violation: policy.onViolation,
     restart: policy.restart,
     autostart: policy.autostart,

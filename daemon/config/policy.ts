@@ -22,7 +22,10 @@ export interface Policy {
   cpuLimit: number | null;
   memoryLimitBytes: number | null;
   scope: LimitScope;
+  /** Consecutive scans over the CPU limit before acting. */
   sustain: number;
+  /** Seconds over the memory limit before acting, measured between scans too. */
+  memorySustainSec: number;
   onViolation: ViolationAction;
   restart: RestartMode;
   autostart: boolean;

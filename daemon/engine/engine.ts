@@ -12,26 +12,31 @@ import { InternalErrors, MS_PER_SEC, type EngineContext } from "./context.js";
 import { EngineError, unknownProcess } from "./errors.js";
 import { EventHub, type StartReason } from "./events.js";
 import { Lifecycle } from "./lifecycle.js";
-import { Limits, MEMORY_CHECK_MS } from "./limits.js";
+import { Limits } from "./limits.js";
 import type { EngineDeps } from "./ports.js";
 import { reattach } from "./reattach.js";
+import { AdoptedEnds } from "./sentinels/adoptedEnds.js";
+import { ForkSurge } from "./sentinels/forkSurge.js";
+import { MemoryDrop } from "./sentinels/memoryDrop.js";
+import { SentinelWatch } from "./sentinels/watch.js";
 import { newUnit, releaseHeldEnd, type Unit, type UnitView } from "./unit.js";
 
 export type { CooldownStore, EngineDeps, Guard, Signaller } from "./ports.js";
 export type { UnitState, UnitView } from "./unit.js";
-export { MEMORY_CHECK_MS } from "./limits.js";
 
 export class Engine {
   readonly events = new EventHub();
   private readonly units = new Map<string, Unit>();
   private readonly cooldown: CooldownTracker;
   private readonly scanObservers = new Set<(snapshot: ProcessSnapshot) => void>();
+  private readonly surgeObservers = new Set<(forks: number) => void>();
   private readonly ctx: EngineContext;
   private readonly lifecycle: Lifecycle;
   private readonly limits: Limits;
   private config: Config;
   private tickTimer: { cancel(): void } | null = null;
-  private memoryTimer: { cancel(): void } | null = null;
+  /** Small looks between scans, every 100 ms (see sentinels/). */
+  private readonly sentinels: SentinelWatch;
   private snapshot: ProcessSnapshot | null = null;
   private running = false;
   private shutdownBegun = false;
@@ -56,6 +61,23 @@ export class Engine {
     const internalErrors = new InternalErrors(this.ctx);
     this.lifecycle = new Lifecycle(this.ctx);
     this.limits = new Limits(this.ctx, this.lifecycle);
+    this.sentinels = new SentinelWatch(deps.clock, (where, error) => this.ctx.internalError(where, error));
+    this.sentinels.add(
+      new AdoptedEnds({
+        units: () => this.units.values(),
+        exists: (pid) => deps.probe.exists(pid),
+        ended: (unit) => this.lifecycle.onEnded(unit, unknownExit()),
+      }),
+    );
+    const counters = deps.counters;
+    this.sentinels.add(
+      new MemoryDrop({
+        availableMemoryBytes: () => counters?.availableMemoryBytes() ?? null,
+        smallestLimitBytes: () => this.limits.smallestMemoryLimit(),
+        check: (all) => this.limits.checkMemory(all),
+      }),
+    );
+    if (counters) this.sentinels.add(new ForkSurge({ forksSinceBoot: () => counters.forksSinceBoot(), surged: (forks) => this.tellSurge(forks) }));
     for (const policy of config.policies.values()) this.units.set(policy.name, newUnit(policy));
   }
 
@@ -75,7 +97,7 @@ export class Engine {
       if (unit.policy.autostart && unit.pid === 0 && unit.state === "stopped" && !unit.starting) launches.push(this.lifecycle.launchDetached(unit, "autostart", 0));
     }
     this.scheduleTick();
-    this.scheduleMemoryCheck();
+    this.sentinels.start();
     return Promise.allSettled(launches).then(() => undefined);
   }
 
@@ -85,7 +107,8 @@ export class Engine {
     this.running = false;
     this.shutdownBegun = true;
     this.tickTimer?.cancel();
-    this.memoryTimer?.cancel();
+    this.sentinels.stop();
+    this.limits.cancelConfirmations();
     for (const unit of this.units.values()) this.lifecycle.cancelTimers(unit);
     try {
       this.deps.cooldownStore.saveSync(this.cooldown.toJSON());
@@ -98,6 +121,22 @@ export class Engine {
   onScan(observer: (snapshot: ProcessSnapshot) => void): () => void {
     this.scanObservers.add(observer);
     return () => this.scanObservers.delete(observer);
+  }
+
+  /** Observers hear of a surge of forks between scans, with its count (the fork-bomb detector may then look at once). */
+  onForkSurge(observer: (forks: number) => void): () => void {
+    this.surgeObservers.add(observer);
+    return () => this.surgeObservers.delete(observer);
+  }
+
+  private tellSurge(forks: number): void {
+    for (const observer of this.surgeObservers) {
+      try {
+        observer(forks);
+      } catch (error) {
+        this.ctx.internalError("looking for a fork bomb after a surge of forks", error);
+      }
+    }
   }
 
   get lastSnapshot(): ProcessSnapshot | null {
@@ -254,9 +293,9 @@ export class Engine {
     return { added, removed, changed };
   }
 
-  // Between scans: memory limits of the processes close to them (see limits.ts).
-  checkMemory(): void {
-    this.limits.checkMemory();
+  // Between scans: memory limits of the processes close to them, or of all (see limits.ts); the memory sentinel's look.
+  checkMemory(all = false): void {
+    this.limits.checkMemory(all);
   }
 
   private scheduleTick(): void {
@@ -269,18 +308,6 @@ export class Engine {
       }
       this.scheduleTick();
     }, this.config.settings.intervalSec * MS_PER_SEC);
-  }
-
-  private scheduleMemoryCheck(): void {
-    if (!this.running) return;
-    this.memoryTimer = this.deps.clock.setTimeout(() => {
-      try {
-        this.checkMemory();
-      } catch (error) {
-        this.ctx.internalError("checking memory limits", error);
-      }
-      this.scheduleMemoryCheck();
-    }, Math.min(MEMORY_CHECK_MS, this.config.settings.intervalSec * MS_PER_SEC));
   }
 
   // A unit with a pid: has its process ended (adopted ones are seen here), and is it within its limits?

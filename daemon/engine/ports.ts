@@ -2,6 +2,7 @@
 // process table, spawning, signals, the cooldown file), so that its decisions
 // are tested with fakes and the same code runs on real processes.
 import type { CooldownState } from "../cooldown/tracker.js";
+import type { SystemCounters } from "../proc/counters.js";
 import type { ProcessProbe } from "../proc/probe.js";
 import type { ProcessSample, ProcessSource } from "../proc/types.js";
 import type { Spawner } from "../supervise/spawner.js";
@@ -34,6 +35,8 @@ export interface EngineDeps {
   spawner: Spawner;
   signaller: Guard;
   cooldownStore: CooldownStore;
+  /** The kernel's fork and memory counters, for the sentinels between scans; without them those sentinels are off. */
+  counters?: SystemCounters;
   /** Only this user's processes are adopted; defaults to the daemon's uid. */
   uid?: number;
 }

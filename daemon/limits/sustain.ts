@@ -1,7 +1,7 @@
-// "Over the limit for N consecutive scans": counts breaches per resource and
-// says when one has lasted long enough to act on. Memory is also sampled
-// between scans (see Engine.checkMemory), so for memory a breach also counts
-// as sustained once it has lasted as long as N scans would take.
+// "Over the limit long enough to act on": CPU counts consecutive scans over
+// its limit (CPU bursts and comes back); memory counts time, since it is
+// sampled between scans too (see engine/limits.ts) and seldom bursts: a breach
+// acts once it has lasted the policy's memory_sustain seconds.
 import type { Policy } from "../config/policy.js";
 
 export type Resource = "cpu" | "memory";
@@ -17,8 +17,9 @@ export interface Breach {
   limit: number;
 }
 
-/** Timer jitter allowed when "N scans' worth of time" is measured on the clock. */
-const INTERVAL_TOLERANCE = 0.1;
+/** Timer jitter allowed when a duration is measured on the clock (a look may come a little early). */
+const DURATION_TOLERANCE = 0.1;
+const MS_PER_SEC = 1000;
 
 interface Run {
   /** Scans in a row over the limit. */
@@ -30,19 +31,19 @@ interface Run {
 export class SustainCounter {
   private runs: Record<Resource, Run> = { cpu: { scans: 0, sinceMs: null }, memory: { scans: 0, sinceMs: null } };
 
-  // Feed one scan's usage; returns the breach that reached `sustain` scans in a row, if any.
-  observe(policy: Policy, usage: Usage, nowMs = 0, intervalMs = 0): Breach | null {
+  // Feed one scan's usage; returns the breach that has lasted long enough, if any.
+  observe(policy: Policy, usage: Usage, nowMs = 0): Breach | null {
     const memory = this.track("memory", usage.rssBytes, policy.memoryLimitBytes, nowMs, true);
     const cpu = this.track("cpu", usage.cpuPercent, policy.cpuLimit, nowMs, true);
-    if (memory && this.sustained("memory", policy.sustain, nowMs, intervalMs)) return memory;
-    if (cpu && this.sustained("cpu", policy.sustain, nowMs, intervalMs)) return cpu;
+    if (memory && this.memorySustained(policy, nowMs)) return memory;
+    if (cpu && this.runs.cpu.scans >= policy.sustain) return cpu;
     return null;
   }
 
-  // Feed a memory sample taken between scans; it can end a run or complete one, never count as a scan.
-  observeMemory(policy: Policy, rssBytes: number, nowMs: number, intervalMs: number): Breach | null {
+  // Feed a memory sample taken between scans; it can begin, end or complete a run.
+  observeMemory(policy: Policy, rssBytes: number, nowMs: number): Breach | null {
     const memory = this.track("memory", rssBytes, policy.memoryLimitBytes, nowMs, false);
-    return memory && this.sustained("memory", policy.sustain, nowMs, intervalMs) ? memory : null;
+    return memory && this.memorySustained(policy, nowMs) ? memory : null;
   }
 
   reset(): void {
@@ -52,6 +53,11 @@ export class SustainCounter {
   /** True while some resource is over its limit (for edge-triggered notices). */
   get breaching(): boolean {
     return this.runs.cpu.sinceMs !== null || this.runs.memory.sinceMs !== null;
+  }
+
+  /** When the memory run under way began (ms), or null when memory is within its limit. */
+  get memorySinceMs(): number | null {
+    return this.runs.memory.sinceMs;
   }
 
   // Update one resource's run; returns the breach when it is over the limit now.
@@ -67,11 +73,8 @@ export class SustainCounter {
     return { resource, value, limit };
   }
 
-  // N scans in a row, or (memory) as long as N scans take.
-  private sustained(resource: Resource, sustain: number, nowMs: number, intervalMs: number): boolean {
-    const run = this.runs[resource];
-    if (run.scans >= sustain) return true;
-    if (resource !== "memory" || run.sinceMs === null || intervalMs <= 0) return false;
-    return nowMs - run.sinceMs >= (sustain - 1) * intervalMs * (1 - INTERVAL_TOLERANCE);
+  private memorySustained(policy: Policy, nowMs: number): boolean {
+    const since = this.runs.memory.sinceMs;
+    return since !== null && nowMs - since >= policy.memorySustainSec * MS_PER_SEC * (1 - DURATION_TOLERANCE);
   }
 }

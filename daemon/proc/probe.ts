@@ -1,5 +1,6 @@
 // A cheap look at one process between scans: is (pid, start time) still
-// alive? Used while waiting for an adopted process to stop.
+// alive? Used while waiting for an adopted process to stop; and whether any
+// process has a PID at all (signal 0), for the sentinel of adopted ends.
 import { closeSync, openSync, readSync } from "node:fs";
 import { readStatLine } from "./statLine.js";
 
@@ -8,6 +9,8 @@ export interface ProcessProbe {
   isAlive(pid: number, startTicks: number): boolean;
   /** Resident memory in bytes, or null when the process is gone. */
   rssBytes(pid: number): number | null;
+  /** False only when no process (zombies included) has this PID. */
+  exists(pid: number): boolean;
 }
 
 const STATM_BYTES = 128;
@@ -43,6 +46,16 @@ export class ProcProbe implements ProcessProbe {
   isAlive(pid: number, startTicks: number): boolean {
     const stat = readStatLine(this.procRoot, pid);
     return stat !== null && stat.state !== "Z" && stat.state !== "X" && stat.startTicks === startTicks;
+  }
+
+  // Signal 0 checks without signalling: one system call, far cheaper than reading stat (ESRCH: nobody has this PID).
+  exists(pid: number): boolean {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code !== "ESRCH";
+    }
   }
 
 }

@@ -14,8 +14,10 @@ const MB = 1024 * 1024;
 const UID = 1000;
 type AnomalyEvent = Extract<EngineEvent, { kind: "anomaly" }>;
 
-function setup(policies: Policy[], anomaly: Partial<AnomalySettings> = {}) {
+function setup(policies: Policy[], anomaly: Partial<AnomalySettings> = {}, intervalSec = 1) {
   const clock = new FakeClock();
+  /** The kernel's fork counter, as the fork-surge sentinel reads it. */
+  const forks = { count: 1_000_000 };
   const source = new FakeSource(clock);
   const spawner = new FakeSpawner(source, UID);
   const signaller = new RecordingSignaller();
@@ -32,17 +34,19 @@ function setup(policies: Policy[], anomaly: Partial<AnomalySettings> = {}) {
     }
   };
   const config = {
-    settings: { intervalSec: 1 },
+    settings: { intervalSec },
     policies: new Map(policies.map((p) => [p.name, p])),
     email: null,
     anomaly: { ...DEFAULT_ANOMALY_SETTINGS, ...anomaly },
   } as Config;
-  const engine = new Engine({ clock, source, probe: new FakeProbe(source), spawner, signaller, cooldownStore: new MemoryCooldownStore(), uid: UID }, config);
-  const monitor = new AnomalyMonitor(engine, { signaller, rescan: () => source.scan(), sleep: async () => undefined, uid: UID });
+  const counters = { forksSinceBoot: () => forks.count, availableMemoryBytes: () => null };
+  const engine = new Engine({ clock, source, probe: new FakeProbe(source), counters, spawner, signaller, cooldownStore: new MemoryCooldownStore(), uid: UID }, config);
+  const looks = { rescans: 0 };
+  const monitor = new AnomalyMonitor(engine, { signaller, rescan: () => (looks.rescans++, source.scan()), sleep: async () => undefined, uid: UID });
   const events: EngineEvent[] = [];
   engine.events.subscribe((event) => events.push(event));
   const anomalies = () => events.filter((event): event is AnomalyEvent => event.kind === "anomaly");
-  return { clock, source, spawner, signaller, engine, monitor, events, anomalies };
+  return { clock, source, spawner, signaller, engine, monitor, events, anomalies, forks, looks };
 }
 
 /** A policy matching comm `name`, for a process the test puts in the table (adopted). */
@@ -333,5 +337,91 @@ describe("the global watch", () => {
     expect([...t.source.processes.values()].filter((p) => p.comm === "bomb")).toEqual([]);
     expect(t.source.processes.has(400)).toBe(true);
     expect(t.signaller.sent.some(([pid]) => pid === 400 || pid === 300)).toBe(false);
+  });
+});
+
+describe("fork bombs between scans (the fork-surge sentinel)", () => {
+  const INTERVAL_SEC = 10;
+  // `count` children under root, in its session, as a bomb forks them between two scans; the kernel's counter follows.
+  function forkUnder(t: ReturnType<typeof setup>, root: number, count: number, firstPid = 1000): void {
+    for (let i = 0; i < count; i++) t.source.set(sample(firstPid + i, { uid: UID, ppid: root, sid: root, pgid: root, comm: "bomb", startTicks: 1_000_000 + i }));
+    t.forks.count += count;
+  }
+
+  it("contains a bomb within a look of its surge, long before the next scan", async () => {
+    const t = setup([watched("bomb")], {}, INTERVAL_SEC);
+    running(t.source, 100, { comm: "bomb" });
+    t.engine.start();
+    t.clock.advance(100);
+    forkUnder(t, 100, 60);
+    t.clock.advance(100);
+    await t.monitor.idle();
+    const [bomb] = t.anomalies();
+    expect(bomb).toMatchObject({ name: "bomb", pid: 100, type: "fork_bomb" });
+    expect(bomb!.figures.survivors).toBe(0);
+    expect(bomb!.figures.descendants).toBe(60);
+    expect(bomb!.timeMs - t.clock.time).toBeLessThanOrEqual(0);
+    expect([...t.source.processes.values()].filter((p) => p.sid === 100)).toEqual([]);
+    // Told once: the next scan does not report it again.
+    t.clock.advance(INTERVAL_SEC * 1000);
+    await t.monitor.idle();
+    expect(t.anomalies().filter((e) => e.type === "fork_bomb")).toHaveLength(1);
+  });
+
+  it("leaves a quick burst below the thresholds alone: the surge's look judges the count, not a rate over 0.1 s", async () => {
+    const t = setup([watched("burst")], {}, INTERVAL_SEC);
+    running(t.source, 100, { comm: "burst" });
+    t.engine.start();
+    t.clock.advance(100);
+    forkUnder(t, 100, 30);
+    t.clock.advance(100);
+    await t.monitor.idle();
+    expect(t.anomalies()).toEqual([]);
+    expect(t.signaller.sent).toEqual([]);
+  });
+
+  it("looks at the table only once the surges since the last look could have taken a tree past max_descendants", async () => {
+    const t = setup([watched("busy")], {}, INTERVAL_SEC);
+    running(t.source, 100, { comm: "busy" });
+    t.engine.start();
+    t.clock.advance(100);
+    // Another program's build: 15 forks a look, three looks: 45 in all, fewer than the 50 a bomb of "busy" would need.
+    for (let i = 0; i < 3; i++) {
+      t.forks.count += 15;
+      t.clock.advance(100);
+    }
+    expect(t.looks.rescans).toBe(0);
+    t.forks.count += 15;
+    t.clock.advance(100);
+    expect(t.looks.rescans).toBe(1);
+    expect(t.anomalies()).toEqual([]);
+  });
+
+  it("without a surge of the fork counter, waits for the scan", async () => {
+    const t = setup([watched("bomb")], {}, INTERVAL_SEC);
+    running(t.source, 100, { comm: "bomb" });
+    t.engine.start();
+    forkUnder(t, 100, 60);
+    t.forks.count -= 60;
+    t.clock.advance(1000);
+    await t.monitor.idle();
+    expect(t.anomalies()).toEqual([]);
+    t.clock.advance(INTERVAL_SEC * 1000);
+    await t.monitor.idle();
+    expect(t.anomalies()[0]).toMatchObject({ name: "bomb", type: "fork_bomb" });
+  });
+
+  it("under the global watch, contains a session's young bomb at its surge", async () => {
+    const t = setup([], { watchAll: true }, INTERVAL_SEC);
+    running(t.source, 300, { comm: "sh", startTimeMs: t.clock.time - 3_600_000 });
+    t.engine.start();
+    t.clock.advance(100);
+    for (let i = 0; i < 60; i++) t.source.set(sample(2000 + i, { uid: UID, ppid: 300, sid: 300, pgid: 300, comm: "bomb", startTicks: 2_000_000 + i, startTimeMs: t.clock.time }));
+    t.forks.count += 60;
+    t.clock.advance(100);
+    await t.monitor.idle();
+    expect(t.anomalies()[0]).toMatchObject({ type: "fork_bomb" });
+    expect([...t.source.processes.values()].filter((p) => p.comm === "bomb")).toEqual([]);
+    expect(t.source.processes.has(300)).toBe(true);
   });
 });

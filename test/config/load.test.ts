@@ -38,6 +38,7 @@ cpu_limit = 80
 memory_limit_mb = 200
 scope = "process"
 sustain = 3
+memory_sustain = 0.3
 on_violation = "notify"
 restart = "always"
 autostart = true
@@ -69,6 +70,7 @@ describe("parseConfig: valid files", () => {
       memoryLimitBytes: 200 * MB,
       scope: "process",
       sustain: 3,
+      memorySustainSec: 0.3,
       onViolation: "notify",
       restart: "always",
       autostart: true,
@@ -104,6 +106,7 @@ describe("parseConfig: valid files", () => {
       memoryLimitBytes: null,
       scope: "tree",
       sustain: 2,
+      memorySustainSec: 0.05,
       onViolation: "restart",
       restart: "on-failure",
       autostart: false,
@@ -405,6 +408,7 @@ describe("validatePolicyObject and policyToRaw", () => {
       memory_limit_mb: 200,
       scope: "process",
       sustain: 3,
+      memory_sustain: 0.3,
       on_violation: "notify",
       restart: "always",
       autostart: true,

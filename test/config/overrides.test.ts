@@ -147,7 +147,7 @@ describe("saveOverrides and loadOverrides", () => {
     const loaded = loadOverrides(path);
     expect(Object.keys(loaded.overrides.policies)).toEqual(["good"]);
     expect(loaded.error?.message).toBe(
-      `${path}: process.bad.cpu_limit: expected a number greater than 0, got -1 (number)\n${path}: process.odd.unset: "nope" is not a key of a policy; the keys are command, match, cpu_limit, memory_limit_mb, scope, sustain, on_violation, restart, autostart, cooldown, stop_timeout, cwd, env, leak, fork_bomb, cpu_spike`,
+      `${path}: process.bad.cpu_limit: expected a number greater than 0, got -1 (number)\n${path}: process.odd.unset: "nope" is not a key of a policy; the keys are command, match, cpu_limit, memory_limit_mb, scope, sustain, memory_sustain, on_violation, restart, autostart, cooldown, stop_timeout, cwd, env, leak, fork_bomb, cpu_spike`,
     );
   });
 });

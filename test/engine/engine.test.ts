@@ -182,8 +182,8 @@ describe("backoff and cooldown", () => {
 });
 
 describe("limits", () => {
-  it("restarts a process over its memory limit for `sustain` scans", async () => {
-    const t = setup([policy("hog", { autostart: true, memoryLimitBytes: 100 * MB, sustain: 2, scope: "process" })]);
+  it("restarts a process over its memory limit once the breach has lasted memory_sustain, looked at again then", async () => {
+    const t = setup([policy("hog", { autostart: true, memoryLimitBytes: 100 * MB, memorySustainSec: 0.05, scope: "process" })]);
     t.engine.start();
     await settle();
     const pid = t.spawner.last.pid;
@@ -192,8 +192,9 @@ describe("limits", () => {
     };
     t.source.set(sample(pid, { comm: "hog", rssBytes: 150 * MB }));
     t.engine.tick();
+    t.clock.advance(40);
     expect(t.kinds()).not.toContain("violation");
-    t.engine.tick();
+    t.clock.advance(10);
     await settle();
     expect(t.events.find((e) => e.kind === "violation")).toMatchObject({ resource: "memory", value: 150 * MB, limit: 100 * MB, action: "restart" });
     expect(t.signaller.sent).toEqual([[pid, "SIGTERM"]]);
@@ -202,12 +203,12 @@ describe("limits", () => {
   });
 
   it("one scan under the limit restarts the count", () => {
-    const t = setup([policy("hog", { memoryLimitBytes: 100 * MB, sustain: 2 })]);
-    t.source.set(sample(10, { comm: "hog", rssBytes: 150 * MB }));
+    const t = setup([policy("hog", { cpuLimit: 100, sustain: 2 })]);
+    t.source.set(sample(10, { comm: "hog", cpuPercent: 150 }));
     t.engine.start();
-    t.source.set(sample(10, { comm: "hog", rssBytes: 50 * MB }));
+    t.source.set(sample(10, { comm: "hog", cpuPercent: 50 }));
     t.engine.tick();
-    t.source.set(sample(10, { comm: "hog", rssBytes: 150 * MB }));
+    t.source.set(sample(10, { comm: "hog", cpuPercent: 150 }));
     t.engine.tick();
     expect(t.kinds()).not.toContain("violation");
   });
@@ -221,7 +222,7 @@ describe("limits", () => {
   });
 
   it("announces a notify-only breach once per episode", () => {
-    const t = setup([policy("n", { memoryLimitBytes: 100 * MB, sustain: 1, onViolation: "notify" })]);
+    const t = setup([policy("n", { memoryLimitBytes: 100 * MB, memorySustainSec: 0, onViolation: "notify" })]);
     t.source.set(sample(10, { comm: "n", rssBytes: 150 * MB }));
     t.engine.start();
     t.engine.tick();
@@ -235,7 +236,7 @@ describe("limits", () => {
   });
 
   it("kill sends SIGKILL and does not restart", async () => {
-    const t = setup([policy("k", { autostart: true, memoryLimitBytes: MB, sustain: 1, onViolation: "kill", scope: "process" })]);
+    const t = setup([policy("k", { autostart: true, memoryLimitBytes: MB, memorySustainSec: 0, onViolation: "kill", scope: "process" })]);
     t.engine.start();
     await settle();
     const pid = t.spawner.last.pid;
@@ -384,8 +385,8 @@ describe("configuration changes", () => {
 });
 
 describe("memory checks between scans", () => {
-  it("acts on a memory breach before the next scan when sustain = 1", async () => {
-    const t = setup([policy("leak", { autostart: true, memoryLimitBytes: 100 * MB, sustain: 1, scope: "process" })]);
+  it("acts on a memory breach before the next scan (default memory_sustain)", async () => {
+    const t = setup([policy("leak", { autostart: true, memoryLimitBytes: 100 * MB, scope: "process" })]);
     t.engine.start();
     await settle();
     const pid = t.spawner.last.pid;
@@ -398,7 +399,7 @@ describe("memory checks between scans", () => {
   });
 
   it("does not read processes far below their limit and not growing between scans", async () => {
-    const t = setup([policy("calm", { autostart: true, memoryLimitBytes: 100 * MB, sustain: 1, scope: "process" })]);
+    const t = setup([policy("calm", { autostart: true, memoryLimitBytes: 100 * MB, memorySustainSec: 0, scope: "process" })]);
     t.engine.start();
     await settle();
     const pid = t.spawner.last.pid;
@@ -412,8 +413,8 @@ describe("memory checks between scans", () => {
     expect(t.kinds()).toContain("violation");
   });
 
-  it("with sustain = 2 waits as long as two scans would take", async () => {
-    const t = setup([policy("leak", { autostart: true, memoryLimitBytes: 100 * MB, sustain: 2, scope: "process" })]);
+  it("with memory_sustain = 1 waits a second, whatever the scans, and is looked at again then", async () => {
+    const t = setup([policy("leak", { autostart: true, memoryLimitBytes: 100 * MB, sustain: 5, memorySustainSec: 1, scope: "process" })]);
     t.engine.start();
     await settle();
     const pid = t.spawner.last.pid;

@@ -36,7 +36,7 @@ function scan(t: ReturnType<typeof setup>, seconds: number): void {
 describe("a refused action never escapes the engine", () => {
   for (const action of ["restart", "kill"] as const) {
     it(`a memory limit with on_violation = ${action} on a process the guard refuses at the moment of the signal: an event, the process let go, the engine goes on`, async () => {
-      const t = setup([policy("hog", { memoryLimitBytes: 100 * MB, sustain: 1, onViolation: action, scope: "process" }), policy("other", { autostart: true })]);
+      const t = setup([policy("hog", { memoryLimitBytes: 100 * MB, sustain: 1, memorySustainSec: 0, onViolation: action, scope: "process" }), policy("other", { autostart: true })]);
       t.source.set(sample(42, { comm: "hog", rssBytes: 10 * MB }));
       t.engine.start();
       await settle();
@@ -61,7 +61,7 @@ describe("a refused action never escapes the engine", () => {
     });
 
     it(`a memory limit with on_violation = ${action} on an adopted process that vanished and whose PID another process took: that one is never signalled`, async () => {
-      const t = setup([policy("hog", { memoryLimitBytes: 100 * MB, sustain: 1, onViolation: action, scope: "process", restart: "never" })]);
+      const t = setup([policy("hog", { memoryLimitBytes: 100 * MB, sustain: 1, memorySustainSec: 0, onViolation: action, scope: "process", restart: "never" })]);
       t.source.set(sample(42, { comm: "hog", rssBytes: 10 * MB, startTicks: 420 }));
       t.engine.start();
       expect(t.engine.get("hog").pid).toBe(42);
@@ -81,8 +81,9 @@ describe("a refused action never escapes the engine", () => {
     it(`a breach acted on just after the process vanished (PID taken by another): nothing is signalled (${action})`, async () => {
       // The probe measures 42 while it is still the same process; by the time the signal would leave, it is gone.
       let looks = 0;
-      const t = setup([policy("hog", { memoryLimitBytes: 100 * MB, sustain: 1, onViolation: action, scope: "process" })], (source) => ({
+      const t = setup([policy("hog", { memoryLimitBytes: 100 * MB, sustain: 1, memorySustainSec: 0, onViolation: action, scope: "process" })], (source) => ({
         rssBytes: () => 150 * MB,
+        exists: (pid) => source.processes.has(pid),
         isAlive: (pid, ticks) => ++looks === 1 || source.processes.get(pid)?.startTicks === ticks,
       }));
       t.source.set(sample(42, { comm: "hog", rssBytes: 10 * MB, startTicks: 420 }));
@@ -207,7 +208,7 @@ describe("protected processes are never adopted or counted", () => {
   });
 
   it("leaves out of a tree's sums what runs under a protected descendant (a terminal's shell and its programs)", () => {
-    const t = setup([policy("terminal", { memoryLimitBytes: 100 * MB, sustain: 1, onViolation: "notify", scope: "tree" })]);
+    const t = setup([policy("terminal", { memoryLimitBytes: 100 * MB, sustain: 1, memorySustainSec: 0, onViolation: "notify", scope: "tree" })]);
     t.source.set(
       sample(10, { comm: "terminal", rssBytes: 20 * MB }),
       sample(11, { ppid: 10, comm: "bash", sid: 11, ttyNr: 34816, rssBytes: 5 * MB }),
@@ -223,7 +224,7 @@ describe("protected processes are never adopted or counted", () => {
 
 describe("the memory check between scans", () => {
   it("still reads a child started since the last scan (not yet known by start time)", async () => {
-    const t = setup([policy("hog", { autostart: true, memoryLimitBytes: 100 * MB, sustain: 1, scope: "process" })]);
+    const t = setup([policy("hog", { autostart: true, memoryLimitBytes: 100 * MB, sustain: 1, memorySustainSec: 0, scope: "process" })]);
     t.engine.start();
     await settle();
     const child = t.spawner.last.pid;

@@ -246,6 +246,9 @@ export class FakeProbe implements ProcessProbe {
     const s = this.source.processes.get(pid);
     return s !== undefined && s.startTicks === startTicks && s.state !== "Z";
   }
+  exists(pid: number): boolean {
+    return this.source.processes.has(pid);
+  }
 }
 
 /** A policy with the schema's defaults (as an empty [process.NAME] table gets them), changed by `fields`. */
