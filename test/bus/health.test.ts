@@ -2,26 +2,11 @@
 import { describe, expect, it } from "vitest";
 import type { UnitView } from "../../daemon/engine/engine.js";
 import { assessHealth, HealthEvents } from "../../daemon/bus/health.js";
+import { unitView } from "../helpers/fakes.js";
 
+// A running, managed program's view, changed by `fields`.
 function unit(name: string, fields: Partial<UnitView> = {}): UnitView {
-  return {
-    name,
-    pid: 100,
-    startTicks: 1000,
-    state: "running",
-    cpuPercent: 0,
-    rssBytes: 0,
-    cpuLimit: null,
-    memoryLimitBytes: null,
-    restarts: 0,
-    cooldownRemainingSec: 0,
-    cooldownUntilMs: 0,
-    restartsInWindow: 0,
-    managed: true,
-    startedAtMs: 0,
-    protectedMatch: "",
-    ...fields,
-  };
+  return unitView(name, { pid: 100, startTicks: 1000, state: "running", managed: true, ...fields });
 }
 
 const none = { failedStarts: new Set<string>(), lastEnds: new Map(), recentAnomalies: 0 };

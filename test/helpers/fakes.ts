@@ -9,6 +9,7 @@ import type { ProcessSample, ProcessSnapshot, ProcessSource } from "../../daemon
 import type { ChildHandle, ExitListener, RecoveredChild, Spawner } from "../../daemon/supervise/spawner.js";
 import type { ExitDetails } from "../../daemon/supervise/exit.js";
 import type { Policy } from "../../daemon/config/policy.js";
+import type { UnitView } from "../../daemon/engine/unit.js";
 import { parseConfig } from "../../daemon/config/load.js";
 import { ProtectedError } from "../../daemon/safety/guard.js";
 
@@ -256,6 +257,28 @@ export function policy(name: string, fields: Partial<Policy> = {}): Policy {
   const defaults = parseConfig(`[process.${name}]\n`, "test.toml").policies.get(name);
   if (!defaults) throw new Error(`no policy named ${name}`);
   return { ...defaults, ...fields };
+}
+
+/** A unit's view as the engine shows it: a stopped, unmanaged program with no figures, changed by `fields`. */
+export function unitView(name: string, fields: Partial<UnitView> = {}): UnitView {
+  return {
+    name,
+    pid: 0,
+    startTicks: -1,
+    state: "stopped",
+    cpuPercent: 0,
+    rssBytes: 0,
+    cpuLimit: null,
+    memoryLimitBytes: null,
+    restarts: 0,
+    cooldownRemainingSec: 0,
+    cooldownUntilMs: 0,
+    restartsInWindow: 0,
+    managed: false,
+    startedAtMs: 0,
+    protectedMatch: "",
+    ...fields,
+  };
 }
 
 /** Let pending promise continuations (the spawner's) run. */

@@ -5,28 +5,12 @@ import { describe, expect, it } from "vitest";
 import type { UnitView } from "../../daemon/engine/unit.js";
 import { HistoryRing, BYTES_PER_SAMPLE } from "../../daemon/history/ring.js";
 import { HISTORY_MS, HistoryStore, MIN_SPACING_MS, SAMPLES_PER_PROGRAM } from "../../daemon/history/store.js";
-import { FakeClock } from "../helpers/fakes.js";
+import { FakeClock, unitView } from "../helpers/fakes.js";
 
 const MB = 1024 * 1024;
 
 function unit(name: string, pid: number, cpuPercent: number, rssBytes: number): UnitView {
-  return {
-    name,
-    pid,
-    startTicks: -1,
-    state: pid > 0 ? "running" : "crashed",
-    cpuPercent,
-    rssBytes,
-    cpuLimit: null,
-    memoryLimitBytes: null,
-    restarts: 0,
-    cooldownRemainingSec: 0,
-    cooldownUntilMs: 0,
-    restartsInWindow: 0,
-    managed: true,
-    startedAtMs: 0,
-    protectedMatch: "",
-  };
+  return unitView(name, { pid, state: pid > 0 ? "running" : "crashed", cpuPercent, rssBytes, managed: true });
 }
 
 // A source whose units the test sets, and whose scans the test makes.

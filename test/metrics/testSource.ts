@@ -3,26 +3,7 @@ import type { EngineEvent, EventListener } from "../../daemon/engine/events.js";
 import type { UnitView } from "../../daemon/engine/unit.js";
 import type { MetricsSource, NotificationCounts, ScanFigures } from "../../daemon/metrics/source.js";
 
-export function view(name: string, fields: Partial<UnitView> = {}): UnitView {
-  return {
-    name,
-    pid: 0,
-    startTicks: -1,
-    state: "stopped",
-    cpuPercent: 0,
-    rssBytes: 0,
-    cpuLimit: null,
-    memoryLimitBytes: null,
-    restarts: 0,
-    cooldownRemainingSec: 0,
-    cooldownUntilMs: 0,
-    restartsInWindow: 0,
-    managed: false,
-    startedAtMs: 0,
-    protectedMatch: "",
-    ...fields,
-  };
-}
+export { unitView as view } from "../helpers/fakes.js";
 
 /** A source whose figures the test sets, and whose events and scans it sends. */
 export class TestSource implements MetricsSource {
