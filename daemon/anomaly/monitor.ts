@@ -339,7 +339,9 @@ export class AnomalyMonitor {
 }
 
 // The root of a session's young processes: of the young processes whose parent is not one of
-// them, the one whose tree (collectMembers) holds the most; undefined when there are none.
+// them, the one whose tree (collectMembers) holds the most. Undefined when no young process has a
+// tree of its own: a flat fan-out from an old parent (a script's loop, the user's own shell) names no
+// bomb that could be ended without guessing, so it is told, not contained.
 function bombRoot(snapshot: ProcessSnapshot, members: Members, protects: (sample: ProcessSample) => string | null): ProcessSample | undefined {
   let best: { sample: ProcessSample; size: number } | undefined;
   for (const pid of members.keys()) {
@@ -348,7 +350,7 @@ function bombRoot(snapshot: ProcessSnapshot, members: Members, protects: (sample
     const size = collectMembers(snapshot, pid, new Map(), protects, sample.startTicks).size;
     if (!best || size > best.size) best = { sample, size };
   }
-  return best?.sample;
+  return best && best.size > 0 ? best.sample : undefined;
 }
 
 const TYPE_WORDS: Record<AnomalyType, string> = { memory_leak: "memory leak", fork_bomb: "fork bomb", cpu_spike: "CPU spike" };

@@ -411,17 +411,36 @@ describe("fork bombs between scans (the fork-surge sentinel)", () => {
     expect(t.anomalies()[0]).toMatchObject({ name: "bomb", type: "fork_bomb" });
   });
 
+  // A bomb forks from its own children: 60 young processes in a tree under one young root.
   it("under the global watch, contains a session's young bomb at its surge", async () => {
     const t = setup([], { watchAll: true }, INTERVAL_SEC);
     running(t.source, 300, { comm: "sh", startTimeMs: t.clock.time - 3_600_000 });
     t.engine.start();
     t.clock.advance(100);
-    for (let i = 0; i < 60; i++) t.source.set(sample(2000 + i, { uid: UID, ppid: 300, sid: 300, pgid: 300, comm: "bomb", startTicks: 2_000_000 + i, startTimeMs: t.clock.time }));
+    for (let i = 0; i < 60; i++) {
+      const ppid = i === 0 ? 300 : 2000 + Math.floor((i - 1) / 2);
+      t.source.set(sample(2000 + i, { uid: UID, ppid, sid: 300, pgid: 300, comm: "bomb", startTicks: 2_000_000 + i, startTimeMs: t.clock.time }));
+    }
     t.forks.count += 60;
     t.clock.advance(100);
     await t.monitor.idle();
     expect(t.anomalies()[0]).toMatchObject({ type: "fork_bomb" });
     expect([...t.source.processes.values()].filter((p) => p.comm === "bomb")).toEqual([]);
     expect(t.source.processes.has(300)).toBe(true);
+  });
+
+  // 60 young children of the old shell, none with a child of its own: no young root to end them by.
+  it("under the global watch, tells a flat fan-out from an old shell but ends nothing", async () => {
+    const t = setup([], { watchAll: true }, INTERVAL_SEC);
+    running(t.source, 300, { comm: "sh", startTimeMs: t.clock.time - 3_600_000 });
+    t.engine.start();
+    t.clock.advance(100);
+    for (let i = 0; i < 60; i++) t.source.set(sample(2000 + i, { uid: UID, ppid: 300, sid: 300, pgid: 300, comm: "job", startTicks: 2_000_000 + i, startTimeMs: t.clock.time }));
+    t.forks.count += 60;
+    t.clock.advance(100);
+    await t.monitor.idle();
+    expect(t.anomalies()[0]).toMatchObject({ type: "fork_bomb" });
+    expect(t.signaller.sent).toEqual([]);
+    expect([...t.source.processes.values()].filter((p) => p.comm === "job")).toHaveLength(60);
   });
 });
