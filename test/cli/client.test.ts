@@ -124,7 +124,7 @@ describe("start, stop, restart", () => {
     expect(extra.code).toBe(EXIT.usage);
     expect(extra.stderr).toContain("stop takes one process name");
     const option = await selfheal(bus, ["status", "--clean"]);
-    expect(option).toMatchObject({ code: EXIT.usage, stderr: "selfheal: status does not take --clean; it takes --json\n" });
+    expect(option).toMatchObject({ code: EXIT.usage, stderr: "selfheal: status does not take --clean; it takes --history and --json\n" });
   });
 });
 
