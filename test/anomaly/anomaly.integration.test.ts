@@ -19,7 +19,7 @@ function policy(name: string, command: string[], extra = ""): string {
 }
 
 /** How much faster than real time the detectors and fixtures run. */
-const SPEED = 4;
+const SPEED = 2;
 /** The [settings] and [anomaly] tables for SPEED: the defaults' times divided by it, rates per time multiplied. */
 const AT_SPEED = `[settings]\ninterval = ${1 / SPEED}\n\n[anomaly.leak]\nwindow = ${120 / SPEED}\nmin_duration = ${8 / SPEED}\nmin_rate_mb_per_min = ${10 * SPEED}\n\n[anomaly.cpu_spike]\nbaseline = ${60 / SPEED}\n`;
 const memory = (shape: string, ...args: number[]) => [NODE, `${FIXTURES}/memory.mjs`, shape, ...args.map(String), `--speed=${SPEED}`];

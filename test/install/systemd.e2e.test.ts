@@ -88,7 +88,7 @@ describe("install.sh under a real systemd user manager", { timeout: BOOT_MS }, (
     // The checkout as a user has it, built (npm run build ran before the tests), without node_modules.
     mustAsUser(
       `mkdir -p ${CHECKOUT} ${HOME}/bin ${HOME}/.config/selfheal && ` +
-        `tar -C /src --exclude=./node_modules --exclude=./.git -cf - install.sh dist dbus docs README.md LICENSE | tar -C ${CHECKOUT} -xf - && ` +
+        `tar -C /src --exclude=./node_modules --exclude=./.git -cf - install.sh dist dbus docs completions README.md LICENSE | tar -C ${CHECKOUT} -xf - && ` +
         `cp /bin/sleep ${HOME}/bin/${PROGRAM} && cat > ${HOME}/.config/selfheal/config.toml <<'EOF'\n${CONFIG}EOF`,
     );
   }, BOOT_MS);
