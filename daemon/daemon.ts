@@ -102,7 +102,7 @@ export class Daemon implements NotificationResponder {
     this.keepers = "spawner" in keepers ? keepers.spawner : null;
     this.keeperProblem = "problem" in keepers ? keepers.problem : null;
     const spawner: Spawner = this.keepers ?? new ChildSpawner(options.env);
-    const source = new TimedSource(new ProcScanner());
+    const source = new TimedSource(new ProcScanner({ holdStatFiles: true }));
     this.engine = new Engine(
       {
         clock: systemClock,
@@ -121,7 +121,7 @@ export class Daemon implements NotificationResponder {
       if (LOGGED_KINDS.has(event.kind) && event.kind !== "internal-error") console.error(`selfheal: ${event.message}`);
     });
     // Containment and zombie cleanup look again between ticks, with a scanner of their own.
-    const rescanner = new ProcScanner();
+    const rescanner = new ProcScanner({ holdStatFiles: true });
     const rescan = () => rescanner.scan();
     this.zombies = new ZombieMonitor(this.engine, { signaller: this.guard, rescan, refusal: (pid) => this.guard.reasonToRefuse(pid) });
     this.detectors = new AnomalyMonitor(this.engine, { signaller: this.guard, rescan });

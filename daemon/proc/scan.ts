@@ -64,10 +64,13 @@ export interface ProcScannerOptions {
   /** The wall clock in milliseconds since the epoch, stamped on each snapshot. */
   nowMs?: () => number;
   /**
-   * Keep each process's stat file open between scans (default: when procRoot
-   * is the real /proc). The kernel regenerates the text on each read and fails
-   * it (ESRCH) once that process is gone, so a reused PID is never read through
-   * an old file; a crafted tree's files are plain files, which would not.
+   * Keep each process's stat file open between scans (default: off; only on
+   * the real /proc). For a scanner that lives, as the daemon's do: one pread a
+   * scan instead of open, read, close. The kernel regenerates the text on each
+   * read and fails it (ESRCH) once that process is gone, so a reused PID is
+   * never read through an old file; a crafted tree's files are plain files,
+   * which would not. A scanner made for one look must not hold: its files
+   * would stay open (call close() when done with a holding one).
    */
   holdStatFiles?: boolean;
 }
@@ -130,7 +133,7 @@ export class ProcScanner implements ProcessSource {
     this.pageSizeBytes = options.pageSizeBytes ?? systemPageSizeBytes();
     this.monotonicMs = options.monotonicMs ?? (() => performance.now());
     this.nowMs = options.nowMs ?? Date.now;
-    this.holdStatFiles = options.holdStatFiles ?? this.procRoot === DEFAULT_PROC_ROOT;
+    this.holdStatFiles = (options.holdStatFiles ?? false) && this.procRoot === DEFAULT_PROC_ROOT;
   }
 
   // Reads every process once and returns the snapshot; CPU % is relative to the previous scan.
