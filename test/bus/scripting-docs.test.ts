@@ -1,26 +1,32 @@
 // Every busctl example of the README's Scripting section, run verbatim (through sh, in the
 // document's order) against a running daemon whose `gedit` policy watches a
-// harmless program of this test's own.
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+// harmless program of this test's own. The examples clean up zombies and end
+// the zombie parent named leaky-app wherever the daemon sees one, so the daemon
+// runs in a PID namespace of its own: outside one, it ended another test file's
+// leaky-app (and asked every zombie parent of the machine to reap).
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import dbus from "dbus-next";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseInterfaceXml } from "../../daemon/bus/introspection.js";
+import { FIXTURES, sandboxProblem, startSandbox, type Sandbox } from "../fixtures/sandbox.js";
 import {
+  connectClient,
   DEFAULT_WAIT_MS,
   FAST_SETTINGS,
   INTERFACE_XML,
+  makeTempDir,
   MANAGER_INTERFACE,
   plain,
   REPO,
   run,
-  startScene,
+  startPrivateBus,
+  testProgram,
   waitForProcess,
   waitUntil,
   type BusClient,
   type PrivateBus,
-  type Scene,
 } from "../helpers/bus.js";
 
 const README = join(REPO, "README.md");
@@ -43,24 +49,30 @@ const EXPECTED_OUTPUT: Array<[RegExp, RegExp]> = [
   [/ GetPolicies$/, /^a\{sa\{sv\}\} 2 /],
   [/ GetHiddenPolicies$/, /^a\{sa\{sv\}\} 1 "gedit" /],
   [/ CleanupZombies$/, /^uu \d+ \d+\n$/],
-  // This scene has no zombie parent named leaky-app: nothing is ended (test/zombies/endParent.integration.test.ts
-  // runs the same line, in a PID namespace of its own, where one is).
+  // This namespace has no zombie parent named leaky-app: nothing is ended (test/zombies/endParent.integration.test.ts
+  // runs the same line where one is).
   [/ EndZombieParent u$/, /^$/],
 ];
 
 let bus: PrivateBus;
 let client: BusClient;
-let close: Scene["close"];
+let sandbox: Sandbox;
+let programs: string;
+// A leaky-app of this test's own, outside the daemon's namespace: the examples must not reach it.
+let outsider: ChildProcess;
 // The Scripting section: from its heading to the next one of the same level.
 const readme = readFileSync(README, "utf8");
 const doc = readme.slice(readme.indexOf("\n## Scripting\n"), readme.indexOf("\n## ", readme.indexOf("\n## Scripting\n") + 1));
 const commands = examples(doc);
 
 beforeAll(async () => {
-  ({ bus, client, close } = await startScene({
-    prefix: "doc",
-    programs: { program: `sbdoc-${TAG}`, idle: `sbdoc-id${TAG}` },
-    config: ({ program, idle }) => `${FAST_SETTINGS}
+  outsider = spawn("perl", [`${FIXTURES}/zombie-maker.pl`, "2", "120", "leaky-app"], { stdio: "ignore" });
+  programs = makeTempDir("doc");
+  const program = testProgram(programs, `sbdoc-${TAG}`);
+  const idle = testProgram(programs, `sbdoc-id${TAG}`);
+  bus = await startPrivateBus();
+  sandbox = await startSandbox(
+    `${FAST_SETTINGS}
 [process.gedit]
 command = ["${program}", "600"]
 match = "sbdoc-${TAG}"
@@ -69,13 +81,22 @@ autostart = true
 [process.backup]
 command = ["${idle}", "600"]
 `,
-  }));
+    "doc",
+    { bus },
+  );
+  client = await connectClient(bus);
   await waitForProcess(client, "gedit", (record) => record.pid > 0);
 });
 
-afterAll(() => close?.());
+afterAll(async () => {
+  outsider?.kill("SIGKILL");
+  client?.close();
+  await sandbox?.close();
+  await bus?.stop();
+  if (programs) rmSync(programs, { recursive: true, force: true });
+});
 
-describe("the README's Scripting section", () => {
+describe.skipIf(sandboxProblem() !== null)("the README's Scripting section", () => {
   it("has busctl examples covering every method of the interface", () => {
     const spec = parseInterfaceXml(readFileSync(INTERFACE_XML, "utf8"), MANAGER_INTERFACE);
     expect(commands.length).toBeGreaterThan(10);
@@ -94,6 +115,8 @@ describe("the README's Scripting section", () => {
     // The examples' edits took effect: gedit was removed last.
     const [policies] = await client.call("GetPolicies");
     expect(Object.keys(plain(policies) as object)).toEqual(["backup"]);
+    // The leaky-app outside the daemon's namespace was not ended.
+    expect({ exitCode: outsider.exitCode, signalCode: outsider.signalCode }).toEqual({ exitCode: null, signalCode: null });
   });
 
   it("the monitor example shows the signals as they come", async () => {
