@@ -7,6 +7,9 @@ export interface LineFit {
   slope: number;
   /** Coefficient of determination, 0..1 (1 for a perfect line; 0 when the values do not vary). */
   r2: number;
+  /** The samples' mean time and mean value: the line passes through this point. */
+  meanTime: number;
+  meanValue: number;
 }
 
 /** Fewer distinct sample times than this and a parabola is not determined. */
@@ -17,7 +20,7 @@ const SINGULAR_EPSILON = 1e-12;
 // The least-squares line through samples from..to-1 of times (seconds) and values.
 export function fitLine(times: ArrayLike<number>, values: ArrayLike<number>, from: number, to: number): LineFit {
   const n = to - from;
-  if (n < 2) return { slope: 0, r2: 0 };
+  if (n < 2) return { slope: 0, r2: 0, meanTime: n === 1 ? times[from]! : 0, meanValue: n === 1 ? values[from]! : 0 };
   let meanT = 0;
   let meanY = 0;
   for (let i = from; i < to; i++) {
@@ -36,10 +39,10 @@ export function fitLine(times: ArrayLike<number>, values: ArrayLike<number>, fro
     sty += dt * dy;
     syy += dy * dy;
   }
-  if (stt === 0) return { slope: 0, r2: 0 };
+  if (stt === 0) return { slope: 0, r2: 0, meanTime: meanT, meanValue: meanY };
   const slope = sty / stt;
   const r2 = syy === 0 ? 0 : (sty * sty) / (stt * syy);
-  return { slope, r2 };
+  return { slope, r2, meanTime: meanT, meanValue: meanY };
 }
 
 // The slope, at the last sample's time, of the least-squares parabola through

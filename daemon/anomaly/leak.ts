@@ -27,6 +27,8 @@ export interface LeakVerdict {
   /** Slope of the fitted parabola at the span's end, MB/s. */
   endSlopeMbPerSec: number;
   rssMb: number;
+  /** The fitted line's value at the span's last sample, MB: with the slope and the span, the line itself (for drawing it). */
+  fitEndMb: number;
 }
 
 const MS_PER_SEC = 1000;
@@ -107,6 +109,7 @@ export class LeakSeries {
       growthMb,
       endSlopeMbPerSec: endSlope,
       rssMb: this.values[to - 1]!,
+      fitEndMb: line.meanValue + line.slope * (this.times[to - 1]! - line.meanTime),
     };
   }
 

@@ -50,6 +50,36 @@ describe("leaks", () => {
     expect(verdict!.growthMb).toBeGreaterThanOrEqual(DEFAULTS.minGrowthMb);
   });
 
+  it("gives the fitted line's value at the span's end, so that the line can be drawn over the samples", () => {
+    // A clean 4 MB/s leak from 100 MB: the fitted line is the curve itself.
+    const detector = new LeakDetector();
+    let verdict = null;
+    let at = 0;
+    for (const t of times(60, 1)) {
+      verdict = detector.observe("p", T0 + t * 1000, (100 + 4 * t) * MB, DEFAULTS);
+      if (verdict) {
+        at = t;
+        break;
+      }
+    }
+    expect(verdict).not.toBeNull();
+    expect(verdict!.fitEndMb).toBeCloseTo(100 + 4 * at, 6);
+    expect(verdict!.slopeMbPerSec).toBeCloseTo(4, 6);
+    // With noise, the line's end lies near the last sample, not on it.
+    const noisy = new LeakDetector();
+    const jitter = noise(3, 2);
+    let found = null;
+    let last = 0;
+    for (const t of times(60, 1)) {
+      last = 100 + 4 * t + jitter();
+      found = noisy.observe("p", T0 + t * 1000, last * MB, DEFAULTS);
+      if (found) break;
+    }
+    expect(found).not.toBeNull();
+    expect(Math.abs(found!.fitEndMb - last)).toBeLessThan(6);
+    expect(found!.fitEndMb).not.toBe(found!.rssMb);
+  });
+
   it("flags the same leak sampled every 0.2 s, as fast", () => {
     const found = alarms(leak(45, 3, 5), 30, { step: 0.2 });
     expect(found[0]! - 3).toBeLessThanOrEqual(10);
