@@ -1,18 +1,24 @@
-// A small memory sparkline (St.DrawingArea + Cairo): the row's samples as lines in the theme's
-// foreground colour, the memory limit as a fainter level. It repaints only when given new
-// samples (while the menu is open), never on a timer.
+// Small memory curves (St.DrawingArea + Cairo), in the theme's foreground colour. The Processes
+// row's sparkline: the row's samples, with the memory limit as a fainter level. The Anomalies
+// row's leak curve: the samples around the span a leak was judged on, with the line fitted to
+// them drawn over them. Each repaints only when given new samples (while the menu is open),
+// never on a timer.
 import { St } from "../gi/ext.js";
-import type { TrendSample } from "../model/trend.js";
-import { sparklineGeometry } from "../model/trend.js";
+import type { LeakFit, TrendSample } from "../model/trend.js";
+import { leakCurveGeometry, sparklineGeometry } from "../model/trend.js";
 
 const LINE_WIDTH = 1.2;
 const LIMIT_ALPHA = 0.45;
+/** Under a leak's fitted line, the samples are drawn fainter so that the line stands out. */
+const CURVE_ALPHA = 0.6;
+const FIT_LINE_WIDTH = 2;
 
-export class Sparkline {
+type Runs = ReadonlyArray<ReadonlyArray<readonly [number, number]>>;
+type Cairo = ReturnType<St.DrawingArea["get_context"]>;
+
+// A curve that paints itself from the drawing area's size and the theme's colour.
+abstract class Curve {
   readonly actor: St.DrawingArea;
-  #samples: readonly TrendSample[] = [];
-  #limitBytes = 0;
-  #nowUsec = 0;
   /** How many samples the last paint drew (read by the end-to-end test). */
   points = 0;
 
@@ -20,6 +26,26 @@ export class Sparkline {
     this.actor = new St.DrawingArea({ style_class: styleClass });
     this.actor.connect("repaint", () => this.#paint());
   }
+
+  protected abstract draw(cr: Cairo, width: number, height: number, rgb: [number, number, number]): void;
+
+  #paint(): void {
+    const cr = this.actor.get_context();
+    try {
+      const [width, height] = this.actor.get_surface_size();
+      const color = this.actor.get_theme_node().get_foreground_color();
+      cr.setLineWidth(LINE_WIDTH);
+      this.draw(cr, width, Math.max(1, height - LINE_WIDTH), [color.red / 255, color.green / 255, color.blue / 255]);
+    } finally {
+      cr.$dispose();
+    }
+  }
+}
+
+export class Sparkline extends Curve {
+  #samples: readonly TrendSample[] = [];
+  #limitBytes = 0;
+  #nowUsec = 0;
 
   // New samples or a new limit: paint again.
   set(samples: readonly TrendSample[], limitBytes: number, nowUsec: number): void {
@@ -29,35 +55,57 @@ export class Sparkline {
     this.actor.queue_repaint();
   }
 
-  #paint(): void {
-    const cr = this.actor.get_context();
-    try {
-      const [width, height] = this.actor.get_surface_size();
-      const geometry = sparklineGeometry(this.#samples, { width, height: Math.max(1, height - LINE_WIDTH), nowUsec: this.#nowUsec, limitBytes: this.#limitBytes });
-      this.points = geometry.points;
-      const color = this.actor.get_theme_node().get_foreground_color();
-      const [r, g, b] = [color.red / 255, color.green / 255, color.blue / 255];
-      cr.setLineWidth(LINE_WIDTH);
-      if (geometry.limitY !== null) {
-        cr.setSourceRGBA(r, g, b, LIMIT_ALPHA);
-        cr.setDash([2, 2], 0);
-        cr.moveTo(0, geometry.limitY + LINE_WIDTH / 2);
-        cr.lineTo(width, geometry.limitY + LINE_WIDTH / 2);
-        cr.stroke();
-        cr.setDash([], 0);
-      }
-      cr.setSourceRGBA(r, g, b, 1);
-      for (const run of geometry.segments) {
-        const [first, ...rest] = run;
-        if (!first) continue;
-        cr.moveTo(first[0], first[1] + LINE_WIDTH / 2);
-        // A lone sample is a short dash, so that it shows.
-        if (rest.length === 0) cr.lineTo(first[0] + 1, first[1] + LINE_WIDTH / 2);
-        for (const [x, y] of rest) cr.lineTo(x, y + LINE_WIDTH / 2);
-        cr.stroke();
-      }
-    } finally {
-      cr.$dispose();
+  protected draw(cr: Cairo, width: number, height: number, [r, g, b]: [number, number, number]): void {
+    const geometry = sparklineGeometry(this.#samples, { width, height, nowUsec: this.#nowUsec, limitBytes: this.#limitBytes });
+    this.points = geometry.points;
+    if (geometry.limitY !== null) {
+      cr.setSourceRGBA(r, g, b, LIMIT_ALPHA);
+      cr.setDash([2, 2], 0);
+      strokeRuns(cr, [
+        [
+          [0, geometry.limitY],
+          [width, geometry.limitY],
+        ],
+      ]);
+      cr.setDash([], 0);
     }
+    cr.setSourceRGBA(r, g, b, 1);
+    strokeRuns(cr, geometry.segments);
+  }
+}
+
+export class LeakCurve extends Curve {
+  #samples: readonly TrendSample[] = [];
+  #fit: LeakFit | null = null;
+
+  set(samples: readonly TrendSample[], fit: LeakFit): void {
+    this.#samples = samples;
+    this.#fit = fit;
+    this.actor.queue_repaint();
+  }
+
+  protected draw(cr: Cairo, width: number, height: number, [r, g, b]: [number, number, number]): void {
+    if (this.#fit === null) return;
+    const geometry = leakCurveGeometry(this.#samples, this.#fit, { width, height });
+    this.points = geometry.points;
+    cr.setSourceRGBA(r, g, b, CURVE_ALPHA);
+    strokeRuns(cr, geometry.segments);
+    cr.setSourceRGBA(r, g, b, 1);
+    cr.setLineWidth(FIT_LINE_WIDTH);
+    strokeRuns(cr, [geometry.fit]);
+  }
+}
+
+// Strokes each run of points as one line, half a line width down so that the top is not cut off;
+// a lone point is a short dash, so that it shows.
+function strokeRuns(cr: Cairo, runs: Runs): void {
+  const down = LINE_WIDTH / 2;
+  for (const run of runs) {
+    const [first, ...rest] = run;
+    if (!first) continue;
+    cr.moveTo(first[0], first[1] + down);
+    if (rest.length === 0) cr.lineTo(first[0] + 1, first[1] + down);
+    for (const [x, y] of rest) cr.lineTo(x, y + down);
+    cr.stroke();
   }
 }

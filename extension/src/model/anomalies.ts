@@ -3,6 +3,8 @@
 import type { Translator } from "./i18n.js";
 import { formatAgo } from "./format.js";
 import type { AnomalyRecord } from "./records.js";
+import type { LeakFit } from "./trend.js";
+import { leakFitOf } from "./trend.js";
 
 export interface AnomalyRow {
   key: string;
@@ -12,6 +14,8 @@ export interface AnomalyRow {
   kindText: string;
   detail: string;
   actionText: string;
+  /** A memory leak's fitted line, drawn over its curve; null for other kinds. */
+  fit: LeakFit | null;
 }
 
 // The name a person reads for an anomaly type (an unknown type is shown as the daemon said it).
@@ -58,6 +62,7 @@ export function anomalyRows(records: readonly AnomalyRecord[], nowUsec: number, 
       kindText: anomalyKindText(record.type, t),
       detail: record.detail,
       actionText: anomalyActionText(record.action, t),
+      fit: leakFitOf(record),
     }));
 }
 

@@ -32,6 +32,8 @@ export interface AnomalyRecord {
   type: string;
   detail: string;
   action: string;
+  /** The detector's figures (a{sd}): a memory leak's fitted line among them. */
+  figures: Record<string, number>;
 }
 
 export interface ZombieRecord {
@@ -80,6 +82,15 @@ export function stringOf(dict: Dict, key: string): string {
   return typeof value === "string" ? value : "";
 }
 
+// The finite numbers of a nested a{sd} dictionary; other values are left out.
+export function numbersOf(dict: Dict, key: string): Record<string, number> {
+  const value = dict[key];
+  const numbers: Record<string, number> = {};
+  if (typeof value !== "object" || value === null) return numbers;
+  for (const [name, item] of Object.entries(value as Dict)) if (typeof item === "number" && Number.isFinite(item)) numbers[name] = item;
+  return numbers;
+}
+
 export function booleanOf(dict: Dict, key: string): boolean {
   return dict[key] === true;
 }
@@ -107,6 +118,7 @@ export function parseAnomaly(dict: Dict): AnomalyRecord {
     type: stringOf(dict, "type"),
     detail: stringOf(dict, "detail"),
     action: stringOf(dict, "action"),
+    figures: numbersOf(dict, "figures"),
   };
 }
 

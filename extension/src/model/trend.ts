@@ -1,6 +1,8 @@
 // The memory sparkline of a Processes row, as geometry: the samples of the last minutes (from
 // GetHistory) placed in a small box, split where the program was not running, and the memory
-// limit as a level. No GNOME imports: the view only strokes what this returns.
+// limit as a level. And a leak anomaly's curve: the samples around the span the leak was judged
+// on, with the line fitted to them. No GNOME imports: the views only stroke what this returns.
+import type { AnomalyRecord } from "./records.js";
 
 /** One sample of GetHistory: time in microseconds, CPU percent, resident bytes. */
 export type TrendSample = readonly [timeUsec: number, cpuPercent: number, rssBytes: number];
@@ -31,19 +33,87 @@ export interface SparklineGeometry {
 // Places the samples of the last TREND_WINDOW_USEC in the box: time to x, memory to y (0 at the
 // bottom, the larger of the highest sample and the limit at the top).
 export function sparklineGeometry(samples: readonly TrendSample[], box: SparklineBox, gapUsec = TREND_GAP_USEC): SparklineGeometry {
-  const start = box.nowUsec - TREND_WINDOW_USEC;
-  const shown = samples.filter(([time]) => time >= start && time <= box.nowUsec);
-  const top = Math.max(box.limitBytes, ...shown.map(([, , rss]) => rss), 1);
-  const yOf = (bytes: number): number => box.height - (bytes / top) * box.height;
+  const plot = plotSamples(samples, { startUsec: box.nowUsec - TREND_WINDOW_USEC, endUsec: box.nowUsec, width: box.width, height: box.height, atLeastBytes: box.limitBytes }, gapUsec);
+  return { segments: plot.segments, limitY: box.limitBytes > 0 ? plot.yOf(box.limitBytes) : null, points: plot.points };
+}
+
+/** The line a leak was judged by: its slope over the span that ended at the anomaly. */
+export interface LeakFit {
+  endUsec: number;
+  spanSec: number;
+  slopeMbPerSec: number;
+  /** The line's value at the span's end, MB (binary). */
+  fitEndMb: number;
+}
+
+export interface LeakCurveGeometry {
+  segments: Array<Array<[x: number, y: number]>>;
+  /** The fitted line's two ends in the box. */
+  fit: [[x: number, y: number], [x: number, y: number]];
+  points: number;
+}
+
+const MB = 1024 * 1024;
+const USEC_PER_SEC = 1_000_000;
+/** A leak's picture spans this many of its spans: the samples before the span show where it began. */
+const LEAK_WINDOW_SPANS = 1.5;
+
+// The fitted line of a memory_leak anomaly, or null for other kinds and for a daemon that does not send it.
+export function leakFitOf(record: AnomalyRecord): LeakFit | null {
+  const { spanSec, slopeMbPerSec, fitEndMb } = record.figures;
+  if (record.type !== "memory_leak" || spanSec === undefined || slopeMbPerSec === undefined || fitEndMb === undefined || spanSec <= 0) return null;
+  return { endUsec: record.timeUsec, spanSec, slopeMbPerSec, fitEndMb };
+}
+
+// Where a leak's picture begins: the samples to fetch are those since then.
+export function leakWindowStartUsec(fit: LeakFit): number {
+  return Math.max(0, Math.floor(fit.endUsec - LEAK_WINDOW_SPANS * fit.spanSec * USEC_PER_SEC));
+}
+
+// The samples of the 1.5 spans up to the anomaly, with the fitted line over the span; the line is
+// drawn from where it is above 0 MB.
+export function leakCurveGeometry(samples: readonly TrendSample[], fit: LeakFit, box: { width: number; height: number }, gapUsec = TREND_GAP_USEC): LeakCurveGeometry {
+  const spanUsec = fit.spanSec * USEC_PER_SEC;
+  const startUsec = leakWindowStartUsec(fit);
+  const fitStartMb = fit.fitEndMb - fit.slopeMbPerSec * fit.spanSec;
+  // Where the line crosses 0 MB when it would start below it.
+  const lineStartUsec = fitStartMb >= 0 ? fit.endUsec - spanUsec : fit.endUsec - (fit.fitEndMb / fit.slopeMbPerSec) * USEC_PER_SEC;
+  const plot = plotSamples(samples, { startUsec, endUsec: fit.endUsec, width: box.width, height: box.height, atLeastBytes: Math.max(fit.fitEndMb, fitStartMb) * MB }, gapUsec);
+  return {
+    segments: plot.segments,
+    fit: [
+      [plot.xOf(lineStartUsec), plot.yOf(Math.max(0, fitStartMb) * MB)],
+      [plot.xOf(fit.endUsec), plot.yOf(fit.fitEndMb * MB)],
+    ],
+    points: plot.points,
+  };
+}
+
+interface PlotFrame {
+  startUsec: number;
+  endUsec: number;
+  width: number;
+  height: number;
+  /** The top of the box is at least this many bytes. */
+  atLeastBytes: number;
+}
+
+// The samples between the frame's start and end as runs of points (split at gaps), with the
+// frame's scales: time to x, bytes to y (0 at the bottom).
+function plotSamples(samples: readonly TrendSample[], frame: PlotFrame, gapUsec: number) {
+  const shown = samples.filter(([time]) => time >= frame.startUsec && time <= frame.endUsec);
+  const top = Math.max(frame.atLeastBytes, ...shown.map(([, , rss]) => rss), 1);
+  const xOf = (time: number): number => ((time - frame.startUsec) / (frame.endUsec - frame.startUsec)) * frame.width;
+  const yOf = (bytes: number): number => frame.height - (bytes / top) * frame.height;
   const segments: Array<Array<[number, number]>> = [];
   let previous: number | null = null;
   for (const [time, , rss] of shown) {
-    const point: [number, number] = [((time - start) / TREND_WINDOW_USEC) * box.width, yOf(rss)];
+    const point: [number, number] = [xOf(time), yOf(rss)];
     if (previous === null || time - previous > gapUsec) segments.push([point]);
     else segments[segments.length - 1]!.push(point);
     previous = time;
   }
-  return { segments, limitY: box.limitBytes > 0 ? yOf(box.limitBytes) : null, points: shown.length };
+  return { segments, points: shown.length, xOf, yOf };
 }
 
 // Adds newly fetched samples to those held, keeping the last TREND_WINDOW_USEC (oldest first).

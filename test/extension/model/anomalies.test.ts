@@ -9,9 +9,9 @@ describe("anomalyRows", () => {
   it("puts the most recent first and says what happened in words", () => {
     const rows = anomalyRows(
       [
-        { timeUsec: now - 3600 * SECOND, process: "leaky", pid: 10, type: "memory_leak", detail: "+40 MB/min for 5 min", action: "restart" },
-        { timeUsec: now - 120 * SECOND, process: "forky", pid: 0, type: "fork_bomb", detail: "300 children", action: "kill_tree" },
-        { timeUsec: now - 30 * SECOND, process: "busy", pid: 12, type: "cpu_spike", detail: "95% vs 5%", action: "notify" },
+        { timeUsec: now - 3600 * SECOND, process: "leaky", pid: 10, type: "memory_leak", detail: "+40 MB/min for 5 min", action: "restart", figures: {} },
+        { timeUsec: now - 120 * SECOND, process: "forky", pid: 0, type: "fork_bomb", detail: "300 children", action: "kill_tree", figures: {} },
+        { timeUsec: now - 30 * SECOND, process: "busy", pid: 12, type: "cpu_spike", detail: "95% vs 5%", action: "notify", figures: {} },
       ],
       now,
       t,
@@ -24,8 +24,22 @@ describe("anomalyRows", () => {
     expect(new Set(rows.map((row) => row.key)).size).toBe(3);
   });
 
+  it("carries a memory leak's fitted line for its curve, and none for other kinds", () => {
+    const figures = { spanSec: 32, slopeMbPerSec: 5, fitEndMb: 300, r2: 0.98 };
+    const [leak, spike] = anomalyRows(
+      [
+        { timeUsec: now, process: "leaky", pid: 10, type: "memory_leak", detail: "", action: "notify", figures },
+        { timeUsec: now - SECOND, process: "busy", pid: 12, type: "cpu_spike", detail: "", action: "notify", figures: { cpuPercent: 95 } },
+      ],
+      now,
+      t,
+    );
+    expect(leak?.fit).toEqual({ endUsec: now, spanSec: 32, slopeMbPerSec: 5, fitEndMb: 300 });
+    expect(spike?.fit).toBeNull();
+  });
+
   it("shows unknown kinds and actions as the daemon named them", () => {
-    const [row] = anomalyRows([{ timeUsec: now, process: "p", pid: 1, type: "io_storm", detail: "", action: "throttled" }], now, t);
+    const [row] = anomalyRows([{ timeUsec: now, process: "p", pid: 1, type: "io_storm", detail: "", action: "throttled", figures: {} }], now, t);
     expect(row?.kindText).toBe("io_storm");
     expect(row?.actionText).toBe("throttled");
   });

@@ -56,7 +56,9 @@ describe("the other records", () => {
       type: "cpu_spike",
       detail: "d",
       action: "notify",
+      figures: {},
     });
+    expect(parseAnomaly({ time_usec: 5n, process: "a", pid: 1, type: "memory_leak", detail: "d", action: "notify", figures: { spanSec: 30, r2: 0.9, bad: "x" } }).figures).toEqual({ spanSec: 30, r2: 0.9 });
     expect(parseZombie({ pid: 10, ppid: 9, name: "z", parent_name: "p", age: 4.5, parent_sigchld: "default", parent_protected: "" })).toEqual({
       pid: 10,
       ppid: 9,

@@ -2,7 +2,7 @@
 // where the program was down, and merging fetched samples.
 import { describe, expect, it } from "vitest";
 
-import { mergeSamples, sparklineGeometry, TREND_WINDOW_USEC, type TrendSample } from "../../../extension/src/model/trend.js";
+import { leakCurveGeometry, leakFitOf, mergeSamples, sparklineGeometry, TREND_WINDOW_USEC, type LeakFit, type TrendSample } from "../../../extension/src/model/trend.js";
 
 const S = 1_000_000;
 const MB = 1024 * 1024;
@@ -47,5 +47,42 @@ describe("mergeSamples", () => {
     const merged = mergeSamples(held, [at(5, 3), at(1, 4)], now);
     expect(merged.map(([, , rss]) => rss)).toEqual([2, 3, 4]);
     expect(merged[0]![0]).toBeGreaterThanOrEqual(now - TREND_WINDOW_USEC);
+  });
+});
+
+describe("a leak's curve and the line fitted to it", () => {
+  // A 2 MB/s leak judged over 30 s that ended at `now`, at 160 MB on the fitted line.
+  const fit: LeakFit = { endUsec: now, spanSec: 30, slopeMbPerSec: 2, fitEndMb: 160 };
+
+  it("reads the fit from a memory_leak anomaly's figures, and nothing from other kinds or older daemons", () => {
+    const record = { timeUsec: now, process: "leaky", pid: 7, type: "memory_leak", detail: "", action: "notify", figures: { spanSec: 30, slopeMbPerSec: 2, fitEndMb: 160, r2: 0.99 } };
+    expect(leakFitOf(record)).toEqual(fit);
+    expect(leakFitOf({ ...record, type: "cpu_spike" })).toBeNull();
+    expect(leakFitOf({ ...record, figures: { spanSec: 30, slopeMbPerSec: 2 } })).toBeNull();
+  });
+
+  it("shows the span in the right two thirds, the samples before it on the left, and the line over the span", () => {
+    // Flat at 100 MB until the span began, then the leak; samples 1 s apart.
+    const samples: TrendSample[] = [];
+    for (let ago = 45; ago >= 0; ago--) samples.push(at(ago, (ago > 30 ? 100 : 160 - 2 * ago) * MB));
+    const geometry = leakCurveGeometry(samples, fit, { width: 90, height: 40 });
+    expect(geometry.points).toBe(46);
+    expect(geometry.segments).toHaveLength(1);
+    // The window is 1.5 spans (45 s): x = 2 px per second; the highest of curve and line (160 MB) at the top.
+    expect(geometry.segments[0]![0]).toEqual([0, 40 - (100 / 160) * 40]);
+    expect(geometry.segments[0]!.at(-1)).toEqual([90, 0]);
+    expect(geometry.fit).toEqual([
+      [30, 40 - (100 / 160) * 40],
+      [90, 0],
+    ]);
+  });
+
+  it("leaves out samples outside the window and keeps the line inside the box when it starts below 0 MB", () => {
+    const steep: LeakFit = { endUsec: now, spanSec: 10, slopeMbPerSec: 20, fitEndMb: 100 };
+    const geometry = leakCurveGeometry([at(60, 10 * MB), at(5, 50 * MB), at(0, 100 * MB), [now + 5 * S, 0, 120 * MB]], steep, { width: 30, height: 10 });
+    expect(geometry.points).toBe(2);
+    // The line would start at -100 MB: it is drawn from where it crosses 0, 5 s before the end.
+    expect(geometry.fit[0]).toEqual([20, 10]);
+    expect(geometry.fit[1]).toEqual([30, 0]);
   });
 });

@@ -1,9 +1,13 @@
 // The Anomalies view: most recent first, with the time, the process, the kind, what selfheal
-// did, and the detector's detail.
+// did, and the detector's detail; under a watched program's memory leak, its memory curve with
+// the line the leak was judged by.
 import { GLib, St, verticalBox } from "../../gi/ext.js";
 import type { AnomalyRow } from "../../model/anomalies.js";
 import { anomalyKeyNames, anomalyRows } from "../../model/anomalies.js";
+import type { LeakFit } from "../../model/trend.js";
+import { leakWindowStartUsec } from "../../model/trend.js";
 import { emptyText } from "../../model/views.js";
+import { LeakCurve } from "../sparkline.js";
 import type { KeyedList, RowWidget } from "../widgets.js";
 import { cell, columnTable, setText } from "../widgets.js";
 import type { View, ViewContext } from "./view.js";
@@ -66,6 +70,7 @@ export class AnomaliesView implements View {
     detailLine.add_child(detail);
     actor.add_child(line);
     actor.add_child(detailLine);
+    if (row.fit) actor.add_child(this.#leakCurveLine(row.process, row.fit));
     const update = (next: AnomalyRow): void => {
       setText(when, next.whenText);
       setText(name, next.process);
@@ -77,6 +82,26 @@ export class AnomaliesView implements View {
     };
     update(row);
     return { actor, update };
+  }
+
+  // The leak's curve, under its detail: the samples are fetched once (they are history), and the
+  // line stays hidden when there are none (a process that is no policy, or a leak older than
+  // the daemon's 10 minutes of history).
+  #leakCurveLine(name: string, fit: LeakFit): St.BoxLayout {
+    const curveLine = new St.BoxLayout({ visible: false });
+    const curve = new LeakCurve("selfheal-leak-curve");
+    curveLine.add_child(cell("", "selfheal-col-when"));
+    curveLine.add_child(curve.actor);
+    const client = this.#context.client();
+    client
+      ?.getHistory(name, leakWindowStartUsec(fit))
+      .then((samples) => {
+        if (!this.#context.live() || samples.length === 0) return;
+        curve.set(samples, fit);
+        curveLine.visible = true;
+      })
+      .catch(() => undefined);
+    return curveLine;
   }
 
   destroy(): void {
