@@ -8,34 +8,51 @@ export interface CooldownRecord {
   restarts: number[];
   /** End of the active cooldown (ms since the epoch), or 0 when none. */
   untilMs: number;
+  /**
+   * False while a cooldown that began is saved but not yet told (its cooldown-started event): a
+   * daemon killed in between leaves it so, and the next one tells it. Absent: told (older files).
+   */
+  announced?: boolean;
 }
 
 export type CooldownState = Record<string, CooldownRecord>;
 
 export type RestartVerdict =
   | { allowed: true }
-  | { allowed: false; untilMs: number; restartsInWindow: number; startedNow: boolean };
+  | { allowed: false; untilMs: number; restartsInWindow: number };
 
 export class CooldownTracker {
   private records = new Map<string, CooldownRecord>();
 
   constructor(initial: CooldownState = {}) {
     for (const [name, record] of Object.entries(initial)) {
-      this.records.set(name, { restarts: [...record.restarts], untilMs: record.untilMs });
+      this.records.set(name, { ...record, restarts: [...record.restarts] });
     }
   }
 
-  // May `name` restart now? When the window is full this starts the cooldown
-  // (startedNow tells the caller to announce it).
+  // May `name` restart now? When the window is full this starts the cooldown, not yet announced
+  // (unannounced() says so until markAnnounced()).
   check(name: string, policy: CooldownPolicy, nowMs: number): RestartVerdict {
     const record = this.recordOf(name);
     if (record.untilMs > nowMs) {
-      return { allowed: false, untilMs: record.untilMs, restartsInWindow: record.restarts.length, startedNow: false };
+      return { allowed: false, untilMs: record.untilMs, restartsInWindow: record.restarts.length };
     }
     this.prune(record, policy, nowMs);
     if (record.restarts.length < policy.maxRestarts) return { allowed: true };
     record.untilMs = nowMs + policy.pauseSec * 1000;
-    return { allowed: false, untilMs: record.untilMs, restartsInWindow: record.restarts.length, startedNow: true };
+    record.announced = false;
+    return { allowed: false, untilMs: record.untilMs, restartsInWindow: record.restarts.length };
+  }
+
+  // Whether `name` is in a cooldown that has not been told yet.
+  unannounced(name: string): boolean {
+    const record = this.records.get(name);
+    return record !== undefined && record.untilMs > 0 && record.announced === false;
+  }
+
+  markAnnounced(name: string): void {
+    const record = this.records.get(name);
+    if (record) record.announced = true;
   }
 
   // Count a restart that is happening now.
@@ -87,6 +104,7 @@ export class CooldownTracker {
     if (record.untilMs !== 0 && record.untilMs <= nowMs) {
       record.untilMs = 0;
       record.restarts = [];
+      delete record.announced;
     }
   }
 }

@@ -104,7 +104,7 @@ export class Lifecycle {
       message: `${name} (PID ${oldPid}) ${status.description}${crashed ? ", a crash" : ""}; ${outcome}`,
     });
     if (copy !== null) adoptCopy(ctx, unit, copy);
-    if (verdict && !verdict.allowed) this.holdInCooldown(unit, verdict.untilMs, verdict.restartsInWindow, verdict.startedNow);
+    if (verdict && !verdict.allowed) this.holdInCooldown(unit, verdict.untilMs, verdict.restartsInWindow);
     // No restart waits (it was handed over already, or none comes): the end is done with. A cooldown is persisted on its own.
     if (!restartWaits(unit)) releaseHeldEnd(unit);
   }
@@ -114,7 +114,7 @@ export class Lifecycle {
     if (this.ctx.shuttingDown()) return;
     const verdict = this.ctx.cooldown.check(unit.policy.name, unit.policy.cooldown, this.ctx.deps.clock.now());
     if (verdict.allowed) this.scheduleRestart(unit, reason, oldPid);
-    else this.holdInCooldown(unit, verdict.untilMs, verdict.restartsInWindow, verdict.startedNow);
+    else this.holdInCooldown(unit, verdict.untilMs, verdict.restartsInWindow);
   }
 
   // Restart now, or after the backoff when the last runs were short. `lookedForCopy`:
@@ -134,22 +134,28 @@ export class Lifecycle {
     unit.timer = this.ctx.deps.clock.setTimeout(restart, delay);
   }
 
-  private holdInCooldown(unit: Unit, untilMs: number, restarts: number, startedNow: boolean): void {
+  // Hold the unit down until untilMs. A cooldown that began is saved before it is told and marked
+  // told after, so a kill -9 in between loses neither: the next daemon keeps it and tells it
+  // (once more at worst, if killed before the mark is saved).
+  private holdInCooldown(unit: Unit, untilMs: number, restarts: number): void {
     const { ctx } = this;
+    const name = unit.policy.name;
     unit.state = "cooldown";
     this.persistCooldowns();
     const now = ctx.deps.clock.now();
     const seconds = (untilMs - now) / MS_PER_SEC;
-    if (startedNow) {
+    if (ctx.cooldown.unannounced(name)) {
       ctx.emit({
         kind: "cooldown-started",
         timeMs: now,
-        name: unit.policy.name,
+        name,
         restarts,
         seconds,
         untilMs,
-        message: `${unit.policy.name} restarted ${restarts} times within ${unit.policy.cooldown.windowSec} s: no restarts for ${Math.round(seconds)} s`,
+        message: `${name} restarted ${restarts} times within ${unit.policy.cooldown.windowSec} s: no restarts for ${Math.round(seconds)} s`,
       });
+      ctx.cooldown.markAnnounced(name);
+      this.persistCooldowns();
     }
     unit.timer?.cancel();
     const end = guarded(ctx, `ending the cooldown of ${unit.policy.name}`, () => {
@@ -188,7 +194,7 @@ export class Lifecycle {
   // A cooldown persisted by an earlier daemon run still holds this unit down.
   resumeCooldown(unit: Unit, now: number): void {
     const status = this.ctx.cooldown.status(unit.policy.name, unit.policy.cooldown, now);
-    if (status.untilMs > now) this.holdInCooldown(unit, status.untilMs, status.restartsInWindow, false);
+    if (status.untilMs > now) this.holdInCooldown(unit, status.untilMs, status.restartsInWindow);
   }
 
   // A start nobody awaits (autostart, restarts, cooldown end): a bug in it is told, never thrown.

@@ -92,9 +92,10 @@ function parseCooldowns(value: unknown): CooldownState {
   if (typeof cooldowns !== "object" || cooldowns === null) throw new Error("no cooldowns object");
   const state: CooldownState = {};
   for (const [name, record] of Object.entries(cooldowns)) {
-    const { restarts, untilMs } = (record ?? {}) as { restarts?: unknown; untilMs?: unknown };
+    const { restarts, untilMs, announced } = (record ?? {}) as { restarts?: unknown; untilMs?: unknown; announced?: unknown };
     if (!Array.isArray(restarts) || typeof untilMs !== "number") continue;
     state[name] = { restarts: restarts.filter((t): t is number => typeof t === "number"), untilMs };
+    if (typeof announced === "boolean") state[name].announced = announced;
   }
   return state;
 }

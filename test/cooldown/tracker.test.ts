@@ -12,8 +12,13 @@ describe("CooldownTracker", () => {
       tracker.recordRestart("app", policy, now);
       now += 1000;
     }
-    expect(tracker.check("app", policy, now)).toEqual({ allowed: false, untilMs: now + 120_000, restartsInWindow: 5, startedNow: true });
-    expect(tracker.check("app", policy, now + 1000)).toMatchObject({ allowed: false, startedNow: false });
+    expect(tracker.check("app", policy, now)).toEqual({ allowed: false, untilMs: now + 120_000, restartsInWindow: 5 });
+    // Begun, and not told yet (the engine tells it, then marks it told).
+    expect(tracker.unannounced("app")).toBe(true);
+    tracker.markAnnounced("app");
+    expect(tracker.unannounced("app")).toBe(false);
+    expect(tracker.check("app", policy, now + 1000)).toMatchObject({ allowed: false, untilMs: now + 120_000 });
+    expect(tracker.unannounced("app")).toBe(false);
     expect(tracker.check("app", policy, now + 120_000)).toEqual({ allowed: true });
     expect(tracker.status("app", policy, now + 120_000)).toEqual({ restartsInWindow: 0, untilMs: 0 });
   });

@@ -17,6 +17,13 @@ describe("FileCooldownStore", () => {
     expect(readdirSync(dir)).toEqual(["cooldown.json"]);
   });
 
+  it("keeps whether a cooldown was announced yet (a file without the key is of one that was)", () => {
+    dir = makeTestDir("cooldown-store");
+    const path = join(dir, "cooldown.json");
+    new FileCooldownStore(path).saveSync({ app: { restarts: [1], untilMs: 99, announced: false }, old: { restarts: [2], untilMs: 98 } });
+    expect(new FileCooldownStore(path).load()).toEqual({ app: { restarts: [1], untilMs: 99, announced: false }, old: { restarts: [2], untilMs: 98 } });
+  });
+
   it("saves in the background, and the newest of quick successive states wins", async () => {
     dir = makeTestDir("cooldown-store");
     const path = join(dir, "cooldown.json");

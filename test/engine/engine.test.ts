@@ -156,6 +156,47 @@ describe("backoff and cooldown", () => {
     expect(t.spawner.children).toHaveLength(1);
   });
 
+  it("saves a cooldown as not yet announced before it announces it, then as announced", async () => {
+    const cooldown = { maxRestarts: 1, windowSec: 60, pauseSec: 120 };
+    const t = setup([policy("loop", { autostart: true, cooldown })]);
+    const saves: Array<{ announced: boolean | undefined; events: number }> = [];
+    const save = t.store.save.bind(t.store);
+    t.store.save = (state) => {
+      if ((state.loop?.untilMs ?? 0) > 0) saves.push({ announced: state.loop?.announced, events: t.events.filter((e) => e.kind === "cooldown-started").length });
+      save(state);
+    };
+    t.engine.start();
+    await settle();
+    t.spawner.crashLast(1);
+    await settle();
+    t.spawner.crashLast(1);
+    await settle();
+    expect(t.engine.get("loop").state).toBe("cooldown");
+    // The cooldown is on disk before it is told, so that a kill -9 between the two keeps it; the
+    // event is told once, then the record says so.
+    expect(saves[0]).toEqual({ announced: false, events: 0 });
+    expect(saves.at(-1)).toEqual({ announced: true, events: 1 });
+    expect(t.store.saved.loop?.announced).toBe(true);
+  });
+
+  it("a new engine announces a persisted cooldown that its predecessor saved but was killed before telling", async () => {
+    const clockNow = new FakeClock().now();
+    const t = setup([policy("loop", { autostart: true, cooldown: { maxRestarts: 3, windowSec: 60, pauseSec: 120 } })], {
+      loop: { restarts: [clockNow - 3000, clockNow - 2000, clockNow - 1000], untilMs: clockNow + 119_000, announced: false },
+    });
+    t.engine.start();
+    await settle();
+    expect(t.spawner.children).toHaveLength(0);
+    expect(t.events.filter((e) => e.kind === "cooldown-started")).toEqual([expect.objectContaining({ name: "loop", restarts: 3, untilMs: clockNow + 119_000 })]);
+    expect(t.store.saved.loop?.announced).toBe(true);
+    // One announced already is not told again.
+    const again = setup([policy("loop", { autostart: true })], { loop: { restarts: [clockNow - 1000], untilMs: clockNow + 30_000 } });
+    again.engine.start();
+    await settle();
+    expect(again.engine.get("loop").state).toBe("cooldown");
+    expect(again.events.filter((e) => e.kind === "cooldown-started")).toEqual([]);
+  });
+
   it("ResetCooldown starts a held-down program and clears the window", async () => {
     const t = setup([policy("loop", { autostart: true, cooldown: { maxRestarts: 1, windowSec: 60, pauseSec: 120 } })]);
     t.engine.start();
