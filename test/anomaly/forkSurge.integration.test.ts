@@ -18,7 +18,7 @@ describe.skipIf(problem !== null)("a fork bomb between scans", () => {
 
   it("is contained at its surge of forks, without waiting for the next scan: none left", async () => {
     sandbox = await startSandbox(
-      `[settings]\ninterval = ${LONG_INTERVAL_SEC}\n\n[process.bomb]\ncommand = ["bash", "${FIXTURES}/fork-bomb.sh", "200", "50", "2"]\nmatch = "/fork-bomb\\\\.sh/"\nautostart = true\n\n[process.calm]\ncommand = ["sleep", "300"]\nautostart = true\n`,
+      `[settings]\ninterval = ${LONG_INTERVAL_SEC}\n\n[process.bomb]\ncommand = ["bash", "${FIXTURES}/fork-bomb.sh", "200", "50", "2"]\nmatch = "/fork-bomb\\\\.sh/"\nautostart = true\n\n[process.calm]\ncommand = ["sleep", "300"]\nmatch = "/^sleep 300$/"\nautostart = true\n`,
       "surge",
     );
     const started = await sandbox.waitForEvent("started", (e) => e.name === "bomb");
