@@ -33,7 +33,6 @@ interval = 0.5
 [process.leaky]
 command = ["${process.execPath}", "${LEAKER}", "15", "120", "40", "${MARKER}"]
 match = "/leak\\\\.mjs 15 120 40 ${MARKER}/"
-autostart = true
 restart = "never"
 scope = "process"
 
@@ -42,7 +41,9 @@ min_duration = 3
 min_growth_mb = 10
 `,
   });
+  // Started once the client listens: its one AnomalyDetected must not go out before.
   client = await connectClient(bus);
+  await client.call("StartProcess", "s", ["leaky"]);
   leakerPid = (await waitForProcess(client, "leaky", (record) => record.pid > 0)).pid;
 });
 
