@@ -247,7 +247,9 @@ kill_parents = true
 
 describe.skipIf(problem !== null)("a watched process that vanished, its PID taken by another", () => {
   // The daemon adopts `victim` at its first scan (and scans only once a minute); the test then
-  // ends it and starts `stranger` on the same PID (ns_last_pid), before any scan can tell.
+  // ends it and starts `stranger` on the same PID (ns_last_pid), before the daemon can tell: it is
+  // held stopped (SIGSTOP) meanwhile, or its watch of adopted ends (a signal-0 probe every 100 ms)
+  // would see the PID free while a loaded machine starts the stranger.
   async function swapped(config: string, strangerArgs: string): Promise<{ s: Scene; stranger: SandboxProcess }> {
     const s = await start(
       (dir) => `[settings]\ninterval = 60\n\n[process.victim]\ncommand = ["${dir}/victim", "600"]\nmatch = "victim"\nrestart = "never"\n${config}`,
@@ -258,20 +260,25 @@ describe.skipIf(problem !== null)("a watched process that vanished, its PID take
       (dir) => `setsid ${dir}/victim 600 &`,
     );
     const victim = (await waitForProcess(s.client, "victim", (r) => r.pid > 0)).pid;
-    const outer = s.sandbox.processes().find((p) => p.nsPid === victim)!;
-    process.kill(outer.pid, "SIGKILL");
-    await waitUntil(() => !s.sandbox.processes().some((p) => p.nsPid === victim), DEFAULT_WAIT_MS, () => "the victim did not go");
-    // Another thread or process may take the PID first: try again until the stranger has it.
-    for (let attempt = 0; attempt < 10; attempt++) {
-      s.sandbox.run(`echo ${victim - 1} > /proc/sys/kernel/ns_last_pid; ${s.dir}/stranger ${strangerArgs} & wait`);
-      let started: SandboxProcess | undefined;
-      await waitUntil(() => (started = s.sandbox.processes().find((p) => p.comm === "stranger")) !== undefined, DEFAULT_WAIT_MS, () => "the stranger did not start");
-      if (started!.nsPid === victim) return { s, stranger: started! };
-      // A thread of the daemon, say, took the PID first.
-      process.kill(started!.pid, "SIGKILL");
-      await waitUntil(() => !s.sandbox.processes().some((p) => p.pid === started!.pid), DEFAULT_WAIT_MS, () => "the stranger did not go");
+    const daemon = s.sandbox.daemonPid()!;
+    process.kill(daemon, "SIGSTOP");
+    try {
+      const outer = s.sandbox.processes().find((p) => p.nsPid === victim)!;
+      process.kill(outer.pid, "SIGKILL");
+      await waitUntil(() => !s.sandbox.processes().some((p) => p.nsPid === victim), DEFAULT_WAIT_MS, () => "the victim did not go");
+      // Another process may take the PID first: try again until the stranger has it.
+      for (let attempt = 0; attempt < 10; attempt++) {
+        s.sandbox.run(`echo ${victim - 1} > /proc/sys/kernel/ns_last_pid; ${s.dir}/stranger ${strangerArgs} & wait`);
+        let started: SandboxProcess | undefined;
+        await waitUntil(() => (started = s.sandbox.processes().find((p) => p.comm === "stranger")) !== undefined, DEFAULT_WAIT_MS, () => "the stranger did not start");
+        if (started!.nsPid === victim) return { s, stranger: started! };
+        process.kill(started!.pid, "SIGKILL");
+        await waitUntil(() => !s.sandbox.processes().some((p) => p.pid === started!.pid), DEFAULT_WAIT_MS, () => "the stranger did not go");
+      }
+      throw new Error(`PID ${victim} could not be given to the stranger`);
+    } finally {
+      process.kill(daemon, "SIGCONT");
     }
-    throw new Error(`PID ${victim} could not be given to the stranger`);
   }
 
   const idle = `-e 'setInterval(() => {}, 1000)'`;
