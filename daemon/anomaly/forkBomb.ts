@@ -82,15 +82,40 @@ export function collectMembers(
   const root = snapshot.processes.get(rootPid);
   const bySession = root?.sid === rootPid;
   const byGroup = root?.pgid === rootPid;
-  if (bySession || byGroup) {
-    for (const sample of snapshot.processes.values()) {
-      if ((bySession && sample.sid === rootPid) || (byGroup && sample.pgid === rootPid)) {
-        add(sample.pid);
-        for (const pid of descendantsOf(snapshot, sample.pid, admit)) add(pid);
-      }
-    }
+  const led = new Set<number>();
+  if (bySession) for (const pid of leaderIndex(snapshot).bySession.get(rootPid) ?? []) led.add(pid);
+  if (byGroup) for (const pid of leaderIndex(snapshot).byGroup.get(rootPid) ?? []) led.add(pid);
+  for (const pid of led) {
+    add(pid);
+    for (const descendant of descendantsOf(snapshot, pid, admit)) add(descendant);
   }
   return members;
+}
+
+/** Each snapshot's processes by session and by process group, built once per snapshot (one pass, not one per watched tree). */
+interface LeaderIndex {
+  bySession: Map<number, number[]>;
+  byGroup: Map<number, number[]>;
+}
+
+const leaderIndexes = new WeakMap<ProcessSnapshot, LeaderIndex>();
+
+// The session and group index of a snapshot, made on first need.
+function leaderIndex(snapshot: ProcessSnapshot): LeaderIndex {
+  let index = leaderIndexes.get(snapshot);
+  if (index !== undefined) return index;
+  index = { bySession: new Map(), byGroup: new Map() };
+  const push = (map: Map<number, number[]>, key: number, pid: number): void => {
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [pid]);
+    else list.push(pid);
+  };
+  for (const sample of snapshot.processes.values()) {
+    push(index.bySession, sample.sid, sample.pid);
+    push(index.byGroup, sample.pgid, sample.pid);
+  }
+  leaderIndexes.set(snapshot, index);
+  return index;
 }
 
 // How many of `now` are not in `before` (the same pid with the same start time).

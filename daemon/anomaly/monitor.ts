@@ -22,6 +22,12 @@ export interface AnomalyMonitorDeps {
   signaller: Guard;
   /** A fresh scan of the process table, for containment. */
   rescan(): ProcessSnapshot;
+  /**
+   * The table now, cheaply (the last scan's samples, a fresh read of new PIDs
+   * only: ProcessSource.peek): the first look after a surge of forks. Without
+   * it, every such look is a full rescan.
+   */
+  peek?(): ProcessSnapshot;
   sleep?(ms: number): Promise<void>;
   /** Monotonic ms, for durations. */
   now?(): number;
@@ -135,6 +141,10 @@ export class AnomalyMonitor {
     });
     const global = section.watchAll && section.forkBomb.enabled;
     if (checked.length === 0 && !global) return;
+    // Most surges are other programs' (a build): a peek, which reads only the new PIDs,
+    // shows that no tree is near its limit; only a tree that may be one is judged on a full scan.
+    const glance = this.deps.peek?.();
+    if (glance !== undefined && !this.mayHoldBomb(glance, running, checked, global, section)) return;
     const snapshot = this.deps.rescan();
     /** Processes in policies' trees: the global watch leaves them to their policy. */
     const watched = new Set<number>();
@@ -160,6 +170,31 @@ export class AnomalyMonitor {
       this.noteTree(members.size, section.forkBomb);
       if (verdict) this.onSessionForkBomb(snapshot, sid, key, members, verdict, section, exclude);
     }
+  }
+
+  // On a peek: could a watched tree, or a session's young processes under the
+  // global watch, have reached max_descendants? The headroom is learnt from it.
+  private mayHoldBomb(glance: ProcessSnapshot, running: readonly UnitView[], checked: ReadonlyArray<{ view: UnitView; settings: ForkBombSettings }>, global: boolean, section: AnomalySettings): boolean {
+    let may = false;
+    const watched = new Set<number>([process.pid]);
+    for (const { view, settings } of checked) {
+      const sample = glance.processes.get(view.pid);
+      if (!sample || sample.state === "Z") continue;
+      const key = `${view.name}:${view.pid}:${sample.startTicks}`;
+      const members = collectMembers(glance, view.pid, this.bombs.membersOf(key), this.protects);
+      this.noteTree(members.size, settings);
+      if (members.size >= settings.maxDescendants) may = true;
+    }
+    if (!global) return may;
+    for (const view of running) {
+      watched.add(view.pid);
+      for (const pid of descendantsOf(glance, view.pid)) watched.add(pid);
+    }
+    for (const members of youngBySession(glance, this.uid, watched, YOUNG_MS, this.protects).values()) {
+      this.noteTree(members.size, section.forkBomb);
+      if (members.size >= section.forkBomb.maxDescendants) may = true;
+    }
+    return may;
   }
 
   // The three checks of one running policy.

@@ -41,8 +41,14 @@ function setup(policies: Policy[], anomaly: Partial<AnomalySettings> = {}, inter
   } as Config;
   const counters = { forksSinceBoot: () => forks.count, availableMemoryBytes: () => null };
   const engine = new Engine({ clock, source, probe: new FakeProbe(source), counters, spawner, signaller, cooldownStore: new MemoryCooldownStore(), uid: UID }, config);
-  const looks = { rescans: 0 };
-  const monitor = new AnomalyMonitor(engine, { signaller, rescan: () => (looks.rescans++, source.scan()), sleep: async () => undefined, uid: UID });
+  const looks = { rescans: 0, peeks: 0 };
+  const monitor = new AnomalyMonitor(engine, {
+    signaller,
+    rescan: () => (looks.rescans++, source.scan()),
+    peek: () => (looks.peeks++, source.scan()),
+    sleep: async () => undefined,
+    uid: UID,
+  });
   const events: EngineEvent[] = [];
   engine.events.subscribe((event) => events.push(event));
   const anomalies = () => events.filter((event): event is AnomalyEvent => event.kind === "anomaly");
@@ -390,11 +396,33 @@ describe("fork bombs between scans (the fork-surge sentinel)", () => {
       t.forks.count += 15;
       t.clock.advance(100);
     }
-    expect(t.looks.rescans).toBe(0);
+    expect(t.looks.peeks).toBe(0);
     t.forks.count += 15;
     t.clock.advance(100);
-    expect(t.looks.rescans).toBe(1);
+    expect(t.looks.peeks).toBe(1);
     expect(t.anomalies()).toEqual([]);
+  });
+
+  it("takes a surge of another program's forks in at a peek: no full rescan while no tree is near max_descendants", async () => {
+    const t = setup([watched("busy")], {}, INTERVAL_SEC);
+    running(t.source, 100, { comm: "busy" });
+    t.engine.start();
+    t.clock.advance(100);
+    // A build elsewhere: 60 processes in another session; and 20 children of busy, below its 50.
+    for (let i = 0; i < 60; i++) t.source.set(sample(3000 + i, { uid: UID, ppid: 1, sid: 2999, pgid: 2999, comm: "cc", startTicks: 3_000_000 + i }));
+    forkUnder(t, 100, 20);
+    t.forks.count += 60;
+    t.clock.advance(100);
+    await t.monitor.idle();
+    expect(t.looks.peeks).toBe(1);
+    expect(t.looks.rescans).toBe(0);
+    expect(t.anomalies()).toEqual([]);
+    // Now busy has 50: the peek sees a tree at its limit, and the full look judges and contains it.
+    forkUnder(t, 100, 30, 1020);
+    t.clock.advance(100);
+    await t.monitor.idle();
+    expect(t.looks.rescans).toBeGreaterThanOrEqual(1);
+    expect(t.anomalies()[0]).toMatchObject({ name: "busy", type: "fork_bomb" });
   });
 
   it("without a surge of the fork counter, waits for the scan", async () => {
