@@ -123,6 +123,8 @@ export class ProcScanner implements ProcessSource {
   private tracked = new Map<number, Tracked>();
   private lastScanMonotonicMs: number | undefined;
   private lastSnapshot: Snapshot | null = null;
+  /** Processes new since the last scan that a peek has read: the next peeks carry them over too. */
+  private peeked = new Map<number, ProcessSample>();
   private readonly holdStatFiles: boolean;
   /** Open stat files by pid (see holdStatFiles). */
   private readonly heldStat = new Map<number, number>();
@@ -162,11 +164,13 @@ export class ProcScanner implements ProcessSource {
     // The files of processes gone since the last scan.
     for (const pid of this.heldStat.keys()) if (!processes.has(pid)) this.releaseStat(pid);
     this.lastSnapshot = new Snapshot(timeMs, processes, children);
+    this.peeked = new Map();
     return this.lastSnapshot;
   }
 
   // The processes now, cheaply (a list of /proc, about 0.1 ms): the last
-  // scan's samples for the PIDs still listed, a fresh read of each new one.
+  // scan's samples for the PIDs still listed, a fresh read of each new one
+  // (once: a later peek before the next scan carries it over as well).
   // Not a tick: the CPU baselines and caches stay as the last scan left them.
   // A sample carried over may be out of date (a zombie now, or a reused PID):
   // callers confirm what they act on (ProcessProbe.isAlive).
@@ -175,24 +179,33 @@ export class ProcScanner implements ProcessSource {
     const bootTimeMs = this.bootTime();
     const processes = new Map<number, ProcessSample>();
     const children = new Map<number, number[]>();
+    const peeked = new Map<number, ProcessSample>();
     for (const name of fs.readdirSync(this.procRoot)) {
       const pid = parsePidName(name);
       if (pid === null) continue;
       let sample = last?.processes.get(pid);
       if (sample === undefined) {
-        if (!this.readStat(pid)) continue;
-        const uid = this.readOwner(pid);
-        if (uid === null) continue;
-        const { comm, numbers } = this.fields;
-        const tracked: Tracked = { startTicks: numbers[FIELD_STARTTIME]!, comm, cpuTicks: numbers[FIELD_UTIME]! + numbers[FIELD_STIME]!, uid, cpuDeltaTicks: -1, cmdline: undefined, exeName: undefined };
-        sample = this.toSample(pid, tracked, 0, bootTimeMs);
+        sample = this.peeked.get(pid) ?? this.readNew(pid, bootTimeMs);
+        if (sample === undefined) continue;
+        peeked.set(pid, sample);
       }
       processes.set(pid, sample);
       const siblings = children.get(sample.ppid);
       if (siblings === undefined) children.set(sample.ppid, [pid]);
       else siblings.push(pid);
     }
+    this.peeked = peeked;
     return new Snapshot(this.nowMs(), processes, children);
+  }
+
+  // A process the last scan did not see, read for a peek; undefined when it vanished.
+  private readNew(pid: number, bootTimeMs: number): ProcessSample | undefined {
+    if (!this.readStat(pid)) return undefined;
+    const uid = this.readOwner(pid);
+    if (uid === null) return undefined;
+    const { comm, numbers } = this.fields;
+    const tracked: Tracked = { startTicks: numbers[FIELD_STARTTIME]!, comm, cpuTicks: numbers[FIELD_UTIME]! + numbers[FIELD_STIME]!, uid, cpuDeltaTicks: -1, cmdline: undefined, exeName: undefined };
+    return this.toSample(pid, tracked, 0, bootTimeMs);
   }
 
   // argv of pid, cached for the life of the process; null when gone, unreadable or empty.

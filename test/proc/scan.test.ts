@@ -149,6 +149,25 @@ describe("caching", () => {
     expect(statSync).toHaveBeenCalledTimes(3);
   });
 
+  it("peek reads a process new since the last scan once, not at every peek; the next scan reads it afresh", () => {
+    fake.write({ pid: 60, comm: "a" });
+    const source = scanner();
+    source.scan();
+    fake.write({ pid: 70, comm: "new", rssPages: 10 });
+    const statSync = vi.spyOn(fs, "statSync");
+    expect(source.peek().processes.get(70)?.rssBytes).toBe(10 * PAGE_SIZE);
+    fake.write({ pid: 70, comm: "new", rssPages: 20 });
+    fake.write({ pid: 71, comm: "newer" });
+    const second = source.peek();
+    expect(second.processes.get(70)?.rssBytes).toBe(10 * PAGE_SIZE);
+    expect(second.processes.has(71)).toBe(true);
+    expect(statSync).toHaveBeenCalledTimes(2);
+    // Gone from /proc: gone from the peek too.
+    fs.rmSync(path.join(fake.root, "71"), { recursive: true });
+    expect(source.peek().processes.has(71)).toBe(false);
+    expect(source.scan().processes.get(70)?.rssBytes).toBe(20 * PAGE_SIZE);
+  });
+
   it("caches argv and exe per process and forgets them when the pid is reused", () => {
     fake.write({ pid: 70, comm: "app", cmdline: ["/usr/bin/app", "--flag", ""], exeTarget: "/usr/bin/app (deleted)" });
     const source = scanner();
