@@ -11,7 +11,7 @@ import { Registry, type RegistryContentType } from "prom-client";
 
 import { systemClockTicksPerSecond } from "../proc/scan.js";
 import { LatestFileWriter } from "../state/latestFile.js";
-import { metricsUrl, serveMetrics } from "./http.js";
+import { metricsUrl, serveMetrics, type Exposition } from "./http.js";
 import { buildRegistry, type BuiltRegistry } from "./registry.js";
 import { MetricsTally } from "./tally.js";
 
@@ -24,6 +24,11 @@ const TEXTFILE_OPTIONS = { mode: 0o644, sync: false } as const;
 // Whether a listen address keeps the metrics on this machine.
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\./.test(host);
+}
+
+// What the endpoint serves of a built registry: its content type and its (cached per metric) text.
+function exposition(built: BuiltRegistry): Exposition {
+  return { contentType: built.registry.contentType, metrics: () => built.metrics() };
 }
 
 export class MetricsExporter {
@@ -92,7 +97,7 @@ export class MetricsExporter {
     if (listen === null) return;
     try {
       this.server = await serveMetrics(
-        { prometheus: () => this.prometheus.registry, openMetrics: () => (this.openMetrics ??= buildRegistry(Registry.OPENMETRICS_CONTENT_TYPE, this.source, this.tally)).registry },
+        { prometheus: () => exposition(this.prometheus), openMetrics: () => exposition((this.openMetrics ??= buildRegistry(Registry.OPENMETRICS_CONTENT_TYPE, this.source, this.tally))) },
         listen.host,
         listen.port,
       );
@@ -123,7 +128,7 @@ export class MetricsExporter {
     if (this.textfile === null || this.rendering) return;
     this.rendering = true;
     const writer = this.textfile;
-    this.prometheus.registry
+    this.prometheus
       .metrics()
       .then((text) => writer.write(text))
       .catch((error: unknown) => console.error("selfheal: metrics: cannot render the textfile:", error))

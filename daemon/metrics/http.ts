@@ -4,17 +4,23 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-import type { Registry, RegistryContentType } from "prom-client";
+import type { RegistryContentType } from "prom-client";
 
 export const METRICS_PATH = "/metrics";
 const OPENMETRICS_TYPE = "application/openmetrics-text";
 /** Connections served at once. */
 const MAX_CONNECTIONS = 16;
 
-/** The registry for each format (the OpenMetrics one is made on the first request that wants it). */
+/** One format's exposition: its content type and its text now. */
+export interface Exposition {
+  readonly contentType: RegistryContentType;
+  metrics(): Promise<string>;
+}
+
+/** The exposition for each format (the OpenMetrics one is made on the first request that wants it). */
 export interface Registries {
-  prometheus(): Registry<RegistryContentType>;
-  openMetrics(): Registry<RegistryContentType>;
+  prometheus(): Exposition;
+  openMetrics(): Exposition;
 }
 
 // Whether Accept prefers OpenMetrics: listed with a quality above 0 and above text/plain's.

@@ -8,6 +8,8 @@ import type { MetricsTally } from "./tally.js";
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type RegistryContentType } from "prom-client";
 
+import type { UnitView } from "../engine/unit.js";
+import { CachingRender, type OwnMetric, type Series } from "./render.js";
 import { DEFAULT_METRICS_PREFIX, METRICS, SCAN_DURATION_BUCKETS, UNIT_STATES, type MetricSpec } from "./catalog.js";
 
 /** prom-client's event loop delay sampling, milliseconds: its default (10) wakes the daemon 100 times a second. */
@@ -24,6 +26,8 @@ const KEPT_DEFAULT_METRICS = /^(process_|nodejs_version_info$|nodejs_heap_size_|
 
 export interface BuiltRegistry {
   registry: Registry<RegistryContentType>;
+  /** The exposition, as registry.metrics() renders it, each metric rendered again only when its series changed. */
+  metrics(): Promise<string>;
   /** One scan's duration, for the histogram (the only metric not read at scrape time). */
   observeScan(durationSec: number): void;
 }
@@ -49,24 +53,33 @@ function optionsOf(spec: MetricSpec, registry: Registry<RegistryContentType>) {
   return { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [registry] };
 }
 
-// A gauge set from the figures at each scrape.
-function gauge(spec: MetricSpec, registry: Registry<RegistryContentType>, read: (gauge: Gauge) => void): void {
+// Note a catalog metric's series (and key) for the rendering; given as a function, its series alone.
+function ownMetric(own: Map<string, OwnMetric>, spec: MetricSpec, metric: OwnMetric | (() => Iterable<Series>)): OwnMetric {
+  const entry = typeof metric === "function" ? { series: metric } : metric;
+  own.set(spec.name, entry);
+  return entry;
+}
+
+// A gauge set from the figures at each scrape; its series are also readable on their own (render.ts).
+function gauge(spec: MetricSpec, registry: Registry<RegistryContentType>, own: Map<string, OwnMetric>, metric: OwnMetric | (() => Iterable<Series>)): void {
+  const { series } = ownMetric(own, spec, metric);
   new Gauge({
     ...optionsOf(spec, registry),
     collect() {
       this.reset();
-      read(this);
+      for (const [labels, value] of series()) this.set(labels, value);
     },
   });
 }
 
 // A counter whose totals are kept elsewhere (the engine's views, the tally): set from them at each scrape.
-function counter(spec: MetricSpec, registry: Registry<RegistryContentType>, totals: () => Iterable<[Record<string, string>, number]>): void {
+function counter(spec: MetricSpec, registry: Registry<RegistryContentType>, own: Map<string, OwnMetric>, metric: OwnMetric | (() => Iterable<Series>)): void {
+  const { series } = ownMetric(own, spec, metric);
   new Counter({
     ...optionsOf(spec, registry),
     collect() {
       this.reset();
-      for (const [labels, value] of totals()) this.inc(labels, value);
+      for (const [labels, value] of series()) this.inc(labels, value);
     },
   });
 }
@@ -82,28 +95,50 @@ export function buildRegistry(contentType: RegistryContentType, source: MetricsS
   const units = oncePerScrape(() => source.units());
   const nowMs = () => Date.now();
 
-  gauge(METRICS.up, registry, (g) => units().forEach((u) => g.set({ name: u.name }, u.pid === 0 ? 0 : 1)));
-  gauge(METRICS.state, registry, (g) => units().forEach((u) => UNIT_STATES.forEach((state) => g.set({ name: u.name, state }, u.state === state ? 1 : 0))));
-  counter(METRICS.restarts, registry, () => units().map((u) => [{ name: u.name }, u.restarts]));
-  counter(METRICS.crashes, registry, () => flatten(tally.crashes, "name", "signal"));
-  counter(METRICS.cpuSeconds, registry, () => units().map((u) => [{ name: u.name }, tally.cpuSeconds(u.name)]));
-  gauge(METRICS.cpuPercent, registry, (g) => units().forEach((u) => g.set({ name: u.name }, u.cpuPercent)));
-  gauge(METRICS.residentBytes, registry, (g) => units().forEach((u) => g.set({ name: u.name }, u.rssBytes)));
-  gauge(METRICS.memoryLimitBytes, registry, (g) => units().forEach((u) => u.memoryLimitBytes !== null && g.set({ name: u.name }, u.memoryLimitBytes)));
-  gauge(METRICS.cpuLimitPercent, registry, (g) => units().forEach((u) => u.cpuLimit !== null && g.set({ name: u.name }, u.cpuLimit)));
-  gauge(METRICS.cooldownActive, registry, (g) => units().forEach((u) => g.set({ name: u.name }, u.cooldownUntilMs > nowMs() ? 1 : 0)));
-  gauge(METRICS.cooldownRemaining, registry, (g) => units().forEach((u) => g.set({ name: u.name }, Math.max(0, u.cooldownRemainingSec))));
-  counter(METRICS.anomalies, registry, () => flatten(tally.anomalies, "name", "kind"));
-  gauge(METRICS.policies, registry, (g) => g.set(units().length));
-  gauge(METRICS.zombies, registry, (g) => g.set(source.zombieCount()));
-  counter(METRICS.zombiesReaped, registry, () => [[{}, tally.zombiesReaped]]);
-  counter(METRICS.notificationsSent, registry, () => source.notifications().map((n) => [{ channel: n.channel }, n.sent]));
-  counter(METRICS.notificationsSuppressed, registry, () => source.notifications().map((n) => [{ channel: n.channel }, n.suppressed]));
+  const own = new Map<string, OwnMetric>();
+  // One series a program (none where value gives null); keyed by names and values alone, without making the series.
+  const perUnit = (value: (u: UnitView) => number | null): OwnMetric => ({
+    series: () =>
+      units().flatMap((u): Series[] => {
+        const v = value(u);
+        return v === null ? [] : [[{ name: u.name }, v]];
+      }),
+    key: () => {
+      let key = "";
+      for (const u of units()) key += `${u.name}\u0000${value(u)}\n`;
+      return key;
+    },
+  });
+  const single = (value: () => number, labels: Record<string, string> = {}) => (): Series[] => [[labels, value()]];
+  gauge(METRICS.up, registry, own, perUnit((u) => (u.pid === 0 ? 0 : 1)));
+  gauge(METRICS.state, registry, own, {
+    series: () => units().flatMap((u) => UNIT_STATES.map((state): Series => [{ name: u.name, state }, u.state === state ? 1 : 0])),
+    key: () => {
+      let key = "";
+      for (const u of units()) key += `${u.name}\u0000${u.state}\n`;
+      return key;
+    },
+  });
+  counter(METRICS.restarts, registry, own, perUnit((u) => u.restarts));
+  counter(METRICS.crashes, registry, own, () => flatten(tally.crashes, "name", "signal"));
+  counter(METRICS.cpuSeconds, registry, own, perUnit((u) => tally.cpuSeconds(u.name)));
+  gauge(METRICS.cpuPercent, registry, own, perUnit((u) => u.cpuPercent));
+  gauge(METRICS.residentBytes, registry, own, perUnit((u) => u.rssBytes));
+  gauge(METRICS.memoryLimitBytes, registry, own, perUnit((u) => u.memoryLimitBytes));
+  gauge(METRICS.cpuLimitPercent, registry, own, perUnit((u) => u.cpuLimit));
+  gauge(METRICS.cooldownActive, registry, own, perUnit((u) => (u.cooldownUntilMs > nowMs() ? 1 : 0)));
+  gauge(METRICS.cooldownRemaining, registry, own, perUnit((u) => Math.max(0, u.cooldownRemainingSec)));
+  counter(METRICS.anomalies, registry, own, () => flatten(tally.anomalies, "name", "kind"));
+  gauge(METRICS.policies, registry, own, single(() => units().length));
+  gauge(METRICS.zombies, registry, own, single(() => source.zombieCount()));
+  counter(METRICS.zombiesReaped, registry, own, single(() => tally.zombiesReaped));
+  counter(METRICS.notificationsSent, registry, own, () => source.notifications().map((n): Series => [{ channel: n.channel }, n.sent]));
+  counter(METRICS.notificationsSuppressed, registry, own, () => source.notifications().map((n): Series => [{ channel: n.channel }, n.suppressed]));
   const scans = new Histogram({ ...optionsOf(METRICS.scanDuration, registry), buckets: SCAN_DURATION_BUCKETS });
-  gauge(METRICS.processesScanned, registry, (g) => g.set(tally.processesScanned));
-  counter(METRICS.busCalls, registry, () => [...source.busCalls()].map(([method, calls]) => [{ method }, calls]));
-  counter(METRICS.eventLogWriteErrors, registry, () => [[{}, source.eventLogWriteErrors()]]);
-  gauge(METRICS.buildInfo, registry, (g) => g.set({ version: source.version }, 1));
+  gauge(METRICS.processesScanned, registry, own, single(() => tally.processesScanned));
+  counter(METRICS.busCalls, registry, own, () => [...source.busCalls()].map(([method, calls]): Series => [{ method }, calls]));
+  counter(METRICS.eventLogWriteErrors, registry, own, single(() => source.eventLogWriteErrors()));
+  gauge(METRICS.buildInfo, registry, own, single(() => 1, { version: source.version }));
   collectDefaultMetrics({ register: registry, prefix: DEFAULT_METRICS_PREFIX, eventLoopMonitoringPrecision: EVENT_LOOP_PRECISION_MS });
   for (const { name } of registry.getMetricsAsArray()) {
     if (name.startsWith(DEFAULT_METRICS_PREFIX) && !KEPT_DEFAULT_METRICS.test(name.slice(DEFAULT_METRICS_PREFIX.length)) && !OWN_NAMES.has(name)) {
@@ -111,5 +146,6 @@ export function buildRegistry(contentType: RegistryContentType, source: MetricsS
     }
   }
 
-  return { registry, observeScan: (durationSec) => scans.observe(durationSec) };
+  const render = new CachingRender(registry, own);
+  return { registry, metrics: () => render.metrics(), observeScan: (durationSec) => scans.observe(durationSec) };
 }

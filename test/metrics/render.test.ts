@@ -1,0 +1,66 @@
+// The rendering the endpoint and the textfile serve: the same text as
+// prom-client's registry.metrics(), in both formats, with each of selfheal's
+// metrics formatted again only when its series changed.
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+import { Registry, type RegistryContentType } from "prom-client";
+import { buildRegistry } from "../../daemon/metrics/registry.js";
+import { MetricsTally } from "../../daemon/metrics/tally.js";
+import { TestSource, view } from "./testSource.js";
+
+const MB = 1024 * 1024;
+
+afterEach(() => vi.restoreAllMocks());
+
+// prom-client's process and Node.js figures move between two renders: left out of the comparison.
+function withoutDefaultMetrics(text: string): string {
+  return text
+    .split("\n")
+    .filter((line) => !/^(# (HELP|TYPE) )?selfheal_(process|nodejs)_/.test(line))
+    .join("\n");
+}
+
+function fiftyPrograms(): TestSource {
+  const source = new TestSource();
+  source.views = Array.from({ length: 50 }, (_, i) => view(`program${i}`, { pid: 1000 + i, state: "running", cpuLimit: 90, memoryLimitBytes: 500 * MB, rssBytes: 10 * MB }));
+  return source;
+}
+
+describe.each([
+  ["the text format", Registry.PROMETHEUS_CONTENT_TYPE],
+  ["OpenMetrics", Registry.OPENMETRICS_CONTENT_TYPE],
+] as Array<[string, RegistryContentType]>)("the metrics' rendering, %s", (_, contentType) => {
+  it("is prom-client's own text, before and after the figures change", async () => {
+    const source = fiftyPrograms();
+    const tally = new MetricsTally(100);
+    const built = buildRegistry(contentType, source, tally);
+    built.observeScan(0.002);
+    const first = await built.metrics();
+    expect(withoutDefaultMetrics(first)).toBe(withoutDefaultMetrics(await built.registry.metrics()));
+    source.views = source.views.map((unit, i) => (i === 7 ? { ...unit, rssBytes: 99 * MB, state: "backoff", pid: 0 } : unit));
+    source.zombies = 3;
+    tally.observe({ kind: "crashed", timeMs: 0, message: "", name: "program7", pid: 1007, exitCode: null, signal: "SIGSEGV", statusKnown: true, willRestart: true }, new Set(["program7"]));
+    const second = await built.metrics();
+    expect(second).not.toBe(first);
+    expect(second).toContain('selfheal_state{name="program7",state="backoff"} 1');
+    expect(second).toContain('selfheal_crashes_total{name="program7",signal="SIGSEGV"} 1');
+    expect(withoutDefaultMetrics(second)).toBe(withoutDefaultMetrics(await built.registry.metrics()));
+    if (contentType === Registry.OPENMETRICS_CONTENT_TYPE) expect(second.endsWith("# EOF\n")).toBe(true);
+  });
+
+  it("formats a metric again only when its series changed", async () => {
+    const source = fiftyPrograms();
+    const built = buildRegistry(contentType, source, new MetricsTally(100));
+    await built.metrics();
+    const formatted = vi.spyOn(built.registry, "getSingleMetricAsString");
+    await built.metrics();
+    const ours = (calls: unknown[][]) => calls.map(([name]) => String(name)).filter((name) => !/^selfheal_(process|nodejs)_/.test(name));
+    // Unchanged: only the scan duration histogram, which prom-client keeps itself.
+    expect(ours(formatted.mock.calls)).toEqual(["selfheal_scan_duration_seconds"]);
+    formatted.mockClear();
+    source.views = source.views.map((unit, i) => (i === 3 ? { ...unit, rssBytes: 12 * MB } : unit));
+    const text = await built.metrics();
+    expect(ours(formatted.mock.calls).sort()).toEqual(["selfheal_resident_memory_bytes", "selfheal_scan_duration_seconds"]);
+    expect(text).toContain(`selfheal_resident_memory_bytes{name="program3"} ${12 * MB}`);
+  });
+});
