@@ -64,3 +64,15 @@ describe.each([
     expect(text).toContain(`selfheal_resident_memory_bytes{name="program3"} ${12 * MB}`);
   });
 });
+
+describe("prom-client's open file descriptors", () => {
+  // The daemon holds a stat file open per process: /proc/self/fd lists hundreds, and reading it was a third of a scrape.
+  it("are counted at most once per refresh period, not at every scrape", async () => {
+    const fs = await import("node:fs");
+    const built = buildRegistry(Registry.PROMETHEUS_CONTENT_TYPE, fiftyPrograms(), new MetricsTally(100));
+    const readdir = vi.spyOn(fs.default, "readdirSync");
+    const fdReads = () => readdir.mock.calls.filter(([path]) => path === "/proc/self/fd").length;
+    for (let i = 0; i < 4; i++) expect(await built.metrics()).toMatch(/^selfheal_process_open_fds \d+$/m);
+    expect(fdReads()).toBe(1);
+  });
+});
