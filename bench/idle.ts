@@ -25,6 +25,9 @@ const STARTS_TIMEOUT_MS = 120_000;
 export interface IdleFigures {
   cpuSecondsPerMinute: number;
   rssMb: number;
+  /** Of rssMb: file-backed (the node binary's pages) and anonymous. */
+  rssFileMb: number;
+  rssAnonMb: number;
   seconds: number;
   /** The .cpuprofile written when asked for one. */
   profile?: string;
@@ -38,9 +41,12 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-// Resident memory of a process, MB.
-function rssMb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "latin1"))?.[1] ?? 0) / 1024;
+// Resident memory of a process, MB: all of it, the file-backed part (the node binary's pages, shared
+// with every Node.js process) and the anonymous part (the daemon's own heap and buffers).
+function residentMb(pid: number): { rss: number; file: number; anon: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "latin1");
+  const field = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
+  return { rss: field("VmRSS"), file: field("RssFile"), anon: field("RssAnon") };
 }
 
 // Start the daemon with 50 idle programs and measure it over `seconds`.
@@ -64,7 +70,8 @@ export async function measureIdleDaemon(seconds: number, profile: boolean): Prom
     const cpuSeconds = (cpuTicks(pid) - before) / TICKS_PER_SECOND;
     const minutes = (performance.now() - start) / 60_000;
     const window = { fromMs: start - launched, toMs: performance.now() - launched };
-    const figures: IdleFigures = { cpuSecondsPerMinute: cpuSeconds / minutes, rssMb: rssMb(pid), seconds, window };
+    const resident = residentMb(pid);
+    const figures: IdleFigures = { cpuSecondsPerMinute: cpuSeconds / minutes, rssMb: resident.rss, rssFileMb: resident.file, rssAnonMb: resident.anon, seconds, window };
     if (profileDir !== undefined) {
       // The profile is written when the daemon ends of its own accord (SIGTERM), not on SIGKILL.
       await daemon.stop("SIGTERM");
@@ -125,7 +132,7 @@ export function summariseCpuProfile(path: string, window: { fromMs: number; toMs
 export function printIdleFigures(figures: IdleFigures): void {
   console.log(`\nthe daemon watching ${WATCHED} running programs (CPU and memory limits), 1 s scans, over ${figures.seconds} s`);
   console.log(`CPU: ${figures.cpuSecondsPerMinute.toFixed(3)} CPU seconds per minute`);
-  console.log(`RSS: ${figures.rssMb.toFixed(1)} MB`);
+  console.log(`RSS: ${figures.rssMb.toFixed(1)} MB (${figures.rssFileMb.toFixed(1)} MB file-backed, the node binary's pages shared with every Node.js process; ${figures.rssAnonMb.toFixed(1)} MB anonymous)`);
   if (figures.profile === undefined) return;
   const { totalMs, functions } = summariseCpuProfile(figures.profile, figures.window);
   console.log(`\nCPU profile over the same ${figures.seconds} s (--cpu-prof), ${totalMs.toFixed(0)} ms sampled, self time by function:`);
