@@ -82,8 +82,8 @@ export function parseSignature(signature: string): TypeNode[] {
  * which was most of a 50-record ListProcesses reply's cost.
  */
 class Writer {
-  buffer = Buffer.alloc(INITIAL_BUFFER_BYTES);
-  view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
+  buffer: Buffer = Buffer.alloc(INITIAL_BUFFER_BYTES);
+  view: DataView = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
   offset = 0;
 
   // Start a new message; a buffer grown for an unusually large one is let go.

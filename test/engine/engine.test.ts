@@ -482,7 +482,7 @@ describe("the look for a running copy before a restart", () => {
     };
     const readCmdline = t.source.readCmdline.bind(t.source);
     t.source.readCmdline = (pid) => (once(pid), readCmdline(pid));
-    t.source.readExeName = (pid) => (once(pid), null);
+    t.source.readExeName = (pid: number) => (once(pid), null);
     t.engine.start();
     await settle();
     // Started after the daemon's first look, each seen by two scans (the first start's look read what ran before).
