@@ -53,7 +53,7 @@ export async function benchScene(pathological: boolean): Promise<void> {
   try {
     const records = async (): Promise<Array<{ name: string; pid: number }>> => plain((await client.call("ListProcesses"))[0]) as Array<{ name: string; pid: number }>;
     await waitUntil(async () => (await records()).filter((record) => record.name !== "patho").every((record) => record.pid > 0), READY_TIMEOUT_MS, () => "the programs did not all start");
-    await benchListProcesses(client, label);
+    await benchListProcesses(client, label, daemon.pid);
     await benchCrashSignal(client, (await records()).filter((record) => record.name !== "patho"), label);
     if (!pathological) await benchBurstMemory(client, daemon.pid);
   } finally {
@@ -98,8 +98,20 @@ async function benchBurstMemory(client: Awaited<ReturnType<typeof connectClient>
   }
 }
 
-// Round trips of ListProcesses (50 records of 13 keys), by a dbus-next client, one after another.
-async function benchListProcesses(client: Awaited<ReturnType<typeof connectClient>>, label: string): Promise<void> {
+/** Clock ticks per second of /proc's times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+const CPU_COUNT_CALLS = 2000;
+
+// The CPU time a process has used so far (its threads), ms, from /proc.
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+  return ((fields[11]! + fields[12]!) * 1000) / TICKS_PER_SECOND;
+}
+
+// Round trips of ListProcesses (50 records of 14 keys), by a dbus-next client, one after another; then the CPU
+// a call costs the daemon and the client (counts that a loaded machine distorts far less than the round trip).
+async function benchListProcesses(client: Awaited<ReturnType<typeof connectClient>>, label: string, daemonPid: number): Promise<void> {
   const time = async (call: () => Promise<unknown>): Promise<number[]> => {
     for (let i = 0; i < WARMUP_CALLS; i++) await call();
     const times: number[] = [];
@@ -118,6 +130,23 @@ async function benchListProcesses(client: Awaited<ReturnType<typeof connectClien
     ["GetProcess, dbus-next message", await time(() => client.call("GetProcess", "s", ["benchbus0"]))],
     ["Properties.GetAll", await time(() => client.callOn("org.freedesktop.DBus.Properties", "GetAll", "s", ["io.github.SelfHeal1.Manager"]))],
   ]);
+  // The daemon's 1 s scans run meanwhile: measured alone over as long a time, and taken off.
+  const quietStart = performance.now();
+  const quietCpu = cpuMsOf(daemonPid);
+  await new Promise((r) => setTimeout(r, 3000));
+  const scansPerMs = (cpuMsOf(daemonPid) - quietCpu) / (performance.now() - quietStart);
+  const start = performance.now();
+  const daemonBefore = cpuMsOf(daemonPid);
+  const clientBefore = process.cpuUsage();
+  for (let i = 0; i < CPU_COUNT_CALLS; i++) await client.call("ListProcesses");
+  const elapsed = performance.now() - start;
+  const daemonMs = cpuMsOf(daemonPid) - daemonBefore - scansPerMs * elapsed;
+  const clientUsage = process.cpuUsage(clientBefore);
+  const perCall = (ms: number) => ((ms / CPU_COUNT_CALLS) * 1000).toFixed(0);
+  console.log(
+    `CPU per ListProcesses call (${CPU_COUNT_CALLS} calls, /proc ticks of 10 ms): daemon ${perCall(daemonMs)} µs (its scans taken off), ` +
+      `this client (dbus-next decoding the reply) ${perCall((clientUsage.user + clientUsage.system) / 1000)} µs`,
+  );
 }
 
 // SIGKILL one program at a time; time until the client receives ProcessCrashed, then ProcessRestarted.

@@ -1,5 +1,6 @@
 // The engine's own figures: crash → restarted, memory limit → action, and the
 // cost of one scan-and-evaluate tick at about 300 processes (the daemon at rest: idle.ts).
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync, watch } from "node:fs";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -26,6 +27,7 @@ export const RUN_ID = process.pid.toString(36);
 export async function benchEngine(): Promise<void> {
   await benchCrashRestart("with keepers (the default)");
   await benchCrashRestart("without keepers (--no-keeper)", ["--no-keeper"]);
+  await benchCrashAfterNewProcesses();
   await benchMemoryLimit();
   await benchTick();
   // The daemon at rest with 50 programs: bench/idle.ts.
@@ -77,6 +79,50 @@ export async function benchCrashRestart(label: string, args: string[] = []): Pro
   console.log(`\ncrash (SIGSEGV) → new process started, seen in the event log (${CRASHES} programs, one crash each), ${label}`);
   printTable([["crash → restarted", latencies]]);
   console.log(cost);
+}
+
+const FRESH_PROGRAMS = 8;
+const FRESH_PROCESSES = 150;
+/** Long enough for two scans (1 s each): the new processes have lived through one. */
+const FRESH_LIVED_MS = 2500;
+
+// The first crash after a while: 150 new processes have started and lived 2.5 s (a desktop
+// opens programs between crashes), then a crash. The look for a running copy before the restart
+// needs each process's argv and executable: the scans learn them, so it reads none of these.
+export async function benchCrashAfterNewProcesses(): Promise<void> {
+  const dir = makeTestDir("bench-fresh");
+  const policies = Array.from({ length: FRESH_PROGRAMS }, (_, i) => {
+    const name = `bf${RUN_ID}x${i}`;
+    return `[process.${name}]\ncommand = ["${uniqueSleep(dir, name)}", "600"]\nautostart = true\n`;
+  }).join("\n");
+  const daemon = await startDaemon(policies, { dir });
+  const latencies: number[] = [];
+  const leftovers: number[] = [];
+  try {
+    await waitFor(() => daemon.events().filter((e) => e.kind === "started").length >= FRESH_PROGRAMS, 20_000, () => "programs did not start");
+    const started = daemon.events().flatMap((e) => (e.kind === "started" ? [e] : []));
+    const log = new LogTail(join(daemon.stateDir, "events.jsonl"));
+    const filler = uniqueSleep(dir, `bn${RUN_ID}`);
+    for (const program of started) {
+      const fresh = Array.from({ length: FRESH_PROCESSES }, () => spawn(filler, ["600"], { stdio: "ignore" }));
+      try {
+        await new Promise((r) => setTimeout(r, FRESH_LIVED_MS));
+        log.skipToEnd();
+        const start = performance.now();
+        process.kill(program.pid, "SIGSEGV");
+        const restarted = await log.waitFor((e) => e.kind === "restarted" && e.oldPid === program.pid);
+        latencies.push(performance.now() - start);
+        if (restarted.kind === "restarted") leftovers.push(restarted.newPid);
+      } finally {
+        for (const child of fresh) child.kill("SIGKILL");
+      }
+    }
+  } finally {
+    await daemon.cleanup();
+    killQuietly(leftovers);
+  }
+  console.log(`\ncrash (SIGSEGV) → new process started, each after ${FRESH_PROCESSES} new processes lived ${FRESH_LIVED_MS / 1000} s (${FRESH_PROGRAMS} programs, keepers)`);
+  printTable([["crash → restarted", latencies]]);
 }
 
 /** What a process has cost so far: CPU (its threads, and the children it reaped), and its threads' context switches. */

@@ -25,6 +25,8 @@ const INITIAL_BUFFER_BYTES = 1024;
 /** A writer's buffer is kept for the next message up to this size; a larger one was for a rare large message. */
 const RETAINED_BUFFER_BYTES = 256 * 1024;
 const signatureCache = new Map<string, TypeNode[]>();
+/** Strings up to this length are written byte by byte when they are ASCII; longer ones by Buffer.write. */
+const SHORT_STRING = 64;
 /** Signatures parsed once and kept; callers' signatures are few and fixed. */
 const SIGNATURE_CACHE_LIMIT = 1024;
 
@@ -75,51 +77,79 @@ export function parseSignature(signature: string): TypeNode[] {
  * synchronous): a message then costs one allocation, its final copy, rather
  * than a growing buffer and one small Buffer per number, which the garbage
  * collector frees late and which made the daemon's memory grow under bursts of calls.
+ * Numbers go through a DataView and short ASCII strings byte by byte: Buffer's
+ * own write methods check their arguments and cross into C++ on each call,
+ * which was most of a 50-record ListProcesses reply's cost.
  */
 class Writer {
-  buffer = Buffer.alloc(INITIAL_BUFFER_BYTES);
+  buffer: Buffer = Buffer.alloc(INITIAL_BUFFER_BYTES);
+  view: DataView = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
   offset = 0;
 
   // Start a new message; a buffer grown for an unusually large one is let go.
   reset(): void {
-    if (this.buffer.length > RETAINED_BUFFER_BYTES) this.buffer = Buffer.alloc(INITIAL_BUFFER_BYTES);
+    if (this.buffer.length > RETAINED_BUFFER_BYTES) this.replace(Buffer.alloc(INITIAL_BUFFER_BYTES));
     this.offset = 0;
+  }
+
+  private replace(buffer: Buffer): void {
+    this.buffer = buffer;
+    this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.length);
   }
 
   ensure(bytes: number): void {
     if (this.offset + bytes <= this.buffer.length) return;
     const next = Buffer.alloc(Math.max(this.buffer.length * 2, this.offset + bytes));
     this.buffer.copy(next, 0, 0, this.offset);
-    this.buffer = next;
+    this.replace(next);
   }
 
   align(boundary: number): void {
-    const pad = (boundary - (this.offset % boundary)) % boundary;
-    this.ensure(pad);
+    this.ensure(boundary);
     // The buffer is reused: padding must be written as zeros.
-    this.buffer.fill(0, this.offset, this.offset + pad);
-    this.offset += pad;
+    while (this.offset % boundary !== 0) this.buffer[this.offset++] = 0;
   }
 
   u8(value: number): void {
     this.ensure(1);
-    this.buffer.writeUInt8(value, this.offset);
-    this.offset += 1;
+    this.buffer[this.offset++] = value;
   }
 
   u32(value: number): void {
     this.align(4);
     this.ensure(4);
-    this.buffer.writeUInt32LE(value, this.offset);
+    this.view.setUint32(this.offset, value, true);
     this.offset += 4;
   }
 
-  // A fixed-size number written in place by `write(buffer, offset)`.
-  fixed(size: number, write: (buffer: Buffer, offset: number) => unknown): void {
-    this.align(size);
-    this.ensure(size);
-    write(this.buffer, this.offset);
-    this.offset += size;
+  i32(value: number): void {
+    this.align(4);
+    this.ensure(4);
+    this.view.setInt32(this.offset, value, true);
+    this.offset += 4;
+  }
+
+  u16(value: number, signed: boolean): void {
+    this.align(2);
+    this.ensure(2);
+    if (signed) this.view.setInt16(this.offset, value, true);
+    else this.view.setUint16(this.offset, value, true);
+    this.offset += 2;
+  }
+
+  u64(value: bigint, signed: boolean): void {
+    this.align(8);
+    this.ensure(8);
+    if (signed) this.view.setBigInt64(this.offset, value, true);
+    else this.view.setBigUint64(this.offset, value, true);
+    this.offset += 8;
+  }
+
+  f64(value: number): void {
+    this.align(8);
+    this.ensure(8);
+    this.view.setFloat64(this.offset, value, true);
+    this.offset += 8;
   }
 
   bytes(data: Buffer): void {
@@ -128,28 +158,45 @@ class Writer {
     this.offset += data.length;
   }
 
+  // A string's bytes and its NUL at `at` (room ensured); returns its byte length, or -1 if it is not short ASCII.
+  private ascii(value: string, at: number): number {
+    if (value.length > SHORT_STRING) return -1;
+    for (let index = 0; index < value.length; index++) {
+      const code = value.charCodeAt(index);
+      if (code >= 0x80) return -1;
+      if (code === 0) throw new Error("a D-Bus string cannot contain a NUL character");
+      this.buffer[at + index] = code;
+    }
+    this.buffer[at + value.length] = 0;
+    return value.length;
+  }
+
   // A string (s, o): length, UTF-8 bytes, NUL.
   string(value: string): void {
-    if (value.includes("\0")) throw new Error("a D-Bus string cannot contain a NUL character");
-    const length = Buffer.byteLength(value, "utf8");
-    this.u32(length);
-    this.ensure(length + 1);
-    this.buffer.write(value, this.offset, "utf8");
-    this.buffer[this.offset + length] = 0;
-    this.offset += length + 1;
+    this.align(4);
+    this.ensure(4 + value.length + 1);
+    let length = this.ascii(value, this.offset + 4);
+    if (length < 0) {
+      if (value.includes("\0")) throw new Error("a D-Bus string cannot contain a NUL character");
+      length = Buffer.byteLength(value, "utf8");
+      this.ensure(4 + length + 1);
+      this.buffer.write(value, this.offset + 4, "utf8");
+      this.buffer[this.offset + 4 + length] = 0;
+    }
+    this.view.setUint32(this.offset, length, true);
+    this.offset += 4 + length + 1;
   }
 
   signature(value: string): void {
     if (value.length > MAX_SIGNATURE_LENGTH) throw new Error(`signature is longer than ${MAX_SIGNATURE_LENGTH} characters`);
-    this.u8(value.length);
-    this.ensure(value.length + 1);
-    this.buffer.write(value, this.offset, "ascii");
-    this.buffer[this.offset + value.length] = 0;
-    this.offset += value.length + 1;
+    this.ensure(value.length + 2);
+    this.buffer[this.offset] = value.length;
+    if (this.ascii(value, this.offset + 1) < 0) throw new Error(`signature "${value.slice(0, 40)}" is not ASCII`);
+    this.offset += value.length + 2;
   }
 
   // The bytes written so far: a view of the shared buffer, to be copied before the next message.
-  view(): Buffer {
+  written(): Buffer {
     return this.buffer.subarray(0, this.offset);
   }
 }
@@ -183,14 +230,10 @@ function writeBasic(writer: Writer, type: string, value: unknown): void {
     case "u": {
       const [min, max] = INTEGER_RANGES[type]!;
       if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) fail(type, value);
-      writer.align(ALIGNMENT[type]!);
       if (type === "y") writer.u8(value);
       else if (type === "u") writer.u32(value);
-      else if (type === "i") writer.fixed(4, (buffer, offset) => buffer.writeInt32LE(value, offset));
-      else if (type === "n") writer.fixed(2, (buffer, offset) => buffer.writeInt16LE(value, offset));
-      else {
-        writer.fixed(2, (buffer, offset) => buffer.writeUInt16LE(value, offset));
-      }
+      else if (type === "i") writer.i32(value);
+      else writer.u16(value, type === "n");
       return;
     }
     case "b":
@@ -198,16 +241,13 @@ function writeBasic(writer: Writer, type: string, value: unknown): void {
       writer.u32(value === true || value === 1 ? 1 : 0);
       return;
     case "x":
-    case "t": {
-      const big = int64(type, value);
-      writer.fixed(8, (buffer, offset) => (type === "x" ? buffer.writeBigInt64LE(big, offset) : buffer.writeBigUInt64LE(big, offset)));
+    case "t":
+      writer.u64(int64(type, value), type === "x");
       return;
-    }
-    case "d": {
+    case "d":
       if (typeof value !== "number") fail(type, value);
-      writer.fixed(8, (buffer, offset) => buffer.writeDoubleLE(value, offset));
+      writer.f64(value);
       return;
-    }
     case "s":
     case "o":
       if (typeof value !== "string") fail(type, value);
@@ -223,13 +263,19 @@ function writeBasic(writer: Writer, type: string, value: unknown): void {
   }
 }
 
+// A variant's one complete type, parsed once per signature.
+function variantType(signature: string): TypeNode {
+  const types = parseSignature(signature);
+  if (types.length !== 1) throw new Error(`a variant holds one complete type, got "${signature}"`);
+  return types[0]!;
+}
+
 // Write one value of the given type.
 function writeValue(writer: Writer, node: TypeNode, value: unknown): void {
   switch (node.type) {
     case "v": {
       if (!(value instanceof Variant)) fail("v", value);
-      const [inner, ...extra] = parseSignature(value.signature);
-      if (!inner || extra.length > 0) throw new Error(`a variant holds one complete type, got "${value.signature}"`);
+      const inner = variantType(value.signature);
       writer.signature(value.signature);
       writeValue(writer, inner, value.value);
       return;
@@ -248,6 +294,13 @@ function writeValue(writer: Writer, node: TypeNode, value: unknown): void {
   }
 }
 
+// One dict entry: aligned to 8, its key, its value.
+function writeEntry(writer: Writer, entry: TypeNode, key: unknown, value: unknown): void {
+  writer.align(8);
+  writeBasic(writer, entry.children[0]!.type, key);
+  writeValue(writer, entry.children[1]!, value);
+}
+
 // An array: its byte length, padding to the elements' alignment, the elements.
 function writeArray(writer: Writer, element: TypeNode, value: unknown): void {
   writer.u32(0);
@@ -255,16 +308,14 @@ function writeArray(writer: Writer, element: TypeNode, value: unknown): void {
   writer.align(ALIGNMENT[element.type] ?? 1);
   const start = writer.offset;
   if (element.type === "{") {
-    const entries: Array<[unknown, unknown]> =
-      value instanceof Map
-        ? [...value.entries()]
-        : value !== null && typeof value === "object" && !Array.isArray(value)
-          ? Object.entries(value).map(([key, inner]) => [dictKey(element.children[0]!.type, key), inner])
-          : fail("a{..}", value);
-    for (const [key, inner] of entries) {
-      writer.align(8);
-      writeBasic(writer, element.children[0]!.type, key);
-      writeValue(writer, element.children[1]!, inner);
+    const keyType = element.children[0]!.type;
+    if (value instanceof Map) {
+      for (const [key, inner] of value) writeEntry(writer, element, key, inner);
+    } else if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      const dict = value as Record<string, unknown>;
+      for (const key of Object.keys(dict)) writeEntry(writer, element, dictKey(keyType, key), dict[key]);
+    } else {
+      fail("a{..}", value);
     }
   } else if (element.type === "y" && Buffer.isBuffer(value)) {
     writer.bytes(value);
@@ -272,7 +323,7 @@ function writeArray(writer: Writer, element: TypeNode, value: unknown): void {
     if (!Array.isArray(value)) fail(`a${element.type}`, value);
     for (const item of value) writeValue(writer, element, item);
   }
-  writer.buffer.writeUInt32LE(writer.offset - start, lengthAt);
+  writer.view.setUint32(lengthAt, writer.offset - start, true);
 }
 
 /** The fields of a message, as dbus-next's Message has them. */
@@ -340,7 +391,7 @@ export function encodeMessage(message: OutgoingMessage): Buffer {
     header.signature(type);
     writeBasic(header, type, value);
   }
-  header.buffer.writeUInt32LE(header.offset - start, lengthAt);
+  header.view.setUint32(lengthAt, header.offset - start, true);
   header.align(8);
-  return Buffer.concat([header.view(), body.view()]);
+  return Buffer.concat([header.written(), body.written()]);
 }

@@ -7,7 +7,7 @@ import type { Config } from "../config/policy.js";
 import type { ProcessSnapshot } from "../proc/types.js";
 import { CooldownTracker } from "../cooldown/tracker.js";
 import { unknownExit } from "../supervise/exit.js";
-import { claimedPids, letGo, mayAdopt, tryAdopt } from "./adoption.js";
+import { claimedPids, learnIdentities, letGo, mayAdopt, tryAdopt } from "./adoption.js";
 import { InternalErrors, MS_PER_SEC, type EngineContext } from "./context.js";
 import { EngineError, unknownProcess } from "./errors.js";
 import { EventHub, type StartReason } from "./events.js";
@@ -150,6 +150,7 @@ export class Engine {
 
   // One scan of /proc and every policy applied to it.
   tick(): ProcessSnapshot {
+    const previous = this.snapshot;
     const snapshot = this.deps.source.scan();
     this.snapshot = snapshot;
     const claimed = claimedPids(this.units);
@@ -161,6 +162,11 @@ export class Engine {
       } catch (error) {
         this.ctx.internalError(`checking ${unit.policy.name}`, error);
       }
+    }
+    try {
+      learnIdentities(this.ctx, snapshot, previous);
+    } catch (error) {
+      this.ctx.internalError("reading the processes' command lines", error);
     }
     for (const observer of this.scanObservers) {
       try {

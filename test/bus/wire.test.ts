@@ -30,6 +30,8 @@ const CASES: Array<[string, unknown[]]> = [
   ["ax", [[1n, -2n, 3n]]],
   ["ad", [[]]],
   ["a(yv)", [[[1, new Variant("o", "/a/b")], [8, new Variant("g", "a{sv}")]]]],
+  // Short ASCII strings are written byte by byte, others by Buffer.write: both sides of the line, and a buffer that must grow.
+  ["as", [["x".repeat(64), "y".repeat(65), "é".repeat(40), "a✓", "z".repeat(300 * 1024)]]],
 ];
 
 describe("encodeMessage", () => {
@@ -74,6 +76,8 @@ describe("encodeMessage", () => {
     expect(encode("u", [1.5])).toThrow();
     expect(encode("t", [-1n])).toThrow();
     expect(encode("s", ["a\0b"])).toThrow(/NUL/);
+    expect(encode("s", [`${"a".repeat(100)}\0`])).toThrow(/NUL/);
+    expect(encode("s", ["é\0"])).toThrow(/NUL/);
     expect(encode("v", ["not a variant"])).toThrow();
     expect(encode("as", ["not an array"])).toThrow();
     expect(encode("ss", ["one"])).toThrow(/1 values/);

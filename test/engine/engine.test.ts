@@ -467,3 +467,33 @@ describe("memory checks between scans", () => {
     expect(t.kinds()).toContain("violation");
   });
 });
+
+describe("the look for a running copy before a restart", () => {
+  // Before each start the engine looks at every process the policy may match: by name, that reads each one's
+  // executable and argv. The real scanner reads them once per process and keeps them; with every program running
+  // no scan needed them, so a crash read the whole table at once (tens of ms on a loaded machine).
+  it("reads only processes younger than a scan: the scans learned the others' argv and executable", async () => {
+    const t = setup([policy("app", { autostart: true })]);
+    const known = new Set<number>();
+    const read: number[] = [];
+    const once = (pid: number): void => {
+      if (!known.has(pid)) read.push(pid);
+      known.add(pid);
+    };
+    const readCmdline = t.source.readCmdline.bind(t.source);
+    t.source.readCmdline = (pid) => (once(pid), readCmdline(pid));
+    t.source.readExeName = (pid: number) => (once(pid), null);
+    t.engine.start();
+    await settle();
+    // Started after the daemon's first look, each seen by two scans (the first start's look read what ran before).
+    t.source.set(sample(500, { comm: "editor" }), sample(501, { comm: "player" }), sample(502, { comm: "kworker", uid: 0 }));
+    t.engine.tick();
+    t.engine.tick();
+    read.length = 0;
+    t.source.set(sample(600, { comm: "newcomer" }));
+    t.spawner.crashLast(null, "SIGSEGV");
+    await settle();
+    expect(t.events.find((e) => e.kind === "restarted")).toBeDefined();
+    expect(read).toEqual([600]);
+  });
+});

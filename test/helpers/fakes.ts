@@ -89,7 +89,7 @@ export class FakeSource implements ProcessSource {
     return this.cmdlines.get(pid) ?? null;
   }
 
-  readExeName(): string | null {
+  readExeName(_pid: number): string | null {
     return null;
   }
 }
