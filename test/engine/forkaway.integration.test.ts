@@ -48,10 +48,16 @@ interface ForkAway {
   restart: (typeof POLICIES)[number];
 }
 
+// A match for the copy of sleep at `path` only (as a TOML string): by its folder, unique to this run.
+// By name alone, a run of this file elsewhere on the machine had its programs adopted, and ended.
+function matchOf(path: string): string {
+  return JSON.stringify(`/^${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} /`);
+}
+
 // A policy whose command forks the program away and exits 0: with `&` (same session) or with setsid -f (a session of its own).
 function forkAwayPolicy(program: ForkAway, style: "background" | "setsid"): string {
   const script = style === "background" ? `${program.path} 600 & exit 0` : `setsid -f ${program.path} 600; exit 0`;
-  return `[process.${program.name}]\ncommand = ["sh", "-c", ${JSON.stringify(script)}]\nmatch = "${program.name}"\nrestart = "${program.restart}"\nautostart = true\n`;
+  return `[process.${program.name}]\ncommand = ["sh", "-c", ${JSON.stringify(script)}]\nmatch = ${matchOf(program.path)}\nrestart = "${program.restart}"\nautostart = true\n`;
 }
 
 describe("a program that forks away and exits 0", () => {
@@ -149,7 +155,7 @@ describe("never a second copy", () => {
   it("a crash while a copy started by hand runs: that copy is adopted instead of starting another", async () => {
     const dir = makeTestDir("nodup");
     const path = uniqueSleep(dir, "nodupalways");
-    daemon = await startDaemon(`[settings]\ninterval = 0.2\n\n[process.nodupalways]\ncommand = ["${path}", "600"]\nrestart = "always"\nautostart = true\n`, { dir });
+    daemon = await startDaemon(`[settings]\ninterval = 0.2\n\n[process.nodupalways]\ncommand = ["${path}", "600"]\nmatch = ${matchOf(path)}\nrestart = "always"\nautostart = true\n`, { dir });
     const started = await daemon.waitForEvent("started", (e) => e.name === "nodupalways");
     const byHand = spawn(path, ["601"], { detached: true, stdio: "ignore" });
     byHand.unref();
