@@ -57,6 +57,11 @@ export function normaliseAppId(input: string): string {
   return id.endsWith(DESKTOP_SUFFIX) ? id : `${id}${DESKTOP_SUFFIX}`;
 }
 
+// An id without its .desktop suffix, as people write it (org.gnome.TextEditor).
+export function bareAppId(id: string): string {
+  return id.endsWith(DESKTOP_SUFFIX) ? id.slice(0, -DESKTOP_SUFFIX.length) : id;
+}
+
 // Every desktop file of one applications folder by id: kde/foo.desktop is kde-foo.desktop.
 function filesOf(dir: string, prefix: string, depth: number, into: Map<string, string>): void {
   let entries;
