@@ -112,6 +112,14 @@ describe("selfheal watch-app", () => {
     expect(json).toMatchObject({ name: "sleeper", created: false, process: { app_name: "Sleeper" } });
   });
 
+  it("shows the app in selfheal status NAME and policy get (its name a comment, not a key)", async () => {
+    const status = await selfheal(bus, ["status", "sleeper"]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain("\napp:      Sleeper (org.example.Sleeper.desktop)\n");
+    const got = await selfheal(bus, ["policy", "get", "sleeper"]);
+    expect(got.stdout).toContain('# the app: Sleeper (icon sleeper-icon)\napp = "org.example.Sleeper.desktop"');
+  });
+
   it("refuses a name taken by another policy, an unknown app (the daemon's reason) and a bad id", async () => {
     const taken = await selfheal(bus, ["watch-app", "org.example.Flat", "--name", "sleeper"]);
     expect(taken).toMatchObject({ code: 1, stdout: "" });

@@ -74,3 +74,14 @@ describe("selfheal apps", () => {
     expect(complete("selfheal", "apps", "--")).toEqual(["--all", "--json", "--help"]);
   });
 });
+
+describe("selfheal policy get of an app policy", () => {
+  it("writes the app's name as a comment, not as keys config.toml does not have", async () => {
+    const { policyToml } = await import("../../daemon/cli/format.js");
+    const text = policyToml("editor", { app: "org.gnome.TextEditor.desktop", command: ["gnome-text-editor"], match: "gnome-text-editor", app_name: "Text Editor", app_icon: "org.gnome.TextEditor", origin: "D-Bus", overridden: ["app"], unset: [], shadowed: {} });
+    expect(text).not.toContain("app_name");
+    expect(text).not.toContain("app_icon");
+    expect(text).toContain("# the app: Text Editor (icon org.gnome.TextEditor)\n");
+    expect(text).toContain('app = "org.gnome.TextEditor.desktop"');
+  });
+});
