@@ -1,9 +1,14 @@
-# bash completion for selfheal: commands, their options, and the names of the
-# running daemon's policies (asked with `selfheal _names`; none when it is not running).
+# bash completion for selfheal: commands, their options, the names of the
+# running daemon's policies (asked with `selfheal _names`; none when it is not running),
+# and the installed applications' ids for watch-app (asked with `selfheal apps --all`).
 # Installed by install.sh into ~/.local/share/bash-completion/completions/selfheal.
 
 _selfheal_names() {
   selfheal _names 2>/dev/null
+}
+
+_selfheal_apps() {
+  selfheal apps --all 2>/dev/null | cut -f1
 }
 
 _selfheal() {
@@ -16,7 +21,7 @@ _selfheal() {
     words=("${COMP_WORDS[@]}")
     cword=$COMP_CWORD
   fi
-  local commands="status start stop restart cooldown zombies events policy import daemon help"
+  local commands="status start stop restart cooldown zombies events policy watch-app apps import daemon help"
 
   if [[ $cword -eq 1 ]]; then
     if [[ $cur == -* ]]; then
@@ -33,7 +38,7 @@ _selfheal() {
       mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       return
       ;;
-    --end-parent | --limit | -n | --since)
+    --end-parent | --limit | -n | --since | --name)
       return
       ;;
   esac
@@ -70,6 +75,16 @@ _selfheal() {
       elif [[ ${words[2]} == set && $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W "--replace --json" -- "$cur")
       fi
+      ;;
+    watch-app)
+      if [[ $cur == -* ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "--name --json --help" -- "$cur")
+      elif [[ $cword -eq 2 ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "$(_selfheal_apps)" -- "$cur")
+      fi
+      ;;
+    apps)
+      mapfile -t COMPREPLY < <(compgen -W "--all --json --help" -- "$cur")
       ;;
     import)
       if [[ $cur == -* ]]; then

@@ -25,6 +25,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       "no-bus": { type: "boolean" },
       "no-keeper": { type: "boolean" },
       "log-file": { type: "boolean" },
+      all: { type: "boolean" },
+      json: { type: "boolean" },
     },
   });
   const [command] = positionals;
@@ -39,9 +41,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     return 2;
   }
   const config = typeof values.config === "string" ? values.config : configPath(env);
-  // The client commands parse their own options; these two take only the ones above.
-  if (command === "daemon" || command === "import") {
-    const unknown = unknownOptions(argv);
+  // The client commands parse their own options; these take only the ones above.
+  if (command === "daemon" || command === "import" || command === "apps") {
+    const unknown = unknownOptions(argv, command === "apps" ? APPS_OPTIONS : KNOWN_OPTIONS);
     if (unknown.length > 0) {
       process.stderr.write(`selfheal ${command}: unknown option ${unknown.join(", ")}\n\n${commandHelp(command) ?? USAGE}`);
       return 2;
@@ -61,6 +63,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
         output: typeof values.output === "string" ? values.output : config,
         force: values.force === true,
       });
+    case "apps":
+      return (await import("./cli/appsCommand.js")).runAppsCommand({ all: values.all === true, json: values.json === true }, env);
     default: {
       const client = await import("./cli/clientCommand.js");
       if (client.isClientCommand(command)) return client.runClientCommand(command, argv.filter((_, index) => index !== argv.indexOf(command)), env);
@@ -86,10 +90,12 @@ function showHelp(command: string | undefined): number {
 }
 
 const KNOWN_OPTIONS = new Set(["--config", "--help", "-h", "--output", "--force", "--no-bus", "--no-keeper", "--log-file"]);
+/** `apps` reads no config and writes nothing: it takes only these. */
+const APPS_OPTIONS = new Set(["--all", "--json", "--help", "-h"]);
 
-// Options of argv that neither `daemon` nor `import` knows (a typo must not pass silently).
-function unknownOptions(argv: string[]): string[] {
-  return argv.filter((arg) => arg.startsWith("-") && arg !== "-" && !KNOWN_OPTIONS.has(arg.split("=")[0]!));
+// Options of argv that the command (daemon, import or apps) does not know (a typo must not pass silently).
+function unknownOptions(argv: string[], known: ReadonlySet<string>): string[] {
+  return argv.filter((arg) => arg.startsWith("-") && arg !== "-" && !known.has(arg.split("=")[0]!));
 }
 
 exitWhenDone(main(process.argv.slice(2), process.env));

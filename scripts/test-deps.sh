@@ -4,7 +4,8 @@
 # unshare for PID namespaces, script for a terminal session, a C compiler for
 # the keeper (the build compiles daemon/keeper/keeper.c), a headless
 # gnome-shell (with mesa's software renderer) for the extension's end-to-end
-# test, gettext for the build's translations, the npm packages, and the Debian
+# test, gtk-3-examples (real desktop files and a small GTK app for the app
+# tests), gettext for the build's translations, the npm packages, and the Debian
 # 13 root file system with GNOME Shell 48 for the GNOME 45+ build's end-to-end
 # test (built once, about 3 minutes; kept under ~/.cache afterwards), which
 # systemd-nspawn (systemd-container) also boots with systemd for install.sh's
@@ -18,6 +19,7 @@ APT_PACKAGES=(
   dbus dbus-daemon dbus-bin systemd libglib2.0-bin util-linux bsdutils procps passwd jq perl python3 coreutils gcc libc6-dev
   gnome-shell gjs dconf-gsettings-backend libgl1-mesa-dri libegl-mesa0 libgbm1 fonts-dejavu-core
   gettext debootstrap systemd-container
+  gtk-3-examples
   prometheus prometheus-node-exporter
 )
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo

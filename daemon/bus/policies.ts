@@ -7,12 +7,13 @@ import { policyToRaw } from "../config/load.js";
 import { InvalidArgsError, plainFromVariants, v, variantOf, type Variant, type VariantDict } from "./variants.js";
 
 /** Keys GetPolicies adds beside config.toml's: SetPolicy ignores them, so a record can be sent back as it came. */
-const READ_ONLY_KEYS = ["overridden", "shadowed", "origin"] as const;
+const READ_ONLY_KEYS = ["overridden", "shadowed", "origin", "app_name", "app_icon"] as const;
 /** SetPolicy's key listing the keys to leave out, whatever config.toml says. */
 const UNSET_KEY = "unset";
 
 /** The D-Bus type of each config.toml key as GetPolicies gives it. */
 const POLICY_KEY_TYPES: Record<string, (value: unknown) => Variant | null> = {
+  app: (value) => v.s(String(value)),
   command: (value) => (Array.isArray(value) ? v.as(value.map(String)) : null),
   match: (value) => v.s(String(value)),
   cpu_limit: (value) => (typeof value === "number" ? v.d(value) : null),
@@ -64,7 +65,8 @@ function keyVariant(key: string, value: unknown): Variant | null {
 
 // One effective policy as an a{sv} with config.toml's keys, and (given its layers) where they come from:
 // `overridden` (as) the keys set or left out over D-Bus, `unset` (as) those left out, `shadowed`
-// (a{sv}) config.toml's values they hide, `origin` (s) config.toml, D-Bus or config.toml+D-Bus.
+// (a{sv}) config.toml's values they hide, `origin` (s) config.toml, D-Bus or config.toml+D-Bus;
+// an app policy's `app_name` and `app_icon` (s).
 export function policyRecord(policy: Policy, layers?: PolicyLayers): VariantDict {
   const record: VariantDict = {};
   for (const [key, value] of Object.entries(policyToRaw(policy))) {
@@ -72,6 +74,8 @@ export function policyRecord(policy: Policy, layers?: PolicyLayers): VariantDict
     const variant = keyVariant(key, value);
     if (variant !== null) record[key] = variant;
   }
+  // The app's name and icon as the daemon resolved them, for editors that show the policy.
+  if (policy.app !== undefined) Object.assign(record, { app_name: v.s(policy.app.name), app_icon: v.s(policy.app.icon) });
   if (layers) {
     record.overridden = v.as(layers.overridden);
     record.unset = v.as(layers.unset);

@@ -1,6 +1,7 @@
 // The contract's a{sv} records, built from what the engine and its monitors
 // know. Every key has one fixed D-Bus type, so scripts can rely on it.
 import type { UnitView } from "../engine/engine.js";
+import type { PolicyApp } from "../config/policy.js";
 import type { EngineEvent } from "../engine/events.js";
 import type { AnomalyEvent } from "../anomaly/journal.js";
 import type { ZombieInfo } from "../zombies/detect.js";
@@ -9,8 +10,9 @@ import { v, variantOf, type Variant, type VariantDict } from "./variants.js";
 const MS_PER_SEC = 1000;
 
 // One policy's process: the contract's keys, and a few more (started_usec, restarts_in_window, cooldown_until_usec,
-// protected_match: why nothing was adopted when the match names only processes selfheal never touches).
-export function processRecord(view: UnitView): VariantDict {
+// protected_match: why nothing was adopted when the match names only processes selfheal never touches; app_id,
+// app_name, app_icon: the desktop app of an `app` policy, for the views, all "" for a plain command).
+export function processRecord(view: UnitView, app?: PolicyApp): VariantDict {
   return {
     name: v.s(view.name),
     pid: v.u(view.pid),
@@ -26,6 +28,9 @@ export function processRecord(view: UnitView): VariantDict {
     cooldown_until_usec: v.usec(view.cooldownUntilMs),
     started_usec: v.usec(view.startedAtMs),
     protected_match: v.s(view.protectedMatch),
+    app_id: v.s(app?.id ?? ""),
+    app_name: v.s(app?.name ?? ""),
+    app_icon: v.s(app?.icon ?? ""),
   };
 }
 

@@ -265,6 +265,8 @@ export class BusService implements Adapter {
       const hidden = policies.hiddenReason(name);
       return hidden === null ? unknownProcess(name, engine.list().map((view) => view.name)) : new EngineError("UnknownProcess", `no policy named "${name}": ${hidden}`);
     };
+    // The desktop app a policy watches, for its record's app_* keys.
+    const appOf = (name: string) => policies.config.policies.get(name)?.app;
     // A call about one policy's unit.
     const unit = <T>(name: unknown, act: (checked: string) => T): T => {
       const checked = processName(name);
@@ -272,8 +274,8 @@ export class BusService implements Adapter {
       return act(checked);
     };
     return {
-      ListProcesses: () => [engine.list().map(processRecord)],
-      GetProcess: ([name]) => [processRecord(unit(name, (checked) => engine.get(checked)))],
+      ListProcesses: () => [engine.list().map((view) => processRecord(view, appOf(view.name)))],
+      GetProcess: ([name]) => [processRecord(unit(name, (checked) => engine.get(checked)), appOf(String(name)))],
       StartProcess: async ([name]) => {
         await unit(name, (checked) => engine.startProcess(checked));
         return [];

@@ -8,6 +8,7 @@ import { controlCommand, cooldownCommand } from "./controlCommands.js";
 import { eventsCommand } from "./eventsCommand.js";
 import { policyCommand } from "./policyCommand.js";
 import { statusCommand } from "./statusCommand.js";
+import { watchAppCommand } from "./watchAppCommand.js";
 import { zombiesCommand } from "./zombiesCommand.js";
 
 /** The client commands, and the options each accepts besides --json. */
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, readonly string[]> = {
   zombies: ["clean", "end-parent"],
   events: ["follow", "limit", "since"],
   policy: ["replace"],
+  "watch-app": ["name"],
   // For shell completion: the policy names, one a line; nothing (and status 0) when the daemon is not running.
   "_names": [],
 };
@@ -57,6 +59,7 @@ function parse(command: string, argv: string[]): { args: string[]; options: Reco
       limit: { type: "string", short: "n" },
       since: { type: "string" },
       replace: { type: "boolean" },
+      name: { type: "string" },
     },
   });
   for (const key of Object.keys(values)) {
@@ -89,6 +92,8 @@ export async function runClientCommand(command: string, argv: string[], env: Nod
         return await eventsCommand(ctx, interrupted);
       case "policy":
         return await policyCommand(ctx);
+      case "watch-app":
+        return await watchAppCommand(ctx);
       case "_names":
         return await namesCommand(ctx);
       default:

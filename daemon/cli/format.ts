@@ -65,6 +65,8 @@ export function table(headers: readonly string[], rows: ReadonlyArray<readonly s
 
 /** Keys of a GetPolicies record that say where its keys come from, not config.toml keys. */
 const LAYER_KEYS = new Set(["overridden", "unset", "shadowed", "origin"]);
+/** An app policy's name and icon as the daemon resolved them: said in a comment, not written as keys. */
+const APP_KEYS = new Set(["app_name", "app_icon"]);
 
 // The strings of a record's list value.
 function strings(value: unknown): string[] {
@@ -91,8 +93,12 @@ export function policyToml(name: string, policy: Row): string {
   const header = tomlTableHeader(["process", name]);
   if (policy.origin === "D-Bus") lines.push(`# set over D-Bus; config.toml has no ${header}`);
   lines.push(header);
+  if (typeof policy.app_name === "string") {
+    const icon = typeof policy.app_icon === "string" && policy.app_icon !== "" ? ` (icon ${tomlCommentText(policy.app_icon)})` : "";
+    lines.push(`# the app: ${tomlCommentText(policy.app_name)}${icon}`);
+  }
   for (const [key, value] of Object.entries(policy)) {
-    if (LAYER_KEYS.has(key)) continue;
+    if (LAYER_KEYS.has(key) || APP_KEYS.has(key)) continue;
     const keys = overridden.includes(key) ? [key] : overridden.filter((other) => other.startsWith(`${key}.`));
     lines.push(`${tomlKeyValue(key, value)}${overrideNote(keys, shadowed, overridden.includes(key) ? "" : `${key}.`)}`);
   }

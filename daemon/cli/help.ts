@@ -75,6 +75,24 @@ config.toml; rm removes a policy (its program is left running).
 Examples:  selfheal policy set gedit memory_limit_mb=300
            selfheal policy reset gedit`,
   },
+  "watch-app": {
+    usage: "selfheal watch-app ID [--name NAME] [--json]",
+    text: `Watch an installed application by its desktop-file id (the .desktop suffix is
+optional; "selfheal apps" lists them): a policy with app = ID is set over D-Bus,
+named after the id unless --name is given. Its command and match come from the
+app's desktop file; a running copy is adopted at once. Says what it made: the
+command, the match, and whether the app runs. Flatpak apps are refused (see
+docs/configuration.md).
+Example:  selfheal watch-app org.gnome.TextEditor`,
+  },
+  apps: {
+    usage: "selfheal apps [--all] [--json]",
+    text: `The installed applications watch-app can name, one a line: the id (without
+.desktop), a tab, and the name. Read from your XDG data dirs (~/.local/share,
+$XDG_DATA_DIRS, Flatpak's exports); the daemon does not need to run.
+  --all   also the apps menus do not show (NoDisplay=true)
+Example:  selfheal apps | cut -f1`,
+  },
   help: { usage: "selfheal help [COMMAND]", text: "This overview, or one command's page." },
 };
 
@@ -96,6 +114,8 @@ Commands:
   events [--follow] [--limit N] [--since WHEN]
                                  the event history
   policy get|set|reset|rm ...    read or change the policies in force
+  watch-app ID [--name NAME]     watch an installed application by its desktop-file id
+  apps [--all]                   the installed applications, id and name
   import PROCESS_LIST [EMAIL_CONFIG]
                                  convert the original monitor's files to config.toml
   daemon                         run the daemon in the foreground

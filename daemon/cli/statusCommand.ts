@@ -69,6 +69,7 @@ function detail(record: Row): string {
   const limit = (value: number, show: (n: number) => string): string => (value > 0 ? show(value) : "none");
   const lines: Array<[string, string]> = [
     ["name", text(record, "name")],
+    ...(text(record, "app_id") === "" ? [] : ([["app", `${text(record, "app_name")} (${text(record, "app_id")})`]] as Array<[string, string]>)),
     ["state", text(record, "state")],
     ["pid", num(record, "pid") === 0 ? "-" : String(num(record, "pid"))],
     ["managed", record.managed === true ? "yes (started by selfheal)" : "no"],

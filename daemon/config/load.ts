@@ -222,7 +222,7 @@ export function validatePolicyObject(name: string, obj: Record<string, unknown>,
 
 // Give a policy back as config.toml's snake_case keys; absent limits and cwd are left out.
 export function policyToRaw(policy: Policy): Record<string, unknown> {
-  const raw: Record<string, unknown> = { command: [...policy.command], match: policy.match };
+  const raw: Record<string, unknown> = { ...(policy.app === undefined ? {} : { app: policy.app.id }), command: [...policy.command], match: policy.match };
   if (policy.cpuLimit !== null) raw.cpu_limit = policy.cpuLimit;
   if (policy.memoryLimitBytes !== null) raw.memory_limit_mb = policy.memoryLimitBytes / BYTES_PER_MB;
   Object.assign(raw, {

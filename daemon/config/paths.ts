@@ -32,6 +32,11 @@ export function configPath(env: Env = process.env): string {
   return join(configDir(env), CONFIG_FILE);
 }
 
+// $XDG_DATA_HOME (default ~/.local/share): the user's own applications, icons and Flatpak exports.
+export function dataHome(env: Env = process.env): string {
+  return xdgBase(env, "XDG_DATA_HOME", join(".local", "share"));
+}
+
 // $XDG_STATE_HOME/selfheal (default ~/.local/state/selfheal): cooldowns, event log, overrides.
 export function stateDir(env: Env = process.env): string {
   return join(xdgBase(env, "XDG_STATE_HOME", join(".local", "state")), APP_DIR);

@@ -38,6 +38,18 @@ export interface Policy {
   env: Record<string, string>;
   /** This policy's own anomaly thresholds; what is left out comes from [anomaly]. Absent: all from [anomaly]. */
   anomaly?: AnomalyOverrides;
+  /** The desktop app the policy watches (`app`); absent for a policy of a plain command. */
+  app?: PolicyApp;
+}
+
+/** A policy's app, for the views: its desktop-file id, name and icon. */
+export interface PolicyApp {
+  /** The desktop-file id with its .desktop suffix. */
+  id: string;
+  /** The app's Name in the daemon's language. */
+  name: string;
+  /** A theme icon name or an absolute path; "" when the app has none. */
+  icon: string;
 }
 
 /** What a detector does once an anomaly is confirmed. */

@@ -26,6 +26,7 @@ import { formatBytes } from "./sizes.js";
 import type { CustomParams } from "./issues.js";
 import { CPU_SPIKE_KEYS, FORK_BOMB_KEYS, LEAK_KEYS, fromConfigKeys } from "./anomalyKeys.js";
 import { programName } from "../proc/interpreters.js";
+import { AppError, resolveApp, type DesktopApp } from "../apps/catalog.js";
 import { compileLinear, PatternError, splitSlashPattern, type LinearRegex } from "../proc/pattern.js";
 
 export { BYTES_PER_MB, DEFAULTS, LIMITS, NAME_PATTERN } from "./defaults.js";
@@ -154,8 +155,23 @@ const CpuSpikeSchema = z.strictObject({
   warmup: z.int().min(LIMITS.warmup.min).max(LIMITS.warmup.max).optional(),
 });
 
+/** An issue whose message names the value already (the app's id). */
+const OWN_MESSAGE: CustomParams = { omitValue: true };
+
+// `app`: a desktop-file id, resolved from the XDG data dirs into the app's command, match, name and icon.
+const AppSchema = text().transform((id, ctx): DesktopApp => {
+  try {
+    return resolveApp(id);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    ctx.addIssue({ code: "custom", message: error.message, params: OWN_MESSAGE });
+    return z.NEVER;
+  }
+});
+
 /** One [process.NAME] table as written. */
 export const RawPolicySchema = z.strictObject({
+  app: AppSchema.optional(),
   command: CommandSchema.optional(),
   match: MatchSchema.optional(),
   cpu_limit: z.number().gt(0).max(LIMITS.cpu_limit.max).optional(),
@@ -174,7 +190,12 @@ export const RawPolicySchema = z.strictObject({
   fork_bomb: ForkBombSchema.optional(),
   cpu_spike: CpuSpikeSchema.optional(),
 }).superRefine((policy, ctx) => {
-  const bytes = Buffer.byteLength(JSON.stringify(policy));
+  // An app whose own command cannot be used (Flatpak, no Exec) is watched only with both given.
+  if (policy.app?.refusal != null && (policy.command === undefined || policy.match === undefined)) {
+    ctx.addIssue({ code: "custom", path: ["app"], message: `${policy.app.refusal}; give the policy both command and match to watch it anyway`, params: OWN_MESSAGE });
+  }
+  // The size of what was written: the app as its id, not as what it resolved to.
+  const bytes = Buffer.byteLength(JSON.stringify({ ...policy, app: policy.app?.id }));
   if (bytes > SIZE_LIMITS.policy_bytes) {
     ctx.addIssue({ code: "custom", message: `is ${bytes} bytes as JSON; at most ${formatBytes(SIZE_LIMITS.policy_bytes)} are accepted for one policy`, params: SIZE_ISSUE });
   }
@@ -328,13 +349,16 @@ function expandHome(path: string): string {
 }
 
 // Turn one validated [process.NAME] table into the engine's Policy, filling name-derived defaults.
+// An app's command and match stand in for the ones the policy leaves out.
 export function normalisePolicy(name: string, raw: RawPolicy): Policy {
-  const command = raw.command ?? [name];
+  const app = raw.app;
+  const command = raw.command ?? app?.command ?? [name];
+  const appMatch = raw.command === undefined ? app?.match : undefined;
   return {
     name,
     command: [...command],
     // A script's name when command[0] is an interpreter (["python3", "app.py"] → "app.py"), else command[0]'s.
-    match: raw.match ?? programName(command) ?? basename(name),
+    match: raw.match ?? appMatch ?? programName(command) ?? basename(name),
     cpuLimit: raw.cpu_limit ?? null,
     memoryLimitBytes: raw.memory_limit_mb === undefined ? null : Math.round(raw.memory_limit_mb * BYTES_PER_MB),
     scope: raw.scope,
@@ -349,9 +373,10 @@ export function normalisePolicy(name: string, raw: RawPolicy): Policy {
       pauseSec: raw.cooldown.pause,
     },
     stopTimeoutSec: raw.stop_timeout,
-    cwd: raw.cwd === undefined ? null : expandHome(raw.cwd),
+    cwd: raw.cwd === undefined ? (app?.cwd ?? null) : expandHome(raw.cwd),
     env: { ...raw.env },
     ...anomalyOverridesOf(raw),
+    ...(app === undefined ? {} : { app: { id: app.id, name: app.name, icon: app.icon } }),
   };
 }
 

@@ -4,6 +4,7 @@
 // or no bus at all, is said once in the log; selfheal carries on regardless.
 import type { Clock } from "../engine/clock.js";
 import type { EngineEvent } from "../engine/events.js";
+import type { PolicyApp } from "../config/policy.js";
 
 import { ALERT_KINDS, alertKey, alertOf, type Alert } from "./alerts.js";
 import { digestIntentOf, intentOf, notifyActions, respond, type NotificationIntent, type NotificationResponder } from "./actions.js";
@@ -26,6 +27,8 @@ export interface DesktopNotifierOptions {
   log?: (line: string) => void;
   /** Carries out the actions chosen on notifications; without one, notifications carry no actions. */
   responder?: NotificationResponder;
+  /** The desktop app a policy watches, by policy name: its alerts use the app's name and icon. */
+  appOf?: (name: string) => PolicyApp | undefined;
 }
 
 export class DesktopNotifier {
@@ -46,7 +49,7 @@ export class DesktopNotifier {
     this.log = options.log ?? ((line) => console.error(`selfheal: ${line}`));
     this.throttle = new AlertThrottle<Alert>(options.clock, options.rateLimitMs ?? DESKTOP_RATE_LIMIT_MINUTES * 60_000, (digest) => {
       const first = digest.items[0];
-      if (first !== undefined) this.show({ ...digestNotification(digest), urgency: ALERT_KINDS[first.kind].urgency }, digestIntentOf(digest));
+      if (first !== undefined) this.show({ ...digestNotification(digest, this.appOf(first.name)), urgency: ALERT_KINDS[first.kind].urgency }, digestIntentOf(digest));
     });
     options.server.listen({
       actionInvoked: (id, key) => this.onAction(id, key),
@@ -69,7 +72,11 @@ export class DesktopNotifier {
     if (!this.enabled) return;
     const alert = alertOf(event);
     if (alert === null) return;
-    if (this.throttle.offer(alertKey(alert), alert)) this.show({ ...alertNotification(alert), urgency: ALERT_KINDS[alert.kind].urgency }, intentOf(alert));
+    if (this.throttle.offer(alertKey(alert), alert)) this.show({ ...alertNotification(alert, this.appOf(alert.name)), urgency: ALERT_KINDS[alert.kind].urgency }, intentOf(alert));
+  }
+
+  private appOf(name: string): PolicyApp | undefined {
+    return name === "" ? undefined : this.options.appOf?.(name);
   }
 
   // Resolves when every notification handed over so far was shown or given up (for tests).

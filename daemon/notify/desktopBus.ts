@@ -23,6 +23,8 @@ export interface Notification {
   summary: string;
   body: string;
   urgency: Urgency;
+  /** Notify's app_icon: a theme icon name or an absolute path (an app policy's app's icon); none: the server's default. */
+  icon?: string;
   /** Notify's actions: key, label, key, label... ("default" with any label: a click on the notification). */
   actions?: string[];
 }
@@ -77,7 +79,7 @@ export class SessionNotificationServer implements NotificationServer {
       interface: NOTIFICATIONS_INTERFACE,
       member: "Notify",
       signature: "susssasa{sv}i",
-      body: [APP_NAME, 0, "", notification.summary, notification.body, notification.actions ?? [], { urgency: new Variant("y", URGENCY_BYTE[notification.urgency]) }, DEFAULT_EXPIRE_TIMEOUT],
+      body: [APP_NAME, 0, notification.icon ?? "", notification.summary, notification.body, notification.actions ?? [], { urgency: new Variant("y", URGENCY_BYTE[notification.urgency]) }, DEFAULT_EXPIRE_TIMEOUT],
     });
     try {
       const reply = await withTimeout(bus.call(call), NOTIFY_TIMEOUT_MS, "Notify");

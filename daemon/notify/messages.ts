@@ -3,6 +3,7 @@
 import { ALERT_KINDS, formatTime, subjectOf, type Alert } from "./alerts.js";
 import type { Digest } from "./throttle.js";
 import type { OutgoingMail } from "./mailQueue.js";
+import type { PolicyApp } from "../config/policy.js";
 
 const SIGNATURE = "-- \nselfheal, the self-healing process manager. Its event history: `selfheal events`.";
 
@@ -58,24 +59,35 @@ export function digestMail(digest: Digest<Alert>, host: string): OutgoingMail {
   };
 }
 
-/** A desktop notification's texts. */
+/** A desktop notification's texts, and its icon. */
 export interface DesktopText {
   summary: string;
   body: string;
+  /** The app's icon, for an app policy's alert. */
+  icon?: string;
+}
+
+// The summary's subject and the icon: an app policy's alert names the app as the desktop does
+// ("Text Editor") and shows its icon; any other names the policy.
+function desktopSubject(name: string, app: PolicyApp | undefined): { subject: string; icon?: string } {
+  if (app === undefined) return { subject: name };
+  return { subject: app.name === "" ? name : app.name, ...(app.icon === "" ? {} : { icon: app.icon }) };
 }
 
 // The desktop notification of one alert: the summary names the kind and the program, the body
 // what happened and what selfheal did, each once (most events' messages end with the latter).
-export function alertNotification(alert: Alert): DesktopText {
+export function alertNotification(alert: Alert, app?: PolicyApp): DesktopText {
   const info = ALERT_KINDS[alert.kind];
-  return { summary: `${info.title}: ${alert.name}`, body: info.messageSaysAction ? alert.message : `${alert.message}\n${capitalise(alert.action)}.` };
+  const { subject, ...icon } = desktopSubject(alert.name, app);
+  return { summary: `${info.title}: ${subject}`, body: info.messageSaysAction ? alert.message : `${alert.message}\n${capitalise(alert.action)}.`, ...icon };
 }
 
 // The desktop notification summarising held-back alerts.
-export function digestNotification(digest: Digest<Alert>): DesktopText {
+export function digestNotification(digest: Digest<Alert>, app?: PolicyApp): DesktopText {
   const first = digest.items[0]!;
   const last = digest.items[digest.items.length - 1]!;
-  return { summary: `${ALERT_KINDS[first.kind].title}: ${first.name}`, body: `${digestHeadline(digest)}; the last: ${last.message}` };
+  const { subject, ...icon } = desktopSubject(first.name, app);
+  return { summary: `${ALERT_KINDS[first.kind].title}: ${subject}`, body: `${digestHeadline(digest)}; the last: ${last.message}`, ...icon };
 }
 
 function capitalise(text: string): string {

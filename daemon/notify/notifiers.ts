@@ -29,14 +29,18 @@ export class Notifiers {
   readonly email: EmailNotifier;
   readonly desktop: DesktopNotifier;
   private readonly unsubscribe: () => void;
+  /** The configuration in force: which policies watch a desktop app (for the notifications' names and icons). */
+  private config: Config;
 
   constructor(events: EventHub, config: Config, options: NotifiersOptions) {
+    this.config = config;
     const clock = options.clock ?? systemClock;
     this.email = new EmailNotifier(config.email, { clock, ...options.email });
     this.desktop = new DesktopNotifier({
       clock,
       server: options.desktopServer ?? new SessionNotificationServer(options.env),
       enabled: desktopEnabled(config),
+      appOf: (name) => this.config.policies.get(name)?.app,
       ...(options.responder ? { responder: options.responder } : {}),
     });
     this.unsubscribe = events.subscribe((event) => {
@@ -47,6 +51,7 @@ export class Notifiers {
 
   // The configuration in force changed: new [email] settings, desktop on or off.
   configure(config: Config): void {
+    this.config = config;
     this.email.configure(config.email);
     this.desktop.setEnabled(desktopEnabled(config));
   }

@@ -39,6 +39,13 @@ describe("records", () => {
     expect(record.started_usec!.value).toBe(1_700_000_000_000_000n);
   });
 
+  it("ListProcesses records name an app policy's app (id, name, icon), and are empty strings for a plain command", () => {
+    expect(types(processRecord(view))).toMatchObject({ app_id: "s", app_name: "s", app_icon: "s" });
+    expect(processRecord(view).app_name!.value).toBe("");
+    const record = processRecord(view, { id: "org.gnome.TextEditor.desktop", name: "Text Editor", icon: "org.gnome.TextEditor" });
+    expect([record.app_id!.value, record.app_name!.value, record.app_icon!.value]).toEqual(["org.gnome.TextEditor.desktop", "Text Editor", "org.gnome.TextEditor"]);
+  });
+
   it("GetCooldowns records: remaining and until are 0 outside a cooldown", () => {
     const now = 1_700_000_100_000;
     expect(types(cooldownRecord(view, now))).toMatchObject({ name: "s", restarts_in_window: "u", cooldown_remaining: "d", until_usec: "t" });

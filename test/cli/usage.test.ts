@@ -50,7 +50,7 @@ describe("selfheal help and --version", () => {
   it("names the commands when help is asked about one that does not exist, and exits 2", () => {
     const result = run("help", "frobnicate");
     expect(result.status).toBe(2);
-    expect(result.stderr).toBe('selfheal help: no command named "frobnicate"; the commands are daemon, import, status, start, stop, restart, cooldown, zombies, events, policy, help\n');
+    expect(result.stderr).toBe('selfheal help: no command named "frobnicate"; the commands are daemon, import, status, start, stop, restart, cooldown, zombies, events, policy, watch-app, apps, help\n');
   });
 
   it("exits 2 with the overview on standard error when no command is given", () => {

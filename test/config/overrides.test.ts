@@ -68,7 +68,7 @@ describe("an override on top of config.toml", () => {
   });
 
   it("refuses an unset key that a policy does not have, naming it", () => {
-    expect(() => validateUnset("gedit", ["cpu_limt"], "SetPolicy")).toThrow(/^SetPolicy: process\.gedit\.unset: "cpu_limt" is not a key of a policy; the keys are command, match, cpu_limit/);
+    expect(() => validateUnset("gedit", ["cpu_limt"], "SetPolicy")).toThrow(/^SetPolicy: process\.gedit\.unset: "cpu_limt" is not a key of a policy; the keys are app, command, match, cpu_limit/);
     expect(() => validateUnset("gedit", ["cooldown.later"], "SetPolicy")).toThrow(/"later" is not a key of cooldown; its keys are max_restarts, window, pause/);
     expect(() => validateUnset("gedit", ["restart.x"], "SetPolicy")).toThrow(/"restart" has no keys of its own to leave out/);
     expect(() => validateUnset("gedit", ["env.ANY", "leak.min_r2", "cooldown.pause", "cpu_limit"], "SetPolicy")).not.toThrow();
@@ -147,7 +147,7 @@ describe("saveOverrides and loadOverrides", () => {
     const loaded = loadOverrides(path);
     expect(Object.keys(loaded.overrides.policies)).toEqual(["good"]);
     expect(loaded.error?.message).toBe(
-      `${path}: process.bad.cpu_limit: expected a number greater than 0, got -1 (number)\n${path}: process.odd.unset: "nope" is not a key of a policy; the keys are command, match, cpu_limit, memory_limit_mb, scope, sustain, memory_sustain, on_violation, restart, autostart, cooldown, stop_timeout, cwd, env, leak, fork_bomb, cpu_spike`,
+      `${path}: process.bad.cpu_limit: expected a number greater than 0, got -1 (number)\n${path}: process.odd.unset: "nope" is not a key of a policy; the keys are app, command, match, cpu_limit, memory_limit_mb, scope, sustain, memory_sustain, on_violation, restart, autostart, cooldown, stop_timeout, cwd, env, leak, fork_bomb, cpu_spike`,
     );
   });
 });

@@ -3,6 +3,7 @@
 // table in docs/gnome-versions.md lists them).
 import Clutter from "gi://Clutter";
 import St from "gi://St";
+import Shell from "gi://Shell";
 import * as Main from "resource:///org/gnome/shell/ui/main.js";
 import * as PanelMenu from "resource:///org/gnome/shell/ui/panelMenu.js";
 import * as PopupMenu from "resource:///org/gnome/shell/ui/popupMenu.js";
@@ -10,7 +11,7 @@ import { PopupAnimation } from "resource:///org/gnome/shell/ui/boxpointer.js";
 import { Extension } from "resource:///org/gnome/shell/extensions/extension.js";
 
 export { Gio, GLib, GObject } from "./core.js";
-export { Clutter, St, Main, PanelMenu, PopupMenu, PopupAnimation, Extension };
+export { Clutter, St, Shell, Main, PanelMenu, PopupMenu, PopupAnimation, Extension };
 
 // A vertical St.BoxLayout, said the way the running shell wants it: GNOME 48 gave St.BoxLayout an
 // `orientation` and deprecated its `vertical`.

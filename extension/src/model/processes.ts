@@ -13,6 +13,10 @@ export interface ProcessRow {
   /** Stable across refreshes, so rows are updated in place rather than rebuilt. */
   key: string;
   name: string;
+  /** What the row is titled: the app's name for an `app` policy, else the policy's name. */
+  title: string;
+  /** The app's icon (a theme name or an absolute path); "" for a row without one. */
+  icon: string;
   state: string;
   stateText: string;
   tone: Tone;
@@ -74,6 +78,8 @@ export function processRow(record: ProcessRecord, t: Translator): ProcessRow {
   return {
     key: record.name,
     name: record.name,
+    title: record.appName !== undefined && record.appName !== "" ? record.appName : record.name,
+    icon: record.appId !== undefined && record.appId !== "" ? (record.appIcon ?? "") : "",
     state: record.state,
     stateText: stateText(record.state, t),
     tone: stateTone(record.state),

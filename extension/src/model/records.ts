@@ -23,6 +23,12 @@ export interface ProcessRecord {
   restarts: number;
   cooldownRemaining: number;
   managed: boolean;
+  /** The desktop-file id of an `app` policy's app; "" (or absent, from an older daemon) for a plain command. */
+  appId?: string;
+  /** The app's name, as the desktop shows it. */
+  appName?: string;
+  /** The app's icon: a theme icon name or an absolute path; "" when it has none. */
+  appIcon?: string;
 }
 
 export interface AnomalyRecord {
@@ -107,6 +113,9 @@ export function parseProcess(dict: Dict): ProcessRecord {
     restarts: numberOf(dict, "restarts"),
     cooldownRemaining: numberOf(dict, "cooldown_remaining"),
     managed: booleanOf(dict, "managed"),
+    appId: stringOf(dict, "app_id"),
+    appName: stringOf(dict, "app_name"),
+    appIcon: stringOf(dict, "app_icon"),
   };
 }
 

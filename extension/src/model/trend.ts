@@ -2,6 +2,7 @@
 // GetHistory) placed in a small box, split where the program was not running, and the memory
 // limit as a level. And a leak anomaly's curve: the samples around the span the leak was judged
 // on, with the line fitted to them. No GNOME imports: the views only stroke what this returns.
+
 import type { AnomalyRecord } from "./records.js";
 
 /** One sample of GetHistory: time in microseconds, CPU percent, resident bytes. */

@@ -15,6 +15,9 @@ describe("parseProcess", () => {
         restarts: 2,
         cooldown_remaining: 0,
         managed: true,
+        app_id: "org.gnome.gedit.desktop",
+        app_name: "Text Editor",
+        app_icon: "org.gnome.gedit",
         extra_key: "ignored",
       }),
     ).toEqual({
@@ -28,6 +31,9 @@ describe("parseProcess", () => {
       restarts: 2,
       cooldownRemaining: 0,
       managed: true,
+      appId: "org.gnome.gedit.desktop",
+      appName: "Text Editor",
+      appIcon: "org.gnome.gedit",
     });
   });
 
@@ -43,6 +49,9 @@ describe("parseProcess", () => {
       restarts: 0,
       cooldownRemaining: 0,
       managed: false,
+      appId: "",
+      appName: "",
+      appIcon: "",
     });
   });
 });

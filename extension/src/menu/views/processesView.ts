@@ -1,14 +1,20 @@
 // The Processes view: name, PID, state, CPU, memory, restarts and cooldown of every watched
-// program, with start or stop, restart and cooldown reset per row.
-import { GLib, St } from "../../gi/ext.js";
+// program, with start or stop, restart and cooldown reset per row; an app policy's row shows the
+// app's icon and name. Below the rows, "Watch an app…" lists the running applications no policy
+// watches yet; a click watches one (SetPolicy with `app`) and its row appears.
+import { GLib, St, verticalBox } from "../../gi/ext.js";
 import { interpolate } from "../../model/i18n.js";
 import type { ProcessRow, Tone } from "../../model/processes.js";
 import { processRows } from "../../model/processes.js";
 import type { ProcessRecord } from "../../model/records.js";
 import { emptyText } from "../../model/views.js";
-import type { KeyedList, RowWidget } from "../widgets.js";
-import { cell, columnTable, iconButton, setAvailable, setFlag, setOneClass, setText } from "../widgets.js";
+import type { RowWidget } from "../widgets.js";
+import { cell, columnTable, iconButton, KeyedList, setAvailable, setFlag, setOneClass, setSensitive, setText, textButton } from "../widgets.js";
+import type { RunningAppWithIcon } from "../runningApps.js";
+import { iconFromString, runningApps } from "../runningApps.js";
+import { freePolicyName, unwatchedApps } from "../../model/watchApp.js";
 import type { ManagerClient } from "../../dbus/manager.js";
+import { errorMessage } from "../../dbus/manager.js";
 import type { View, ViewContext } from "./view.js";
 import { Sparkline } from "../sparkline.js";
 import type { TrendSample } from "../../model/trend.js";
@@ -23,16 +29,21 @@ interface RowAction {
   call: (client: ManagerClient, name: string) => Promise<unknown>;
 }
 
-
+/** One running app offered by "Watch an app…". */
+type AppChoice = RunningAppWithIcon & { key: string };
 
 export class ProcessesView implements View {
   readonly id = "processes" as const;
   readonly header: St.Widget;
   readonly content: St.BoxLayout;
-  readonly footer = null;
+  readonly footer: St.BoxLayout;
   #context: ViewContext;
   #list: KeyedList<ProcessRow>;
   #cached: readonly ProcessRecord[] | null = null;
+  /** The records on show, for the apps still to watch and the names taken. */
+  #records: readonly ProcessRecord[] = [];
+  #watchApp: St.Button;
+  #apps: KeyedList<AppChoice>;
   /** Each row's memory sparkline and the samples it holds, by program name. */
   #trends = new Map<string, { sparkline: Sparkline; samples: TrendSample[]; limitBytes: number }>();
 
@@ -57,6 +68,64 @@ export class ProcessesView implements View {
     this.header = table.header;
     this.#list = table.list;
     this.content = table.list.actor;
+    this.footer = verticalBox({ style_class: "selfheal-watch-app-footer", x_expand: true });
+    const actions = new St.BoxLayout({ style_class: "selfheal-footer" });
+    this.#watchApp = textButton(t.gettext("Watch an app…"), { styleClass: "selfheal-watch-app", onClick: () => this.#toggleApps() });
+    actions.add_child(this.#watchApp);
+    this.#apps = new KeyedList<AppChoice>("selfheal-app-list", t.gettext("Every running application is watched already."), (app) => this.#createAppChoice(app));
+    this.#apps.actor.visible = false;
+    this.footer.add_child(actions);
+    this.footer.add_child(this.#apps.actor);
+  }
+
+  // Shows the running apps no policy watches (as the shell knows them now), or hides the list.
+  #toggleApps(): void {
+    if (this.#apps.actor.visible) {
+      this.#apps.actor.visible = false;
+      return;
+    }
+    this.#showApps();
+    this.#apps.actor.visible = true;
+  }
+
+  #showApps(): void {
+    const running = runningApps();
+    const byId = new Map(running.map((app) => [app.id, app]));
+    this.#apps.render(unwatchedApps(running, this.#records).map((app) => ({ ...byId.get(app.id)!, key: app.id })));
+  }
+
+  // One running app: its icon and name; a click watches it.
+  #createAppChoice(app: AppChoice): RowWidget<AppChoice> {
+    const box = new St.BoxLayout({ style_class: "selfheal-app-choice-box" });
+    if (app.gicon) box.add_child(new St.Icon({ gicon: app.gicon, style_class: "selfheal-app-icon" }));
+    box.add_child(cell(app.name, "selfheal-app-choice-name"));
+    const button = new St.Button({ style_class: "button flat selfheal-app-choice", child: box, can_focus: true, x_expand: true, accessible_name: app.name });
+    button.connect("clicked", () => void this.#watch(button, app));
+    return { actor: button, update: () => undefined };
+  }
+
+  // Watch one app: a policy named after its id (one no policy has), with only `app` set; the
+  // daemon takes command and match from its desktop file and adopts the running copy at once.
+  async #watch(button: St.Button, app: AppChoice): Promise<void> {
+    const { t } = this.#context;
+    const client = this.#context.client();
+    if (!client) return;
+    const name = freePolicyName(app.id, new Set(this.#records.map((record) => record.name)));
+    setSensitive(button, false);
+    try {
+      await client.setPolicy(name, { app: new GLib.Variant("s", app.id) });
+    } catch (error) {
+      if (this.#context.live()) {
+        this.#context.report(interpolate(t.gettext("Could not watch {app}: {error}"), { app: app.name, error: errorMessage(error) }), true);
+        setSensitive(button, true);
+      }
+      return;
+    }
+    if (!this.#context.live()) return;
+    this.#apps.actor.visible = false;
+    this.#context.report(interpolate(t.gettext("Watching {app}"), { app: app.name }), false);
+    await this.refresh();
+    if (this.#context.live()) this.mark(name);
   }
 
   async refresh(): Promise<void> {
@@ -98,7 +167,9 @@ export class ProcessesView implements View {
 
   render(records: readonly ProcessRecord[]): void {
     this.#cached = null;
+    this.#records = records;
     this.#list.render(processRows(records, this.#context.t));
+    if (this.#apps.actor.visible) this.#showApps();
   }
 
   mark(name: string | null): St.Widget | null {
@@ -115,7 +186,10 @@ export class ProcessesView implements View {
     let row = initial;
     const current = (): ProcessRow => row;
     const actor = new St.BoxLayout({ style_class: "selfheal-row selfheal-process-row", x_expand: true });
-    const name = cell(row.name, "selfheal-col-name selfheal-name");
+    // An app policy's row: the app's icon, then its name in a column narrowed by the icon's width.
+    const gicon = iconFromString(row.icon);
+    const appIcon = gicon === null ? null : new St.Icon({ gicon, style_class: "selfheal-app-icon" });
+    const name = cell(row.title, `selfheal-col-name selfheal-name${appIcon === null ? "" : " selfheal-app-name"}`);
     const state = cell("", "selfheal-col-state");
     const pid = cell("", "selfheal-col-pid");
     const cpu = cell("", "selfheal-col-cpu");
@@ -138,10 +212,12 @@ export class ProcessesView implements View {
       call: (client, who) => client.restartProcess(who),
     }));
     let reset: St.Button | null = null;
+    if (appIcon !== null) actor.add_child(appIcon);
     for (const child of [name, state, pid, cpu, memory, sparkline.actor, restarts, cooldown, startStop, restart]) actor.add_child(child);
 
     const update = (next: ProcessRow): void => {
       row = next;
+      setText(name, row.title);
       setText(state, row.stateText);
       setOneClass(state, TONE_CLASSES, toneClass(row.tone));
       setText(pid, row.pidText);
@@ -193,5 +269,6 @@ export class ProcessesView implements View {
   destroy(): void {
     this.header.destroy();
     this.content.destroy();
+    this.footer.destroy();
   }
 }

@@ -1,0 +1,104 @@
+// The `app` key of a policy: a desktop-file id resolved from the XDG data dirs into the command,
+// match, name and icon; explicit command and match win; an unknown, deleted or Flatpak app is a
+// validation error naming the file, line and key (config.toml) or the key (SetPolicy).
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { ConfigError, parseConfig, policyToRaw, validatePolicyObject } from "../../daemon/config/load.js";
+
+const root = mkdtempSync(join(tmpdir(), "selfheal-app-config-"));
+const saved = { XDG_DATA_HOME: process.env.XDG_DATA_HOME, XDG_DATA_DIRS: process.env.XDG_DATA_DIRS, PATH: process.env.PATH, LANG: process.env.LANG, LC_ALL: process.env.LC_ALL };
+
+function write(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+const apps = join(root, "share", "applications");
+
+beforeAll(() => {
+  // The daemon reads the data dirs from its environment: this file's process is that environment.
+  process.env.XDG_DATA_HOME = join(root, "home-share");
+  process.env.XDG_DATA_DIRS = join(root, "share");
+  process.env.PATH = `${join(root, "bin")}:/usr/bin:/bin`;
+  process.env.LANG = "C.UTF-8";
+  delete process.env.LC_ALL;
+  write(join(root, "bin", "editor"), "#!/bin/sh\n");
+  chmodSync(join(root, "bin", "editor"), 0o755);
+  write(join(apps, "org.example.Editor.desktop"), "[Desktop Entry]\nType=Application\nName=Editor\nIcon=accessories-text-editor\nExec=editor --new-window %U\nTryExec=editor\n");
+  write(join(apps, "org.example.Flat.desktop"), "[Desktop Entry]\nType=Application\nName=Flat\nExec=/usr/bin/flatpak run --command=flat org.example.Flat @@u %U @@\nX-Flatpak=org.example.Flat\n");
+  write(join(apps, "org.example.Gone.desktop"), "[Desktop Entry]\nType=Application\nName=Gone\nExec=gone\nTryExec=gone\n");
+});
+
+afterAll(() => {
+  for (const [key, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  rmSync(root, { recursive: true, force: true });
+});
+
+function problemsOf(text: string): [number | null, string, string][] {
+  try {
+    parseConfig(text, "config.toml");
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((problem) => [problem.line, problem.key, problem.message]);
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("the app key", () => {
+  it("gives the policy the app's command, match, name and icon", () => {
+    const policy = parseConfig('[process.editor]\napp = "org.example.Editor"\n', "config.toml").policies.get("editor")!;
+    expect(policy).toMatchObject({ command: ["editor", "--new-window"], match: "editor", app: { id: "org.example.Editor.desktop", name: "Editor", icon: "accessories-text-editor" } });
+  });
+
+  it("lets an explicit command and match override what the app gives", () => {
+    const policies = parseConfig(
+      ['[process.a]', 'app = "org.example.Editor.desktop"', 'command = ["/opt/editor/bin/editor", "--safe"]', '[process.b]', 'app = "org.example.Editor"', 'match = "/editor --new/"'].join("\n"),
+      "config.toml",
+    ).policies;
+    // An explicit command: the match is its program's, not the app's.
+    expect(policies.get("a")).toMatchObject({ command: ["/opt/editor/bin/editor", "--safe"], match: "editor", app: { name: "Editor" } });
+    expect(policies.get("b")).toMatchObject({ command: ["editor", "--new-window"], match: "/editor --new/" });
+  });
+
+  it("refuses an unknown app naming the file, line and key", () => {
+    const problems = problemsOf('[settings]\ninterval = 1\n\n[process.editor]\napp = "org.example.Nothing"\n');
+    expect(problems).toHaveLength(1);
+    const [line, key, message] = problems[0]!;
+    expect([line, key]).toEqual([5, "process.editor.app"]);
+    expect(message).toContain('no application "org.example.Nothing.desktop" is installed');
+    expect(message).toContain(apps);
+  });
+
+  it("refuses an app whose TryExec program is missing", () => {
+    expect(problemsOf('[process.gone]\napp = "org.example.Gone"\n')[0]).toEqual([2, "process.gone.app", expect.stringContaining("names TryExec=gone, and no such executable is in PATH")]);
+  });
+
+  it("refuses a Flatpak app unless the policy gives both command and match", () => {
+    const [line, key, message] = problemsOf('[process.flat]\napp = "org.example.Flat"\n')[0]!;
+    expect([line, key]).toEqual([2, "process.flat.app"]);
+    expect(message).toContain("is a Flatpak app");
+    expect(message).toContain("give the policy both command and match");
+    expect(problemsOf('[process.flat]\napp = "org.example.Flat"\ncommand = ["flatpak", "run", "org.example.Flat"]\n')[0]?.[1]).toBe("process.flat.app");
+    const policy = parseConfig('[process.flat]\napp = "org.example.Flat"\ncommand = ["flatpak", "run", "org.example.Flat"]\nmatch = "flat"\n', "config.toml").policies.get("flat");
+    expect(policy).toMatchObject({ command: ["flatpak", "run", "org.example.Flat"], match: "flat", app: { name: "Flat" } });
+  });
+
+  it("refuses an unknown app given over D-Bus, naming the key", () => {
+    expect(() => validatePolicyObject("x", { app: "org.example.Nothing" }, "SetPolicy")).toThrow(/^SetPolicy: process\.x\.app: no application "org\.example\.Nothing\.desktop" is installed/);
+    expect(() => validatePolicyObject("x", { app: "" }, "SetPolicy")).toThrow("process.x.app");
+  });
+
+  it("gives the app back as its id beside the command and match it resolved to, and reads that back the same", () => {
+    const policy = validatePolicyObject("editor", { app: "org.example.Editor" }, "SetPolicy");
+    const raw = policyToRaw(policy);
+    expect(raw).toMatchObject({ app: "org.example.Editor.desktop", command: ["editor", "--new-window"], match: "editor" });
+    expect(validatePolicyObject("editor", raw, "SetPolicy")).toEqual(policy);
+  });
+});
