@@ -3,7 +3,9 @@
 // fresh scan shows every member stopped; then SIGKILL them all and scan until
 // none is left. Killing only the root would leave its children running, and
 // killing members one by one while the others still run lets them replace
-// themselves. Every signal goes through the signaller (the SignalGuard).
+// themselves. Every signal goes through the signaller (the SignalGuard) and
+// names its process by (pid, start time), so a PID reused since the look that
+// found it is never signalled.
 import type { Signaller } from "../engine/engine.js";
 import type { ProcessSnapshot } from "../proc/types.js";
 import type { Members } from "./forkBomb.js";
@@ -48,25 +50,31 @@ const GONE_STATES = new Set(["Z", "X", "x"]);
 
 // Stop, kill and verify; resolves with what was reached and whether anything survived.
 // `initial` are members already known from earlier scans (reparented ones among them).
-export async function containTree(target: ContainTarget, deps: ContainDeps, initial: ReadonlyMap<number, number> = new Map()): Promise<ContainResult> {
+// `found`, when given, is the snapshot the bomb was found in, taken just now: the first stops go out
+// without waiting for another scan of the table.
+export async function containTree(
+  target: ContainTarget,
+  deps: ContainDeps,
+  initial: ReadonlyMap<number, number> = new Map(),
+  found?: ProcessSnapshot,
+): Promise<ContainResult> {
   const start = deps.now();
   const known: Members = new Map(initial);
   const refused = new Set<number>();
   const send = (pid: number, signal: NodeJS.Signals): void => {
     if (refused.has(pid)) return;
     try {
-      deps.signaller.kill(pid, signal);
+      deps.signaller.kill(pid, signal, known.get(pid));
     } catch {
       refused.add(pid);
     }
   };
 
   // Stop everything found; look again; stop newcomers and any member not yet stopped.
-  let snapshot = deps.rescan();
+  let snapshot = found ?? deps.rescan();
   for (let round = 0; round < MAX_STOP_ROUNDS; round++) {
-    const found = target.members(snapshot, known);
     let pending = 0;
-    for (const [pid, startTicks] of found) {
+    for (const [pid, startTicks] of target.members(snapshot, known)) {
       known.set(pid, startTicks);
       const state = snapshot.processes.get(pid)?.state ?? "X";
       if (STOPPED_STATES.has(state) || GONE_STATES.has(state) || refused.has(pid)) continue;

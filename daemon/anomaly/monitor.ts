@@ -159,7 +159,7 @@ export class AnomalyMonitor {
       const { verdict, members } = this.bombs.peek(key, snapshot, view.pid, settings, this.protects);
       this.noteTree(members.size, settings);
       for (const pid of members.keys()) watched.add(pid);
-      if (verdict) this.onUnitForkBomb(view, sample, key, verdict, settings, snapshot.timeMs);
+      if (verdict) this.onUnitForkBomb(view, sample, key, verdict, settings, snapshot);
     }
     if (!global) return;
     const exclude = watched.add(process.pid);
@@ -213,7 +213,7 @@ export class AnomalyMonitor {
       this.noteTree(members.size, settings.forkBomb);
       for (const pid of members.keys()) watched.add(pid);
       if (verdict) {
-        this.onUnitForkBomb(view, sample, key, verdict, settings.forkBomb, snapshot.timeMs);
+        this.onUnitForkBomb(view, sample, key, verdict, settings.forkBomb, snapshot);
         return;
       }
     }
@@ -249,10 +249,10 @@ export class AnomalyMonitor {
   }
 
   // A policy's tree is a fork bomb: contain it (and stop the policy, or restart it), or only notify.
-  private onUnitForkBomb(view: UnitView, sample: ProcessSample, key: string, verdict: ForkBombVerdict, settings: ForkBombSettings, timeMs: number): void {
+  private onUnitForkBomb(view: UnitView, sample: ProcessSample, key: string, verdict: ForkBombVerdict, settings: ForkBombSettings, snapshot: ProcessSnapshot): void {
     const action = settings.action;
     if (action === "notify") {
-      this.report(view.name, view.pid, "fork_bomb", bombDetail(verdict, settings), bombFigures(verdict), "notify", timeMs, true);
+      this.report(view.name, view.pid, "fork_bomb", bombDetail(verdict, settings), bombFigures(verdict), "notify", snapshot.timeMs, true);
       return;
     }
     const rootPid = view.pid;
@@ -271,10 +271,10 @@ export class AnomalyMonitor {
         });
       },
     };
-    this.contain(view.name, rootPid, target, this.bombs.membersOf(key), verdict, settings, timeMs, () => this.bombs.forget(key));
+    this.contain(view.name, rootPid, target, this.bombs.membersOf(key), verdict, settings, snapshot, () => this.bombs.forget(key));
   }
 
-  // Contain in the background, then report what was reached.
+  // Contain in the background, starting from the snapshot the bomb was found in; then report what was reached.
   private contain(
     name: string,
     pid: number,
@@ -282,13 +282,13 @@ export class AnomalyMonitor {
     known: Members,
     verdict: ForkBombVerdict,
     settings: ForkBombSettings,
-    timeMs: number,
+    found: ProcessSnapshot,
     after: () => void,
     guardKey = name,
   ): void {
     this.containing.add(guardKey);
-    const run = containTree(target, { signaller: this.deps.signaller, rescan: () => this.deps.rescan(), sleep: this.sleep, now: this.now }, known)
-      .then((result) => this.reportContained(name, pid, verdict, settings, result, timeMs))
+    const run = containTree(target, { signaller: this.deps.signaller, rescan: () => this.deps.rescan(), sleep: this.sleep, now: this.now }, known, found)
+      .then((result) => this.reportContained(name, pid, verdict, settings, result, found.timeMs))
       .catch((error: unknown) => console.error(`selfheal: containing the fork bomb of ${name} failed:`, error))
       .finally(() => {
         this.containing.delete(guardKey);
@@ -369,7 +369,7 @@ export class AnomalyMonitor {
       },
     };
     const initial = target.members(snapshot, new Map());
-    this.contain(name, pid, target, initial, verdict, section.forkBomb, snapshot.timeMs, () => this.bombs.forget(key), key);
+    this.contain(name, pid, target, initial, verdict, section.forkBomb, snapshot, () => this.bombs.forget(key), key);
   }
 }
 

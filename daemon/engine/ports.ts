@@ -10,7 +10,8 @@ import type { Clock } from "./clock.js";
 
 /** Sends signals, refusing protected processes with a ProtectedError (see safety/guard.ts). */
 export interface Signaller {
-  kill(pid: number, signal: NodeJS.Signals): void;
+  /** With startTicks, only while pid is still the process that started then (a reused PID is not signalled). */
+  kill(pid: number, signal: NodeJS.Signals, startTicks?: number): void;
 }
 
 /** The signal gate, which also tells which processes it protects, so they are never adopted or counted. */

@@ -97,6 +97,40 @@ describe("containTree", () => {
     expect(killsBefore).toBe(0);
   });
 
+  it("names every process it signals by its start time, and leaves a PID reused meanwhile alone", async () => {
+    const world = new World();
+    const { root, members } = bomb(world);
+    const ticks = new Map([...world.processes].map(([pid, process]) => [pid, process.startTicks]));
+    // A member found by an earlier look has ended, and an unrelated program now holds its PID.
+    const known = collectMembers(world.scan(), root);
+    const reused = members[2]!;
+    world.exit(reused);
+    world.add(reused, { ppid: 1, sid: 300, pgid: 300, comm: "gedit" });
+    const result = await containTree(treeTarget(world, root), deps(world), known);
+    expect(result.survivors).toBe(0);
+    expect(world.alive(reused)).toBe(true);
+    expect(world.signals.some(([pid]) => pid === reused)).toBe(false);
+    world.signals.forEach(([pid], i) => {
+      expect(world.namedBy[i]).toBeDefined();
+      if (ticks.has(pid)) expect(world.namedBy[i]).toBe(ticks.get(pid));
+    });
+  });
+
+  it("starts from the snapshot the bomb was found in: every member found there is stopped before the first rescan", async () => {
+    const world = new World();
+    const { root, members } = bomb(world);
+    const found = world.scan();
+    let stopsBeforeRescan = -1;
+    const counting = { ...deps(world), rescan: () => {
+      if (stopsBeforeRescan < 0) stopsBeforeRescan = world.signals.filter(([, s]) => s === "SIGSTOP").length;
+      world.step(5);
+      return world.scan();
+    } };
+    const result = await containTree(treeTarget(world, root), counting, collectMembers(found, root), found);
+    expect(result.survivors).toBe(0);
+    expect(stopsBeforeRescan).toBe(members.length);
+  });
+
   it("counts members the signaller refuses as survivors", async () => {
     const world = new World();
     const { root, members } = bomb(world);

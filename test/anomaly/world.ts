@@ -10,6 +10,8 @@ export class World implements Signaller {
   /** Processes that fork one child on every scan while they run. */
   forkers = new Set<number>();
   signals: Array<[number, string]> = [];
+  /** The start time each signal named its process by (undefined when it named none). */
+  namedBy: Array<number | undefined> = [];
   /** For these pids, SIGSTOP takes effect at the next step, after one last fork (as a process caught mid-fork does). */
   lagStops = new Set<number>();
   /** Every pid ever forked, in order. */
@@ -75,10 +77,13 @@ export class World implements Signaller {
     return { timeMs: this.time, processes, childrenOf: (pid) => children.get(pid) ?? [] };
   }
 
-  kill(pid: number, signal: NodeJS.Signals): void {
+  kill(pid: number, signal: NodeJS.Signals, startTicks?: number): void {
     if (this.refuse.has(pid)) throw new Error(`refusing to signal PID ${pid}: protected`);
-    this.signals.push([pid, signal]);
     const process = this.processes.get(pid);
+    // As the guard does: a PID that names another process now is not signalled.
+    if (process && startTicks !== undefined && process.startTicks !== startTicks) return;
+    this.signals.push([pid, signal]);
+    this.namedBy.push(startTicks);
     if (!process) return;
     if (signal === "SIGSTOP" && this.lagStops.delete(pid)) this.stopping.add(pid);
     else if (signal === "SIGSTOP") this.processes.set(pid, { ...process, state: "T" });

@@ -71,6 +71,19 @@ describe("SignalGuard", () => {
     expect(await ended).toBe("SIGTERM");
   });
 
+  it("signals a process named by (pid, start time) only while that PID is still that process", async () => {
+    const child = await sleeper("guard-ident");
+    const startTicks = readStatLine("/proc", child.pid!)!.startTicks;
+    const guard = new SignalGuard();
+    // Another start time: the PID would name another process now; nothing is sent and nothing is thrown.
+    guard.kill(child.pid!, "SIGSTOP", startTicks + 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readStatLine("/proc", child.pid!)?.state).toBe("S");
+    const ended = new Promise((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
+    guard.kill(child.pid!, "SIGTERM", startTicks);
+    expect(await ended).toBe("SIGTERM");
+  });
+
   it("refuses the leader of a terminal session (a login or terminal shell), by pid and by a scan's sample", async () => {
     dir = makeTestDir("guard");
     const program = join(dir, "guard-tty");
