@@ -5,7 +5,12 @@
 // killing members one by one while the others still run lets them replace
 // themselves. Every signal goes through the signaller (the SignalGuard) and
 // names its process by (pid, start time), so a PID reused since the look that
-// found it is never signalled.
+// found it is never signalled. When the bomb's root leads its session and
+// its process group, and every process of that session is a member, a stop or
+// a kill goes to the whole group in one signal (the guard's killGroup): one
+// system call instead of hundreds, each of which lets a woken member take the
+// CPU from the daemon on a busy machine. Members outside that group are still
+// signalled one by one.
 import type { Signaller } from "../engine/engine.js";
 import type { ProcessSnapshot } from "../proc/types.js";
 import type { Members } from "./forkBomb.js";
@@ -20,6 +25,8 @@ export interface ContainDeps {
 }
 
 export interface ContainTarget {
+  /** The process the bomb descends from, named by pid and start time; its group is signalled at once when it may be (see above). */
+  root?: { pid: number; startTicks: number };
   /** The members in a fresh snapshot, given those already found (so reparented ones stay found). */
   members(snapshot: ProcessSnapshot, known: ReadonlyMap<number, number>): Members;
   /** Called once every member is stopped, before the kill (the engine marks a watched root as being stopped). */
@@ -69,16 +76,30 @@ export async function containTree(
       refused.add(pid);
     }
   };
+  // The root's whole group at once, when its whole session is members; the pgid reached, or null when not sent.
+  const sendGroup = (snapshot: ProcessSnapshot, members: ReadonlyMap<number, number>, signal: NodeJS.Signals): number | null => {
+    const root = target.root;
+    if (!root || !deps.signaller.killGroup || !sessionIsMembers(snapshot, root.pid, members)) return null;
+    try {
+      return deps.signaller.killGroup(snapshot, root.pid, root.startTicks, signal) ? root.pid : null;
+    } catch {
+      // Refused (a process of the session is protected): each member is judged on its own instead.
+      return null;
+    }
+  };
 
   // Stop everything found; look again; stop newcomers and any member not yet stopped.
   let snapshot = found ?? deps.rescan();
   for (let round = 0; round < MAX_STOP_ROUNDS; round++) {
     let pending = 0;
-    for (const [pid, startTicks] of target.members(snapshot, known)) {
+    const members = target.members(snapshot, known);
+    const group = sendGroup(snapshot, members, "SIGSTOP");
+    for (const [pid, startTicks] of members) {
       known.set(pid, startTicks);
-      const state = snapshot.processes.get(pid)?.state ?? "X";
+      const sample = snapshot.processes.get(pid);
+      const state = sample?.state ?? "X";
       if (STOPPED_STATES.has(state) || GONE_STATES.has(state) || refused.has(pid)) continue;
-      send(pid, "SIGSTOP");
+      if (sample?.pgid !== group) send(pid, "SIGSTOP");
       pending++;
     }
     if (pending === 0) break;
@@ -91,7 +112,8 @@ export async function containTree(
   // Kill every member, then look until none is left (a stopped process dies at SIGKILL).
   const deadline = deps.now() + VERIFY_TIMEOUT_MS;
   let survivors = alive(known, snapshot, refused);
-  for (const pid of survivors) send(pid, "SIGKILL");
+  const group = sendGroup(snapshot, known, "SIGKILL");
+  for (const pid of survivors) if (snapshot.processes.get(pid)?.pgid !== group) send(pid, "SIGKILL");
   for (;;) {
     await deps.sleep(SETTLE_MS);
     snapshot = deps.rescan();
@@ -107,6 +129,17 @@ export async function containTree(
     for (const pid of survivors) send(pid, "SIGKILL");
   }
   return { reached: known.size, survivors: survivors.length + refusedAlive(refused, known, snapshot), refused: refused.size, durationMs: deps.now() - start, stoppedAfterMs };
+}
+
+// Whether every live process of the session `leader` leads (when it leads one) is a member, the leader included.
+function sessionIsMembers(snapshot: ProcessSnapshot, leader: number, members: ReadonlyMap<number, number>): boolean {
+  const root = snapshot.processes.get(leader);
+  if (!root || root.sid !== leader || root.pgid !== leader) return false;
+  for (const sample of snapshot.processes.values()) {
+    if (sample.sid !== leader || GONE_STATES.has(sample.state)) continue;
+    if (members.get(sample.pid) !== sample.startTicks) return false;
+  }
+  return true;
 }
 
 // Members still alive in the snapshot (same process, not a zombie), the refused ones left out.

@@ -258,6 +258,7 @@ export class AnomalyMonitor {
     const rootPid = view.pid;
     const rootTicks = sample.startTicks;
     const target: ContainTarget = {
+      root: { pid: rootPid, startTicks: rootTicks },
       members: (snapshot, known) => {
         const members = collectMembers(snapshot, rootPid, known, this.protects, rootTicks);
         const root = snapshot.processes.get(rootPid);
@@ -360,6 +361,7 @@ export class AnomalyMonitor {
     }
     const rootTicks = root.startTicks;
     const target: ContainTarget = {
+      root: { pid: root.pid, startTicks: rootTicks },
       members: (fresh, known) => {
         const found = collectMembers(fresh, root.pid, known, this.protects, rootTicks);
         const now = fresh.processes.get(root.pid);

@@ -16,6 +16,8 @@ export interface StatLine {
   /** The state letter: R, S, D, Z, T, ... */
   state: string;
   ppid: number;
+  /** Process group id. */
+  pgid: number;
   /** Session id. */
   sid: number;
   /** The controlling terminal (tty_nr), 0 when none. */
@@ -70,6 +72,7 @@ function parseStatLine(text: string): StatLine {
     comm: text.slice(text.indexOf("(") + 1, close),
     state: fields[0] ?? "",
     ppid: Number(fields[1]),
+    pgid: Number(fields[2]),
     sid: Number(fields[3]),
     ttyNr: Number(fields[4]),
     startTicks: Number(fields[19]),

@@ -3,7 +3,7 @@
 // session's shell and bus, and other users' processes are never signalled.
 // The same judgement, made on a scan's sample, keeps them out of adoption,
 // tree sums and containment (refusalFor).
-import type { ProcessSample } from "../proc/types.js";
+import type { ProcessSample, ProcessSnapshot } from "../proc/types.js";
 import { readOwnedStatLine, readStatLine } from "../proc/statLine.js";
 
 /** Programs of the desktop session itself, protected by name. */
@@ -73,6 +73,35 @@ export class SignalGuard {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
     }
+  }
+
+  // Send `signal` to the whole process group that `leader` (named by pid and start time) leads, in one
+  // system call: for a fork bomb's hundreds of members, where one signal each costs the daemon hundreds
+  // of preemptions on a busy machine. Only when the leader leads its session as well as its group, and
+  // every live process of that session in `snapshot` (a scan taken just now) may be signalled: only a
+  // process of the same session can join a group, so no process this gate has not judged can be reached.
+  // Throws ProtectedError naming the first process refused; returns false, sending nothing, when the
+  // leader is gone (or another process holds its PID) or no longer leads both.
+  killGroup(snapshot: ProcessSnapshot, leader: number, leaderStartTicks: number, signal: NodeJS.Signals): boolean {
+    const sampled = snapshot.processes.get(leader);
+    if (!sampled || sampled.startTicks !== leaderStartTicks || sampled.sid !== leader || sampled.pgid !== leader) return false;
+    for (const sample of snapshot.processes.values()) {
+      if (sample.sid !== leader || sample.state === "Z") continue;
+      const reason = this.judge(sample);
+      if (reason !== null) throw new ProtectedError(sample.pid, reason);
+    }
+    // The leader read now: still the same process, leading both, and not protected.
+    const now = readOwnedStatLine(this.procRoot, leader);
+    if (now === null || now.startTicks !== leaderStartTicks || now.sid !== leader || now.pgid !== leader || now.state === "Z") return false;
+    const reason = this.judge({ pid: leader, ...now });
+    if (reason !== null) throw new ProtectedError(leader, reason);
+    try {
+      process.kill(-leader, signal);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+      return false;
+    }
+    return true;
   }
 
   isAncestor(pid: number): boolean {

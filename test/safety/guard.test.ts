@@ -105,3 +105,51 @@ describe("SignalGuard", () => {
     expect(guard.reasonToRefuse(holder.pid!)).toBeNull();
   });
 });
+
+// A shell leading a session and group of its own (detached: setsid), with two sleeping children;
+// `second` is the second child's command line (e.g. run as another user).
+async function session(second = "sleep 30"): Promise<{ leader: ChildProcess; members: () => ProcessSample[] }> {
+  const leader = spawn("bash", ["-c", `sleep 30 & ${second} & wait`], { stdio: "ignore", detached: true });
+  children.push(leader);
+  const members = (): ProcessSample[] => [...new ProcScanner().scan().processes.values()].filter((p) => p.sid === leader.pid);
+  await waitFor(() => members().filter((p) => p.comm === "sleep").length === 2, 5000, () => "the session's children did not start");
+  return { leader, members };
+}
+
+describe("SignalGuard.killGroup", () => {
+  afterEach(() => {
+    // The detached sessions' children are not the test's own: end each whole group.
+    for (const child of children) if (child.pid) try { process.kill(-child.pid, "SIGKILL"); } catch { /* already gone */ }
+  });
+
+  it("stops, then ends, a session's whole group in one call", async () => {
+    const { leader, members } = await session();
+    const guard = new SignalGuard();
+    const ticks = readStatLine("/proc", leader.pid!)!.startTicks;
+    expect(guard.killGroup(new ProcScanner().scan(), leader.pid!, ticks, "SIGSTOP")).toBe(true);
+    await waitFor(() => members().every((p) => p.state === "T"), 5000, () => `not all stopped: ${members().map((p) => p.state).join(" ")}`);
+    expect(members()).toHaveLength(3);
+    expect(guard.killGroup(new ProcScanner().scan(), leader.pid!, ticks, "SIGKILL")).toBe(true);
+    await waitFor(() => members().every((p) => p.state === "Z"), 5000, () => "not all ended");
+  });
+
+  it("sends nothing when the leader is not the process named, or leads no session of its own", async () => {
+    const { leader, members } = await session();
+    const guard = new SignalGuard();
+    const ticks = readStatLine("/proc", leader.pid!)!.startTicks;
+    expect(guard.killGroup(new ProcScanner().scan(), leader.pid!, ticks + 1, "SIGSTOP")).toBe(false);
+    const child = members().find((p) => p.comm === "sleep")!;
+    expect(guard.killGroup(new ProcScanner().scan(), child.pid, child.startTicks, "SIGSTOP")).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(members().map((p) => p.state)).not.toContain("T");
+  });
+
+  it("refuses a group whose session holds another user's process, and signals none of it", async () => {
+    const { leader, members } = await session("setpriv --reuid=nobody --regid=nogroup --clear-groups sleep 30");
+    const guard = new SignalGuard();
+    const ticks = readStatLine("/proc", leader.pid!)!.startTicks;
+    expect(() => guard.killGroup(new ProcScanner().scan(), leader.pid!, ticks, "SIGSTOP")).toThrow(/another user/);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(members().map((p) => p.state)).not.toContain("T");
+  });
+});
