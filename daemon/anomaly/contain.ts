@@ -40,9 +40,9 @@ export interface ContainResult {
   survivors: number;
   /** Members the signaller refused (other users', protected). */
   refused: number;
-  /** From the start to the last check, ms. */
+  /** From the start (the look that found the bomb, when given) to the last check, ms. */
   durationMs: number;
-  /** From the start until every member was stopped, ms. */
+  /** From the same start until every member was stopped, ms. */
   stoppedAfterMs: number;
 }
 
@@ -55,18 +55,20 @@ export const VERIFY_TIMEOUT_MS = 2000;
 const STOPPED_STATES = new Set(["T", "t"]);
 const GONE_STATES = new Set(["Z", "X", "x"]);
 
+/** Where a containment starts from. */
+export interface ContainFrom {
+  /** Members already known from earlier looks (reparented ones among them). */
+  known?: ReadonlyMap<number, number>;
+  /** The snapshot the bomb was found in, taken just now: the first stops go out without another scan of the table. */
+  snapshot?: ProcessSnapshot;
+  /** When the look that found the bomb began (deps.now()'s clock): the durations reported count from it. */
+  lookStartedMs?: number;
+}
+
 // Stop, kill and verify; resolves with what was reached and whether anything survived.
-// `initial` are members already known from earlier scans (reparented ones among them).
-// `found`, when given, is the snapshot the bomb was found in, taken just now: the first stops go out
-// without waiting for another scan of the table.
-export async function containTree(
-  target: ContainTarget,
-  deps: ContainDeps,
-  initial: ReadonlyMap<number, number> = new Map(),
-  found?: ProcessSnapshot,
-): Promise<ContainResult> {
-  const start = deps.now();
-  const known: Members = new Map(initial);
+export async function containTree(target: ContainTarget, deps: ContainDeps, from: ContainFrom = {}): Promise<ContainResult> {
+  const start = from.lookStartedMs ?? deps.now();
+  const known: Members = new Map(from.known);
   const refused = new Set<number>();
   const send = (pid: number, signal: NodeJS.Signals): void => {
     if (refused.has(pid)) return;
@@ -89,7 +91,7 @@ export async function containTree(
   };
 
   // Stop everything found; look again; stop newcomers and any member not yet stopped.
-  let snapshot = found ?? deps.rescan();
+  let snapshot = from.snapshot ?? deps.rescan();
   for (let round = 0; round < MAX_STOP_ROUNDS; round++) {
     let pending = 0;
     const members = target.members(snapshot, known);

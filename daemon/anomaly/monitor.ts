@@ -56,6 +56,8 @@ export class AnomalyMonitor {
    * then cannot have made a bomb, so a surge below it (another program's build) costs no look.
    */
   private headroom = Number.POSITIVE_INFINITY;
+  /** When the current look at the table began (this.now()): a containment's durations count from it. */
+  private lookStartedMs = 0;
   /** What the last scan's checks cost, ms (for the benchmark). */
   lastCostMs = 0;
 
@@ -118,6 +120,7 @@ export class AnomalyMonitor {
 
   // A look at the table starts: no forks counted since; the headroom is learnt anew from the trees judged.
   private beginLook(section: AnomalySettings): void {
+    this.lookStartedMs = this.now();
     this.forksSinceLook = 0;
     this.headroom = section.watchAll && section.forkBomb.enabled ? section.forkBomb.maxDescendants : Number.POSITIVE_INFINITY;
   }
@@ -288,7 +291,11 @@ export class AnomalyMonitor {
     guardKey = name,
   ): void {
     this.containing.add(guardKey);
-    const run = containTree(target, { signaller: this.deps.signaller, rescan: () => this.deps.rescan(), sleep: this.sleep, now: this.now }, known, found)
+    const run = containTree(
+      target,
+      { signaller: this.deps.signaller, rescan: () => this.deps.rescan(), sleep: this.sleep, now: this.now },
+      { known, snapshot: found, lookStartedMs: this.lookStartedMs },
+    )
       .then((result) => this.reportContained(name, pid, verdict, settings, result, found.timeMs))
       .catch((error: unknown) => console.error(`selfheal: containing the fork bomb of ${name} failed:`, error))
       .finally(() => {

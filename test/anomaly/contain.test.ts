@@ -98,7 +98,7 @@ describe.each([
     const known = collectMembers(world.scan(), 500);
     world.exit(child);
     world.forkers.add(grandchild);
-    const result = await containTree(treeTarget(world, 500), deps(world, byGroup), known);
+    const result = await containTree(treeTarget(world, 500), deps(world, byGroup), { known });
     expect(result.survivors).toBe(0);
     expect(world.alive(grandchild)).toBe(false);
     expect(world.alive(400)).toBe(true);
@@ -124,7 +124,7 @@ describe.each([
     const reused = members[2]!;
     world.exit(reused);
     world.add(reused, { ppid: 1, sid: 300, pgid: 300, comm: "gedit" });
-    const result = await containTree(treeTarget(world, root), deps(world, byGroup), known);
+    const result = await containTree(treeTarget(world, root), deps(world, byGroup), { known });
     expect(result.survivors).toBe(0);
     expect(world.alive(reused)).toBe(true);
     expect(world.delivered.some(([pid]) => pid === reused)).toBe(false);
@@ -147,7 +147,7 @@ describe.each([
         return world.scan();
       },
     };
-    const result = await containTree(treeTarget(world, root), counting, collectMembers(found, root), found);
+    const result = await containTree(treeTarget(world, root), counting, { known: collectMembers(found, root), snapshot: found });
     expect(result.survivors).toBe(0);
     for (const pid of members) expect(stoppedBeforeRescan?.has(pid)).toBe(true);
   });
