@@ -90,9 +90,10 @@ export class SignalGuard {
       const reason = this.judge(sample);
       if (reason !== null) throw new ProtectedError(sample.pid, reason);
     }
-    // The leader read now: still the same process, leading both, and not protected.
+    // The leader read now: still the same process, leading both, and not protected. It may have
+    // just ended (a zombie): until it is reaped it holds its PID, so its group's id is no other's.
     const now = readOwnedStatLine(this.procRoot, leader);
-    if (now === null || now.startTicks !== leaderStartTicks || now.sid !== leader || now.pgid !== leader || now.state === "Z") return false;
+    if (now === null || now.startTicks !== leaderStartTicks || now.sid !== leader || now.pgid !== leader || now.state === "X") return false;
     const reason = this.judge({ pid: leader, ...now });
     if (reason !== null) throw new ProtectedError(leader, reason);
     try {

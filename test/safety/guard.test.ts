@@ -144,6 +144,25 @@ describe("SignalGuard.killGroup", () => {
     expect(members().map((p) => p.state)).not.toContain("T");
   });
 
+  it("signals the group of a leader that has just ended and is not yet reaped (its PID, so its group's id, is still its own)", async () => {
+    // The leader's parent execs a program that never reaps: the leader stays a zombie once killed.
+    const holder = spawn("bash", ["-c", "setsid bash -c 'sleep 30 & sleep 30 & wait' & exec sleep 30"], { stdio: "ignore", detached: true });
+    children.push(holder);
+    const scan = () => [...new ProcScanner().scan().processes.values()];
+    let leader: ProcessSample | undefined;
+    await waitFor(() => (leader = scan().find((p) => p.ppid === holder.pid && p.sid === p.pid)) !== undefined && scan().filter((p) => p.sid === leader!.pid).length === 3, 5000, () => "no session");
+    try {
+      process.kill(leader!.pid, "SIGKILL");
+      await waitFor(() => readStatLine("/proc", leader!.pid)?.state === "Z", 5000, () => "the leader did not end");
+      expect(new SignalGuard().killGroup(new ProcScanner().scan(), leader!.pid, leader!.startTicks, "SIGSTOP")).toBe(true);
+      const orphans = () => scan().filter((p) => p.sid === leader!.pid && p.pid !== leader!.pid);
+      await waitFor(() => orphans().every((p) => p.state === "T"), 5000, () => "the group was not stopped");
+      expect(orphans()).toHaveLength(2);
+    } finally {
+      process.kill(-leader!.pid, "SIGKILL");
+    }
+  });
+
   it("refuses a group whose session holds another user's process, and signals none of it", async () => {
     const { leader, members } = await session("setpriv --reuid=nobody --regid=nogroup --clear-groups sleep 30");
     const guard = new SignalGuard();
