@@ -29,7 +29,12 @@ export interface ContainTarget {
   root?: { pid: number; startTicks: number };
   /** The members in a fresh snapshot, given those already found (so reparented ones stay found). */
   members(snapshot: ProcessSnapshot, known: ReadonlyMap<number, number>): Members;
-  /** Called once every member is stopped, before the kill (the engine marks a watched root as being stopped). */
+  /**
+   * Called once every member is stopped, right after the kill is sent and in the same turn of the event
+   * loop, so before any member's end can be heard (the engine marks a watched root as being stopped, and
+   * reads its end as asked for). Not before the kill: the engine ends the root at once, and a reaped root
+   * no longer holds its group's id, so the kill would have to go to each member alone.
+   */
   onStopped?(members: ReadonlyMap<number, number>): void;
 }
 
@@ -109,13 +114,13 @@ export async function containTree(target: ContainTarget, deps: ContainDeps, from
     snapshot = deps.rescan();
   }
   const stoppedAfterMs = deps.now() - start;
-  target.onStopped?.(known);
 
   // Kill every member, then look until none is left (a stopped process dies at SIGKILL).
   const deadline = deps.now() + VERIFY_TIMEOUT_MS;
   let survivors = alive(known, snapshot, refused);
   const group = sendGroup(snapshot, known, "SIGKILL");
   for (const pid of survivors) if (snapshot.processes.get(pid)?.pgid !== group) send(pid, "SIGKILL");
+  target.onStopped?.(known);
   for (;;) {
     await deps.sleep(SETTLE_MS);
     snapshot = deps.rescan();

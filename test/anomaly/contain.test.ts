@@ -106,13 +106,33 @@ describe.each([
     expect(world.groupSignals).toEqual([]);
   });
 
-  it("calls onStopped once every member is stopped, before the kill", async () => {
+  it("calls onStopped once every member is stopped, in the same turn as the kill, before any further look", async () => {
     const world = new World();
     const { root } = bomb(world);
-    let killsBefore = -1;
-    const target = { ...treeTarget(world, root), onStopped: () => (killsBefore = world.delivered.filter(([, s]) => s === "SIGKILL").length) };
-    await containTree(target, deps(world, byGroup));
-    expect(killsBefore).toBe(0);
+    /** How many signals had been delivered when the table was last looked at. */
+    let deliveredAtLastLook = 0;
+    const looking = {
+      ...deps(world, byGroup),
+      rescan: () => {
+        deliveredAtLastLook = world.delivered.length;
+        world.step(5);
+        return world.scan();
+      },
+    };
+    let atStopped: { rootKilled: boolean; killedBeforeLastLook: boolean } | undefined;
+    const target: ContainTarget = {
+      ...treeTarget(world, root),
+      onStopped: () => {
+        atStopped = {
+          rootKilled: world.delivered.some(([pid, s]) => pid === root && s === "SIGKILL"),
+          killedBeforeLastLook: world.delivered.slice(0, deliveredAtLastLook).some(([, s]) => s === "SIGKILL"),
+        };
+      },
+    };
+    const result = await containTree(target, looking);
+    expect(result.survivors).toBe(0);
+    expect(atStopped).toEqual({ rootKilled: true, killedBeforeLastLook: false });
+    expect(stoppedBeforeKill(world).has(root)).toBe(true);
   });
 
   it("names every process it signals alone by its start time, and leaves a PID reused meanwhile alone", async () => {
