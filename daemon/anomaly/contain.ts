@@ -10,7 +10,7 @@
 // a kill goes to the whole group in one signal (the guard's killGroup): one
 // system call instead of hundreds, each of which lets a woken member take the
 // CPU from the daemon on a busy machine. Members outside that group are still
-// signalled one by one.
+// signalled one by one; only they are waited for until a scan shows them stopped.
 import type { Signaller } from "../engine/engine.js";
 import type { ProcessSnapshot } from "../proc/types.js";
 import type { Members } from "./forkBomb.js";
@@ -30,7 +30,7 @@ export interface ContainTarget {
   /** The members in a fresh snapshot, given those already found (so reparented ones stay found). */
   members(snapshot: ProcessSnapshot, known: ReadonlyMap<number, number>): Members;
   /**
-   * Called once every member is stopped, right after the kill is sent and in the same turn of the event
+   * Called once every member is stopped (or, in the group stopped at once, has its stop pending), right after the kill is sent and in the same turn of the event
    * loop, so before any member's end can be heard (the engine marks a watched root as being stopped, and
    * reads its end as asked for). Not before the kill: the engine ends the root at once, and a reaped root
    * no longer holds its group's id, so the kill would have to go to each member alone.
@@ -95,7 +95,11 @@ export async function containTree(target: ContainTarget, deps: ContainDeps, from
     }
   };
 
-  // Stop everything found; look again; stop newcomers and any member not yet stopped.
+  // Stop everything found; look again; stop newcomers and any member not yet stopped. A member of
+  // the group just stopped is not waited for: it runs no more of its own code once the signal is
+  // pending, and a child it is forking meanwhile gets the signal too (the kernel hands a signal sent
+  // to a group during a fork to the new child), so it cannot fork past the stop. One look, taken at
+  // once while its members still hold their place in the tree, finds members outside the group.
   let snapshot = from.snapshot ?? deps.rescan();
   for (let round = 0; round < MAX_STOP_ROUNDS; round++) {
     let pending = 0;
@@ -105,12 +109,12 @@ export async function containTree(target: ContainTarget, deps: ContainDeps, from
       known.set(pid, startTicks);
       const sample = snapshot.processes.get(pid);
       const state = sample?.state ?? "X";
-      if (STOPPED_STATES.has(state) || GONE_STATES.has(state) || refused.has(pid)) continue;
-      if (sample?.pgid !== group) send(pid, "SIGSTOP");
+      if (STOPPED_STATES.has(state) || GONE_STATES.has(state) || refused.has(pid) || sample?.pgid === group) continue;
+      send(pid, "SIGSTOP");
       pending++;
     }
-    if (pending === 0) break;
-    await deps.sleep(SETTLE_MS);
+    if (pending === 0 && (group === null || round > 0)) break;
+    if (pending > 0) await deps.sleep(SETTLE_MS);
     snapshot = deps.rescan();
   }
   const stoppedAfterMs = deps.now() - start;

@@ -219,6 +219,24 @@ describe("containTree, the root's group signalled at once", () => {
     expect(world.signals.filter(([pid]) => pid === members[5]!)).toEqual([]);
   });
 
+  it("does not wait for the group's members to show stopped: one look at once for members outside it, then the kill", async () => {
+    const world = new World();
+    const { root, members } = bomb(world);
+    // Every member is caught mid-fork: its stop takes effect only after one last child.
+    world.lagStops = new Set(members);
+    let sleepsBeforeKill = 0;
+    const counting = {
+      ...deps(world),
+      sleep: async () => {
+        if (!world.delivered.some(([, s]) => s === "SIGKILL")) sleepsBeforeKill++;
+      },
+    };
+    const result = await containTree(treeTarget(world, root), counting);
+    expect(result.survivors).toBe(0);
+    expect(sleepsBeforeKill).toBe(0);
+    expect(world.forked.filter((pid) => world.alive(pid))).toEqual([]);
+  });
+
   it("is not used when a process of the root's session started before the root", async () => {
     const world = new World();
     world.add(500, { ppid: 1, sid: 500, pgid: 500, comm: "bomb" });

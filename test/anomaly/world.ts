@@ -20,6 +20,8 @@ export class World implements Signaller {
   /** Every pid ever forked, in order. */
   forked: number[] = [];
   private stopping = new Set<number>();
+  /** Lagging processes whose stop came to their whole group: the child of their last fork starts stopped too (see step). */
+  private stoppingByGroup = new Set<number>();
   /** Lagging processes sent SIGKILL: they still finish their fork, then die. */
   private dying = new Set<number>();
   /** pids the signaller refuses, as the SignalGuard refuses protected ones. */
@@ -63,7 +65,10 @@ export class World implements Signaller {
     for (const pid of stopping) {
       const process = this.processes.get(pid);
       if (!process) continue;
-      this.forkers.add(this.fork(pid));
+      const child = this.fork(pid);
+      // The kernel hands a signal sent to a group during a fork to the new child as well.
+      if (this.stoppingByGroup.delete(pid)) this.processes.set(child, { ...this.processes.get(child)!, state: "T" });
+      else this.forkers.add(child);
       if (this.dying.delete(pid)) this.exit(pid);
       else this.processes.set(pid, { ...process, state: "T" });
     }
@@ -120,6 +125,7 @@ export class World implements Signaller {
       if (process.pgid !== leader) continue;
       this.delivered.push([process.pid, signal]);
       this.apply(process.pid, signal);
+      if (signal === "SIGSTOP" && this.stopping.has(process.pid)) this.stoppingByGroup.add(process.pid);
     }
     return true;
   }
