@@ -3,7 +3,14 @@
 // fresh scan shows every member stopped; then SIGKILL them all and scan until
 // none is left. Killing only the root would leave its children running, and
 // killing members one by one while the others still run lets them replace
-// themselves. Every signal goes through the signaller (the SignalGuard).
+// themselves. Every signal goes through the signaller (the SignalGuard) and
+// names its process by (pid, start time), so a PID reused since the look that
+// found it is never signalled. When the bomb's root leads its session and
+// its process group, and every process of that session is a member, a stop or
+// a kill goes to the whole group in one signal (the guard's killGroup): one
+// system call instead of hundreds, each of which lets a woken member take the
+// CPU from the daemon on a busy machine. Members outside that group are still
+// signalled one by one; only they are waited for until a scan shows them stopped.
 import type { Signaller } from "../engine/engine.js";
 import type { ProcessSnapshot } from "../proc/types.js";
 import type { Members } from "./forkBomb.js";
@@ -18,9 +25,16 @@ export interface ContainDeps {
 }
 
 export interface ContainTarget {
+  /** The process the bomb descends from, named by pid and start time; its group is signalled at once when it may be (see above). */
+  root?: { pid: number; startTicks: number };
   /** The members in a fresh snapshot, given those already found (so reparented ones stay found). */
   members(snapshot: ProcessSnapshot, known: ReadonlyMap<number, number>): Members;
-  /** Called once every member is stopped, before the kill (the engine marks a watched root as being stopped). */
+  /**
+   * Called once every member is stopped (or, in the group stopped at once, has its stop pending), right after the kill is sent and in the same turn of the event
+   * loop, so before any member's end can be heard (the engine marks a watched root as being stopped, and
+   * reads its end as asked for). Not before the kill: the engine ends the root at once, and a reaped root
+   * no longer holds its group's id, so the kill would have to go to each member alone.
+   */
   onStopped?(members: ReadonlyMap<number, number>): void;
 }
 
@@ -31,9 +45,9 @@ export interface ContainResult {
   survivors: number;
   /** Members the signaller refused (other users', protected). */
   refused: number;
-  /** From the start to the last check, ms. */
+  /** From the start (the look that found the bomb, when given) to the last check, ms. */
   durationMs: number;
-  /** From the start until every member was stopped, ms. */
+  /** From the same start until every member was stopped, ms. */
   stoppedAfterMs: number;
 }
 
@@ -46,44 +60,71 @@ export const VERIFY_TIMEOUT_MS = 2000;
 const STOPPED_STATES = new Set(["T", "t"]);
 const GONE_STATES = new Set(["Z", "X", "x"]);
 
+/** Where a containment starts from. */
+export interface ContainFrom {
+  /** Members already known from earlier looks (reparented ones among them). */
+  known?: ReadonlyMap<number, number>;
+  /** The snapshot the bomb was found in, taken just now: the first stops go out without another scan of the table. */
+  snapshot?: ProcessSnapshot;
+  /** When the look that found the bomb began (deps.now()'s clock): the durations reported count from it. */
+  lookStartedMs?: number;
+}
+
 // Stop, kill and verify; resolves with what was reached and whether anything survived.
-// `initial` are members already known from earlier scans (reparented ones among them).
-export async function containTree(target: ContainTarget, deps: ContainDeps, initial: ReadonlyMap<number, number> = new Map()): Promise<ContainResult> {
-  const start = deps.now();
-  const known: Members = new Map(initial);
+export async function containTree(target: ContainTarget, deps: ContainDeps, from: ContainFrom = {}): Promise<ContainResult> {
+  const start = from.lookStartedMs ?? deps.now();
+  const known: Members = new Map(from.known);
   const refused = new Set<number>();
   const send = (pid: number, signal: NodeJS.Signals): void => {
     if (refused.has(pid)) return;
     try {
-      deps.signaller.kill(pid, signal);
+      deps.signaller.kill(pid, signal, known.get(pid));
     } catch {
       refused.add(pid);
     }
   };
+  // The root's whole group at once, when its whole session is members; the pgid reached, or null when not sent.
+  const sendGroup = (snapshot: ProcessSnapshot, members: ReadonlyMap<number, number>, signal: NodeJS.Signals): number | null => {
+    const root = target.root;
+    if (!root || !deps.signaller.killGroup || !sessionIsMembers(snapshot, root.pid, members)) return null;
+    try {
+      return deps.signaller.killGroup(snapshot, root.pid, root.startTicks, signal) ? root.pid : null;
+    } catch {
+      // Refused (a process of the session is protected): each member is judged on its own instead.
+      return null;
+    }
+  };
 
-  // Stop everything found; look again; stop newcomers and any member not yet stopped.
-  let snapshot = deps.rescan();
+  // Stop everything found; look again; stop newcomers and any member not yet stopped. A member of
+  // the group just stopped is not waited for: it runs no more of its own code once the signal is
+  // pending, and a child it is forking meanwhile gets the signal too (the kernel hands a signal sent
+  // to a group during a fork to the new child), so it cannot fork past the stop. One look, taken at
+  // once while its members still hold their place in the tree, finds members outside the group.
+  let snapshot = from.snapshot ?? deps.rescan();
   for (let round = 0; round < MAX_STOP_ROUNDS; round++) {
-    const found = target.members(snapshot, known);
     let pending = 0;
-    for (const [pid, startTicks] of found) {
+    const members = target.members(snapshot, known);
+    const group = sendGroup(snapshot, members, "SIGSTOP");
+    for (const [pid, startTicks] of members) {
       known.set(pid, startTicks);
-      const state = snapshot.processes.get(pid)?.state ?? "X";
-      if (STOPPED_STATES.has(state) || GONE_STATES.has(state) || refused.has(pid)) continue;
+      const sample = snapshot.processes.get(pid);
+      const state = sample?.state ?? "X";
+      if (STOPPED_STATES.has(state) || GONE_STATES.has(state) || refused.has(pid) || sample?.pgid === group) continue;
       send(pid, "SIGSTOP");
       pending++;
     }
-    if (pending === 0) break;
-    await deps.sleep(SETTLE_MS);
+    if (pending === 0 && (group === null || round > 0)) break;
+    if (pending > 0) await deps.sleep(SETTLE_MS);
     snapshot = deps.rescan();
   }
   const stoppedAfterMs = deps.now() - start;
-  target.onStopped?.(known);
 
   // Kill every member, then look until none is left (a stopped process dies at SIGKILL).
   const deadline = deps.now() + VERIFY_TIMEOUT_MS;
   let survivors = alive(known, snapshot, refused);
-  for (const pid of survivors) send(pid, "SIGKILL");
+  const group = sendGroup(snapshot, known, "SIGKILL");
+  for (const pid of survivors) if (snapshot.processes.get(pid)?.pgid !== group) send(pid, "SIGKILL");
+  target.onStopped?.(known);
   for (;;) {
     await deps.sleep(SETTLE_MS);
     snapshot = deps.rescan();
@@ -99,6 +140,17 @@ export async function containTree(target: ContainTarget, deps: ContainDeps, init
     for (const pid of survivors) send(pid, "SIGKILL");
   }
   return { reached: known.size, survivors: survivors.length + refusedAlive(refused, known, snapshot), refused: refused.size, durationMs: deps.now() - start, stoppedAfterMs };
+}
+
+// Whether every live process of the session `leader` leads (when it leads one) is a member, the leader included.
+function sessionIsMembers(snapshot: ProcessSnapshot, leader: number, members: ReadonlyMap<number, number>): boolean {
+  const root = snapshot.processes.get(leader);
+  if (!root || root.sid !== leader || root.pgid !== leader) return false;
+  for (const sample of snapshot.processes.values()) {
+    if (sample.sid !== leader || GONE_STATES.has(sample.state)) continue;
+    if (members.get(sample.pid) !== sample.startTicks) return false;
+  }
+  return true;
 }
 
 // Members still alive in the snapshot (same process, not a zombie), the refused ones left out.

@@ -56,6 +56,8 @@ export class AnomalyMonitor {
    * then cannot have made a bomb, so a surge below it (another program's build) costs no look.
    */
   private headroom = Number.POSITIVE_INFINITY;
+  /** When the current look at the table began (this.now()): a containment's durations count from it. */
+  private lookStartedMs = 0;
   /** What the last scan's checks cost, ms (for the benchmark). */
   lastCostMs = 0;
 
@@ -118,6 +120,7 @@ export class AnomalyMonitor {
 
   // A look at the table starts: no forks counted since; the headroom is learnt anew from the trees judged.
   private beginLook(section: AnomalySettings): void {
+    this.lookStartedMs = this.now();
     this.forksSinceLook = 0;
     this.headroom = section.watchAll && section.forkBomb.enabled ? section.forkBomb.maxDescendants : Number.POSITIVE_INFINITY;
   }
@@ -159,7 +162,7 @@ export class AnomalyMonitor {
       const { verdict, members } = this.bombs.peek(key, snapshot, view.pid, settings, this.protects);
       this.noteTree(members.size, settings);
       for (const pid of members.keys()) watched.add(pid);
-      if (verdict) this.onUnitForkBomb(view, sample, key, verdict, settings, snapshot.timeMs);
+      if (verdict) this.onUnitForkBomb(view, sample, key, verdict, settings, snapshot);
     }
     if (!global) return;
     const exclude = watched.add(process.pid);
@@ -213,7 +216,7 @@ export class AnomalyMonitor {
       this.noteTree(members.size, settings.forkBomb);
       for (const pid of members.keys()) watched.add(pid);
       if (verdict) {
-        this.onUnitForkBomb(view, sample, key, verdict, settings.forkBomb, snapshot.timeMs);
+        this.onUnitForkBomb(view, sample, key, verdict, settings.forkBomb, snapshot);
         return;
       }
     }
@@ -249,15 +252,16 @@ export class AnomalyMonitor {
   }
 
   // A policy's tree is a fork bomb: contain it (and stop the policy, or restart it), or only notify.
-  private onUnitForkBomb(view: UnitView, sample: ProcessSample, key: string, verdict: ForkBombVerdict, settings: ForkBombSettings, timeMs: number): void {
+  private onUnitForkBomb(view: UnitView, sample: ProcessSample, key: string, verdict: ForkBombVerdict, settings: ForkBombSettings, snapshot: ProcessSnapshot): void {
     const action = settings.action;
     if (action === "notify") {
-      this.report(view.name, view.pid, "fork_bomb", bombDetail(verdict, settings), bombFigures(verdict), "notify", timeMs, true);
+      this.report(view.name, view.pid, "fork_bomb", bombDetail(verdict, settings), bombFigures(verdict), "notify", snapshot.timeMs, true);
       return;
     }
     const rootPid = view.pid;
     const rootTicks = sample.startTicks;
     const target: ContainTarget = {
+      root: { pid: rootPid, startTicks: rootTicks },
       members: (snapshot, known) => {
         const members = collectMembers(snapshot, rootPid, known, this.protects, rootTicks);
         const root = snapshot.processes.get(rootPid);
@@ -271,10 +275,10 @@ export class AnomalyMonitor {
         });
       },
     };
-    this.contain(view.name, rootPid, target, this.bombs.membersOf(key), verdict, settings, timeMs, () => this.bombs.forget(key));
+    this.contain(view.name, rootPid, target, this.bombs.membersOf(key), verdict, settings, snapshot, () => this.bombs.forget(key));
   }
 
-  // Contain in the background, then report what was reached.
+  // Contain in the background, starting from the snapshot the bomb was found in; then report what was reached.
   private contain(
     name: string,
     pid: number,
@@ -282,13 +286,17 @@ export class AnomalyMonitor {
     known: Members,
     verdict: ForkBombVerdict,
     settings: ForkBombSettings,
-    timeMs: number,
+    found: ProcessSnapshot,
     after: () => void,
     guardKey = name,
   ): void {
     this.containing.add(guardKey);
-    const run = containTree(target, { signaller: this.deps.signaller, rescan: () => this.deps.rescan(), sleep: this.sleep, now: this.now }, known)
-      .then((result) => this.reportContained(name, pid, verdict, settings, result, timeMs))
+    const run = containTree(
+      target,
+      { signaller: this.deps.signaller, rescan: () => this.deps.rescan(), sleep: this.sleep, now: this.now },
+      { known, snapshot: found, lookStartedMs: this.lookStartedMs },
+    )
+      .then((result) => this.reportContained(name, pid, verdict, settings, result, found.timeMs))
       .catch((error: unknown) => console.error(`selfheal: containing the fork bomb of ${name} failed:`, error))
       .finally(() => {
         this.containing.delete(guardKey);
@@ -360,6 +368,7 @@ export class AnomalyMonitor {
     }
     const rootTicks = root.startTicks;
     const target: ContainTarget = {
+      root: { pid: root.pid, startTicks: rootTicks },
       members: (fresh, known) => {
         const found = collectMembers(fresh, root.pid, known, this.protects, rootTicks);
         const now = fresh.processes.get(root.pid);
@@ -369,7 +378,7 @@ export class AnomalyMonitor {
       },
     };
     const initial = target.members(snapshot, new Map());
-    this.contain(name, pid, target, initial, verdict, section.forkBomb, snapshot.timeMs, () => this.bombs.forget(key), key);
+    this.contain(name, pid, target, initial, verdict, section.forkBomb, snapshot, () => this.bombs.forget(key), key);
   }
 }
 

@@ -4,13 +4,20 @@
 import type { CooldownState } from "../cooldown/tracker.js";
 import type { SystemCounters } from "../proc/counters.js";
 import type { ProcessProbe } from "../proc/probe.js";
-import type { ProcessSample, ProcessSource } from "../proc/types.js";
+import type { ProcessSample, ProcessSnapshot, ProcessSource } from "../proc/types.js";
 import type { Spawner } from "../supervise/spawner.js";
 import type { Clock } from "./clock.js";
 
 /** Sends signals, refusing protected processes with a ProtectedError (see safety/guard.ts). */
 export interface Signaller {
-  kill(pid: number, signal: NodeJS.Signals): void;
+  /** With startTicks, only while pid is still the process that started then (a reused PID is not signalled). */
+  kill(pid: number, signal: NodeJS.Signals, startTicks?: number): void;
+  /**
+   * Signal the process group of a leader that leads its session and group, in one call, when every
+   * process of that session in the snapshot may be signalled (see SignalGuard.killGroup). Optional:
+   * without it, a containment signals each member.
+   */
+  killGroup?(snapshot: ProcessSnapshot, leader: number, leaderStartTicks: number, signal: NodeJS.Signals): boolean;
 }
 
 /** The signal gate, which also tells which processes it protects, so they are never adopted or counted. */

@@ -3,9 +3,8 @@
 // session's shell and bus, and other users' processes are never signalled.
 // The same judgement, made on a scan's sample, keeps them out of adoption,
 // tree sums and containment (refusalFor).
-import { statSync } from "node:fs";
-import type { ProcessSample } from "../proc/types.js";
-import { readStatLine } from "../proc/statLine.js";
+import type { ProcessSample, ProcessSnapshot } from "../proc/types.js";
+import { readOwnedStatLine, readStatLine } from "../proc/statLine.js";
 
 /** Programs of the desktop session itself, protected by name. */
 export const SESSION_PROGRAMS = ["systemd", "gnome-shell", "dbus-daemon", "dbus-broker", "Xwayland", "gnome-session-b", "gnome-session"];
@@ -49,17 +48,12 @@ export class SignalGuard {
   }
 
   // Why `pid` must not be signalled, or null when it may be (read from /proc now).
-  reasonToRefuse(pid: number): string | null {
+  // With startTicks, a PID that names another process now (its start time differs) is as good as gone.
+  reasonToRefuse(pid: number, startTicks?: number): string | null {
     if (!Number.isInteger(pid) || pid <= 0) return "not a valid process id";
-    const stat = readStatLine(this.procRoot, pid);
-    if (stat === null) return NO_SUCH_PROCESS;
-    let uid: number;
-    try {
-      uid = statSync(`${this.procRoot}/${pid}`).uid;
-    } catch {
-      return NO_SUCH_PROCESS;
-    }
-    return this.judge({ pid, comm: stat.comm, kernelThread: stat.kernelThread, sid: stat.sid, ttyNr: stat.ttyNr, uid });
+    const stat = readOwnedStatLine(this.procRoot, pid);
+    if (stat === null || (startTicks !== undefined && stat.startTicks !== startTicks)) return NO_SUCH_PROCESS;
+    return this.judge({ pid, ...stat });
   }
 
   // Why the process of a scan's sample must never be adopted, counted in a tree or signalled; null when it may be.
@@ -68,9 +62,10 @@ export class SignalGuard {
     return this.judge(sample);
   }
 
-  // Send `signal` to `pid`, or throw ProtectedError. A process that is already gone is not an error.
-  kill(pid: number, signal: NodeJS.Signals): void {
-    const reason = this.reasonToRefuse(pid);
+  // Send `signal` to `pid`, or throw ProtectedError. A process that is already gone is not an error;
+  // nor is one named by (pid, startTicks) whose PID another process holds now: that one is not signalled.
+  kill(pid: number, signal: NodeJS.Signals, startTicks?: number): void {
+    const reason = this.reasonToRefuse(pid, startTicks);
     if (reason === NO_SUCH_PROCESS) return;
     if (reason !== null) throw new ProtectedError(pid, reason);
     try {
@@ -78,6 +73,36 @@ export class SignalGuard {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
     }
+  }
+
+  // Send `signal` to the whole process group that `leader` (named by pid and start time) leads, in one
+  // system call: for a fork bomb's hundreds of members, where one signal each costs the daemon hundreds
+  // of preemptions on a busy machine. Only when the leader leads its session as well as its group, and
+  // every live process of that session in `snapshot` (a scan taken just now) may be signalled: only a
+  // process of the same session can join a group, so no process this gate has not judged can be reached.
+  // Throws ProtectedError naming the first process refused; returns false, sending nothing, when the
+  // leader is gone (or another process holds its PID) or no longer leads both.
+  killGroup(snapshot: ProcessSnapshot, leader: number, leaderStartTicks: number, signal: NodeJS.Signals): boolean {
+    const sampled = snapshot.processes.get(leader);
+    if (!sampled || sampled.startTicks !== leaderStartTicks || sampled.sid !== leader || sampled.pgid !== leader) return false;
+    for (const sample of snapshot.processes.values()) {
+      if (sample.sid !== leader || sample.state === "Z") continue;
+      const reason = this.judge(sample);
+      if (reason !== null) throw new ProtectedError(sample.pid, reason);
+    }
+    // The leader read now: still the same process, leading both, and not protected. It may have
+    // just ended (a zombie): until it is reaped it holds its PID, so its group's id is no other's.
+    const now = readOwnedStatLine(this.procRoot, leader);
+    if (now === null || now.startTicks !== leaderStartTicks || now.sid !== leader || now.pgid !== leader || now.state === "X") return false;
+    const reason = this.judge({ pid: leader, ...now });
+    if (reason !== null) throw new ProtectedError(leader, reason);
+    try {
+      process.kill(-leader, signal);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+      return false;
+    }
+    return true;
   }
 
   isAncestor(pid: number): boolean {

@@ -21,7 +21,8 @@ function setup(policies: Policy[], anomaly: Partial<AnomalySettings> = {}, inter
   const source = new FakeSource(clock);
   const spawner = new FakeSpawner(source, UID);
   const signaller = new RecordingSignaller();
-  // Signals act on the table as the kernel would: stop, end (children go to PID 1), or end a spawned child.
+  // Signals act on the table as the kernel would: stop, end (children go to PID 1), or end a spawned child;
+  // that end reaches the engine later, as a child's exit event or a keeper's message does, never within the kill call.
   signaller.onSignal = (pid, signal) => {
     const process = source.processes.get(pid);
     if (!process) return;
@@ -30,7 +31,7 @@ function setup(policies: Policy[], anomaly: Partial<AnomalySettings> = {}, inter
       const child = spawner.children.find((c) => c.pid === pid);
       source.remove(pid);
       for (const orphan of source.processes.values()) if (orphan.ppid === pid) source.set({ ...orphan, ppid: 1 });
-      child?.exit(null, signal);
+      if (child) queueMicrotask(() => child.exit(null, signal));
     }
   };
   const config = {

@@ -9,12 +9,19 @@ export class World implements Signaller {
   processes = new Map<number, ProcessSample>();
   /** Processes that fork one child on every scan while they run. */
   forkers = new Set<number>();
+  /** Signals sent to one process each: [pid, signal]. */
   signals: Array<[number, string]> = [];
+  /** Every signal that reached a process, sent to it alone or to its group, in order. */
+  delivered: Array<[number, string]> = [];
+  /** The start time each signal named its process by (undefined when it named none). */
+  namedBy: Array<number | undefined> = [];
   /** For these pids, SIGSTOP takes effect at the next step, after one last fork (as a process caught mid-fork does). */
   lagStops = new Set<number>();
   /** Every pid ever forked, in order. */
   forked: number[] = [];
   private stopping = new Set<number>();
+  /** Lagging processes whose stop came to their whole group: the child of their last fork starts stopped too (see step). */
+  private stoppingByGroup = new Set<number>();
   /** Lagging processes sent SIGKILL: they still finish their fork, then die. */
   private dying = new Set<number>();
   /** pids the signaller refuses, as the SignalGuard refuses protected ones. */
@@ -58,7 +65,10 @@ export class World implements Signaller {
     for (const pid of stopping) {
       const process = this.processes.get(pid);
       if (!process) continue;
-      this.forkers.add(this.fork(pid));
+      const child = this.fork(pid);
+      // The kernel hands a signal sent to a group during a fork to the new child as well.
+      if (this.stoppingByGroup.delete(pid)) this.processes.set(child, { ...this.processes.get(child)!, state: "T" });
+      else this.forkers.add(child);
       if (this.dying.delete(pid)) this.exit(pid);
       else this.processes.set(pid, { ...process, state: "T" });
     }
@@ -75,15 +85,49 @@ export class World implements Signaller {
     return { timeMs: this.time, processes, childrenOf: (pid) => children.get(pid) ?? [] };
   }
 
-  kill(pid: number, signal: NodeJS.Signals): void {
+  kill(pid: number, signal: NodeJS.Signals, startTicks?: number): void {
     if (this.refuse.has(pid)) throw new Error(`refusing to signal PID ${pid}: protected`);
+    const process = this.processes.get(pid);
+    // As the guard does: a PID that names another process now is not signalled.
+    if (process && startTicks !== undefined && process.startTicks !== startTicks) return;
     this.signals.push([pid, signal]);
+    this.namedBy.push(startTicks);
+    this.delivered.push([pid, signal]);
+    this.apply(pid, signal);
+  }
+
+  // What the kernel does with a signal that reached pid.
+  private apply(pid: number, signal: NodeJS.Signals): void {
     const process = this.processes.get(pid);
     if (!process) return;
     if (signal === "SIGSTOP" && this.lagStops.delete(pid)) this.stopping.add(pid);
     else if (signal === "SIGSTOP") this.processes.set(pid, { ...process, state: "T" });
     if (signal === "SIGKILL" && this.stopping.has(pid)) this.dying.add(pid);
     else if (signal === "SIGKILL") this.exit(pid);
+  }
+
+  /** Signals sent to a whole process group in one call: [pgid, signal]. */
+  groupSignals: Array<[number, string]> = [];
+
+  // As the guard's killGroup: the leader must lead its session and group in the snapshot and now, and no process of
+  // the session may be refused; then every process of the group (now, as the kernel sees it) gets the signal.
+  killGroup(snapshot: ProcessSnapshot, leader: number, leaderStartTicks: number, signal: NodeJS.Signals): boolean {
+    const sampled = snapshot.processes.get(leader);
+    const now = this.processes.get(leader);
+    for (const leads of [sampled, now]) {
+      if (!leads || leads.startTicks !== leaderStartTicks || leads.sid !== leader || leads.pgid !== leader) return false;
+    }
+    for (const process of snapshot.processes.values()) {
+      if (process.sid === leader && this.refuse.has(process.pid)) throw new Error(`refusing to signal PID ${process.pid}: protected`);
+    }
+    this.groupSignals.push([leader, signal]);
+    for (const process of [...this.processes.values()]) {
+      if (process.pgid !== leader) continue;
+      this.delivered.push([process.pid, signal]);
+      this.apply(process.pid, signal);
+      if (signal === "SIGSTOP" && this.stopping.has(process.pid)) this.stoppingByGroup.add(process.pid);
+    }
+    return true;
   }
 
   alive(pid: number): boolean {

@@ -71,6 +71,19 @@ describe("SignalGuard", () => {
     expect(await ended).toBe("SIGTERM");
   });
 
+  it("signals a process named by (pid, start time) only while that PID is still that process", async () => {
+    const child = await sleeper("guard-ident");
+    const startTicks = readStatLine("/proc", child.pid!)!.startTicks;
+    const guard = new SignalGuard();
+    // Another start time: the PID would name another process now; nothing is sent and nothing is thrown.
+    guard.kill(child.pid!, "SIGSTOP", startTicks + 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readStatLine("/proc", child.pid!)?.state).toBe("S");
+    const ended = new Promise((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
+    guard.kill(child.pid!, "SIGTERM", startTicks);
+    expect(await ended).toBe("SIGTERM");
+  });
+
   it("refuses the leader of a terminal session (a login or terminal shell), by pid and by a scan's sample", async () => {
     dir = makeTestDir("guard");
     const program = join(dir, "guard-tty");
@@ -90,5 +103,72 @@ describe("SignalGuard", () => {
     expect(readStatLine("/proc", leader!.pid)?.state).toBe("S");
     // The holder is the test's own child, with no terminal of its own: it may be signalled.
     expect(guard.reasonToRefuse(holder.pid!)).toBeNull();
+  });
+});
+
+// A shell leading a session and group of its own (detached: setsid), with two sleeping children;
+// `second` is the second child's command line (e.g. run as another user).
+async function session(second = "sleep 30"): Promise<{ leader: ChildProcess; members: () => ProcessSample[] }> {
+  const leader = spawn("bash", ["-c", `sleep 30 & ${second} & wait`], { stdio: "ignore", detached: true });
+  children.push(leader);
+  const members = (): ProcessSample[] => [...new ProcScanner().scan().processes.values()].filter((p) => p.sid === leader.pid);
+  await waitFor(() => members().filter((p) => p.comm === "sleep").length === 2, 5000, () => "the session's children did not start");
+  return { leader, members };
+}
+
+describe("SignalGuard.killGroup", () => {
+  afterEach(() => {
+    // The detached sessions' children are not the test's own: end each whole group.
+    for (const child of children) if (child.pid) try { process.kill(-child.pid, "SIGKILL"); } catch { /* already gone */ }
+  });
+
+  it("stops, then ends, a session's whole group in one call", async () => {
+    const { leader, members } = await session();
+    const guard = new SignalGuard();
+    const ticks = readStatLine("/proc", leader.pid!)!.startTicks;
+    expect(guard.killGroup(new ProcScanner().scan(), leader.pid!, ticks, "SIGSTOP")).toBe(true);
+    await waitFor(() => members().every((p) => p.state === "T"), 5000, () => `not all stopped: ${members().map((p) => p.state).join(" ")}`);
+    expect(members()).toHaveLength(3);
+    expect(guard.killGroup(new ProcScanner().scan(), leader.pid!, ticks, "SIGKILL")).toBe(true);
+    await waitFor(() => members().every((p) => p.state === "Z"), 5000, () => "not all ended");
+  });
+
+  it("sends nothing when the leader is not the process named, or leads no session of its own", async () => {
+    const { leader, members } = await session();
+    const guard = new SignalGuard();
+    const ticks = readStatLine("/proc", leader.pid!)!.startTicks;
+    expect(guard.killGroup(new ProcScanner().scan(), leader.pid!, ticks + 1, "SIGSTOP")).toBe(false);
+    const child = members().find((p) => p.comm === "sleep")!;
+    expect(guard.killGroup(new ProcScanner().scan(), child.pid, child.startTicks, "SIGSTOP")).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(members().map((p) => p.state)).not.toContain("T");
+  });
+
+  it("signals the group of a leader that has just ended and is not yet reaped (its PID, so its group's id, is still its own)", async () => {
+    // The leader's parent execs a program that never reaps: the leader stays a zombie once killed.
+    const holder = spawn("bash", ["-c", "setsid bash -c 'sleep 30 & sleep 30 & wait' & exec sleep 30"], { stdio: "ignore", detached: true });
+    children.push(holder);
+    const scan = () => [...new ProcScanner().scan().processes.values()];
+    let leader: ProcessSample | undefined;
+    await waitFor(() => (leader = scan().find((p) => p.ppid === holder.pid && p.sid === p.pid)) !== undefined && scan().filter((p) => p.sid === leader!.pid).length === 3, 5000, () => "no session");
+    try {
+      process.kill(leader!.pid, "SIGKILL");
+      await waitFor(() => readStatLine("/proc", leader!.pid)?.state === "Z", 5000, () => "the leader did not end");
+      expect(new SignalGuard().killGroup(new ProcScanner().scan(), leader!.pid, leader!.startTicks, "SIGSTOP")).toBe(true);
+      const orphans = () => scan().filter((p) => p.sid === leader!.pid && p.pid !== leader!.pid);
+      await waitFor(() => orphans().every((p) => p.state === "T"), 5000, () => "the group was not stopped");
+      expect(orphans()).toHaveLength(2);
+    } finally {
+      process.kill(-leader!.pid, "SIGKILL");
+    }
+  });
+
+  it("refuses a group whose session holds another user's process, and signals none of it", async () => {
+    const { leader, members } = await session("setpriv --reuid=nobody --regid=nogroup --clear-groups sleep 30");
+    const guard = new SignalGuard();
+    const ticks = readStatLine("/proc", leader.pid!)!.startTicks;
+    expect(() => guard.killGroup(new ProcScanner().scan(), leader.pid!, ticks, "SIGSTOP")).toThrow(/another user/);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(members().map((p) => p.state)).not.toContain("T");
   });
 });
