@@ -28,7 +28,10 @@ export interface PolicyForm {
   restart: RestartMode;
   onViolation: ViolationAction;
   scope: LimitScope;
+  /** Scans over the CPU limit before acting. */
   sustain: number;
+  /** Seconds over the memory limit before acting (memory is looked at between scans too). */
+  memorySustain: number;
   autostart: boolean;
   cooldownMaxRestarts: number;
   cooldownWindow: number;
@@ -44,6 +47,7 @@ export const POLICY_DEFAULTS: Omit<PolicyForm, "name" | "command"> = {
   onViolation: "restart",
   scope: "tree",
   sustain: 2,
+  memorySustain: 0.05,
   autostart: false,
   cooldownMaxRestarts: 5,
   cooldownWindow: 60,
@@ -60,6 +64,7 @@ export const FORM_KEYS = [
   "on_violation",
   "scope",
   "sustain",
+  "memory_sustain",
   "autostart",
   "cooldown",
 ] as const;
@@ -133,6 +138,7 @@ export function formFromPolicy(name: string, policy: Dict): PolicyForm {
     onViolation: oneOf(VIOLATION_ACTIONS, stringOf(policy, "on_violation"), POLICY_DEFAULTS.onViolation),
     scope: oneOf(LIMIT_SCOPES, stringOf(policy, "scope"), POLICY_DEFAULTS.scope),
     sustain: has(policy, "sustain") ? numberOf(policy, "sustain") : POLICY_DEFAULTS.sustain,
+    memorySustain: has(policy, "memory_sustain") ? numberOf(policy, "memory_sustain") : POLICY_DEFAULTS.memorySustain,
     autostart: has(policy, "autostart") ? booleanOf(policy, "autostart") : POLICY_DEFAULTS.autostart,
     cooldownMaxRestarts: has(cooldown, "max_restarts") ? numberOf(cooldown, "max_restarts") : POLICY_DEFAULTS.cooldownMaxRestarts,
     cooldownWindow: has(cooldown, "window") ? numberOf(cooldown, "window") : POLICY_DEFAULTS.cooldownWindow,
@@ -161,6 +167,7 @@ export function policyEntries(form: PolicyForm): TypedEntry[] {
     { key: "on_violation", signature: "s", value: form.onViolation },
     { key: "scope", signature: "s", value: form.scope },
     { key: "sustain", signature: "u", value: Math.round(form.sustain) },
+    { key: "memory_sustain", signature: "d", value: form.memorySustain },
     { key: "autostart", signature: "b", value: form.autostart },
     {
       key: "cooldown",

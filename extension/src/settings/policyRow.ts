@@ -117,6 +117,7 @@ export class PolicyRow {
     const onViolation = choice<ViolationAction>(VIOLATION_ACTIONS, [t.gettext("Restart"), t.gettext("Kill"), t.gettext("Notify only")]);
     const scope = choice<LimitScope>(LIMIT_SCOPES, [t.gettext("Whole process tree"), t.gettext("Process alone")]);
     const sustain = spin(1, 1000, 1);
+    const memorySustain = spin(0, 3600, 0.05, 2);
     const autostart = new Gtk.Switch({ valign: Gtk.Align.CENTER });
     const maxRestarts = spin(1, 1000, 1);
     const window = spin(1, 86_400, 10);
@@ -129,7 +130,8 @@ export class PolicyRow {
       ["cpu_limit", t.gettext("CPU limit (%)"), cpu, t.gettext("of one core; 0 for none")],
       ["memory_limit_mb", t.gettext("Memory limit (MB)"), memory, t.gettext("0 for none")],
       ["scope", t.gettext("Limits count"), scope.widget, ""],
-      ["sustain", t.gettext("Over a limit for (scans)"), sustain, ""],
+      ["sustain", t.gettext("Over the CPU limit for (scans)"), sustain, ""],
+      ["memory_sustain", t.gettext("Over the memory limit for (seconds)"), memorySustain, t.gettext("0 acts at once")],
       ["on_violation", t.gettext("Then"), onViolation.widget, ""],
       ["restart", t.gettext("Restart"), restart.widget, ""],
       ["autostart", t.gettext("Start with selfheal"), autostart, ""],
@@ -154,6 +156,7 @@ export class PolicyRow {
       onViolation: onViolation.value(),
       scope: scope.value(),
       sustain: sustain.value,
+      memorySustain: memorySustain.value,
       autostart: autostart.active,
       cooldownMaxRestarts: maxRestarts.value,
       cooldownWindow: window.value,
@@ -169,6 +172,7 @@ export class PolicyRow {
       onViolation.set(form.onViolation);
       scope.set(form.scope);
       if (sustain.value !== form.sustain) sustain.value = form.sustain;
+      if (memorySustain.value !== form.memorySustain) memorySustain.value = form.memorySustain;
       if (autostart.active !== form.autostart) autostart.active = form.autostart;
       if (maxRestarts.value !== form.cooldownMaxRestarts) maxRestarts.value = form.cooldownMaxRestarts;
       if (window.value !== form.cooldownWindow) window.value = form.cooldownWindow;

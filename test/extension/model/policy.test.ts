@@ -44,6 +44,7 @@ describe("formFromPolicy", () => {
       on_violation: "notify",
       scope: "process",
       sustain: 3,
+      memory_sustain: 0.3,
       autostart: true,
       cooldown: { max_restarts: 4, window: 30, pause: 90 },
       stop_timeout: 5,
@@ -58,6 +59,7 @@ describe("formFromPolicy", () => {
       onViolation: "notify",
       scope: "process",
       sustain: 3,
+      memorySustain: 0.3,
       autostart: true,
       cooldownMaxRestarts: 4,
       cooldownWindow: 30,
@@ -67,6 +69,8 @@ describe("formFromPolicy", () => {
 
   it("fills missing keys with the daemon's defaults", () => {
     expect(formFromPolicy("x", {})).toEqual({ name: "x", command: "x", ...POLICY_DEFAULTS });
+    // Memory's sustain is in seconds (0.05 by default), CPU's in scans.
+    expect(POLICY_DEFAULTS).toMatchObject({ sustain: 2, memorySustain: 0.05 });
   });
 });
 
@@ -80,6 +84,7 @@ describe("policyEntries", () => {
       ["on_violation", "s"],
       ["scope", "s"],
       ["sustain", "u"],
+      ["memory_sustain", "d"],
       ["autostart", "b"],
       ["cooldown", "a{sv}"],
     ]);
