@@ -16,10 +16,11 @@ export class FileTooLargeError extends Error {
   }
 }
 
-// A byte count as "1048576 (1 MiB)": the exact figure, and the round one people think in.
+// A byte count as "1048576 (1 MB)": the exact figure, and the round one people think in, in
+// selfheal's one unit system (binary: 1 MB = 1024 KB = 1024 × 1024 bytes).
 export function formatBytes(bytes: number): string {
-  if (bytes >= MIB && bytes % MIB === 0) return `${bytes} (${bytes / MIB} MiB)`;
-  if (bytes >= KIB && bytes % KIB === 0) return `${bytes} (${bytes / KIB} KiB)`;
+  if (bytes >= MIB && bytes % MIB === 0) return `${bytes} (${bytes / MIB} MB)`;
+  if (bytes >= KIB && bytes % KIB === 0) return `${bytes} (${bytes / KIB} KB)`;
   return String(bytes);
 }
 

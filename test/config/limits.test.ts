@@ -46,7 +46,7 @@ describe("config.toml's size", () => {
     truncateSync(path, 4 * 1024 ** 3);
     const error = configError(() => loadConfigFile(path));
     expect(error.problems).toEqual([
-      { file: path, line: null, column: null, key: "", message: "the file is 4294967296 bytes; at most 1048576 (1 MiB) are read" },
+      { file: path, line: null, column: null, key: "", message: "the file is 4294967296 bytes; at most 1048576 (1 MB) are read" },
     ]);
   });
 
@@ -57,7 +57,7 @@ describe("config.toml's size", () => {
     writeFileSync(config, `# ${"x".repeat(SIZE_LIMITS.config_bytes)}\n`);
     const result = store.reload();
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.error.message).toBe(`${config}: the file is ${SIZE_LIMITS.config_bytes + 3} bytes; at most 1048576 (1 MiB) are read`);
+    expect(!result.ok && result.error.message).toBe(`${config}: the file is ${SIZE_LIMITS.config_bytes + 3} bytes; at most 1048576 (1 MB) are read`);
     expect([...store.config.policies.keys()]).toEqual(["small"]);
   });
 });
@@ -75,7 +75,7 @@ describe("how many policies, and how large", () => {
     const quotes = (length: number) => '"'.repeat(length);
     const env = Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`Q${i}`, quotes(15 * 1024)]));
     const problems = problemsOf(policyToml("big", ["sleep", quotes(120 * 1024)], env));
-    expect(problems).toEqual([[1, "process.big", expect.stringMatching(/^is \d+ bytes as JSON; at most 262144 \(256 KiB\) are accepted for one policy$/)]]);
+    expect(problems).toEqual([[1, "process.big", expect.stringMatching(/^is \d+ bytes as JSON; at most 262144 \(256 KB\) are accepted for one policy$/)]]);
   });
 
   it("SetPolicy cannot add a 257th policy, nor make overrides.json larger than 1 MiB", async () => {
@@ -92,7 +92,7 @@ describe("how many policies, and how large", () => {
     const big = { set: { command: ["x", "y".repeat(100 * 1024)] }, unset: [] };
     for (let i = 0; i < 10; i++) await store.setPolicy(`big${i}`, big);
     await expect(store.setPolicy("big10", big)).rejects.toThrow(
-      /^SetPolicy: process\.big10: the policies set over D-Bus would take \d+ bytes; at most 1048576 \(1 MiB\) are kept, remove some first$/,
+      /^SetPolicy: process\.big10: the policies set over D-Bus would take \d+ bytes; at most 1048576 \(1 MB\) are kept, remove some first$/,
     );
     expect(store.config.policies.size).toBe(10);
     expect(Object.keys(loadOverrides(join(dir, "big-overrides.json")).overrides.policies)).toHaveLength(10);
@@ -107,7 +107,7 @@ describe("command: the arguments' count and total size stay below the kernel's A
 
   it("at most 128 KiB of arguments in all", () => {
     const problems = problemsOf(policyToml("long", ["sleep", ...Array.from({ length: 3 }, () => "x".repeat(50 * 1024))]));
-    expect(problems).toEqual([[2, "process.long.command", "is 153609 bytes with each argument's terminating NUL; at most 131072 (128 KiB) are accepted"]]);
+    expect(problems).toEqual([[2, "process.long.command", "is 153609 bytes with each argument's terminating NUL; at most 131072 (128 KB) are accepted"]]);
   });
 });
 
@@ -137,7 +137,7 @@ describe("env: POSIX names of bounded length, bounded in count and size", () => 
     expect(problemsOf(policyToml("e", ["x"], many))).toEqual([[3, "process.e.env", "has 257 variables; at most 256 are accepted"]]);
     const large = Object.fromEntries(Array.from({ length: 3 }, (_, i) => [`V${i}`, "x".repeat(30 * 1024)]));
     expect(problemsOf(policyToml("e", ["x"], large))).toEqual([
-      [3, "process.e.env", "is 92172 bytes as NAME=value entries; at most 65536 (64 KiB) are accepted"],
+      [3, "process.e.env", "is 92172 bytes as NAME=value entries; at most 65536 (64 KB) are accepted"],
     ]);
   });
 
@@ -153,7 +153,7 @@ describe("env: POSIX names of bounded length, bounded in count and size", () => 
 describe("policies given as objects (SetPolicy, overrides.json)", () => {
   it("the same caps, naming the source", () => {
     const error = configError(() => validatePolicyObject("p", { command: ["x", ...Array.from({ length: 3 }, () => "y".repeat(50 * 1024))] }, "SetPolicy"));
-    expect(error.message).toBe("SetPolicy: process.p.command: is 153605 bytes with each argument's terminating NUL; at most 131072 (128 KiB) are accepted");
+    expect(error.message).toBe("SetPolicy: process.p.command: is 153605 bytes with each argument's terminating NUL; at most 131072 (128 KB) are accepted");
     const proto = JSON.parse('{"command":["x"],"env":{"__proto__":"x"}}') as Record<string, unknown>;
     expect(configError(() => validatePolicyObject("p", proto, "SetPolicy")).message).toBe('SetPolicy: process.p.env.__proto__: "__proto__" cannot be used as a key');
   });
@@ -161,6 +161,6 @@ describe("policies given as objects (SetPolicy, overrides.json)", () => {
   it("overrides.json over 1 MiB is not read", () => {
     const path = join(dir, "overrides.json");
     writeFileSync(path, " ".repeat(SIZE_LIMITS.config_bytes + 1));
-    expect(loadOverrides(path).error?.message).toBe(`${path}: the file is 1048577 bytes; at most 1048576 (1 MiB) are read, ignored`);
+    expect(loadOverrides(path).error?.message).toBe(`${path}: the file is 1048577 bytes; at most 1048576 (1 MB) are read, ignored`);
   });
 });
