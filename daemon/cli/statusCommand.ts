@@ -51,7 +51,7 @@ function count(n: number, one: string, many: string): string {
 function summary(properties: Row): string {
   return (
     `selfheal ${text(properties, "Version")}: health ${text(properties, "Health")}; ` +
-    `${num(properties, "WatchedCount")} watched, ${num(properties, "CooldownCount")} in cooldown, ` +
+    `${count(num(properties, "WatchedCount"), "program", "programs")} watched, ${num(properties, "CooldownCount")} in cooldown, ` +
     `${count(num(properties, "AnomalyCount"), "anomaly", "anomalies")}, ${count(num(properties, "ZombieCount"), "zombie", "zombies")}\n`
   );
 }

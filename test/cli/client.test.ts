@@ -80,7 +80,7 @@ describe("status", () => {
     const result = await selfheal(bus, ["status"]);
     expect(result.code).toBe(EXIT.ok);
     const lines = result.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^selfheal \d+\.\d+\.\d+: health ok; 2 watched, 0 in cooldown, 0 anomalies, \d+ zombies?$/);
+    expect(lines[0]).toMatch(/^selfheal \d+\.\d+\.\d+: health ok; 2 programs watched, 0 in cooldown, 0 anomalies, \d+ zombies?$/);
     expect(lines[1]).toMatch(/^NAME\s+STATE\s+PID\s+CPU\s+MEMORY\s+RESTARTS\s+COOLDOWN$/);
     const { pid } = await processOf(client, "editor");
     expect(lines[2]).toMatch(/^backup\s+stopped\s+-\s+-\s+-\s+0\s+-$/);
