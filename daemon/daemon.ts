@@ -290,6 +290,7 @@ export class Daemon implements NotificationResponder {
     return {
       version: packageJson.version,
       units: () => this.engine.list(),
+      appOf: (name) => this.engine.activeConfig.policies.get(name)?.app?.id ?? null,
       subscribe: (listener) => this.engine.events.subscribe(listener),
       onScan: (observer) => this.engine.onScan((snapshot) => observer({ snapshot, durationSec: source.lastScanSec })),
       zombieCount: () => this.zombies.count,

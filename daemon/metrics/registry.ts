@@ -108,9 +108,9 @@ function counter(spec: MetricSpec, registry: Registry<RegistryContentType>, own:
   });
 }
 
-// Every (labels, count) of a two-level count.
-function* flatten(counts: Map<string, Map<string, number>>, outer: string, inner: string): Iterable<[Record<string, string>, number]> {
-  for (const [a, row] of counts) for (const [b, value] of row) yield [{ [outer]: a, [inner]: b }, value];
+// Every (labels, count) of a count by policy name and one more label; `named` gives a policy's own labels.
+function* flatten(counts: Map<string, Map<string, number>>, named: (name: string) => Record<string, string>, inner: string): Iterable<[Record<string, string>, number]> {
+  for (const [name, row] of counts) for (const [b, value] of row) yield [{ ...named(name), [inner]: b }, value];
 }
 
 export function buildRegistry(contentType: RegistryContentType, source: MetricsSource, tally: MetricsTally): BuiltRegistry {
@@ -120,31 +120,36 @@ export function buildRegistry(contentType: RegistryContentType, source: MetricsS
   const nowMs = () => Date.now();
 
   const own = new Map<string, OwnMetric>();
+  // A policy's labels: its name, and the desktop app it watches where it has one.
+  const named = (name: string): Record<string, string> => {
+    const app = source.appOf(name);
+    return app === null ? { name } : { name, app };
+  };
   // One series a program (none where value gives null); keyed by names and values alone, without making the series.
   const perUnit = (value: (u: UnitView) => number | null): OwnMetric => ({
     series: () =>
       units().flatMap((u): Series[] => {
         const v = value(u);
-        return v === null ? [] : [[{ name: u.name }, v]];
+        return v === null ? [] : [[named(u.name), v]];
       }),
     key: () => {
       let key = "";
-      for (const u of units()) key += `${u.name}\u0000${value(u)}\n`;
+      for (const u of units()) key += `${u.name}\u0000${source.appOf(u.name)}\u0000${value(u)}\n`;
       return key;
     },
   });
   const single = (value: () => number, labels: Record<string, string> = {}) => (): Series[] => [[labels, value()]];
   gauge(METRICS.up, registry, own, perUnit((u) => (u.pid === 0 ? 0 : 1)));
   gauge(METRICS.state, registry, own, {
-    series: () => units().flatMap((u) => UNIT_STATES.map((state): Series => [{ name: u.name, state }, u.state === state ? 1 : 0])),
+    series: () => units().flatMap((u) => UNIT_STATES.map((state): Series => [{ ...named(u.name), state }, u.state === state ? 1 : 0])),
     key: () => {
       let key = "";
-      for (const u of units()) key += `${u.name}\u0000${u.state}\n`;
+      for (const u of units()) key += `${u.name}\u0000${source.appOf(u.name)}\u0000${u.state}\n`;
       return key;
     },
   });
   counter(METRICS.restarts, registry, own, perUnit((u) => u.restarts));
-  counter(METRICS.crashes, registry, own, () => flatten(tally.crashes, "name", "signal"));
+  counter(METRICS.crashes, registry, own, () => flatten(tally.crashes, named, "signal"));
   counter(METRICS.cpuSeconds, registry, own, perUnit((u) => tally.cpuSeconds(u.name)));
   gauge(METRICS.cpuPercent, registry, own, perUnit((u) => u.cpuPercent));
   gauge(METRICS.residentBytes, registry, own, perUnit((u) => u.rssBytes));
@@ -152,7 +157,7 @@ export function buildRegistry(contentType: RegistryContentType, source: MetricsS
   gauge(METRICS.cpuLimitPercent, registry, own, perUnit((u) => u.cpuLimit));
   gauge(METRICS.cooldownActive, registry, own, perUnit((u) => (u.cooldownUntilMs > nowMs() ? 1 : 0)));
   gauge(METRICS.cooldownRemaining, registry, own, perUnit((u) => Math.max(0, u.cooldownRemainingSec)));
-  counter(METRICS.anomalies, registry, own, () => flatten(tally.anomalies, "name", "kind"));
+  counter(METRICS.anomalies, registry, own, () => flatten(tally.anomalies, named, "kind"));
   gauge(METRICS.policies, registry, own, single(() => units().length));
   gauge(METRICS.zombies, registry, own, single(() => source.zombieCount()));
   counter(METRICS.zombiesReaped, registry, own, single(() => tally.zombiesReaped));

@@ -25,6 +25,8 @@ export interface MetricsSource {
   readonly version: string;
   /** The policies' programs as of the last scan (no scan is made for this). */
   units(): readonly UnitView[];
+  /** The desktop-file id of a policy that watches an app (its `app` key), null for the others. */
+  appOf(name: string): string | null;
   subscribe(listener: EventListener): () => void;
   /** Called after every scan, once the engine has applied the policies to it. */
   onScan(observer: (scan: ScanFigures) => void): () => void;

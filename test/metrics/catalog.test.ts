@@ -85,6 +85,7 @@ function populated(): { source: TestSource; tally: MetricsTally } {
     view("editor", { pid: 42, state: "running", cpuPercent: 12.5, rssBytes: 80 * MB, cpuLimit: 50, memoryLimitBytes: 200 * MB, restarts: 3, cooldownRemainingSec: 30, cooldownUntilMs: Date.now() + 30_000 }),
     view("player"),
   ];
+  source.apps.set("editor", "org.gnome.TextEditor.desktop");
   source.subscribe((event) => tally.observe(event, new Set(source.views.map((v) => v.name))));
   source.zombies = 2;
   source.calls.set("ListProcesses", 7);
@@ -122,7 +123,10 @@ describe("metrics catalog", () => {
       expect(family!.samples.length, `${name} has samples`).toBeGreaterThan(0);
       for (const one of family!.samples) {
         const own = Object.keys(one.labels).filter((label) => label !== "le");
-        expect(own.sort(), `${one.name} labels`).toEqual([...labels].sort());
+        // A policy that watches a desktop app carries it as `app` too, wherever it is named.
+        const expected = labels.includes("name") && one.labels.name === "editor" ? [...labels, "app"] : labels;
+        expect(own.sort(), `${one.name} labels`).toEqual([...expected].sort());
+        if (own.includes("app")) expect(one.labels.app).toBe("org.gnome.TextEditor.desktop");
       }
     }
     const ours = [...families.keys()].filter((name) => name.startsWith("selfheal_") && !/^selfheal_(process|nodejs)_/.test(name));
@@ -190,7 +194,7 @@ describe("metrics catalog", () => {
     const openMetrics = buildRegistry(Registry.OPENMETRICS_CONTENT_TYPE, source, tally).registry;
     const open = await openMetrics.metrics();
     expect(open).toContain("# TYPE selfheal_restarts counter");
-    expect(open).toContain('selfheal_restarts_total{name="editor"} 3');
+    expect(open).toContain('selfheal_restarts_total{name="editor",app="org.gnome.TextEditor.desktop"} 3');
     expect(open.endsWith("# EOF\n")).toBe(true);
     const text = await prometheus.metrics();
     expect(text).toContain("# TYPE selfheal_restarts_total counter");

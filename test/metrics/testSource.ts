@@ -12,6 +12,8 @@ export class TestSource implements MetricsSource {
   zombies = 0;
   calls = new Map<string, number>();
   writeErrors = 0;
+  /** Desktop-file ids of the policies that watch an app. */
+  apps = new Map<string, string>();
   counts: NotificationCounts[] = [
     { channel: "email", sent: 0, suppressed: 0 },
     { channel: "desktop", sent: 0, suppressed: 0 },
@@ -20,6 +22,7 @@ export class TestSource implements MetricsSource {
   private readonly observers = new Set<(scan: ScanFigures) => void>();
 
   units = () => this.views;
+  appOf = (name: string) => this.apps.get(name) ?? null;
   subscribe = (listener: EventListener) => (this.listeners.add(listener), () => this.listeners.delete(listener));
   onScan = (observer: (scan: ScanFigures) => void) => (this.observers.add(observer), () => this.observers.delete(observer));
   zombieCount = () => this.zombies;
