@@ -373,8 +373,8 @@ export class ShellHarness {
 
   // Evaluates `code` in the shell (as org.gnome.Shell.Eval does: the value of the last
   // expression, through JSON). Throws with the shell's message when the code throws.
-  // Each evaluation notes its number and when it ran (globalThis.selfhealEvalRan), so that one
-  // without an answer can be told apart: run late, run but its answer lost, or never run.
+  // Each evaluation notes its number and when it began (globalThis.selfhealEvalRan), so that one
+  // without an answer can be told apart: begun (late, or long at work), or not begun at all.
   async eval<T = unknown>(code: string): Promise<T> {
     const id = ++this.#evals;
     let reply: unknown[];
@@ -386,7 +386,10 @@ export class ShellHarness {
       try {
         const [, seen] = (await this.#callWithin(DIAGNOSIS_CALL_TIMEOUT_MS, "org.gnome.Shell", "/org/gnome/Shell", "org.gnome.Shell", "Eval", "s", ["globalThis.selfhealEvalRan"])) as [boolean, string];
         const [lastId, at] = JSON.parse(seen) as [number, number];
-        ran = lastId >= id ? `the shell did run it (evaluation ${lastId} ran at ${new Date(at).toISOString()})` : `the shell never ran it (the last evaluation it ran is ${lastId}, at ${new Date(at).toISOString()})`;
+        ran =
+          lastId >= id
+            ? `the shell began it late or took long over it (evaluation ${lastId} began at ${new Date(at).toISOString()})`
+            : `the shell has not begun it (the last evaluation it began is ${lastId}, at ${new Date(at).toISOString()})`;
       } catch (inner) {
         ran = `the shell does not evaluate anything now either (${inner instanceof CallTimeoutError ? "no answer" : String(inner)})`;
       }
@@ -586,7 +589,7 @@ async function processActivity(pid: number): Promise<string> {
   const after = cpuTicks();
   if (before === null || after === null) return "gone";
   const state = read("stat").replace(/^.*\) /, "").split(" ")[0];
-  return `state ${state}, ${after - before} CPU ticks of 100 in the last second, main thread in ${read("wchan") || "user space"} (syscall ${read("syscall").split(" ")[0]})`;
+  return `state ${state}, ${after - before} CPU ticks of 100 in the last second, main thread ${["", "0"].includes(read("wchan")) ? "running" : `waiting in ${read("wchan")}`} (syscall ${read("syscall").split(" ")[0]})`;
 }
 
 // The shell's log (stdout and stderr, and the buses' complaints) so far.
