@@ -29,7 +29,8 @@ const SHELL_PRIVATE_TYPELIBS = "/usr/lib/gnome-shell/girepository-1.0";
 const GNOME48_ROOT_SCRIPT = resolve(import.meta.dirname, "../../scripts/gnome-shell-48-root.sh");
 export const HELPER_UUID = "unsafe-mode@selfheal.test";
 
-const SHELL_START_TIMEOUT_MS = 45_000;
+// A deadline for start-up, not a budget: on a loaded 2-core machine (load 20) GNOME 43 took over 45 s.
+const SHELL_START_TIMEOUT_MS = 120_000;
 const SHELL_STOP_TIMEOUT_MS = 10_000;
 const POLL_INTERVAL_MS = 50;
 const CALL_TIMEOUT_MS = 30_000;
