@@ -842,17 +842,32 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
       received.slice(reloads).some((signal) => signal.member === "EventLogged" && kindOf(signal) === "config-reloaded"),
     );
 
+    // The notification service answers the daemon's Notify only after the shell has shown the
+    // notification, and drops an action on a notification it has not answered for yet (it does
+    // not know whom to tell): an action is invoked only once the daemon has its answer, seen here
+    // on the bus (the session bus lets a client watch replies between others).
+    const relayed: number[] = [];
+    const [notifier] = (await shell.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner", "s", ["org.freedesktop.Notifications"])) as [string];
+    // (The daemon sends its notifications on a connection of its own: any Notify answer counts.)
+    const relayRule = `type='method_return',sender='${notifier}',eavesdrop='true'`;
+    const onRelay = (message: dbus.Message): void => {
+      if (message.type === dbus.MessageType.METHOD_RETURN && message.sender === notifier && message.signature === "u") relayed.push(Number(message.body[0]));
+    };
+    shell.bus.on("message", onRelay);
+    await shell.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", "s", [relayRule]);
+    const allRelayed = async (): Promise<boolean> => relayed.length >= (await probe<string[]>("notificationTitles()")).filter((title) => title.endsWith(": crashy")).length;
+
     const loopTitle = "Restart Loop: crashy";
     await crashIntoCooldown("crashy");
     const actions = await eventually("the restart loop's notification in the message tray", 20_000, () => probe<string[] | null>(`notificationActions(${JSON.stringify(loopTitle)})`));
     expect(actions).toEqual(["Restart now", "Stop watching"]);
-    const [owner] = (await shell.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner", "s", ["org.freedesktop.Notifications"])) as [string];
-    const [serverPid] = (await shell.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixProcessID", "s", [owner])) as [number];
+    const [serverPid] = (await shell.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixProcessID", "s", [notifier])) as [number];
     const serverHost = shell.hostPid(serverPid);
     expect(serverHost && readFileSync(`/proc/${serverHost}/cmdline`, "utf8"), "the shell's notification service owns org.freedesktop.Notifications").toMatch(/org\.gnome\.Shell\.Notifications|gnome-shell/);
 
     // Restart now: the cooldown ends and crashy runs again, with a new PID.
     const before = received.length;
+    await eventually("the daemon to have the notification service's answer for each notification", 20_000, allRelayed);
     const invokedUsec = await probe<number | null>(`invokeNotification(${JSON.stringify(loopTitle)}, "Restart now")`);
     expect(invokedUsec, "the notification's Restart now").not.toBeNull();
     const ended = await nextSignal("CooldownEnded", before, (body) => body[0] === "crashy");
@@ -870,6 +885,7 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
     // A click on the crash's notification: the menu opens on the Processes view, crashy's row marked.
     const crashTitle = "Process Crash: crashy";
     await eventually("the crash's notification in the message tray", 20_000, async () => (await probe<string[]>("notificationTitles()")).includes(crashTitle));
+    await eventually("the daemon to have the notification service's answer for each notification", 20_000, allRelayed);
     await probe("watchMenuOpen()");
     const clicked = received.length;
     const clickedUsec = await probe<number | null>(`invokeNotification(${JSON.stringify(crashTitle)}, null)`);
@@ -887,6 +903,8 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
     await screenshotMenu("notification-clicked");
     await probe("close()");
     expect(await probe<string[]>("markedRows()")).toEqual([]);
+    shell.bus.off("message", onRelay);
+    await shell.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "RemoveMatch", "s", [relayRule]);
   }, 120_000);
 
   it("leaves no JS ERROR or extension error in the shell's log, and none in the preferences", async () => {
