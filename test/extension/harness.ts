@@ -8,7 +8,7 @@
 // and outside, so the daemon under test and this process use its bus socket as they are.
 import type { ChildProcess } from "node:child_process";
 import { execFile, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
@@ -29,10 +29,13 @@ const SHELL_PRIVATE_TYPELIBS = "/usr/lib/gnome-shell/girepository-1.0";
 const GNOME48_ROOT_SCRIPT = resolve(import.meta.dirname, "../../scripts/gnome-shell-48-root.sh");
 export const HELPER_UUID = "unsafe-mode@selfheal.test";
 
-const SHELL_START_TIMEOUT_MS = 45_000;
+// A deadline for start-up, not a budget: on a loaded 2-core machine (load 20) GNOME 43 took over 45 s.
+const SHELL_START_TIMEOUT_MS = 120_000;
 const SHELL_STOP_TIMEOUT_MS = 10_000;
 const POLL_INTERVAL_MS = 50;
 const CALL_TIMEOUT_MS = 30_000;
+/** The calls that look into a call without an answer. */
+const DIAGNOSIS_CALL_TIMEOUT_MS = 5_000;
 const MONITOR_SIZE = "1280x800";
 // gnome-shell 43 segfaults in Clutter's teardown after a clean SIGTERM.
 const SHELL_TEARDOWN_SEGFAULT = 139;
@@ -126,6 +129,7 @@ export class ShellHarness {
   #namespace: ChildProcess;
   #init: number;
   #stopped = false;
+  #evals = 0;
 
   private constructor(kind: ShellKind, root: string, env: NodeJS.ProcessEnv, bus: dbus.MessageBus, namespace: ChildProcess, init: number) {
     this.kind = kind;
@@ -269,12 +273,60 @@ export class ShellHarness {
     return output;
   }
 
+  // Starts a program of this machine (its root file system, not the session's) inside the
+  // session's PID and mount namespaces, in `cwd`, with exactly `env`: it sees the session's
+  // processes only, and the PIDs it reports are the session's (hostPid() translates them). The
+  // child returned is nsenter, which forks the program and ends as it ends; programPid() gives the
+  // program's own PID, to signal it (nsenter does not pass signals on).
+  spawnOnHost(command: string, args: string[], options: { env: Record<string, string>; cwd: string }): ChildProcess {
+    const env = Object.entries(options.env).map(([key, value]) => `${key}=${value}`);
+    return spawn("nsenter", ["--target", String(this.#init), "--mount", "--pid", "--", "env", "-i", "-C", options.cwd, ...env, command, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  }
+
+  // The PID (on this machine) of the program that spawnOnHost() or spawnInSession() started
+  // through `nsenter`, once it has forked it.
+  async programPid(nsenter: ChildProcess): Promise<number> {
+    return poll("the program nsenter starts", SHELL_START_TIMEOUT_MS, () => (nsenter.pid ? firstChild(nsenter.pid) : null) ?? (nsenter.exitCode !== null ? false : null), () => "");
+  }
+
+  // The PID on this machine of the session's process `pid` (a PID as the daemon in the session
+  // reports it), or null when the session has no such process.
+  hostPid(pid: number): number | null {
+    const namespace = pidNamespaceOf(this.#init);
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      const ids = nsPids(Number(entry));
+      if (ids !== null && ids.length > 1 && ids[ids.length - 1] === pid && pidNamespaceOf(Number(entry)) === namespace) return Number(entry);
+    }
+    return null;
+  }
+
+  // The PID inside the session of one of its processes known by its PID on this machine.
+  sessionPid(hostPid: number): number | null {
+    const ids = nsPids(hostPid);
+    return ids && ids.length > 1 && pidNamespaceOf(hostPid) === pidNamespaceOf(this.#init) ? (ids[ids.length - 1] ?? null) : null;
+  }
+
   // Calls a method on the session bus and returns the reply's body.
-  // A call without an answer within CALL_TIMEOUT_MS fails (dbus-next itself waits forever).
+  // A call without an answer within CALL_TIMEOUT_MS fails (dbus-next itself waits forever), and
+  // says why as far as can be seen: whether the shell's D-Bus thread still answers (Peer.Ping, which
+  // GDBus answers off the main loop), whether the bus does, and what the shell process is doing.
   async call(destination: string, path: string, iface: string, member: string, signature = "", body: unknown[] = []): Promise<unknown[]> {
+    const started = Date.now();
+    try {
+      return await this.#callWithin(CALL_TIMEOUT_MS, destination, path, iface, member, signature, body);
+    } catch (error) {
+      if (!(error instanceof CallTimeoutError)) throw error;
+      throw new NoAnswerError(`${destination} ${iface}.${member} did not answer within ${CALL_TIMEOUT_MS} ms (asked at ${new Date(started).toISOString()}); ${await this.#diagnose(destination)}`);
+    }
+  }
+
+  async #callWithin(ms: number, destination: string, path: string, iface: string, member: string, signature = "", body: unknown[] = []): Promise<unknown[]> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`${destination} ${iface}.${member} did not answer within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new CallTimeoutError()), ms);
     });
     try {
       const reply = await Promise.race([this.bus.call(new dbus.Message({ destination, path, interface: iface, member, signature, body })), timeout]);
@@ -284,13 +336,67 @@ export class ShellHarness {
     }
   }
 
+  // What can be seen of a call that got no answer: the bus, the peer's D-Bus thread, and, for the
+  // shell, its process (state, CPU used over a second, where its main thread waits).
+  async #diagnose(destination: string): Promise<string> {
+    const answers = async (target: string, iface: string, member: string): Promise<string> => {
+      const asked = performance.now();
+      try {
+        await this.#callWithin(DIAGNOSIS_CALL_TIMEOUT_MS, target, target === "org.freedesktop.DBus" ? "/org/freedesktop/DBus" : "/", iface, member);
+        return `answered in ${(performance.now() - asked).toFixed(0)} ms`;
+      } catch (error) {
+        return error instanceof CallTimeoutError ? `no answer within ${DIAGNOSIS_CALL_TIMEOUT_MS} ms` : `error ${(error as Error).message}`;
+      }
+    };
+    const facts = [
+      `the bus's GetId ${await answers("org.freedesktop.DBus", "org.freedesktop.DBus", "GetId")}`,
+      `${destination}'s Peer.Ping ${await answers(destination, "org.freedesktop.DBus.Peer", "Ping")}`,
+      `load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
+    ];
+    const shellPid = this.#shellPid();
+    if (shellPid !== null) facts.push(`gnome-shell (PID ${shellPid}): ${await processActivity(shellPid)}`);
+    return facts.join("; ");
+  }
+
+  // gnome-shell's PID on this machine, or null when it is not running.
+  #shellPid(): number | null {
+    const namespace = pidNamespaceOf(this.#init);
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === "gnome-shell" && pidNamespaceOf(Number(entry)) === namespace) return Number(entry);
+      } catch {
+        // Gone.
+      }
+    }
+    return null;
+  }
+
   // Evaluates `code` in the shell (as org.gnome.Shell.Eval does: the value of the last
   // expression, through JSON). Throws with the shell's message when the code throws.
+  // Each evaluation notes its number and when it began (globalThis.selfhealEvalRan), so that one
+  // without an answer can be told apart: begun (late, or long at work), or not begun at all.
   async eval<T = unknown>(code: string): Promise<T> {
-    const [success, result] = (await this.call("org.gnome.Shell", "/org/gnome/Shell", "org.gnome.Shell", "Eval", "s", [code])) as [
-      boolean,
-      string,
-    ];
+    const id = ++this.#evals;
+    let reply: unknown[];
+    try {
+      reply = await this.call("org.gnome.Shell", "/org/gnome/Shell", "org.gnome.Shell", "Eval", "s", [`globalThis.selfhealEvalRan = [${id}, Date.now()];\n${code}`]);
+    } catch (error) {
+      if (!(error instanceof NoAnswerError)) throw error;
+      let ran: string;
+      try {
+        const [, seen] = (await this.#callWithin(DIAGNOSIS_CALL_TIMEOUT_MS, "org.gnome.Shell", "/org/gnome/Shell", "org.gnome.Shell", "Eval", "s", ["globalThis.selfhealEvalRan"])) as [boolean, string];
+        const [lastId, at] = JSON.parse(seen) as [number, number];
+        ran =
+          lastId >= id
+            ? `the shell began it late or took long over it (evaluation ${lastId} began at ${new Date(at).toISOString()})`
+            : `the shell has not begun it (the last evaluation it began is ${lastId}, at ${new Date(at).toISOString()})`;
+      } catch (inner) {
+        ran = `the shell does not evaluate anything now either (${inner instanceof CallTimeoutError ? "no answer" : String(inner)})`;
+      }
+      throw new NoAnswerError(`${error.message}; evaluation ${id}: ${ran}\n--- code ---\n${code}`);
+    }
+    const [success, result] = reply as [boolean, string];
     if (!success) throw new Error(`Eval failed: ${result}\n--- code ---\n${code}`);
     return (result === "" ? undefined : JSON.parse(result)) as T;
   }
@@ -435,6 +541,56 @@ export class PreferencesWindow {
     await this.eval("dialog.close(), true").catch(() => undefined);
     if (!(await exited(this.#driver, SHELL_STOP_TIMEOUT_MS))) this.#driver.kill("SIGKILL");
   }
+}
+
+/** A call that got no answer in time (told apart from an error reply). */
+class CallTimeoutError extends Error {}
+
+/** A call that got no answer: its message says what could be seen of why. */
+export class NoAnswerError extends Error {}
+
+// The PID namespace a process is in (its /proc/PID/ns/pid link), or null when it is gone.
+function pidNamespaceOf(pid: number): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return null;
+  }
+}
+
+// A process's PIDs from the outermost namespace to its own (the NSpid line of its status).
+function nsPids(pid: number): number[] | null {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((candidate) => candidate.startsWith("NSpid:"));
+    return line ? line.slice("NSpid:".length).trim().split(/\s+/).map(Number) : null;
+  } catch {
+    return null;
+  }
+}
+
+// What a process does: its state, the CPU it used over one second, and where its main thread waits.
+async function processActivity(pid: number): Promise<string> {
+  const cpuTicks = (): number | null => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+      return Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return null;
+    }
+  };
+  const read = (file: string): string => {
+    try {
+      return readFileSync(`/proc/${pid}/${file}`, "utf8").trim();
+    } catch {
+      return "?";
+    }
+  };
+  const before = cpuTicks();
+  await sleep(1000);
+  const after = cpuTicks();
+  if (before === null || after === null) return "gone";
+  const state = read("stat").replace(/^.*\) /, "").split(" ")[0];
+  return `state ${state}, ${after - before} CPU ticks of 100 in the last second, main thread ${["", "0"].includes(read("wchan")) ? "running" : `waiting in ${read("wchan")}`} (syscall ${read("syscall").split(" ")[0]})`;
 }
 
 // The shell's log (stdout and stderr, and the buses' complaints) so far.

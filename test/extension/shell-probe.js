@@ -64,9 +64,30 @@
       })),
   };
 
+  // The Zombies view's parent rows: title, detail, whether "End parent…" shows, and the question
+  // once it was pressed.
+  const parentRows = () => all(menuBox(), "selfheal-zombie-parent");
+  const zombieParents = () =>
+    parentRows().map((row) => ({
+      title: textOf(row, "selfheal-name"),
+      detail: textOf(row, "selfheal-zombie-parent-detail"),
+      canAsk: one(row, "selfheal-end-parent")?.visible ?? false,
+      question: visibleText(one(row, "selfheal-end-parent-question")),
+    }));
+  // Presses a button (by style class) of the parent row of PID `ppid`, if it shows and can be pressed.
+  const pressZombieParent = (ppid, buttonClass) => {
+    const row = parentRows().find((candidate) => (textOf(candidate, "selfheal-name") ?? "").endsWith(`(PID ${ppid})`));
+    const target = row ? one(row, buttonClass) : null;
+    if (!target || !target.visible || !target.reactive) return false;
+    target.emit("clicked", 1);
+    return true;
+  };
+
   const rowOf = (cls, name) => all(menuBox(), cls).find((row) => textOf(row, "selfheal-col-name") === name) ?? null;
 
-  // The screen area of the indicator and its open menu, with a margin, for screenshots.
+  // The screen area of the indicator and its open menu, with a margin, for screenshots; null while
+  // the open menu is not laid out yet (not mapped, or of no size: a loaded machine lays it out a
+  // few frames after open()). Clamped to the stage, which the screenshot service insists on.
   const menuArea = (margin) => {
     const actors = [button()];
     if (button().menu.isOpen) actors.push(button().menu.actor);
@@ -76,13 +97,15 @@
     for (const actor of actors) {
       const [x, y] = actor.get_transformed_position();
       const [width, height] = actor.get_transformed_size();
+      if (!actor.mapped || !(width > 0) || !(height > 0) || !Number.isFinite(x) || !Number.isFinite(y)) return null;
       left = Math.min(left, x);
       right = Math.max(right, x + width);
       bottom = Math.max(bottom, y + height);
     }
-    const stageWidth = global.stage.width;
     const x = Math.max(0, Math.floor(left - margin));
-    return { x, y: 0, width: Math.min(stageWidth, Math.ceil(right + margin)) - x, height: Math.ceil(bottom + margin) };
+    const width = Math.min(global.stage.width, Math.ceil(right + margin)) - x;
+    const height = Math.min(global.stage.height, Math.ceil(bottom + margin));
+    return width > 0 && height > 0 ? { x, y: 0, width, height } : null;
   };
 
   // Records, from now on, the wall-clock time of every change of the indicator's icon and count.
@@ -96,20 +119,45 @@
     return true;
   };
 
+  // Notes, from now on, the wall-clock time at which the menu next opens (probe.menuOpenedUsec).
+  const watchMenuOpen = () => {
+    probe.menuOpenedUsec = null;
+    const menu = button().menu;
+    const id = menu.connect("open-state-changed", (_menu, open) => {
+      if (!open) return;
+      probe.menuOpenedUsec = GLib.get_real_time();
+      menu.disconnect(id);
+    });
+    return true;
+  };
+
   // Opens the menu and notes how long until `expected` process rows, each with its restart
-  // button, are in it (checked at once, then every millisecond).
+  // button, are in it (checked at once, then every millisecond: menuBuildMs), and until the first
+  // frame painted after that (the rows and their sparklines laid out and drawn: menuPaintMs).
   const timeMenuBuild = (expected) => {
     probe.menuBuildMs = null;
+    probe.menuPaintMs = null;
     const start = GLib.get_monotonic_time();
+    const elapsedMs = () => (GLib.get_monotonic_time() - start) / 1000;
+    const stage = global.stage;
+    const paintId = stage.connect("after-paint", () => {
+      if (probe.menuBuildMs === null) return;
+      probe.menuPaintMs = elapsedMs();
+      stage.disconnect(paintId);
+    });
     button().menu.open(false);
     const check = () => {
-      const elapsed = (GLib.get_monotonic_time() - start) / 1000;
       const rows = all(menuBox(), "selfheal-process-row");
       if (rows.length >= expected && rows.every((row) => one(row, "selfheal-restart"))) {
-        probe.menuBuildMs = elapsed;
+        probe.menuBuildMs = elapsedMs();
+        stage.queue_redraw();
         return GLib.SOURCE_REMOVE;
       }
-      return elapsed > 10_000 ? GLib.SOURCE_REMOVE : GLib.SOURCE_CONTINUE;
+      if (elapsedMs() > 10_000) {
+        stage.disconnect(paintId);
+        return GLib.SOURCE_REMOVE;
+      }
+      return GLib.SOURCE_CONTINUE;
     };
     if (check() === GLib.SOURCE_CONTINUE) GLib.timeout_add(GLib.PRIORITY_DEFAULT, 1, check);
     return true;
@@ -169,6 +217,7 @@
   };
 
   const stopLeakWatch = () => {
+    if (!probe.leakWatch) return null;
     const { original, connections, sources } = probe.leakWatch;
     const proto = GObject.Object.prototype;
     proto.connect = original.connect;
@@ -269,9 +318,12 @@
       target.emit("clicked", 1);
       return true;
     },
+    zombieParents,
+    pressZombieParent,
     pressCleanup: () => (one(menuBox(), "selfheal-cleanup").emit("clicked", 1), true),
     menuArea,
     watchIndicator,
+    watchMenuOpen,
     timeMenuBuild,
     startLeakWatch,
     stopLeakWatch,
@@ -281,6 +333,14 @@
     cycle: () => {
       Main.extensionManager.disableExtension(UUID);
       Main.extensionManager.enableExtension(UUID);
+      return true;
+    },
+    // What a test that failed half-way may leave behind, undone: the leak watch's wrappers, the
+    // extension disabled, its menu open.
+    reset: () => {
+      stopLeakWatch();
+      if (Main.extensionManager.lookup(UUID)?.state !== 1) Main.extensionManager.enableExtension(UUID);
+      button()?.menu.close(false);
       return true;
     },
     disable: () => (Main.extensionManager.disableExtension(UUID), true),
@@ -303,6 +363,8 @@
     },
     indicatorChanges: [],
     menuBuildMs: null,
+    menuPaintMs: null,
+    menuOpenedUsec: null,
     leakWatch: null,
   };
   globalThis.selfhealProbe = probe;

@@ -8,6 +8,8 @@
 import { Gio, GLib } from "../gi/core.js";
 import type { AnomalyRecord, CooldownRecord, Dict, ManagerStatus, ProcessRecord, ZombieRecord } from "../model/records.js";
 import { EMPTY_STATUS, parseAnomaly, parseCooldown, parseProcess, parseStatus, parseZombie } from "../model/records.js";
+import type { TrendSample } from "../model/trend.js";
+import { decodeHistory } from "../model/trend.js";
 
 export const BUS_NAME = "io.github.SelfHeal1";
 export const OBJECT_PATH = "/io/github/SelfHeal1";
@@ -154,6 +156,11 @@ export class ManagerClient {
   // plain values (or, with `keepVariants`, unpacked one level). After close() the promise never
   // settles, so that no caller touches a torn-down view.
   #invoke(iface: string, method: string, parameters: GLib.Variant | null, replyType: string, keepVariants = false): Promise<unknown[]> {
+    return this.#invokeForVariant(iface, method, parameters, replyType).then((reply) => (keepVariants ? reply.deepUnpack() : reply.recursiveUnpack()) as unknown[]);
+  }
+
+  // The same, resolving with the reply as it came (a tuple Variant of the out arguments).
+  #invokeForVariant(iface: string, method: string, parameters: GLib.Variant | null, replyType: string): Promise<GLib.Variant> {
     return new Promise((resolve, reject) => {
       this.#bus.call(
         BUS_NAME,
@@ -169,8 +176,7 @@ export class ManagerClient {
         (_bus, result) => {
           if (this.#closed) return;
           try {
-            const reply = this.#bus.call_finish(result);
-            resolve((keepVariants ? reply.deepUnpack() : reply.recursiveUnpack()) as unknown[]);
+            resolve(this.#bus.call_finish(result));
           } catch (error) {
             reject(error);
           }
@@ -209,10 +215,12 @@ export class ManagerClient {
     return this.#callForRecords("GetCooldowns", parseCooldown);
   }
 
-  // One program's trend since `sinceUsec` (GetHistory): [time_usec, cpu_percent, rss_bytes] each.
-  async getHistory(name: string, sinceUsec: number): Promise<Array<[number, number, number]>> {
-    const [samples] = await this.#call("GetHistory", [name, sinceUsec]);
-    return Array.isArray(samples) ? (samples as Array<[number, number, number]>).map(([time, cpu, rss]) => [Number(time), Number(cpu), Number(rss)]) : [];
+  // One program's trend since `sinceUsec` (GetHistory): [time_usec, cpu_percent, rss_bytes] each,
+  // read from the reply's bytes (decodeHistory: unpacking thousands of samples value by value
+  // held the shell's main loop for seconds on a loaded machine).
+  async getHistory(name: string, sinceUsec: number): Promise<TrendSample[]> {
+    const reply = await this.#invokeForVariant(INTERFACE_NAME, "GetHistory", new GLib.Variant("(st)", [name, sinceUsec]), "(a(tdd))");
+    return decodeHistory(reply.get_child_value(0).get_data_as_bytes().toArray());
   }
 
   async cleanupZombies(): Promise<{ reaped: number; remaining: number }> {

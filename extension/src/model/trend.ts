@@ -123,3 +123,22 @@ export function mergeSamples(held: readonly TrendSample[], fresh: readonly Trend
   const start = nowUsec - TREND_WINDOW_USEC;
   return [...held, ...fresh.filter(([time]) => time > last)].filter(([time]) => time >= start);
 }
+
+/** The size of one serialised (tdd) in GVariant's format: three 8-byte values, no padding. */
+const SAMPLE_BYTES = 24;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+// GetHistory's a(tdd), read straight from its serialised bytes (GLib.Variant.get_data_as_bytes()
+// of the array, in this machine's byte order). An array of a fixed-size tuple is the tuples end to
+// end, so this is one pass over a typed view: unpacking the Variant instead asks GLib for every
+// value of every sample, about 30 times slower (124 ms for 2 400 samples, 50 rows' worth per
+// fresh menu, on the main loop of the shell).
+export function decodeHistory(bytes: Uint8Array): TrendSample[] {
+  if (bytes.byteLength % SAMPLE_BYTES !== 0) throw new Error(`GetHistory's a(tdd) has ${bytes.byteLength} bytes, not a multiple of ${SAMPLE_BYTES}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const samples: TrendSample[] = [];
+  for (let offset = 0; offset < bytes.byteLength; offset += SAMPLE_BYTES) {
+    samples.push([Number(view.getBigUint64(offset, LITTLE_ENDIAN)), view.getFloat64(offset + 8, LITTLE_ENDIAN), view.getFloat64(offset + 16, LITTLE_ENDIAN)]);
+  }
+  return samples;
+}

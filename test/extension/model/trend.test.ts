@@ -1,8 +1,9 @@
 // The Processes row's memory sparkline as geometry: scaling to the box, the limit's level, gaps
 // where the program was down, and merging fetched samples.
+import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 
-import { leakCurveGeometry, leakFitOf, mergeSamples, sparklineGeometry, TREND_WINDOW_USEC, type LeakFit, type TrendSample } from "../../../extension/src/model/trend.js";
+import { decodeHistory, leakCurveGeometry, leakFitOf, mergeSamples, sparklineGeometry, TREND_WINDOW_USEC, type LeakFit, type TrendSample } from "../../../extension/src/model/trend.js";
 
 const S = 1_000_000;
 const MB = 1024 * 1024;
@@ -84,5 +85,25 @@ describe("a leak's curve and the line fitted to it", () => {
     // The line would start at -100 MB: it is drawn from where it crosses 0, 5 s before the end.
     expect(geometry.fit[0]).toEqual([20, 10]);
     expect(geometry.fit[1]).toEqual([30, 0]);
+  });
+});
+
+describe("decodeHistory", () => {
+  // The bytes GLib itself serialises for an a(tdd) (gjs prints them), read back sample for sample.
+  it("reads GetHistory's a(tdd) as GLib serialises it", () => {
+    const samples: TrendSample[] = [
+      [1_796_142_012_345_678, 12.5, 104_857_600],
+      [1_796_142_012_595_678, 0, 0],
+      [1_796_142_012_845_678, 399.75, 8_589_934_592],
+    ];
+    const script = `const { GLib } = imports.gi; const v = new GLib.Variant("a(tdd)", ${JSON.stringify(samples)}); print(Array.from(v.get_data_as_bytes().toArray()).join(","));`;
+    const bytes = Uint8Array.from(execFileSync("gjs", ["-c", script], { encoding: "utf8" }).trim().split(",").map(Number));
+    expect(bytes.byteLength).toBe(72);
+    expect(decodeHistory(bytes)).toEqual(samples);
+    expect(decodeHistory(new Uint8Array(0))).toEqual([]);
+  });
+
+  it("refuses bytes that are not whole samples", () => {
+    expect(() => decodeHistory(new Uint8Array(25))).toThrow(/25 bytes, not a multiple of 24/);
   });
 });
