@@ -55,7 +55,7 @@ describe.skipIf(problem !== null)("a rejected config.toml", () => {
     await client.signals.waitFor("PropertiesChanged", ([, changed]) => (plain(changed) as Record<string, unknown>).ConfigError === "");
     expect(await properties()).toMatchObject({ ConfigError: "", Health: "ok", WatchedCount: 1 });
     const status = await selfheal(box.bus, ["status"]);
-    expect(status.stdout.split("\n")[0]).toMatch(/^selfheal \S+: health ok; 1 watched/);
+    expect(status.stdout.split("\n")[0]).toMatch(/^selfheal \S+: health ok; 1 program watched/);
   });
 
   it("a bad edit later: busctl shows ConfigError naming the line, the last good one stays in force", async () => {
