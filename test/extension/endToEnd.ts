@@ -21,6 +21,7 @@ import { stateText } from "../../extension/src/model/processes.js";
 import { emptyText } from "../../extension/src/model/views.js";
 import { cleanupSummary, zombieRows } from "../../extension/src/model/zombies.js";
 import { parseAnomaly, parseCooldown, parseProcess, parseZombie } from "../../extension/src/model/records.js";
+import { leakFitOf, leakWindowStartUsec } from "../../extension/src/model/trend.js";
 import type { Dict } from "../../extension/src/model/records.js";
 import { DAEMON_JS, daemonNodeFlags, daemonShebangEnv } from "../helpers/command.js";
 import type { PreferencesWindow, ShellKind } from "./harness.js";
@@ -55,9 +56,9 @@ const DAEMON_START_TIMEOUT_MS = 15_000;
 const SIGNAL_TIMEOUT_MS = 10_000;
 /** How long the extension may take to connect after enable(): generous, the machine may be busy. */
 const CONNECT_TIMEOUT_MS = 20_000;
-/** The watched programs: 48 sleepers, one to crash, one bounded fork bomb (50 in all). */
-const SLEEPERS = 48;
-const WATCHED = SLEEPERS + 2;
+/** The watched programs: 47 sleepers, one to crash, one bounded fork bomb, one leaker (50 in all). */
+const SLEEPERS = 47;
+const WATCHED = SLEEPERS + 3;
 const CRASH_SAMPLES = 5;
 const BUILD_SAMPLES = 5;
 const ENABLE_DISABLE_CYCLES = 50;
@@ -68,6 +69,8 @@ const SETTLE_MS = 250;
 // Every program the daemon starts for this run carries this in its environment, so that the
 // teardown finds them even though they run in sessions of their own.
 const RUN_MARKER = `SELFHEAL_E2E_RUN=${process.pid}-${Date.now()}`;
+
+const LEAKER = join(ROOT, "test", "fixtures", "memory.mjs");
 
 const sleeperName = (i: number): string => `sleeper-${String(i).padStart(2, "0")}`;
 
@@ -104,6 +107,13 @@ function configToml(desktopNotifications = false): string {
     "autostart = true",
     'restart = "never"',
     "fork_bomb = { max_descendants = 8 }",
+    "",
+    "# 5 MB/s up to 60 MB from a second after its start, then held until it ends (120 s): a memory leak.",
+    "[process.leaky]",
+    `command = ${JSON.stringify([process.execPath, LEAKER, "leak", "5", "60", "1", "120", RUN_TAG])}`,
+    `match = ${JSON.stringify(`/memory\\.mjs leak 5 60 1 120 ${RUN_TAG}$/`)}`,
+    "autostart = true",
+    'restart = "never"',
   ];
   for (let i = 1; i <= SLEEPERS; i++) {
     lines.push("", `[process.${sleeperName(i)}]`, `command = ["sleep", "${sleeperArg(i)}"]`, `match = ${JSON.stringify(matchOf(sleeperArg(i)))}`, "autostart = true");
@@ -145,6 +155,12 @@ async function manager(member: string, signature = "", body: unknown[] = []): Pr
 // a{sv} from dbus-next ({ key: Variant }) as plain values.
 function unwrap(dict: Record<string, { value: unknown }>): Dict {
   return Object.fromEntries(Object.entries(dict).map(([key, variant]) => [key, variant.value]));
+}
+
+// GetHistory: a program's samples since `sinceUsec`, as [time_usec, cpu_percent, rss_bytes].
+async function history(name: string, sinceUsec = 0): Promise<Array<[number, number, number]>> {
+  const [samples] = (await manager("GetHistory", "st", [name, BigInt(Math.floor(sinceUsec))])) as [Array<[bigint, number, number]>];
+  return samples.map(([time, cpu, rss]) => [Number(time), cpu, rss]);
 }
 
 async function listOf<T>(member: string, parse: (dict: Dict) => T): Promise<T[]> {
@@ -466,6 +482,17 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
       return true;
     });
     expect((await probe<string[]>("tabs()"))[0]).toBe(`Processes (${WATCHED})`);
+    // The sparklines: a row draws the samples GetHistory holds for its program (the view fetches
+    // them while the menu is open): at least as many as held before the look, at most as many as after.
+    for (const name of [sleeperName(1), sleeperName(SLEEPERS), "crashy"]) {
+      const before = (await history(name)).length;
+      const drawn = await eventually(`${name}'s sparkline drawn with the ${before} samples held`, 10_000, async () => {
+        const row = (await probe<Array<{ name: string; trendPoints: number | null }>>("rows('processes')")).find((r) => r.name === name);
+        return row?.trendPoints !== null && row?.trendPoints !== undefined && row.trendPoints >= before ? row.trendPoints : null;
+      });
+      expect(before).toBeGreaterThan(0);
+      expect(drawn).toBeLessThanOrEqual((await history(name)).length);
+    }
     await screenshotMenu("processes");
     await probe("close()");
   });
@@ -522,10 +549,23 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
     requireDaemon();
     await probe("open()");
     await probe("show('anomalies')");
+    // The leaker's memory leak, with the curve it was judged on under its row: exactly the samples
+    // of GetHistory in the window the view draws (history: they no longer change).
+    const leak = await eventually("the leaker's memory_leak", 60_000, async () => (await listOf("ListAnomalies", parseAnomaly)).find((a) => a.process === "leaky" && a.type === "memory_leak"));
+    const fit = leakFitOf(leak);
+    expect(fit).not.toBeNull();
+    const start = leakWindowStartUsec(fit!);
+    const expectedPoints = (await history("leaky", start)).filter(([time]) => time >= start && time <= fit!.endUsec).length;
+    expect(expectedPoints).toBeGreaterThan(0);
+    await eventually(`the leak's curve drawn with its ${expectedPoints} samples`, 10_000, async () => {
+      const row = (await probe<Array<{ process: string; kind: string; curvePoints: number | null }>>("rows('anomalies')")).find((r) => r.process === "leaky");
+      return row?.curvePoints === expectedPoints;
+    });
     await eventually("the Anomalies view to match ListAnomalies", 10_000, async () => {
       const anomalies = await listOf("ListAnomalies", parseAnomaly);
       const expected = anomalyRows(anomalies, Date.now() * 1000, t).map((row) => ({ process: row.process, pid: row.pidText, kind: row.kindText, action: row.actionText }));
-      expect(await probe("rows('anomalies')")).toEqual(expected);
+      const shown = (await probe<Array<Record<string, unknown>>>("rows('anomalies')")).map(({ process, pid, kind, action }) => ({ process, pid, kind, action }));
+      expect(shown).toEqual(expected);
       expect(await probe("emptyText()")).toBe(expected.length === 0 ? emptyText("anomalies", t) : null);
       return true;
     });

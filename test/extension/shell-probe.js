@@ -44,6 +44,8 @@
         state: textOf(row, "selfheal-col-state"),
         pid: textOf(row, "selfheal-col-pid"),
         restarts: textOf(row, "selfheal-col-restarts"),
+        // The samples the row's sparkline drew at its last paint (null before any).
+        trendPoints: one(row, "selfheal-sparkline")?.selfheal_points ?? null,
       })),
     anomalies: () =>
       all(menuBox(), "selfheal-anomaly-row").map((row) => ({
@@ -51,6 +53,8 @@
         pid: textOf(row, "selfheal-col-pid"),
         kind: textOf(row, "selfheal-col-kind"),
         action: textOf(row, "selfheal-col-action"),
+        // A memory leak's curve: the samples drawn at its last paint (null without one, or before any).
+        curvePoints: one(row, "selfheal-leak-curve")?.selfheal_points ?? null,
       })),
     zombies: () =>
       all(menuBox(), "selfheal-zombie-row").map((row) => ({

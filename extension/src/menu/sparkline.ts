@@ -16,11 +16,12 @@ const FIT_LINE_WIDTH = 2;
 type Runs = ReadonlyArray<ReadonlyArray<readonly [number, number]>>;
 type Cairo = ReturnType<St.DrawingArea["get_context"]>;
 
+/** The drawing area with what its last paint drew: the end-to-end test reads it through the actor. */
+type CurveActor = St.DrawingArea & { selfheal_points?: number };
+
 // A curve that paints itself from the drawing area's size and the theme's colour.
 abstract class Curve {
-  readonly actor: St.DrawingArea;
-  /** How many samples the last paint drew (read by the end-to-end test). */
-  points = 0;
+  readonly actor: CurveActor;
 
   constructor(styleClass: string) {
     this.actor = new St.DrawingArea({ style_class: styleClass });
@@ -57,7 +58,7 @@ export class Sparkline extends Curve {
 
   protected draw(cr: Cairo, width: number, height: number, [r, g, b]: [number, number, number]): void {
     const geometry = sparklineGeometry(this.#samples, { width, height, nowUsec: this.#nowUsec, limitBytes: this.#limitBytes });
-    this.points = geometry.points;
+    this.actor.selfheal_points = geometry.points;
     if (geometry.limitY !== null) {
       cr.setSourceRGBA(r, g, b, LIMIT_ALPHA);
       cr.setDash([2, 2], 0);
@@ -87,7 +88,7 @@ export class LeakCurve extends Curve {
   protected draw(cr: Cairo, width: number, height: number, [r, g, b]: [number, number, number]): void {
     if (this.#fit === null) return;
     const geometry = leakCurveGeometry(this.#samples, this.#fit, { width, height });
-    this.points = geometry.points;
+    this.actor.selfheal_points = geometry.points;
     cr.setSourceRGBA(r, g, b, CURVE_ALPHA);
     strokeRuns(cr, geometry.segments);
     cr.setSourceRGBA(r, g, b, 1);
