@@ -7,7 +7,8 @@ import { dirname, join } from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { ConfigError, parseConfig, policyToRaw, validatePolicyObject } from "../../daemon/config/load.js";
+import { parseConfig, policyToRaw, validatePolicyObject } from "../../daemon/config/load.js";
+import { problemsOf } from "../helpers/config.js";
 
 const root = mkdtempSync(join(tmpdir(), "selfheal-app-config-"));
 const saved = { XDG_DATA_HOME: process.env.XDG_DATA_HOME, XDG_DATA_DIRS: process.env.XDG_DATA_DIRS, PATH: process.env.PATH, LANG: process.env.LANG, LC_ALL: process.env.LC_ALL };
@@ -40,16 +41,6 @@ afterAll(() => {
   }
   rmSync(root, { recursive: true, force: true });
 });
-
-function problemsOf(text: string): [number | null, string, string][] {
-  try {
-    parseConfig(text, "config.toml");
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((problem) => [problem.line, problem.key, problem.message]);
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("the app key", () => {
   it("gives the policy the app's command, match, name and icon", () => {

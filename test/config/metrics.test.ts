@@ -2,18 +2,8 @@
 // and textfile are checked with errors that name the line, the key and the fix.
 import { describe, expect, it } from "vitest";
 
-import { ConfigError, parseConfig } from "../../daemon/config/load.js";
-
-// The problems parseConfig reports for `text`, as [line, key, message].
-function problemsOf(text: string): [number | null, string, string][] {
-  try {
-    parseConfig(text, "config.toml");
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((problem) => [problem.line, problem.key, problem.message]);
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+import { parseConfig } from "../../daemon/config/load.js";
+import { problemsOf } from "../helpers/config.js";
 
 describe("[metrics]", () => {
   it("is off when the section is absent", () => {
