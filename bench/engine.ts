@@ -60,12 +60,7 @@ export async function benchCrashRestart(label: string, args: string[] = []): Pro
     const before = processCost(daemon.process.pid!);
     for (const program of started) {
       await new Promise((r) => setTimeout(r, 100));
-      log.skipToEnd();
-      const start = performance.now();
-      process.kill(program.pid, "SIGSEGV");
-      const restarted = await log.waitFor((e) => e.kind === "restarted" && e.oldPid === program.pid);
-      latencies.push(performance.now() - start);
-      if (restarted.kind === "restarted") leftovers.push(restarted.newPid);
+      latencies.push(await crashUntilRestarted(log, program.pid, leftovers));
     }
     // Let the ended keepers be reaped, so that their time counts in the daemon's children's.
     await new Promise((r) => setTimeout(r, 500));
@@ -79,6 +74,17 @@ export async function benchCrashRestart(label: string, args: string[] = []): Pro
   console.log(`\ncrash (SIGSEGV) → new process started, seen in the event log (${CRASHES} programs, one crash each), ${label}`);
   printTable([["crash → restarted", latencies]]);
   console.log(cost);
+}
+
+// Crash `pid` (SIGSEGV) and wait for its restart in the event log: the ms between; the new PID goes to `leftovers`.
+async function crashUntilRestarted(log: LogTail, pid: number, leftovers: number[]): Promise<number> {
+  log.skipToEnd();
+  const start = performance.now();
+  process.kill(pid, "SIGSEGV");
+  const restarted = await log.waitFor((e) => e.kind === "restarted" && e.oldPid === pid);
+  const ms = performance.now() - start;
+  if (restarted.kind === "restarted") leftovers.push(restarted.newPid);
+  return ms;
 }
 
 const FRESH_PROGRAMS = 8;
@@ -107,12 +113,7 @@ export async function benchCrashAfterNewProcesses(): Promise<void> {
       const fresh = Array.from({ length: FRESH_PROCESSES }, () => spawn(filler, ["600"], { stdio: "ignore" }));
       try {
         await new Promise((r) => setTimeout(r, FRESH_LIVED_MS));
-        log.skipToEnd();
-        const start = performance.now();
-        process.kill(program.pid, "SIGSEGV");
-        const restarted = await log.waitFor((e) => e.kind === "restarted" && e.oldPid === program.pid);
-        latencies.push(performance.now() - start);
-        if (restarted.kind === "restarted") leftovers.push(restarted.newPid);
+        latencies.push(await crashUntilRestarted(log, program.pid, leftovers));
       } finally {
         for (const child of fresh) child.kill("SIGKILL");
       }
