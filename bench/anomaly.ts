@@ -119,7 +119,7 @@ function zombieLatencies(sandbox: Sandbox): number[] {
 }
 
 // Fresh daemons with a 200-child bomb as a policy: from crossing the threshold to the verified end.
-async function forkBombFigures(): Promise<void> {
+export async function forkBombFigures(): Promise<void> {
   console.log(`  fork bomb (200 children, threshold ${BOMB_THRESHOLD}), ms (load average ${loadavg()[0]!.toFixed(1)}):`);
   for (const interval of BOMB_INTERVALS_SEC) {
     const runs = BOMB_RUNS[interval] ?? 5;

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   BUS_NAME,
+  DEFAULT_WAIT_MS,
   killProgramsIn,
   ownerPidOf,
   plain,
@@ -17,6 +18,7 @@ import {
   type PrivateBus,
   type Scene,
   type SelfhealDaemon,
+  waitUntil,
 } from "../helpers/bus.js";
 
 const TAG = Math.random().toString(16).slice(2, 6);
@@ -38,9 +40,12 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
+  // Every daemon stops before the programs are killed: killed under a daemon still running, a
+  // program is restarted, and the wait for none left can run to its deadline (seen once: 45 s).
   // Newest first: a later daemon may run on an earlier one's folders.
-  for (const daemon of daemons.splice(0).reverse()) await daemon.cleanup(dir);
+  for (const daemon of daemons.splice(0).reverse()) await daemon.cleanup();
   killProgramsIn(dir);
+  await waitUntil(() => programsIn(dir).length === 0, DEFAULT_WAIT_MS, () => `programs of ${dir} still run: ${programsIn(dir).join(", ")}`);
   for (const extra of extraBuses.splice(0)) await extra.stop();
 });
 
