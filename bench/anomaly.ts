@@ -125,6 +125,7 @@ export async function forkBombFigures(): Promise<void> {
     const runs = BOMB_RUNS[interval] ?? 5;
     const detect: number[] = [];
     const contain: number[] = [];
+    const stopped: number[] = [];
     const total: number[] = [];
     const reached: number[] = [];
     let survivors = 0;
@@ -133,6 +134,7 @@ export async function forkBombFigures(): Promise<void> {
       const figures = await oneBomb(interval, 1 + ((run + 0.5) / runs) * interval);
       if (!figures) continue;
       contain.push(figures.containMs);
+      stopped.push(figures.stoppedMs);
       reached.push(figures.reached);
       survivors += figures.survivors;
       if (figures.detectMs === null) {
@@ -144,6 +146,7 @@ export async function forkBombFigures(): Promise<void> {
     }
     console.log(`    interval ${interval} s, ${runs} runs:`);
     printRow("  crossing → detected (fork-surge look or scan)", detect, runs);
+    printRow("  detected → every member stopped", stopped, runs);
     printRow("  detected → none left (containment)", contain, runs);
     printRow("  crossing → contained", total, runs);
     if (reached.length > 0) console.log(`      processes reached: ${reached.join(", ")}; survivors in all runs: ${survivors}`);
@@ -172,6 +175,8 @@ interface BombFigures {
   detectMs: number | null;
   /** From the look that found the bomb to none left. */
   containMs: number;
+  /** From the same look to every member stopped (the kill follows at once). */
+  stoppedMs: number;
   reached: number;
   survivors: number;
 }
@@ -193,7 +198,7 @@ async function measureBomb(sandbox: Sandbox, log: string): Promise<BombFigures |
         .sort((a, b) => a - b)
     : [];
   const crossing = stamps[BOMB_THRESHOLD - 1];
-  return { detectMs: crossing === undefined ? null : event.timeMs - crossing, containMs: event.figures.containMs ?? 0, reached: event.figures.reached ?? 0, survivors: event.figures.survivors ?? 0 };
+  return { detectMs: crossing === undefined ? null : event.timeMs - crossing, containMs: event.figures.containMs ?? 0, stoppedMs: event.figures.stoppedMs ?? 0, reached: event.figures.reached ?? 0, survivors: event.figures.survivors ?? 0 };
 }
 
 // What the anomaly and zombie checks cost per scan, in this process, over the real process table (no signal is ever sent).
