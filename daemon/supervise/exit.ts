@@ -20,7 +20,7 @@ export interface ExitDetails {
   coreDumped: boolean;
   /** When the program ended, in milliseconds since the epoch. */
   endedAtMs: number;
-  /** It ended while no daemon was running; this daemon learned it from the keeper's record. */
+  /** It ended before this daemon started; this daemon learned it from the keeper's record. */
   whileAway: boolean;
 }
 
@@ -41,10 +41,12 @@ export function classifyExit(code: number | null, signal: string | null, details
   };
 }
 
-// ", at 10:04:31 while selfheal was not running" for an end this daemon learned of afterwards.
+// " at 10:04:31, before selfheal was started again" for an end this daemon learned of afterwards.
+// Not "while selfheal was not running": a daemon killed while a restart waited (the backoff) had been
+// told of the end already, and the keeper's record does not say which it was.
 function awayNote(details: ExitDetails | undefined): string {
   if (!details?.whileAway) return "";
-  return ` at ${new Date(details.endedAtMs).toLocaleTimeString("en-GB")} while selfheal was not running`;
+  return ` at ${new Date(details.endedAtMs).toLocaleTimeString("en-GB")}, before selfheal was started again`;
 }
 
 // The end of a process the daemon did not start: the kernel tells its status

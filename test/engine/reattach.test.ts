@@ -65,7 +65,7 @@ describe("programs an earlier daemon started", () => {
     await settle();
     const crashed = t.events.find((e) => e.kind === "crashed");
     expect(crashed).toMatchObject({ name: "crashy", pid: 701, signal: "SIGABRT", statusKnown: true, willRestart: true });
-    expect(crashed!.message).toContain("while selfheal was not running");
+    expect(crashed!.message).toContain("before selfheal was started again");
     expect(t.events.find((e) => e.kind === "restarted")).toMatchObject({ name: "crashy", oldPid: 701 });
     expect(t.events.find((e) => e.kind === "exited")).toMatchObject({ name: "clean", pid: 702, exitCode: 0, willRestart: false });
     expect(t.events.filter((e) => e.kind === "reattached")).toEqual([]);

@@ -189,7 +189,7 @@ describe("a program selfheal started, after the daemon was killed with SIGKILL a
     await daemon!.restart();
     const crashed = await daemon!.waitForEvent("crashed", (e) => e.pid === pid);
     expect(crashed).toMatchObject({ signal: "SIGSEGV", statusKnown: true, willRestart: true });
-    expect(crashed.message).toContain("while selfheal was not running");
+    expect(crashed.message).toContain("before selfheal was started again");
     const restarted = await daemon!.waitForEvent("restarted", (e) => e.oldPid === pid);
     expect(restarted.reason).toBe("crash");
     expect(daemon!.events().slice(before).filter((e) => e.kind === "started" || e.kind === "adopted")).toEqual([]);
@@ -245,6 +245,10 @@ describe("a crash whose restart waits (the backoff), when the daemon is killed w
       15_000,
       () => `daemon B did not start kpback again: ${JSON.stringify(daemon!.events().slice(before).filter((e) => "name" in e && e.name === "kpback"))}`,
     );
+    // B tells the crash it learned from the record, without claiming that no daemon ran when it happened: A did.
+    const told = daemon.events().slice(before).find((e) => e.kind === "crashed" && e.name === "kpback");
+    expect(told?.message).toContain("before selfheal was started again");
+    expect(told?.message).not.toContain("not running");
     const back = daemon.events().slice(before).find((e) => (e.kind === "restarted" || e.kind === "started") && e.name === "kpback")!;
     const pid = back.kind === "restarted" ? back.newPid : back.kind === "started" ? back.pid : 0;
     leftovers.push(pid);
