@@ -16,7 +16,11 @@
 #
 # Environment: SELFHEAL_CONTAINER_BIND_RO "SRC:DST ..." read-only binds (e.g. the checkout);
 # SELFHEAL_CONTAINER_NODE the Node.js binary seen inside as /usr/local/bin/node (default: this
-# machine's node).
+# machine's node), or "none" for a container with no Node.js at all, as on a fresh desktop;
+# SELFHEAL_CONTAINER_APT_CACHE=1 keeps what apt downloads inside (the .debs and the package lists)
+# between containers, under ${XDG_CACHE_HOME:-~/.cache}/selfheal/container-apt/CODENAME: copied in
+# at `start`, pruned of what Debian no longer has (apt-get autoclean) and copied back at `stop`.
+# Copies, not a shared bind, so that containers running at once never share apt's locks.
 #
 # Facts this relies on (measured on a Debian 12 host with hybrid cgroups, PID 1 not systemd):
 # - SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 gives the container a pure cgroup2 view: units, D-Bus
@@ -82,6 +86,58 @@ as_user() {
     XDG_RUNTIME_DIR=/run/user/$TUID DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/$TUID/bus "$@"
 }
 
+# apt's cache of this root's release (the root's codename keeps another release's files apart).
+apt_cache_dir() {
+  local codename
+  codename=$(. "$1/etc/os-release" && echo "${VERSION_CODENAME:-unknown}")
+  echo "${XDG_CACHE_HOME:-$HOME/.cache}/selfheal/container-apt/$codename"
+}
+
+# Copies the regular files among FILES into DEST, as hard links when both are on one file system
+# (apt replaces its files, never writes into them). A file apt deleted in the container's writable
+# layer is a whiteout there, a character device: left out.
+copy_files() {
+  local dest=$1 file files=()
+  shift
+  for file in "$@"; do [ -f "$file" ] && [ ! -L "$file" ] && files+=("$file"); done
+  [ ${#files[@]} -gt 0 ] || return 0
+  if [ "$(stat -c %d "$dest")" = "$(stat -c %d "${files[0]}")" ]; then cp -pl -t "$dest" "${files[@]}"; else cp -p -t "$dest" "${files[@]}"; fi
+}
+
+# The kept .debs and package lists into the container's file system (before it boots).
+restore_apt_cache() {
+  local cache=$1 merged=$2
+  [ -d "$cache" ] || return 0
+  (
+    flock -s 8 # not while a `stop` replaces them
+    shopt -s nullglob
+    copy_files "$merged/var/cache/apt/archives" "$cache"/archives/*.deb
+    copy_files "$merged/var/lib/apt/lists" "$cache"/lists/*
+  ) 8>"$cache/lock"
+}
+
+# What apt holds in the halted container's writable layer replaces the kept copy (the files
+# restored at start are in that layer too); a part the container holds nothing of is kept as it was.
+save_apt_cache() {
+  local cache=$1 part files
+  mkdir -p "$cache"
+  (
+    flock 8
+    shopt -s nullglob
+    for part in archives lists; do
+      if [ $part = archives ]; then files=("$DIR"/upper/var/cache/apt/archives/*.deb); else files=("$DIR"/upper/var/lib/apt/lists/*_*); fi
+      rm -rf "$cache/$part.new" "$cache/$part.old"
+      mkdir -p "$cache/$part.new"
+      copy_files "$cache/$part.new" "${files[@]}"
+      if [ -n "$(ls -A "$cache/$part.new")" ]; then
+        [ ! -d "$cache/$part" ] || mv "$cache/$part" "$cache/$part.old"
+        mv "$cache/$part.new" "$cache/$part"
+      fi
+      rm -rf "$cache/$part.new" "$cache/$part.old"
+    done
+  ) 8>"$cache/lock"
+}
+
 # Inside the launcher's mount namespace: the overlay, the user, then systemd-nspawn.
 boot() {
   local base=$1 merged=$DIR/merged
@@ -92,8 +148,10 @@ boot() {
   mkdir -p "$merged/var/lib/systemd/linger"
   touch "$merged/var/lib/systemd/linger/$TUSER"
   chroot "$merged" runuser -u $TUSER -- mkdir -p /home/$TUSER/.local/share/dbus-1/services /home/$TUSER/.config/systemd/user
-  local args=(-D "$merged" -M "$NAME" --register=no --keep-unit --console=read-only --kill-signal=SIGRTMIN+3
-    "--bind-ro=${SELFHEAL_CONTAINER_NODE:-$(command -v node)}:/usr/local/bin/node")
+  [ ! -f "$DIR/apt-cache" ] || restore_apt_cache "$(cat "$DIR/apt-cache")" "$merged"
+  local args=(-D "$merged" -M "$NAME" --register=no --keep-unit --console=read-only --kill-signal=SIGRTMIN+3)
+  local node=${SELFHEAL_CONTAINER_NODE:-$(command -v node)}
+  [ "$node" = none ] || args+=("--bind-ro=$node:/usr/local/bin/node")
   local spec
   for spec in ${SELFHEAL_CONTAINER_BIND_RO:-}; do args+=("--bind-ro=$spec"); done
   SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 exec systemd-nspawn "${args[@]}" /usr/lib/systemd/systemd
@@ -107,7 +165,8 @@ cmd_start() {
   base=$(bash "$(dirname "$0")/gnome-shell-48-root.sh")
   [ -x "$base/usr/lib/systemd/systemd" ] || die "no systemd in $base"
   mkdir -p "$DIR"
-  rm -f "$DIR/leader" "$DIR/nspawn.pid"
+  rm -f "$DIR/leader" "$DIR/nspawn.pid" "$DIR/apt-cache"
+  [ "${SELFHEAL_CONTAINER_APT_CACHE:-0}" = 0 ] || apt_cache_dir "$base" >"$DIR/apt-cache"
   for cg in "${CGROUPS[@]}"; do mkdir -p "$cg"; done
   # shellcheck disable=SC2016 # expanded by the launcher
   setsid bash -c 'for cg in "${@:3}"; do echo $$ >"$cg/cgroup.procs"; done
@@ -138,6 +197,8 @@ cmd_stop() {
   local pid leader cg
   pid=$(nspawn_pid || true)
   leader=$(leader_pid || true)
+  # Downloads that Debian no longer has are dropped before the cache keeps the rest.
+  if [ -n "$leader" ] && [ -f "$DIR/apt-cache" ]; then timeout 60 bash "$0" root "$DIR" apt-get -qq autoclean >/dev/null 2>&1 || true; fi
   if [ -n "$pid" ]; then kill -TERM "$pid"; elif [ -n "$leader" ]; then kill -s RTMIN+3 "$leader"; fi
   for _ in $(seq 400); do
     nspawn_pid >/dev/null || leader_pid >/dev/null || break
@@ -150,6 +211,7 @@ cmd_stop() {
   for cg in "${CGROUPS[@]}"; do
     [ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
   done
+  if [ -f "$DIR/apt-cache" ]; then save_apt_cache "$(cat "$DIR/apt-cache")"; fi
 }
 
 case "$CMD" in
