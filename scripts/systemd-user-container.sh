@@ -50,8 +50,8 @@ CMD=$1
 DIR=$(realpath -m "$2")
 shift 2
 NAME=selfheal-$(printf '%s' "$DIR" | md5sum | cut -c1-10)
-CGROUPS=(/sys/fs/cgroup/unified/$NAME /sys/fs/cgroup/systemd/$NAME)
-[ -d /sys/fs/cgroup/unified ] || CGROUPS=(/sys/fs/cgroup/$NAME) # a pure cgroup2 host
+CGROUPS=("/sys/fs/cgroup/unified/$NAME" "/sys/fs/cgroup/systemd/$NAME")
+[ -d /sys/fs/cgroup/unified ] || CGROUPS=("/sys/fs/cgroup/$NAME") # a pure cgroup2 host
 
 starttime() { awk '{sub(/^.*\) /, ""); print $20}' "/proc/$1/stat" 2>/dev/null; }
 
@@ -89,6 +89,7 @@ as_user() {
 # apt's cache of this root's release (the root's codename keeps another release's files apart).
 apt_cache_dir() {
   local codename
+  # shellcheck source=/dev/null # the root's own file
   codename=$(. "$1/etc/os-release" && echo "${VERSION_CODENAME:-unknown}")
   echo "${XDG_CACHE_HOME:-$HOME/.cache}/selfheal/container-apt/$codename"
 }
@@ -177,6 +178,7 @@ cmd_start() {
   for _ in $(seq 400); do
     local pid child
     pid=$(cat "$DIR/nspawn.pid")
+    # shellcheck disable=SC2013 # a list of PIDs
     for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
       [ "$(cat "/proc/$child/comm" 2>/dev/null)" = systemd ] && leader=$child
     done
@@ -209,7 +211,7 @@ cmd_stop() {
   if pid=$(nspawn_pid); then kill -KILL "$pid" 2>/dev/null || true; sleep 0.5; fi
   rm -f "$DIR/leader" "$DIR/nspawn.pid"
   for cg in "${CGROUPS[@]}"; do
-    [ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    if [ -d "$cg" ]; then find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
   done
   if [ -f "$DIR/apt-cache" ]; then save_apt_cache "$(cat "$DIR/apt-cache")"; fi
 }
