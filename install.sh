@@ -117,7 +117,8 @@ fi
 # is the session bus.
 declare -A WHAT=([node]="Node.js $MIN_NODE or later" [npm]=npm [cc]="a C compiler" [glib]="GLib's tools (gdbus, glib-compile-schemas)"
   [dbus]=dbus-daemon [gettext]="gettext (msgfmt, xgettext)")
-# The distributions' package names: Debian and Ubuntu (apt-get), Fedora (dnf).
+# The distributions' package names: Debian and Ubuntu (apt-get), Fedora (dnf; tested only with a
+# stand-in dnf, test/install/dnf.test.ts: no Fedora repository was reachable from the tests).
 declare -A APT=([node]=nodejs [npm]=npm [cc]="gcc libc6-dev" [glib]=libglib2.0-bin [dbus]="dbus dbus-daemon" [gettext]=gettext)
 declare -A DNF=([node]=nodejs [npm]=npm [cc]=gcc [glib]=glib2 [dbus]=dbus-daemon [gettext]=gettext)
 
