@@ -35,6 +35,9 @@
 # - dbus-daemon watches only the service folders that exist when the bus starts: the user's
 #   ~/.local/share/dbus-1/services is made before the boot.
 # - There is no machined on such a host: commands enter the container with nsenter.
+# - The container shares the host's network (no --private-network) and nspawn copies the host's
+#   resolv.conf in, so apt inside reaches the Debian mirror the root was built from with no setup
+#   (the root keeps no package lists: `apt-get update` first).
 set -euo pipefail
 
 TUSER=tester
