@@ -19,7 +19,9 @@
 # machine's node), or "none" for a container with no Node.js at all, as on a fresh desktop;
 # SELFHEAL_CONTAINER_APT_CACHE=1 keeps what apt downloads inside (the .debs and the package lists)
 # between containers, under ${XDG_CACHE_HOME:-~/.cache}/selfheal/container-apt/CODENAME: copied in
-# at `start`, pruned of what Debian no longer has (apt-get autoclean) and copied back at `stop`.
+# at `start`; at `stop` the lists and the .debs of the packages installed in the container (no
+# others: not one that a newer version replaced, nor one installed only in an earlier container)
+# are copied back.
 # Copies, not a shared bind, so that containers running at once never share apt's locks.
 #
 # Facts this relies on (measured on a Debian 12 host with hybrid cgroups, PID 1 not systemd):
@@ -120,16 +122,43 @@ restore_apt_cache() {
   ) 8>"$cache/lock"
 }
 
+# The file names of the .debs of the packages installed in the halted container (from dpkg's status
+# in its writable layer; nothing if it installed nothing): NAME_VERSION_ARCH.deb, an epoch's ":" as
+# "%3a", as apt names its downloads.
+installed_debs() {
+  local status=$DIR/upper/var/lib/dpkg/status
+  [ -f "$status" ] || return 0
+  awk 'BEGIN { RS = ""; FS = "\n" }
+    {
+      package = version = arch = state = ""
+      for (i = 1; i <= NF; i++) {
+        if ($i ~ /^Package: /) package = substr($i, 10)
+        else if ($i ~ /^Version: /) version = substr($i, 10)
+        else if ($i ~ /^Architecture: /) arch = substr($i, 15)
+        else if ($i ~ /^Status: /) state = substr($i, 9)
+      }
+      if (state == "install ok installed") { gsub(/:/, "%3a", version); print package "_" version "_" arch ".deb" }
+    }' "$status"
+}
+
 # What apt holds in the halted container's writable layer replaces the kept copy (the files
-# restored at start are in that layer too); a part the container holds nothing of is kept as it was.
+# restored at start are in that layer too): its package lists, and the .debs of what it installed.
+# A part the container holds nothing of is kept as it was.
 save_apt_cache() {
-  local cache=$1 part files
+  local cache=$1 part name files
+  local -A installed=()
+  while read -r name; do installed[$name]=1; done < <(installed_debs)
   mkdir -p "$cache"
   (
     flock 8
     shopt -s nullglob
     for part in archives lists; do
-      if [ $part = archives ]; then files=("$DIR"/upper/var/cache/apt/archives/*.deb); else files=("$DIR"/upper/var/lib/apt/lists/*_*); fi
+      files=()
+      if [ $part = archives ]; then
+        for name in "$DIR"/upper/var/cache/apt/archives/*.deb; do [ -z "${installed[${name##*/}]:-}" ] || files+=("$name"); done
+      else
+        files=("$DIR"/upper/var/lib/apt/lists/*_*)
+      fi
       rm -rf "$cache/$part.new" "$cache/$part.old"
       mkdir -p "$cache/$part.new"
       copy_files "$cache/$part.new" "${files[@]}"
@@ -202,8 +231,6 @@ cmd_stop() {
   local pid leader cg
   pid=$(nspawn_pid || true)
   leader=$(leader_pid || true)
-  # Downloads that Debian no longer has are dropped before the cache keeps the rest.
-  if [ -n "$leader" ] && [ -f "$DIR/apt-cache" ]; then timeout 60 bash "$0" root "$DIR" apt-get -qq autoclean >/dev/null 2>&1 || true; fi
   if [ -n "$pid" ]; then kill -TERM "$pid"; elif [ -n "$leader" ]; then kill -s RTMIN+3 "$leader"; fi
   for _ in $(seq 400); do
     nspawn_pid >/dev/null || leader_pid >/dev/null || break
