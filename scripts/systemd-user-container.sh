@@ -243,7 +243,10 @@ cmd_stop() {
   for cg in "${CGROUPS[@]}"; do
     if [ -d "$cg" ]; then find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
   done
-  if [ -f "$DIR/apt-cache" ]; then save_apt_cache "$(cat "$DIR/apt-cache")"; fi
+  # A cache that cannot be kept costs the next run its downloads, nothing more.
+  if [ -f "$DIR/apt-cache" ]; then
+    save_apt_cache "$(cat "$DIR/apt-cache")" || echo "systemd-user-container: could not keep apt's downloads in $(cat "$DIR/apt-cache")" >&2
+  fi
 }
 
 case "$CMD" in
