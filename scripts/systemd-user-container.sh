@@ -181,6 +181,10 @@ boot() {
   mkdir -p "$merged/var/lib/systemd/linger"
   touch "$merged/var/lib/systemd/linger/$TUSER"
   chroot "$merged" runuser -u $TUSER -- mkdir -p /home/$TUSER/.local/share/dbus-1/services /home/$TUSER/.config/systemd/user
+  # The host name resolves, as Debian's installer makes it (sudo warns on every call otherwise).
+  local host
+  host=$(cat "$merged/etc/hostname" 2>/dev/null || true)
+  if [ -n "$host" ] && ! grep -qw -- "$host" "$merged/etc/hosts"; then printf '127.0.1.1\t%s\n' "$host" >>"$merged/etc/hosts"; fi
   [ ! -f "$DIR/apt-cache" ] || restore_apt_cache "$(cat "$DIR/apt-cache")" "$merged"
   local args=(-D "$merged" -M "$NAME" --register=no --keep-unit --console=read-only --kill-signal=SIGRTMIN+3)
   local node=${SELFHEAL_CONTAINER_NODE:-$(command -v node)}
