@@ -61,6 +61,7 @@ daemon_pid() {
 
 # "gedit (PID 123), web (PID 456)": the programs the running daemon watches that run.
 running_programs() {
+  # shellcheck disable=SC2016 # JavaScript
   "$BIN" status --json 2>/dev/null | node -e '
     let text = "";
     process.stdin.on("data", (chunk) => (text += chunk)).on("end", () => {
@@ -90,9 +91,9 @@ if [ $uninstall = 1 ]; then
   if have_user_systemd; then
     systemctl --user disable selfheal.service 2>/dev/null || true
   fi
-  command -v gnome-extensions >/dev/null && gnome-extensions disable "$UUID" 2>/dev/null || true
+  if command -v gnome-extensions >/dev/null; then gnome-extensions disable "$UUID" 2>/dev/null || true; fi
   rm -rf "$APP_DIR" "$EXT_DIR" "$BIN" "$DBUS_SERVICE" "$UNIT" "$COMPLETION"
-  have_user_systemd && systemctl --user daemon-reload || true
+  if have_user_systemd; then systemctl --user daemon-reload || true; fi
   if [ -n "$old_pid" ]; then say "stopped the daemon (PID $old_pid)"; fi
   say "removed the daemon, the selfheal command, the D-Bus activation file, the systemd unit and the extension"
   if [ -n "$programs" ]; then say "the programs it watched keep running, now unwatched: $programs"; fi
@@ -114,37 +115,89 @@ fi
 # (for the keeper, daemon/keeper/keeper.c, which crash protection across restarts of the daemon
 # needs) and gettext build it; glib-compile-schemas and gdbus come with GLib's tools; dbus-daemon
 # is the session bus.
-need=()
-command -v node >/dev/null || need+=(node)
-[ $build = 0 ] || command -v npm >/dev/null || need+=(npm)
-[ $build = 0 ] || command -v cc >/dev/null || need+=(cc)
-command -v gdbus >/dev/null && command -v glib-compile-schemas >/dev/null || need+=(glib)
-command -v dbus-daemon >/dev/null || need+=(dbus)
-[ $build = 0 ] || { command -v msgfmt >/dev/null && command -v xgettext >/dev/null; } || need+=(gettext)
-if [ ${#need[@]} -gt 0 ]; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  if command -v apt-get >/dev/null; then
-    declare -A APT=([node]=nodejs [npm]=npm [cc]="gcc libc6-dev" [glib]=libglib2.0-bin [dbus]="dbus dbus-daemon" [gettext]=gettext)
-    packages=$(for n in "${need[@]}"; do echo "${APT[$n]}"; done | xargs)
-    say "installing $packages (apt-get, through sudo unless you are root)"
-    # shellcheck disable=SC2086 # a list of package names
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends $packages ||
-      fail "could not install $packages; install them and run ./install.sh again"
-  elif command -v dnf >/dev/null; then
-    # Fedora's package names; this branch has not been tested.
-    declare -A DNF=([node]=nodejs [npm]=npm [cc]=gcc [glib]=glib2 [dbus]=dbus-daemon [gettext]=gettext)
-    packages=$(for n in "${need[@]}"; do echo "${DNF[$n]}"; done | xargs)
-    say "installing $packages (dnf, through sudo unless you are root)"
-    # shellcheck disable=SC2086 # a list of package names
-    $SUDO dnf install -y $packages || fail "could not install $packages; install them and run ./install.sh again"
+declare -A WHAT=([node]="Node.js $MIN_NODE or later" [npm]=npm [cc]="a C compiler" [glib]="GLib's tools (gdbus, glib-compile-schemas)"
+  [dbus]=dbus-daemon [gettext]="gettext (msgfmt, xgettext)")
+# The distributions' package names: Debian and Ubuntu (apt-get), Fedora (dnf; tested only with a
+# stand-in dnf, test/install/dnf.test.ts: no Fedora repository was reachable from the tests).
+declare -A APT=([node]=nodejs [npm]=npm [cc]="gcc libc6-dev" [glib]=libglib2.0-bin [dbus]="dbus dbus-daemon" [gettext]=gettext)
+declare -A DNF=([node]=nodejs [npm]=npm [cc]=gcc [glib]=glib2 [dbus]=dbus-daemon [gettext]=gettext)
+
+# The prerequisites that are not there, into need.
+find_missing() {
+  need=()
+  command -v node >/dev/null || need+=(node)
+  [ $build = 0 ] || command -v npm >/dev/null || need+=(npm)
+  [ $build = 0 ] || command -v cc >/dev/null || need+=(cc)
+  { command -v gdbus >/dev/null && command -v glib-compile-schemas >/dev/null; } || need+=(glib)
+  command -v dbus-daemon >/dev/null || need+=(dbus)
+  [ $build = 0 ] || { command -v msgfmt >/dev/null && command -v xgettext >/dev/null; } || need+=(gettext)
+}
+
+# "Node.js 18.19 or later, npm": what need holds, for people.
+describe_missing() {
+  local n out=""
+  for n in "${need[@]}"; do out+="${out:+, }${WHAT[$n]}"; done
+  echo "$out"
+}
+
+# The packages that hold what need holds, for MANAGER.
+packages_for() {
+  local n
+  for n in "${need[@]}"; do
+    if [ "$1" = apt-get ]; then echo "${APT[$n]}"; else echo "${DNF[$n]}"; fi
+  done | xargs
+}
+
+# Installs what need holds with MANAGER (apt-get or dnf): as root, through sudo, or else explains
+# what to run as root.
+install_missing() {
+  local manager=$1 missing packages how sudo=()
+  missing=$(describe_missing)
+  packages=$(packages_for "$manager")
+  if [ "$(id -u)" -eq 0 ]; then
+    how="as root"
+  elif command -v sudo >/dev/null; then
+    how="through sudo"
+    sudo=(sudo)
   else
-    fail "missing: ${need[*]} (Node.js $MIN_NODE or later, npm, a C compiler, GLib's tools, dbus-daemon, gettext); install them and run ./install.sh again"
+    fail "missing: $missing. Installing $packages needs root, and there is no sudo: as root, run '$manager install $packages', then ./install.sh again"
+  fi
+  say "missing: $missing; installing $packages ($manager, $how)"
+  # shellcheck disable=SC2086 # a list of package names
+  if [ "$manager" = apt-get ]; then
+    "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq --no-install-recommends $packages
+  else
+    "${sudo[@]}" dnf install -y $packages
+  fi || fail "could not install $packages with $manager; install them ($missing) and run ./install.sh again"
+  hash -r
+  find_missing
+  [ ${#need[@]} -eq 0 ] || fail "installed $packages with $manager, yet still missing: $(describe_missing); install it and run ./install.sh again"
+}
+
+# Is the node on PATH at least MIN_NODE?
+node_recent_enough() {
+  node -e '
+    const [major, minor] = process.versions.node.split(".").map(Number);
+    const [needMajor, needMinor] = process.argv[1].split(".").map(Number);
+    process.exit(major > needMajor || (major === needMajor && minor >= needMinor) ? 0 : 1);' "$MIN_NODE"
+}
+
+find_missing
+node_from_distribution=0
+if [ ${#need[@]} -gt 0 ]; then
+  if [[ " ${need[*]} " == *" node "* ]]; then node_from_distribution=1; fi
+  if command -v apt-get >/dev/null; then
+    install_missing apt-get
+  elif command -v dnf >/dev/null; then
+    install_missing dnf
+  else
+    fail "missing: $(describe_missing); install them and run ./install.sh again"
   fi
 fi
-if ! node -e '
-  const [major, minor] = process.versions.node.split(".").map(Number);
-  const [needMajor, needMinor] = process.argv[1].split(".").map(Number);
-  process.exit(major > needMajor || (major === needMajor && minor >= needMinor) ? 0 : 1);' "$MIN_NODE"; then
+if ! node_recent_enough; then
+  if [ $node_from_distribution = 1 ]; then
+    fail "Node.js $MIN_NODE or later is needed, and the distribution's nodejs just installed, $(command -v node), is $(node --version): install a newer Node.js (https://nodejs.org/en/download) and run ./install.sh again"
+  fi
   fail "Node.js $MIN_NODE or later is needed, $(command -v node) is $(node --version). Debian 12 and Ubuntu 24.04 ship a recent enough one (apt install nodejs); elsewhere see https://nodejs.org/en/download"
 fi
 if [ $build = 0 ] && [ ! -f dist/selfheal.js ]; then fail "--no-build: there is no dist/selfheal.js; run npm ci && npm run build first"; fi
@@ -226,9 +279,11 @@ if command -v gnome-shell >/dev/null; then
   variant=gnome45; [ "$shell_major" -lt 45 ] && variant=gnome42
   rm -rf "$EXT_DIR"; mkdir -p "$EXT_DIR"
   cp -r "dist/extension/$variant/." "$EXT_DIR/"
-  gnome-extensions enable "$UUID" 2>/dev/null &&
-    say "extension enabled ($variant build for GNOME $shell_major)" ||
+  if gnome-extensions enable "$UUID" 2>/dev/null; then
+    say "extension enabled ($variant build for GNOME $shell_major)"
+  else
     say "extension installed ($variant build); enable it after logging in again: gnome-extensions enable $UUID"
+  fi
 else
   say "gnome-shell not found: the extension was not installed (the daemon and the selfheal command work without it)"
 fi

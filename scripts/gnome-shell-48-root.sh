@@ -51,6 +51,7 @@ mirror() {
 
 # Runs a command in the root being built, with /proc, /dev and /sys in a throw-away mount namespace.
 in_root() {
+  # shellcheck disable=SC2016 # expanded by the inner bash
   unshare --mount --fork --propagation private bash -c '
     R=$1; shift
     mount -t proc proc "$R/proc" && mount --rbind /dev "$R/dev" && mount --rbind /sys "$R/sys" || exit 1

@@ -16,7 +16,13 @@
 #
 # Environment: SELFHEAL_CONTAINER_BIND_RO "SRC:DST ..." read-only binds (e.g. the checkout);
 # SELFHEAL_CONTAINER_NODE the Node.js binary seen inside as /usr/local/bin/node (default: this
-# machine's node).
+# machine's node), or "none" for a container with no Node.js at all, as on a fresh desktop;
+# SELFHEAL_CONTAINER_APT_CACHE=1 keeps what apt downloads inside (the .debs and the package lists)
+# between containers, under ${XDG_CACHE_HOME:-~/.cache}/selfheal/container-apt/CODENAME: copied in
+# at `start`; at `stop` the lists and the .debs of the packages installed in the container (no
+# others: not one that a newer version replaced, nor one installed only in an earlier container)
+# are copied back.
+# Copies, not a shared bind, so that containers running at once never share apt's locks.
 #
 # Facts this relies on (measured on a Debian 12 host with hybrid cgroups, PID 1 not systemd):
 # - SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 gives the container a pure cgroup2 view: units, D-Bus
@@ -31,6 +37,9 @@
 # - dbus-daemon watches only the service folders that exist when the bus starts: the user's
 #   ~/.local/share/dbus-1/services is made before the boot.
 # - There is no machined on such a host: commands enter the container with nsenter.
+# - The container shares the host's network (no --private-network) and nspawn copies the host's
+#   resolv.conf in, so apt inside reaches the Debian mirror the root was built from with no setup
+#   (the root keeps no package lists: `apt-get update` first).
 set -euo pipefail
 
 TUSER=tester
@@ -46,8 +55,8 @@ CMD=$1
 DIR=$(realpath -m "$2")
 shift 2
 NAME=selfheal-$(printf '%s' "$DIR" | md5sum | cut -c1-10)
-CGROUPS=(/sys/fs/cgroup/unified/$NAME /sys/fs/cgroup/systemd/$NAME)
-[ -d /sys/fs/cgroup/unified ] || CGROUPS=(/sys/fs/cgroup/$NAME) # a pure cgroup2 host
+CGROUPS=("/sys/fs/cgroup/unified/$NAME" "/sys/fs/cgroup/systemd/$NAME")
+[ -d /sys/fs/cgroup/unified ] || CGROUPS=("/sys/fs/cgroup/$NAME") # a pure cgroup2 host
 
 starttime() { awk '{sub(/^.*\) /, ""); print $20}' "/proc/$1/stat" 2>/dev/null; }
 
@@ -82,6 +91,86 @@ as_user() {
     XDG_RUNTIME_DIR=/run/user/$TUID DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/$TUID/bus "$@"
 }
 
+# apt's cache of this root's release (the root's codename keeps another release's files apart).
+apt_cache_dir() {
+  local codename
+  # shellcheck source=/dev/null # the root's own file
+  codename=$(. "$1/etc/os-release" && echo "${VERSION_CODENAME:-unknown}")
+  echo "${XDG_CACHE_HOME:-$HOME/.cache}/selfheal/container-apt/$codename"
+}
+
+# Copies the regular files among FILES into DEST, as hard links when both are on one file system
+# (apt replaces its files, never writes into them). A file apt deleted in the container's writable
+# layer is a whiteout there, a character device: left out.
+copy_files() {
+  local dest=$1 file files=()
+  shift
+  for file in "$@"; do [ -f "$file" ] && [ ! -L "$file" ] && files+=("$file"); done
+  [ ${#files[@]} -gt 0 ] || return 0
+  if [ "$(stat -c %d "$dest")" = "$(stat -c %d "${files[0]}")" ]; then cp -pl -t "$dest" "${files[@]}"; else cp -p -t "$dest" "${files[@]}"; fi
+}
+
+# The kept .debs and package lists into the container's file system (before it boots).
+restore_apt_cache() {
+  local cache=$1 merged=$2
+  [ -d "$cache" ] || return 0
+  (
+    flock -s 8 # not while a `stop` replaces them
+    shopt -s nullglob
+    copy_files "$merged/var/cache/apt/archives" "$cache"/archives/*.deb
+    copy_files "$merged/var/lib/apt/lists" "$cache"/lists/*
+  ) 8>"$cache/lock"
+}
+
+# The file names of the .debs of the packages installed in the halted container (from dpkg's status
+# in its writable layer; nothing if it installed nothing): NAME_VERSION_ARCH.deb, an epoch's ":" as
+# "%3a", as apt names its downloads.
+installed_debs() {
+  local status=$DIR/upper/var/lib/dpkg/status
+  [ -f "$status" ] || return 0
+  awk 'BEGIN { RS = ""; FS = "\n" }
+    {
+      package = version = arch = state = ""
+      for (i = 1; i <= NF; i++) {
+        if ($i ~ /^Package: /) package = substr($i, 10)
+        else if ($i ~ /^Version: /) version = substr($i, 10)
+        else if ($i ~ /^Architecture: /) arch = substr($i, 15)
+        else if ($i ~ /^Status: /) state = substr($i, 9)
+      }
+      if (state == "install ok installed") { gsub(/:/, "%3a", version); print package "_" version "_" arch ".deb" }
+    }' "$status"
+}
+
+# What apt holds in the halted container's writable layer replaces the kept copy (the files
+# restored at start are in that layer too): its package lists, and the .debs of what it installed.
+# A part the container holds nothing of is kept as it was.
+save_apt_cache() {
+  local cache=$1 part name files
+  local -A installed=()
+  while read -r name; do installed[$name]=1; done < <(installed_debs)
+  mkdir -p "$cache"
+  (
+    flock 8
+    shopt -s nullglob
+    for part in archives lists; do
+      files=()
+      if [ $part = archives ]; then
+        for name in "$DIR"/upper/var/cache/apt/archives/*.deb; do [ -z "${installed[${name##*/}]:-}" ] || files+=("$name"); done
+      else
+        files=("$DIR"/upper/var/lib/apt/lists/*_*)
+      fi
+      rm -rf "$cache/$part.new" "$cache/$part.old"
+      mkdir -p "$cache/$part.new"
+      copy_files "$cache/$part.new" "${files[@]}"
+      if [ -n "$(ls -A "$cache/$part.new")" ]; then
+        [ ! -d "$cache/$part" ] || mv "$cache/$part" "$cache/$part.old"
+        mv "$cache/$part.new" "$cache/$part"
+      fi
+      rm -rf "$cache/$part.new" "$cache/$part.old"
+    done
+  ) 8>"$cache/lock"
+}
+
 # Inside the launcher's mount namespace: the overlay, the user, then systemd-nspawn.
 boot() {
   local base=$1 merged=$DIR/merged
@@ -92,8 +181,14 @@ boot() {
   mkdir -p "$merged/var/lib/systemd/linger"
   touch "$merged/var/lib/systemd/linger/$TUSER"
   chroot "$merged" runuser -u $TUSER -- mkdir -p /home/$TUSER/.local/share/dbus-1/services /home/$TUSER/.config/systemd/user
-  local args=(-D "$merged" -M "$NAME" --register=no --keep-unit --console=read-only --kill-signal=SIGRTMIN+3
-    "--bind-ro=${SELFHEAL_CONTAINER_NODE:-$(command -v node)}:/usr/local/bin/node")
+  # The host name resolves, as Debian's installer makes it (sudo warns on every call otherwise).
+  local host
+  host=$(cat "$merged/etc/hostname" 2>/dev/null || true)
+  if [ -n "$host" ] && ! grep -qw -- "$host" "$merged/etc/hosts"; then printf '127.0.1.1\t%s\n' "$host" >>"$merged/etc/hosts"; fi
+  [ ! -f "$DIR/apt-cache" ] || restore_apt_cache "$(cat "$DIR/apt-cache")" "$merged"
+  local args=(-D "$merged" -M "$NAME" --register=no --keep-unit --console=read-only --kill-signal=SIGRTMIN+3)
+  local node=${SELFHEAL_CONTAINER_NODE:-$(command -v node)}
+  [ "$node" = none ] || args+=("--bind-ro=$node:/usr/local/bin/node")
   local spec
   for spec in ${SELFHEAL_CONTAINER_BIND_RO:-}; do args+=("--bind-ro=$spec"); done
   SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 exec systemd-nspawn "${args[@]}" /usr/lib/systemd/systemd
@@ -107,7 +202,8 @@ cmd_start() {
   base=$(bash "$(dirname "$0")/gnome-shell-48-root.sh")
   [ -x "$base/usr/lib/systemd/systemd" ] || die "no systemd in $base"
   mkdir -p "$DIR"
-  rm -f "$DIR/leader" "$DIR/nspawn.pid"
+  rm -f "$DIR/leader" "$DIR/nspawn.pid" "$DIR/apt-cache"
+  [ "${SELFHEAL_CONTAINER_APT_CACHE:-0}" = 0 ] || apt_cache_dir "$base" >"$DIR/apt-cache"
   for cg in "${CGROUPS[@]}"; do mkdir -p "$cg"; done
   # shellcheck disable=SC2016 # expanded by the launcher
   setsid bash -c 'for cg in "${@:3}"; do echo $$ >"$cg/cgroup.procs"; done
@@ -118,6 +214,7 @@ cmd_start() {
   for _ in $(seq 400); do
     local pid child
     pid=$(cat "$DIR/nspawn.pid")
+    # shellcheck disable=SC2013 # a list of PIDs
     for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
       [ "$(cat "/proc/$child/comm" 2>/dev/null)" = systemd ] && leader=$child
     done
@@ -148,8 +245,12 @@ cmd_stop() {
   if pid=$(nspawn_pid); then kill -KILL "$pid" 2>/dev/null || true; sleep 0.5; fi
   rm -f "$DIR/leader" "$DIR/nspawn.pid"
   for cg in "${CGROUPS[@]}"; do
-    [ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    if [ -d "$cg" ]; then find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
   done
+  # A cache that cannot be kept costs the next run its downloads, nothing more.
+  if [ -f "$DIR/apt-cache" ]; then
+    save_apt_cache "$(cat "$DIR/apt-cache")" || echo "systemd-user-container: could not keep apt's downloads in $(cat "$DIR/apt-cache")" >&2
+  fi
 }
 
 case "$CMD" in

@@ -5,11 +5,13 @@
 # the keeper (the build compiles daemon/keeper/keeper.c), a headless
 # gnome-shell (with mesa's software renderer) for the extension's end-to-end
 # test, gtk-3-examples (real desktop files and a small GTK app for the app
-# tests), gettext for the build's translations, the npm packages, and the Debian
-# 13 root file system with GNOME Shell 48 for the GNOME 45+ build's end-to-end
-# test (built once, about 3 minutes; kept under ~/.cache afterwards), which
-# systemd-nspawn (systemd-container) also boots with systemd for install.sh's
-# end-to-end test under a real systemd user manager, Prometheus (with promtool)
+# tests), gettext for the build's translations, shellcheck for install.sh and
+# these scripts, the npm packages, and the Debian 13 root file system with GNOME
+# Shell 48 for the GNOME 45+ build's end-to-end test (built once, about 3
+# minutes; kept under ~/.cache afterwards), which systemd-nspawn
+# (systemd-container) also boots with systemd for install.sh's end-to-end tests
+# under a real systemd user manager (one of them with no Node.js, where apt
+# installs Debian's nodejs from Debian's mirror), Prometheus (with promtool)
 # and node_exporter for the metrics' tests, and Node.js 18.19 from the npm
 # registry (scripts/node18.sh) to run the daemon's integration tests on.
 set -euo pipefail
@@ -18,7 +20,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   dbus dbus-daemon dbus-bin systemd libglib2.0-bin util-linux bsdutils procps passwd jq perl python3 coreutils gcc libc6-dev
   gnome-shell gjs dconf-gsettings-backend libgl1-mesa-dri libegl-mesa0 libgbm1 fonts-dejavu-core
-  gettext debootstrap systemd-container
+  gettext debootstrap systemd-container shellcheck
   gtk-3-examples
   prometheus prometheus-node-exporter
 )

@@ -5,20 +5,11 @@
 // again: a new daemon, the program still running and said so), uninstall (the daemon stopped, the
 // files gone, the program still running and said so), then --purge. The unit is checked by
 // `systemd-analyze verify` too. Needs root and systemd-nspawn (scripts/test-deps.sh).
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DAEMON_NODE, REPO } from "../helpers/bus.js";
+import { DAEMON_NODE } from "../helpers/bus.js";
+import { CONTAINER_BOOT_MS, copyCheckout, startContainer, TESTER_HOME as HOME, waitFor, watchedPid, type Container } from "../helpers/container.js";
 
-const CONTAINER = join(REPO, "scripts/systemd-user-container.sh");
-/** Booting systemd and the user manager on a loaded machine; a clean halt. */
-const BOOT_MS = 120_000;
-/** How long a condition inside the container may take to come true (a restart, an activation). */
-const WAIT_MS = 30_000;
-const POLL_MS = 200;
-const HOME = "/home/tester";
 const CHECKOUT = `${HOME}/selfheal`;
 const PROGRAM = "napper";
 
@@ -31,73 +22,30 @@ autostart = true
 restart = "on-failure"
 `;
 
-let dir = "";
+let box: Container | undefined;
 
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-// Run a shell command as tester in the container, with the session's environment.
-function asUser(script: string): Result {
-  const result = spawnSync("bash", [CONTAINER, "user", dir, "bash", "-c", script], { encoding: "utf8", timeout: BOOT_MS });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-// The same, which must succeed; its stdout.
-function mustAsUser(script: string): string {
-  const result = asUser(script);
-  if (result.status !== 0) throw new Error(`in the container: ${script}\nexit ${result.status}\n${result.stdout}${result.stderr}`);
-  return result.stdout;
-}
+const asUser = (script: string) => box!.asUser(script);
+const mustAsUser = (script: string) => box!.mustAsUser(script);
 
 function unitProperty(name: string): string {
   return mustAsUser(`systemctl --user show selfheal.service -P ${name}`).trim();
 }
 
-// The watched program's PID as the daemon reports it (0 when not running).
-function programPid(): number {
-  const status = JSON.parse(mustAsUser("selfheal status --json")) as { processes: { name: string; pid: number }[] };
-  return status.processes.find((p) => p.name === PROGRAM)?.pid ?? 0;
-}
+const programPid = (): number => watchedPid(box!, PROGRAM);
 
 function alive(pid: number): boolean {
   return asUser(`kill -0 ${pid}`).status === 0;
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined | false): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`waited ${WAIT_MS / 1000} s for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
-
-describe("install.sh under a real systemd user manager", { timeout: BOOT_MS }, () => {
+describe("install.sh under a real systemd user manager", { timeout: CONTAINER_BOOT_MS }, () => {
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), "selfheal-systemd-"));
-    execFileSync("bash", [CONTAINER, "start", dir], {
-      // The daemon runs on the tests' daemon Node.js (18.19 in the run of scripts/node18.sh).
-      env: { ...process.env, SELFHEAL_CONTAINER_BIND_RO: `${REPO}:/src`, SELFHEAL_CONTAINER_NODE: DAEMON_NODE },
-      stdio: ["ignore", "inherit", "inherit"],
-      timeout: BOOT_MS,
-    });
-    // The checkout as a user has it, built (npm run build ran before the tests), without node_modules.
-    mustAsUser(
-      `mkdir -p ${CHECKOUT} ${HOME}/bin ${HOME}/.config/selfheal && ` +
-        `tar -C /src --exclude=./node_modules --exclude=./.git -cf - install.sh dist dbus docs completions README.md LICENSE | tar -C ${CHECKOUT} -xf - && ` +
-        `cp /bin/sleep ${HOME}/bin/${PROGRAM} && cat > ${HOME}/.config/selfheal/config.toml <<'EOF'\n${CONFIG}EOF`,
-    );
-  }, BOOT_MS);
+    // The daemon runs on the tests' daemon Node.js (18.19 in the run of scripts/node18.sh).
+    box = startContainer({ node: DAEMON_NODE });
+    copyCheckout(box, CHECKOUT, CONFIG);
+    mustAsUser(`mkdir -p ${HOME}/bin && cp /bin/sleep ${HOME}/bin/${PROGRAM}`);
+  }, CONTAINER_BOOT_MS);
 
-  afterAll(() => {
-    if (dir === "") return;
-    execFileSync("bash", [CONTAINER, "stop", dir], { stdio: "inherit", timeout: BOOT_MS });
-    rmSync(dir, { recursive: true, force: true });
-  }, BOOT_MS);
+  afterAll(() => box?.stop(), CONTAINER_BOOT_MS);
 
   let firstDaemon = 0;
   let program = 0;

@@ -1,0 +1,84 @@
+// install.sh on a desktop with no Node.js, end to end: the Debian 13 container of
+// scripts/systemd-user-container.sh booted without any Node.js (SELFHEAL_CONTAINER_NODE=none), its
+// apt reaching Debian's mirror (the .debs and lists kept between runs under ~/.cache). The user
+// "tester" runs ./install.sh: first without sudo (told what is missing and what to run as root),
+// then with sudo, when install.sh installs Debian's `nodejs` with apt-get, and the daemon it
+// installs runs on that Node.js, answers on the session bus, and restarts a watched program that
+// crashes. Needs root, systemd-nspawn and Debian's mirror (scripts/test-deps.sh).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONTAINER_BOOT_MS, copyCheckout, startContainer, TESTER_HOME as HOME, waitFor, watchedPid, type Container } from "../helpers/container.js";
+
+const CHECKOUT = `${HOME}/selfheal`;
+const PROGRAM = "napper";
+/** apt-get update and the download of nodejs (about 14 MB) when the cache is cold, on a loaded machine. */
+const INSTALL_MS = 600_000;
+/** The oldest Node.js install.sh accepts. */
+const MIN_NODE = [18, 19];
+
+const CONFIG = `[settings]
+interval = 0.5
+
+[process.${PROGRAM}]
+command = ["${HOME}/bin/${PROGRAM}", "infinity"]
+autostart = true
+restart = "on-failure"
+`;
+
+let box: Container | undefined;
+const container = (): Container => {
+  if (!box) throw new Error("the container did not start");
+  return box;
+};
+
+describe("install.sh where Node.js is missing: Debian's nodejs installed with apt", { timeout: CONTAINER_BOOT_MS }, () => {
+  beforeAll(() => {
+    box = startContainer({ node: "none", aptCache: true });
+    copyCheckout(box, CHECKOUT, CONFIG);
+    box.mustAsUser(`mkdir -p ${HOME}/bin && cp /bin/sleep ${HOME}/bin/${PROGRAM}`);
+  }, CONTAINER_BOOT_MS);
+
+  afterAll(() => box?.stop(), CONTAINER_BOOT_MS);
+
+  it("without sudo, says that Node.js is missing and what to run as root, and installs nothing", () => {
+    expect(container().asUser("command -v node nodejs npm").stdout).toBe("");
+    expect(container().asUser("command -v sudo").status).not.toBe(0);
+    const result = container().asUser(`cd ${CHECKOUT} && ./install.sh --no-build`);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("selfheal: missing: Node.js 18.19 or later.");
+    expect(result.stderr).toContain("there is no sudo: as root, run 'apt-get install nodejs', then ./install.sh again");
+    expect(result.stderr).not.toMatch(/command not found/);
+    expect(container().asUser(`test -e ${HOME}/.local/share/selfheal`).status).not.toBe(0);
+  });
+
+  it("with sudo, installs Debian's nodejs with apt-get, and the daemon runs on it and answers on the bus", () => {
+    // A desktop user who may administer the machine (sudo's password prompt left out).
+    container().mustAsRoot("apt-get update -qq && apt-get install -y -qq --no-install-recommends sudo >/dev/null", INSTALL_MS);
+    container().mustAsRoot("echo 'tester ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/tester && chmod 440 /etc/sudoers.d/tester");
+    const out = container().mustAsUser(`cd ${CHECKOUT} && ./install.sh --no-build 2>&1`, INSTALL_MS);
+    expect(out).toContain("selfheal: missing: Node.js 18.19 or later; installing nodejs (apt-get, through sudo)");
+    expect(container().mustAsUser("dpkg-query -W -f '${Status}' nodejs")).toBe("install ok installed");
+    expect(container().mustAsUser("command -v node").trim()).toBe("/usr/bin/node");
+    const [major = 0, minor = 0] = container().mustAsUser("node --version").trim().slice(1).split(".").map(Number);
+    expect(major > MIN_NODE[0]! || (major === MIN_NODE[0] && minor >= MIN_NODE[1]!), `node ${major}.${minor}`).toBe(true);
+    // The selfheal command and the unit run Debian's node.
+    expect(container().mustAsUser(`cat ${HOME}/.local/bin/selfheal`)).toContain('"/usr/bin/node"');
+    const daemon = Number(container().mustAsUser("systemctl --user show selfheal.service -P MainPID").trim());
+    expect(daemon).toBeGreaterThan(0);
+    expect(container().mustAsRoot(`readlink /proc/${daemon}/exe`).trim()).toMatch(/^\/usr\/bin\/node(js)?$/);
+    expect(out).toContain(`started the daemon (PID ${daemon})`);
+    expect(container().mustAsUser("selfheal status")).toContain("1 program watched");
+    const listed = container().mustAsUser("busctl --user call io.github.SelfHeal1 /io/github/SelfHeal1 io.github.SelfHeal1.Manager ListProcesses");
+    expect(listed).toContain(`"${PROGRAM}"`);
+  }, 2 * INSTALL_MS);
+
+  it("restarts a watched program that crashes", async () => {
+    const before = await waitFor("the program to be started", () => watchedPid(container(), PROGRAM) || undefined);
+    container().mustAsUser(`kill -SEGV ${before}`);
+    const after = await waitFor("a restart after the crash", () => {
+      const pid = watchedPid(container(), PROGRAM);
+      return pid !== 0 && pid !== before ? pid : undefined;
+    });
+    expect(container().mustAsUser("selfheal events --json")).toMatch(/SIGSEGV/);
+    container().mustAsUser(`kill ${after}`);
+  });
+});
