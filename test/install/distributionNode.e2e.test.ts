@@ -34,7 +34,11 @@ autostart = true
 restart = "on-failure"
 `;
 
+/** How Node.js starts a warning it prints (an experimental or deprecated API, say): "(node:PID) ". */
+const NODE_WARNING = /\(node:\d+\) /;
+
 let box: Container | undefined;
+let daemon = 0;
 const container = (): Container => {
   if (!box) throw new Error("the container did not start");
   return box;
@@ -77,9 +81,12 @@ describe("install.sh where Node.js is missing: Debian 12's nodejs, Node.js 18, i
     expect(container().mustAsUser("command -v node").trim()).toBe("/usr/bin/node");
     // The selfheal command and the unit run Debian's node.
     expect(container().mustAsUser(`cat ${HOME}/.local/bin/selfheal`)).toContain('"/usr/bin/node"');
-    const daemon = Number(container().mustAsUser("systemctl --user show selfheal.service -P MainPID").trim());
+    daemon = Number(container().mustAsUser("systemctl --user show selfheal.service -P MainPID").trim());
     expect(daemon).toBeGreaterThan(0);
     expect(out).toContain(`started the daemon (PID ${daemon})`);
+    // systemd 252's user manager started it: dbus-daemon asked it for the unit (SystemdService=).
+    const journal = container().mustAsUser("journalctl --user --no-pager -o cat");
+    expect(journal).toMatch(/Activating via systemd: service name='io\.github\.SelfHeal1' unit='selfheal\.service'/);
     // The binary the daemon's process runs: the nodejs package's file, and it is Node.js 18.
     const exe = container().mustAsRoot(`readlink /proc/${daemon}/exe`).trim();
     expect(exe).toMatch(/^\/usr\/bin\/node(js)?$/);
@@ -102,5 +109,8 @@ describe("install.sh where Node.js is missing: Debian 12's nodejs, Node.js 18, i
     });
     expect(container().mustAsUser("selfheal events --json")).toMatch(/SIGSEGV/);
     container().mustAsUser(`kill ${after}`);
+    // The same daemon did it, and Node.js 18 printed no warning about what it runs.
+    expect(Number(container().mustAsUser("systemctl --user show selfheal.service -P MainPID").trim())).toBe(daemon);
+    expect(container().mustAsUser("journalctl --user -u selfheal --no-pager -o cat")).not.toMatch(NODE_WARNING);
   });
 });
