@@ -34,6 +34,8 @@
 # - With --keep-unit nspawn makes its cgroups below the launcher's own, so the launcher first moves
 #   itself into DIR's cgroups (unified and name=systemd), which `stop` removes.
 # - The system manager is up in about 1 s, the user manager (lingering) 0.1 s later.
+# - Debian 12's systemd 252 boots the same way and needs nothing else (units, D-Bus activation
+#   through SystemdService=, the journal); its minimal root booted in 0.9 and 1.4 s.
 # - SIGTERM to nspawn halts the container cleanly (nspawn sends SIGRTMIN+3 to its PID 1); SIGKILL to
 #   nspawn leaves the container running, so a stuck one is halted through its PID 1.
 # - dbus-daemon watches only the service folders that exist when the bus starts: the user's
