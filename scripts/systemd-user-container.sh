@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Boots a real systemd (257, Debian 13) with a user's `systemd --user` in a container, for the
-# end-to-end test of install.sh under systemd (test/install/systemd.e2e.test.ts), on machines whose
-# PID 1 is not systemd.
+# Boots a real systemd (257 of Debian 13, or 252 of Debian 12) with a user's `systemd --user` in a
+# container, for the end-to-end tests of install.sh under systemd (test/install/*.e2e.test.ts), on
+# machines whose PID 1 is not systemd.
 #
 #   scripts/systemd-user-container.sh start DIR      boot a container whose changes live in DIR
 #   scripts/systemd-user-container.sh user DIR CMD.. run CMD as the user "tester" (uid 1000) with
@@ -9,12 +9,14 @@
 #   scripts/systemd-user-container.sh root DIR CMD.. run CMD as root inside
 #   scripts/systemd-user-container.sh stop DIR       halt it cleanly (SIGKILL only as a last resort)
 #
-# The root is the Debian 13 root of scripts/gnome-shell-48-root.sh (it has systemd), read only:
+# The root is the Debian root of scripts/systemd-root.sh (Debian 13's is the GNOME Shell 48 root of
+# scripts/gnome-shell-48-root.sh, which has systemd), read only:
 # the container sees it through an overlay whose writable layer is DIR/upper, mounted in a mount
 # namespace of the container's own, so nothing outlives `stop` but DIR. Needs root and
 # systemd-nspawn (Debian's systemd-container; scripts/test-deps.sh installs it).
 #
-# Environment: SELFHEAL_CONTAINER_BIND_RO "SRC:DST ..." read-only binds (e.g. the checkout);
+# Environment: SELFHEAL_CONTAINER_SUITE the Debian release booted: trixie (the default) or bookworm;
+# SELFHEAL_CONTAINER_BIND_RO "SRC:DST ..." read-only binds (e.g. the checkout);
 # SELFHEAL_CONTAINER_NODE the Node.js binary seen inside as /usr/local/bin/node (default: this
 # machine's node), or "none" for a container with no Node.js at all, as on a fresh desktop;
 # SELFHEAL_CONTAINER_APT_CACHE=1 keeps what apt downloads inside (the .debs and the package lists)
@@ -32,6 +34,8 @@
 # - With --keep-unit nspawn makes its cgroups below the launcher's own, so the launcher first moves
 #   itself into DIR's cgroups (unified and name=systemd), which `stop` removes.
 # - The system manager is up in about 1 s, the user manager (lingering) 0.1 s later.
+# - Debian 12's systemd 252 boots the same way and needs nothing else (units, D-Bus activation
+#   through SystemdService=, the journal); its minimal root booted in 0.9 and 1.4 s.
 # - SIGTERM to nspawn halts the container cleanly (nspawn sends SIGRTMIN+3 to its PID 1); SIGKILL to
 #   nspawn leaves the container running, so a stuck one is halted through its PID 1.
 # - dbus-daemon watches only the service folders that exist when the bus starts: the user's
@@ -48,7 +52,7 @@ CPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 die() { echo "systemd-user-container: $*" >&2; exit 1; }
 
-usage() { sed -n '2,12p' "$0" >&2; exit 2; }
+usage() { sed -n '2,10p' "$0" >&2; exit 2; }
 
 [ $# -ge 2 ] || usage
 CMD=$1
@@ -199,10 +203,11 @@ cmd_start() {
   [ "$(id -u)" -eq 0 ] || die "needs root (systemd-nspawn, mount)"
   command -v systemd-nspawn >/dev/null || die "systemd-nspawn is missing (scripts/test-deps.sh installs systemd-container)"
   ! leader_pid >/dev/null || die "a container already runs in $DIR"
-  base=$(bash "$(dirname "$0")/gnome-shell-48-root.sh")
+  base=$(bash "$(dirname "$0")/systemd-root.sh" "${SELFHEAL_CONTAINER_SUITE:-trixie}")
   [ -x "$base/usr/lib/systemd/systemd" ] || die "no systemd in $base"
   mkdir -p "$DIR"
   rm -f "$DIR/leader" "$DIR/nspawn.pid" "$DIR/apt-cache"
+  echo "$base" >"$DIR/base"
   [ "${SELFHEAL_CONTAINER_APT_CACHE:-0}" = 0 ] || apt_cache_dir "$base" >"$DIR/apt-cache"
   for cg in "${CGROUPS[@]}"; do mkdir -p "$cg"; done
   # shellcheck disable=SC2016 # expanded by the launcher
@@ -258,6 +263,6 @@ case "$CMD" in
   stop) cmd_stop ;;
   user) as_user "$@" ;;
   root) in_container "$@" ;;
-  boot-in-namespace) boot "$(bash "$(dirname "$0")/gnome-shell-48-root.sh")" ;;
+  boot-in-namespace) boot "$(cat "$DIR/base")" ;;
   *) usage ;;
 esac

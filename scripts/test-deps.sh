@@ -9,9 +9,11 @@
 # these scripts, the npm packages, and the Debian 13 root file system with GNOME
 # Shell 48 for the GNOME 45+ build's end-to-end test (built once, about 3
 # minutes; kept under ~/.cache afterwards), which systemd-nspawn
-# (systemd-container) also boots with systemd for install.sh's end-to-end tests
-# under a real systemd user manager (one of them with no Node.js, where apt
-# installs Debian's nodejs from Debian's mirror), Prometheus (with promtool)
+# (systemd-container) also boots with systemd for install.sh's end-to-end test
+# under a real systemd user manager, a minimal Debian 12 root with systemd 252
+# (scripts/systemd-root.sh, built once, about 1 minute), booted the same way
+# with no Node.js for the end-to-end test where apt installs Debian 12's
+# nodejs (Node.js 18) from Debian's mirror, Prometheus (with promtool)
 # and node_exporter for the metrics' tests, and Node.js 18.19 from the npm
 # registry (scripts/node18.sh) to run the daemon's integration tests on.
 set -euo pipefail
@@ -45,5 +47,6 @@ if ! locale -a 2>/dev/null | grep -qx "de_DE.utf8"; then
 fi
 npm ci --no-audit --no-fund --loglevel=error
 $SUDO bash scripts/gnome-shell-48-root.sh >/dev/null
+$SUDO bash scripts/systemd-root.sh bookworm >/dev/null
 # Node.js 18.19, the oldest the daemon supports, for npm run test:node18.
 bash scripts/node18.sh >/dev/null

@@ -1,9 +1,10 @@
 // A booted systemd container (scripts/systemd-user-container.sh) for install.sh's end-to-end tests:
-// a Debian 13 system with the user "tester" (uid 1000), a lingering `systemd --user` and its
+// a Debian 13 (or 12) system with the user "tester" (uid 1000), a lingering `systemd --user` and its
 // session bus, this checkout seen read-only at /src. Commands run as tester with the session's
 // environment, or as root.
 //
-//   const box = await startContainer({ node: DAEMON_NODE });   // or { node: "none", aptCache: true }
+//   const box = await startContainer({ node: DAEMON_NODE });
+//   const box = await startContainer({ suite: "bookworm", node: "none", aptCache: true });
 //   box.mustAsUser("selfheal status");
 //   ... finally: box.stop();
 import { execFileSync, spawnSync } from "node:child_process";
@@ -26,6 +27,8 @@ export interface Result {
 }
 
 export interface ContainerOptions {
+  /** The Debian release booted: "trixie" (Debian 13, systemd 257; the default) or "bookworm" (Debian 12, systemd 252). */
+  suite?: "bookworm" | "trixie";
   /** The Node.js binary seen inside as /usr/local/bin/node, or "none" for no Node.js at all. */
   node: string;
   /** Keep what apt downloads inside between runs (under ~/.cache/selfheal/container-apt). */
@@ -58,6 +61,7 @@ function must(result: Result, who: string, script: string): string {
 export function startContainer(options: ContainerOptions): Container {
   const dir = mkdtempSync(join(tmpdir(), "selfheal-systemd-"));
   const env: NodeJS.ProcessEnv = { ...process.env, SELFHEAL_CONTAINER_BIND_RO: `${REPO}:${CHECKOUT_INSIDE}`, SELFHEAL_CONTAINER_NODE: options.node };
+  if (options.suite) env.SELFHEAL_CONTAINER_SUITE = options.suite;
   if (options.aptCache) env.SELFHEAL_CONTAINER_APT_CACHE = "1";
   try {
     execFileSync("bash", [CONTAINER, "start", dir], { env, stdio: ["ignore", "inherit", "inherit"], timeout: CONTAINER_BOOT_MS });
