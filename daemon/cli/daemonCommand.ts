@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { attachBusService, EXIT_NAME_TAKEN } from "../bus/attach.js";
 import { stateDir } from "../config/paths.js";
 import { DAEMON_LOG_NAME, FileLog } from "../log/fileLog.js";
+import { plural } from "../words.js";
 
 export interface DaemonCommandOptions {
   /** false runs without the D-Bus service (`--no-bus`). */
@@ -50,7 +51,7 @@ export async function runDaemonCommand(configPath: string, env: NodeJS.ProcessEn
   process.on("unhandledRejection", (reason) => daemon.reportEscapedError("unhandled rejection", reason));
   process.on("uncaughtException", (error) => daemon.reportEscapedError("uncaught exception", error));
   await daemon.start();
-  console.error(`selfheal: watching ${daemon.engine.list().length} programs (config ${configPath}, state ${daemon.stateDir})`);
+  console.error(`selfheal: watching ${plural(daemon.engine.list().length, "program", "programs")} (config ${configPath}, state ${daemon.stateDir})`);
   const status = await run.ended;
   await daemon.stop();
   return status;

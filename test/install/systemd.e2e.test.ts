@@ -73,7 +73,7 @@ describe("install.sh under a real systemd user manager", { timeout: CONTAINER_BO
   });
 
   it("sends the daemon's log to the journal", async () => {
-    await waitFor("the daemon's ready line in the journal", () => mustAsUser("journalctl --user -u selfheal --no-pager -o cat").includes("selfheal: watching 1 program"));
+    await waitFor("the daemon's ready line in the journal", () => mustAsUser("journalctl --user -u selfheal --no-pager -o cat").includes("selfheal: watching 1 program ("));
   });
 
   it("restarts a watched program that crashes", async () => {

@@ -99,7 +99,7 @@ describe("install.sh without systemd", () => {
     expect(commandLine(daemon).slice(-2)).toEqual(["daemon", "--log-file"]);
     expect(commandLine(daemon)[0]).toBe(DAEMON_NODE);
     expect(out).toContain(`its log: ${daemonLog()}`);
-    await waitUntil(() => existsSync(daemonLog()) && readFileSync(daemonLog(), "utf8").includes("selfheal: watching 1 program"), WAIT_MS, () => "the ready line in daemon.log");
+    await waitUntil(() => existsSync(daemonLog()) && readFileSync(daemonLog(), "utf8").includes("selfheal: watching 1 program ("), WAIT_MS, () => "the ready line in daemon.log");
     expect(readFileSync(daemonLog(), "utf8")).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z selfheal: /m);
     expect(out).toContain(`${home}/.local/bin is not on your PATH`);
     expect(out).toContain('export PATH="$HOME/.local/bin:$PATH"');
