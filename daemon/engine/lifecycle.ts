@@ -10,6 +10,7 @@ import type { ChildHandle } from "../supervise/spawner.js";
 import type { Policy } from "../config/policy.js";
 import { descendantsOf } from "../proc/tree.js";
 import { ProtectedError } from "../safety/guard.js";
+import { plural } from "../words.js";
 import { adoptCopy, adoptRunningCopy, claimedPids, findRunningCopy, letGo, tryAdopt } from "./adoption.js";
 import { superviseChild } from "./children.js";
 import { detach, guarded, MS_PER_SEC, type EngineContext } from "./context.js";
@@ -152,7 +153,7 @@ export class Lifecycle {
         restarts,
         seconds,
         untilMs,
-        message: `${name} restarted ${restarts} times within ${unit.policy.cooldown.windowSec} s: no restarts for ${Math.round(seconds)} s`,
+        message: `${name} restarted ${plural(restarts, "time", "times")} within ${unit.policy.cooldown.windowSec} s: no restarts for ${Math.round(seconds)} s`,
       });
       ctx.cooldown.markAnnounced(name);
       this.persistCooldowns();

@@ -2,6 +2,7 @@
 // one table of alert kinds (mail subject, desktop urgency, plural for digests)
 // and one function turning an event into an Alert both notifiers use.
 import type { EngineEvent } from "../engine/events.js";
+import { plural } from "../words.js";
 
 /** The original monitor's subject prefix, kept so existing mail filters still match. */
 export const SUBJECT_PREFIX = "[Self-Healing Monitor]";
@@ -97,7 +98,7 @@ export function alertOf(event: EngineEvent): Alert | null {
         kind: "restart-loop",
         name: event.name,
         pid: null,
-        action: `stopped restarting it for ${event.seconds} s, until ${formatTime(event.untilMs)}, after ${event.restarts} restarts`,
+        action: `stopped restarting it for ${event.seconds} s, until ${formatTime(event.untilMs)}, after ${plural(event.restarts, "restart", "restarts")}`,
         facts: [["Restarts", String(event.restarts)]],
       };
     case "start-failed":

@@ -206,6 +206,8 @@ describe("backoff and cooldown", () => {
     t.spawner.crashLast(1);
     await settle();
     expect(t.engine.get("loop").state).toBe("cooldown");
+    const started = t.events.find((e) => e.kind === "cooldown-started");
+    expect(started?.message).toContain("loop restarted 1 time within 60 s");
     t.engine.resetCooldown("loop");
     await settle();
     expect(t.engine.get("loop")).toMatchObject({ state: "running", restartsInWindow: 0 });

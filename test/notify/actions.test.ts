@@ -168,6 +168,8 @@ describe("actions on desktop notifications", () => {
     expect(alertNotification(crash).body).toBe("gedit (PID 4242) was killed by SIGSEGV; restarting it");
     const loop = alertOf(cooldown("gedit", now))!;
     expect(alertNotification(loop).body).toBe("gedit restarted 5 times within 60 s: no restarts for 120 s");
+    // Counts in words (max_restarts = 1 makes a loop of one restart).
+    expect(alertOf({ ...cooldown("gedit", now), restarts: 1 } as EngineEvent)!.action).toMatch(/, after 1 restart$/);
     const limit = alertOf(violation("web", now))!;
     expect(alertNotification(limit).body).toBe("web (PID 7) used 300.0 MB of memory (limit 200.0 MB) for 2 scan(s): restarting it");
     // A start failure's message does not say what happens next: the body does.
