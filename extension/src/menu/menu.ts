@@ -101,6 +101,9 @@ export class SelfHealMenu {
       client: () => (this.#connected ? this.#deps.client() : null),
       report: (message, isError) => this.#report(message, isError),
       live: () => !this.#destroyed,
+      afterNextFrame: (callback) => {
+        if (!this.#destroyed) this.#afterNextFrame(this.#scope, callback);
+      },
     };
     this.#views = {
       processes: new ProcessesView(context),
@@ -275,14 +278,25 @@ export class SelfHealMenu {
       for (const view of Object.values(this.#views)) view.mark(null);
       return;
     }
-    this.#views[this.#current].renderCached?.();
+    const showing = this.#views[this.#current].renderCached?.() ?? false;
     // Timers run only while the menu is open.
     const scope = new Scope();
     this.#openScope = scope;
     const seconds = Math.max(1, this.#deps.settings.get_uint("menu-refresh-seconds"));
     scope.interval(seconds * 1000, () => this.#refreshSoon(0));
     scope.interval(TICK_MS, () => this.#views[this.#current].tick());
-    this.#refreshSoon(0);
+    // A view that shows its records already is brought up to date after the first frame, which
+    // then waits neither for the daemon's reply nor for reading it.
+    if (showing) this.#afterNextFrame(scope, () => this.#refreshSoon(0));
+    else this.#refreshSoon(0);
+  }
+
+  // Runs `callback` (at default priority, outside the paint) once the stage has painted its next
+  // frame, unless `scope` is closed first.
+  #afterNextFrame(scope: Scope, callback: () => void): void {
+    const stage = this.#menu.actor.get_stage();
+    if (stage === null) scope.timeout(0, callback);
+    else scope.once(stage, "after-paint", () => scope.timeout(0, callback));
   }
 
   // One fetch when the daemon connects (never repeated while the menu stays closed), so that

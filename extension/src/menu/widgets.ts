@@ -76,10 +76,26 @@ export const MARKED_ROW_CLASS = "selfheal-row-marked";
 
 /** From this many new rows on, a render builds them with the list out of the stage. */
 const BATCH_DETACH_ROWS = 8;
+/**
+ * A list on show builds at most this many new rows before a frame: a little more than the menu's
+ * scroll view shows (24em of rows), so that the first frame has the rows in sight, and each later
+ * frame some more, instead of every row's widgets, style, layout and drawing in one frame.
+ */
+export const ROWS_PER_FRAME = 14;
 
 export interface RowWidget<Row> {
   actor: St.Widget;
   update(row: Row): void;
+}
+
+export interface KeyedListOptions {
+  /**
+   * Runs a callback after the next frame is painted. With it, a list on show builds its new rows
+   * ROWS_PER_FRAME a frame; without it, all in one go.
+   */
+  afterNextFrame?: (callback: () => void) => void;
+  /** Called after a render or a later frame's pass built rows. */
+  onRowsBuilt?: () => void;
 }
 
 // A vertical list of rows keyed by `row.key`: a render creates rows that are new, updates the
@@ -89,11 +105,15 @@ export class KeyedList<Row extends { key: string }> {
   #box: St.BoxLayout;
   #empty: St.Label;
   #create: (row: Row) => RowWidget<Row>;
+  #options: KeyedListOptions;
   #rows = new Map<string, RowWidget<Row>>();
   #header: St.Widget | null = null;
   #marked: ((key: string) => boolean) | null = null;
+  /** The rows of the last render while some of them are still to build, else null. */
+  #unbuilt: readonly Row[] | null = null;
+  #passQueued = false;
 
-  constructor(styleClass: string, emptyText: string, create: (row: Row) => RowWidget<Row>) {
+  constructor(styleClass: string, emptyText: string, create: (row: Row) => RowWidget<Row>, options: KeyedListOptions = {}) {
     this.actor = verticalBox({ style_class: "selfheal-list", x_expand: true });
     this.#box = verticalBox({ style_class: styleClass, x_expand: true });
     this.#empty = new St.Label({ text: emptyText, style_class: "selfheal-empty" });
@@ -101,6 +121,7 @@ export class KeyedList<Row extends { key: string }> {
     this.actor.add_child(this.#box);
     this.actor.add_child(this.#empty);
     this.#create = create;
+    this.#options = options;
   }
 
   // Column titles shown only while there are rows to title.
@@ -114,9 +135,10 @@ export class KeyedList<Row extends { key: string }> {
   }
 
   // Marks the rows whose key passes `match` (null: none), now and in later renders; returns the
-  // first marked row on show, if any.
+  // first marked row on show, if any (built now if it was still to come).
   mark(match: ((key: string) => boolean) | null): St.Widget | null {
     this.#marked = match;
+    if (match !== null && this.#unbuilt?.some((row) => !this.#rows.has(row.key) && match(row.key))) this.#build(this.#unbuilt, Infinity);
     let first: St.Widget | null = null;
     for (const child of this.#box.get_children()) {
       const key = this.#keyOf(child);
@@ -133,27 +155,48 @@ export class KeyedList<Row extends { key: string }> {
   }
 
   render(rows: readonly Row[]): void {
-    // Many new rows go into the box while it is out of the stage: one style and layout pass
-    // for all of them instead of one per row.
-    const fresh = rows.reduce((n, row) => n + (this.#rows.has(row.key) ? 0 : 1), 0);
-    const detach = fresh >= BATCH_DETACH_ROWS;
-    if (detach) this.actor.remove_child(this.#box);
-    this.#place(rows);
-    if (detach) this.actor.insert_child_at_index(this.#box, 0);
+    const { afterNextFrame } = this.#options;
+    const limit = afterNextFrame && this.actor.is_mapped() ? ROWS_PER_FRAME : Infinity;
+    this.#build(rows, limit);
     this.#empty.visible = rows.length === 0;
     if (this.#header) this.#header.visible = rows.length > 0;
+    if (this.#unbuilt === null || this.#passQueued || !afterNextFrame) return;
+    this.#passQueued = true;
+    afterNextFrame(() => {
+      this.#passQueued = false;
+      if (this.#unbuilt) this.render(this.#unbuilt);
+    });
   }
 
-  #place(rows: readonly Row[]): void {
+  // Places `rows`, creating at most `limit` new ones; the rest wait in #unbuilt.
+  #build(rows: readonly Row[], limit: number): void {
+    // Many new rows in an empty list go into the box while it is out of the stage: one style and
+    // layout pass for all of them instead of one per row. (Rows already on show stay: taking
+    // them out of the stage would have their style looked up again.)
+    const fresh = Math.min(limit, rows.reduce((n, row) => n + (this.#rows.has(row.key) ? 0 : 1), 0));
+    const detach = fresh >= BATCH_DETACH_ROWS && this.#rows.size === 0;
+    if (detach) this.actor.remove_child(this.#box);
+    const complete = this.#place(rows, limit);
+    if (detach) this.actor.insert_child_at_index(this.#box, 0);
+    this.#unbuilt = complete ? null : rows;
+    if (fresh > 0) this.#options.onRowsBuilt?.();
+  }
+
+  // Updates and orders the rows built, creates new ones up to `limit`; false if some are left.
+  #place(rows: readonly Row[], limit: number): boolean {
     const keep = new Set(rows.map((row) => row.key));
     for (const [key, widget] of this.#rows) {
       if (keep.has(key)) continue;
       widget.actor.destroy();
       this.#rows.delete(key);
     }
-    rows.forEach((row, index) => {
+    let index = 0;
+    let created = 0;
+    for (const row of rows) {
       let widget = this.#rows.get(row.key);
       if (!widget) {
+        if (created >= limit) continue;
+        created++;
         widget = this.#create(row);
         this.#rows.set(row.key, widget);
         if (this.#marked?.(row.key)) widget.actor.add_style_class_name(MARKED_ROW_CLASS);
@@ -162,7 +205,9 @@ export class KeyedList<Row extends { key: string }> {
         widget.update(row);
         if (this.#box.get_child_at_index(index) !== widget.actor) this.#box.set_child_at_index(widget.actor, index);
       }
-    });
+      index++;
+    }
+    return index === rows.length;
   }
 }
 
@@ -173,10 +218,11 @@ export function columnTable<Row extends { key: string }>(
   emptyText: string,
   columns: ReadonlyArray<readonly [string, string]>,
   create: (row: Row) => RowWidget<Row>,
+  options: KeyedListOptions = {},
 ): { header: St.BoxLayout; list: KeyedList<Row> } {
   const header = new St.BoxLayout({ style_class: "selfheal-row selfheal-column-titles" });
   for (const [title, column] of columns) header.add_child(cell(title, `selfheal-col-${column}`));
-  const list = new KeyedList(listClass, emptyText, create);
+  const list = new KeyedList(listClass, emptyText, create, options);
   list.setHeader(header);
   return { header, list };
 }

@@ -40,12 +40,13 @@ export class ProcessesView implements View {
   #context: ViewContext;
   #list: KeyedList<ProcessRow>;
   #cached: readonly ProcessRecord[] | null = null;
+  #rendered = false;
   /** The records on show, for the apps still to watch and the names taken. */
   #records: readonly ProcessRecord[] = [];
   #watchApp: St.Button;
   #apps: KeyedList<AppChoice>;
-  /** Each row's memory sparkline and the samples it holds, by program name. */
-  #trends = new Map<string, { sparkline: Sparkline; samples: TrendSample[]; limitBytes: number }>();
+  /** Each row's memory sparkline, the samples it holds and whether a fetch is on its way, by program name. */
+  #trends = new Map<string, { sparkline: Sparkline; samples: TrendSample[]; limitBytes: number; fetching: boolean }>();
 
   constructor(context: ViewContext) {
     this.#context = context;
@@ -64,6 +65,11 @@ export class ProcessesView implements View {
         [t.gettext("Cooldown"), "cooldown"],
       ],
       (row) => this.#createRow(row),
+      {
+        afterNextFrame: (callback) => context.afterNextFrame(callback),
+        // Rows built after a refresh's look at the trends get their samples after their first frame.
+        onRowsBuilt: () => context.afterNextFrame(() => void this.#refreshTrends(true)),
+      },
     );
     this.header = table.header;
     this.#list = table.list;
@@ -132,24 +138,30 @@ export class ProcessesView implements View {
     const records = await fetchWhileLive(this.#context, (client) => client.listProcesses());
     if (!records) return;
     this.render(records);
-    await this.#refreshTrends(records);
+    await this.#refreshTrends(false);
   }
 
-  // The sparklines: the samples since each row's last one (all of the last 10 minutes at first).
-  async #refreshTrends(records: readonly ProcessRecord[]): Promise<void> {
+  // The sparklines of the rows built: the samples since each one's last (all of the last 10
+  // minutes at first); with `onlyNew`, only for rows that hold none yet.
+  async #refreshTrends(onlyNew: boolean): Promise<void> {
     const client = this.#context.client();
     if (!client) return;
+    const limits = new Map(this.#records.map((record) => [record.name, record.memoryLimitBytes]));
     await Promise.all(
-      records.map(async (record) => {
-        const trend = this.#trends.get(record.name);
-        if (!trend) return;
+      [...this.#trends].map(async ([name, trend]) => {
+        if (trend.fetching || (onlyNew && trend.samples.length > 0)) return;
+        trend.fetching = true;
         const last = trend.samples.length > 0 ? trend.samples[trend.samples.length - 1]![0] + 1 : 0;
-        const fresh = await client.getHistory(record.name, last);
-        if (!this.#context.live() || this.#trends.get(record.name) !== trend) return;
-        const now = GLib.get_real_time();
-        trend.samples = mergeSamples(trend.samples, fresh, now);
-        trend.limitBytes = record.memoryLimitBytes;
-        trend.sparkline.set(trend.samples, trend.limitBytes, now);
+        try {
+          const fresh = await client.getHistory(name, last);
+          if (!this.#context.live() || this.#trends.get(name) !== trend) return;
+          const now = GLib.get_real_time();
+          trend.samples = mergeSamples(trend.samples, fresh, now);
+          trend.limitBytes = limits.get(name) ?? 0;
+          trend.sparkline.set(trend.samples, trend.limitBytes, now);
+        } finally {
+          trend.fetching = false;
+        }
       }),
     );
   }
@@ -161,12 +173,14 @@ export class ProcessesView implements View {
 
   // Builds the rows from the list fetched last, so that the menu opens complete; the refresh
   // that follows at once brings the figures up to date.
-  renderCached(): void {
+  renderCached(): boolean {
     if (this.#cached) this.render(this.#cached);
+    return this.#rendered;
   }
 
   render(records: readonly ProcessRecord[]): void {
     this.#cached = null;
+    this.#rendered = true;
     this.#records = records;
     this.#list.render(processRows(records, this.#context.t));
     if (this.#apps.actor.visible) this.#showApps();
@@ -195,7 +209,7 @@ export class ProcessesView implements View {
     const cpu = cell("", "selfheal-col-cpu");
     const memory = cell("", "selfheal-col-memory");
     const sparkline = new Sparkline("selfheal-col-trend selfheal-sparkline");
-    const trend = { sparkline, samples: [] as TrendSample[], limitBytes: 0 };
+    const trend = { sparkline, samples: [] as TrendSample[], limitBytes: 0, fetching: false };
     this.#trends.set(row.name, trend);
     sparkline.actor.connect("destroy", () => {
       if (this.#trends.get(initial.name) === trend) this.#trends.delete(initial.name);

@@ -19,6 +19,8 @@ export interface ViewContext {
    * `await` checks this before it touches a widget.
    */
   live(): boolean;
+  /** Runs `callback` once the stage has painted its next frame (nothing after the menu's end). */
+  afterNextFrame(callback: () => void): void;
 }
 
 export interface View {
@@ -33,8 +35,11 @@ export interface View {
   refresh(): Promise<void>;
   /** Fetches the records without rendering them, so that the next open shows them at once. */
   prefetch?(): Promise<void>;
-  /** Renders the records fetched last, if they are not on show yet. */
-  renderCached?(): void;
+  /**
+   * Renders the records fetched last, if they are not on show yet; true if the view now shows
+   * records (these, or an earlier refresh's), so that its refresh can wait for the first frame.
+   */
+  renderCached?(): boolean;
   /**
    * Marks the rows of one program (a notification about it led here), or none for null; returns
    * the first marked row on show.
