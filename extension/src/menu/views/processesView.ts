@@ -46,7 +46,7 @@ export class ProcessesView implements View {
   #watchApp: St.Button;
   #apps: KeyedList<AppChoice>;
   /** Each row's memory sparkline, the samples it holds and whether a fetch is on its way, by program name. */
-  #trends = new Map<string, { sparkline: Sparkline; samples: TrendSample[]; limitBytes: number; fetching: boolean }>();
+  #trends = new Map<string, { sparkline: Sparkline; samples: readonly TrendSample[]; limitBytes: number; fetching: boolean }>();
 
   constructor(context: ViewContext) {
     this.#context = context;
@@ -209,7 +209,7 @@ export class ProcessesView implements View {
     const cpu = cell("", "selfheal-col-cpu");
     const memory = cell("", "selfheal-col-memory");
     const sparkline = new Sparkline("selfheal-col-trend selfheal-sparkline");
-    const trend = { sparkline, samples: [] as TrendSample[], limitBytes: 0, fetching: false };
+    const trend = { sparkline, samples: [] as readonly TrendSample[], limitBytes: 0, fetching: false };
     this.#trends.set(row.name, trend);
     sparkline.actor.connect("destroy", () => {
       if (this.#trends.get(initial.name) === trend) this.#trends.delete(initial.name);
