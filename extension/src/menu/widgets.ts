@@ -77,11 +77,12 @@ export const MARKED_ROW_CLASS = "selfheal-row-marked";
 /** From this many new rows on, a render builds them with the list out of the stage. */
 const BATCH_DETACH_ROWS = 8;
 /**
- * A list on show builds at most this many new rows before a frame: a little more than the menu's
- * scroll view shows (24em of rows), so that the first frame has the rows in sight, and each later
- * frame some more, instead of every row's widgets, style, layout and drawing in one frame.
+ * A list on show builds at most this many new rows before a frame: as many as the menu's scroll
+ * view shows (24em of rows about 2em high: 11 and a half), so that the first frame has the rows in
+ * sight, and each later frame some more, instead of every row's widgets, style, layout and drawing
+ * in one frame.
  */
-export const ROWS_PER_FRAME = 14;
+export const ROWS_PER_FRAME = 12;
 
 export interface RowWidget<Row> {
   actor: St.Widget;
