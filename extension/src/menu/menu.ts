@@ -278,7 +278,7 @@ export class SelfHealMenu {
       for (const view of Object.values(this.#views)) view.mark(null);
       return;
     }
-    const showing = this.#views[this.#current].renderCached?.() ?? false;
+    const showing = this.#views[this.#current].opened?.() ?? false;
     // Timers run only while the menu is open.
     const scope = new Scope();
     this.#openScope = scope;
@@ -300,7 +300,8 @@ export class SelfHealMenu {
   }
 
   // One fetch when the daemon connects (never repeated while the menu stays closed), so that
-  // the first open shows the current view complete instead of waiting for the daemon.
+  // the first open shows the current view's rows in sight at once instead of waiting for the
+  // daemon and building them.
   #prefetch(): void {
     this.#views[this.#current].prefetch?.().catch(() => {
       // The open's own refresh reports errors.

@@ -77,10 +77,11 @@ export const MARKED_ROW_CLASS = "selfheal-row-marked";
 /** From this many new rows on, a render builds them with the list out of the stage. */
 const BATCH_DETACH_ROWS = 8;
 /**
- * A list on show builds at most this many new rows before a frame: as many as the menu's scroll
- * view shows (24em of rows about 2em high: 11 and a half), so that the first frame has the rows in
- * sight, and each later frame some more, instead of every row's widgets, style, layout and drawing
- * in one frame.
+ * A list that builds its rows by frames (KeyedListOptions.afterNextFrame) holds this many rows
+ * before it is on show: as many as the menu's scroll view shows (24em of rows about 2em high: 11
+ * and a half), so that the menu's first frame has the rows in sight without building them; once on
+ * show, it builds this many more after each frame painted, instead of every row's widgets, style,
+ * layout and drawing in one frame.
  */
 export const ROWS_PER_FRAME = 12;
 
@@ -91,8 +92,9 @@ export interface RowWidget<Row> {
 
 export interface KeyedListOptions {
   /**
-   * Runs a callback after the next frame is painted. With it, a list on show builds its new rows
-   * ROWS_PER_FRAME a frame; without it, all in one go.
+   * Runs a callback after the next frame is painted. With it, a render builds new rows only up to
+   * ROWS_PER_FRAME rows in all, and the list on show builds the others ROWS_PER_FRAME a frame;
+   * without it, a render builds them all.
    */
   afterNextFrame?: (callback: () => void) => void;
   /** Called after a render or a later frame's pass built rows. */
@@ -156,17 +158,27 @@ export class KeyedList<Row extends { key: string }> {
   }
 
   render(rows: readonly Row[]): void {
+    const byFrames = this.#options.afterNextFrame !== undefined;
+    const built = byFrames ? rows.reduce((n, row) => n + (this.#rows.has(row.key) ? 1 : 0), 0) : 0;
+    this.#renderUpTo(rows, byFrames ? Math.max(0, ROWS_PER_FRAME - built) : Infinity);
+  }
+
+  // While the list is on show, builds the rows still to come, ROWS_PER_FRAME after each frame.
+  resume(): void {
     const { afterNextFrame } = this.#options;
-    const limit = afterNextFrame && this.actor.is_mapped() ? ROWS_PER_FRAME : Infinity;
-    this.#build(rows, limit);
-    this.#empty.visible = rows.length === 0;
-    if (this.#header) this.#header.visible = rows.length > 0;
-    if (this.#unbuilt === null || this.#passQueued || !afterNextFrame) return;
+    if (this.#unbuilt === null || this.#passQueued || !afterNextFrame || !this.actor.is_mapped()) return;
     this.#passQueued = true;
     afterNextFrame(() => {
       this.#passQueued = false;
-      if (this.#unbuilt) this.render(this.#unbuilt);
+      if (this.#unbuilt !== null && this.actor.is_mapped()) this.#renderUpTo(this.#unbuilt, ROWS_PER_FRAME);
     });
+  }
+
+  #renderUpTo(rows: readonly Row[], limit: number): void {
+    this.#build(rows, limit);
+    this.#empty.visible = rows.length === 0;
+    if (this.#header) this.#header.visible = rows.length > 0;
+    this.resume();
   }
 
   // Places `rows`, creating at most `limit` new ones; the rest wait in #unbuilt.

@@ -39,7 +39,6 @@ export class ProcessesView implements View {
   readonly footer: St.BoxLayout;
   #context: ViewContext;
   #list: KeyedList<ProcessRow>;
-  #cached: readonly ProcessRecord[] | null = null;
   #rendered = false;
   /** The records on show, for the apps still to watch and the names taken. */
   #records: readonly ProcessRecord[] = [];
@@ -67,8 +66,11 @@ export class ProcessesView implements View {
       (row) => this.#createRow(row),
       {
         afterNextFrame: (callback) => context.afterNextFrame(callback),
-        // Rows built after a refresh's look at the trends get their samples after their first frame.
-        onRowsBuilt: () => context.afterNextFrame(() => void this.#refreshTrends(true)),
+        // Rows built on show after a refresh's look at the trends get their samples after their
+        // first frame (those built while the menu is closed, at its first refresh).
+        onRowsBuilt: () => {
+          if (this.content.is_mapped()) context.afterNextFrame(() => void this.#refreshTrends(true));
+        },
       },
     );
     this.header = table.header;
@@ -166,20 +168,19 @@ export class ProcessesView implements View {
     );
   }
 
+  // Builds the rows in sight (ROWS_PER_FRAME) while the menu is closed, so that its first frame
+  // has them without building them; the refresh after that frame brings them up to date.
   async prefetch(): Promise<void> {
-    const client = this.#context.client();
-    if (client) this.#cached = await client.listProcesses();
+    const records = await fetchWhileLive(this.#context, (client) => client.listProcesses());
+    if (records) this.render(records);
   }
 
-  // Builds the rows from the list fetched last, so that the menu opens complete; the refresh
-  // that follows at once brings the figures up to date.
-  renderCached(): boolean {
-    if (this.#cached) this.render(this.#cached);
+  opened(): boolean {
+    this.#list.resume();
     return this.#rendered;
   }
 
   render(records: readonly ProcessRecord[]): void {
-    this.#cached = null;
     this.#rendered = true;
     this.#records = records;
     this.#list.render(processRows(records, this.#context.t));

@@ -33,13 +33,13 @@ export interface View {
   readonly footer: St.Widget | null;
   /** Fetches the view's records from the daemon and renders them. */
   refresh(): Promise<void>;
-  /** Fetches the records without rendering them, so that the next open shows them at once. */
+  /** Fetches the records and builds what the next open shows first, while the menu is closed. */
   prefetch?(): Promise<void>;
   /**
-   * Renders the records fetched last, if they are not on show yet; true if the view now shows
-   * records (these, or an earlier refresh's), so that its refresh can wait for the first frame.
+   * The menu opened on this view: it resumes what waits to be on show; true if it shows records
+   * already (fetched before), so that its refresh can wait for the first frame.
    */
-  renderCached?(): boolean;
+  opened?(): boolean;
   /**
    * Marks the rows of one program (a notification about it led here), or none for null; returns
    * the first marked row on show.
