@@ -60,7 +60,7 @@ const CONNECT_TIMEOUT_MS = 20_000;
 const SLEEPERS = 47;
 const WATCHED = SLEEPERS + 3;
 const CRASH_SAMPLES = 5;
-const BUILD_SAMPLES = 5;
+const BUILD_SAMPLES = 10;
 const ENABLE_DISABLE_CYCLES = 50;
 const SCREENSHOT_MARGIN = 12;
 /** How long the menu's area must stay the same before a screenshot. */
