@@ -61,6 +61,8 @@ const SLEEPERS = 47;
 const WATCHED = SLEEPERS + 3;
 const CRASH_SAMPLES = 5;
 const BUILD_SAMPLES = 10;
+/** The Processes rows built before the menu opens (the extension's ROWS_PER_FRAME, menu/widgets.ts). */
+const ROWS_IN_SIGHT = 12;
 const ENABLE_DISABLE_CYCLES = 50;
 const SCREENSHOT_MARGIN = 12;
 /** How long the menu's area must stay the same before a screenshot. */
@@ -495,6 +497,9 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
         `    the first frame painted, with ${stats(of("firstFrameRows"), "")} rows: ${stats(of("firstFrameMs"))} (CPU: ${stats(of("firstFrameCpuMs"))});\n` +
         `    all ${WATCHED} rows built: ${stats(of("buildMs"))}; the first frame painted with them: ${stats(of("paintMs"))} (CPU: ${stats(of("paintCpuMs"))})`,
     );
+    // Each open's first frame has the rows in sight, built before the open, and no more: the
+    // others are built after it.
+    expect(of("firstFrameRows")).toEqual(samples.map(() => ROWS_IN_SIGHT));
 
     await eventually("the Processes view to match ListProcesses", 10_000, async () => {
       const expected = (await listOf("ListProcesses", parseProcess))
