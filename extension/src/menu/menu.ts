@@ -181,6 +181,8 @@ export class SelfHealMenu {
 
     // PopupMenu's JavaScript signals are typed one name at a time, which SignalSource does not model.
     this.#scope.connect(menu as unknown as SignalSource, "open-state-changed", (_menu: unknown, open: boolean) => this.#onOpenStateChanged(open));
+    // Once the close is over (the menu's actor hidden), not while it still shows.
+    this.#scope.connect(menu.actor, "hide", () => this.#views[this.#current].closed?.());
     this.#place(this.#current);
     this.setStatus(null, "");
     this.setConnected(false);

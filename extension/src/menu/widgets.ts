@@ -115,6 +115,8 @@ export class KeyedList<Row extends { key: string }> {
   /** The rows of the last render while some of them are still to build, else null. */
   #unbuilt: readonly Row[] | null = null;
   #passQueued = false;
+  /** Whether collapse() hid the rows past those in sight. */
+  #collapsed = false;
 
   constructor(styleClass: string, emptyText: string, create: (row: Row) => RowWidget<Row>, options: KeyedListOptions = {}) {
     this.actor = verticalBox({ style_class: "selfheal-list", x_expand: true });
@@ -141,6 +143,7 @@ export class KeyedList<Row extends { key: string }> {
   // first marked row on show, if any (built now if it was still to come).
   mark(match: ((key: string) => boolean) | null): St.Widget | null {
     this.#marked = match;
+    if (match !== null) this.#expand();
     if (match !== null && this.#unbuilt?.some((row) => !this.#rows.has(row.key) && match(row.key))) this.#build(this.#unbuilt, Infinity);
     let first: St.Widget | null = null;
     for (const child of this.#box.get_children()) {
@@ -163,15 +166,36 @@ export class KeyedList<Row extends { key: string }> {
     this.#renderUpTo(rows, byFrames ? Math.max(0, ROWS_PER_FRAME - built) : Infinity);
   }
 
-  // While the list is on show, builds the rows still to come, ROWS_PER_FRAME after each frame.
+  // While the list is on show, shows the rows collapse() hid and builds the rows still to come,
+  // ROWS_PER_FRAME, after each frame.
   resume(): void {
     const { afterNextFrame } = this.#options;
-    if (this.#unbuilt === null || this.#passQueued || !afterNextFrame || !this.actor.is_mapped()) return;
+    if ((this.#unbuilt === null && !this.#collapsed) || this.#passQueued || !afterNextFrame || !this.actor.is_mapped()) return;
     this.#passQueued = true;
     afterNextFrame(() => {
       this.#passQueued = false;
-      if (this.#unbuilt !== null && this.actor.is_mapped()) this.#renderUpTo(this.#unbuilt, ROWS_PER_FRAME);
+      if (!this.actor.is_mapped()) return;
+      this.#expand();
+      if (this.#unbuilt !== null) this.#renderUpTo(this.#unbuilt, ROWS_PER_FRAME);
+      else this.resume();
     });
+  }
+
+  // Hides the rows past those in sight (the list out of sight, with the menu closed), so that the
+  // next open shows and lays out only those before its first frame; resume() shows the others
+  // after it.
+  collapse(): void {
+    if (!this.#options.afterNextFrame || this.actor.is_mapped()) return;
+    this.#box.get_children().forEach((child, index) => {
+      if (index >= ROWS_PER_FRAME) child.visible = false;
+    });
+    this.#collapsed = true;
+  }
+
+  #expand(): void {
+    if (!this.#collapsed) return;
+    this.#collapsed = false;
+    for (const child of this.#box.get_children()) child.visible = true;
   }
 
   #renderUpTo(rows: readonly Row[], limit: number): void {

@@ -180,6 +180,10 @@ export class ProcessesView implements View {
     return this.#rendered;
   }
 
+  closed(): void {
+    this.#list.collapse();
+  }
+
   render(records: readonly ProcessRecord[]): void {
     this.#rendered = true;
     this.#records = records;

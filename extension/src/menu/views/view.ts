@@ -40,6 +40,8 @@ export interface View {
    * already (fetched before), so that its refresh can wait for the first frame.
    */
   opened?(): boolean;
+  /** The menu closed and is out of sight: the view may drop from the stage what waits for the next open. */
+  closed?(): void;
   /**
    * Marks the rows of one program (a notification about it led here), or none for null; returns
    * the first marked row on show.
