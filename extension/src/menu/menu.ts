@@ -18,7 +18,7 @@ import { CooldownsView } from "./views/cooldownsView.js";
 import { ProcessesView } from "./views/processesView.js";
 import type { View, ViewContext } from "./views/view.js";
 import { ZombiesView } from "./views/zombiesView.js";
-import { setSensitive, setText, textButton } from "./widgets.js";
+import { resolveStyles, setSensitive, setText, textButton } from "./widgets.js";
 
 /** Signals coalesce into one refresh within this many milliseconds. */
 const SIGNAL_REFRESH_DELAY_MS = 100;
@@ -305,9 +305,17 @@ export class SelfHealMenu {
   // the first open shows the current view's rows in sight at once instead of waiting for the
   // daemon and building them.
   #prefetch(): void {
-    this.#views[this.#current].prefetch?.().catch(() => {
-      // The open's own refresh reports errors.
-    });
+    const prefetch = this.#views[this.#current].prefetch?.();
+    if (!prefetch) return;
+    prefetch
+      .then(() => {
+        // The menu's style, resolved now that it holds the rows in sight, is not resolved again
+        // by its first open.
+        if (!this.#destroyed && !this.#menu.isOpen && this.#menu.actor.get_stage() !== null) resolveStyles(this.#menu.actor);
+      })
+      .catch(() => {
+        // The open's own refresh reports errors.
+      });
   }
 
   #refreshSoon(delayMs: number): void {

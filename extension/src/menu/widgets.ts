@@ -101,6 +101,13 @@ export interface KeyedListOptions {
   onRowsBuilt?: () => void;
 }
 
+// Resolves the style of `actor` and of everything in it, parents first (a widget whose style is
+// resolved marks its children's as due), while it is out of sight: showing it then resolves none.
+export function resolveStyles(actor: Clutter.Actor): void {
+  if (actor instanceof St.Widget) actor.ensure_style();
+  for (const child of actor.get_children()) resolveStyles(child);
+}
+
 // A vertical list of rows keyed by `row.key`: a render creates rows that are new, updates the
 // others in place, removes the gone ones and restores the order; an empty list shows `empty`.
 export class KeyedList<Row extends { key: string }> {
