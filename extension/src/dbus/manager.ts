@@ -10,6 +10,7 @@ import type { AnomalyRecord, CooldownRecord, Dict, ManagerStatus, ProcessRecord,
 import { EMPTY_STATUS, parseAnomaly, parseCooldown, parseProcess, parseStatus, parseZombie } from "../model/records.js";
 import type { TrendSample } from "../model/trend.js";
 import { decodeHistory } from "../model/trend.js";
+import { parseVariantText, VariantTextError } from "./variantText.js";
 
 export const BUS_NAME = "io.github.SelfHeal1";
 export const OBJECT_PATH = "/io/github/SelfHeal1";
@@ -63,6 +64,17 @@ function readInterfaceXml(extensionPath: string, cancellable: Gio.Cancellable): 
 // The signature of a method's in or out arguments as one tuple type, from the interface XML.
 function argumentsType(args: Gio.DBusArgInfo[] | null): string {
   return `(${(args ?? []).map((arg) => arg.signature).join("")})`;
+}
+
+// A reply's values as recursiveUnpack() gives them, read from GLib's print of it (one call, not
+// one per value); unpacked value by value if the print holds what parseVariantText does not read.
+function unpackReply(reply: GLib.Variant): unknown {
+  try {
+    return parseVariantText(reply.print(false));
+  } catch (error) {
+    if (!(error instanceof VariantTextError)) throw error;
+    return reply.recursiveUnpack();
+  }
 }
 
 export class ManagerClient {
@@ -156,7 +168,7 @@ export class ManagerClient {
   // plain values (or, with `keepVariants`, unpacked one level). After close() the promise never
   // settles, so that no caller touches a torn-down view.
   #invoke(iface: string, method: string, parameters: GLib.Variant | null, replyType: string, keepVariants = false): Promise<unknown[]> {
-    return this.#invokeForVariant(iface, method, parameters, replyType).then((reply) => (keepVariants ? reply.deepUnpack() : reply.recursiveUnpack()) as unknown[]);
+    return this.#invokeForVariant(iface, method, parameters, replyType).then((reply) => (keepVariants ? reply.deepUnpack() : unpackReply(reply)) as unknown[]);
   }
 
   // The same, resolving with the reply as it came (a tuple Variant of the out arguments).

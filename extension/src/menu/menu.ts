@@ -18,7 +18,7 @@ import { CooldownsView } from "./views/cooldownsView.js";
 import { ProcessesView } from "./views/processesView.js";
 import type { View, ViewContext } from "./views/view.js";
 import { ZombiesView } from "./views/zombiesView.js";
-import { setSensitive, setText, textButton } from "./widgets.js";
+import { resolveStyles, setSensitive, setText, textButton } from "./widgets.js";
 
 /** Signals coalesce into one refresh within this many milliseconds. */
 const SIGNAL_REFRESH_DELAY_MS = 100;
@@ -101,6 +101,9 @@ export class SelfHealMenu {
       client: () => (this.#connected ? this.#deps.client() : null),
       report: (message, isError) => this.#report(message, isError),
       live: () => !this.#destroyed,
+      afterNextFrame: (callback) => {
+        if (!this.#destroyed) this.#afterNextFrame(this.#scope, callback);
+      },
     };
     this.#views = {
       processes: new ProcessesView(context),
@@ -178,6 +181,8 @@ export class SelfHealMenu {
 
     // PopupMenu's JavaScript signals are typed one name at a time, which SignalSource does not model.
     this.#scope.connect(menu as unknown as SignalSource, "open-state-changed", (_menu: unknown, open: boolean) => this.#onOpenStateChanged(open));
+    // Once the close is over (the menu's actor hidden), not while it still shows.
+    this.#scope.connect(menu.actor, "hide", () => this.#views[this.#current].closed?.());
     this.#place(this.#current);
     this.setStatus(null, "");
     this.setConnected(false);
@@ -275,22 +280,42 @@ export class SelfHealMenu {
       for (const view of Object.values(this.#views)) view.mark(null);
       return;
     }
-    this.#views[this.#current].renderCached?.();
+    const showing = this.#views[this.#current].opened?.() ?? false;
     // Timers run only while the menu is open.
     const scope = new Scope();
     this.#openScope = scope;
     const seconds = Math.max(1, this.#deps.settings.get_uint("menu-refresh-seconds"));
     scope.interval(seconds * 1000, () => this.#refreshSoon(0));
     scope.interval(TICK_MS, () => this.#views[this.#current].tick());
-    this.#refreshSoon(0);
+    // A view that shows its records already is brought up to date after the first frame, which
+    // then waits neither for the daemon's reply nor for reading it.
+    if (showing) this.#afterNextFrame(scope, () => this.#refreshSoon(0));
+    else this.#refreshSoon(0);
+  }
+
+  // Runs `callback` (at default priority, outside the paint) once the stage has painted its next
+  // frame, unless `scope` is closed first.
+  #afterNextFrame(scope: Scope, callback: () => void): void {
+    const stage = this.#menu.actor.get_stage();
+    if (stage === null) scope.timeout(0, callback);
+    else scope.once(stage, "after-paint", () => scope.timeout(0, callback));
   }
 
   // One fetch when the daemon connects (never repeated while the menu stays closed), so that
-  // the first open shows the current view complete instead of waiting for the daemon.
+  // the first open shows the current view's rows in sight at once instead of waiting for the
+  // daemon and building them.
   #prefetch(): void {
-    this.#views[this.#current].prefetch?.().catch(() => {
-      // The open's own refresh reports errors.
-    });
+    const prefetch = this.#views[this.#current].prefetch?.();
+    if (!prefetch) return;
+    prefetch
+      .then(() => {
+        // The menu's style, resolved now that it holds the rows in sight, is not resolved again
+        // by its first open.
+        if (!this.#destroyed && !this.#menu.isOpen && this.#menu.actor.get_stage() !== null) resolveStyles(this.#menu.actor);
+      })
+      .catch(() => {
+        // The open's own refresh reports errors.
+      });
   }
 
   #refreshSoon(delayMs: number): void {

@@ -76,10 +76,36 @@ export const MARKED_ROW_CLASS = "selfheal-row-marked";
 
 /** From this many new rows on, a render builds them with the list out of the stage. */
 const BATCH_DETACH_ROWS = 8;
+/**
+ * A list that builds its rows by frames (KeyedListOptions.afterNextFrame) holds this many rows
+ * before it is on show: as many as the menu's scroll view shows (24em of rows about 2em high: 11
+ * and a half), so that the menu's first frame has the rows in sight without building them; once on
+ * show, it builds this many more after each frame painted, instead of every row's widgets, style,
+ * layout and drawing in one frame.
+ */
+export const ROWS_PER_FRAME = 12;
 
 export interface RowWidget<Row> {
   actor: St.Widget;
   update(row: Row): void;
+}
+
+export interface KeyedListOptions {
+  /**
+   * Runs a callback after the next frame is painted. With it, a render builds new rows only up to
+   * ROWS_PER_FRAME rows in all, and the list on show builds the others ROWS_PER_FRAME a frame;
+   * without it, a render builds them all.
+   */
+  afterNextFrame?: (callback: () => void) => void;
+  /** Called after a render or a later frame's pass built rows. */
+  onRowsBuilt?: () => void;
+}
+
+// Resolves the style of `actor` and of everything in it, parents first (a widget whose style is
+// resolved marks its children's as due), while it is out of sight: showing it then resolves none.
+export function resolveStyles(actor: Clutter.Actor): void {
+  if (actor instanceof St.Widget) actor.ensure_style();
+  for (const child of actor.get_children()) resolveStyles(child);
 }
 
 // A vertical list of rows keyed by `row.key`: a render creates rows that are new, updates the
@@ -89,11 +115,17 @@ export class KeyedList<Row extends { key: string }> {
   #box: St.BoxLayout;
   #empty: St.Label;
   #create: (row: Row) => RowWidget<Row>;
+  #options: KeyedListOptions;
   #rows = new Map<string, RowWidget<Row>>();
   #header: St.Widget | null = null;
   #marked: ((key: string) => boolean) | null = null;
+  /** The rows of the last render while some of them are still to build, else null. */
+  #unbuilt: readonly Row[] | null = null;
+  #passQueued = false;
+  /** Whether collapse() hid the rows past those in sight. */
+  #collapsed = false;
 
-  constructor(styleClass: string, emptyText: string, create: (row: Row) => RowWidget<Row>) {
+  constructor(styleClass: string, emptyText: string, create: (row: Row) => RowWidget<Row>, options: KeyedListOptions = {}) {
     this.actor = verticalBox({ style_class: "selfheal-list", x_expand: true });
     this.#box = verticalBox({ style_class: styleClass, x_expand: true });
     this.#empty = new St.Label({ text: emptyText, style_class: "selfheal-empty" });
@@ -101,6 +133,7 @@ export class KeyedList<Row extends { key: string }> {
     this.actor.add_child(this.#box);
     this.actor.add_child(this.#empty);
     this.#create = create;
+    this.#options = options;
   }
 
   // Column titles shown only while there are rows to title.
@@ -114,9 +147,11 @@ export class KeyedList<Row extends { key: string }> {
   }
 
   // Marks the rows whose key passes `match` (null: none), now and in later renders; returns the
-  // first marked row on show, if any.
+  // first marked row on show, if any (built now if it was still to come).
   mark(match: ((key: string) => boolean) | null): St.Widget | null {
     this.#marked = match;
+    if (match !== null) this.#expand();
+    if (match !== null && this.#unbuilt?.some((row) => !this.#rows.has(row.key) && match(row.key))) this.#build(this.#unbuilt, Infinity);
     let first: St.Widget | null = null;
     for (const child of this.#box.get_children()) {
       const key = this.#keyOf(child);
@@ -133,27 +168,79 @@ export class KeyedList<Row extends { key: string }> {
   }
 
   render(rows: readonly Row[]): void {
-    // Many new rows go into the box while it is out of the stage: one style and layout pass
-    // for all of them instead of one per row.
-    const fresh = rows.reduce((n, row) => n + (this.#rows.has(row.key) ? 0 : 1), 0);
-    const detach = fresh >= BATCH_DETACH_ROWS;
-    if (detach) this.actor.remove_child(this.#box);
-    this.#place(rows);
-    if (detach) this.actor.insert_child_at_index(this.#box, 0);
-    this.#empty.visible = rows.length === 0;
-    if (this.#header) this.#header.visible = rows.length > 0;
+    const byFrames = this.#options.afterNextFrame !== undefined;
+    const built = byFrames ? rows.reduce((n, row) => n + (this.#rows.has(row.key) ? 1 : 0), 0) : 0;
+    this.#renderUpTo(rows, byFrames ? Math.max(0, ROWS_PER_FRAME - built) : Infinity);
   }
 
-  #place(rows: readonly Row[]): void {
+  // While the list is on show, shows the rows collapse() hid and builds the rows still to come,
+  // ROWS_PER_FRAME, after each frame.
+  resume(): void {
+    const { afterNextFrame } = this.#options;
+    if ((this.#unbuilt === null && !this.#collapsed) || this.#passQueued || !afterNextFrame || !this.actor.is_mapped()) return;
+    this.#passQueued = true;
+    afterNextFrame(() => {
+      this.#passQueued = false;
+      if (!this.actor.is_mapped()) return;
+      this.#expand();
+      if (this.#unbuilt !== null) this.#renderUpTo(this.#unbuilt, ROWS_PER_FRAME);
+      else this.resume();
+    });
+  }
+
+  // Hides the rows past those in sight (the list out of sight, with the menu closed), so that the
+  // next open shows and lays out only those before its first frame; resume() shows the others
+  // after it.
+  collapse(): void {
+    if (!this.#options.afterNextFrame || this.actor.is_mapped()) return;
+    this.#box.get_children().forEach((child, index) => {
+      if (index >= ROWS_PER_FRAME) child.visible = false;
+    });
+    this.#collapsed = true;
+  }
+
+  #expand(): void {
+    if (!this.#collapsed) return;
+    this.#collapsed = false;
+    for (const child of this.#box.get_children()) child.visible = true;
+  }
+
+  #renderUpTo(rows: readonly Row[], limit: number): void {
+    this.#build(rows, limit);
+    this.#empty.visible = rows.length === 0;
+    if (this.#header) this.#header.visible = rows.length > 0;
+    this.resume();
+  }
+
+  // Places `rows`, creating at most `limit` new ones; the rest wait in #unbuilt.
+  #build(rows: readonly Row[], limit: number): void {
+    // Many new rows in an empty list go into the box while it is out of the stage: one style and
+    // layout pass for all of them instead of one per row. (Rows already on show stay: taking
+    // them out of the stage would have their style looked up again.)
+    const fresh = Math.min(limit, rows.reduce((n, row) => n + (this.#rows.has(row.key) ? 0 : 1), 0));
+    const detach = fresh >= BATCH_DETACH_ROWS && this.#rows.size === 0;
+    if (detach) this.actor.remove_child(this.#box);
+    const complete = this.#place(rows, limit);
+    if (detach) this.actor.insert_child_at_index(this.#box, 0);
+    this.#unbuilt = complete ? null : rows;
+    if (fresh > 0) this.#options.onRowsBuilt?.();
+  }
+
+  // Updates and orders the rows built, creates new ones up to `limit`; false if some are left.
+  #place(rows: readonly Row[], limit: number): boolean {
     const keep = new Set(rows.map((row) => row.key));
     for (const [key, widget] of this.#rows) {
       if (keep.has(key)) continue;
       widget.actor.destroy();
       this.#rows.delete(key);
     }
-    rows.forEach((row, index) => {
+    let index = 0;
+    let created = 0;
+    for (const row of rows) {
       let widget = this.#rows.get(row.key);
       if (!widget) {
+        if (created >= limit) continue;
+        created++;
         widget = this.#create(row);
         this.#rows.set(row.key, widget);
         if (this.#marked?.(row.key)) widget.actor.add_style_class_name(MARKED_ROW_CLASS);
@@ -162,7 +249,9 @@ export class KeyedList<Row extends { key: string }> {
         widget.update(row);
         if (this.#box.get_child_at_index(index) !== widget.actor) this.#box.set_child_at_index(widget.actor, index);
       }
-    });
+      index++;
+    }
+    return index === rows.length;
   }
 }
 
@@ -173,10 +262,11 @@ export function columnTable<Row extends { key: string }>(
   emptyText: string,
   columns: ReadonlyArray<readonly [string, string]>,
   create: (row: Row) => RowWidget<Row>,
+  options: KeyedListOptions = {},
 ): { header: St.BoxLayout; list: KeyedList<Row> } {
   const header = new St.BoxLayout({ style_class: "selfheal-row selfheal-column-titles" });
   for (const [title, column] of columns) header.add_child(cell(title, `selfheal-col-${column}`));
-  const list = new KeyedList(listClass, emptyText, create);
+  const list = new KeyedList(listClass, emptyText, create, options);
   list.setHeader(header);
   return { header, list };
 }

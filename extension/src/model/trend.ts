@@ -1,6 +1,6 @@
 // The memory sparkline of a Processes row, as geometry: the samples of the last minutes (from
-// GetHistory) placed in a small box, split where the program was not running, and the memory
-// limit as a level. And a leak anomaly's curve: the samples around the span the leak was judged
+// GetHistory) placed in a small box, split where the program was not running, at most one point
+// per pixel column, and the memory limit as a level. And a leak anomaly's curve: the samples around the span the leak was judged
 // on, with the line fitted to them. No GNOME imports: the views only stroke what this returns.
 
 import type { AnomalyRecord } from "./records.js";
@@ -8,7 +8,7 @@ import type { AnomalyRecord } from "./records.js";
 /** One sample of GetHistory: time in microseconds, CPU percent, resident bytes. */
 export type TrendSample = readonly [timeUsec: number, cpuPercent: number, rssBytes: number];
 
-/** How much time a sparkline spans, in microseconds: all the daemon keeps. */
+/** The most time a sparkline spans, in microseconds: all the daemon keeps. */
 export const TREND_WINDOW_USEC = 10 * 60 * 1_000_000;
 /** Samples further apart than this are not joined: the program was down between them. */
 export const TREND_GAP_USEC = 5 * 1_000_000;
@@ -31,10 +31,15 @@ export interface SparklineGeometry {
   points: number;
 }
 
-// Places the samples of the last TREND_WINDOW_USEC in the box: time to x, memory to y (0 at the
-// bottom, the larger of the highest sample and the limit at the top).
+// Places the samples of the last TREND_WINDOW_USEC in the box: time to x from the oldest sample
+// held (at the left edge) to now (at the right edge), so that a program that has run for a minute
+// fills the box as one that has run for ten; memory to y (0 at the bottom, the larger of the
+// highest sample and the limit at the top).
 export function sparklineGeometry(samples: readonly TrendSample[], box: SparklineBox, gapUsec = TREND_GAP_USEC): SparklineGeometry {
-  const plot = plotSamples(samples, { startUsec: box.nowUsec - TREND_WINDOW_USEC, endUsec: box.nowUsec, width: box.width, height: box.height, atLeastBytes: box.limitBytes }, gapUsec);
+  const windowStart = box.nowUsec - TREND_WINDOW_USEC;
+  const oldest = samples.find(([time]) => time >= windowStart && time <= box.nowUsec);
+  const startUsec = oldest === undefined ? windowStart : oldest[0];
+  const plot = plotSamples(samples, { startUsec, endUsec: box.nowUsec, width: box.width, height: box.height, atLeastBytes: box.limitBytes }, gapUsec);
   return { segments: plot.segments, limitY: box.limitBytes > 0 ? plot.yOf(box.limitBytes) : null, points: plot.points };
 }
 
@@ -100,28 +105,51 @@ interface PlotFrame {
 }
 
 // The samples between the frame's start and end as runs of points (split at gaps), with the
-// frame's scales: time to x, bytes to y (0 at the bottom).
+// frame's scales: time to x, bytes to y (0 at the bottom). Samples that fall in the same pixel
+// column of a run are one point at the highest of them: ten minutes of scans are 2 400 samples,
+// and a sparkline is some 60 pixels wide.
 function plotSamples(samples: readonly TrendSample[], frame: PlotFrame, gapUsec: number) {
-  const shown = samples.filter(([time]) => time >= frame.startUsec && time <= frame.endUsec);
-  const top = Math.max(frame.atLeastBytes, ...shown.map(([, , rss]) => rss), 1);
-  const xOf = (time: number): number => ((time - frame.startUsec) / (frame.endUsec - frame.startUsec)) * frame.width;
+  let top = Math.max(frame.atLeastBytes, 1);
+  let points = 0;
+  for (const [time, , rss] of samples) {
+    if (time < frame.startUsec || time > frame.endUsec) continue;
+    points++;
+    if (rss > top) top = rss;
+  }
+  const span = frame.endUsec - frame.startUsec;
+  const xOf = (time: number): number => (span > 0 ? ((time - frame.startUsec) / span) * frame.width : frame.width);
   const yOf = (bytes: number): number => frame.height - (bytes / top) * frame.height;
   const segments: Array<Array<[number, number]>> = [];
+  let run: Array<[number, number]> = [];
   let previous: number | null = null;
-  for (const [time, , rss] of shown) {
+  for (const [time, , rss] of samples) {
+    if (time < frame.startUsec || time > frame.endUsec) continue;
     const point: [number, number] = [xOf(time), yOf(rss)];
-    if (previous === null || time - previous > gapUsec) segments.push([point]);
-    else segments[segments.length - 1]!.push(point);
+    const last = run[run.length - 1];
+    if (previous === null || time - previous > gapUsec) {
+      run = [point];
+      segments.push(run);
+    } else if (last !== undefined && Math.floor(last[0]) === Math.floor(point[0])) {
+      last[1] = Math.min(last[1], point[1]);
+    } else {
+      run.push(point);
+    }
     previous = time;
   }
-  return { segments, points: shown.length, xOf, yOf };
+  return { segments, points, xOf, yOf };
 }
 
-// Adds newly fetched samples to those held, keeping the last TREND_WINDOW_USEC (oldest first).
-export function mergeSamples(held: readonly TrendSample[], fresh: readonly TrendSample[], nowUsec: number): TrendSample[] {
+// Adds newly fetched samples (oldest first, as GetHistory sends them) to those held, keeping the
+// last TREND_WINDOW_USEC (oldest first); the held array itself when nothing changes.
+export function mergeSamples(held: readonly TrendSample[], fresh: readonly TrendSample[], nowUsec: number): readonly TrendSample[] {
   const last = held.length > 0 ? held[held.length - 1]![0] : -Infinity;
   const start = nowUsec - TREND_WINDOW_USEC;
-  return [...held, ...fresh.filter(([time]) => time > last)].filter(([time]) => time >= start);
+  let dropped = 0;
+  while (dropped < held.length && held[dropped]![0] < start) dropped++;
+  let skipped = 0;
+  while (skipped < fresh.length && (fresh[skipped]![0] <= last || fresh[skipped]![0] < start)) skipped++;
+  if (dropped === 0 && skipped === fresh.length) return held;
+  return held.slice(dropped).concat(fresh.slice(skipped));
 }
 
 /** The size of one serialised (tdd) in GVariant's format: three 8-byte values, no padding. */

@@ -21,6 +21,16 @@ export class Scope {
     return id;
   }
 
+  // Runs `handler` on the next emission of `signal` only, unless close() comes first.
+  once(object: SignalSource, signal: string, handler: () => void): void {
+    const id = object.connect(signal, () => {
+      object.disconnect(id);
+      this.#connections = this.#connections.filter((connection) => connection.id !== id || connection.object !== object);
+      handler();
+    });
+    this.#connections.push({ object, id });
+  }
+
   // Runs `callback` once after `ms` milliseconds, unless close() or cancel() comes first.
   timeout(ms: number, callback: () => void): number {
     const id = GLib.timeout_add(GLib.PRIORITY_DEFAULT, ms, () => {

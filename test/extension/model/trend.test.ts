@@ -11,7 +11,7 @@ const now = 1_000 * S;
 const at = (secondsAgo: number, rss: number): TrendSample => [now - secondsAgo * S, 0, rss];
 
 describe("sparklineGeometry", () => {
-  it("spans the last 10 minutes left to right and scales memory to the box, 0 at the bottom", () => {
+  it("spans ten minutes of samples left to right and scales memory to the box, 0 at the bottom", () => {
     const geometry = sparklineGeometry([at(600, 50 * MB), at(300, 100 * MB), at(0, 25 * MB)], { width: 60, height: 20, nowUsec: now, limitBytes: 0 });
     expect(geometry.points).toBe(3);
     expect(geometry.segments).toHaveLength(3); // 300 s apart: each its own run
@@ -36,6 +36,35 @@ describe("sparklineGeometry", () => {
     expect(geometry.points).toBe(5);
   });
 
+  it("spans the samples held, from the oldest to now: a program that has run for a minute fills the box", () => {
+    const minute: TrendSample[] = [];
+    for (let ago = 60; ago >= 0; ago--) minute.push(at(ago, 10 * MB));
+    const geometry = sparklineGeometry(minute, { width: 60, height: 20, nowUsec: now, limitBytes: 0 });
+    expect(geometry.points).toBe(61);
+    expect(geometry.segments).toHaveLength(1);
+    expect(geometry.segments[0]![0]).toEqual([0, 0]);
+    expect(geometry.segments[0]!.at(-1)).toEqual([60, 0]);
+    // Stopped 30 s ago after running a minute: the box holds the minute and the 30 s since.
+    const stopped = sparklineGeometry(minute.map(([time, cpu, rss]) => [time - 30 * S, cpu, rss] as TrendSample), { width: 90, height: 20, nowUsec: now, limitBytes: 0 });
+    expect(stopped.segments[0]![0]![0]).toBe(0);
+    expect(stopped.segments[0]!.at(-1)![0]).toBe(60);
+    // One sample, taken now: at the right edge.
+    expect(sparklineGeometry([at(0, MB)], { width: 60, height: 20, nowUsec: now, limitBytes: 0 }).segments).toEqual([[[60, 0]]]);
+  });
+
+  it("draws at most one point per pixel column, at the highest sample in it", () => {
+    // Ten minutes of scans 250 ms apart (2 400 samples), one of them a spike, into 60 pixels.
+    const samples: TrendSample[] = [];
+    for (let i = 2399; i >= 0; i--) samples.push(at(i / 4, (i === 1000 ? 80 : 20) * MB));
+    const geometry = sparklineGeometry(samples, { width: 60, height: 20, nowUsec: now, limitBytes: 0 });
+    expect(geometry.points).toBe(2400);
+    expect(geometry.segments).toHaveLength(1);
+    const run = geometry.segments[0]!;
+    expect(run.length).toBeLessThanOrEqual(61);
+    expect(new Set(run.map(([x]) => Math.floor(x))).size).toBe(run.length);
+    expect(Math.min(...run.map(([, y]) => y))).toBe(0); // the spike is kept
+  });
+
   it("leaves out samples older than the window, and draws nothing without samples", () => {
     expect(sparklineGeometry([at(700, MB)], { width: 60, height: 20, nowUsec: now, limitBytes: 0 }).points).toBe(0);
     expect(sparklineGeometry([], { width: 60, height: 20, nowUsec: now, limitBytes: MB })).toEqual({ segments: [], limitY: 0, points: 0 });
@@ -48,6 +77,12 @@ describe("mergeSamples", () => {
     const merged = mergeSamples(held, [at(5, 3), at(1, 4)], now);
     expect(merged.map(([, , rss]) => rss)).toEqual([2, 3, 4]);
     expect(merged[0]![0]).toBeGreaterThanOrEqual(now - TREND_WINDOW_USEC);
+  });
+
+  it("keeps the held samples as they are when nothing is new", () => {
+    const held = [at(10, 2), at(5, 3)];
+    expect(mergeSamples(held, [], now)).toBe(held);
+    expect(mergeSamples(held, [at(5, 3)], now)).toBe(held);
   });
 });
 

@@ -39,13 +39,13 @@ export class ProcessesView implements View {
   readonly footer: St.BoxLayout;
   #context: ViewContext;
   #list: KeyedList<ProcessRow>;
-  #cached: readonly ProcessRecord[] | null = null;
+  #rendered = false;
   /** The records on show, for the apps still to watch and the names taken. */
   #records: readonly ProcessRecord[] = [];
   #watchApp: St.Button;
   #apps: KeyedList<AppChoice>;
-  /** Each row's memory sparkline and the samples it holds, by program name. */
-  #trends = new Map<string, { sparkline: Sparkline; samples: TrendSample[]; limitBytes: number }>();
+  /** Each row's memory sparkline, the samples it holds and whether a fetch is on its way, by program name. */
+  #trends = new Map<string, { sparkline: Sparkline; samples: readonly TrendSample[]; limitBytes: number; fetching: boolean }>();
 
   constructor(context: ViewContext) {
     this.#context = context;
@@ -64,6 +64,14 @@ export class ProcessesView implements View {
         [t.gettext("Cooldown"), "cooldown"],
       ],
       (row) => this.#createRow(row),
+      {
+        afterNextFrame: (callback) => context.afterNextFrame(callback),
+        // Rows built on show after a refresh's look at the trends get their samples after their
+        // first frame (those built while the menu is closed, at its first refresh).
+        onRowsBuilt: () => {
+          if (this.content.is_mapped()) context.afterNextFrame(() => void this.#refreshTrends(true));
+        },
+      },
     );
     this.header = table.header;
     this.#list = table.list;
@@ -132,41 +140,52 @@ export class ProcessesView implements View {
     const records = await fetchWhileLive(this.#context, (client) => client.listProcesses());
     if (!records) return;
     this.render(records);
-    await this.#refreshTrends(records);
+    await this.#refreshTrends(false);
   }
 
-  // The sparklines: the samples since each row's last one (all of the last 10 minutes at first).
-  async #refreshTrends(records: readonly ProcessRecord[]): Promise<void> {
+  // The sparklines of the rows built: the samples since each one's last (all of the last 10
+  // minutes at first); with `onlyNew`, only for rows that hold none yet.
+  async #refreshTrends(onlyNew: boolean): Promise<void> {
     const client = this.#context.client();
     if (!client) return;
+    const limits = new Map(this.#records.map((record) => [record.name, record.memoryLimitBytes]));
     await Promise.all(
-      records.map(async (record) => {
-        const trend = this.#trends.get(record.name);
-        if (!trend) return;
+      [...this.#trends].map(async ([name, trend]) => {
+        if (trend.fetching || (onlyNew && trend.samples.length > 0)) return;
+        trend.fetching = true;
         const last = trend.samples.length > 0 ? trend.samples[trend.samples.length - 1]![0] + 1 : 0;
-        const fresh = await client.getHistory(record.name, last);
-        if (!this.#context.live() || this.#trends.get(record.name) !== trend) return;
-        const now = GLib.get_real_time();
-        trend.samples = mergeSamples(trend.samples, fresh, now);
-        trend.limitBytes = record.memoryLimitBytes;
-        trend.sparkline.set(trend.samples, trend.limitBytes, now);
+        try {
+          const fresh = await client.getHistory(name, last);
+          if (!this.#context.live() || this.#trends.get(name) !== trend) return;
+          const now = GLib.get_real_time();
+          trend.samples = mergeSamples(trend.samples, fresh, now);
+          trend.limitBytes = limits.get(name) ?? 0;
+          trend.sparkline.set(trend.samples, trend.limitBytes, now);
+        } finally {
+          trend.fetching = false;
+        }
       }),
     );
   }
 
+  // Builds the rows in sight (ROWS_PER_FRAME) while the menu is closed, so that its first frame
+  // has them without building them; the refresh after that frame brings them up to date.
   async prefetch(): Promise<void> {
-    const client = this.#context.client();
-    if (client) this.#cached = await client.listProcesses();
+    const records = await fetchWhileLive(this.#context, (client) => client.listProcesses());
+    if (records) this.render(records);
   }
 
-  // Builds the rows from the list fetched last, so that the menu opens complete; the refresh
-  // that follows at once brings the figures up to date.
-  renderCached(): void {
-    if (this.#cached) this.render(this.#cached);
+  opened(): boolean {
+    this.#list.resume();
+    return this.#rendered;
+  }
+
+  closed(): void {
+    this.#list.collapse();
   }
 
   render(records: readonly ProcessRecord[]): void {
-    this.#cached = null;
+    this.#rendered = true;
     this.#records = records;
     this.#list.render(processRows(records, this.#context.t));
     if (this.#apps.actor.visible) this.#showApps();
@@ -195,7 +214,7 @@ export class ProcessesView implements View {
     const cpu = cell("", "selfheal-col-cpu");
     const memory = cell("", "selfheal-col-memory");
     const sparkline = new Sparkline("selfheal-col-trend selfheal-sparkline");
-    const trend = { sparkline, samples: [] as TrendSample[], limitBytes: 0 };
+    const trend = { sparkline, samples: [] as readonly TrendSample[], limitBytes: 0, fetching: false };
     this.#trends.set(row.name, trend);
     sparkline.actor.connect("destroy", () => {
       if (this.#trends.get(initial.name) === trend) this.#trends.delete(initial.name);

@@ -19,6 +19,8 @@ export interface ViewContext {
    * `await` checks this before it touches a widget.
    */
   live(): boolean;
+  /** Runs `callback` once the stage has painted its next frame (nothing after the menu's end). */
+  afterNextFrame(callback: () => void): void;
 }
 
 export interface View {
@@ -31,10 +33,15 @@ export interface View {
   readonly footer: St.Widget | null;
   /** Fetches the view's records from the daemon and renders them. */
   refresh(): Promise<void>;
-  /** Fetches the records without rendering them, so that the next open shows them at once. */
+  /** Fetches the records and builds what the next open shows first, while the menu is closed. */
   prefetch?(): Promise<void>;
-  /** Renders the records fetched last, if they are not on show yet. */
-  renderCached?(): void;
+  /**
+   * The menu opened on this view: it resumes what waits to be on show; true if it shows records
+   * already (fetched before), so that its refresh can wait for the first frame.
+   */
+  opened?(): boolean;
+  /** The menu closed and is out of sight: the view may drop from the stage what waits for the next open. */
+  closed?(): void;
   /**
    * Marks the rows of one program (a notification about it led here), or none for null; returns
    * the first marked row on show.
