@@ -238,7 +238,7 @@ function costOf(watchAll: boolean, minRssMb: number): number[] {
   };
   const engine = new Engine(
     {
-      clock: { now: () => now, setTimeout: () => ({ cancel: () => undefined }) },
+      clock: { now: () => now, setTimeout: () => ({ cancel: () => undefined }), setInterval: () => ({ cancel: () => undefined }) },
       source: scanner,
       probe: new ProcProbe(),
       spawner: new ChildSpawner(),

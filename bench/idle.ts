@@ -3,8 +3,11 @@
 // limits, 1 s scans. CPU seconds a minute (utime + stime from /proc) and
 // resident memory (VmRSS), and, with --profile, where the CPU time goes
 // (`--cpu-prof` over the same window, self time summed by function).
+// The first minutes include V8 optimising the scan's code (compiles on its
+// worker threads, for a function called once a second, come late): --warm
+// waits that long first, for the figure of a daemon that has run a while.
 //
-//   node --import tsx bench/idle.ts [--seconds 60] [--profile]
+//   node --import tsx bench/idle.ts [--seconds 60] [--warm 0] [--profile]
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +32,8 @@ export interface IdleFigures {
   rssFileMb: number;
   rssAnonMb: number;
   seconds: number;
+  /** Seconds the daemon ran at rest before the window opened (after the settle). */
+  warmSeconds: number;
   /** The .cpuprofile written when asked for one. */
   profile?: string;
   /** The measured window within the profile: ms since the daemon was started. */
@@ -49,8 +54,13 @@ function residentMb(pid: number): { rss: number; file: number; anon: number } {
   return { rss: field("VmRSS"), file: field("RssFile"), anon: field("RssAnon") };
 }
 
+// The 1, 5 and 15 minute load averages, as uptime prints them.
+function loadAverage(): string {
+  return readFileSync("/proc/loadavg", "latin1").split(" ").slice(0, 3).join(", ");
+}
+
 // Start the daemon with 50 idle programs and measure it over `seconds`.
-export async function measureIdleDaemon(seconds: number, profile: boolean): Promise<IdleFigures> {
+export async function measureIdleDaemon(seconds: number, profile: boolean, warmSeconds = 0): Promise<IdleFigures> {
   const dir = makeTestDir("bench-idle");
   const profileDir = profile ? mkdtempSync(join(tmpdir(), "selfheal-cpuprof-")) : undefined;
   const policies = Array.from({ length: WATCHED }, (_, i) => {
@@ -63,7 +73,7 @@ export async function measureIdleDaemon(seconds: number, profile: boolean): Prom
   try {
     await waitFor(() => daemon.events().filter((e) => e.kind === "started").length >= WATCHED, STARTS_TIMEOUT_MS, () => "programs did not start");
     const pid = daemon.process.pid!;
-    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    await new Promise((r) => setTimeout(r, SETTLE_MS + warmSeconds * 1000));
     const before = cpuTicks(pid);
     const start = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
@@ -71,7 +81,7 @@ export async function measureIdleDaemon(seconds: number, profile: boolean): Prom
     const minutes = (performance.now() - start) / 60_000;
     const window = { fromMs: start - launched, toMs: performance.now() - launched };
     const resident = residentMb(pid);
-    const figures: IdleFigures = { cpuSecondsPerMinute: cpuSeconds / minutes, rssMb: resident.rss, rssFileMb: resident.file, rssAnonMb: resident.anon, seconds, window };
+    const figures: IdleFigures = { cpuSecondsPerMinute: cpuSeconds / minutes, rssMb: resident.rss, rssFileMb: resident.file, rssAnonMb: resident.anon, seconds, warmSeconds, window };
     if (profileDir !== undefined) {
       // The profile is written when the daemon ends of its own accord (SIGTERM), not on SIGKILL.
       await daemon.stop("SIGTERM");
@@ -130,7 +140,8 @@ export function summariseCpuProfile(path: string, window: { fromMs: number; toMs
 
 // Print the idle figures (and, with a profile, the functions that take the most self time).
 export function printIdleFigures(figures: IdleFigures): void {
-  console.log(`\nthe daemon watching ${WATCHED} running programs (CPU and memory limits), 1 s scans, over ${figures.seconds} s`);
+  const warm = figures.warmSeconds > 0 ? `, after ${figures.warmSeconds} s at rest` : "";
+  console.log(`\nthe daemon watching ${WATCHED} running programs (CPU and memory limits), 1 s scans, over ${figures.seconds} s${warm} (load average ${loadAverage()})`);
   console.log(`CPU: ${figures.cpuSecondsPerMinute.toFixed(3)} CPU seconds per minute`);
   console.log(`RSS: ${figures.rssMb.toFixed(1)} MB (${figures.rssFileMb.toFixed(1)} MB file-backed, the node binary's pages shared with every Node.js process; ${figures.rssAnonMb.toFixed(1)} MB anonymous)`);
   if (figures.profile === undefined) return;
@@ -146,8 +157,8 @@ export async function benchIdle(): Promise<void> {
 }
 
 if (import.meta.filename === process.argv[1]) {
-  const { values } = parseArgs({ options: { seconds: { type: "string" }, profile: { type: "boolean" }, keep: { type: "boolean" } } });
-  const figures = await measureIdleDaemon(Number(values.seconds ?? DEFAULT_SECONDS), values.profile === true);
+  const { values } = parseArgs({ options: { seconds: { type: "string" }, warm: { type: "string" }, profile: { type: "boolean" }, keep: { type: "boolean" } } });
+  const figures = await measureIdleDaemon(Number(values.seconds ?? DEFAULT_SECONDS), values.profile === true, Number(values.warm ?? 0));
   printIdleFigures(figures);
   if (figures.profile !== undefined && values.keep !== true) rmSync(join(figures.profile, ".."), { recursive: true, force: true });
 }

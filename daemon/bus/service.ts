@@ -463,10 +463,14 @@ export class BusService implements Adapter {
   private scheduleRefresh(): void {
     if (this.refreshQueued || this.stopping) return;
     this.refreshQueued = true;
-    queueMicrotask(() => {
-      this.refreshQueued = false;
-      this.refreshProperties();
-    });
+    // A promise's reaction, not queueMicrotask: Node.js wraps each queueMicrotask callback in an
+    // AsyncResource (the async_hooks frames seen in the idle daemon's profile, once a scan).
+    Promise.resolve()
+      .then(() => {
+        this.refreshQueued = false;
+        this.refreshProperties();
+      })
+      .catch((error: unknown) => console.error("selfheal: cannot refresh the D-Bus properties:", error));
   }
 
   private refreshProperties(): void {

@@ -10,6 +10,8 @@ export interface Clock {
   now(): number;
   /** Runs fn once after ms milliseconds. */
   setTimeout(fn: () => void, ms: number): Timer;
+  /** Runs fn every ms milliseconds until cancelled: one timer for a steady beat, not a new one per beat. */
+  setInterval(fn: () => void, ms: number): Timer;
 }
 
 /** The real clock. */
@@ -18,5 +20,9 @@ export const systemClock: Clock = {
   setTimeout(fn, ms) {
     const handle = setTimeout(fn, ms);
     return { cancel: () => clearTimeout(handle) };
+  },
+  setInterval(fn, ms) {
+    const handle = setInterval(fn, ms);
+    return { cancel: () => clearInterval(handle) };
   },
 };

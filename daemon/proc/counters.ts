@@ -14,6 +14,13 @@ export interface SystemCounters {
 /** Big enough for /proc/stat on machines with many CPUs (its `intr` line grows with them); it is read again if not. */
 const INITIAL_BUFFER_BYTES = 16 * 1024;
 const BYTES_PER_KB = 1024;
+/** The keys start a line; neither is ever the file's first. */
+const FORKS_KEY = Buffer.from("\nprocesses ", "latin1");
+const AVAILABLE_KEY = Buffer.from("\nMemAvailable:", "latin1");
+const CHAR_0 = 0x30;
+const CHAR_9 = 0x39;
+const CHAR_SPACE = 0x20;
+const CHAR_TAB = 0x09;
 
 export class ProcCounters implements SystemCounters {
   private buffer = Buffer.alloc(INITIAL_BUFFER_BYTES);
@@ -22,11 +29,11 @@ export class ProcCounters implements SystemCounters {
   constructor(private readonly procRoot = "/proc") {}
 
   forksSinceBoot(): number | null {
-    return this.field("stat", "\nprocesses ");
+    return this.field("stat", FORKS_KEY);
   }
 
   availableMemoryBytes(): number | null {
-    const kb = this.field("meminfo", "\nMemAvailable:");
+    const kb = this.field("meminfo", AVAILABLE_KEY);
     return kb === null ? null : kb * BYTES_PER_KB;
   }
 
@@ -36,17 +43,24 @@ export class ProcCounters implements SystemCounters {
   }
 
   // The number after `key` in the file, or null when the file or the key is not there.
-  private field(file: string, key: string): number | null {
-    const text = this.read(file);
-    if (text === null) return null;
-    const at = text.indexOf(key);
-    if (at === -1) return null;
-    const value = Number.parseInt(text.slice(at + key.length, text.indexOf("\n", at + key.length)).trim(), 10);
-    return Number.isFinite(value) ? value : null;
+  // Found and parsed in the buffer: ten looks a second make no strings.
+  private field(file: string, key: Buffer): number | null {
+    const length = this.read(file);
+    if (length === null) return null;
+    const buffer = this.buffer;
+    const at = buffer.indexOf(key);
+    // The buffer may hold an older, longer read beyond `length`.
+    if (at === -1 || at + key.length > length) return null;
+    let i = at + key.length;
+    while (i < length && (buffer[i] === CHAR_SPACE || buffer[i] === CHAR_TAB)) i++;
+    let value = 0;
+    const first = i;
+    for (; i < length && buffer[i]! >= CHAR_0 && buffer[i]! <= CHAR_9; i++) value = value * 10 + (buffer[i]! - CHAR_0);
+    return i > first ? value : null;
   }
 
-  // The whole file, read from offset 0 through the fd kept open (the kernel renders it afresh).
-  private read(file: string): string | null {
+  // The whole file, read from offset 0 through the fd kept open (the kernel renders it afresh): its length in the buffer.
+  private read(file: string): number | null {
     let fd = this.fds.get(file);
     if (fd === undefined) {
       try {
@@ -60,7 +74,7 @@ export class ProcCounters implements SystemCounters {
     try {
       for (;;) {
         const length = readSync(fd, this.buffer, 0, this.buffer.length, 0);
-        if (length < this.buffer.length) return this.buffer.toString("latin1", 0, length);
+        if (length < this.buffer.length) return length;
         this.buffer = Buffer.alloc(this.buffer.length * 2);
       }
     } catch {

@@ -27,6 +27,26 @@ export class FakeClock implements Clock {
     return { cancel: () => (timer.cancelled = true) };
   }
 
+  // A repeating timer: each firing arms the next, as long as it is not cancelled.
+  setInterval(fn: () => void, ms: number): Timer {
+    let cancelled = false;
+    let next: Timer | null = null;
+    const arm = (): void => {
+      next = this.setTimeout(() => {
+        if (cancelled) return;
+        arm();
+        fn();
+      }, ms);
+    };
+    arm();
+    return {
+      cancel: () => {
+        cancelled = true;
+        next?.cancel();
+      },
+    };
+  }
+
   // Move time forward, firing due timers in order (timers set by timers fire too when due).
   advance(ms: number): void {
     const end = this.time + ms;

@@ -1,6 +1,6 @@
-// The sentinels' one shared timer: every SENTINEL_PERIOD_MS each sentinel
-// takes one small look (a signal-0 probe, one read of a /proc counter) for
-// what must not wait for the next scan. Time comes from the clock port, so
+// The sentinels' one shared timer, a repeating one (not a new timer per look):
+// every SENTINEL_PERIOD_MS each sentinel takes one small look (a signal-0
+// probe, one read of a /proc counter) for what must not wait for the next scan. Time comes from the clock port, so
 // unit tests drive it with a fake clock.
 import type { Clock, Timer } from "../clock.js";
 
@@ -30,7 +30,7 @@ export class SentinelWatch {
   }
 
   start(): void {
-    if (this.timer === null) this.schedule();
+    this.timer ??= this.clock.setInterval(() => this.lookNow(), this.periodMs);
   }
 
   stop(): void {
@@ -48,12 +48,5 @@ export class SentinelWatch {
         this.report(`looking out for ${sentinel.name}`, error);
       }
     }
-  }
-
-  private schedule(): void {
-    this.timer = this.clock.setTimeout(() => {
-      this.lookNow();
-      if (this.timer !== null) this.schedule();
-    }, this.periodMs);
   }
 }

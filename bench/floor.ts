@@ -1,0 +1,84 @@
+// What an idle daemon cannot avoid at its design's rates, counted apart from
+// everything else (CPU from /proc/self/task/*/schedstat, every thread, in ns):
+// a wake-up of Node.js by an empty 100 ms timer; the sentinels' looks as the
+// daemon runs them (one repeating timer, the kernel's fork counter and
+// MemAvailable read each look); and one scan of the whole process table.
+// At ten looks and one scan a second these set the floor of the idle figure.
+//
+//   node --import tsx bench/floor.ts [--seconds 20]
+import { readdirSync, readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { systemClock } from "../daemon/engine/clock.js";
+import { ForkSurge } from "../daemon/engine/sentinels/forkSurge.js";
+import { MemoryDrop } from "../daemon/engine/sentinels/memoryDrop.js";
+import { SENTINEL_PERIOD_MS, SentinelWatch } from "../daemon/engine/sentinels/watch.js";
+import { ProcCounters } from "../daemon/proc/counters.js";
+import { ProcScanner } from "../daemon/proc/scan.js";
+
+const DEFAULT_SECONDS = 20;
+/** Before counting: the looks' code is run a while first, as in a daemon that has run for a minute. */
+const WARM_MS = 5000;
+/** This process's own start (tsx, its compiles and collections) settles before anything is counted. */
+const START_SETTLE_MS = 15_000;
+const SCANS = 200;
+const NS_PER_US = 1000;
+const LOOKS_PER_SECOND = 1000 / SENTINEL_PERIOD_MS;
+const SECONDS_PER_MINUTE = 60;
+const US_PER_SECOND = 1e6;
+/** A memory limit for the memory sentinel to hold in force (the smallest of 50 programs' 500 MB). */
+const LIMIT_BYTES = 500 * 1024 * 1024;
+
+// CPU time of this process so far, all its threads, in ns (schedstat's first field).
+function cpuNs(): number {
+  return readdirSync("/proc/self/task").reduce((sum, task) => sum + Number(readFileSync(`/proc/self/task/${task}/schedstat`, "latin1").split(" ")[0]), 0);
+}
+
+// CPU µs per beat of a repeating SENTINEL_PERIOD_MS timer whose beat runs `look`.
+async function usPerBeat(seconds: number, look: () => void, warmMs = WARM_MS): Promise<number> {
+  let beats = 0;
+  const timer = systemClock.setInterval(() => {
+    look();
+    beats++;
+  }, SENTINEL_PERIOD_MS);
+  await new Promise((r) => setTimeout(r, warmMs));
+  const [startNs, startBeats] = [cpuNs(), beats];
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const us = (cpuNs() - startNs) / NS_PER_US / Math.max(1, beats - startBeats);
+  timer.cancel();
+  return us;
+}
+
+// CPU µs of one scan of the whole process table, held stat files (as the daemon scans), warm.
+function usPerScan(): { us: number; processes: number } {
+  const scanner = new ProcScanner({ holdStatFiles: true });
+  for (let i = 0; i < SCANS / 4; i++) scanner.scan();
+  const start = cpuNs();
+  for (let i = 0; i < SCANS; i++) scanner.scan();
+  const us = (cpuNs() - start) / NS_PER_US / SCANS;
+  const processes = scanner.scan().processes.size;
+  scanner.close();
+  return { us, processes };
+}
+
+export async function benchFloor(seconds = DEFAULT_SECONDS): Promise<void> {
+  const perMinute = (usPerSecond: number): string => `${((usPerSecond * SECONDS_PER_MINUTE) / US_PER_SECOND).toFixed(3)} CPU s/min`;
+  const load = (): string => readFileSync("/proc/loadavg", "latin1").split(" ").slice(0, 3).join(", ");
+  console.log(`\nthe idle floor, counted (schedstat, every thread), load average ${load()}`);
+  await usPerBeat(0, () => undefined, START_SETTLE_MS);
+  const counters = new ProcCounters();
+  const watch = new SentinelWatch(systemClock, (where, error) => console.error(where, error));
+  watch.add(new MemoryDrop({ availableMemoryBytes: () => counters.availableMemoryBytes(), smallestLimitBytes: () => LIMIT_BYTES, check: () => undefined }));
+  watch.add(new ForkSurge({ forksSinceBoot: () => counters.forksSinceBoot(), surged: () => undefined }));
+  const look = await usPerBeat(seconds, () => watch.lookNow());
+  counters.close();
+  console.log(`a beat with the sentinels' look (fork counter and MemAvailable read): ${look.toFixed(0)} µs; ten a second: ${perMinute(look * LOOKS_PER_SECOND)}`);
+    const empty = await usPerBeat(seconds, () => undefined);
+  console.log(`an empty ${SENTINEL_PERIOD_MS} ms timer's wake-up: ${empty.toFixed(0)} µs; ten a second: ${perMinute(empty * LOOKS_PER_SECOND)}`);
+  const scan = usPerScan();
+  console.log(`one scan of ${scan.processes} processes (held stat files, back to back): ${scan.us.toFixed(0)} µs; one a second: ${perMinute(scan.us)} (load average ${load()})`);
+}
+
+if (import.meta.filename === process.argv[1]) {
+  const { values } = parseArgs({ options: { seconds: { type: "string" } } });
+  await benchFloor(Number(values.seconds ?? DEFAULT_SECONDS));
+}
