@@ -55,7 +55,7 @@ export class CachingRender {
   // Made once the registry holds all its metrics.
   constructor(
     private readonly registry: Registry<RegistryContentType>,
-    private readonly own: ReadonlyMap<string, OwnMetric>,
+    own: ReadonlyMap<string, OwnMetric>,
   ) {
     this.isOpenMetrics = registry.contentType.startsWith(OPENMETRICS);
     this.names = registry.getMetricsAsArray().map((metric) => metric.name);
