@@ -1,8 +1,15 @@
-// The metrics' cost: the time to scrape /metrics with 50 policies, and the
-// daemon's CPU and RSS with no [metrics], with the endpoint and no scraper, and
-// with a scrape every second (as a Prometheus with a 1 s interval would).
-import { readFileSync } from "node:fs";
+// The metrics' cost: the time to scrape /metrics with 50 policies, the
+// daemon's CPU per scrape (back to back, and one a second as Prometheus with a
+// 1 s interval scrapes), Node.js's own HTTP server for comparison, and the
+// daemon's CPU and memory with no [metrics], with the endpoint and no scraper,
+// and with a scrape every second.
+//
+//   node --import tsx bench/metrics.ts [--rounds 3] [--spaced 120]
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
 import { Registry } from "prom-client";
 import { buildRegistry } from "../daemon/metrics/registry.js";
 import { MetricsTally } from "../daemon/metrics/tally.js";
@@ -10,27 +17,152 @@ import { TestSource, view } from "../test/metrics/testSource.js";
 import { makeTestDir, startDaemon, uniqueSleep, waitFor } from "../test/helpers/daemon.js";
 import { freePort } from "../test/metrics/servers.js";
 import { RUN_ID } from "./engine.js";
-import { summarize } from "./stats.js";
+import { percentile, summarize } from "./stats.js";
 
 const WATCHED = 50;
 const SCRAPES = 300;
 const MEASURE_SECONDS = 40;
 const SETTLE_MS = 5000;
 const SCRAPE_INTERVAL_MS = 1000;
+/** Scrapes one second apart whose CPU is counted one by one (and as many windows without a scrape). */
+const DEFAULT_SPACED_SCRAPES = 120;
+/** Rounds of the three modes, alternating, for the CPU and memory figures. */
+const DEFAULT_ROUNDS = 3;
+/** After a scrape's answer, the daemon's own wind-down (its 'finish' handlers) is counted within this. */
+const AFTER_ANSWER_MS = 5;
 /** Prometheus's own Accept header (2.42): OpenMetrics first. */
 const PROMETHEUS_ACCEPT = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
 export type Mode = "no [metrics]" | "endpoint, not scraped" | "endpoint, scraped every 1 s";
 
-// CPU seconds (user + system) and RSS of a process, from /proc.
-function usage(pid: number): { cpuSec: number; rssMb: number } {
-  const fields = readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]!.split(" ");
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "latin1"))?.[1] ?? 0);
-  return { cpuSec: (Number(fields[11]) + Number(fields[12])) / 100, rssMb: rssKb / 1024 };
+/** A process's memory, MB: all resident, its anonymous part, and that part's proportional share (smaps_rollup). */
+interface Memory {
+  rssMb: number;
+  anonMb: number;
+  pssAnonMb: number;
 }
 
-// One daemon with 50 running programs, in one mode; the scrape timings when it has an endpoint.
-export async function run(mode: Mode, timeScrapes: boolean): Promise<void> {
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+const load = () => `load average ${loadavg()[0]!.toFixed(1)}`;
+
+// CPU seconds (user + system) of a process, from /proc (clock ticks: 10 ms steps).
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+// CPU nanoseconds every thread of a process has run (schedstat: exact, where /proc/PID/stat counts in ticks).
+function cpuNs(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "latin1").split(" ")[0]);
+    } catch {
+      // A thread that ended meanwhile.
+    }
+  }
+  return ns;
+}
+
+// Resident memory of a process: the file-backed part is the node binary's pages, the same for every mode; the anonymous part is the daemon's own.
+function memory(pid: number): Memory {
+  const field = (text: string, name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? 0) / 1024;
+  const status = readFileSync(`/proc/${pid}/status`, "latin1");
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "latin1");
+  return { rssMb: field(status, "VmRSS"), anonMb: field(rollup, "Anonymous"), pssAnonMb: field(rollup, "Pss_Anon") };
+}
+
+async function scrape(url: string, accept: string): Promise<number> {
+  return (await (await fetch(url, { headers: { Accept: accept } })).arrayBuffer()).byteLength;
+}
+
+// The CPU one scrape costs a process at a 1 s interval: each scrape's window (the request to its answer, and a few ms)
+// counted exactly, less a window as long without a scrape taken in the same second; both at random moments, so a
+// scan falls in either as often. Mean and its standard error, ms.
+async function cpuPerSpacedScrape(pid: number, request: () => Promise<unknown>, count: number): Promise<{ meanMs: number; errorMs: number }> {
+  const costs: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    await sleep(Math.random() * 400);
+    const before = cpuNs(pid);
+    const windowStart = performance.now();
+    await request();
+    await sleep(AFTER_ANSWER_MS);
+    const withScrape = cpuNs(pid) - before;
+    const windowMs = performance.now() - windowStart;
+    await sleep(100 + Math.random() * 300);
+    const quietBefore = cpuNs(pid);
+    await sleep(windowMs);
+    costs.push((withScrape - (cpuNs(pid) - quietBefore)) / 1e6);
+    await sleep(Math.max(0, SCRAPE_INTERVAL_MS - (performance.now() - start)));
+  }
+  const mean = costs.reduce((sum, cost) => sum + cost, 0) / costs.length;
+  const sd = Math.sqrt(costs.reduce((sum, cost) => sum + (cost - mean) ** 2, 0) / (costs.length - 1));
+  return { meanMs: mean, errorMs: sd / Math.sqrt(costs.length) };
+}
+
+// Scrape timings and CPU per scrape: back to back (in both formats), then one a second.
+async function scrapeCosts(url: string, pid: number, spaced: number): Promise<void> {
+  for (const [label, accept] of [["text format", "text/plain"], ["OpenMetrics (as Prometheus asks)", PROMETHEUS_ACCEPT]] as const) {
+    const times: number[] = [];
+    let bytes = 0;
+    const cpuBefore = cpuNs(pid);
+    const burstStart = performance.now();
+    for (let i = 0; i < SCRAPES; i++) {
+      const start = performance.now();
+      bytes = await scrape(url, accept);
+      times.push(performance.now() - start);
+    }
+    const burst = { cpuNs: cpuNs(pid) - cpuBefore, ms: performance.now() - burstStart };
+    // The daemon's own rate over as long without scrapes, taken from the burst's CPU: what the scrapes cost (a count, not a clock).
+    const quietBefore = cpuNs(pid);
+    await sleep(burst.ms);
+    const perScrapeMs = (burst.cpuNs - (cpuNs(pid) - quietBefore)) / SCRAPES / 1e6;
+    const s = summarize(times.slice(20));
+    console.log(
+      `scrape of /metrics, ${WATCHED} policies, ${label} (${(bytes / 1024).toFixed(0)} KiB), ${load()}: median ${s.median.toFixed(2)} ms, p95 ${s.p95.toFixed(2)} ms, min ${s.min.toFixed(2)} ms; ` +
+        `the daemon's CPU per scrape back to back (its CPU over ${SCRAPES} scrapes less its own over as long without): ${perScrapeMs.toFixed(2)} ms`,
+    );
+  }
+  const { meanMs, errorMs } = await cpuPerSpacedScrape(pid, () => scrape(url, PROMETHEUS_ACCEPT), spaced);
+  console.log(
+    `the daemon's CPU per scrape, one scrape a second (${spaced} scrapes, OpenMetrics), ${load()}: ${meanMs.toFixed(2)} ± ${errorMs.toFixed(2)} ms, ` +
+      `i.e. ${((meanMs * 60) / 1000).toFixed(3)} CPU s/min at a 1 s interval`,
+  );
+}
+
+/** A bare node:http server that answers every request with the same text: what Node.js's HTTP costs by itself. */
+const BARE_SERVER = `
+import { createServer } from "node:http";
+const body = "x".repeat(Number(process.argv[1]));
+const server = createServer((request, response) => { response.writeHead(200, { "Content-Type": "text/plain" }); response.end(body); });
+server.listen(0, "127.0.0.1", () => console.log(server.address().port));
+`;
+
+// The floor under any HTTP endpoint in Node.js: a bare node:http server's CPU per request, one a second, with a body as large as /metrics'.
+async function httpFloor(bytes: number, spaced: number): Promise<void> {
+  const server = spawn(process.execPath, ["--input-type=module", "-e", BARE_SERVER, String(bytes)], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const port = await new Promise<number>((resolve) => server.stdout!.once("data", (chunk: Buffer) => resolve(Number(String(chunk).trim()))));
+    const url = `http://127.0.0.1:${port}/`;
+    for (let i = 0; i < SCRAPES; i++) await scrape(url, "text/plain");
+    const { meanMs, errorMs } = await cpuPerSpacedScrape(server.pid!, () => scrape(url, "text/plain"), spaced);
+    console.log(
+      `a bare node:http server answering ${(bytes / 1024).toFixed(0)} KiB, one request a second (${spaced} requests), ${load()}: ${meanMs.toFixed(2)} ± ${errorMs.toFixed(2)} ms of CPU per request ` +
+        `(${((meanMs * 60) / 1000).toFixed(3)} CPU s/min): the floor under any Node.js HTTP endpoint here`,
+    );
+  } finally {
+    server.kill();
+  }
+}
+
+interface RunFigures {
+  cpuPerMinute: number;
+  memory: Memory;
+}
+
+// One daemon with 50 running programs, in one mode: its CPU and memory over MEASURE_SECONDS; with `spaced`, the scrape costs first.
+export async function run(mode: Mode, spaced = 0): Promise<RunFigures> {
   const dir = makeTestDir("bench-metrics");
   const port = await freePort();
   const policies = Array.from({ length: WATCHED }, (_, i) => {
@@ -43,46 +175,26 @@ export async function run(mode: Mode, timeScrapes: boolean): Promise<void> {
   try {
     await waitFor(() => daemon.events().filter((e) => e.kind === "started").length >= WATCHED, 30_000, () => "programs did not start");
     const pid = daemon.process.pid!;
-    if (timeScrapes) {
-      for (const [label, accept] of [["text format", "text/plain"], ["OpenMetrics (as Prometheus asks)", PROMETHEUS_ACCEPT]] as const) {
-        const times: number[] = [];
-        let bytes = 0;
-        const cpuBefore = usage(pid).cpuSec;
-        const burstStart = performance.now();
-        for (let i = 0; i < SCRAPES; i++) {
-          const start = performance.now();
-          const body = await (await fetch(url, { headers: { Accept: accept } })).text();
-          times.push(performance.now() - start);
-          bytes = body.length;
-        }
-        const burst = { cpuSec: usage(pid).cpuSec - cpuBefore, sec: (performance.now() - burstStart) / 1000 };
-        // The daemon's own rate over as long without scrapes, taken from the burst's CPU: what the scrapes cost (a count, not a clock).
-        const quietBefore = usage(pid).cpuSec;
-        await new Promise((r) => setTimeout(r, burst.sec * 1000));
-        const perScrapeMs = ((burst.cpuSec - (usage(pid).cpuSec - quietBefore)) / SCRAPES) * 1000;
-        const s = summarize(times.slice(20));
-        console.log(
-          `scrape of /metrics, ${WATCHED} policies, ${label} (${(bytes / 1024).toFixed(0)} KiB): median ${s.median.toFixed(2)} ms, p95 ${s.p95.toFixed(2)} ms, min ${s.min.toFixed(2)} ms; ` +
-            `the daemon's CPU per scrape (its CPU over ${SCRAPES} scrapes less its own over as long without): ${perScrapeMs.toFixed(2)} ms, i.e. ${((perScrapeMs * 60) / 1000).toFixed(3)} CPU s/min at a 1 s interval`,
-        );
-      }
+    if (spaced > 0) {
+      await scrapeCosts(url, pid, spaced);
+      await httpFloor(await scrape(url, PROMETHEUS_ACCEPT), spaced);
     }
-    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    await sleep(SETTLE_MS);
     let scraping = mode === "endpoint, scraped every 1 s";
     const scraper = (async () => {
       while (scraping) {
-        await (await fetch(url, { headers: { Accept: PROMETHEUS_ACCEPT } })).text();
-        await new Promise((r) => setTimeout(r, SCRAPE_INTERVAL_MS));
+        await scrape(url, PROMETHEUS_ACCEPT);
+        await sleep(SCRAPE_INTERVAL_MS);
       }
     })();
-    const before = usage(pid);
+    const before = cpuSeconds(pid);
     const start = performance.now();
-    await new Promise((r) => setTimeout(r, MEASURE_SECONDS * 1000));
-    const after = usage(pid);
+    await sleep(MEASURE_SECONDS * 1000);
+    const after = cpuSeconds(pid);
+    const figures = { cpuPerMinute: (after - before) / ((performance.now() - start) / 60_000), memory: memory(pid) };
     scraping = false;
     await scraper;
-    const minutes = (performance.now() - start) / 60_000;
-    console.log(`${mode}: ${((after.cpuSec - before.cpuSec) / minutes).toFixed(3)} CPU s/min, RSS ${after.rssMb.toFixed(1)} MB (over ${MEASURE_SECONDS} s)`);
+    return figures;
   } finally {
     await daemon.cleanup();
   }
@@ -110,15 +222,50 @@ export async function cpuPerRender(): Promise<void> {
     return built.metrics();
   });
   const all = await cpuMs(() => built.registry.metrics());
-  console.log(`rendering /metrics, ${WATCHED} policies, in process (${renders} renders), ms of CPU each: as served, figures unchanged ${unchanged}; one program's memory changed ${oneChanged}; every metric formatted (prom-client's registry.metrics()) ${all}`);
+  console.log(
+    `rendering /metrics, ${WATCHED} policies, in process (${renders} renders), ${load()}, ms of CPU each: as served, figures unchanged ${unchanged}; ` +
+      `one program's memory changed ${oneChanged}; every metric formatted (prom-client's registry.metrics()) ${all}`,
+  );
 }
 
-export async function benchMetrics(): Promise<void> {
+const median = (values: number[]) => percentile(values, 50);
+
+export async function benchMetrics(rounds = DEFAULT_ROUNDS, spaced = DEFAULT_SPACED_SCRAPES): Promise<void> {
   console.log(`\nmetrics: the daemon watching ${WATCHED} running programs (CPU and memory limits), 1 s scans`);
   await cpuPerRender();
-  await run("endpoint, scraped every 1 s", true);
-  // Twice each, alternating, so that a change of the machine's load shows as a spread rather than a difference.
-  for (let round = 0; round < 2; round++) {
-    for (const mode of ["no [metrics]", "endpoint, not scraped", "endpoint, scraped every 1 s"] as const) await run(mode, false);
+  await run("endpoint, scraped every 1 s", spaced);
+  // The three modes in turn, several rounds, so that a change of the machine's load shows as a spread rather than a difference.
+  const modes = ["no [metrics]", "endpoint, not scraped", "endpoint, scraped every 1 s"] as const;
+  const figures = new Map<Mode, RunFigures[]>(modes.map((mode) => [mode, []]));
+  const loads: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const mode of modes) {
+      loads.push(loadavg()[0]!);
+      figures.get(mode)!.push(await run(mode));
+    }
   }
+  if (rounds === 0) return;
+  const list = (values: number[], digits: number) => values.map((value) => value.toFixed(digits)).join(", ");
+  console.log(`the daemon over ${MEASURE_SECONDS} s in each mode, ${rounds} rounds alternating, load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}:`);
+  for (const mode of modes) {
+    const runs = figures.get(mode)!;
+    const anon = runs.map((r) => r.memory.anonMb);
+    console.log(
+      `  ${mode}: ${list(
+        runs.map((r) => r.cpuPerMinute),
+        3,
+      )} CPU s/min; RSS ${list(
+        runs.map((r) => r.memory.rssMb),
+        1,
+      )} MB, of it anonymous ${list(anon, 1)} MB (median ${median(anon).toFixed(1)}; PSS of it ${list(
+        runs.map((r) => r.memory.pssAnonMb),
+        1,
+      )})`,
+    );
+  }
+}
+
+if (import.meta.filename === process.argv[1]) {
+  const { values } = parseArgs({ options: { rounds: { type: "string" }, spaced: { type: "string" } } });
+  await benchMetrics(Number(values.rounds ?? DEFAULT_ROUNDS), Number(values.spaced ?? DEFAULT_SPACED_SCRAPES));
 }

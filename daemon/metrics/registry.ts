@@ -33,6 +33,15 @@ const KEPT_DEFAULT_METRICS = /^(process_|nodejs_version_info$|nodejs_heap_size_|
  */
 const OPEN_FDS_REFRESH_MS = 10_000;
 
+/**
+ * prom-client's other process and heap figures are read at most this often (each scrape in between
+ * serves the last reading): reading them (/proc/self/status, process.memoryUsage(), process.cpuUsage())
+ * was two thirds of rendering a scrape once selfheal's own metrics were cached. A Prometheus scraping
+ * every 15 s or more reads them fresh each time; at a 1 s interval, CPU and memory figures 5 s old at
+ * most are plenty for rate() over a minute.
+ */
+const PROCESS_METRICS_REFRESH_MS = 5_000;
+
 // A metric whose collect() runs at most once per periodMs; in between it keeps the value it last set.
 function atMostEvery(metric: object, periodMs: number): void {
   // prom-client's typings do not show collect on the metric object, though every metric keeps it there.
@@ -125,28 +134,55 @@ export function buildRegistry(contentType: RegistryContentType, source: MetricsS
     const app = source.appOf(name);
     return app === null ? { name } : { name, app };
   };
-  // One series a program (none where value gives null); keyed by names and values alone, without making the series.
+  // Which programs the per-program series are of: a number that changes whenever their names, apps or order do.
+  let programNames: string[] = [];
+  let programApps: Array<string | null> = [];
+  let programsVersion = 0;
+  const programs = oncePerScrape(() => {
+    const list = units();
+    let same = list.length === programNames.length;
+    for (let i = 0; same && i < list.length; i++) same = list[i]!.name === programNames[i] && source.appOf(list[i]!.name) === programApps[i];
+    if (!same) {
+      programNames = list.map((u) => u.name);
+      programApps = list.map((u) => source.appOf(u.name));
+      programsVersion++;
+    }
+    return programsVersion;
+  });
+  // Whether a figure per program changed since the last call: the programs, then each figure, compared in place.
+  const figureChanged = (value: (u: UnitView) => number | null): (() => boolean) => {
+    let seenVersion = -1;
+    const seen: Array<number | null> = [];
+    return () => {
+      const version = programs();
+      const list = units();
+      let changed = version !== seenVersion || list.length !== seen.length;
+      for (let i = 0; i < list.length; i++) {
+        const v = value(list[i]!);
+        if (!Object.is(v, seen[i])) {
+          changed = true;
+          seen[i] = v;
+        }
+      }
+      seen.length = list.length;
+      seenVersion = version;
+      return changed;
+    };
+  };
+  // One series a program (none where value gives null).
   const perUnit = (value: (u: UnitView) => number | null): OwnMetric => ({
     series: () =>
       units().flatMap((u): Series[] => {
         const v = value(u);
         return v === null ? [] : [[named(u.name), v]];
       }),
-    key: () => {
-      let key = "";
-      for (const u of units()) key += `${u.name}\u0000${source.appOf(u.name)}\u0000${value(u)}\n`;
-      return key;
-    },
+    changed: figureChanged(value),
   });
   const single = (value: () => number, labels: Record<string, string> = {}) => (): Series[] => [[labels, value()]];
   gauge(METRICS.up, registry, own, perUnit((u) => (u.pid === 0 ? 0 : 1)));
   gauge(METRICS.state, registry, own, {
     series: () => units().flatMap((u) => UNIT_STATES.map((state): Series => [{ ...named(u.name), state }, u.state === state ? 1 : 0])),
-    key: () => {
-      let key = "";
-      for (const u of units()) key += `${u.name}\u0000${source.appOf(u.name)}\u0000${u.state}\n`;
-      return key;
-    },
+    changed: figureChanged((u) => UNIT_STATES.indexOf(u.state)),
   });
   counter(METRICS.restarts, registry, own, perUnit((u) => u.restarts));
   counter(METRICS.crashes, registry, own, () => flatten(tally.crashes, named, "signal"));
@@ -174,8 +210,10 @@ export function buildRegistry(contentType: RegistryContentType, source: MetricsS
       registry.removeSingleMetric(name);
     }
   }
-  const openFds = registry.getSingleMetric(`${DEFAULT_METRICS_PREFIX}process_open_fds`);
-  if (openFds !== undefined) atMostEvery(openFds, OPEN_FDS_REFRESH_MS);
+  const openFdsName = `${DEFAULT_METRICS_PREFIX}process_open_fds`;
+  for (const metric of registry.getMetricsAsArray()) {
+    if (!OWN_NAMES.has(metric.name)) atMostEvery(metric, metric.name === openFdsName ? OPEN_FDS_REFRESH_MS : PROCESS_METRICS_REFRESH_MS);
+  }
 
   const render = new CachingRender(registry, own);
   return { registry, metrics: () => render.metrics(), observeScan: (durationSec) => scans.observe(durationSec) };

@@ -13,8 +13,12 @@ export type Series = [Record<string, string>, number];
 /** A metric whose series can be read without prom-client (the catalog's gauges and counters). */
 export interface OwnMetric {
   series(): Iterable<Series>;
-  /** A key that changes whenever the series do; by default made from them (a cheaper one for the per-program metrics). */
-  key?(): string;
+  /**
+   * Whether the series may differ from those of the last call (true at the first); called once per render.
+   * By default the series are compared through their fingerprint; the per-program metrics compare their
+   * figures directly (registry.ts), which makes no garbage.
+   */
+  changed?(): boolean;
 }
 
 const OPENMETRICS = "application/openmetrics-text";
@@ -29,8 +33,21 @@ export function fingerprint(series: Iterable<Series>): string {
   return key;
 }
 
+// A metric's changed(), from the fingerprint of its series.
+function byFingerprint(metric: OwnMetric): () => boolean {
+  let last: string | null = null;
+  return () => {
+    const key = fingerprint(metric.series());
+    const changed = key !== last;
+    last = key;
+    return changed;
+  };
+}
+
 export class CachingRender {
-  private readonly texts = new Map<string, { key: string; text: string }>();
+  /** The last text of each of selfheal's metrics (absent: format it at the next render). */
+  private readonly texts = new Map<string, string>();
+  private readonly changed = new Map<string, () => boolean>();
   /** The metrics' names as registered (prom-client finds a metric by it, even after the rename below). */
   private readonly names: string[];
   private readonly isOpenMetrics: boolean;
@@ -38,10 +55,11 @@ export class CachingRender {
   // Made once the registry holds all its metrics.
   constructor(
     private readonly registry: Registry<RegistryContentType>,
-    private readonly own: ReadonlyMap<string, OwnMetric>,
+    own: ReadonlyMap<string, OwnMetric>,
   ) {
     this.isOpenMetrics = registry.contentType.startsWith(OPENMETRICS);
     this.names = registry.getMetricsAsArray().map((metric) => metric.name);
+    for (const [name, metric] of own) this.changed.set(name, metric.changed?.bind(metric) ?? byFingerprint(metric));
     // As registry.metrics() does: in OpenMetrics a counter's name is given without _total, which is added to its samples.
     // (prom-client's typings call the type an enum; at run time it is the word.)
     if (this.isOpenMetrics) for (const metric of registry.getMetricsAsArray()) if (String(metric.type) === "counter") metric.name = metric.name.replace(/_total$/, "");
@@ -55,13 +73,14 @@ export class CachingRender {
 
   // One metric's text: the last one when its series are the same as then.
   private async text(name: string): Promise<string> {
-    const own = this.own.get(name);
-    if (own === undefined) return this.registry.getSingleMetricAsString(name);
-    const key = own.key?.() ?? fingerprint(own.series());
+    const changed = this.changed.get(name);
+    if (changed === undefined) return this.registry.getSingleMetricAsString(name);
+    if (changed()) this.texts.delete(name);
     const cached = this.texts.get(name);
-    if (cached?.key === key) return cached.text;
+    if (cached !== undefined) return cached;
+    // Forgotten before it is made again: a render that fails is made again at the next one.
     const text = await this.registry.getSingleMetricAsString(name);
-    this.texts.set(name, { key, text });
+    this.texts.set(name, text);
     return text;
   }
 }

@@ -48,6 +48,18 @@ describe.each([
     if (contentType === Registry.OPENMETRICS_CONTENT_TYPE) expect(second.endsWith("# EOF\n")).toBe(true);
   });
 
+  it("formats the per-program metrics again when only a program's app or the programs' order changed", async () => {
+    const source = fiftyPrograms();
+    const built = buildRegistry(contentType, source, new MetricsTally(100));
+    await built.metrics();
+    source.apps.set("program4", "org.gnome.TextEditor");
+    const withApp = await built.metrics();
+    expect(withApp).toContain('selfheal_resident_memory_bytes{name="program4",app="org.gnome.TextEditor"}');
+    expect(withApp).toContain('selfheal_state{name="program4",app="org.gnome.TextEditor",state="running"} 1');
+    source.views = [...source.views].reverse();
+    expect(withoutDefaultMetrics(await built.metrics())).toBe(withoutDefaultMetrics(await built.registry.metrics()));
+  });
+
   it("formats a metric again only when its series changed", async () => {
     const source = fiftyPrograms();
     const built = buildRegistry(contentType, source, new MetricsTally(100));
@@ -62,6 +74,26 @@ describe.each([
     const text = await built.metrics();
     expect(ours(formatted.mock.calls).sort()).toEqual(["selfheal_resident_memory_bytes", "selfheal_scan_duration_seconds"]);
     expect(text).toContain(`selfheal_resident_memory_bytes{name="program3"} ${12 * MB}`);
+  });
+});
+
+describe("prom-client's process and heap figures", () => {
+  // Reading /proc/self/status, process.memoryUsage() and process.cpuUsage() was two thirds of a render once selfheal's own metrics were cached.
+  it("are read at most once per refresh period, and every render still carries them", async () => {
+    const fs = await import("node:fs");
+    const built = buildRegistry(Registry.PROMETHEUS_CONTENT_TYPE, fiftyPrograms(), new MetricsTally(100));
+    const readFile = vi.spyOn(fs.default, "readFileSync");
+    const memoryUsage = vi.spyOn(process, "memoryUsage");
+    const cpuUsage = vi.spyOn(process, "cpuUsage");
+    for (let i = 0; i < 4; i++) {
+      const text = await built.metrics();
+      expect(text).toMatch(/^selfheal_process_resident_memory_bytes \d+$/m);
+      expect(text).toMatch(/^selfheal_nodejs_heap_size_used_bytes \d+$/m);
+      expect(text).toMatch(/^selfheal_process_cpu_seconds_total [\d.e-]+$/m);
+    }
+    expect(readFile.mock.calls.filter(([path]) => path === "/proc/self/status")).toHaveLength(1);
+    expect(memoryUsage).toHaveBeenCalledTimes(1);
+    expect(cpuUsage).toHaveBeenCalledTimes(1);
   });
 });
 
