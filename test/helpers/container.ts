@@ -17,6 +17,18 @@ const CONTAINER = join(REPO, "scripts/systemd-user-container.sh");
 /** Booting systemd and the user manager on a loaded machine; a clean halt; one command inside. */
 export const CONTAINER_BOOT_MS = 120_000;
 export const TESTER_HOME = "/home/tester";
+
+/** The config both container tests install: one program, a copy of sleep in ~/bin under `program`'s name, restarted when it crashes. */
+export function watchedProgramConfig(program: string): string {
+  return `[settings]
+interval = 0.5
+
+[process.${program}]
+command = ["${TESTER_HOME}/bin/${program}", "infinity"]
+autostart = true
+restart = "on-failure"
+`;
+}
 /** Where the checkout is seen inside (read-only). */
 export const CHECKOUT_INSIDE = "/src";
 

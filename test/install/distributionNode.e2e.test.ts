@@ -9,7 +9,7 @@
 // container test's (systemd.e2e.test.ts). Needs root, systemd-nspawn and Debian's mirror
 // (scripts/test-deps.sh).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONTAINER_BOOT_MS, copyCheckout, startContainer, TESTER_HOME as HOME, waitFor, watchedPid, type Container } from "../helpers/container.js";
+import { CONTAINER_BOOT_MS, copyCheckout, startContainer, TESTER_HOME as HOME, waitFor, watchedPid, watchedProgramConfig, type Container } from "../helpers/container.js";
 
 const CHECKOUT = `${HOME}/selfheal`;
 const PROGRAM = "napper";
@@ -25,14 +25,7 @@ const MIN_MINOR = 19;
 /** How Debian marks a package rebuilt for Debian 12 (a stable update: 18.20.4+dfsg-1~deb12u2). */
 const DEBIAN_12_BUILD = /~deb12u\d+$/;
 
-const CONFIG = `[settings]
-interval = 0.5
-
-[process.${PROGRAM}]
-command = ["${HOME}/bin/${PROGRAM}", "infinity"]
-autostart = true
-restart = "on-failure"
-`;
+const CONFIG = watchedProgramConfig(PROGRAM);
 
 /** How Node.js starts a warning it prints (an experimental or deprecated API, say): "(node:PID) ". */
 const NODE_WARNING = /\(node:\d+\) /;

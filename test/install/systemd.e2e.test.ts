@@ -8,19 +8,12 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAEMON_NODE } from "../helpers/bus.js";
-import { CONTAINER_BOOT_MS, copyCheckout, startContainer, TESTER_HOME as HOME, waitFor, watchedPid, type Container } from "../helpers/container.js";
+import { CONTAINER_BOOT_MS, copyCheckout, startContainer, TESTER_HOME as HOME, waitFor, watchedPid, watchedProgramConfig, type Container } from "../helpers/container.js";
 
 const CHECKOUT = `${HOME}/selfheal`;
 const PROGRAM = "napper";
 
-const CONFIG = `[settings]
-interval = 0.5
-
-[process.${PROGRAM}]
-command = ["${HOME}/bin/${PROGRAM}", "infinity"]
-autostart = true
-restart = "on-failure"
-`;
+const CONFIG = watchedProgramConfig(PROGRAM);
 
 let box: Container | undefined;
 
