@@ -1,7 +1,7 @@
 // The sentinels' one shared timer, a repeating one (not a new timer per look):
 // every SENTINEL_PERIOD_MS each sentinel takes one small look (a signal-0
-// probe, one read of a /proc counter) for what must not wait for the next scan. Time comes from the clock port, so
-// unit tests drive it with a fake clock.
+// probe, one read of a /proc counter) for what must not wait for the next
+// scan. Time comes from the clock port, so unit tests drive it with a fake clock.
 import type { Clock, Timer } from "../clock.js";
 
 /** How often the sentinels look: ten small looks a second, cheaper than one scan. */
