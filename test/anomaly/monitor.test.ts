@@ -404,6 +404,22 @@ describe("fork bombs between scans (the fork-surge sentinel)", () => {
     expect(t.anomalies()).toEqual([]);
   });
 
+  it("counts the forks that follow a surge at a slower pace too: a bomb that slows down is still contained before the next scan", async () => {
+    const t = setup([watched("bomb")], {}, INTERVAL_SEC);
+    running(t.source, 100, { comm: "bomb" });
+    t.engine.start();
+    t.clock.advance(100);
+    // 45 at once (a surge, short of the 50 that call for a look), then 5 a look (each below the surge's 10): 95 within 1.1 s.
+    forkUnder(t, 100, 45);
+    t.clock.advance(100);
+    for (let i = 0; i < 10; i++) {
+      forkUnder(t, 100, 5, 2000 + i * 5);
+      t.clock.advance(100);
+    }
+    await t.monitor.idle();
+    expect(t.anomalies()[0]).toMatchObject({ name: "bomb", type: "fork_bomb" });
+  });
+
   it("takes a surge of another program's forks in at a peek: no full rescan while no tree is near max_descendants", async () => {
     const t = setup([watched("busy")], {}, INTERVAL_SEC);
     running(t.source, 100, { comm: "busy" });

@@ -1,11 +1,15 @@
 // Fork bombs between scans: the kernel counts every fork since boot, and one
-// read of that counter costs microseconds. When it jumps by FORK_SURGE_PER_LOOK
-// or more within one look, the watchers (the fork-bomb detector) take a fresh
-// look at the process table at once, rather than at the next scan. A jump on
-// a busy machine only costs that look: judging is left to the detector.
+// read of that counter costs microseconds. Once it has grown by
+// FORK_SURGE_PER_LOOK or more since the sentinel last told (within one look,
+// or over several at a slower pace), the watchers (the fork-bomb detector) are
+// told, and they take a fresh look at the process table when those forks could
+// have taken a tree past its limit, rather than at the next scan. Forks below
+// the mark are kept, not dropped: a bomb that slows down after its first burst
+// (a loaded machine) still adds up. A jump on a busy machine only costs that
+// look: judging is left to the detector.
 import type { Sentinel } from "./watch.js";
 
-/** Forks within one look (100 ms) that call for a look at the process table: 100 a second, the default spawn-rate limit. */
+/** Forks that are told to the watchers together: within one look (100 ms), 100 a second, the default spawn-rate limit. */
 export const FORK_SURGE_PER_LOOK = 10;
 
 export interface ForkSurgeDeps {
@@ -17,6 +21,7 @@ export interface ForkSurgeDeps {
 
 export class ForkSurge implements Sentinel {
   readonly name = "fork surges";
+  /** The counter when the sentinel last told (or first read it). */
   private last: number | null = null;
 
   constructor(
@@ -26,9 +31,13 @@ export class ForkSurge implements Sentinel {
 
   look(): void {
     const now = this.deps.forksSinceBoot();
-    const last = this.last;
+    if (now === null || this.last === null) {
+      this.last = now;
+      return;
+    }
+    const forks = now - this.last;
+    if (forks < this.threshold) return;
     this.last = now;
-    if (now === null || last === null) return;
-    if (now - last >= this.threshold) this.deps.surged(now - last);
+    this.deps.surged(forks);
   }
 }

@@ -1,5 +1,5 @@
-// The fork-surge sentinel: a jump of the kernel's fork counter between two
-// looks calls for a look at the process table; anything less does not.
+// The fork-surge sentinel: the kernel's fork counter grown by the threshold
+// since the sentinel last told (in one look or over several) is told.
 import { describe, expect, it } from "vitest";
 import { ForkSurge, FORK_SURGE_PER_LOOK } from "../../../daemon/engine/sentinels/forkSurge.js";
 import { ProcCounters } from "../../../daemon/proc/counters.js";
@@ -13,10 +13,16 @@ function sentinel(counts: Array<number | null>) {
 }
 
 describe("the fork-surge sentinel", () => {
-  it("tells a jump of the fork counter by the threshold or more within one look", () => {
+  it("tells the forks once they add up to the threshold or more since it last told, within one look or over several", () => {
     const t = sentinel([1000, 1003, 1003 + FORK_SURGE_PER_LOOK, 1003 + FORK_SURGE_PER_LOOK + 1, 2000]);
     for (let i = 0; i < 5; i++) t.look();
-    expect(t.surges).toEqual([FORK_SURGE_PER_LOOK, 2000 - 1004 - FORK_SURGE_PER_LOOK]);
+    expect(t.surges).toEqual([3 + FORK_SURGE_PER_LOOK, 2000 - 1003 - FORK_SURGE_PER_LOOK]);
+  });
+
+  it("keeps forks below the threshold until they add up: a slow pace is told too", () => {
+    const t = sentinel([1000, 1004, 1008, 1012, 1013]);
+    for (let i = 0; i < 5; i++) t.look();
+    expect(t.surges).toEqual([12]);
   });
 
   it("says nothing on its first look (no earlier count) or when the counter cannot be read", () => {
