@@ -1,7 +1,8 @@
 // The memory sparkline of a Processes row, as geometry: the samples of the last minutes (from
 // GetHistory) placed in a small box, split where the program was not running, at most one point
-// per pixel column, and the memory limit as a level. And a leak anomaly's curve: the samples around the span the leak was judged
-// on, with the line fitted to them. No GNOME imports: the views only stroke what this returns.
+// per pixel column, and the memory limit as a level. And a leak anomaly's curve: the samples
+// around the span the leak was judged on, with the line fitted to them. No GNOME imports: the
+// views only stroke what this returns.
 
 import type { AnomalyRecord } from "./records.js";
 
