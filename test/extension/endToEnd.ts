@@ -189,7 +189,7 @@ async function connected(): Promise<boolean> {
 }
 
 // Waits until `check` returns a value that is not false/null/undefined, or throws `what`.
-async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | false | null | undefined>): Promise<T> {
+export async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | false | null | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown = null;
   for (;;) {

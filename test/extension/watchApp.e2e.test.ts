@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { DAEMON_JS, daemonNodeFlags, daemonShebangEnv } from "../helpers/command.js";
 import type { ShellHarness } from "./harness.js";
-import { ROOT, screenshotsOf, startShell, UUID } from "./endToEnd.js";
+import { eventually as eventuallyFor, ROOT, screenshotsOf, startShell, UUID } from "./endToEnd.js";
 import type { ShellTarget } from "./endToEnd.js";
 
 /** A shell, and the application run in it to be watched. */
@@ -90,19 +90,12 @@ const inMenu = (body: string): string => `(() => {
   ${body}
 })()`;
 
-// Polls `check` until it gives a value that is not false/null/undefined.
+// endToEnd.ts's eventually, with the daemon's output added to a timeout's message.
 async function eventually<T>(what: string, check: () => Promise<T | false | null | undefined>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== false && value !== null && value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}${last ? ` (${String(last)})` : ""}\n${daemonOutput}`);
-    await sleep(50);
+  try {
+    return await eventuallyFor(what, WAIT_MS, check);
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${daemonOutput}`);
   }
 }
 
