@@ -165,7 +165,7 @@ export class AnomalyMonitor {
       if (verdict) this.onUnitForkBomb(view, sample, key, verdict, settings, snapshot);
     }
     if (!global) return;
-    const exclude = watched.add(process.pid);
+    const exclude = watched.add(this.engine.selfPid);
     for (const [sid, members] of youngBySession(snapshot, this.uid, exclude, YOUNG_MS, this.protects)) {
       const key = `session:${sid}`;
       if (this.containing.has(key)) continue;
@@ -179,7 +179,7 @@ export class AnomalyMonitor {
   // global watch, have reached max_descendants? The headroom is learnt from it.
   private mayHoldBomb(glance: ProcessSnapshot, running: readonly UnitView[], checked: ReadonlyArray<{ view: UnitView; settings: ForkBombSettings }>, global: boolean, section: AnomalySettings): boolean {
     let may = false;
-    const watched = new Set<number>([process.pid]);
+    const watched = new Set<number>([this.engine.selfPid]);
     for (const { view, settings } of checked) {
       const sample = glance.processes.get(view.pid);
       if (!sample || sample.state === "Z") continue;
@@ -334,7 +334,7 @@ export class AnomalyMonitor {
 
   // The global watch: leaks of every sizeable process of the user, and fork bombs among each session's young processes.
   private watchAll(snapshot: ProcessSnapshot, section: AnomalySettings, watched: ReadonlySet<number>): void {
-    const exclude = new Set(watched).add(process.pid);
+    const exclude = new Set(watched).add(this.engine.selfPid);
     if (section.leak.enabled) {
       for (const sample of snapshot.processes.values()) {
         if (sample.uid !== this.uid || sample.kernelThread || sample.state === "Z" || exclude.has(sample.pid)) continue;

@@ -66,7 +66,7 @@ export function learnIdentities(ctx: EngineContext, snapshot: ProcessSnapshot, p
 // nor a program held by another daemon's keeper.
 function unclaimedMatches(ctx: EngineContext, unit: Unit, snapshot: ProcessSnapshot, claimed: Set<number>): ProcessSample[] {
   return findMatching(unit.policy.match, snapshot, ctx.deps.source, { uid: ctx.uid }).filter(
-    (sample) => !claimed.has(sample.pid) && sample.pid !== process.pid && !isKeeperProcess(sample) && !heldByAnotherDaemon(ctx, sample, snapshot),
+    (sample) => !claimed.has(sample.pid) && sample.pid !== ctx.deps.source.selfPid && !isKeeperProcess(sample) && !heldByAnotherDaemon(ctx, sample, snapshot),
   );
 }
 

@@ -143,6 +143,11 @@ export class Engine {
     return this.snapshot;
   }
 
+  /** The daemon's own PID in the tables scanned (the detectors never count it in a tree). */
+  get selfPid(): number {
+    return this.deps.source.selfPid;
+  }
+
   /** The configuration in force (the detectors read their sections and each policy's thresholds from it). */
   get activeConfig(): Config {
     return this.config;

@@ -112,6 +112,7 @@ class Snapshot implements ProcessSnapshot {
 
 // The real process source: reads /proc.
 export class ProcScanner implements ProcessSource {
+  readonly selfPid = process.pid;
   private readonly procRoot: string;
   private readonly clockTicksPerSecond: number;
   private readonly pageSizeBytes: number;

@@ -9,8 +9,10 @@ export class TimedSource implements ProcessSource {
   /** How long the last scan() took, seconds (0 before the first). */
   lastScanSec = 0;
   readonly peek?: () => ProcessSnapshot;
+  readonly selfPid: number;
 
   constructor(private readonly inner: ProcessSource) {
+    this.selfPid = inner.selfPid;
     if (inner.peek) this.peek = () => inner.peek!();
   }
 

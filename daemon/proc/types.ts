@@ -45,6 +45,8 @@ export interface ProcessSnapshot {
 
 /** Reads the process table; the real one reads /proc, tests pass synthetic snapshots. */
 export interface ProcessSource {
+  /** The daemon's own PID as this table numbers it: never adopted, never counted in a tree, never signalled. */
+  readonly selfPid: number;
   scan(): ProcessSnapshot;
   /** argv of a process, or null when it is gone or unreadable (kernel threads have none). */
   readCmdline(pid: number): string[] | null;

@@ -474,6 +474,26 @@ describe("fork bombs between scans (the fork-surge sentinel)", () => {
     expect(t.source.processes.has(300)).toBe(true);
   });
 
+  // The daemon is told by the table's own PID, not by the PID of the process running the test: a fake
+  // table's numbers may meet that one (PIDs wrap), and a member it named would have been left alive.
+  it("under the global watch, never counts the daemon itself among a young bomb's members", async () => {
+    const t = setup([], { watchAll: true }, INTERVAL_SEC);
+    running(t.source, 300, { comm: "sh", startTimeMs: t.clock.time - 3_600_000 });
+    t.engine.start();
+    t.clock.advance(100);
+    const pids = [...Array.from({ length: 59 }, (_, i) => 2000 + i), t.engine.selfPid];
+    pids.forEach((pid, i) => {
+      const ppid = i === 0 ? 300 : pids[Math.floor((i - 1) / 2)]!;
+      t.source.set(sample(pid, { uid: UID, ppid, sid: 300, pgid: 300, comm: "bomb", startTicks: 2_000_000 + i, startTimeMs: t.clock.time }));
+    });
+    t.forks.count += 60;
+    t.clock.advance(100);
+    await t.monitor.idle();
+    expect(t.anomalies()[0]).toMatchObject({ type: "fork_bomb" });
+    expect([...t.source.processes.values()].filter((p) => p.comm === "bomb").map((p) => p.pid)).toEqual([t.engine.selfPid]);
+    expect(t.signaller.sent.filter(([pid]) => pid === t.engine.selfPid)).toEqual([]);
+  });
+
   // 60 young children of the old shell, none with a child of its own: no young root to end them by.
   it("under the global watch, tells a flat fan-out from an old shell but ends nothing", async () => {
     const t = setup([], { watchAll: true }, INTERVAL_SEC);

@@ -8,7 +8,7 @@ import { Engine } from "../../daemon/engine/engine.js";
 import type { EngineEvent } from "../../daemon/engine/events.js";
 import type { Config, Policy } from "../../daemon/config/policy.js";
 import type { ProcessProbe } from "../../daemon/proc/probe.js";
-import { FakeClock, FakeProbe, FakeSource, FakeSpawner, MemoryCooldownStore, RecordingSignaller, policy, sample, settle } from "../helpers/fakes.js";
+import { FAKE_SELF_PID, FakeClock, FakeProbe, FakeSource, FakeSpawner, MemoryCooldownStore, RecordingSignaller, policy, sample, settle } from "../helpers/fakes.js";
 
 const MB = 1024 * 1024;
 
@@ -174,6 +174,16 @@ describe("protected processes are never adopted or counted", () => {
     expect(t.of("protected-match")).toHaveLength(1);
     expect(t.of("protected-match")[0]).toMatchObject({ name: "everything", pid: 1, reason: "it is PID 1 (init)" });
     expect(t.engine.get("everything").protectedMatch).toContain("PID 1");
+  });
+
+  // The daemon is told by the table's own PID (the source's selfPid), not by the PID of whatever runs the engine.
+  it("never adopts the daemon itself, by the table's own PID", () => {
+    const t = setup([policy("everything", { match: "/[a-z]/" })]);
+    t.source.set(sample(FAKE_SELF_PID, { comm: "node", startTicks: 1 }), sample(50, { comm: "editor", startTicks: 100 }));
+    t.source.cmdlines.set(FAKE_SELF_PID, ["node", "selfheal"]);
+    t.source.cmdlines.set(50, ["editor"]);
+    t.engine.start();
+    expect(t.engine.get("everything")).toMatchObject({ pid: 50, state: "running" });
   });
 
   it("adopts the next match that is not protected", () => {

@@ -83,7 +83,15 @@ export function sample(pid: number, fields: Partial<ProcessSample> = {}): Proces
   };
 }
 
+/**
+ * The daemon's own PID in a fake table: above the kernel's largest PID (2^22), so it is
+ * neither a test's fake process nor the test runner's real PID (which a fake table's
+ * numbers would otherwise meet now and then, PIDs wrapping at 32768 on many machines).
+ */
+export const FAKE_SELF_PID = 4_194_305;
+
 export class FakeSource implements ProcessSource {
+  readonly selfPid = FAKE_SELF_PID;
   processes = new Map<number, ProcessSample>();
   cmdlines = new Map<number, string[]>();
   constructor(private readonly clock: FakeClock) {}

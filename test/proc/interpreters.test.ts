@@ -8,9 +8,11 @@ import { isInterpreter, programName, scriptOf } from "../../daemon/proc/interpre
 import { findMatching } from "../../daemon/proc/match.js";
 import { normalisePolicy, RawPolicySchema } from "../../daemon/config/schema.js";
 import { sample, snapshotOf } from "./helpers.js";
+import { FAKE_SELF_PID } from "../helpers/fakes.js";
 
 /** Processes with their argv and executable, as /proc would give them. */
 class TableSource implements ProcessSource {
+  readonly selfPid = FAKE_SELF_PID;
   private readonly snapshot: ProcessSnapshot;
   constructor(private readonly table: Array<{ sample: ProcessSample; argv: string[] | null; exe: string | null }>) {
     this.snapshot = snapshotOf(table.map((row) => row.sample));

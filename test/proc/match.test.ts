@@ -5,9 +5,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { compileMatch, findMatching, matchesProcess } from "../../daemon/proc/match.js";
 import { ProcScanner } from "../../daemon/proc/scan.js";
 import { Children, sample, scanUntil, sleepCopy, snapshotOf } from "./helpers.js";
+import { FAKE_SELF_PID } from "../helpers/fakes.js";
 
 /** A source whose argv and exe come from tables, counting every read. */
 class FakeSource implements ProcessSource {
+  readonly selfPid = FAKE_SELF_PID;
   reads = 0;
   constructor(
     private readonly snapshot: ProcessSnapshot,
