@@ -35,6 +35,12 @@ import { HistoryStore } from "./history/store.js";
 import type { NotificationResponder, ShowView } from "./notify/actions.js";
 
 /** Events that are also a line on stderr (the journal): what selfheal refused, could not do, or a bug it survived. */
+/**
+ * The engine's scans read the processes outside the watched programs' trees
+ * every this many scans (a zombie or a changed process of theirs is seen
+ * within as many seconds at 1 s scans); the watched trees and new PIDs every scan.
+ */
+const REST_EVERY_SCANS = 5;
 const LOGGED_KINDS: ReadonlySet<EngineEvent["kind"]> = new Set(["protected", "protected-match", "action-failed", "internal-error", "start-failed"]);
 
 export interface DaemonOptions {
@@ -102,7 +108,8 @@ export class Daemon implements NotificationResponder {
     this.keepers = "spawner" in keepers ? keepers.spawner : null;
     this.keeperProblem = "problem" in keepers ? keepers.problem : null;
     const spawner: Spawner = this.keepers ?? new ChildSpawner(options.env);
-    const source = new TimedSource(new ProcScanner({ holdStatFiles: true }));
+    // The processes outside the watched programs' trees are read every REST_EVERY_SCANS scans (proc/scan.ts).
+    const source = new TimedSource(new ProcScanner({ holdStatFiles: true, restEveryScans: REST_EVERY_SCANS }));
     this.engine = new Engine(
       {
         clock: systemClock,

@@ -153,12 +153,13 @@ export class Engine {
     return this.config;
   }
 
-  // One scan of /proc and every policy applied to it.
+  // One scan of /proc and every policy applied to it. The watched programs are its focus: their
+  // trees are read afresh; the source may carry the rest of the table over for a few scans.
   tick(): ProcessSnapshot {
     const previous = this.snapshot;
-    const snapshot = this.deps.source.scan();
-    this.snapshot = snapshot;
     const claimed = claimedPids(this.units);
+    const snapshot = this.deps.source.scan(claimed);
+    this.snapshot = snapshot;
     for (const unit of this.units.values()) {
       // One policy's fault must not keep the others from being checked.
       try {

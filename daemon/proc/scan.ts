@@ -1,6 +1,14 @@
-// Reads the whole process table from /proc once per tick: one stat file per
+// Reads the process table from /proc once per tick: one stat file per
 // process, into one reused buffer, with per-process facts that cannot change
 // (owner, argv, executable) cached for as long as the process lives.
+// With restEveryScans (the daemon's engine), a scan given a focus reads each
+// tick only what may have changed in a way a check acts on: the focus's trees
+// (the watched programs: their limits and samples need every tick), every PID
+// that may be new (see pidCursor.ts), a process for its first scans, and the
+// children of a process gone since the last scan (their parent is new); the
+// rest of the table is read every restEveryScans-th scan, its last sample
+// carried over in between. Reading every stat file every second was half of
+// an idle daemon's CPU.
 
 import type { ProcessSample, ProcessSnapshot, ProcessSource } from "./types.js";
 import { execFileSync } from "node:child_process";
@@ -8,6 +16,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { PidCursor } from "./pidCursor.js";
 import { PF_KTHREAD } from "./statLine.js";
 
 const DEFAULT_PROC_ROOT = "/proc";
@@ -73,6 +82,11 @@ export interface ProcScannerOptions {
    * would stay open (call close() when done with a holding one).
    */
   holdStatFiles?: boolean;
+  /**
+   * Read the processes outside a scan's focus only every this many scans
+   * (default 1: every process every scan). See the comment at the top.
+   */
+  restEveryScans?: number;
 }
 
 /** What the scanner remembers about one process between scans. */
@@ -81,8 +95,15 @@ interface Tracked {
   comm: string;
   cpuTicks: number;
   uid: number;
-  /** CPU ticks used since the previous scan; -1 on first sight. */
+  /** CPU ticks used since the previous read; -1 on first sight. */
   cpuDeltaTicks: number;
+  /** Monotonic ms of the last read, and the ms from the read before it to that one (0 on first sight). */
+  readAtMs: number;
+  elapsedMs: number;
+  /** Read every scan until this scan's number: a young process may exec, setsid or end soon. */
+  youngUntilScan: number;
+  /** The sample of the last read, carried over by a scan that does not read the process. */
+  sample: ProcessSample | null;
   /** undefined until first asked for; null when it could not be read. */
   cmdline: string[] | null | undefined;
   exeName: string | null | undefined;
@@ -122,13 +143,17 @@ export class ProcScanner implements ProcessSource {
   private readonly fields: StatFields = { comm: "", state: "", numbers: new Float64Array(FIELD_RSS + 1) };
   private bootTimeMs: number | undefined;
   private tracked = new Map<number, Tracked>();
-  private lastScanMonotonicMs: number | undefined;
   private lastSnapshot: Snapshot | null = null;
   /** Processes new since the last scan that a peek has read: the next peeks carry them over too. */
   private peeked = new Map<number, ProcessSample>();
   private readonly holdStatFiles: boolean;
   /** Open stat files by pid (see holdStatFiles). */
   private readonly heldStat = new Map<number, number>();
+  private readonly restEveryScans: number;
+  /** Which PIDs may be new since the last scan; made on the first scan that may leave processes unread. */
+  private cursor: PidCursor | null = null;
+  private scanNumber = 0;
+  private lastFullScan = 0;
 
   constructor(options: ProcScannerOptions = {}) {
     this.procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
@@ -137,36 +162,102 @@ export class ProcScanner implements ProcessSource {
     this.monotonicMs = options.monotonicMs ?? (() => performance.now());
     this.nowMs = options.nowMs ?? Date.now;
     this.holdStatFiles = (options.holdStatFiles ?? false) && this.procRoot === DEFAULT_PROC_ROOT;
+    this.restEveryScans = Math.max(1, Math.floor(options.restEveryScans ?? 1));
   }
 
-  // Reads every process once and returns the snapshot; CPU % is relative to the previous scan.
-  scan(): ProcessSnapshot {
+  // Reads the table and returns the snapshot; CPU % is over the time since each process's previous read.
+  // Without a focus, or without restEveryScans, every process is read (a containment's or cleanup's look).
+  // With one, the processes of the focus's trees and those that may have changed in a way that matters
+  // are read, the others every restEveryScans-th scan (see the comment at the top).
+  scan(focus?: ReadonlySet<number>): ProcessSnapshot {
     const timeMs = this.nowMs();
     const nowMonotonic = this.monotonicMs();
-    const elapsedMs = this.lastScanMonotonicMs === undefined ? 0 : nowMonotonic - this.lastScanMonotonicMs;
-    this.lastScanMonotonicMs = nowMonotonic;
     const bootTimeMs = this.bootTime();
+    const names = fs.readdirSync(this.procRoot);
+    const scanNumber = ++this.scanNumber;
+    // After the list: a PID handed out again before it was listed falls within the span.
+    const mayBeNew = this.restEveryScans > 1 ? this.pidCursor().advance() : null;
+    const last = this.lastSnapshot;
+    const paced = focus !== undefined && mayBeNew !== null && last !== null && scanNumber - this.lastFullScan < this.restEveryScans;
+    if (!paced) this.lastFullScan = scanNumber;
+    const read: Read = { nowMonotonic, bootTimeMs, scanNumber, young: last !== null };
 
     const processes = new Map<number, ProcessSample>();
-    const children = new Map<number, number[]>();
+    const previousTracked = this.tracked;
     const nextTracked = new Map<number, Tracked>();
-    for (const name of fs.readdirSync(this.procRoot)) {
+    /** Processes whose sample was carried over from their last read. */
+    const carried = new Set<number>();
+    for (const name of names) {
       const pid = parsePidName(name);
-      if (pid === null || !this.readStat(pid)) continue;
-      const tracked = this.track(pid, nextTracked);
-      if (tracked === null) continue;
-      const sample = this.toSample(pid, tracked, elapsedMs, bootTimeMs);
-      processes.set(pid, sample);
-      const siblings = children.get(sample.ppid);
-      if (siblings === undefined) children.set(sample.ppid, [pid]);
-      else siblings.push(pid);
+      if (pid === null) continue;
+      const previous = previousTracked.get(pid);
+      if (paced && previous?.sample && scanNumber >= previous.youngUntilScan && !mayBeNew!(pid)) {
+        nextTracked.set(pid, previous);
+        processes.set(pid, previous.sample);
+        carried.add(pid);
+        continue;
+      }
+      this.readInto(pid, previousTracked, nextTracked, processes, read);
     }
     this.tracked = nextTracked;
+    if (paced) this.readWhatChanged(focus, last, previousTracked, carried, processes, read);
     // The files of processes gone since the last scan.
     for (const pid of this.heldStat.keys()) if (!processes.has(pid)) this.releaseStat(pid);
-    this.lastSnapshot = new Snapshot(timeMs, processes, children);
+    this.lastSnapshot = new Snapshot(timeMs, processes, childIndex(processes));
     this.peeked = new Map();
     return this.lastSnapshot;
+  }
+
+  // A paced scan, after the list: read the carried processes whose parent is gone or replaced since
+  // the last scan (they were reparented), and those of the focus's trees: each focus PID, its
+  // descendants and the members of a session or group one leads (fork-bomb members outlive their parents).
+  private readWhatChanged(
+    focus: ReadonlySet<number>,
+    last: Snapshot,
+    previousTracked: ReadonlyMap<number, Tracked>,
+    carried: Set<number>,
+    processes: Map<number, ProcessSample>,
+    read: Read,
+  ): void {
+    const readAgain = (pid: number): void => {
+      if (!carried.delete(pid)) return;
+      this.readInto(pid, this.tracked, this.tracked, processes, read);
+    };
+    // The same Tracked object names the same process, read or carried; any other is gone, replaced or exec'd.
+    for (const [pid, tracked] of previousTracked) {
+      if (this.tracked.get(pid) !== tracked) for (const child of last.childrenOf(pid)) readAgain(child);
+    }
+    if (focus.size === 0 || carried.size === 0) return;
+    const children = childIndex(processes);
+    // Safe against a cycle in a torn table: each process is walked once.
+    const seen = new Set(focus);
+    const pending = [...focus];
+    for (const pid of focus) readAgain(pid);
+    for (let pid = pending.pop(); pid !== undefined; pid = pending.pop()) {
+      for (const child of children.get(pid) ?? NO_CHILDREN) {
+        if (seen.has(child)) continue;
+        seen.add(child);
+        readAgain(child);
+        pending.push(child);
+      }
+    }
+    for (const pid of carried) {
+      const sample = processes.get(pid)!;
+      if (focus.has(sample.sid) || focus.has(sample.pgid)) readAgain(pid);
+    }
+  }
+
+  // Read one process into the maps; a process that vanished is left out of both.
+  private readInto(pid: number, previousTracked: ReadonlyMap<number, Tracked>, nextTracked: Map<number, Tracked>, processes: Map<number, ProcessSample>, read: Read): void {
+    const tracked = this.readStat(pid) ? this.track(pid, previousTracked, read) : null;
+    if (tracked === null) {
+      nextTracked.delete(pid);
+      processes.delete(pid);
+      return;
+    }
+    nextTracked.set(pid, tracked);
+    tracked.sample = this.toSample(pid, tracked, read.bootTimeMs);
+    processes.set(pid, tracked.sample);
   }
 
   // The processes now, cheaply (a list of /proc, about 0.1 ms): the last
@@ -205,8 +296,8 @@ export class ProcScanner implements ProcessSource {
     const uid = this.readOwner(pid);
     if (uid === null) return undefined;
     const { comm, numbers } = this.fields;
-    const tracked: Tracked = { startTicks: numbers[FIELD_STARTTIME]!, comm, cpuTicks: numbers[FIELD_UTIME]! + numbers[FIELD_STIME]!, uid, cpuDeltaTicks: -1, cmdline: undefined, exeName: undefined };
-    return this.toSample(pid, tracked, 0, bootTimeMs);
+    const tracked = newTracked(numbers[FIELD_STARTTIME]!, comm, numbers[FIELD_UTIME]! + numbers[FIELD_STIME]!, uid, 0, 0);
+    return this.toSample(pid, tracked, bootTimeMs);
   }
 
   // argv of pid, cached for the life of the process; null when gone, unreadable or empty.
@@ -275,17 +366,23 @@ export class ProcScanner implements ProcessSource {
     fs.closeSync(fd);
   }
 
-  // Close every held stat file (a scanner that is no longer used).
+  // Close every held stat file and the cursor's files (a scanner that is no longer used).
   close(): void {
     for (const pid of [...this.heldStat.keys()]) this.releaseStat(pid);
+    this.cursor?.close();
   }
 
-  // Carries over what is known of this process, or learns its owner on first sight; null if it vanished.
-  private track(pid: number, nextTracked: Map<number, Tracked>): Tracked | null {
+  private pidCursor(): PidCursor {
+    this.cursor ??= new PidCursor(this.procRoot, this.selfPid);
+    return this.cursor;
+  }
+
+  // Carries over what is known of the process just read, or learns its owner on first sight; null if it vanished.
+  private track(pid: number, previousTracked: ReadonlyMap<number, Tracked>, read: Read): Tracked | null {
     const { comm, numbers } = this.fields;
     const startTicks = numbers[FIELD_STARTTIME]!;
     const cpuTicks = numbers[FIELD_UTIME]! + numbers[FIELD_STIME]!;
-    const previous = this.tracked.get(pid);
+    const previous = previousTracked.get(pid);
     const sameProcess = previous !== undefined && previous.startTicks === startTicks;
     let tracked: Tracked;
     if (sameProcess && previous.comm === comm) {
@@ -294,11 +391,15 @@ export class ProcScanner implements ProcessSource {
       // New process, or the same one after exec (new comm): owner, argv and exe may all differ.
       const uid = this.readOwner(pid);
       if (uid === null) return null;
-      tracked = { startTicks, comm, cpuTicks, uid, cpuDeltaTicks: -1, cmdline: undefined, exeName: undefined };
+      // A process first seen after the first scan is young: read every scan for a while.
+      const youngUntil = !sameProcess && read.young ? read.scanNumber + this.restEveryScans : 0;
+      tracked = newTracked(startTicks, comm, cpuTicks, uid, read.nowMonotonic, youngUntil);
+      if (sameProcess) tracked.youngUntilScan = previous.youngUntilScan;
     }
     tracked.cpuDeltaTicks = sameProcess ? Math.max(0, cpuTicks - previous.cpuTicks) : -1;
+    tracked.elapsedMs = sameProcess ? read.nowMonotonic - previous.readAtMs : 0;
+    tracked.readAtMs = read.nowMonotonic;
     tracked.cpuTicks = cpuTicks;
-    nextTracked.set(pid, tracked);
     return tracked;
   }
 
@@ -309,8 +410,9 @@ export class ProcScanner implements ProcessSource {
   }
 
   // Builds the immutable sample handed to the checks from the parsed fields.
-  private toSample(pid: number, tracked: Tracked, elapsedMs: number, bootTimeMs: number): ProcessSample {
+  private toSample(pid: number, tracked: Tracked, bootTimeMs: number): ProcessSample {
     const { comm, state, numbers } = this.fields;
+    const elapsedMs = tracked.elapsedMs;
     const ppid = numbers[FIELD_PPID]!;
     const flags = numbers[FIELD_FLAGS]!;
     const cpuPercent =
@@ -336,6 +438,30 @@ export class ProcScanner implements ProcessSource {
       kernelThread: (flags & PF_KTHREAD) !== 0,
     };
   }
+}
+
+/** What every read of one scan shares. */
+interface Read {
+  nowMonotonic: number;
+  bootTimeMs: number;
+  scanNumber: number;
+  /** Not the scanner's first scan: a process first seen now is new, and read every scan for a while. */
+  young: boolean;
+}
+
+function newTracked(startTicks: number, comm: string, cpuTicks: number, uid: number, readAtMs: number, youngUntilScan: number): Tracked {
+  return { startTicks, comm, cpuTicks, uid, cpuDeltaTicks: -1, readAtMs, elapsedMs: 0, youngUntilScan, sample: null, cmdline: undefined, exeName: undefined };
+}
+
+// Direct children by parent.
+function childIndex(processes: ReadonlyMap<number, ProcessSample>): Map<number, number[]> {
+  const children = new Map<number, number[]>();
+  for (const sample of processes.values()) {
+    const siblings = children.get(sample.ppid);
+    if (siblings === undefined) children.set(sample.ppid, [sample.pid]);
+    else siblings.push(sample.pid);
+  }
+  return children;
 }
 
 // Parses a stat line: comm runs from the first '(' to the LAST ')', since comm may hold both.

@@ -16,9 +16,9 @@ export class TimedSource implements ProcessSource {
     if (inner.peek) this.peek = () => inner.peek!();
   }
 
-  scan(): ProcessSnapshot {
+  scan(focus?: ReadonlySet<number>): ProcessSnapshot {
     const start = performance.now();
-    const snapshot = this.inner.scan();
+    const snapshot = this.inner.scan(focus);
     this.lastScanSec = (performance.now() - start) / MS_PER_SEC;
     return snapshot;
   }

@@ -47,7 +47,13 @@ export interface ProcessSnapshot {
 export interface ProcessSource {
   /** The daemon's own PID as this table numbers it: never adopted, never counted in a tree, never signalled. */
   readonly selfPid: number;
-  scan(): ProcessSnapshot;
+  /**
+   * The table now. `focus`: the PIDs whose trees (descendants, and the session
+   * or group one leads) must be read afresh; a source may then carry the other
+   * processes' samples over from an earlier scan for a few scans (ProcScanner's
+   * restEveryScans). Without a focus, every process is read afresh.
+   */
+  scan(focus?: ReadonlySet<number>): ProcessSnapshot;
   /** argv of a process, or null when it is gone or unreadable (kernel threads have none). */
   readCmdline(pid: number): string[] | null;
   /** Basename of /proc/<pid>/exe, or null when it cannot be read. */

@@ -317,6 +317,20 @@ describe("adopted processes", () => {
     expect(t.engine.get("gedit")).toMatchObject({ managed: true, state: "running" });
   });
 
+  it("names its watched programs' PIDs, adopted or started, as each scan's focus (their trees are read afresh)", async () => {
+    const t = setup([policy("gedit"), policy("app", { autostart: true }), policy("idle")]);
+    t.source.set(sample(42, { comm: "gedit" }));
+    await t.engine.start();
+    t.engine.tick();
+    const started = t.engine.get("app").pid;
+    expect(started).not.toBe(0);
+    expect(t.source.focuses.at(-1)).toEqual([42, started].sort((a, b) => a - b));
+    t.source.remove(42);
+    t.engine.tick();
+    t.engine.tick();
+    expect(t.source.focuses.at(-1)).toEqual([started]);
+  });
+
   it("never adopts another user's process", () => {
     const t = setup([policy("gedit")]);
     t.source.set(sample(42, { comm: "gedit", uid: 0 }));

@@ -104,7 +104,11 @@ export class FakeSource implements ProcessSource {
     this.processes.delete(pid);
   }
 
-  scan(): ProcessSnapshot {
+  /** The focus each scan was given (the PIDs whose trees it must read afresh). */
+  focuses: Array<number[] | undefined> = [];
+
+  scan(focus?: ReadonlySet<number>): ProcessSnapshot {
+    this.focuses.push(focus === undefined ? undefined : [...focus].sort((a, b) => a - b));
     const processes = new Map(this.processes);
     return {
       timeMs: this.clock.now(),

@@ -46,7 +46,7 @@ export class FakeProcRoot {
   readonly root = fs.mkdtempSync(path.join(os.tmpdir(), "selfheal-fakeproc-"));
 
   // Writes <root>/stat with the given boot time in seconds since the epoch.
-  constructor(bootTimeSeconds: number) {
+  constructor(private readonly bootTimeSeconds: number) {
     fs.writeFileSync(path.join(this.root, "stat"), `cpu  1 2 3 4\nintr 0\nbtime ${bootTimeSeconds}\nprocesses 9\n`);
   }
 
@@ -60,6 +60,17 @@ export class FakeProcRoot {
       fs.rmSync(path.join(dir, "exe"), { force: true });
       fs.symlinkSync(p.exeTarget, path.join(dir, "exe"));
     }
+  }
+
+  // The PID cursor's files: the last PID handed out (loadavg's last field), the forks since boot
+  // (stat's `processes`), pid_max, and `self` naming this process (the table numbers PIDs as we do).
+  setLastPid(lastPid: number, forksSinceBoot = 9, pidMax = 32768): void {
+    fs.writeFileSync(path.join(this.root, "loadavg"), `0.10 0.20 0.30 1/200 ${lastPid}\n`);
+    fs.writeFileSync(path.join(this.root, "stat"), `cpu  1 2 3 4\nintr 0\nbtime ${this.bootTimeSeconds}\nprocesses ${forksSinceBoot}\n`);
+    fs.mkdirSync(path.join(this.root, "sys", "kernel"), { recursive: true });
+    fs.writeFileSync(path.join(this.root, "sys", "kernel", "pid_max"), `${pidMax}\n`);
+    fs.rmSync(path.join(this.root, "self"), { recursive: true, force: true });
+    fs.symlinkSync(String(process.pid), path.join(this.root, "self"));
   }
 
   // Removes /proc/<pid> as if the process ended.

@@ -186,3 +186,39 @@ describe("ProcScanner on the real /proc", () => {
     expect(scanner.readExeName(child.pid)).toBe("soon-deleted");
   });
 });
+
+describe("ProcScanner on the real /proc, the rest of the table at a slower pace", () => {
+  const EVERY = 5;
+  const realPpid = (pid: number): number => Number(fs.readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]!.split(" ")[1]);
+
+  it("sees at once the new parent of an unwatched process whose parent ended, and a watched child's memory every scan", async () => {
+    // sh starts a long sleep in the background, prints its PID and waits to be told to end.
+    const parent = children.spawn("sh", ["-c", "sleep 30 & echo $!; read -r line"], { stdio: ["pipe", "pipe", "ignore"] });
+    const orphanPid = await new Promise<number>((resolve) => parent.stdout!.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+    const grower = children.spawn(process.execPath, ["-e", "const a = []; process.stdin.on('data', () => { a.push(Buffer.alloc(20 * 1024 * 1024, 1)); console.log('grown') })"]);
+    const scanner = new ProcScanner({ restEveryScans: EVERY });
+    const focus = new Set([grower.pid]);
+    try {
+      // Past the orphan's first scans (a young process is read every scan).
+      for (let i = 0; i <= EVERY; i++) expect(scanner.scan(focus).processes.get(orphanPid)?.ppid).toBe(parent.pid);
+      const before = scanner.scan(focus).processes.get(grower.pid)!.rssBytes;
+      const grown = waitForOutput(grower, "grown");
+      grower.stdin!.write("grow\n");
+      await grown;
+      expect(scanner.scan(focus).processes.get(grower.pid)!.rssBytes).toBeGreaterThan(before + 15 * MB);
+      const ended = new Promise((resolve) => parent.once("exit", resolve));
+      parent.stdin!.write("end\n");
+      await ended;
+      const snapshot = scanner.scan(focus);
+      expect(snapshot.processes.has(parent.pid)).toBe(false);
+      expect(snapshot.processes.get(orphanPid)?.ppid).toBe(realPpid(orphanPid));
+      expect(snapshot.processes.get(orphanPid)?.ppid).not.toBe(parent.pid);
+    } finally {
+      try {
+        process.kill(orphanPid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  });
+});

@@ -1,5 +1,6 @@
 // ProcScanner against a crafted /proc tree: parsing edge cases, CPU deltas, caching.
 
+import type { ProcessSample, ProcessSnapshot } from "../../daemon/proc/types.js";
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -201,5 +202,202 @@ describe("readCmdline and readExeName", () => {
     const source = scanner();
     expect(source.readCmdline(81)).toEqual(["/opt/my app/run", "a b", "(c)"]);
     expect(source.readExeName(81)).toBe("a (deleted) b");
+  });
+});
+
+describe("the rest of the table at a slower pace (restEveryScans)", () => {
+  const EVERY = 5;
+  const MB = 1024 * 1024;
+  const pages = (mb: number): number => (mb * MB) / PAGE_SIZE;
+
+  // A scanner that reads processes outside its focus every EVERY scans.
+  function pacedScanner(): ProcScanner {
+    return new ProcScanner({
+      procRoot: fake.root,
+      clockTicksPerSecond: CLOCK_TICKS,
+      pageSizeBytes: PAGE_SIZE,
+      monotonicMs: () => monotonic,
+      nowMs: () => 1_700_000_500_000,
+      restEveryScans: EVERY,
+    });
+  }
+
+  // A watched program (100) with a child, a grandchild and a member of its session that lost its parent;
+  // and processes outside it: 200 with a child 201, and 300.
+  function writeTable(mb: number): void {
+    fake.write({ pid: 100, comm: "watched", ppid: 1, rssPages: pages(mb), startTicks: 100 });
+    fake.write({ pid: 101, comm: "child", ppid: 100, session: 100, pgrp: 100, rssPages: pages(mb), startTicks: 110 });
+    fake.write({ pid: 102, comm: "grandchild", ppid: 101, session: 102, pgrp: 102, rssPages: pages(mb), startTicks: 120 }); // its own session (setsid)
+    fake.write({ pid: 103, comm: "orphan", ppid: 1, session: 100, pgrp: 103, rssPages: pages(mb), startTicks: 130 });
+    fake.write({ pid: 150, comm: "adopted", ppid: 99, session: 99, pgrp: 99, rssPages: pages(mb), startTicks: 150 }); // leads nothing
+    fake.write({ pid: 200, comm: "other", ppid: 1, rssPages: pages(mb), startTicks: 200 });
+    fake.write({ pid: 201, comm: "otherchild", ppid: 200, rssPages: pages(mb), startTicks: 210 });
+    fake.write({ pid: 300, comm: "third", ppid: 1, rssPages: pages(mb), startTicks: 300 });
+  }
+
+  const FOCUS = new Set([100, 150]);
+  const rssMb = (snapshot: ProcessSnapshot, pid: number): number | undefined => {
+    const bytes = snapshot.processes.get(pid)?.rssBytes;
+    return bytes === undefined ? undefined : bytes / MB;
+  };
+
+  beforeEach(() => {
+    writeTable(1);
+    fake.setLastPid(400, 1000);
+  });
+
+  it("reads a process outside the focus every 5th scan and carries its last sample over in between", () => {
+    const source = pacedScanner();
+    expect(rssMb(source.scan(FOCUS), 300)).toBe(1);
+    writeTable(2);
+    for (let scan = 2; scan <= EVERY; scan++) {
+      const snapshot = source.scan(FOCUS);
+      expect(rssMb(snapshot, 300), `scan ${scan}`).toBe(1);
+      expect(rssMb(snapshot, 201), `scan ${scan}`).toBe(1);
+    }
+    const sixth = source.scan(FOCUS);
+    expect(rssMb(sixth, 300)).toBe(2);
+    expect(rssMb(sixth, 201)).toBe(2);
+  });
+
+  it("reads the focus's tree every scan: its descendants and the members of the session its root leads", () => {
+    const source = pacedScanner();
+    source.scan(FOCUS);
+    for (let mb = 2; mb <= 2 * EVERY; mb++) {
+      writeTable(mb);
+      const snapshot = source.scan(FOCUS);
+      for (const pid of [100, 101, 102, 103, 150]) expect(rssMb(snapshot, pid), `PID ${pid} at ${mb}`).toBe(mb);
+      expect([...snapshot.childrenOf(100)]).toEqual([101]);
+    }
+  });
+
+  it("reads every scan a new child of the focus, and a process new since the last scan", () => {
+    const source = pacedScanner();
+    source.scan(FOCUS);
+    source.scan(FOCUS);
+    fake.write({ pid: 104, comm: "newchild", ppid: 102, rssPages: pages(3), startTicks: 140 });
+    fake.write({ pid: 301, comm: "newcomer", ppid: 1, rssPages: pages(3), startTicks: 310 });
+    const snapshot = source.scan(FOCUS);
+    expect(rssMb(snapshot, 104)).toBe(3);
+    expect(rssMb(snapshot, 301)).toBe(3);
+    expect(snapshot.childrenOf(102)).toEqual([104]);
+    fake.write({ pid: 104, comm: "newchild", ppid: 102, rssPages: pages(4), startTicks: 140 });
+    expect(rssMb(source.scan(FOCUS), 104)).toBe(4);
+  });
+
+  it("reads a new process every scan for its first 5 (a fork that has not exec'd yet is not carried)", () => {
+    const source = pacedScanner();
+    source.scan(FOCUS);
+    fake.write({ pid: 301, comm: "bash", ppid: 1, startTicks: 310 });
+    expect(source.scan(FOCUS).processes.get(301)?.comm).toBe("bash");
+    fake.write({ pid: 301, comm: "gedit", ppid: 1, startTicks: 310 });
+    expect(source.scan(FOCUS).processes.get(301)?.comm).toBe("gedit");
+  });
+
+  it("sees at once the new parent of a process whose parent ended", () => {
+    const source = pacedScanner();
+    source.scan(FOCUS);
+    source.scan(FOCUS);
+    fake.remove(200);
+    fake.write({ pid: 201, comm: "otherchild", ppid: 1, rssPages: pages(1), startTicks: 210 });
+    const snapshot = source.scan(FOCUS);
+    expect(snapshot.processes.has(200)).toBe(false);
+    expect(snapshot.processes.get(201)?.ppid).toBe(1);
+    expect(snapshot.childrenOf(1)).toContain(201);
+    expect(snapshot.childrenOf(200)).toEqual([]);
+  });
+
+  it("reads again a listed PID the kernel may have handed out since the last scan (a reused PID), and its old children's new parent", () => {
+    const source = pacedScanner();
+    source.scan(FOCUS);
+    source.scan(FOCUS);
+    // 200 ended and its PID went to a new process: the cursor wrapped past it (400 → 32768 → 250).
+    fake.write({ pid: 200, comm: "reused", ppid: 1, startTicks: 900 });
+    fake.write({ pid: 201, comm: "otherchild", ppid: 1, rssPages: pages(1), startTicks: 210 });
+    fake.setLastPid(250, 1100);
+    const snapshot = source.scan(FOCUS);
+    expect(snapshot.processes.get(200)).toMatchObject({ comm: "reused", startTicks: 900 });
+    expect(snapshot.processes.get(201)?.ppid).toBe(1);
+    expect(snapshot.childrenOf(200)).toEqual([]);
+    // Out of the span handed out (250 → 260), a listed PID names the process it named.
+    fake.write({ pid: 300, comm: "third", ppid: 1, rssPages: pages(5), startTicks: 300 });
+    fake.setLastPid(260, 1110);
+    expect(rssMb(source.scan(FOCUS), 300)).toBe(1);
+  });
+
+  it("reads again a listed PID within the span handed out since the last scan, without a wrap", () => {
+    const source = pacedScanner();
+    source.scan(FOCUS);
+    source.scan(FOCUS);
+    fake.write({ pid: 300, comm: "reused", ppid: 1, startTicks: 950 });
+    fake.setLastPid(310, 1100);
+    fake.setLastPid(410, 1100);
+    const before = source.scan(FOCUS);
+    expect(before.processes.get(300)?.comm).toBe("third");
+    fake.setLastPid(30_000, 1200);
+    fake.write({ pid: 300, comm: "reused", ppid: 1, startTicks: 950 });
+    // 410 → 30000 holds no 300: still carried; a wrap to 301 does.
+    expect(source.scan(FOCUS).processes.get(300)?.comm).toBe("third");
+    fake.setLastPid(301, 1300);
+    expect(source.scan(FOCUS).processes.get(300)?.comm).toBe("reused");
+  });
+
+  it("sees a process outside the focus turn zombie within 5 scans", () => {
+    const source = pacedScanner();
+    source.scan(FOCUS);
+    fake.write({ pid: 300, comm: "third", ppid: 1, state: "Z", startTicks: 300 });
+    const states = Array.from({ length: EVERY }, () => source.scan(FOCUS).processes.get(300)?.state);
+    expect(states).toContain("Z");
+  });
+
+  it("gives a process read at the slow pace its CPU % over the time since its own last read", () => {
+    const source = pacedScanner();
+    fake.write({ pid: 300, comm: "third", ppid: 1, utime: 0, startTicks: 300 });
+    source.scan(FOCUS);
+    fake.write({ pid: 300, comm: "third", ppid: 1, utime: 250, startTicks: 300 }); // 2.5 s of CPU over 5 s
+    let last: ProcessSample | undefined;
+    for (let scan = 2; scan <= EVERY + 1; scan++) {
+      monotonic += 1000;
+      last = source.scan(FOCUS).processes.get(300);
+    }
+    expect(last?.cpuPercent).toBeCloseTo(50, 10);
+  });
+
+  it("reads every process every scan when the PID cursor cannot be trusted", () => {
+    // No `self` naming this process: the table numbers PIDs otherwise (another PID namespace's /proc).
+    fs.rmSync(path.join(fake.root, "self"));
+    fs.symlinkSync("1", path.join(fake.root, "self"));
+    const source = pacedScanner();
+    source.scan(FOCUS);
+    writeTable(2);
+    expect(rssMb(source.scan(FOCUS), 300)).toBe(2);
+    // No loadavg.
+    const other = pacedScanner();
+    fs.rmSync(path.join(fake.root, "loadavg"));
+    other.scan(FOCUS);
+    writeTable(3);
+    expect(rssMb(other.scan(FOCUS), 300)).toBe(3);
+  });
+
+  it("reads every process when more forks than the PID cycle holds happened since the last scan", () => {
+    const source = pacedScanner();
+    source.scan(FOCUS);
+    writeTable(2);
+    fake.setLastPid(400, 1000 + 40_000);
+    expect(rssMb(source.scan(FOCUS), 300)).toBe(2);
+  });
+
+  it("reads every process on a scan without a focus (containment, cleanup, a new policy's look)", () => {
+    const source = pacedScanner();
+    source.scan(FOCUS);
+    writeTable(2);
+    expect(rssMb(source.scan(), 300)).toBe(2);
+  });
+
+  it("reads every process every scan by default", () => {
+    const source = scanner();
+    source.scan(FOCUS);
+    writeTable(2);
+    expect(rssMb(source.scan(FOCUS), 300)).toBe(2);
   });
 });
