@@ -4,8 +4,12 @@
 // daemon runs them (one repeating timer, the kernel's fork counter and
 // MemAvailable read each look); and one scan of the whole process table.
 // At ten looks and one scan a second these set the floor of the idle figure.
+// And the scan as the daemon's engine takes it (--paced-only for that alone):
+// 50 watched programs' trees read every scan, the rest of the table every
+// 5th, against a scan of everything, taken alternately at the same spacing.
 //
-//   node --import tsx bench/floor.ts [--seconds 20]
+//   node --import tsx bench/floor.ts [--seconds 20] [--paced-only]
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { systemClock } from "../daemon/engine/clock.js";
@@ -60,6 +64,58 @@ function usPerScan(): { us: number; processes: number } {
   return { us, processes };
 }
 
+/** The engine's pace for processes outside the watched trees (daemon.ts). */
+const REST_EVERY_SCANS = 5;
+const WATCHED = 50;
+const PACED_SCANS = 150;
+const PACED_WARM_SCANS = 25;
+/** Scans a tenth of a second apart: new processes and PIDs appear between them, as between the daemon's. */
+const PACED_SPACING_MS = 100;
+
+// CPU µs of one scan, paced (the engine's: 50 watched programs' trees every scan, the rest every 5th) and
+// of everything, taken alternately PACED_SPACING_MS apart; process.cpuUsage() around each scan.
+async function usPerPacedScan(): Promise<{ pacedUs: number; fullUs: number; processes: number }> {
+  const programs = Array.from({ length: WATCHED }, () => spawn("sleep", ["3600"], { stdio: "ignore" }));
+  const focus = new Set(programs.map((child) => child.pid!));
+  const paced = new ProcScanner({ holdStatFiles: true, restEveryScans: REST_EVERY_SCANS });
+  const full = new ProcScanner({ holdStatFiles: true });
+  const cpuUs = (scan: () => void): number => {
+    const before = process.cpuUsage();
+    scan();
+    const used = process.cpuUsage(before);
+    return used.user + used.system;
+  };
+  let [pacedUs, fullUs] = [0, 0];
+  try {
+    for (let i = 0; i < PACED_WARM_SCANS + PACED_SCANS; i++) {
+      await new Promise((r) => setTimeout(r, PACED_SPACING_MS / 2));
+      const p = cpuUs(() => paced.scan(focus));
+      await new Promise((r) => setTimeout(r, PACED_SPACING_MS / 2));
+      const f = cpuUs(() => full.scan());
+      if (i < PACED_WARM_SCANS) continue;
+      pacedUs += p;
+      fullUs += f;
+    }
+    return { pacedUs: pacedUs / PACED_SCANS, fullUs: fullUs / PACED_SCANS, processes: full.scan().processes.size };
+  } finally {
+    for (const child of programs) child.kill("SIGKILL");
+    paced.close();
+    full.close();
+  }
+}
+
+// The scan alone, paced against full (see usPerPacedScan).
+export async function benchPacedScan(): Promise<void> {
+  const load = (): string => readFileSync("/proc/loadavg", "latin1").split(" ").slice(0, 3).join(", ");
+  const loadBefore = load();
+  const { pacedUs, fullUs, processes } = await usPerPacedScan();
+  const perMinute = (us: number): string => `${((us * SECONDS_PER_MINUTE) / US_PER_SECOND).toFixed(3)} CPU s/min`;
+  console.log(
+    `one scan of ${processes} processes, ${WATCHED} of them watched, ${PACED_SCANS} of each taken alternately ${PACED_SPACING_MS / 2} ms apart (load average ${loadBefore} → ${load()}): ` +
+      `everything ${fullUs.toFixed(0)} µs (${perMinute(fullUs)} at one a second); the watched trees every scan and the rest every ${REST_EVERY_SCANS}th ${pacedUs.toFixed(0)} µs (${perMinute(pacedUs)})`,
+  );
+}
+
 export async function benchFloor(seconds = DEFAULT_SECONDS): Promise<void> {
   const perMinute = (usPerSecond: number): string => `${((usPerSecond * SECONDS_PER_MINUTE) / US_PER_SECOND).toFixed(3)} CPU s/min`;
   const load = (): string => readFileSync("/proc/loadavg", "latin1").split(" ").slice(0, 3).join(", ");
@@ -76,9 +132,11 @@ export async function benchFloor(seconds = DEFAULT_SECONDS): Promise<void> {
   console.log(`an empty ${SENTINEL_PERIOD_MS} ms timer's wake-up: ${empty.toFixed(0)} µs; ten a second: ${perMinute(empty * LOOKS_PER_SECOND)}`);
   const scan = usPerScan();
   console.log(`one scan of ${scan.processes} processes (held stat files, back to back): ${scan.us.toFixed(0)} µs; one a second: ${perMinute(scan.us)} (load average ${load()})`);
+  await benchPacedScan();
 }
 
 if (import.meta.filename === process.argv[1]) {
-  const { values } = parseArgs({ options: { seconds: { type: "string" } } });
-  await benchFloor(Number(values.seconds ?? DEFAULT_SECONDS));
+  const { values } = parseArgs({ options: { seconds: { type: "string" }, "paced-only": { type: "boolean" } } });
+  if (values["paced-only"] === true) await benchPacedScan();
+  else await benchFloor(Number(values.seconds ?? DEFAULT_SECONDS));
 }
