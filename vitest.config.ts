@@ -12,5 +12,10 @@ export default defineConfig({
     // Files run in parallel forks; each starts its own private dbus-daemon where it needs one.
     pool: "forks",
     poolOptions: { forks: { maxForks: 2 } },
+    // A fork runs file after file instead of a new process per file: starting a fork and importing the
+    // test's modules again cost ~1-2 s a file, ~130 fork-seconds over the suite on this 2-core machine.
+    // So module state outlives a file: a test never relies on a fresh process (test/metrics/lazy.test.ts
+    // starts one of its own), and the setup file adds its listeners once per process.
+    isolate: false,
   },
 });
