@@ -1,5 +1,7 @@
 import { defineConfig } from "vitest/config";
 
+import { LongestFirst } from "./test/setup/longestFirst.js";
+
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "extension/**/*.test.ts"],
@@ -17,5 +19,7 @@ export default defineConfig({
     // So module state outlives a file: a test never relies on a fresh process (test/metrics/lazy.test.ts
     // starts one of its own), and the setup file adds its listeners once per process.
     isolate: false,
+    // The longest files start first, on a fresh clone too (test/setup/longestFirst.ts).
+    sequence: { sequencer: LongestFirst },
   },
 });
