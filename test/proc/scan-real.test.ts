@@ -22,7 +22,9 @@ describe("ProcScanner on the real /proc", () => {
     const before = Date.now();
     const child = children.spawn("sleep", ["30"], { detached: true });
     const scanner = new ProcScanner();
-    const { sample, snapshot } = await scanUntil(scanner, child.pid, (s) => s.comm === "sleep");
+    // Once it has exec'd sleep and gone to sleep: just after the exec it may still be running (R), as a
+    // whole-suite run on a loaded machine once saw. A scanner that misread the state never sees S.
+    const { sample, snapshot } = await scanUntil(scanner, child.pid, (s) => s.comm === "sleep" && s.state === "S");
     expect(sample).toMatchObject({
       pid: child.pid, ppid: process.pid, uid: process.getuid!(), state: "S", comm: "sleep",
       pgid: child.pid, sid: child.pid, threads: 1, kernelThread: false,

@@ -10,16 +10,25 @@ interface Escaped {
   error: unknown;
 }
 
-const escaped: Escaped[] = [];
-
-process.on("unhandledRejection", (reason) => escaped.push({ kind: "unhandled rejection", error: reason }));
-process.on("uncaughtException", (error) => escaped.push({ kind: "uncaught exception", error }));
+// Test files share a worker process (vitest.config.ts, isolate: false) and this file runs again
+// before each of them: the listeners are added once per process, and every file reads the same list.
+const KEY = Symbol.for("selfheal.test.escaped");
+const shared = globalThis as typeof globalThis & { [KEY]?: Escaped[] };
+let escaped = shared[KEY];
+if (escaped === undefined) {
+  const list: Escaped[] = [];
+  shared[KEY] = list;
+  escaped = list;
+  process.on("unhandledRejection", (reason) => list.push({ kind: "unhandled rejection", error: reason }));
+  process.on("uncaughtException", (error) => list.push({ kind: "uncaught exception", error }));
+}
+const found = escaped;
 
 // A rejection is reported only once the microtasks of its turn have run: let one turn pass before looking.
 afterEach(async () => {
   await new Promise((done) => setImmediate(done));
-  if (escaped.length === 0) return;
-  const found = escaped.splice(0);
-  const described = found.map(({ kind, error }) => `${kind}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  throw new Error(`${found.length} error(s) escaped while this test ran:\n${described.join("\n\n")}`);
+  if (found.length === 0) return;
+  const taken = found.splice(0);
+  const described = taken.map(({ kind, error }) => `${kind}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  throw new Error(`${taken.length} error(s) escaped while this test ran:\n${described.join("\n\n")}`);
 });
