@@ -85,6 +85,9 @@ export class LeakSeries {
     for (const span of spansOf(settings)) {
       if (covered < span * SPAN_COVERAGE) break;
       const from = this.firstIndexAtOrAfter(now - span);
+      // The span's own samples must reach back over it too: after a gap (a daemon held up on a loaded
+      // machine), a short run of samples is not growth that lasted the span; a longer span may cover the gap.
+      if (from >= end || now - this.times[from]! < span * SPAN_COVERAGE) continue;
       const verdict = this.judgeSpan(from, end, settings);
       if (verdict) return verdict;
     }
