@@ -333,6 +333,9 @@
     show: (view) => (one(menuBox(), `selfheal-tab-${view}`).emit("clicked", 1), true),
     tabs: () => ["processes", "anomalies", "zombies", "cooldowns"].map((view) => textOf(menuBox(), `selfheal-tab-${view}`)),
     rows: (view) => rows[view](),
+    // How many process rows the menu holds: rows('processes').length without reading each row
+    // (which, polled while the rows are built, takes the shell's main thread from the build).
+    processRowCount: () => all(menuBox(), "selfheal-process-row").length,
     emptyText: () => all(menuBox(), "selfheal-empty").filter((label) => label.visible).map((label) => label.text)[0] ?? null,
     statusLine: () => visibleText(one(menuBox(), "selfheal-status")),
     cleanupResult: () => textOf(menuBox(), "selfheal-cleanup-result"),
