@@ -188,9 +188,11 @@ async function rowsInSight(): Promise<boolean> {
 // Whether the extension is enabled and its indicator shows a connected daemon. GNOME 45+ enable an
 // extension asynchronously (its modules are imported), so right after enableExtension() the
 // indicator may not exist yet: that is not "connected".
+// (Not connected throws what the probe saw, so that a wait that times out says it.)
 async function connected(): Promise<boolean> {
   const state = await probe<{ present: boolean; level: string | null }>("state()");
-  return state.present && state.level !== null && state.level !== "offline";
+  if (state.present && state.level !== null && state.level !== "offline") return true;
+  throw new Error(`not connected: ${JSON.stringify(state)}`);
 }
 
 // Waits until `check` returns a value that is not false/null/undefined, or throws `what`.
@@ -380,7 +382,11 @@ function stats(values: number[], unit = " ms"): string {
 async function openFresh(): Promise<number | null> {
   await eventually("the rows in sight built from the list fetched on connecting", 10_000, rowsInSight);
   await probe("show('processes')");
+  // The style the shell gives the menu at its open (a max-height) is set already, while the menu
+  // is closed, with the rows in sight: the open restyles nothing in the menu.
+  const closedStyle = await eventually("the menu's style set while it is closed", 10_000, () => probe<string | null>("menuStyle()"));
   await probe(`timeMenuBuild(${WATCHED})`);
+  expect(await probe<string | null>("menuStyle()"), "the menu's style, set by the shell at its open").toBe(closedStyle);
   const times = await eventually(`the menu to show ${WATCHED} rows and paint them`, 10_000, async () => {
     const current = await probe<MenuTimes>("menuTimes");
     return current.paintMs !== null ? current : null;

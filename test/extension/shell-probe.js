@@ -336,6 +336,9 @@
     // How many process rows the menu holds: rows('processes').length without reading each row
     // (which, polled while the rows are built, takes the shell's main thread from the build).
     processRowCount: () => all(menuBox(), "selfheal-process-row").length,
+    // The inline style of the menu's actor (the shell's PanelMenu.Button sets its max-height at
+    // every open) and whether the menu was ever opened.
+    menuStyle: () => button()?.menu.actor.style ?? null,
     emptyText: () => all(menuBox(), "selfheal-empty").filter((label) => label.visible).map((label) => label.text)[0] ?? null,
     statusLine: () => visibleText(one(menuBox(), "selfheal-status")),
     cleanupResult: () => textOf(menuBox(), "selfheal-cleanup-result"),
