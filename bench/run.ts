@@ -18,3 +18,4 @@ await (await import("./floor.js")).benchFloor();
 await (await import("./modules.js")).benchModules();
 await (await import("./suite.js")).benchSuite();
 await (await import("./sentinels.js")).benchSentinels();
+await (await import("./shellMenu.js")).benchShellMenu();

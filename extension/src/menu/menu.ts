@@ -3,7 +3,7 @@
 // while open; the daemon's signals refresh the view that shows what they changed.
 
 import type { PopupMenu } from "../gi/ext.js";
-import { Gio, GLib, PopupAnimation, PopupMenu as Popup, scrollIntoView, setScrollChild, St, verticalBox } from "../gi/ext.js";
+import { Gio, GLib, panelMenuStyle, PopupAnimation, PopupMenu as Popup, scrollIntoView, setScrollChild, St, verticalBox } from "../gi/ext.js";
 import type { ManagerClient } from "../dbus/manager.js";
 import { errorMessage } from "../dbus/manager.js";
 import type { Translator } from "../model/i18n.js";
@@ -309,9 +309,15 @@ export class SelfHealMenu {
     if (!prefetch) return;
     prefetch
       .then(() => {
-        // The menu's style, resolved now that it holds the rows in sight, is not resolved again
-        // by its first open.
-        if (!this.#destroyed && !this.#menu.isOpen && this.#menu.actor.get_stage() !== null) resolveStyles(this.#menu.actor);
+        if (this.#destroyed || this.#menu.isOpen || this.#menu.actor.get_stage() === null) return;
+        // The style the panel button gives the menu at each open, given now: at the first open it
+        // is the same, so St restyles nothing (a new style on the menu's actor would restyle
+        // everything in it, 40 to 50 ms of the first open in GNOME 48 here). Then the menu's
+        // style, resolved now that it holds the rows in sight, is not resolved again by the open.
+        const actor = this.#menu.actor as St.Widget;
+        actor.ensure_style();
+        actor.style = panelMenuStyle(actor);
+        resolveStyles(actor);
       })
       .catch(() => {
         // The open's own refresh reports errors.
