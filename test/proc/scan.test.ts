@@ -4,7 +4,7 @@ import type { ProcessSample, ProcessSnapshot } from "../../daemon/proc/types.js"
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ProcScanner } from "../../daemon/proc/scan.js";
+import { ProcScanner, type ProcScannerOptions } from "../../daemon/proc/scan.js";
 import { FakeProcRoot } from "./helpers.js";
 
 const BOOT_TIME_SECONDS = 1_700_000_000;
@@ -15,13 +15,14 @@ let fake: FakeProcRoot;
 let monotonic: number;
 
 // A scanner over the fake root with a controllable monotonic clock.
-function scanner(): ProcScanner {
+function scanner(options: ProcScannerOptions = {}): ProcScanner {
   return new ProcScanner({
     procRoot: fake.root,
     clockTicksPerSecond: CLOCK_TICKS,
     pageSizeBytes: PAGE_SIZE,
     monotonicMs: () => monotonic,
     nowMs: () => 1_700_000_500_000,
+    ...options,
   });
 }
 
@@ -212,14 +213,7 @@ describe("the rest of the table at a slower pace (restEveryScans)", () => {
 
   // A scanner that reads processes outside its focus every EVERY scans.
   function pacedScanner(): ProcScanner {
-    return new ProcScanner({
-      procRoot: fake.root,
-      clockTicksPerSecond: CLOCK_TICKS,
-      pageSizeBytes: PAGE_SIZE,
-      monotonicMs: () => monotonic,
-      nowMs: () => 1_700_000_500_000,
-      restEveryScans: EVERY,
-    });
+    return scanner({ restEveryScans: EVERY });
   }
 
   // A watched program (100) with a child, a grandchild and a member of its session that lost its parent;
