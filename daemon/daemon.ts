@@ -34,13 +34,13 @@ import { broadMatchWarning } from "./config/broadMatch.js";
 import { HistoryStore } from "./history/store.js";
 import type { NotificationResponder, ShowView } from "./notify/actions.js";
 
-/** Events that are also a line on stderr (the journal): what selfheal refused, could not do, or a bug it survived. */
 /**
  * The engine's scans read the processes outside the watched programs' trees
  * every this many scans (a zombie or a changed process of theirs is seen
  * within as many seconds at 1 s scans); the watched trees and new PIDs every scan.
  */
 const REST_EVERY_SCANS = 5;
+/** Events that are also a line on stderr (the journal): what selfheal refused, could not do, or a bug it survived. */
 const LOGGED_KINDS: ReadonlySet<EngineEvent["kind"]> = new Set(["protected", "protected-match", "action-failed", "internal-error", "start-failed"]);
 
 export interface DaemonOptions {
