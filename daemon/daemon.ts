@@ -132,7 +132,7 @@ export class Daemon implements NotificationResponder {
     const rescan = () => rescanner.scan();
     this.zombies = new ZombieMonitor(this.engine, { signaller: this.guard, rescan, refusal: (pid) => this.guard.reasonToRefuse(pid) });
     // A surge of forks is first looked at through the engine's scanner's peek (new PIDs read only).
-    this.detectors = new AnomalyMonitor(this.engine, { signaller: this.guard, rescan, peek: () => source.peek?.() ?? rescan() });
+    this.detectors = new AnomalyMonitor(this.engine, { signaller: this.guard, rescan, peek: (fresh) => source.peek?.(fresh) ?? rescan() });
     this.anomalies = new AnomalyJournal(this.engine.events);
     this.history = new HistoryStore(this.engine, systemClock);
     this.history.start();

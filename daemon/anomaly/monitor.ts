@@ -27,7 +27,7 @@ export interface AnomalyMonitorDeps {
    * only: ProcessSource.peek): the first look after a surge of forks. Without
    * it, every such look is a full rescan.
    */
-  peek?(): ProcessSnapshot;
+  peek?(fresh: ReadonlySet<number>): ProcessSnapshot;
   sleep?(ms: number): Promise<void>;
   /** Monotonic ms, for durations. */
   now?(): number;
@@ -146,7 +146,8 @@ export class AnomalyMonitor {
     if (checked.length === 0 && !global) return;
     // Most surges are other programs' (a build): a peek, which reads only the new PIDs,
     // shows that no tree is near its limit; only a tree that may be one is judged on a full scan.
-    const glance = this.deps.peek?.();
+    // The programs' own processes are read afresh: their sessions and groups say who is a member.
+    const glance = this.deps.peek?.(new Set(running.map((view) => view.pid)));
     if (glance !== undefined && !this.mayHoldBomb(glance, running, checked, global, section)) return;
     const snapshot = this.deps.rescan();
     /** Processes in policies' trees: the global watch leaves them to their policy. */

@@ -266,7 +266,9 @@ export class ProcScanner implements ProcessSource {
   // Not a tick: the CPU baselines and caches stay as the last scan left them.
   // A sample carried over may be out of date (a zombie now, or a reused PID):
   // callers confirm what they act on (ProcessProbe.isAlive).
-  peek(): ProcessSnapshot {
+  // The PIDs in `fresh` are read afresh whatever was read before: a program's own process read just
+  // after its fork, before it left its keeper's session and exec'd, would be carried so until the next scan.
+  peek(fresh?: ReadonlySet<number>): ProcessSnapshot {
     const last = this.lastSnapshot;
     const bootTimeMs = this.bootTime();
     const processes = new Map<number, ProcessSample>();
@@ -275,12 +277,9 @@ export class ProcScanner implements ProcessSource {
     for (const name of fs.readdirSync(this.procRoot)) {
       const pid = parsePidName(name);
       if (pid === null) continue;
-      let sample = last?.processes.get(pid);
-      if (sample === undefined) {
-        sample = this.peeked.get(pid) ?? this.readNew(pid, bootTimeMs);
-        if (sample === undefined) continue;
-        peeked.set(pid, sample);
-      }
+      const sample = fresh?.has(pid) ? this.readNew(pid, bootTimeMs) : (last?.processes.get(pid) ?? this.peeked.get(pid) ?? this.readNew(pid, bootTimeMs));
+      if (sample === undefined) continue;
+      if (!last?.processes.has(pid)) peeked.set(pid, sample);
       processes.set(pid, sample);
       const siblings = children.get(sample.ppid);
       if (siblings === undefined) children.set(sample.ppid, [pid]);

@@ -8,12 +8,12 @@ const MS_PER_SEC = 1000;
 export class TimedSource implements ProcessSource {
   /** How long the last scan() took, seconds (0 before the first). */
   lastScanSec = 0;
-  readonly peek?: () => ProcessSnapshot;
+  readonly peek?: (fresh?: ReadonlySet<number>) => ProcessSnapshot;
   readonly selfPid: number;
 
   constructor(private readonly inner: ProcessSource) {
     this.selfPid = inner.selfPid;
-    if (inner.peek) this.peek = () => inner.peek!();
+    if (inner.peek) this.peek = (fresh) => inner.peek!(fresh);
   }
 
   scan(focus?: ReadonlySet<number>): ProcessSnapshot {

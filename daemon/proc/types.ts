@@ -62,5 +62,5 @@ export interface ProcessSource {
    * The processes now, cheaply and without side effects on the scans (CPU
    * baselines): for a decision between scans. Without it, scan() is used.
    */
-  peek?(): ProcessSnapshot;
+  peek?(fresh?: ReadonlySet<number>): ProcessSnapshot;
 }

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { AnomalyOverrides, AnomalySettings, Config, Policy } from "../../daemon/config/policy.js";
 import type { EngineEvent } from "../../daemon/engine/events.js";
-import type { ProcessSample } from "../../daemon/proc/types.js";
+import type { ProcessSample, ProcessSnapshot } from "../../daemon/proc/types.js";
 import { Engine } from "../../daemon/engine/engine.js";
 import { AnomalyMonitor } from "../../daemon/anomaly/monitor.js";
 import { DEFAULT_ANOMALY_SETTINGS } from "../../daemon/anomaly/settings.js";
@@ -14,7 +14,7 @@ const MB = 1024 * 1024;
 const UID = 1000;
 type AnomalyEvent = Extract<EngineEvent, { kind: "anomaly" }>;
 
-function setup(policies: Policy[], anomaly: Partial<AnomalySettings> = {}, intervalSec = 1) {
+function setup(policies: Policy[], anomaly: Partial<AnomalySettings> = {}, intervalSec = 1, peekOf?: (source: FakeSource) => (fresh: ReadonlySet<number>) => ProcessSnapshot) {
   const clock = new FakeClock();
   /** The kernel's fork counter, as the fork-surge sentinel reads it. */
   const forks = { count: 1_000_000 };
@@ -46,7 +46,7 @@ function setup(policies: Policy[], anomaly: Partial<AnomalySettings> = {}, inter
   const monitor = new AnomalyMonitor(engine, {
     signaller,
     rescan: () => (looks.rescans++, source.scan()),
-    peek: () => (looks.peeks++, source.scan()),
+    peek: (fresh) => (looks.peeks++, peekOf ? peekOf(source)(fresh) : source.scan()),
     sleep: async () => undefined,
     uid: UID,
   });
@@ -373,6 +373,31 @@ describe("fork bombs between scans (the fork-surge sentinel)", () => {
     t.clock.advance(INTERVAL_SEC * 1000);
     await t.monitor.idle();
     expect(t.anomalies().filter((e) => e.type === "fork_bomb")).toHaveLength(1);
+  });
+
+  // A peek carries a process new since the last scan as it first read it. A program read just after its
+  // keeper forked it had not yet left the keeper's session; the bomb's children, reparented when their
+  // parents exit, are its members only by its session: the look must read the program itself afresh.
+  it("finds a bomb whose program a peek first read before it left its keeper's session", async () => {
+    const keeperSession = 90;
+    const stale = (source: FakeSource) => (fresh: ReadonlySet<number>) => {
+      const snapshot = source.scan();
+      const root = snapshot.processes.get(100);
+      if (root === undefined || fresh.has(100)) return snapshot;
+      const processes = new Map(snapshot.processes).set(100, { ...root, sid: keeperSession, pgid: keeperSession, comm: "selfheal-keeper" });
+      return { ...snapshot, processes };
+    };
+    const t = setup([watched("bomb")], {}, INTERVAL_SEC, stale);
+    running(t.source, 100, { comm: "bomb" });
+    t.engine.start();
+    t.clock.advance(100);
+    // 60 children in the program's session whose parents have exited (reparented to PID 1).
+    for (let i = 0; i < 60; i++) t.source.set(sample(1000 + i, { uid: UID, ppid: 1, sid: 100, pgid: 100, comm: "bomb", startTicks: 1_000_000 + i }));
+    t.forks.count += 60;
+    t.clock.advance(100);
+    await t.monitor.idle();
+    expect(t.anomalies()[0]).toMatchObject({ name: "bomb", pid: 100, type: "fork_bomb" });
+    expect([...t.source.processes.values()].filter((p) => p.sid === 100)).toEqual([]);
   });
 
   it("leaves a quick burst below the thresholds alone: the surge's look judges the count, not a rate over 0.1 s", async () => {

@@ -151,6 +151,18 @@ describe("caching", () => {
     expect(statSync).toHaveBeenCalledTimes(3);
   });
 
+  it("peek reads the PIDs it is given afresh, though it read them before", () => {
+    fake.write({ pid: 60, comm: "a" });
+    const source = scanner();
+    source.scan();
+    // A program's process read just after its keeper forked it, then exec'd into the program.
+    fake.write({ pid: 70, comm: "selfheal-keeper" });
+    expect(source.peek().processes.get(70)?.comm).toBe("selfheal-keeper");
+    fake.write({ pid: 70, comm: "bash" });
+    expect(source.peek().processes.get(70)?.comm).toBe("selfheal-keeper");
+    expect(source.peek(new Set([70])).processes.get(70)?.comm).toBe("bash");
+  });
+
   it("peek reads a process new since the last scan once, not at every peek; the next scan reads it afresh", () => {
     fake.write({ pid: 60, comm: "a" });
     const source = scanner();
