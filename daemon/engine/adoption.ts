@@ -80,9 +80,10 @@ function heldByAnotherDaemon(ctx: EngineContext, sample: ProcessSample, snapshot
   return folder !== undefined && folder !== ours;
 }
 
-// The process table now, for a decision that cannot wait for the next scan (a start, a fork to follow).
+// The process table now, for a decision that cannot wait for the next scan (a start, a fork to follow):
+// what is new since the scan is read afresh, since a peek may have read it before its setsid or exec.
 export function currentProcesses(ctx: EngineContext): ProcessSnapshot {
-  return ctx.deps.source.peek?.() ?? ctx.deps.source.scan();
+  return ctx.deps.source.peek?.("new") ?? ctx.deps.source.scan();
 }
 
 // Before a start: a copy the policy matches already runs (started by hand, or

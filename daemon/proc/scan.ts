@@ -10,7 +10,7 @@
 // carried over in between. Reading every stat file every second was half of
 // an idle daemon's CPU.
 
-import type { ProcessSample, ProcessSnapshot, ProcessSource } from "./types.js";
+import type { PeekFresh, ProcessSample, ProcessSnapshot, ProcessSource } from "./types.js";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -266,9 +266,10 @@ export class ProcScanner implements ProcessSource {
   // Not a tick: the CPU baselines and caches stay as the last scan left them.
   // A sample carried over may be out of date (a zombie now, or a reused PID):
   // callers confirm what they act on (ProcessProbe.isAlive).
-  // The PIDs in `fresh` are read afresh whatever was read before: a program's own process read just
-  // after its fork, before it left its keeper's session and exec'd, would be carried so until the next scan.
-  peek(fresh?: ReadonlySet<number>): ProcessSnapshot {
+  // The PIDs in `fresh` ("new": every PID the last scan did not see) are read afresh whatever was read
+  // before: a program's own process read just after its fork, before it left its keeper's session and
+  // exec'd, would be carried so until the next scan.
+  peek(fresh?: PeekFresh): ProcessSnapshot {
     const last = this.lastSnapshot;
     const bootTimeMs = this.bootTime();
     const processes = new Map<number, ProcessSample>();
@@ -277,9 +278,11 @@ export class ProcScanner implements ProcessSource {
     for (const name of fs.readdirSync(this.procRoot)) {
       const pid = parsePidName(name);
       if (pid === null) continue;
-      const sample = fresh?.has(pid) ? this.readNew(pid, bootTimeMs) : (last?.processes.get(pid) ?? this.peeked.get(pid) ?? this.readNew(pid, bootTimeMs));
+      const seen = last?.processes.get(pid);
+      const again = fresh === "new" ? seen === undefined : fresh?.has(pid) === true;
+      const sample = again ? this.readNew(pid, bootTimeMs) : (seen ?? this.peeked.get(pid) ?? this.readNew(pid, bootTimeMs));
       if (sample === undefined) continue;
-      if (!last?.processes.has(pid)) peeked.set(pid, sample);
+      if (seen === undefined) peeked.set(pid, sample);
       processes.set(pid, sample);
       const siblings = children.get(sample.ppid);
       if (siblings === undefined) children.set(sample.ppid, [pid]);

@@ -1,14 +1,14 @@
 // A process source that times its scans: the daemon's own figures (the
 // metrics' scan duration histogram) without the engine knowing of them.
 import { performance } from "node:perf_hooks";
-import type { ProcessSnapshot, ProcessSource } from "./types.js";
+import type { PeekFresh, ProcessSnapshot, ProcessSource } from "./types.js";
 
 const MS_PER_SEC = 1000;
 
 export class TimedSource implements ProcessSource {
   /** How long the last scan() took, seconds (0 before the first). */
   lastScanSec = 0;
-  readonly peek?: (fresh?: ReadonlySet<number>) => ProcessSnapshot;
+  readonly peek?: (fresh?: PeekFresh) => ProcessSnapshot;
   readonly selfPid: number;
 
   constructor(private readonly inner: ProcessSource) {

@@ -62,5 +62,12 @@ export interface ProcessSource {
    * The processes now, cheaply and without side effects on the scans (CPU
    * baselines): for a decision between scans. Without it, scan() is used.
    */
-  peek?(fresh?: ReadonlySet<number>): ProcessSnapshot;
+  peek?(fresh?: PeekFresh): ProcessSnapshot;
 }
+
+/**
+ * What a peek reads afresh though it read it before: these PIDs, or every
+ * process new since the last scan ("new"), whose first read may have caught it
+ * between its fork and its setsid or exec (a decision to start or follow).
+ */
+export type PeekFresh = ReadonlySet<number> | "new";

@@ -163,6 +163,22 @@ describe("caching", () => {
     expect(source.peek(new Set([70])).processes.get(70)?.comm).toBe("bash");
   });
 
+  it('peek("new") reads every process new since the last scan afresh, and those the last scan saw as it saw them', () => {
+    fake.write({ pid: 60, comm: "a", utime: 10 });
+    const source = scanner();
+    source.scan();
+    // A copy first read between its fork and its setsid and exec: still its parent's session and name.
+    fake.write({ pid: 70, comm: "bash", session: 60 });
+    expect(source.peek().processes.get(70)).toMatchObject({ comm: "bash", sid: 60 });
+    fake.write({ pid: 70, comm: "app", session: 70 });
+    fake.write({ pid: 60, comm: "a", utime: 90 });
+    const now = source.peek("new");
+    expect(now.processes.get(70)).toMatchObject({ comm: "app", sid: 70 });
+    expect(now.processes.get(60)?.comm).toBe("a");
+    // What it read is carried over by the next plain peek.
+    expect(source.peek().processes.get(70)?.comm).toBe("app");
+  });
+
   it("peek reads a process new since the last scan once, not at every peek; the next scan reads it afresh", () => {
     fake.write({ pid: 60, comm: "a" });
     const source = scanner();
