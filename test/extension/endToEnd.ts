@@ -384,16 +384,38 @@ function stats(values: number[], unit = " ms"): string {
 async function openFresh(): Promise<number | null> {
   await eventually("the rows in sight built from the list fetched on connecting", 10_000, rowsInSight);
   await probe("show('processes')");
-  // The style the shell gives the menu at its open (a max-height) is set already, while the menu
-  // is closed, with the rows in sight: the open restyles nothing in the menu.
-  const closedStyle = await eventually("the menu's style set while it is closed", 10_000, () => probe<string | null>("menuStyle()"));
+  const closedStyle = await closedMenuStyled();
   await probe(`timeMenuBuild(${WATCHED}, ${BUILD_TIMEOUT_MS})`);
-  expect(await probe<string | null>("menuStyle()"), "the menu's style, set by the shell at its open").toBe(closedStyle);
   const times = await eventually(`the menu to show ${WATCHED} rows and paint them`, BUILD_TIMEOUT_MS, async () => {
     const current = await probe<MenuTimes>("menuTimes");
     return current.paintMs !== null ? current : null;
   });
+  expect(await probe<string | null>("menuStyle()"), "the menu's style, set by the shell at its open").toBe(closedStyle);
+  expect(times.restyled, "widgets of the menu whose style the open recomputed").toBe(0);
   return times.firstFrameRows;
+}
+
+/** How the closed menu is styled, as the probe's closedMenuStyling() tells it. */
+interface ClosedMenuStyling {
+  style: string | null;
+  focus: boolean;
+  unstyled: number;
+}
+
+// Waits until the closed menu is styled as its open will have it, and returns its inline style:
+// the style the shell gives the menu at its open (a max-height) and the :focus pseudo-class its
+// grab gives it (through the key focus) set already, and every widget on show in it (the rows in
+// sight among them) with its style resolved, so that the open restyles nothing in the menu.
+async function closedMenuStyled(): Promise<string> {
+  let seen: ClosedMenuStyling | null = null;
+  try {
+    return await eventually("the closed menu styled as its open will have it", 10_000, async () => {
+      seen = await probe<ClosedMenuStyling | null>("closedMenuStyling()");
+      return seen !== null && seen.style !== null && seen.focus && seen.unstyled === 0 ? seen.style : null;
+    });
+  } catch (error) {
+    throw new Error(`${String(error)}; the closed menu last seen: ${JSON.stringify(seen)}`);
+  }
 }
 
 /** What the probe's timeMenuBuild() notes of one open, in milliseconds from the open() call. */
@@ -406,6 +428,8 @@ interface MenuTimes {
   buildMs: number | null;
   paintMs: number | null;
   paintCpuMs: number | null;
+  /** The widgets of the menu whose style the open recomputed. */
+  restyled: number | null;
 }
 
 // Screenshots go to test-output/ unless SELFHEAL_UPDATE_SCREENSHOTS=1 asks to refresh the README's copies.
@@ -530,6 +554,13 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
       expect(drawn).toBeLessThanOrEqual((await history(name)).length);
     }
     await screenshotMenu("processes");
+    await probe("close()");
+
+    // Closed, the menu is styled again as its next open will have it (St took the :focus off as
+    // the focus left it), and that open restyles nothing in it either.
+    await closedMenuStyled();
+    await probe(`timeMenuBuild(${WATCHED}, ${BUILD_TIMEOUT_MS})`);
+    expect((await probe<MenuTimes>("menuTimes")).restyled, "widgets of the menu whose style a later open recomputed").toBe(0);
     await probe("close()");
   });
 
