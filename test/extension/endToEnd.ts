@@ -395,7 +395,7 @@ async function openFresh(): Promise<number | null> {
   return times.firstFrameRows;
 }
 
-/** How the closed menu is styled, as the probe's closedMenuStyling() tells it. */
+/** How the closed menu is styled, as the probe's measureClosedMenuStyling() finds it. */
 interface ClosedMenuStyling {
   style: string | null;
   focus: boolean;
@@ -405,12 +405,16 @@ interface ClosedMenuStyling {
 // Waits until the closed menu is styled as its open will have it, and returns its inline style:
 // the style the shell gives the menu at its open (a max-height) and the :focus pseudo-class its
 // grab gives it (through the key focus) set already, and every widget on show in it (the rows in
-// sight among them) with its style resolved, so that the open restyles nothing in the menu.
+// sight among them) with its style resolved, so that the open restyles nothing in the menu. Each
+// look is taken once the shell's main loop has done what it had to do before its idle callbacks of
+// low priority (St restyles widgets in idle callbacks).
 async function closedMenuStyled(): Promise<string> {
   let seen: ClosedMenuStyling | null = null;
   try {
     return await eventually("the closed menu styled as its open will have it", 10_000, async () => {
-      seen = await probe<ClosedMenuStyling | null>("closedMenuStyling()");
+      await probe("measureClosedMenuStyling()");
+      const look = await eventually("the probe's look at the closed menu", 5000, () => probe<{ value: ClosedMenuStyling | null } | null>("closedStyling"));
+      seen = look.value;
       return seen !== null && seen.style !== null && seen.focus && seen.unstyled === 0 ? seen.style : null;
     });
   } catch (error) {
@@ -817,9 +821,13 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
 
   it("says when the daemon is down, offers to start it, and reconnects by itself", async () => {
     requireDaemon();
+    await eventually("the rows in sight built", 10_000, rowsInSight);
+    await closedMenuStyled();
     await stopDaemon();
     await eventually("the indicator to show the daemon down", 5000, async () => (await probe<{ level: string }>("state()")).level === "offline");
-    await probe("open()");
+    // The closed menu, whose items changed, is styled again as its open will have it.
+    await closedMenuStyled();
+    expect(await probe<number>("openCountingRestyles()"), "widgets of the daemon-down menu whose style the open recomputed").toBe(0);
     const state = await probe<{ offline: boolean }>("state()");
     expect(state.offline).toBe(true);
     await screenshotMenu("daemon-down");

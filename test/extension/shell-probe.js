@@ -129,6 +129,38 @@
     return { style: actor.style ?? null, focus: actor.has_style_pseudo_class("focus"), unstyled };
   };
 
+  // closedMenuStyling() as it is once the main loop has done what comes before its idle callbacks
+  // of low priority (St's updates of :first-child and :last-child among them, which restyle):
+  // looked at in such a callback, and kept in probe.closedStyling ({ value }, null until then).
+  const measureClosedMenuStyling = () => {
+    probe.closedStyling = null;
+    GLib.idle_add(GLib.PRIORITY_LOW, () => {
+      probe.closedStyling = { value: closedMenuStyling() };
+      return GLib.SOURCE_REMOVE;
+    });
+    return true;
+  };
+
+  // Counts, until stop() (which returns the count), the widgets of the menu whose style is
+  // recomputed (their style-changed).
+  const watchRestyles = () => {
+    let restyled = 0;
+    const watched = all(button().menu.actor, null).map((widget) => [widget, widget.connect("style-changed", () => restyled++)]);
+    return {
+      stop: () => {
+        for (const [widget, id] of watched) widget.disconnect(id);
+        return restyled;
+      },
+    };
+  };
+
+  // Opens the menu; returns how many of its widgets the open restyled.
+  const openCountingRestyles = () => {
+    const restyles = watchRestyles();
+    button().menu.open(false);
+    return restyles.stop();
+  };
+
   // Records, from now on, the wall-clock time of every change of the indicator's icon and count.
   const watchIndicator = () => {
     const changes = [];
@@ -171,9 +203,7 @@
   const timeMenuBuild = (expected, limitMs = 10_000) => {
     const times = { openMs: null, firstFrameMs: null, firstFrameRows: null, buildMs: null, paintMs: null, openCpuMs: null, firstFrameCpuMs: null, paintCpuMs: null, restyled: null };
     probe.menuTimes = times;
-    const styleWatch = [];
-    let restyled = 0;
-    for (const widget of all(button().menu.actor, null)) styleWatch.push([widget, widget.connect("style-changed", () => restyled++)]);
+    const restyles = watchRestyles();
     const start = GLib.get_monotonic_time();
     const startCpu = mainThreadCpuMs();
     const elapsedMs = () => (GLib.get_monotonic_time() - start) / 1000;
@@ -193,8 +223,7 @@
     button().menu.open(false);
     times.openMs = elapsedMs();
     times.openCpuMs = mainThreadCpuMs() - startCpu;
-    for (const [widget, id] of styleWatch) widget.disconnect(id);
-    times.restyled = restyled;
+    times.restyled = restyles.stop();
     const list = one(menuBox(), "selfheal-process-list");
     const check = () => {
       if (list.get_n_children() >= expected) {
@@ -384,7 +413,9 @@
     // The inline style of the menu's actor (the shell's PanelMenu.Button sets its max-height at
     // every open) and whether the menu was ever opened.
     menuStyle: () => button()?.menu.actor.style ?? null,
-    closedMenuStyling,
+    measureClosedMenuStyling,
+    closedStyling: null,
+    openCountingRestyles,
     emptyText: () => all(menuBox(), "selfheal-empty").filter((label) => label.visible).map((label) => label.text)[0] ?? null,
     statusLine: () => visibleText(one(menuBox(), "selfheal-status")),
     cleanupResult: () => textOf(menuBox(), "selfheal-cleanup-result"),

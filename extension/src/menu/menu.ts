@@ -209,6 +209,10 @@ export class SelfHealMenu {
       setSensitive(this.#startButton, true);
       if (this.#menu.isOpen) this.#refreshSoon(0);
       else this.#prefetch();
+    } else {
+      // The items that show changed (and St restyles the first and last of them): the closed
+      // menu is readied again for its open, which now shows the daemon down.
+      this.#prepareSoon();
     }
   }
 
