@@ -819,6 +819,18 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
     expect(after, `actors that differ: ${JSON.stringify(appeared)}`).toEqual(baseline);
   }, 600_000); // 12-15 s on an idle machine; several times that when it is shared.
 
+  it("keeps its closed menu styled as its open will have it through a reload of the shell's theme", async () => {
+    requireDaemon();
+    await eventually("the rows in sight built", 10_000, rowsInSight);
+    await closedMenuStyled();
+    // What the shell does when the colour scheme changes, and what loading or unloading another
+    // extension's stylesheet does through the theme: every widget on the stage restyled.
+    await shell.eval("Main.loadTheme(), true");
+    await closedMenuStyled();
+    expect(await probe<number>("openCountingRestyles()"), "widgets of the menu whose style the open recomputed").toBe(0);
+    await probe("close()");
+  });
+
   it("says when the daemon is down, offers to start it, and reconnects by itself", async () => {
     requireDaemon();
     await eventually("the rows in sight built", 10_000, rowsInSight);

@@ -3,7 +3,7 @@
 // while open; the daemon's signals refresh the view that shows what they changed.
 
 import type { PopupMenu } from "../gi/ext.js";
-import { Gio, GLib, panelMenuStyle, PopupAnimation, PopupMenu as Popup, scrollIntoView, setScrollChild, St, verticalBox } from "../gi/ext.js";
+import { Gio, GLib, panelMenuStyle, PopupAnimation, PopupMenu as Popup, scrollIntoView, setScrollChild, St, themeContext, verticalBox } from "../gi/ext.js";
 import type { ManagerClient } from "../dbus/manager.js";
 import { errorMessage } from "../dbus/manager.js";
 import type { Translator } from "../model/i18n.js";
@@ -190,6 +190,8 @@ export class SelfHealMenu {
       this.#views[this.#current].closed?.();
       this.#prepareSoon();
     });
+    // A new theme or stylesheet restyles every widget, the closed menu's too: readied again.
+    this.#scope.connect(themeContext(), "changed", () => this.#prepareSoon());
     this.#place(this.#current);
     this.setStatus(null, "");
     this.setConnected(false);
