@@ -11,8 +11,10 @@
 // timed inside the shell from the call: open() returned (the synchronous work, before which no
 // frame can be painted) and the first frame painted, each with the main thread's CPU time.
 //
-//   node --import tsx bench/shellMenu.ts [--samples 10] [--shell gnome48|host]
-// Needs root (the shells run in namespaces of their own) and `npm run build`.
+//   node --import tsx bench/shellMenu.ts [--samples 10] [--shell gnome48|host] [--zips DIR]
+// Needs root (the shells run in namespaces of their own) and `npm run build`. --zips takes the
+// extension's zips from DIR instead of dist/extension (to compare two builds, one run after the
+// other).
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -136,8 +138,8 @@ function line(label: string, values: number[]): string {
   return `${label} median ${s.median.toFixed(1)} ms (min ${s.min.toFixed(1)}, max ${Math.max(...values).toFixed(1)})`;
 }
 
-async function benchShell(target: Target, samples: number): Promise<void> {
-  const zip = join(ROOT, "dist", "extension", `${UUID}.${target.build}.shell-extension.zip`);
+async function benchShell(target: Target, samples: number, zipDir: string): Promise<void> {
+  const zip = join(zipDir, `${UUID}.${target.build}.shell-extension.zip`);
   if (!existsSync(zip) || !existsSync(DAEMON_JS)) throw new Error("run npm run build first");
   const shell = await ShellHarness.start({ shell: target.shell, zips: [zip], enabled: [UUID] });
   let daemon: ChildProcess | null = null;
@@ -195,7 +197,7 @@ async function benchShell(target: Target, samples: number): Promise<void> {
     }
     loads.push(loadavg()[0]!.toFixed(2));
     const of = (name: string, key: keyof OpenTimes): number[] => runs[name]!.map((times) => times[key]);
-    console.log(`\n${target.title}: menu open, ${samples} samples each, alternating (load average ${loads.join(" → ")}):`);
+    console.log(`\n${target.title}: menu open, ${samples} samples each, alternating (load average ${loads.join(" → ")}; ${zip}):`);
     for (const [name, label] of [
       ["ours", "selfheal's 50-row menu, first open of a fresh extension"],
       ["baseline", "a bare PanelMenu.Button with one item, first open"],
@@ -212,20 +214,20 @@ async function benchShell(target: Target, samples: number): Promise<void> {
   }
 }
 
-export async function benchShellMenu(options: { samples?: number; shells?: ShellKind[] } = {}): Promise<void> {
+export async function benchShellMenu(options: { samples?: number; shells?: ShellKind[]; zipDir?: string } = {}): Promise<void> {
   if (process.getuid?.() !== 0) {
     console.log("\nshell menu open: skipped (the shells run in namespaces of their own: needs root)");
     return;
   }
   for (const target of TARGETS) {
     if (options.shells && !options.shells.includes(target.shell)) continue;
-    await benchShell(target, options.samples ?? DEFAULT_SAMPLES);
+    await benchShell(target, options.samples ?? DEFAULT_SAMPLES, resolve(options.zipDir ?? join(ROOT, "dist", "extension")));
   }
 }
 
 if (import.meta.filename === process.argv[1]) {
-  const { values } = parseArgs({ options: { samples: { type: "string" }, shell: { type: "string", multiple: true } } });
-  await benchShellMenu({ samples: values.samples ? Number(values.samples) : undefined, shells: values.shell as ShellKind[] | undefined });
+  const { values } = parseArgs({ options: { samples: { type: "string" }, shell: { type: "string", multiple: true }, zips: { type: "string" } } });
+  await benchShellMenu({ samples: values.samples ? Number(values.samples) : undefined, shells: values.shell as ShellKind[] | undefined, zipDir: values.zips });
   // The first line of /proc/loadavg once more, for the record.
   console.log(`load average at the end: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
 }

@@ -384,16 +384,42 @@ function stats(values: number[], unit = " ms"): string {
 async function openFresh(): Promise<number | null> {
   await eventually("the rows in sight built from the list fetched on connecting", 10_000, rowsInSight);
   await probe("show('processes')");
-  // The style the shell gives the menu at its open (a max-height) is set already, while the menu
-  // is closed, with the rows in sight: the open restyles nothing in the menu.
-  const closedStyle = await eventually("the menu's style set while it is closed", 10_000, () => probe<string | null>("menuStyle()"));
+  const closedStyle = await closedMenuStyled();
   await probe(`timeMenuBuild(${WATCHED}, ${BUILD_TIMEOUT_MS})`);
-  expect(await probe<string | null>("menuStyle()"), "the menu's style, set by the shell at its open").toBe(closedStyle);
   const times = await eventually(`the menu to show ${WATCHED} rows and paint them`, BUILD_TIMEOUT_MS, async () => {
     const current = await probe<MenuTimes>("menuTimes");
     return current.paintMs !== null ? current : null;
   });
+  expect(await probe<string | null>("menuStyle()"), "the menu's style, set by the shell at its open").toBe(closedStyle);
+  expect(times.restyled, "widgets of the menu whose style the open recomputed").toBe(0);
   return times.firstFrameRows;
+}
+
+/** How the closed menu is styled, as the probe's measureClosedMenuStyling() finds it. */
+interface ClosedMenuStyling {
+  style: string | null;
+  focus: boolean;
+  unstyled: number;
+}
+
+// Waits until the closed menu is styled as its open will have it, and returns its inline style:
+// the style the shell gives the menu at its open (a max-height) and the :focus pseudo-class its
+// grab gives it (through the key focus) set already, and every widget on show in it (the rows in
+// sight among them) with its style resolved, so that the open restyles nothing in the menu. Each
+// look is taken once the shell's main loop has done what it had to do before its idle callbacks of
+// low priority (St restyles widgets in idle callbacks).
+async function closedMenuStyled(): Promise<string> {
+  let seen: ClosedMenuStyling | null = null;
+  try {
+    return await eventually("the closed menu styled as its open will have it", 10_000, async () => {
+      await probe("measureClosedMenuStyling()");
+      const look = await eventually("the probe's look at the closed menu", 5000, () => probe<{ value: ClosedMenuStyling | null } | null>("closedStyling"));
+      seen = look.value;
+      return seen !== null && seen.style !== null && seen.focus && seen.unstyled === 0 ? seen.style : null;
+    });
+  } catch (error) {
+    throw new Error(`${String(error)}; the closed menu last seen: ${JSON.stringify(seen)}`);
+  }
 }
 
 /** What the probe's timeMenuBuild() notes of one open, in milliseconds from the open() call. */
@@ -406,6 +432,8 @@ interface MenuTimes {
   buildMs: number | null;
   paintMs: number | null;
   paintCpuMs: number | null;
+  /** The widgets of the menu whose style the open recomputed. */
+  restyled: number | null;
 }
 
 // Screenshots go to test-output/ unless SELFHEAL_UPDATE_SCREENSHOTS=1 asks to refresh the README's copies.
@@ -530,6 +558,13 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
       expect(drawn).toBeLessThanOrEqual((await history(name)).length);
     }
     await screenshotMenu("processes");
+    await probe("close()");
+
+    // Closed, the menu is styled again as its next open will have it (St took the :focus off as
+    // the focus left it), and that open restyles nothing in it either.
+    await closedMenuStyled();
+    await probe(`timeMenuBuild(${WATCHED}, ${BUILD_TIMEOUT_MS})`);
+    expect((await probe<MenuTimes>("menuTimes")).restyled, "widgets of the menu whose style a later open recomputed").toBe(0);
     await probe("close()");
   });
 
@@ -784,11 +819,27 @@ describe(`${target.title}: the extension in a real gnome-shell, with the real da
     expect(after, `actors that differ: ${JSON.stringify(appeared)}`).toEqual(baseline);
   }, 600_000); // 12-15 s on an idle machine; several times that when it is shared.
 
+  it("keeps its closed menu styled as its open will have it through a reload of the shell's theme", async () => {
+    requireDaemon();
+    await eventually("the rows in sight built", 10_000, rowsInSight);
+    await closedMenuStyled();
+    // What the shell does when the colour scheme changes, and what loading or unloading another
+    // extension's stylesheet does through the theme: every widget on the stage restyled.
+    await shell.eval("Main.loadTheme(), true");
+    await closedMenuStyled();
+    expect(await probe<number>("openCountingRestyles()"), "widgets of the menu whose style the open recomputed").toBe(0);
+    await probe("close()");
+  });
+
   it("says when the daemon is down, offers to start it, and reconnects by itself", async () => {
     requireDaemon();
+    await eventually("the rows in sight built", 10_000, rowsInSight);
+    await closedMenuStyled();
     await stopDaemon();
     await eventually("the indicator to show the daemon down", 5000, async () => (await probe<{ level: string }>("state()")).level === "offline");
-    await probe("open()");
+    // The closed menu, whose items changed, is styled again as its open will have it.
+    await closedMenuStyled();
+    expect(await probe<number>("openCountingRestyles()"), "widgets of the daemon-down menu whose style the open recomputed").toBe(0);
     const state = await probe<{ offline: boolean }>("state()");
     expect(state.offline).toBe(true);
     await screenshotMenu("daemon-down");

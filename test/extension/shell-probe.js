@@ -10,11 +10,11 @@
   const button = () => Main.panel.statusArea[UUID] ?? null;
   const menuBox = () => button()?.menu.box ?? null;
 
-  // Every widget under `root` with style class `cls`, in tree order.
+  // Every widget under `root` with style class `cls` (any, for null), in tree order.
   const all = (root, cls) => {
     const found = [];
     const walk = (actor) => {
-      if (actor instanceof St.Widget && actor.has_style_class_name(cls)) found.push(actor);
+      if (actor instanceof St.Widget && (cls === null || actor.has_style_class_name(cls))) found.push(actor);
       for (const child of actor.get_children()) walk(child);
     };
     if (root) walk(root);
@@ -112,6 +112,55 @@
     return width > 0 && height > 0 ? { x, y: 0, width, height } : null;
   };
 
+  // How the closed menu is styled: its actor's inline style, whether it has the :focus
+  // pseudo-class (St gives it to the actor with the key focus: the open's grab gives that to the
+  // menu's actor), and how many widgets on show in it (hidden ones and what is in them left out)
+  // have no style resolved (no theme node: St drops a widget's when its style, or an ancestor's,
+  // changes). Null while the menu is open or on show.
+  const closedMenuStyling = () => {
+    const actor = button()?.menu.actor;
+    if (!actor || button().menu.isOpen || actor.visible) return null;
+    let unstyled = 0;
+    const walk = (widget) => {
+      if (widget instanceof St.Widget && widget.peek_theme_node() === null) unstyled++;
+      for (const child of widget.get_children()) if (child.visible) walk(child);
+    };
+    walk(actor);
+    return { style: actor.style ?? null, focus: actor.has_style_pseudo_class("focus"), unstyled };
+  };
+
+  // closedMenuStyling() as it is once the main loop has done what comes before its idle callbacks
+  // of low priority (St's updates of :first-child and :last-child among them, which restyle):
+  // looked at in such a callback, and kept in probe.closedStyling ({ value }, null until then).
+  const measureClosedMenuStyling = () => {
+    probe.closedStyling = null;
+    GLib.idle_add(GLib.PRIORITY_LOW, () => {
+      probe.closedStyling = { value: closedMenuStyling() };
+      return GLib.SOURCE_REMOVE;
+    });
+    return true;
+  };
+
+  // Counts, until stop() (which returns the count), the widgets of the menu whose style is
+  // recomputed (their style-changed).
+  const watchRestyles = () => {
+    let restyled = 0;
+    const watched = all(button().menu.actor, null).map((widget) => [widget, widget.connect("style-changed", () => restyled++)]);
+    return {
+      stop: () => {
+        for (const [widget, id] of watched) widget.disconnect(id);
+        return restyled;
+      },
+    };
+  };
+
+  // Opens the menu; returns how many of its widgets the open restyled.
+  const openCountingRestyles = () => {
+    const restyles = watchRestyles();
+    button().menu.open(false);
+    return restyles.stop();
+  };
+
   // Records, from now on, the wall-clock time of every change of the indicator's icon and count.
   const watchIndicator = () => {
     const changes = [];
@@ -148,9 +197,13 @@
   // once, then every millisecond, by counting the list's children: a walk of the whole menu each
   // millisecond would itself hold the main loop), and the first frame painted after that (the rows
   // and their sparklines laid out and drawn); each with the main thread's CPU time.
+  //
+  // It also counts the widgets of the menu whose style the open recomputed (their style-changed,
+  // emitted while open() ran): none when the closed menu was styled as the open has it.
   const timeMenuBuild = (expected, limitMs = 10_000) => {
-    const times = { openMs: null, firstFrameMs: null, firstFrameRows: null, buildMs: null, paintMs: null, openCpuMs: null, firstFrameCpuMs: null, paintCpuMs: null };
+    const times = { openMs: null, firstFrameMs: null, firstFrameRows: null, buildMs: null, paintMs: null, openCpuMs: null, firstFrameCpuMs: null, paintCpuMs: null, restyled: null };
     probe.menuTimes = times;
+    const restyles = watchRestyles();
     const start = GLib.get_monotonic_time();
     const startCpu = mainThreadCpuMs();
     const elapsedMs = () => (GLib.get_monotonic_time() - start) / 1000;
@@ -170,6 +223,7 @@
     button().menu.open(false);
     times.openMs = elapsedMs();
     times.openCpuMs = mainThreadCpuMs() - startCpu;
+    times.restyled = restyles.stop();
     const list = one(menuBox(), "selfheal-process-list");
     const check = () => {
       if (list.get_n_children() >= expected) {
@@ -359,6 +413,9 @@
     // The inline style of the menu's actor (the shell's PanelMenu.Button sets its max-height at
     // every open) and whether the menu was ever opened.
     menuStyle: () => button()?.menu.actor.style ?? null,
+    measureClosedMenuStyling,
+    closedStyling: null,
+    openCountingRestyles,
     emptyText: () => all(menuBox(), "selfheal-empty").filter((label) => label.visible).map((label) => label.text)[0] ?? null,
     statusLine: () => visibleText(one(menuBox(), "selfheal-status")),
     cleanupResult: () => textOf(menuBox(), "selfheal-cleanup-result"),

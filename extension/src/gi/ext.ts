@@ -44,12 +44,18 @@ export function scrollIntoView(view: St.ScrollView, actor: Clutter.Actor): void 
   adjustment.value = Math.max(adjustment.lower, Math.min(wanted, adjustment.upper - adjustment.page_size));
 }
 
+// The stage's theme context: its "changed" (a new theme, another extension's stylesheet loaded
+// or unloaded, a new colour scheme or text scale) restyles every widget on the stage.
+export function themeContext(): St.ThemeContext {
+  return St.ThemeContext.get_for_stage(global.stage as Clutter.Stage);
+}
+
 // The style the shell's PanelMenu.Button gives its menu's actor at every open (its
 // _onOpenStateChanged, the same in GNOME 42 to 48): a max-height of the primary monitor's work
 // area less the actor's margins, in logical pixels. The actor's margins come from its style.
 export function panelMenuStyle(menuActor: St.Widget): string {
   const workArea = Main.layoutManager.getWorkAreaForMonitor(Main.layoutManager.primaryIndex);
-  const scaleFactor = St.ThemeContext.get_for_stage(global.stage as Clutter.Stage).scale_factor;
+  const scaleFactor = themeContext().scale_factor;
   const maxHeight = Math.round((workArea.height - menuActor.margin_top - menuActor.margin_bottom) / scaleFactor);
   return `max-height: ${maxHeight}px;`;
 }

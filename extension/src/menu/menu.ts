@@ -3,7 +3,7 @@
 // while open; the daemon's signals refresh the view that shows what they changed.
 
 import type { PopupMenu } from "../gi/ext.js";
-import { Gio, GLib, panelMenuStyle, PopupAnimation, PopupMenu as Popup, scrollIntoView, setScrollChild, St, verticalBox } from "../gi/ext.js";
+import { Gio, GLib, panelMenuStyle, PopupAnimation, PopupMenu as Popup, scrollIntoView, setScrollChild, St, themeContext, verticalBox } from "../gi/ext.js";
 import type { ManagerClient } from "../dbus/manager.js";
 import { errorMessage } from "../dbus/manager.js";
 import type { Translator } from "../model/i18n.js";
@@ -24,6 +24,8 @@ import { resolveStyles, setSensitive, setText, textButton } from "./widgets.js";
 const SIGNAL_REFRESH_DELAY_MS = 100;
 /** Countdowns move once a second. */
 const TICK_MS = 1000;
+/** The pseudo-class St gives the actor with the key focus. */
+const FOCUS_PSEUDO_CLASS = "focus";
 
 // Which views show what each daemon signal changes.
 const VIEWS_BY_SIGNAL: Record<string, readonly ViewId[]> = {
@@ -87,6 +89,8 @@ export class SelfHealMenu {
   #inFlight = false;
   #again = false;
   #pendingRefresh = 0;
+  /** The idle source of #prepareSoon(), or 0. */
+  #prepareId = 0;
   /** The program whose rows a notification asked to show (marked until the menu closes), or null. */
   #marked: string | null = null;
 
@@ -182,7 +186,12 @@ export class SelfHealMenu {
     // PopupMenu's JavaScript signals are typed one name at a time, which SignalSource does not model.
     this.#scope.connect(menu as unknown as SignalSource, "open-state-changed", (_menu: unknown, open: boolean) => this.#onOpenStateChanged(open));
     // Once the close is over (the menu's actor hidden), not while it still shows.
-    this.#scope.connect(menu.actor, "hide", () => this.#views[this.#current].closed?.());
+    this.#scope.connect(menu.actor, "hide", () => {
+      this.#views[this.#current].closed?.();
+      this.#prepareSoon();
+    });
+    // A new theme or stylesheet restyles every widget, the closed menu's too: readied again.
+    this.#scope.connect(themeContext(), "changed", () => this.#prepareSoon());
     this.#place(this.#current);
     this.setStatus(null, "");
     this.setConnected(false);
@@ -202,6 +211,10 @@ export class SelfHealMenu {
       setSensitive(this.#startButton, true);
       if (this.#menu.isOpen) this.#refreshSoon(0);
       else this.#prefetch();
+    } else {
+      // The items that show changed (and St restyles the first and last of them): the closed
+      // menu is readied again for its open, which now shows the daemon down.
+      this.#prepareSoon();
     }
   }
 
@@ -303,25 +316,46 @@ export class SelfHealMenu {
 
   // One fetch when the daemon connects (never repeated while the menu stays closed), so that
   // the first open shows the current view's rows in sight at once instead of waiting for the
-  // daemon and building them.
+  // daemon and building them; then the menu is made ready for that open.
   #prefetch(): void {
     const prefetch = this.#views[this.#current].prefetch?.();
     if (!prefetch) return;
     prefetch
       .then(() => {
-        if (this.#destroyed || this.#menu.isOpen || this.#menu.actor.get_stage() === null) return;
-        // The style the panel button gives the menu at each open, given now: at the first open it
-        // is the same, so St restyles nothing (a new style on the menu's actor would restyle
-        // everything in it, 40 to 50 ms of the first open in GNOME 48 here). Then the menu's
-        // style, resolved now that it holds the rows in sight, is not resolved again by the open.
-        const actor = this.#menu.actor as St.Widget;
-        actor.ensure_style();
-        actor.style = panelMenuStyle(actor);
-        resolveStyles(actor);
+        if (!this.#destroyed) this.#prepareSoon();
       })
       .catch(() => {
         // The open's own refresh reports errors.
       });
+  }
+
+  // Readies the closed menu for its next open once the main loop has nothing else to do: after
+  // the idle callbacks in which St gives new or newly shown widgets their :first-child and
+  // :last-child pseudo-classes (each restyles the widget and all in it), which run at
+  // G_PRIORITY_DEFAULT_IDLE and would otherwise undo what is resolved here.
+  #prepareSoon(): void {
+    if (this.#prepareId !== 0) return;
+    this.#prepareId = this.#scope.idle(GLib.PRIORITY_LOW, () => {
+      this.#prepareId = 0;
+      this.#prepare();
+    });
+  }
+
+  // Gives the closed menu, out of sight, the style the open would give it, and resolves the style
+  // of all on show in it, so that the open restyles nothing (a new style or pseudo-class on the
+  // menu's actor restyles every widget in it: about 40 ms for the showing, 20 to 50 ms for the
+  // focus, in the first open of GNOME 48 here).
+  // - The panel button sets the menu's max-height at every open: given now, it is the same then.
+  // - The shell's grab gives the menu's actor the key focus at every open, and St marks the actor
+  //   with the key focus with the :focus pseudo-class: given now, St's is a no-op then. (St takes
+  //   it off again when the focus leaves at the close; the menu's hide brings it back here.)
+  #prepare(): void {
+    const actor = this.#menu.actor as St.Widget;
+    if (this.#destroyed || this.#menu.isOpen || actor.visible || actor.get_stage() === null) return;
+    actor.ensure_style();
+    actor.style = panelMenuStyle(actor);
+    actor.add_style_pseudo_class(FOCUS_PSEUDO_CLASS);
+    resolveStyles(actor);
   }
 
   #refreshSoon(delayMs: number): void {

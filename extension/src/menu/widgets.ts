@@ -101,11 +101,13 @@ export interface KeyedListOptions {
   onRowsBuilt?: () => void;
 }
 
-// Resolves the style of `actor` and of everything in it, parents first (a widget whose style is
-// resolved marks its children's as due), while it is out of sight: showing it then resolves none.
+// Resolves the style of `actor` and of everything in it that is not hidden, parents first (a
+// widget whose style is resolved marks its children's as due), while it is out of sight: showing
+// it then resolves none. Hidden parts (rows kept for later, the other state's items) resolve
+// theirs when they are shown.
 export function resolveStyles(actor: Clutter.Actor): void {
   if (actor instanceof St.Widget) actor.ensure_style();
-  for (const child of actor.get_children()) resolveStyles(child);
+  for (const child of actor.get_children()) if (child.visible) resolveStyles(child);
 }
 
 // A vertical list of rows keyed by `row.key`: a render creates rows that are new, updates the

@@ -52,7 +52,19 @@ export class Scope {
     return id;
   }
 
-  // Removes one source made by timeout() or interval(); 0 and unknown ids are ignored.
+  // Runs `callback` once when the main loop has nothing of a higher priority than `priority` to
+  // do, unless close() or cancel() comes first.
+  idle(priority: number, callback: () => void): number {
+    const id = GLib.idle_add(priority, () => {
+      this.#sources.delete(id);
+      callback();
+      return GLib.SOURCE_REMOVE;
+    });
+    this.#sources.add(id);
+    return id;
+  }
+
+  // Removes one source made by timeout(), interval() or idle(); 0 and unknown ids are ignored.
   cancel(id: number): void {
     if (!this.#sources.delete(id)) return;
     GLib.source_remove(id);
