@@ -30,8 +30,14 @@ const PROFILE_TOP = 25;
 const STARTS_TIMEOUT_MS = 120_000;
 
 export interface IdleFigures {
-  /** The daemon's and its sentinel's, summed. */
+  /** The daemon's and its sentinel's, summed (utime + stime). */
   cpuSecondsPerMinute: number;
+  /** The same from schedstat (every thread's run time, in ns: counted rather than sampled at clock ticks). */
+  scheduledSecondsPerMinute: number;
+  /** Of it, the daemon's main thread (the event loop; the rest is V8's and libuv's worker threads and the sentinel). */
+  mainThreadSecondsPerMinute: number;
+  /** Times the main thread was woken, a second (its voluntary context switches). */
+  mainWakeUpsPerSecond: number;
   /** Of it, the sentinel process's (0 without one). */
   sentinelCpuSecondsPerMinute: number;
   /** The sentinel's resident memory, MB (0 without one). */
@@ -55,6 +61,26 @@ export interface IdleFigures {
 export function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]!.split(" ");
   return Number(fields[11]) + Number(fields[12]);
+}
+
+// CPU time of a process, every thread, in ns (schedstat's first field: counted, not sampled at clock ticks).
+export function cpuNs(pid: number): number {
+  let sum = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      sum += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "latin1").split(" ")[0]);
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
+  return sum;
+}
+
+// The main thread's run time (ns) and voluntary context switches (each one a sleep that ended in a wake-up).
+function mainThread(pid: number): { ns: number; wakeUps: number } {
+  const ns = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "latin1").split(" ")[0]);
+  const wakeUps = Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, "latin1"))?.[1] ?? 0);
+  return { ns, wakeUps };
 }
 
 /** The sentinel's comm (the kernel keeps 15 characters of selfheal-sentinel). */
@@ -103,17 +129,25 @@ export async function measureIdleDaemon(seconds: number, profile: boolean, warmS
     const sentinels = sentinelsOf(pid);
     if (!noSentinel && sentinels.length !== 1) throw new Error(`the daemon runs ${sentinels.length} sentinel processes, not one:\n${daemon.stderr()}`);
     const sentinelTicks = (): number => sentinels.reduce((sum, child) => sum + cpuTicks(child), 0);
+    const scheduledNs = (): number => cpuNs(pid) + sentinels.reduce((sum, child) => sum + cpuNs(child), 0);
     const before = cpuTicks(pid);
     const sentinelBefore = sentinelTicks();
+    const scheduledBefore = scheduledNs();
+    const mainBefore = mainThread(pid);
     const start = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const sentinelSeconds = (sentinelTicks() - sentinelBefore) / TICKS_PER_SECOND;
+    const scheduledSeconds = (scheduledNs() - scheduledBefore) / 1e9;
+    const mainAfter = mainThread(pid);
     const cpuSeconds = (cpuTicks(pid) - before) / TICKS_PER_SECOND + sentinelSeconds;
     const minutes = (performance.now() - start) / 60_000;
     const window = { fromMs: start - launched, toMs: performance.now() - launched };
     const resident = residentMb(pid);
     const figures: IdleFigures = {
       cpuSecondsPerMinute: cpuSeconds / minutes,
+      scheduledSecondsPerMinute: scheduledSeconds / minutes,
+      mainThreadSecondsPerMinute: (mainAfter.ns - mainBefore.ns) / 1e9 / minutes,
+      mainWakeUpsPerSecond: (mainAfter.wakeUps - mainBefore.wakeUps) / (minutes * 60),
       sentinelCpuSecondsPerMinute: sentinelSeconds / minutes,
       sentinelRssMb: sentinels.reduce((sum, child) => sum + residentMb(child).rss, 0),
       noSentinel,
@@ -185,7 +219,8 @@ export function printIdleFigures(figures: IdleFigures): void {
   const warm = figures.warmSeconds > 0 ? `, after ${figures.warmSeconds} s at rest` : "";
   console.log(`\nthe daemon watching ${WATCHED} running programs (CPU and memory limits), 1 s scans, over ${figures.seconds} s${warm} (load average ${loadAverage()})`);
   const how = figures.noSentinel ? "--no-sentinel: the looks between scans in the daemon" : `the daemon and its sentinel process together (the sentinel ${figures.sentinelCpuSecondsPerMinute.toFixed(3)} of it, RSS ${figures.sentinelRssMb.toFixed(1)} MB)`;
-  console.log(`CPU: ${figures.cpuSecondsPerMinute.toFixed(3)} CPU seconds per minute, ${how}`);
+  console.log(`CPU: ${figures.cpuSecondsPerMinute.toFixed(3)} CPU seconds per minute (schedstat: ${figures.scheduledSecondsPerMinute.toFixed(3)}), ${how}`);
+  console.log(`of it the daemon's main thread ${figures.mainThreadSecondsPerMinute.toFixed(3)} CPU s/min, woken ${figures.mainWakeUpsPerSecond.toFixed(1)} times a second; V8's and libuv's threads the rest`);
   console.log(`RSS: ${figures.rssMb.toFixed(1)} MB (${figures.rssFileMb.toFixed(1)} MB file-backed, the node binary's pages shared with every Node.js process; ${figures.rssAnonMb.toFixed(1)} MB anonymous)`);
   if (figures.profile === undefined) return;
   const { totalMs, functions } = summariseCpuProfile(figures.profile, figures.window);

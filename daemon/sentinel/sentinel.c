@@ -64,6 +64,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/types.h>
@@ -81,6 +82,9 @@
 /* /proc/stat grows with the CPUs (its intr line too); the buffer doubles when a read fills it. */
 #define INITIAL_READ_BYTES (16 * 1024)
 #define STATM_BYTES 128
+/* statm files held open at most, and at most this share of the open-file limit (the pidfds need room too). */
+#define HELD_STATM_MAX 512
+#define HELD_STATM_SHARE 4
 #define KEY_MAX 32
 #define TOKEN_MAX 64
 /* epoll's tags for stdin and the timer; a pidfd's tag is its PID. */
@@ -132,6 +136,8 @@ static int meminfo_fd = -1;
 static char *read_buffer = NULL;
 static size_t read_buffer_size = 0;
 static unsigned long line_number = 0;
+static size_t held_statm = 0;
+static size_t held_statm_max = HELD_STATM_MAX;
 
 /* A line to the daemon; if it cannot be written, the daemon is gone and so is the sentinel. */
 static void tell(const char *format, ...) {
@@ -309,21 +315,32 @@ static ssize_t find_group(const char *key) {
 
 static void free_group(struct group *group) {
     for (size_t i = 0; i < group->count; i++)
-        if (group->fds[i] >= 0) close(group->fds[i]);
+        if (group->fds[i] >= 0) {
+            close(group->fds[i]);
+            held_statm--;
+        }
     free(group->pids);
     free(group->fds);
 }
 
-/* Resident bytes of one PID of a group: statm's second field, in pages. Its file stays open; a process gone reads 0. */
+/* Resident bytes of one PID of a group: statm's second field, in pages; a process gone reads 0. Its file stays
+ * open while fewer than held_statm_max are held (large trees would use up the open files otherwise); past that it
+ * is opened for each read. */
 static unsigned long long resident_bytes(struct group *group, size_t i) {
-    if (group->fds[i] < 0) {
+    int fd = group->fds[i];
+    if (fd < 0) {
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/statm", (int)group->pids[i]);
-        group->fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-        if (group->fds[i] < 0) return 0;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return 0;
+        if (held_statm < held_statm_max) {
+            group->fds[i] = fd;
+            held_statm++;
+        }
     }
     char buf[STATM_BYTES];
-    ssize_t n = pread(group->fds[i], buf, sizeof buf - 1, 0);
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (fd != group->fds[i]) close(fd);
     if (n <= 0) return 0;
     buf[n] = '\0';
     char *space = strchr(buf, ' ');
@@ -563,6 +580,13 @@ int main(int argc, char **argv) {
     /* A closed stdout is an error from write(), not a signal that ends the sentinel unannounced. */
     signal(SIGPIPE, SIG_IGN);
     page_size = sysconf(_SC_PAGESIZE);
+    /* Room for a pidfd per adopted program: the soft limit on open files raised to the hard one. */
+    struct rlimit files;
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur / HELD_STATM_SHARE < held_statm_max) held_statm_max = files.rlim_cur / HELD_STATM_SHARE;
     read_buffer_size = INITIAL_READ_BYTES;
     read_buffer = grow(NULL, 0, read_buffer_size);
     stat_fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);

@@ -41,8 +41,9 @@ interface Run {
 
 let syncs = 0;
 
-function runSentinel(args: string[] = []): Run {
-  const child = spawn(SENTINEL, args, { stdio: ["pipe", "pipe", "pipe"] });
+// The sentinel, or with `prefix` (a command that runs it, e.g. prlimit).
+function runSentinel(args: string[] = [], prefix: string[] = []): Run {
+  const child = prefix.length === 0 ? spawn(SENTINEL, args, { stdio: ["pipe", "pipe", "pipe"] }) : spawn(prefix[0]!, [...prefix.slice(1), SENTINEL, ...args], { stdio: ["pipe", "pipe", "pipe"] });
   sentinels.push(child);
   let out = "";
   let err = "";
@@ -194,6 +195,18 @@ describe("the sentinel", () => {
     run.send("forget self", `memory other ${1024 ** 4} near ${process.pid}`);
     await run.sync();
     expect(run.lines().filter((line) => line.startsWith("over"))).toHaveLength(2);
+  });
+
+  it("sums a group larger than the files it may hold open: every PID counted, under a limit of 256 open files", async () => {
+    const run = runSentinel([], ["prlimit", "--nofile=256:256"]);
+    const pid = sleeper();
+    await waitFor(() => readFileSync(`/proc/${pid}/comm`, "latin1").trim() === "sleep", WAIT_MS, () => "sleep did not start");
+    const pids = Array.from({ length: 600 }, () => pid);
+    run.send(`memory big 1 near ${pids.join(" ")}`);
+    const over = await run.line((line) => line.startsWith("over big "), "over line");
+    // Each PID's resident memory counted: 600 times sleep's (within a page or two of it, as it settles).
+    expect(Number(over.split(" ")[2]) / (600 * rssBytes(pid))).toBeCloseTo(1, 2);
+    expect(run.stderr()).toBe("");
   });
 
   it("names each line it cannot use on stderr, skips it, and goes on", async () => {
