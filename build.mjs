@@ -37,21 +37,29 @@ await build({
 });
 await chmod("dist/selfheal.js", 0o755);
 
-// The keeper: a small C program that is the parent of each program the daemon
-// starts (daemon/keeper/keeper.c). Built with the system's C compiler ($CC, or
-// cc); without one the daemon still works, but says at every start that crash
-// protection then ends with the daemon (install.sh installs gcc for it).
-const KEEPER = "dist/selfheal-keeper";
+// Two small C programs beside the daemon, built with the system's C compiler
+// ($CC, or cc); without one the daemon still works, and says at every start
+// what it does without them (install.sh installs gcc for them):
+// - the keeper (daemon/keeper/keeper.c), the parent of each program the daemon
+//   starts: without it, crash protection ends with the daemon;
+// - the sentinel (daemon/sentinel/sentinel.c), which takes the ten looks a
+//   second between scans: without it, the daemon takes them itself (more CPU at rest).
 const cc = process.env.CC || "cc";
-try {
-  execFileSync(cc, ["-O2", "-Wall", "-Wextra", "-o", KEEPER, "daemon/keeper/keeper.c"], { stdio: ["ignore", "inherit", "inherit"] });
-} catch (error) {
-  rmSync(KEEPER, { force: true });
-  console.warn(
-    `build: WARNING: the keeper was not built (${cc}: ${error.code === "ENOENT" ? "no C compiler" : error.message}).\n` +
-      "build: programs will be the daemon's own children, and lose their crash protection when the daemon restarts.\n" +
-      "build: install a C compiler (Debian/Ubuntu: apt install gcc libc6-dev) and build again.",
-  );
+const HELPERS = [
+  { output: "dist/selfheal-keeper", source: "daemon/keeper/keeper.c", without: "programs will be the daemon's own children, and lose their crash protection when the daemon restarts" },
+  { output: "dist/selfheal-sentinel", source: "daemon/sentinel/sentinel.c", without: "the daemon will take its looks between scans itself, at more CPU at rest" },
+];
+for (const { output, source, without } of HELPERS) {
+  try {
+    execFileSync(cc, ["-O2", "-Wall", "-Wextra", "-o", output, source], { stdio: ["ignore", "inherit", "inherit"] });
+  } catch (error) {
+    rmSync(output, { force: true });
+    console.warn(
+      `build: WARNING: ${output} was not built (${cc}: ${error.code === "ENOENT" ? "no C compiler" : error.message}).\n` +
+        `build: ${without}.\n` +
+        "build: install a C compiler (Debian/Ubuntu: apt install gcc libc6-dev) and build again.",
+    );
+  }
 }
 
 if (existsSync("extension/build.mjs")) {

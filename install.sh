@@ -113,7 +113,8 @@ fi
 # --- Prerequisites: each missing one is installed with the distribution's package manager, or explained.
 # Node.js 18.19 or later (the distribution's nodejs will do) runs the daemon; npm, a C compiler
 # (for the keeper, daemon/keeper/keeper.c, which crash protection across restarts of the daemon
-# needs) and gettext build it; glib-compile-schemas and gdbus come with GLib's tools; dbus-daemon
+# needs, and the sentinel, daemon/sentinel/sentinel.c, which keeps the daemon's CPU at rest low)
+# and gettext build it; glib-compile-schemas and gdbus come with GLib's tools; dbus-daemon
 # is the session bus.
 declare -A WHAT=([node]="Node.js $MIN_NODE or later" [npm]=npm [cc]="a C compiler" [glib]="GLib's tools (gdbus, glib-compile-schemas)"
   [dbus]=dbus-daemon [gettext]="gettext (msgfmt, xgettext)")
@@ -232,6 +233,14 @@ if [ -x dist/selfheal-keeper ]; then
 else
   rm -f "$APP_DIR/selfheal-keeper"
   say "WARNING: the keeper was not built (no C compiler): crash protection will not survive a restart of the daemon"
+fi
+# The sentinel beside it, the same way (a running daemon's sentinel holds the old file open).
+if [ -x dist/selfheal-sentinel ]; then
+  install -m 755 dist/selfheal-sentinel "$APP_DIR/.selfheal-sentinel.new"
+  mv -f "$APP_DIR/.selfheal-sentinel.new" "$APP_DIR/selfheal-sentinel"
+else
+  rm -f "$APP_DIR/selfheal-sentinel"
+  say "WARNING: the sentinel was not built (no C compiler): the daemon takes its looks between scans itself, at more CPU at rest"
 fi
 mkdir -p "$APP_DIR/docs"
 # The documentation the starter config points to.

@@ -4,13 +4,18 @@
 // daemon runs them (one repeating timer, the kernel's fork counter and
 // MemAvailable read each look); and one scan of the whole process table.
 // At ten looks and one scan a second these set the floor of the idle figure.
+// And the same looks taken by the sentinel process (dist/selfheal-sentinel) as
+// the daemon has it watch 50 programs: the fork counter and MemAvailable every
+// look, 50 adopted ends by pidfd, 50 memory groups read only after a sharp
+// drop (far) or, the worst case, every look (near); its CPU from its schedstat.
 // And the scan as the daemon's engine takes it (--paced-only for that alone):
 // 50 watched programs' trees read every scan, the rest of the table every
 // 5th, against a scan of everything, taken alternately at the same spacing.
 //
-//   node --import tsx bench/floor.ts [--seconds 20] [--paced-only]
+//   node --import tsx bench/floor.ts [--seconds 20] [--paced-only] [--sentinel-only]
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { systemClock } from "../daemon/engine/clock.js";
 import { ForkSurge } from "../daemon/engine/sentinels/forkSurge.js";
@@ -116,6 +121,51 @@ export async function benchPacedScan(): Promise<void> {
   );
 }
 
+const SENTINEL = resolve(import.meta.dirname, "../dist/selfheal-sentinel");
+
+// CPU µs of the sentinel process per look (its schedstat over `seconds`, ten looks a second), watching
+// WATCHED sleeping programs' ends and their memory groups, far or near.
+async function sentinelUsPerLook(seconds: number, near: boolean): Promise<number> {
+  const programs = Array.from({ length: WATCHED }, () => spawn("sleep", ["3600"], { stdio: "ignore" }));
+  const sentinel = spawn(SENTINEL, [], { stdio: ["pipe", "ignore", "inherit"] });
+  try {
+    const lines = [`forks 10`, `drop ${Math.floor(LIMIT_BYTES * 0.1)}`];
+    for (const child of programs) {
+      const stat = readFileSync(`/proc/${child.pid}/stat`, "latin1");
+      lines.push(`watch ${child.pid} ${stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]}`, `memory ${child.pid} ${LIMIT_BYTES} ${near ? "near" : "far"} ${child.pid}`);
+    }
+    sentinel.stdin!.write(`${lines.join("\n")}\n`);
+    await new Promise((r) => setTimeout(r, WARM_MS));
+    const ns = (): number => Number(readFileSync(`/proc/${sentinel.pid}/schedstat`, "latin1").split(" ")[0]);
+    const before = ns();
+    const started = performance.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const looks = ((performance.now() - started) / 1000) * LOOKS_PER_SECOND;
+    return (ns() - before) / NS_PER_US / looks;
+  } finally {
+    sentinel.stdin!.end();
+    for (const child of programs) child.kill("SIGKILL");
+  }
+}
+
+// The sentinel process's looks, as the daemon runs them at rest (far) and with every program near its limit.
+export async function benchSentinelProcess(seconds = DEFAULT_SECONDS): Promise<void> {
+  const load = (): string => readFileSync("/proc/loadavg", "latin1").split(" ").slice(0, 3).join(", ");
+  if (!existsSync(SENTINEL)) {
+    console.log(`the sentinel process: ${SENTINEL} is missing (npm run build compiles it; it needs a C compiler)`);
+    return;
+  }
+  const perMinute = (usPerLook: number): string => `${((usPerLook * LOOKS_PER_SECOND * SECONDS_PER_MINUTE) / US_PER_SECOND).toFixed(3)} CPU s/min`;
+  const loadBefore = load();
+  const far = await sentinelUsPerLook(seconds, false);
+  const near = await sentinelUsPerLook(seconds, true);
+  console.log(
+    `the sentinel process's look (schedstat), ${WATCHED} adopted ends by pidfd and ${WATCHED} memory groups, load average ${loadBefore} → ${load()}: ` +
+      `at rest (fork counter and MemAvailable read; groups far) ${far.toFixed(1)} µs, ten a second ${perMinute(far)}; ` +
+      `every group near its limit (${WATCHED} statm reads a look) ${near.toFixed(1)} µs, ${perMinute(near)}; the daemon is not woken by either`,
+  );
+}
+
 export async function benchFloor(seconds = DEFAULT_SECONDS): Promise<void> {
   const perMinute = (usPerSecond: number): string => `${((usPerSecond * SECONDS_PER_MINUTE) / US_PER_SECOND).toFixed(3)} CPU s/min`;
   const load = (): string => readFileSync("/proc/loadavg", "latin1").split(" ").slice(0, 3).join(", ");
@@ -133,10 +183,12 @@ export async function benchFloor(seconds = DEFAULT_SECONDS): Promise<void> {
   const scan = usPerScan();
   console.log(`one scan of ${scan.processes} processes (held stat files, back to back): ${scan.us.toFixed(0)} µs; one a second: ${perMinute(scan.us)} (load average ${load()})`);
   await benchPacedScan();
+  await benchSentinelProcess(seconds);
 }
 
 if (import.meta.filename === process.argv[1]) {
-  const { values } = parseArgs({ options: { seconds: { type: "string" }, "paced-only": { type: "boolean" } } });
+  const { values } = parseArgs({ options: { seconds: { type: "string" }, "paced-only": { type: "boolean" }, "sentinel-only": { type: "boolean" } } });
   if (values["paced-only"] === true) await benchPacedScan();
+  else if (values["sentinel-only"] === true) await benchSentinelProcess(Number(values.seconds ?? DEFAULT_SECONDS));
   else await benchFloor(Number(values.seconds ?? DEFAULT_SECONDS));
 }

@@ -1,13 +1,17 @@
 // The daemon at rest: started as users start it (the built file, its #! line's
 // flags, a private session bus), 50 running programs with CPU and memory
-// limits, 1 s scans. CPU seconds a minute (utime + stime from /proc) and
-// resident memory (VmRSS), and, with --profile, where the CPU time goes
+// limits, 1 s scans. CPU seconds a minute (utime + stime from /proc; the
+// daemon's and its sentinel process's, summed: the sentinel's looks are part
+// of the daemon's cost) and resident memory (VmRSS), and, with --profile, where the CPU time goes
 // (`--cpu-prof` over the same window, self time summed by function).
 // The first minutes include V8 optimising the scan's code (compiles on its
 // worker threads, for a function called once a second, come late): --warm
 // waits that long first, for the figure of a daemon that has run a while.
 //
-//   node --import tsx bench/idle.ts [--seconds 60] [--warm 0] [--profile]
+// --no-sentinel runs the daemon with its looks between scans in Node.js (the
+// way before the sentinel process), for runs alternating with and without it.
+//
+//   node --import tsx bench/idle.ts [--seconds 60] [--warm 0] [--profile] [--no-sentinel]
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,7 +30,20 @@ const PROFILE_TOP = 25;
 const STARTS_TIMEOUT_MS = 120_000;
 
 export interface IdleFigures {
+  /** The daemon's and its sentinel's, summed (utime + stime). */
   cpuSecondsPerMinute: number;
+  /** The same from schedstat (every thread's run time, in ns: counted rather than sampled at clock ticks). */
+  scheduledSecondsPerMinute: number;
+  /** Of it, the daemon's main thread (the event loop; the rest is V8's and libuv's worker threads and the sentinel). */
+  mainThreadSecondsPerMinute: number;
+  /** Times the main thread was woken, a second (its voluntary context switches). */
+  mainWakeUpsPerSecond: number;
+  /** Of it, the sentinel process's (0 without one). */
+  sentinelCpuSecondsPerMinute: number;
+  /** The sentinel's resident memory, MB (0 without one). */
+  sentinelRssMb: number;
+  /** Run with --no-sentinel. */
+  noSentinel: boolean;
   rssMb: number;
   /** Of rssMb: file-backed (the node binary's pages) and anonymous. */
   rssFileMb: number;
@@ -41,9 +58,44 @@ export interface IdleFigures {
 }
 
 // utime + stime of a process, in clock ticks.
-function cpuTicks(pid: number): number {
+export function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]!.split(" ");
   return Number(fields[11]) + Number(fields[12]);
+}
+
+// CPU time of a process, every thread, in ns (schedstat's first field: counted, not sampled at clock ticks).
+export function cpuNs(pid: number): number {
+  let sum = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      sum += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "latin1").split(" ")[0]);
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
+  return sum;
+}
+
+// The main thread's run time (ns) and voluntary context switches (each one a sleep that ended in a wake-up).
+function mainThread(pid: number): { ns: number; wakeUps: number } {
+  const ns = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "latin1").split(" ")[0]);
+  const wakeUps = Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, "latin1"))?.[1] ?? 0);
+  return { ns, wakeUps };
+}
+
+/** The sentinel's comm (the kernel keeps 15 characters of selfheal-sentinel). */
+const SENTINEL_COMM = "selfheal-sentin";
+
+// The daemon's sentinel processes (its children of that name).
+export function sentinelsOf(pid: number): number[] {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "latin1").trim().split(" ").filter(Boolean).map(Number);
+  return children.filter((child) => {
+    try {
+      return readFileSync(`/proc/${child}/comm`, "latin1").trim() === SENTINEL_COMM;
+    } catch {
+      return false;
+    }
+  });
 }
 
 // Resident memory of a process, MB: all of it, the file-backed part (the node binary's pages, shared
@@ -60,7 +112,7 @@ function loadAverage(): string {
 }
 
 // Start the daemon with 50 idle programs and measure it over `seconds`.
-export async function measureIdleDaemon(seconds: number, profile: boolean, warmSeconds = 0): Promise<IdleFigures> {
+export async function measureIdleDaemon(seconds: number, profile: boolean, warmSeconds = 0, noSentinel = false): Promise<IdleFigures> {
   const dir = makeTestDir("bench-idle");
   const profileDir = profile ? mkdtempSync(join(tmpdir(), "selfheal-cpuprof-")) : undefined;
   const policies = Array.from({ length: WATCHED }, (_, i) => {
@@ -69,19 +121,43 @@ export async function measureIdleDaemon(seconds: number, profile: boolean, warmS
   }).join("\n");
   const nodeFlags = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
   const launched = performance.now();
-  const daemon = await startDaemon(`[settings]\ninterval = 1.0\n\n${policies}`, { dir, nodeFlags });
+  const daemon = await startDaemon(`[settings]\ninterval = 1.0\n\n${policies}`, { dir, nodeFlags, args: noSentinel ? ["--no-sentinel"] : [] });
   try {
     await waitFor(() => daemon.events().filter((e) => e.kind === "started").length >= WATCHED, STARTS_TIMEOUT_MS, () => "programs did not start");
     const pid = daemon.process.pid!;
     await new Promise((r) => setTimeout(r, SETTLE_MS + warmSeconds * 1000));
+    const sentinels = sentinelsOf(pid);
+    if (!noSentinel && sentinels.length !== 1) throw new Error(`the daemon runs ${sentinels.length} sentinel processes, not one:\n${daemon.stderr()}`);
+    const sentinelTicks = (): number => sentinels.reduce((sum, child) => sum + cpuTicks(child), 0);
+    const scheduledNs = (): number => cpuNs(pid) + sentinels.reduce((sum, child) => sum + cpuNs(child), 0);
     const before = cpuTicks(pid);
+    const sentinelBefore = sentinelTicks();
+    const scheduledBefore = scheduledNs();
+    const mainBefore = mainThread(pid);
     const start = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
-    const cpuSeconds = (cpuTicks(pid) - before) / TICKS_PER_SECOND;
+    const sentinelSeconds = (sentinelTicks() - sentinelBefore) / TICKS_PER_SECOND;
+    const scheduledSeconds = (scheduledNs() - scheduledBefore) / 1e9;
+    const mainAfter = mainThread(pid);
+    const cpuSeconds = (cpuTicks(pid) - before) / TICKS_PER_SECOND + sentinelSeconds;
     const minutes = (performance.now() - start) / 60_000;
     const window = { fromMs: start - launched, toMs: performance.now() - launched };
     const resident = residentMb(pid);
-    const figures: IdleFigures = { cpuSecondsPerMinute: cpuSeconds / minutes, rssMb: resident.rss, rssFileMb: resident.file, rssAnonMb: resident.anon, seconds, warmSeconds, window };
+    const figures: IdleFigures = {
+      cpuSecondsPerMinute: cpuSeconds / minutes,
+      scheduledSecondsPerMinute: scheduledSeconds / minutes,
+      mainThreadSecondsPerMinute: (mainAfter.ns - mainBefore.ns) / 1e9 / minutes,
+      mainWakeUpsPerSecond: (mainAfter.wakeUps - mainBefore.wakeUps) / (minutes * 60),
+      sentinelCpuSecondsPerMinute: sentinelSeconds / minutes,
+      sentinelRssMb: sentinels.reduce((sum, child) => sum + residentMb(child).rss, 0),
+      noSentinel,
+      rssMb: resident.rss,
+      rssFileMb: resident.file,
+      rssAnonMb: resident.anon,
+      seconds,
+      warmSeconds,
+      window,
+    };
     if (profileDir !== undefined) {
       // The profile is written when the daemon ends of its own accord (SIGTERM), not on SIGKILL.
       await daemon.stop("SIGTERM");
@@ -142,7 +218,9 @@ export function summariseCpuProfile(path: string, window: { fromMs: number; toMs
 export function printIdleFigures(figures: IdleFigures): void {
   const warm = figures.warmSeconds > 0 ? `, after ${figures.warmSeconds} s at rest` : "";
   console.log(`\nthe daemon watching ${WATCHED} running programs (CPU and memory limits), 1 s scans, over ${figures.seconds} s${warm} (load average ${loadAverage()})`);
-  console.log(`CPU: ${figures.cpuSecondsPerMinute.toFixed(3)} CPU seconds per minute`);
+  const how = figures.noSentinel ? "--no-sentinel: the looks between scans in the daemon" : `the daemon and its sentinel process together (the sentinel ${figures.sentinelCpuSecondsPerMinute.toFixed(3)} of it, RSS ${figures.sentinelRssMb.toFixed(1)} MB)`;
+  console.log(`CPU: ${figures.cpuSecondsPerMinute.toFixed(3)} CPU seconds per minute (schedstat: ${figures.scheduledSecondsPerMinute.toFixed(3)}), ${how}`);
+  console.log(`of it the daemon's main thread ${figures.mainThreadSecondsPerMinute.toFixed(3)} CPU s/min, woken ${figures.mainWakeUpsPerSecond.toFixed(1)} times a second; V8's and libuv's threads the rest`);
   console.log(`RSS: ${figures.rssMb.toFixed(1)} MB (${figures.rssFileMb.toFixed(1)} MB file-backed, the node binary's pages shared with every Node.js process; ${figures.rssAnonMb.toFixed(1)} MB anonymous)`);
   if (figures.profile === undefined) return;
   const { totalMs, functions } = summariseCpuProfile(figures.profile, figures.window);
@@ -157,8 +235,8 @@ export async function benchIdle(): Promise<void> {
 }
 
 if (import.meta.filename === process.argv[1]) {
-  const { values } = parseArgs({ options: { seconds: { type: "string" }, warm: { type: "string" }, profile: { type: "boolean" }, keep: { type: "boolean" } } });
-  const figures = await measureIdleDaemon(Number(values.seconds ?? DEFAULT_SECONDS), values.profile === true, Number(values.warm ?? 0));
+  const { values } = parseArgs({ options: { seconds: { type: "string" }, warm: { type: "string" }, profile: { type: "boolean" }, keep: { type: "boolean" }, "no-sentinel": { type: "boolean" } } });
+  const figures = await measureIdleDaemon(Number(values.seconds ?? DEFAULT_SECONDS), values.profile === true, Number(values.warm ?? 0), values["no-sentinel"] === true);
   printIdleFigures(figures);
   if (figures.profile !== undefined && values.keep !== true) rmSync(join(figures.profile, ".."), { recursive: true, force: true });
 }

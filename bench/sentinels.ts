@@ -1,8 +1,12 @@
 // The sentinels' figures: how soon an adopted program's end is seen (and,
 // under restart = always, the program started again), and what the daemon's
 // idle CPU is with 50 programs (adopted, or started by it) at 1 s scans,
-// counted in CPU seconds from /proc/PID/stat over a minute, with the load
-// average beside it. Figures only: nothing here passes or fails.
+// counted in CPU seconds from /proc/PID/stat over a minute (the daemon's and
+// its sentinel process's, summed), with the load average beside it. Figures
+// only: nothing here passes or fails. With --no-sentinel, every daemon takes
+// its looks between scans itself (the way before the sentinel process).
+//
+//   node --import tsx bench/sentinels.ts [adopted] [memory] [idle] [--no-sentinel]
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { existsSync, readFileSync } from "node:fs";
@@ -11,6 +15,7 @@ import { loadavg } from "node:os";
 import type { EngineEvent } from "../daemon/engine/events.js";
 import { makeTestDir, startDaemon, uniqueSleep, waitFor } from "../test/helpers/daemon.js";
 import { LogTail, RUN_ID } from "./engine.js";
+import { cpuTicks as processTicks, sentinelsOf } from "./idle.js";
 import { printTable } from "./scan.js";
 
 const ADOPTED_ENDS = 20;
@@ -23,6 +28,9 @@ const TICKS_PER_SECOND = 100;
 const GAP_MS = 150;
 const MEMORY_JUMPS = Number(process.env.SELFHEAL_BENCH_MEMORY_JUMPS ?? 10);
 const JUMP = resolve(import.meta.dirname, "../test/engine/fixtures/jump.mjs");
+/** The daemons' arguments: --no-sentinel when asked for. */
+const DAEMON_ARGS = process.argv.includes("--no-sentinel") ? ["--no-sentinel"] : [];
+const MODE = DAEMON_ARGS.length > 0 ? "--no-sentinel" : "with the sentinel process";
 
 export async function benchSentinels(parts: readonly string[] = ["adopted", "memory", "idle"]): Promise<void> {
   if (parts.includes("adopted")) await benchAdoptedEnds();
@@ -45,7 +53,7 @@ async function benchAdoptedEnds(): Promise<void> {
     users.push(spawn(program, ["600"], { stdio: "ignore" }));
     policies.push(`[process.${name}]\ncommand = ["${program}", "600"]\nrestart = "always"\n`);
   }
-  const daemon = await startDaemon(`[settings]\ninterval = 1.0\n\n${policies.join("\n")}`, { dir });
+  const daemon = await startDaemon(`[settings]\ninterval = 1.0\n\n${policies.join("\n")}`, { dir, args: DAEMON_ARGS });
   const seen: number[] = [];
   const restarted: number[] = [];
   const load = loadavg()[0]!;
@@ -66,7 +74,7 @@ async function benchAdoptedEnds(): Promise<void> {
     await daemon.cleanup();
     for (const user of users) user.kill("SIGKILL");
   }
-  console.log(`\nan adopted program killed (SIGKILL) → its end told / started again (restart = "always"), 1 s scans, ${ADOPTED_ENDS} programs, one kill each at a random phase of the scan (ms, clock resolution 1 ms; load average ${load.toFixed(1)})`);
+  console.log(`\nan adopted program killed (SIGKILL) → its end told / started again (restart = "always"), 1 s scans, ${MODE}, ${ADOPTED_ENDS} programs, one kill each at a random phase of the scan (ms, clock resolution 1 ms; load average ${load.toFixed(1)})`);
   printTable([
     ["killed → exited event", seen],
     ["killed → restarted event", restarted],
@@ -84,7 +92,7 @@ async function benchMemoryJump(): Promise<void> {
   const daemon = await startDaemon(
     `[process.${name}]\ncommand = ["${process.execPath}", "${JUMP}", "${delay}", "300"]\nmatch = "/jump\\\\.mjs ${delay} 300/"\nautostart = true\nmemory_limit_mb = 200\nscope = "process"\n` +
       `env = { SELFHEAL_FIXTURE_CROSS = "200:${stamps}" }\ncooldown = { max_restarts = 1000, window = 60, pause = 1 }\n`,
-    { dir },
+    { dir, args: DAEMON_ARGS },
   );
   const latencies: number[] = [];
   const load = loadavg()[0]!;
@@ -106,7 +114,7 @@ async function benchMemoryJump(): Promise<void> {
   } finally {
     await daemon.cleanup();
   }
-  console.log(`\nmemory limit (200 MB) passed in one step (300 MiB allocated and touched) → violation and stop signal, default settings (1 s scans, memory_sustain 0.05 s), ${latencies.length} jumps (ms; load average ${load.toFixed(1)})`);
+  console.log(`\nmemory limit (200 MB) passed in one step (300 MiB allocated and touched) → violation and stop signal, default settings (1 s scans, memory_sustain 0.05 s), ${MODE}, ${latencies.length} jumps (ms; load average ${load.toFixed(1)})`);
   if (latencies.length > 0) printTable([["RSS past the limit → violation", latencies.slice(0, MEMORY_JUMPS)]]);
 }
 
@@ -121,16 +129,15 @@ async function benchIdle(kind: "adopted" | "started"): Promise<void> {
     if (kind === "adopted") users.push(spawn(program, ["600"], { stdio: "ignore" }));
     policies.push(`[process.${name}]\ncommand = ["${program}", "600"]\nautostart = ${kind === "started"}\ncpu_limit = 90\nmemory_limit_mb = 500\n`);
   }
-  const daemon = await startDaemon(`[settings]\ninterval = 1.0\n\n${policies.join("\n")}`, { dir });
+  const daemon = await startDaemon(`[settings]\ninterval = 1.0\n\n${policies.join("\n")}`, { dir, args: DAEMON_ARGS });
   try {
     const counted: EngineEvent["kind"] = kind === "adopted" ? "adopted" : "started";
     await waitFor(() => daemon.events().filter((e) => e.kind === counted).length >= IDLE_PROGRAMS, 30_000, () => `programs not ${kind}`);
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const pid = daemon.process.pid!;
-    const cpuTicks = (): number => {
-      const fields = readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]!.split(" ");
-      return Number(fields[11]) + Number(fields[12]);
-    };
+    // The daemon's and its sentinel's: the sentinel's looks are the daemon's cost too.
+    const sentinels = sentinelsOf(pid);
+    const cpuTicks = (): number => processTicks(pid) + sentinels.reduce((sum, child) => sum + processTicks(child), 0);
     const loadBefore = loadavg()[0]!;
     const before = cpuTicks();
     const start = performance.now();
@@ -139,7 +146,7 @@ async function benchIdle(kind: "adopted" | "started"): Promise<void> {
     const minutes = (performance.now() - start) / 60_000;
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "latin1"))?.[1] ?? 0);
     console.log(
-      `\nthe daemon with ${IDLE_PROGRAMS} idle programs ${kind === "adopted" ? "it adopted" : "it started"} (CPU and memory limits), 1 s scans, over ${IDLE_SECONDS} s: ` +
+      `\nthe daemon with ${IDLE_PROGRAMS} idle programs ${kind === "adopted" ? "it adopted" : "it started"} (CPU and memory limits), 1 s scans, ${MODE}, over ${IDLE_SECONDS} s: ` +
         `${(cpuSeconds / minutes).toFixed(3)} CPU s/min, RSS ${(rssKb / 1024).toFixed(1)} MB (load average ${loadBefore.toFixed(1)} → ${loadavg()[0]!.toFixed(1)})`,
     );
   } finally {
@@ -148,4 +155,7 @@ async function benchIdle(kind: "adopted" | "started"): Promise<void> {
   }
 }
 
-if (process.argv[1] === import.meta.filename) await benchSentinels(process.argv.slice(2));
+if (process.argv[1] === import.meta.filename) {
+  const parts = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
+  await benchSentinels(parts.length > 0 ? parts : undefined);
+}

@@ -94,7 +94,7 @@ _selfheal() {
       fi
       ;;
     daemon)
-      mapfile -t COMPREPLY < <(compgen -W "--config --no-bus --no-keeper --help" -- "$cur")
+      mapfile -t COMPREPLY < <(compgen -W "--config --no-bus --no-keeper --no-sentinel --help" -- "$cur")
       ;;
   esac
 }

@@ -18,6 +18,7 @@ import { SignalGuard } from "./safety/guard.js";
 import { ChildSpawner, type Spawner } from "./supervise/spawner.js";
 import { KeeperSpawner } from "./keeper/spawner.js";
 import { locateKeeper } from "./keeper/locate.js";
+import { locateSentinel, SentinelProcess, WITHOUT_SENTINEL } from "./sentinel/process.js";
 import { FileCooldownStore } from "./state/cooldownStore.js";
 import { EventLog } from "./state/eventLog.js";
 import { removeStaleTempFiles } from "./state/atomic.js";
@@ -48,6 +49,8 @@ export interface DaemonOptions {
   env: NodeJS.ProcessEnv;
   /** false starts programs as the daemon's own children, without keepers (`--no-keeper`). */
   keeper?: boolean;
+  /** false takes the looks between scans in the daemon itself, without the sentinel process (`--no-sentinel`). */
+  sentinel?: boolean;
 }
 
 /** Something that runs beside the engine (the D-Bus service, notifiers) and stops with it. */
@@ -87,6 +90,9 @@ export class Daemon implements NotificationResponder {
   private readonly keepers: KeeperSpawner | null;
   /** Why programs are started without keepers, or null when they have them. */
   private readonly keeperProblem: string | null;
+  /** The sentinel process that takes the looks between scans, or null (then why, in sentinelProblem). */
+  readonly sentinel: SentinelProcess | null;
+  private readonly sentinelProblem: string | null;
   private readonly showListeners = new Set<ShowListener>();
   /** Policy edits one at a time (D-Bus calls and notification actions alike). */
   private policyEdits: Promise<unknown> = Promise.resolve();
@@ -110,12 +116,16 @@ export class Daemon implements NotificationResponder {
     const spawner: Spawner = this.keepers ?? new ChildSpawner(options.env);
     // The processes outside the watched programs' trees are read every REST_EVERY_SCANS scans (proc/scan.ts).
     const source = new TimedSource(new ProcScanner({ holdStatFiles: true, restEveryScans: REST_EVERY_SCANS }));
+    const sentinel = options.sentinel === false ? { problem: `started with --no-sentinel; ${WITHOUT_SENTINEL}` } : locateSentinel();
+    this.sentinel = "path" in sentinel ? new SentinelProcess({ path: sentinel.path, log: (line) => console.error(line) }) : null;
+    this.sentinelProblem = "problem" in sentinel ? sentinel.problem : null;
     this.engine = new Engine(
       {
         clock: systemClock,
         source,
         probe,
         counters: new ProcCounters(),
+        lookout: this.sentinel ?? undefined,
         spawner,
         signaller: this.guard,
         cooldownStore: this.cooldownStore,
@@ -152,6 +162,7 @@ export class Daemon implements NotificationResponder {
       console.error(`selfheal: no keeper: ${this.keeperProblem}`);
       this.engine.events.emit({ kind: "keeper-unavailable", timeMs: Date.now(), reason: this.keeperProblem, message: `no keeper: ${this.keeperProblem}` });
     }
+    if (this.sentinelProblem !== null) console.error(`selfheal: no sentinel: ${this.sentinelProblem}`);
     // The engine's start never rejects (a program that cannot start is an event).
     this.markStarted(this.engine.start());
     this.watcher = watchConfig(this.options.configPath, () => this.reloadConfig());

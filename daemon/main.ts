@@ -24,6 +24,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       force: { type: "boolean" },
       "no-bus": { type: "boolean" },
       "no-keeper": { type: "boolean" },
+      "no-sentinel": { type: "boolean" },
       "log-file": { type: "boolean" },
       all: { type: "boolean" },
       json: { type: "boolean" },
@@ -54,6 +55,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       return (await import("./cli/daemonCommand.js")).runDaemonCommand(config, env, {
         bus: values["no-bus"] !== true,
         keeper: values["no-keeper"] !== true,
+        sentinel: values["no-sentinel"] !== true,
         logFile: values["log-file"] === true,
       });
     case "import":
@@ -89,7 +91,7 @@ function showHelp(command: string | undefined): number {
   return 0;
 }
 
-const KNOWN_OPTIONS = new Set(["--config", "--help", "-h", "--output", "--force", "--no-bus", "--no-keeper", "--log-file"]);
+const KNOWN_OPTIONS = new Set(["--config", "--help", "-h", "--output", "--force", "--no-bus", "--no-keeper", "--no-sentinel", "--log-file"]);
 /** `apps` reads no config and writes nothing: it takes only these. */
 const APPS_OPTIONS = new Set(["--all", "--json", "--help", "-h"]);
 

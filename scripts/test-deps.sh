@@ -2,7 +2,8 @@
 # Installs what the tests need on a fresh machine, and nothing that is already
 # there: a private dbus-daemon with busctl and gdbus to call it as users do,
 # unshare for PID namespaces, script for a terminal session, a C compiler for
-# the keeper (the build compiles daemon/keeper/keeper.c), a headless
+# the keeper and the sentinel (the build compiles daemon/keeper/keeper.c and
+# daemon/sentinel/sentinel.c), a headless
 # gnome-shell (with mesa's software renderer) for the extension's end-to-end
 # test, gtk-3-examples (real desktop files and a small GTK app for the app
 # tests), gettext for the build's translations, shellcheck for install.sh and

@@ -11,6 +11,8 @@ export interface DaemonCommandOptions {
   bus?: boolean;
   /** false starts programs without keepers (`--no-keeper`). */
   keeper?: boolean;
+  /** false takes the looks between scans in the daemon, without the sentinel process (`--no-sentinel`). */
+  sentinel?: boolean;
   /** true logs to $XDG_STATE_HOME/selfheal/daemon.log instead of stderr (`--log-file`). */
   logFile?: boolean;
 }
@@ -40,7 +42,7 @@ function endOfRun(): { ended: Promise<number>; lost(reason: string): void } {
 export async function runDaemonCommand(configPath: string, env: NodeJS.ProcessEnv, options: DaemonCommandOptions = {}): Promise<number> {
   if (options.logFile === true) new FileLog(join(stateDir(env), DAEMON_LOG_NAME)).captureStandardStreams();
   const run = endOfRun();
-  const daemon = new Daemon({ configPath, env, keeper: options.keeper !== false });
+  const daemon = new Daemon({ configPath, env, keeper: options.keeper !== false, sentinel: options.sentinel !== false });
   const bus = options.bus === false ? null : await attachBusService(daemon, { env, onLost: (reason) => run.lost(reason) });
   if (bus?.status === "refused") {
     console.error(`selfheal: ${bus.message}`);

@@ -13,13 +13,15 @@ interface CommandHelp {
 
 const COMMANDS: Record<string, CommandHelp> = {
   daemon: {
-    usage: "selfheal daemon [--config PATH] [--no-bus] [--no-keeper]",
+    usage: "selfheal daemon [--config PATH] [--no-bus] [--no-keeper] [--no-sentinel]",
     text: `Run the daemon in the foreground (install.sh's systemd unit or D-Bus activation
 normally does this for you).
   --config PATH   the config file (default: $XDG_CONFIG_HOME/selfheal/config.toml)
   --no-bus        without the D-Bus service
   --no-keeper     programs are the daemon's own children: they lose their crash
-                  protection when the daemon restarts`,
+                  protection when the daemon restarts
+  --no-sentinel   the daemon takes its looks between scans (memory limits, fork
+                  bombs, adopted programs' ends) itself: more CPU at rest`,
   },
   import: {
     usage: "selfheal import PROCESS_LIST [EMAIL_CONFIG] [--output PATH|-] [--force]",

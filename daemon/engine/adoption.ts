@@ -7,6 +7,7 @@
 import type { ProcessSample, ProcessSnapshot } from "../proc/types.js";
 import { findMatching } from "../proc/match.js";
 import { isKeeperProcess, keeperOf } from "../keeper/name.js";
+import { isSentinelProcess } from "../sentinel/name.js";
 import type { EngineContext } from "./context.js";
 import { clearProcess, identityOf, type Unit } from "./unit.js";
 
@@ -66,7 +67,7 @@ export function learnIdentities(ctx: EngineContext, snapshot: ProcessSnapshot, p
 // nor a program held by another daemon's keeper.
 function unclaimedMatches(ctx: EngineContext, unit: Unit, snapshot: ProcessSnapshot, claimed: Set<number>): ProcessSample[] {
   return findMatching(unit.policy.match, snapshot, ctx.deps.source, { uid: ctx.uid }).filter(
-    (sample) => !claimed.has(sample.pid) && sample.pid !== ctx.deps.source.selfPid && !isKeeperProcess(sample) && !heldByAnotherDaemon(ctx, sample, snapshot),
+    (sample) => !claimed.has(sample.pid) && sample.pid !== ctx.deps.source.selfPid && !isKeeperProcess(sample) && !isSentinelProcess(sample) && !heldByAnotherDaemon(ctx, sample, snapshot),
   );
 }
 

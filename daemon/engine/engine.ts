@@ -10,16 +10,20 @@ import { unknownExit } from "../supervise/exit.js";
 import { claimedPids, learnIdentities, letGo, mayAdopt, tryAdopt } from "./adoption.js";
 import { InternalErrors, MS_PER_SEC, type EngineContext } from "./context.js";
 import { EngineError, unknownProcess } from "./errors.js";
-import { EventHub, type StartReason } from "./events.js";
+import { EventHub, type EngineEvent, type StartReason } from "./events.js";
 import { Lifecycle } from "./lifecycle.js";
 import { Limits } from "./limits.js";
-import type { EngineDeps } from "./ports.js";
+import type { EngineDeps, LookoutWatch, WatchedEnd } from "./ports.js";
 import { reattach } from "./reattach.js";
 import { AdoptedEnds } from "./sentinels/adoptedEnds.js";
-import { ForkSurge } from "./sentinels/forkSurge.js";
-import { MemoryDrop } from "./sentinels/memoryDrop.js";
+import { FORK_SURGE_PER_LOOK, ForkSurge } from "./sentinels/forkSurge.js";
+import { LookoutLink } from "./sentinels/lookout.js";
+import { MEMORY_DROP_FRACTION, MemoryDrop } from "./sentinels/memoryDrop.js";
 import { SentinelWatch } from "./sentinels/watch.js";
 import { newUnit, releaseHeldEnd, type Unit, type UnitView } from "./unit.js";
+
+/** Events after which other processes run than before: the lookout is told at once, not at the next scan. */
+const PROCESSES_CHANGED: ReadonlySet<EngineEvent["kind"]> = new Set(["started", "adopted", "reattached", "followed", "restarted", "exited", "crashed", "stopped"]);
 
 export type { CooldownStore, EngineDeps, Guard, Signaller } from "./ports.js";
 export type { UnitState, UnitView } from "./unit.js";
@@ -35,8 +39,10 @@ export class Engine {
   private readonly limits: Limits;
   private config: Config;
   private tickTimer: { cancel(): void } | null = null;
-  /** Small looks between scans, every 100 ms (see sentinels/). */
+  /** Small looks between scans, every 100 ms (see sentinels/), when no lookout takes them (or once it failed). */
   private readonly sentinels: SentinelWatch;
+  /** The looks between scans outside the event loop (the sentinel process), when the daemon has one. */
+  private readonly lookout: LookoutLink | null;
   private snapshot: ProcessSnapshot | null = null;
   private running = false;
   private shutdownBegun = false;
@@ -78,6 +84,24 @@ export class Engine {
       }),
     );
     if (counters) this.sentinels.add(new ForkSurge({ forksSinceBoot: () => counters.forksSinceBoot(), surged: (forks) => this.tellSurge(forks) }));
+    this.lookout = deps.lookout
+      ? new LookoutLink(deps.lookout, {
+          what: () => this.lookoutWatch(),
+          forks: (count) => this.tellSurge(count),
+          ended: (pid) => this.adoptedEnded(pid),
+          overLimit: (pid) => this.limits.checkMemoryOf(pid),
+          fallBack: () => {
+            if (this.running) this.sentinels.start();
+          },
+          report: (where, error) => this.ctx.internalError(where, error),
+        })
+      : null;
+    if (this.lookout) {
+      const lookout = this.lookout;
+      this.events.subscribe((event) => {
+        if (PROCESSES_CHANGED.has(event.kind)) lookout.refresh();
+      });
+    }
     for (const policy of config.policies.values()) this.units.set(policy.name, newUnit(policy));
   }
 
@@ -90,6 +114,8 @@ export class Engine {
     const now = this.deps.clock.now();
     for (const unit of this.units.values()) this.lifecycle.resumeCooldown(unit, now);
     reattach(this.ctx, this.lifecycle, this.deps.spawner.recover?.(new Set(this.units.keys())) ?? []);
+    // The lookout is told what to watch after each scan, the first one's included.
+    this.lookout?.start();
     this.tick();
     const launches: Array<Promise<void>> = [];
     // Not a unit whose program's end was just learned from its keeper (ended while no daemon ran): that end was acted on per its policy.
@@ -97,7 +123,7 @@ export class Engine {
       if (unit.policy.autostart && unit.pid === 0 && unit.state === "stopped" && !unit.starting) launches.push(this.lifecycle.launchDetached(unit, "autostart", 0));
     }
     this.scheduleTick();
-    this.sentinels.start();
+    if (!this.lookout) this.sentinels.start();
     return Promise.allSettled(launches).then(() => undefined);
   }
 
@@ -108,6 +134,7 @@ export class Engine {
     this.shutdownBegun = true;
     this.tickTimer?.cancel();
     this.sentinels.stop();
+    this.lookout?.stop();
     this.limits.cancelConfirmations();
     for (const unit of this.units.values()) this.lifecycle.cancelTimers(unit);
     try {
@@ -127,6 +154,30 @@ export class Engine {
   onForkSurge(observer: (forks: number) => void): () => void {
     this.surgeObservers.add(observer);
     return () => this.surgeObservers.delete(observer);
+  }
+
+  // What the lookout is to watch now: the fork counter, the memory limits in force, the adopted programs' ends.
+  private lookoutWatch(): LookoutWatch {
+    const smallest = this.limits.smallestMemoryLimit();
+    const ends: WatchedEnd[] = [];
+    for (const unit of this.units.values()) {
+      // Our own children's ends come from their keeper or exit event; an adopted one is known by start time from its scan.
+      if (unit.pid !== 0 && !unit.managed && unit.startTicks >= 0) ends.push({ pid: unit.pid, startTicks: unit.startTicks });
+    }
+    return {
+      forksPerSurge: FORK_SURGE_PER_LOOK,
+      memoryDropBytes: smallest === null ? 0 : smallest * MEMORY_DROP_FRACTION,
+      ends,
+      memory: this.limits.memoryWatch(),
+    };
+  }
+
+  // The lookout saw an adopted program's process end: told now, not at the next scan (as the AdoptedEnds sentinel does).
+  private adoptedEnded(pid: number): void {
+    for (const unit of this.units.values()) {
+      // A stop under way polls on its own; a start under way is not the process that ended.
+      if (unit.pid === pid && !unit.managed && unit.stopping === null && !unit.starting) this.lifecycle.onEnded(unit, unknownExit());
+    }
   }
 
   private tellSurge(forks: number): void {
@@ -181,6 +232,7 @@ export class Engine {
         this.ctx.internalError("checking a scan (anomalies, zombies)", error);
       }
     }
+    this.lookout?.refresh();
     return snapshot;
   }
 
@@ -302,6 +354,7 @@ export class Engine {
       this.tickTimer?.cancel();
       this.scheduleTick();
     }
+    this.lookout?.refresh();
     return { added, removed, changed };
   }
 

@@ -9,6 +9,7 @@ import type { ProcessSample, ProcessSnapshot } from "../proc/types.js";
 import type { Breach } from "../limits/sustain.js";
 import { descendantsOf, treeTotals } from "../proc/tree.js";
 import type { Timer } from "./clock.js";
+import type { WatchedMemory } from "./ports.js";
 import { detach, guarded, MS_PER_SEC, type EngineContext } from "./context.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { Unit } from "./unit.js";
@@ -51,17 +52,45 @@ export class Limits {
     const snapshot = this.ctx.snapshot();
     if (!snapshot) return;
     for (const unit of this.ctx.units.values()) {
+      if (unit.pid === 0 || unit.stopping || unit.policy.memoryLimitBytes === null) continue;
+      // A process far below its limit and not growing cannot cross it before the next scan: skip the reads.
+      if (all || this.nearLimit(unit)) this.probeMemory(unit, snapshot);
+    }
+  }
+
+  // The lookout told that the memory of the unit whose process is `pid` rose above its limit: read it and judge it now.
+  checkMemoryOf(pid: number): void {
+    const snapshot = this.ctx.snapshot();
+    if (!snapshot) return;
+    for (const unit of this.ctx.units.values()) {
+      if (unit.pid === pid && !unit.stopping && unit.policy.memoryLimitBytes !== null) this.probeMemory(unit, snapshot);
+    }
+  }
+
+  // The memory limits for the lookout to watch between scans: each running process with one (its tree as the
+  // last scan knew it), read every look when near its limit, else only when available memory drops sharply.
+  memoryWatch(): WatchedMemory[] {
+    const snapshot = this.ctx.snapshot();
+    const watched: WatchedMemory[] = [];
+    for (const unit of this.ctx.units.values()) {
       const limit = unit.policy.memoryLimitBytes;
       if (unit.pid === 0 || unit.stopping || limit === null) continue;
-      // A process far below its limit and not growing cannot cross it before the next scan: skip the reads.
-      const atRisk =
-        all ||
-        unit.scansSeen < 2 ||
-        unit.sustain.memorySinceMs !== null ||
-        unit.usage.rssBytes >= limit * MEMORY_AT_RISK_FRACTION ||
-        unit.usage.rssBytes - unit.previousRssBytes >= limit * MEMORY_GROWTH_FRACTION;
-      if (atRisk) this.probeMemory(unit, snapshot);
+      const pids = unit.policy.scope === "tree" && snapshot ? [unit.pid, ...this.countedDescendants(snapshot, unit.pid)] : [unit.pid];
+      watched.push({ pid: unit.pid, pids, limitBytes: limit, near: this.nearLimit(unit) });
     }
+    return watched;
+  }
+
+  // New (fewer than two scans), over its limit now, near it, or growing fast toward it: worth reading between scans.
+  private nearLimit(unit: Unit): boolean {
+    const limit = unit.policy.memoryLimitBytes;
+    if (limit === null) return false;
+    return (
+      unit.scansSeen < 2 ||
+      unit.sustain.memorySinceMs !== null ||
+      unit.usage.rssBytes >= limit * MEMORY_AT_RISK_FRACTION ||
+      unit.usage.rssBytes - unit.previousRssBytes >= limit * MEMORY_GROWTH_FRACTION
+    );
   }
 
   // The smallest memory limit of a running program, or null when none has one (the memory sentinel's scale).

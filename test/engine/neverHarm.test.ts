@@ -186,6 +186,16 @@ describe("protected processes are never adopted or counted", () => {
     expect(t.engine.get("everything")).toMatchObject({ pid: 50, state: "running" });
   });
 
+  // The sentinel is the daemon's child ("selfheal-sentinel" on its command line): a broad match must not take it for a program.
+  it("never adopts the daemon's sentinel process", () => {
+    const t = setup([policy("everything", { match: "/selfheal/" })]);
+    t.source.set(sample(40, { comm: "selfheal-sentin", ppid: FAKE_SELF_PID, startTicks: 1 }), sample(50, { comm: "selfheal-app", startTicks: 100 }));
+    t.source.cmdlines.set(40, ["/home/u/.local/share/selfheal/selfheal-sentinel"]);
+    t.source.cmdlines.set(50, ["selfheal-app"]);
+    t.engine.start();
+    expect(t.engine.get("everything")).toMatchObject({ pid: 50, state: "running" });
+  });
+
   it("adopts the next match that is not protected", () => {
     const t = setup([policy("everything", { match: "/[a-z]/" })]);
     t.source.set(sample(1, { comm: "systemd" }), sample(50, { comm: "editor" }));

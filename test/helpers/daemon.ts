@@ -59,6 +59,8 @@ export interface StartDaemonOptions {
   args?: string[];
   /** Node.js flags after the #! line's own (e.g. --cpu-prof for a benchmark's profile). */
   nodeFlags?: string[];
+  /** The built daemon to run: dist/selfheal.js, or a copy of it elsewhere (without the programs built beside it). */
+  daemonFile?: string;
 }
 
 export async function startDaemon(config: string, options: StartDaemonOptions = {}): Promise<RunningDaemon> {
@@ -84,7 +86,7 @@ export async function startDaemon(config: string, options: StartDaemonOptions = 
   const launch = async (): Promise<void> => {
     // Ready once THIS run says so: after a restart, stderr still holds the earlier run's lines.
     const from = stderr.length;
-    child = spawn(DAEMON_NODE, [...daemonNodeFlags(), ...(options.nodeFlags ?? []), DAEMON_JS, "daemon", ...(options.args ?? [])], { env, stdio: ["ignore", "ignore", "pipe"] });
+    child = spawn(DAEMON_NODE, [...daemonNodeFlags(), ...(options.nodeFlags ?? []), options.daemonFile ?? DAEMON_JS, "daemon", ...(options.args ?? [])], { env, stdio: ["ignore", "ignore", "pipe"] });
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     // Ready once it says what it watches (the first scan is done and the autostart programs started by then).
     try {

@@ -4,7 +4,7 @@
 // ~/.local/state/selfheal/daemon.log; an upgrade stops it by its PID and the bus starts the new
 // one; --uninstall --purge stops it and removes everything; the watched program runs throughout.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAEMON_NODE, killProgramsIn, makeTempDir, REPO, startPrivateBus, waitUntil, type PrivateBus } from "../helpers/bus.js";
@@ -101,6 +101,12 @@ describe("install.sh without systemd", () => {
     expect(out).toContain(`its log: ${daemonLog()}`);
     await waitUntil(() => existsSync(daemonLog()) && readFileSync(daemonLog(), "utf8").includes("selfheal: watching 1 program ("), WAIT_MS, () => "the ready line in daemon.log");
     expect(readFileSync(daemonLog(), "utf8")).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z selfheal: /m);
+    // The sentinel installed beside the daemon, and run from there (no "no sentinel" line).
+    const sentinel = join(home, ".local/share/selfheal/selfheal-sentinel");
+    expect(existsSync(sentinel)).toBe(true);
+    expect(readFileSync(daemonLog(), "utf8")).not.toContain("no sentinel");
+    const children = readFileSync(`/proc/${daemon}/task/${daemon}/children`, "latin1").trim().split(" ").filter(Boolean);
+    expect(children.filter((child) => readFileSync(`/proc/${child}/comm`, "latin1").trim() === "selfheal-sentin").map((child) => readlinkSync(`/proc/${child}/exe`))).toEqual([sentinel]);
     expect(out).toContain(`${home}/.local/bin is not on your PATH`);
     expect(out).toContain('export PATH="$HOME/.local/bin:$PATH"');
     expect(existsSync(join(home, ".local/share/bash-completion/completions/selfheal"))).toBe(true);

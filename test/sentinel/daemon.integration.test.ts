@@ -1,0 +1,132 @@
+// The built daemon with its sentinel process, on real processes: at rest its
+// event loop is not woken between scans; the sentinel ends with it; and where
+// there is no sentinel (not built, --no-sentinel, or it ended) the daemon
+// says so and takes the looks itself, so an adopted program's end is still
+// seen between scans. The scan interval is far longer than the tests wait, so
+// what is seen was seen between scans. Only processes these tests start are signalled.
+import { afterEach, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { copyBuiltDaemon } from "../helpers/command.js";
+import { isRunning, killQuietly, makeTestDir, startDaemon, uniqueSleep, waitFor, type RunningDaemon } from "../helpers/daemon.js";
+
+/** No scan comes within the test's waits: the first one is taken at start, the next this many seconds later. */
+const LONG_INTERVAL_SEC = 120;
+/** What a test waits for something seen between scans (far below the interval; a loaded machine gets room). */
+const BETWEEN_SCANS_MS = 20_000;
+/** The window over which the daemon's wake-ups are counted. */
+const REST_WINDOW_MS = 3000;
+/** The engine's own looks come every 100 ms: at least this many wake-ups in the window without the sentinel. */
+const LOOKS_IN_WINDOW = REST_WINDOW_MS / 100;
+/** The comm of the sentinel (the kernel keeps 15 characters). */
+const SENTINEL_COMM = "selfheal-sentin";
+
+let daemon: RunningDaemon | null = null;
+const leftovers: number[] = [];
+
+afterEach(async () => {
+  await daemon?.cleanup();
+  daemon = null;
+  killQuietly(leftovers.splice(0));
+});
+
+// The daemon's children named selfheal-sentinel.
+function sentinelsOf(pid: number): number[] {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "latin1").trim().split(" ").filter(Boolean).map(Number);
+  return children.filter((child) => {
+    try {
+      return readFileSync(`/proc/${child}/comm`, "latin1").trim() === SENTINEL_COMM;
+    } catch {
+      return false;
+    }
+  });
+}
+
+// Times the daemon's main thread went to sleep and was woken (voluntary context switches): a count, not a clock.
+function wakeUps(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/task/${pid}/status`, "latin1");
+  return Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)![1]);
+}
+
+// A daemon watching an adopted program (restart = always) and a program with a memory limit, at long scans.
+async function daemonWithAdopted(name: string, options: { args?: string[]; daemonFile?: string } = {}): Promise<{ user: number }> {
+  const dir = makeTestDir(name);
+  const program = uniqueSleep(dir, name);
+  const limited = uniqueSleep(dir, `${name}m`);
+  const user = spawn(program, ["600"], { stdio: "ignore" });
+  leftovers.push(user.pid!);
+  daemon = await startDaemon(
+    `[settings]\ninterval = ${LONG_INTERVAL_SEC}\n\n[process.${name}]\ncommand = ["${program}", "600"]\nrestart = "always"\n\n[process.${name}m]\ncommand = ["${limited}", "600"]\nautostart = true\nmemory_limit_mb = 500\n`,
+    { dir, ...options },
+  );
+  await daemon.waitForEvent("adopted", (e) => e.name === name);
+  return { user: user.pid! };
+}
+
+// The adopted program killed: its end is told and it is started again, before the next scan.
+async function endSeenBetweenScans(user: number): Promise<void> {
+  process.kill(user, "SIGKILL");
+  await daemon!.waitForEvent("exited", (e) => e.pid === user, BETWEEN_SCANS_MS);
+  const restarted = await daemon!.waitForEvent("restarted", (e) => e.oldPid === user, BETWEEN_SCANS_MS);
+  leftovers.push(restarted.newPid);
+}
+
+// The daemon's wake-ups over the rest window, after its start has settled.
+async function wakeUpsAtRest(): Promise<number> {
+  const pid = daemon!.process.pid!;
+  // Its start's own work (the autostart, the first writes) is done by now.
+  await new Promise((done) => setTimeout(done, 1000));
+  const before = wakeUps(pid);
+  await new Promise((done) => setTimeout(done, REST_WINDOW_MS));
+  return wakeUps(pid) - before;
+}
+
+describe("the daemon with its sentinel", () => {
+  it("runs one sentinel, and at rest is not woken between scans; with --no-sentinel its own looks wake it ten times a second", async () => {
+    await daemonWithAdopted("shrest");
+    expect(sentinelsOf(daemon!.process.pid!)).toHaveLength(1);
+    const withSentinel = await wakeUpsAtRest();
+    await daemon!.cleanup();
+    daemon = null;
+    await daemonWithAdopted("shbusy", { args: ["--no-sentinel"] });
+    expect(daemon!.stderr()).toContain("selfheal: no sentinel: started with --no-sentinel; the daemon takes its looks between scans itself");
+    expect(sentinelsOf(daemon!.process.pid!)).toEqual([]);
+    const without = await wakeUpsAtRest();
+    expect(without).toBeGreaterThanOrEqual(LOOKS_IN_WINDOW / 2);
+    expect(withSentinel).toBeLessThan(LOOKS_IN_WINDOW / 3);
+  });
+
+  it("sees an adopted program's end between scans through the sentinel", async () => {
+    const { user } = await daemonWithAdopted("shpidfd");
+    await endSeenBetweenScans(user);
+  });
+
+  it("the sentinel ends when the daemon is killed (its stdin closes)", async () => {
+    await daemonWithAdopted("shorphan");
+    const [sentinel] = sentinelsOf(daemon!.process.pid!);
+    expect(sentinel).toBeDefined();
+    await daemon!.stop("SIGKILL");
+    await waitFor(() => !isRunning(sentinel!), BETWEEN_SCANS_MS, () => `the sentinel (PID ${sentinel}) still runs after its daemon was killed`);
+  });
+});
+
+describe("without the sentinel", () => {
+  it("not built (no C compiler): the daemon says so at start and takes the looks itself", async () => {
+    const bare = join(makeTestDir("nosentinel"), "dist");
+    mkdirSync(bare);
+    const { user } = await daemonWithAdopted("shbare", { daemonFile: copyBuiltDaemon(bare) });
+    expect(daemon!.stderr()).toContain(`selfheal: no sentinel: ${join(bare, "selfheal-sentinel")} is missing`);
+    expect(daemon!.stderr()).toContain("apt install gcc libc6-dev");
+    await endSeenBetweenScans(user);
+  });
+
+  it("the sentinel ended: the daemon says so and takes the looks itself from then on", async () => {
+    const { user } = await daemonWithAdopted("shlost");
+    const [sentinel] = sentinelsOf(daemon!.process.pid!);
+    process.kill(sentinel!, "SIGKILL");
+    await waitFor(() => daemon!.stderr().includes("selfheal: sentinel: "), BETWEEN_SCANS_MS, () => `nothing said of the sentinel's end:\n${daemon!.stderr()}`);
+    expect(daemon!.stderr()).toMatch(/selfheal: sentinel: \S+selfheal-sentinel ended \(SIGKILL\); the daemon takes its looks between scans itself .* from now on/);
+    await endSeenBetweenScans(user);
+  });
+});
