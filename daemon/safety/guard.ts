@@ -1,10 +1,12 @@
 // The last word before any signal leaves the daemon: whatever a policy or a
-// caller asks, PID 1, kernel threads, the daemon and its ancestors, the
-// session's shell and bus, and other users' processes are never signalled.
+// caller asks, PID 1, kernel threads, the daemon, its ancestors and its own
+// sentinel, the session's shell and bus, and other users' processes are never
+// signalled.
 // The same judgement, made on a scan's sample, keeps them out of adoption,
 // tree sums and containment (refusalFor).
 import type { ProcessSample, ProcessSnapshot } from "../proc/types.js";
 import { readOwnedStatLine, readStatLine } from "../proc/statLine.js";
+import { isSentinelProcess } from "../sentinel/name.js";
 
 /** Programs of the desktop session itself, protected by name. */
 export const SESSION_PROGRAMS = ["systemd", "gnome-shell", "dbus-daemon", "dbus-broker", "Xwayland", "gnome-session-b", "gnome-session"];
@@ -28,7 +30,7 @@ export interface GuardOptions {
 }
 
 /** What the guard needs to know of a process to judge it. */
-type Facts = Pick<ProcessSample, "pid" | "comm" | "kernelThread" | "sid" | "ttyNr" | "uid">;
+type Facts = Pick<ProcessSample, "pid" | "ppid" | "comm" | "kernelThread" | "sid" | "ttyNr" | "uid">;
 
 const NO_SUCH_PROCESS = "no such process";
 
@@ -116,6 +118,8 @@ export class SignalGuard {
     if (pid === 1) return "it is PID 1 (init)";
     if (pid === process.pid) return "it is the selfheal daemon itself";
     if (this.ancestors.has(pid)) return "it is an ancestor of the selfheal daemon";
+    // Young and in the daemon's own session, it could be taken for part of a fork bomb there.
+    if (facts.ppid === process.pid && isSentinelProcess(facts)) return "it is the selfheal daemon's sentinel";
     if (facts.kernelThread) return "it is a kernel thread";
     if (this.protectedNames.has(facts.comm)) return `it is ${facts.comm}, part of the desktop session`;
     if (facts.uid !== this.uid) return `it belongs to another user (uid ${facts.uid})`;

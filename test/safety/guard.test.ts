@@ -53,6 +53,15 @@ describe("SignalGuard", () => {
     expect(() => guard.kill(process.ppid, "SIGTERM")).toThrow(ProtectedError);
   });
 
+  it("refuses the daemon's own sentinel, and a process of that name that is not its child is judged as any other", async () => {
+    const sentinel = await sleeper("selfheal-sentinel");
+    const guard = new SignalGuard();
+    expect(guard.reasonToRefuse(sentinel.pid!)).toBe("it is the selfheal daemon's sentinel");
+    expect(() => guard.kill(sentinel.pid!, "SIGKILL")).toThrow(ProtectedError);
+    const sample = readStatLine("/proc", sentinel.pid!)!;
+    expect(guard.refusalFor({ ...sample, pid: sentinel.pid!, uid: process.getuid!(), ppid: 1 } as ProcessSample)).toBeNull();
+  });
+
   it("refuses another user's process and signals nothing to it", async () => {
     const child = await sleeper("guard-nobody", ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]);
     const guard = new SignalGuard();
