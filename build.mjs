@@ -2,8 +2,9 @@
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
-import { existsSync, readFileSync, rmSync } from "node:fs";
-import { resolve } from "node:path";
+import { copyFileSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
 
 await mkdir("dist", { recursive: true });
 
@@ -19,6 +20,7 @@ const xml2jsStandIn = {
 // Code loaded only when needed (each command's own, nodemailer with the first
 // mail) goes to chunks beside the command, so a process holds only what it runs.
 const CHUNKS = "dist/selfheal-chunks";
+const RE2JS_FILE = "re2js.cjs";
 rmSync(CHUNKS, { recursive: true, force: true });
 const daemonBuild = await build({
   entryPoints: { selfheal: "daemon/main.ts" },
@@ -33,7 +35,11 @@ const daemonBuild = await build({
   // dbus-next's require("xml2js") gets a stand-in: the daemon never uses the XML libraries (daemon/bus/xml2jsStandIn.ts).
   plugins: [xml2jsStandIn],
   // The D-Bus interface XML goes into the bundle: the daemon looks up no file for it at run time.
-  define: { SELFHEAL_MANAGER_XML: JSON.stringify(readFileSync("dbus/io.github.SelfHeal1.Manager.xml", "utf8")) },
+  // re2js is loaded when the first /regex/ match is compiled, from its CommonJS build copied beside the chunks (below).
+  define: {
+    SELFHEAL_MANAGER_XML: JSON.stringify(readFileSync("dbus/io.github.SelfHeal1.Manager.xml", "utf8")),
+    SELFHEAL_RE2JS: JSON.stringify(`./${RE2JS_FILE}`),
+  },
   banner: {
     // --max-semi-space-size=1: a young generation of 1 MB (V8's default is 16), which keeps the
     // daemon's resident memory about 4 MB lower (CPU 0.40-0.46 s a minute either way). V8's lite mode and
@@ -52,6 +58,11 @@ const daemonBuild = await build({
   logLevel: "warning",
 });
 await writeFile("dist/selfheal.meta.json", JSON.stringify(daemonBuild.metafile));
+// re2js's CommonJS build (one file, no imports of its own) goes beside the chunk that loads it (daemon/proc/re2js.ts),
+// which must then be a chunk: install.sh copies selfheal-chunks/ whole.
+const re2jsLoader = Object.entries(daemonBuild.metafile.outputs).find(([, output]) => "daemon/proc/re2js.ts" in output.inputs)?.[0];
+if (re2jsLoader === undefined || dirname(re2jsLoader) !== CHUNKS) throw new Error(`build: daemon/proc/re2js.ts is in ${re2jsLoader}, not in a chunk of ${CHUNKS}`);
+copyFileSync(createRequire(import.meta.url).resolve("re2js"), join(CHUNKS, RE2JS_FILE));
 await chmod("dist/selfheal.js", 0o755);
 
 // Two small C programs beside the daemon, built with the system's C compiler

@@ -3,7 +3,7 @@
 // entry, the daemon command's chunk and every chunk they import statically.
 // Code that file holds is source V8 keeps in memory for as long as the daemon
 // runs, so what the daemon never calls stays out of it.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { describe, expect, it } from "vitest";
@@ -42,6 +42,13 @@ describe("the code selfheal daemon loads at start", () => {
     const packages = packagesOf(sourcesTheDaemonLoads());
     expect(packages).toContain("dbus-next");
     expect([...packages].filter((name) => ["xml2js", "xmlbuilder", "sax"].includes(name))).toEqual([]);
+  });
+
+  it("leaves re2js out: it is loaded from its own file with the first /regex/ match (daemon/proc/re2js.ts)", () => {
+    expect(packagesOf(sourcesTheDaemonLoads())).not.toContain("re2js");
+    const { outputs } = JSON.parse(readFileSync(join(REPO, "dist/selfheal.meta.json"), "utf8")) as Metafile;
+    expect(Object.keys(outputs).filter((path) => packagesOf(Object.keys(outputs[path]!.inputs)).has("re2js"))).toEqual([]);
+    expect(existsSync(join(REPO, "dist/selfheal-chunks/re2js.cjs"))).toBe(true);
   });
 
   it("validates config with zod's mini build, not its classic API", () => {
