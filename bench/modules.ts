@@ -4,7 +4,7 @@
 // collection), then the built daemon itself; and the bundle's bytes by package
 // (the build's metafile, dist/selfheal.meta.json), which is source V8 keeps in memory.
 //
-//   node --import tsx bench/modules.ts
+//   node build.mjs && node --import tsx bench/modules.ts
 import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
