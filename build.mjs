@@ -1,15 +1,28 @@
 // Builds the daemon into one file for Node.js 18.19+ (the oldest the distributions ship), and (when present) the GNOME Shell extension.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { chmod, mkdir } from "node:fs/promises";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { copyFileSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
 
 await mkdir("dist", { recursive: true });
+
+/** Resolves dbus-next's require("xml2js") to daemon/bus/xml2jsStandIn.ts (node_modules stays as installed). */
+const xml2jsStandIn = {
+  name: "xml2js-stand-in",
+  setup(build) {
+    build.onResolve({ filter: /^xml2js$/ }, (args) =>
+      /[\\/]node_modules[\\/]dbus-next[\\/]/.test(args.importer) ? { path: resolve("daemon/bus/xml2jsStandIn.ts") } : undefined,
+    );
+  },
+};
 // Code loaded only when needed (each command's own, nodemailer with the first
 // mail) goes to chunks beside the command, so a process holds only what it runs.
 const CHUNKS = "dist/selfheal-chunks";
+const RE2JS_FILE = "re2js.cjs";
 rmSync(CHUNKS, { recursive: true, force: true });
-await build({
+const daemonBuild = await build({
   entryPoints: { selfheal: "daemon/main.ts" },
   outdir: "dist",
   splitting: true,
@@ -19,8 +32,14 @@ await build({
   target: "node18.19",
   format: "esm",
   sourcemap: true,
+  // dbus-next's require("xml2js") gets a stand-in: the daemon never uses the XML libraries (daemon/bus/xml2jsStandIn.ts).
+  plugins: [xml2jsStandIn],
   // The D-Bus interface XML goes into the bundle: the daemon looks up no file for it at run time.
-  define: { SELFHEAL_MANAGER_XML: JSON.stringify(readFileSync("dbus/io.github.SelfHeal1.Manager.xml", "utf8")) },
+  // re2js is loaded when the first /regex/ match is compiled, from its CommonJS build copied beside the chunks (below).
+  define: {
+    SELFHEAL_MANAGER_XML: JSON.stringify(readFileSync("dbus/io.github.SelfHeal1.Manager.xml", "utf8")),
+    SELFHEAL_RE2JS: JSON.stringify(`./${RE2JS_FILE}`),
+  },
   banner: {
     // --max-semi-space-size=1: a young generation of 1 MB (V8's default is 16), which keeps the
     // daemon's resident memory about 4 MB lower (CPU 0.40-0.46 s a minute either way). V8's lite mode and
@@ -33,8 +52,17 @@ await build({
     // Bundled CommonJS dependencies (dbus-next) still call require().
     js: "#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=8192 node --max-semi-space-size=1 --expose-gc\nimport { createRequire as __selfhealCreateRequire } from 'node:module';\nconst require = __selfhealCreateRequire(import.meta.url);",
   },
+  // Which source went into which file: the tests check what `selfheal daemon` loads (test/build), the
+  // benchmarks weigh it. Not installed (install.sh copies selfheal.js and its chunks).
+  metafile: true,
   logLevel: "warning",
 });
+await writeFile("dist/selfheal.meta.json", JSON.stringify(daemonBuild.metafile));
+// re2js's CommonJS build (one file, no imports of its own) goes beside the chunk that loads it (daemon/proc/re2js.ts),
+// which must then be a chunk: install.sh copies selfheal-chunks/ whole.
+const re2jsLoader = Object.entries(daemonBuild.metafile.outputs).find(([, output]) => "daemon/proc/re2js.ts" in output.inputs)?.[0];
+if (re2jsLoader === undefined || dirname(re2jsLoader) !== CHUNKS) throw new Error(`build: daemon/proc/re2js.ts is in ${re2jsLoader}, not in a chunk of ${CHUNKS}`);
+copyFileSync(createRequire(import.meta.url).resolve("re2js"), join(CHUNKS, RE2JS_FILE));
 await chmod("dist/selfheal.js", 0o755);
 
 // Two small C programs beside the daemon, built with the system's C compiler

@@ -26,6 +26,8 @@ const SETTLE_MS = 3000;
 /** Clock ticks a second of /proc/PID/stat's utime and stime (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 const PROFILE_TOP = 25;
+/** How often the window samples the daemon's resident memory. */
+const SAMPLE_EVERY_MS = 1000;
 /** How long the 50 autostarts may take on a loaded machine. */
 const STARTS_TIMEOUT_MS = 120_000;
 
@@ -48,6 +50,8 @@ export interface IdleFigures {
   /** Of rssMb: file-backed (the node binary's pages) and anonymous. */
   rssFileMb: number;
   rssAnonMb: number;
+  /** RSS sampled every second over the window: the collector's saw-tooth moves it by several MB. */
+  rssSampled: { meanMb: number; minMb: number; maxMb: number; anonMeanMb: number };
   seconds: number;
   /** Seconds the daemon ran at rest before the window opened (after the settle). */
   warmSeconds: number;
@@ -135,7 +139,10 @@ export async function measureIdleDaemon(seconds: number, profile: boolean, warmS
     const scheduledBefore = scheduledNs();
     const mainBefore = mainThread(pid);
     const start = performance.now();
+    const samples: Array<{ rss: number; anon: number }> = [];
+    const sampler = setInterval(() => samples.push(residentMb(pid)), SAMPLE_EVERY_MS);
     await new Promise((r) => setTimeout(r, seconds * 1000));
+    clearInterval(sampler);
     const sentinelSeconds = (sentinelTicks() - sentinelBefore) / TICKS_PER_SECOND;
     const scheduledSeconds = (scheduledNs() - scheduledBefore) / 1e9;
     const mainAfter = mainThread(pid);
@@ -143,6 +150,14 @@ export async function measureIdleDaemon(seconds: number, profile: boolean, warmS
     const minutes = (performance.now() - start) / 60_000;
     const window = { fromMs: start - launched, toMs: performance.now() - launched };
     const resident = residentMb(pid);
+    samples.push(resident);
+    const mean = (values: number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
+    const rssSampled = {
+      meanMb: mean(samples.map((sample) => sample.rss)),
+      minMb: Math.min(...samples.map((sample) => sample.rss)),
+      maxMb: Math.max(...samples.map((sample) => sample.rss)),
+      anonMeanMb: mean(samples.map((sample) => sample.anon)),
+    };
     const figures: IdleFigures = {
       cpuSecondsPerMinute: cpuSeconds / minutes,
       scheduledSecondsPerMinute: scheduledSeconds / minutes,
@@ -154,6 +169,7 @@ export async function measureIdleDaemon(seconds: number, profile: boolean, warmS
       rssMb: resident.rss,
       rssFileMb: resident.file,
       rssAnonMb: resident.anon,
+      rssSampled,
       seconds,
       warmSeconds,
       window,
@@ -222,6 +238,8 @@ export function printIdleFigures(figures: IdleFigures): void {
   console.log(`CPU: ${figures.cpuSecondsPerMinute.toFixed(3)} CPU seconds per minute (schedstat: ${figures.scheduledSecondsPerMinute.toFixed(3)}), ${how}`);
   console.log(`of it the daemon's main thread ${figures.mainThreadSecondsPerMinute.toFixed(3)} CPU s/min, woken ${figures.mainWakeUpsPerSecond.toFixed(1)} times a second; V8's and libuv's threads the rest`);
   console.log(`RSS: ${figures.rssMb.toFixed(1)} MB (${figures.rssFileMb.toFixed(1)} MB file-backed, the node binary's pages shared with every Node.js process; ${figures.rssAnonMb.toFixed(1)} MB anonymous)`);
+  const sampled = figures.rssSampled;
+  console.log(`RSS sampled every second over the window: mean ${sampled.meanMb.toFixed(1)} MB (${sampled.minMb.toFixed(1)} to ${sampled.maxMb.toFixed(1)}), anonymous mean ${sampled.anonMeanMb.toFixed(1)} MB`);
   if (figures.profile === undefined) return;
   const { totalMs, functions } = summariseCpuProfile(figures.profile, figures.window);
   console.log(`\nCPU profile over the same ${figures.seconds} s (--cpu-prof), ${totalMs.toFixed(0)} ms sampled, self time by function:`);

@@ -2,18 +2,27 @@
 // dependency the bundle loads at start, imported one after another in a fresh
 // Node.js with the daemon's #! flags (resident memory and V8 heap after a full
 // collection), then the built daemon itself; and the bundle's bytes by package
-// (esbuild's metafile), which is source V8 keeps in memory.
+// (the build's metafile, dist/selfheal.meta.json), which is source V8 keeps in memory.
 //
-//   node --import tsx bench/modules.ts
+//   node build.mjs && node --import tsx bench/modules.ts
 import { execFileSync } from "node:child_process";
-import { build } from "esbuild";
+import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { daemonNodeFlags, daemonShebangEnv } from "../test/helpers/command.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const MIB = 1024 * 1024;
-/** Packages the daemon bundles, in the order its start loads them; each stage imports its own and all before it. */
-const PACKAGES = ["dbus-next", "zod", "zod/mini", "smol-toml", "toml-eslint-parser", "re2js", "nodemailer"];
+/**
+ * Packages the daemon bundles: those its start loads (dbus-next here with the XML libraries the build leaves
+ * out of the daemon), then those loaded when needed (re2js with the first /regex/, smol-toml's writer, nodemailer
+ * with the first mail), then zod's classic API, which the daemon no longer loads, for comparison. Each stage
+ * imports its own and all before it.
+ */
+const PACKAGES = ["dbus-next", "zod/mini", "toml-eslint-parser", "re2js", "smol-toml", "nodemailer", "zod"];
+
+interface Metafile {
+  outputs: Record<string, { imports: Array<{ path: string; kind: string }>; inputs: Record<string, { bytesInOutput: number }> }>;
+}
 
 interface Usage {
   rss: number;
@@ -41,25 +50,13 @@ function medianUsage(code: string): Usage {
 /** The chunk `selfheal daemon` loads first (build.mjs names chunks after their entry module). */
 const DAEMON_CHUNK = /daemonCommand-[^/]*\.js$/;
 
-// Bytes of source by package (selfheal's own code as "selfheal"), built as
-// build.mjs builds it: all of it, and what the daemon loads (the entry, the
-// daemon command's chunk and every chunk those import statically).
+// Bytes of source by package (selfheal's own code as "selfheal") in the build
+// (`npm run bench` builds first; build.mjs writes its metafile): all of it, and
+// what the daemon loads (the entry, the daemon command's chunk and every chunk
+// those import statically).
 async function bundleBytesByPackage(): Promise<{ all: Map<string, number>; daemon: Map<string, number> }> {
-  const result = await build({
-    entryPoints: { selfheal: resolve(REPO, "daemon/main.ts") },
-    outdir: "/nonexistent-out",
-    splitting: true,
-    chunkNames: "selfheal-chunks/[name]-[hash]",
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    write: false,
-    metafile: true,
-    logLevel: "silent",
-    define: { SELFHEAL_MANAGER_XML: '""' },
-  });
-  const outputs = result.metafile.outputs;
+  const metafile = JSON.parse(await readFile(resolve(REPO, "dist/selfheal.meta.json"), "utf8")) as Metafile;
+  const outputs = metafile.outputs;
   const loaded = new Set<string>();
   const visit = (path: string): void => {
     if (loaded.has(path) || outputs[path] === undefined) return;

@@ -2,9 +2,8 @@
 // the key, what was expected, the value received with its type, and a
 // "did you mean" hint for misspelt keys.
 import type { ConfigProblem } from "./errors.js";
-import type { core } from "zod";
 
-import { z } from "zod";
+import * as core from "zod/v4/core";
 
 import { formatKeyPath } from "./errors.js";
 
@@ -114,34 +113,37 @@ export function suggestKey(unknown: string, known: readonly string[]): string | 
   return extensions.length === 1 ? (extensions[0] ?? null) : null;
 }
 
+/** Any zod schema (the core type both of zod's builds extend). */
+type Schema = core.$ZodType;
+
 // Step from a schema into the schema of one child key, through optional/default wrappers.
-function childSchema(schema: z.ZodType, segment: PropertyKey): z.ZodType | null {
+function childSchema(schema: Schema, segment: PropertyKey): Schema | null {
   const inner = unwrap(schema);
-  if (inner instanceof z.ZodObject) return (inner.shape as Record<string, z.ZodType>)[String(segment)] ?? null;
-  if (inner instanceof z.ZodRecord) return inner.valueType as z.ZodType;
-  if (inner instanceof z.ZodArray) return inner.element as z.ZodType;
+  if (inner instanceof core.$ZodObject) return inner._zod.def.shape[String(segment)] ?? null;
+  if (inner instanceof core.$ZodRecord) return inner._zod.def.valueType;
+  if (inner instanceof core.$ZodArray) return inner._zod.def.element;
   return null;
 }
 
 // Strip optional, default and prefault wrappers off a schema.
-function unwrap(schema: z.ZodType): z.ZodType {
+function unwrap(schema: Schema): Schema {
   let current = schema;
-  while (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodPrefault) {
-    current = current.unwrap() as z.ZodType;
+  while (current instanceof core.$ZodOptional || current instanceof core.$ZodDefault || current instanceof core.$ZodPrefault) {
+    current = current._zod.def.innerType;
   }
   return current;
 }
 
 // The keys a table at `path` may hold according to `schema`.
-export function knownKeysAt(schema: z.ZodType, path: Path): string[] {
-  let current: z.ZodType | null = schema;
+export function knownKeysAt(schema: Schema, path: Path): string[] {
+  let current: Schema | null = schema;
   for (const segment of path) {
     if (current === null) return [];
     current = childSchema(current, segment);
   }
   if (current === null) return [];
   const inner = unwrap(current);
-  return inner instanceof z.ZodObject ? Object.keys(inner.shape) : [];
+  return inner instanceof core.$ZodObject ? Object.keys(inner._zod.def.shape) : [];
 }
 
 /** Extra advice for an unknown key, given its table's path; may return null. */
@@ -156,7 +158,7 @@ export interface DescribeOptions {
 }
 
 interface Context {
-  schema: z.ZodType;
+  schema: Schema;
   data: unknown;
   advise: UnknownKeyAdvice;
   topLevelNoun: string;
@@ -228,7 +230,7 @@ function issueProblems(ctx: Context, issue: Issue): PathProblem[] {
 
 // Translate zod issues about `data` into path-keyed problems.
 export function describeIssues(
-  schema: z.ZodType,
+  schema: Schema,
   data: unknown,
   issues: readonly Issue[],
   options: DescribeOptions = {},

@@ -12,16 +12,18 @@
 // is read too, and migrated by the PolicyStore (see migrateWholePolicies).
 import type { Config } from "./policy.js";
 import type { ParsedConfig, RawPolicyTable } from "./load.js";
+import type * as core from "zod/v4/core";
 
 import { copyFileSync, existsSync } from "node:fs";
 
-import { z } from "zod";
+import * as z from "zod/mini";
 
 import { writeFileAtomic, writeFileAtomicSync } from "../state/atomic.js";
 import { ConfigError, type ConfigProblem } from "./errors.js";
 import { effectivePolicy, isEmptyOverride, overrideForWholePolicy, validateUnset, type PolicyOverride } from "./layers.js";
 import { validatePolicyObject } from "./load.js";
 import { SIZE_LIMITS } from "./defaults.js";
+import "./zodMessages.js";
 import { FileTooLargeError, formatBytes, readFileCapped } from "./sizes.js";
 
 /** The file's format version. */
@@ -44,20 +46,20 @@ export interface LoadedOverrides {
 }
 
 const PolicyOverrideSchema = z.strictObject({
-  set: z.record(z.string(), z.unknown()).default({}),
-  unset: z.array(z.string()).default([]),
+  set: z._default(z.record(z.string(), z.unknown()), {}),
+  unset: z._default(z.array(z.string()), []),
 });
 
 const CurrentFileSchema = z.strictObject({
   version: z.literal(OVERRIDES_VERSION),
-  policies: z.record(z.string(), PolicyOverrideSchema).default({}),
-  removed: z.array(z.string()).default([]),
+  policies: z._default(z.record(z.string(), PolicyOverrideSchema), {}),
+  removed: z._default(z.array(z.string()), []),
 });
 
 /** The first format: whole policies (every key) under `set`. */
 const EarlierFileSchema = z.strictObject({
-  set: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
-  removed: z.array(z.string()).default([]),
+  set: z._default(z.record(z.string(), z.record(z.string(), z.unknown())), {}),
+  removed: z._default(z.array(z.string()), []),
 });
 
 // No overrides at all.
@@ -71,7 +73,7 @@ function fileError(path: string, message: string): ConfigError {
 }
 
 // Describe zod's complaints about the file's shape.
-function shapeProblems(error: z.ZodError): string {
+function shapeProblems(error: core.$ZodError): string {
   return error.issues.map((issue) => `${issue.path.join(".") || "top level"}: ${issue.message}`).join("; ");
 }
 

@@ -1,4 +1,5 @@
-// zod schemas for config.toml as written (snake_case keys) and their translation
+// zod schemas (its mini build: functions rather than methods, so the bundle holds only
+// what is used) for config.toml as written (snake_case keys) and their translation
 // into the normalised Policy, Settings and EmailSettings the engine uses.
 import type {
   AnomalyOverrides,
@@ -19,11 +20,13 @@ import { isIPv4, isIPv6 } from "node:net";
 import { homedir } from "node:os";
 import { basename, isAbsolute, join } from "node:path";
 
-import { z } from "zod";
+import * as z from "zod/mini";
 
 import { BYTES_PER_MB, DEFAULTS, ENV_NAME_PATTERN, LIMITS, NAME_PATTERN, SIZE_LIMITS } from "./defaults.js";
 import { formatBytes } from "./sizes.js";
 import type { CustomParams } from "./issues.js";
+import type { ParsePayload } from "zod/v4/core";
+import "./zodMessages.js";
 import { CPU_SPIKE_KEYS, FORK_BOMB_KEYS, LEAK_KEYS, fromConfigKeys } from "./anomalyKeys.js";
 import { programName } from "../proc/interpreters.js";
 import { AppError, resolveApp, type DesktopApp } from "../apps/catalog.js";
@@ -42,33 +45,53 @@ export function parseMatchRegex(match: string): LinearRegex | null {
 
 // A non-empty string without NUL bytes (argv, paths and names cannot carry one).
 function text() {
-  return z
-    .string()
-    .min(1)
-    .refine((value) => !value.includes(NUL), { message: "must not contain a NUL character" });
+  return z.string().check(
+    z.minLength(1),
+    z.refine((value) => !value.includes(NUL), { message: "must not contain a NUL character" }),
+  );
 }
 
 // A /regex/ match must compile for linear-time matching and not match everything; anything else is a process name.
-const MatchSchema = text().superRefine((value, ctx) => {
-  try {
-    parseMatchRegex(value);
-  } catch (error) {
-    if (!(error instanceof PatternError)) throw error;
-    ctx.addIssue({ code: "custom", message: error.message });
-  }
-});
+const MatchSchema = text().check(
+  z.superRefine((value, ctx) => {
+    try {
+      parseMatchRegex(value);
+    } catch (error) {
+      if (!(error instanceof PatternError)) throw error;
+      ctx.addIssue({ code: "custom", message: error.message });
+    }
+  }),
+);
 
-const CwdSchema = text()
-  .refine((value) => isAbsolute(value) || value === "~" || value.startsWith("~/"), {
+const CwdSchema = text().check(
+  z.refine((value) => isAbsolute(value) || value === "~" || value.startsWith("~/"), {
     message: "expected an absolute path (or one starting with ~/)",
-  })
-  .refine((value) => Buffer.byteLength(value) < SIZE_LIMITS.path_bytes, {
+  }),
+  z.refine((value) => Buffer.byteLength(value) < SIZE_LIMITS.path_bytes, {
     message: `expected a path shorter than ${SIZE_LIMITS.path_bytes} bytes (the kernel's PATH_MAX)`,
-  });
+  }),
+);
 
-const EnvNameSchema = z.string().refine((value) => ENV_NAME_PATTERN.test(value) && value.length <= SIZE_LIMITS.env_name_length, {
-  message: `an environment variable name is letters, digits and _, not starting with a digit (POSIX), at most ${SIZE_LIMITS.env_name_length} characters`,
-});
+const EnvNameSchema = z.string().check(
+  z.refine((value) => ENV_NAME_PATTERN.test(value) && value.length <= SIZE_LIMITS.env_name_length, {
+    message: `an environment variable name is letters, digits and _, not starting with a digit (POSIX), at most ${SIZE_LIMITS.env_name_length} characters`,
+  }),
+);
+
+// A number from a limit's min to its max, inclusive.
+function numberWithin(limit: { min: number; max: number }) {
+  return z.number().check(z.minimum(limit.min), z.maximum(limit.max));
+}
+
+// An integer from a limit's min to its max, inclusive.
+function intWithin(limit: { min: number; max: number }) {
+  return z.int().check(z.minimum(limit.min), z.maximum(limit.max));
+}
+
+// A number above 0, up to `max` inclusive.
+function positiveUpTo(max: number) {
+  return z.number().check(z.gt(0), z.maximum(max));
+}
 
 /** A size cap's issue: its message says the size, so the (large) value is not shown. */
 const SIZE_ISSUE: CustomParams = { omitValue: true };
@@ -79,10 +102,9 @@ function blockBytes(value: string): number {
 }
 
 // argv: at most so many arguments and bytes, so that the program can be started (ARG_MAX).
-const CommandSchema = z
-  .array(text())
-  .min(1)
-  .superRefine((command, ctx) => {
+const CommandSchema = z.array(text()).check(
+  z.minLength(1),
+  z.superRefine((command, ctx) => {
     if (command.length > SIZE_LIMITS.arguments) {
       ctx.addIssue({ code: "custom", message: `has ${command.length} arguments; at most ${SIZE_LIMITS.arguments} are accepted`, params: SIZE_ISSUE });
       return;
@@ -95,12 +117,12 @@ const CommandSchema = z
         params: SIZE_ISSUE,
       });
     }
-  });
+  }),
+);
 
 // The policy's extra environment: POSIX names, and at most so many variables and bytes (ARG_MAX counts them too).
-const EnvSchema = z
-  .record(EnvNameSchema, z.string().refine((value) => !value.includes(NUL), { message: "must not contain a NUL character" }))
-  .superRefine((env, ctx) => {
+const EnvSchema = z.record(EnvNameSchema, z.string().check(z.refine((value) => !value.includes(NUL), { message: "must not contain a NUL character" }))).check(
+  z.superRefine((env, ctx) => {
     const entries = Object.entries(env);
     if (entries.length > SIZE_LIMITS.env_vars) {
       ctx.addIssue({ code: "custom", message: `has ${entries.length} variables; at most ${SIZE_LIMITS.env_vars} are accepted`, params: SIZE_ISSUE });
@@ -110,86 +132,92 @@ const EnvSchema = z
     if (bytes > SIZE_LIMITS.env_bytes) {
       ctx.addIssue({ code: "custom", message: `is ${bytes} bytes as NAME=value entries; at most ${formatBytes(SIZE_LIMITS.env_bytes)} are accepted`, params: SIZE_ISSUE });
     }
-  });
+  }),
+);
 
-export const ProcessNameSchema = z.string().regex(NAME_PATTERN, {
-  message:
-    "a process name is 1 to 64 letters, digits or . _ @ + -, starting with a letter or digit",
-});
+export const ProcessNameSchema = z.string().check(
+  z.regex(NAME_PATTERN, {
+    message: "a process name is 1 to 64 letters, digits or . _ @ + -, starting with a letter or digit",
+  }),
+);
 
 const CooldownSchema = z.strictObject({
-  max_restarts: z.int().min(LIMITS.max_restarts.min).max(LIMITS.max_restarts.max).default(DEFAULTS.process.cooldown.max_restarts),
-  window: z.number().gt(0).max(LIMITS.window.max).default(DEFAULTS.process.cooldown.window),
-  pause: z.number().gt(0).max(LIMITS.pause.max).default(DEFAULTS.process.cooldown.pause),
+  max_restarts: z._default(intWithin(LIMITS.max_restarts), DEFAULTS.process.cooldown.max_restarts),
+  window: z._default(positiveUpTo(LIMITS.window.max), DEFAULTS.process.cooldown.window),
+  pause: z._default(positiveUpTo(LIMITS.pause.max), DEFAULTS.process.cooldown.pause),
 });
 
 const AnomalyActionSchema = z.enum(["notify", "restart", "kill"]);
 
 // The keys of [anomaly.leak] and [process.NAME.leak]; every key is optional, the defaults fill in at normalisation.
 const LeakSchema = z.strictObject({
-  enabled: z.boolean().optional(),
-  action: AnomalyActionSchema.optional(),
-  window: z.number().min(LIMITS.leak_window.min).max(LIMITS.leak_window.max).optional(),
-  min_duration: z.number().min(LIMITS.min_duration.min).max(LIMITS.min_duration.max).optional(),
-  min_rate_mb_per_min: z.number().min(LIMITS.min_rate_mb_per_min.min).max(LIMITS.min_rate_mb_per_min.max).optional(),
-  min_growth_mb: z.number().min(LIMITS.min_growth_mb.min).max(LIMITS.min_growth_mb.max).optional(),
-  min_r2: z.number().min(LIMITS.min_r2.min).max(LIMITS.min_r2.max).optional(),
+  enabled: z.optional(z.boolean()),
+  action: z.optional(AnomalyActionSchema),
+  window: z.optional(numberWithin(LIMITS.leak_window)),
+  min_duration: z.optional(numberWithin(LIMITS.min_duration)),
+  min_rate_mb_per_min: z.optional(numberWithin(LIMITS.min_rate_mb_per_min)),
+  min_growth_mb: z.optional(numberWithin(LIMITS.min_growth_mb)),
+  min_r2: z.optional(numberWithin(LIMITS.min_r2)),
 });
 
 // The keys of [anomaly.fork_bomb] and [process.NAME.fork_bomb].
 const ForkBombSchema = z.strictObject({
-  enabled: z.boolean().optional(),
-  action: AnomalyActionSchema.optional(),
-  max_descendants: z.int().min(LIMITS.max_descendants.min).max(LIMITS.max_descendants.max).optional(),
-  max_spawn_rate: z.number().min(LIMITS.max_spawn_rate.min).max(LIMITS.max_spawn_rate.max).optional(),
+  enabled: z.optional(z.boolean()),
+  action: z.optional(AnomalyActionSchema),
+  max_descendants: z.optional(intWithin(LIMITS.max_descendants)),
+  max_spawn_rate: z.optional(numberWithin(LIMITS.max_spawn_rate)),
 });
 
 // The keys of [anomaly.cpu_spike] and [process.NAME.cpu_spike].
 const CpuSpikeSchema = z.strictObject({
-  enabled: z.boolean().optional(),
-  action: AnomalyActionSchema.optional(),
-  sigma: z.number().gt(0).max(LIMITS.sigma.max).optional(),
-  min_percent: z.number().min(LIMITS.min_percent.min).max(LIMITS.min_percent.max).optional(),
-  baseline: z.number().min(LIMITS.baseline.min).max(LIMITS.baseline.max).optional(),
-  sustain: z.int().min(LIMITS.spike_sustain.min).max(LIMITS.spike_sustain.max).optional(),
-  warmup: z.int().min(LIMITS.warmup.min).max(LIMITS.warmup.max).optional(),
+  enabled: z.optional(z.boolean()),
+  action: z.optional(AnomalyActionSchema),
+  sigma: z.optional(positiveUpTo(LIMITS.sigma.max)),
+  min_percent: z.optional(numberWithin(LIMITS.min_percent)),
+  baseline: z.optional(numberWithin(LIMITS.baseline)),
+  sustain: z.optional(intWithin(LIMITS.spike_sustain)),
+  warmup: z.optional(intWithin(LIMITS.warmup)),
 });
 
 /** An issue whose message names the value already (the app's id). */
 const OWN_MESSAGE: CustomParams = { omitValue: true };
 
 // `app`: a desktop-file id, resolved from the XDG data dirs into the app's command, match, name and icon.
-const AppSchema = text().transform((id, ctx): DesktopApp => {
-  try {
-    return resolveApp(id);
-  } catch (error) {
-    if (!(error instanceof AppError)) throw error;
-    ctx.addIssue({ code: "custom", message: error.message, params: OWN_MESSAGE });
-    return z.NEVER;
-  }
-});
+const AppSchema = z.pipe(
+  text(),
+  z.transform((id: string, payload: ParsePayload): DesktopApp => {
+    try {
+      return resolveApp(id);
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      // The mini build's transform gets the parse payload (no addIssue): the issue goes in as addIssue would put it.
+      payload.issues.push({ code: "custom", message: error.message, params: OWN_MESSAGE, input: id, path: [] });
+      return z.NEVER;
+    }
+  }),
+);
 
 /** One [process.NAME] table as written. */
 export const RawPolicySchema = z.strictObject({
-  app: AppSchema.optional(),
-  command: CommandSchema.optional(),
-  match: MatchSchema.optional(),
-  cpu_limit: z.number().gt(0).max(LIMITS.cpu_limit.max).optional(),
-  memory_limit_mb: z.number().gt(0).max(LIMITS.memory_limit_mb.max).optional(),
-  scope: z.enum(["tree", "process"]).default(DEFAULTS.process.scope),
-  sustain: z.int().min(LIMITS.sustain.min).max(LIMITS.sustain.max).default(DEFAULTS.process.sustain),
-  memory_sustain: z.number().min(LIMITS.memory_sustain.min).max(LIMITS.memory_sustain.max).default(DEFAULTS.process.memory_sustain),
-  on_violation: z.enum(["restart", "kill", "notify"]).default(DEFAULTS.process.on_violation),
-  restart: z.enum(["on-failure", "always", "never"]).default(DEFAULTS.process.restart),
-  autostart: z.boolean().default(DEFAULTS.process.autostart),
-  cooldown: CooldownSchema.prefault({}),
-  stop_timeout: z.number().min(LIMITS.stop_timeout.min).max(LIMITS.stop_timeout.max).default(DEFAULTS.process.stop_timeout),
-  cwd: CwdSchema.optional(),
-  env: EnvSchema.default({}),
-  leak: LeakSchema.optional(),
-  fork_bomb: ForkBombSchema.optional(),
-  cpu_spike: CpuSpikeSchema.optional(),
-}).superRefine((policy, ctx) => {
+  app: z.optional(AppSchema),
+  command: z.optional(CommandSchema),
+  match: z.optional(MatchSchema),
+  cpu_limit: z.optional(positiveUpTo(LIMITS.cpu_limit.max)),
+  memory_limit_mb: z.optional(positiveUpTo(LIMITS.memory_limit_mb.max)),
+  scope: z._default(z.enum(["tree", "process"]), DEFAULTS.process.scope),
+  sustain: z._default(intWithin(LIMITS.sustain), DEFAULTS.process.sustain),
+  memory_sustain: z._default(numberWithin(LIMITS.memory_sustain), DEFAULTS.process.memory_sustain),
+  on_violation: z._default(z.enum(["restart", "kill", "notify"]), DEFAULTS.process.on_violation),
+  restart: z._default(z.enum(["on-failure", "always", "never"]), DEFAULTS.process.restart),
+  autostart: z._default(z.boolean(), DEFAULTS.process.autostart),
+  cooldown: z.prefault(CooldownSchema, {}),
+  stop_timeout: z._default(numberWithin(LIMITS.stop_timeout), DEFAULTS.process.stop_timeout),
+  cwd: z.optional(CwdSchema),
+  env: z._default(EnvSchema, {}),
+  leak: z.optional(LeakSchema),
+  fork_bomb: z.optional(ForkBombSchema),
+  cpu_spike: z.optional(CpuSpikeSchema),
+}).check(z.superRefine((policy, ctx) => {
   // An app whose own command cannot be used (Flatpak, no Exec) is watched only with both given.
   if (policy.app?.refusal != null && (policy.command === undefined || policy.match === undefined)) {
     ctx.addIssue({ code: "custom", path: ["app"], message: `${policy.app.refusal}; give the policy both command and match to watch it anyway`, params: OWN_MESSAGE });
@@ -199,35 +227,31 @@ export const RawPolicySchema = z.strictObject({
   if (bytes > SIZE_LIMITS.policy_bytes) {
     ctx.addIssue({ code: "custom", message: `is ${bytes} bytes as JSON; at most ${formatBytes(SIZE_LIMITS.policy_bytes)} are accepted for one policy`, params: SIZE_ISSUE });
   }
-});
+}));
 
 /** The [settings] table as written. */
 export const RawSettingsSchema = z.strictObject({
-  interval: z.number().min(LIMITS.interval.min).max(LIMITS.interval.max).default(DEFAULTS.settings.interval),
+  interval: z._default(numberWithin(LIMITS.interval), DEFAULTS.settings.interval),
 });
 
-const AddressSchema = text().refine((value) => value.includes("@"), { message: "expected an email address" });
+const AddressSchema = text().check(z.refine((value) => value.includes("@"), { message: "expected an email address" }));
 
 /** The [email] table as written. */
 export const RawEmailSchema = z
   .strictObject({
-    enabled: z.boolean().default(DEFAULTS.email.enabled),
+    enabled: z._default(z.boolean(), DEFAULTS.email.enabled),
     smtp_host: text(),
-    smtp_port: z.int().min(LIMITS.smtp_port.min).max(LIMITS.smtp_port.max),
+    smtp_port: intWithin(LIMITS.smtp_port),
     from: AddressSchema,
-    to: z.union([AddressSchema, z.array(AddressSchema).min(1)]),
-    username: text().optional(),
-    password: z.string().optional(),
-    password_command: z.array(text()).min(1).optional(),
-    starttls: z.boolean().optional(),
-    implicit_tls: z.boolean().optional(),
-    rate_limit_minutes: z
-      .number()
-      .min(LIMITS.rate_limit_minutes.min)
-      .max(LIMITS.rate_limit_minutes.max)
-      .default(DEFAULTS.email.rate_limit_minutes),
+    to: z.union([AddressSchema, z.array(AddressSchema).check(z.minLength(1))]),
+    username: z.optional(text()),
+    password: z.optional(z.string()),
+    password_command: z.optional(z.array(text()).check(z.minLength(1))),
+    starttls: z.optional(z.boolean()),
+    implicit_tls: z.optional(z.boolean()),
+    rate_limit_minutes: z._default(numberWithin(LIMITS.rate_limit_minutes), DEFAULTS.email.rate_limit_minutes),
   })
-  .superRefine((email, ctx) => {
+  .check(z.superRefine((email, ctx) => {
     if (email.starttls === true && email.implicit_tls === true) {
       ctx.addIssue({ code: "custom", path: ["starttls"], message: "cannot be true together with implicit_tls = true" });
     }
@@ -237,34 +261,30 @@ export const RawEmailSchema = z
     if (email.password_command !== undefined && email.username === undefined) {
       ctx.addIssue({ code: "custom", path: ["password_command"], message: "needs username (the SMTP login the password is for)" });
     }
-  });
+  }));
 
 /** The [anomaly] table as written: the global watch and the detectors' defaults. */
 export const RawAnomalySchema = z.strictObject({
-  watch_all: z.boolean().default(DEFAULTS.anomaly.watch_all),
-  watch_all_min_rss_mb: z
-    .number()
-    .min(LIMITS.watch_all_min_rss_mb.min)
-    .max(LIMITS.watch_all_min_rss_mb.max)
-    .default(DEFAULTS.anomaly.watch_all_min_rss_mb),
-  leak: LeakSchema.prefault({}),
-  fork_bomb: ForkBombSchema.prefault({}),
-  cpu_spike: CpuSpikeSchema.prefault({}),
+  watch_all: z._default(z.boolean(), DEFAULTS.anomaly.watch_all),
+  watch_all_min_rss_mb: z._default(numberWithin(LIMITS.watch_all_min_rss_mb), DEFAULTS.anomaly.watch_all_min_rss_mb),
+  leak: z.prefault(LeakSchema, {}),
+  fork_bomb: z.prefault(ForkBombSchema, {}),
+  cpu_spike: z.prefault(CpuSpikeSchema, {}),
 });
 
 /** The [zombies] table as written. */
 export const RawZombiesSchema = z.strictObject({
-  cleanup: z.boolean().default(DEFAULTS.zombies.cleanup),
-  cleanup_interval: z.number().min(LIMITS.cleanup_interval.min).max(LIMITS.cleanup_interval.max).default(DEFAULTS.zombies.cleanup_interval),
-  min_age: z.number().min(LIMITS.min_age.min).max(LIMITS.min_age.max).default(DEFAULTS.zombies.min_age),
-  reap_wait: z.number().min(LIMITS.reap_wait.min).max(LIMITS.reap_wait.max).default(DEFAULTS.zombies.reap_wait),
-  kill_parents: z.boolean().default(DEFAULTS.zombies.kill_parents),
-  protected: z.array(text()).default([...DEFAULTS.zombies.protected]),
+  cleanup: z._default(z.boolean(), DEFAULTS.zombies.cleanup),
+  cleanup_interval: z._default(numberWithin(LIMITS.cleanup_interval), DEFAULTS.zombies.cleanup_interval),
+  min_age: z._default(numberWithin(LIMITS.min_age), DEFAULTS.zombies.min_age),
+  reap_wait: z._default(numberWithin(LIMITS.reap_wait), DEFAULTS.zombies.reap_wait),
+  kill_parents: z._default(z.boolean(), DEFAULTS.zombies.kill_parents),
+  protected: z._default(z.array(text()), [...DEFAULTS.zombies.protected]),
 });
 
 /** The [notifications] table as written. */
 export const RawNotificationsSchema = z.strictObject({
-  desktop: z.boolean().default(DEFAULTS.notifications.desktop),
+  desktop: z._default(z.boolean(), DEFAULTS.notifications.desktop),
 });
 
 /** `listen` as written: "ADDRESS:PORT", an IPv6 address in brackets. */
@@ -297,17 +317,20 @@ function listenProblem(value: string): string | null {
 
 /** The [metrics] table as written: an HTTP endpoint, a file for node_exporter, or both. */
 export const RawMetricsSchema = z.strictObject({
-  listen: z
-    .string()
-    .superRefine((value, ctx) => {
-      const problem = listenProblem(value);
-      if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
-    })
-    .optional(),
-  textfile: text()
-    .refine((value) => isAbsolute(value), { message: "expected an absolute path" })
-    .refine((value) => value.endsWith(".prom"), { message: 'expected a file name ending in ".prom" (node_exporter\'s textfile collector reads only those)' })
-    .optional(),
+  listen: z.optional(
+    z.string().check(
+      z.superRefine((value, ctx) => {
+        const problem = listenProblem(value);
+        if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+      }),
+    ),
+  ),
+  textfile: z.optional(
+    text().check(
+      z.refine((value) => isAbsolute(value), { message: "expected an absolute path" }),
+      z.refine((value) => value.endsWith(".prom"), { message: 'expected a file name ending in ".prom" (node_exporter\'s textfile collector reads only those)' }),
+    ),
+  ),
 });
 
 /**
@@ -315,19 +338,21 @@ export const RawMetricsSchema = z.strictObject({
  * here plus its normaliser in `normaliseConfig`; unknown sections are errors.
  */
 export const SECTION_SCHEMAS = {
-  settings: RawSettingsSchema.prefault({}),
-  process: z
-    .record(ProcessNameSchema, RawPolicySchema)
-    .superRefine((policies, ctx) => {
-      const count = Object.keys(policies).length;
-      if (count > SIZE_LIMITS.policies) ctx.addIssue({ code: "custom", message: `has ${count} policies; at most ${SIZE_LIMITS.policies} are accepted`, params: SIZE_ISSUE });
-    })
-    .default({}),
-  email: RawEmailSchema.optional(),
-  anomaly: RawAnomalySchema.prefault({}),
-  zombies: RawZombiesSchema.prefault({}),
-  notifications: RawNotificationsSchema.prefault({}),
-  metrics: RawMetricsSchema.optional(),
+  settings: z.prefault(RawSettingsSchema, {}),
+  process: z._default(
+    z.record(ProcessNameSchema, RawPolicySchema).check(
+      z.superRefine((policies, ctx) => {
+        const count = Object.keys(policies).length;
+        if (count > SIZE_LIMITS.policies) ctx.addIssue({ code: "custom", message: `has ${count} policies; at most ${SIZE_LIMITS.policies} are accepted`, params: SIZE_ISSUE });
+      }),
+    ),
+    {},
+  ),
+  email: z.optional(RawEmailSchema),
+  anomaly: z.prefault(RawAnomalySchema, {}),
+  zombies: z.prefault(RawZombiesSchema, {}),
+  notifications: z.prefault(RawNotificationsSchema, {}),
+  metrics: z.optional(RawMetricsSchema),
 };
 
 /** The whole of config.toml as written. */

@@ -5,7 +5,9 @@
 // runs for hours. What RE2 cannot do in linear time (backreferences,
 // lookahead, lookbehind) is refused with the reason, and so is a pattern that
 // would match every command line.
-import { RE2JS } from "re2js";
+import type { RE2JS } from "re2js";
+
+import { re2js } from "./re2js.js";
 
 /** A compiled `/regex/`: stateless, so the same line always gets the same answer. */
 export interface LinearRegex {
@@ -34,7 +36,8 @@ export const MAX_PROGRAM_SIZE = 1000;
 const DROPPED_FLAGS = new Set(["g", "y"]);
 /** u changes nothing here: RE2 always matches by Unicode code point. */
 const IMPLIED_FLAGS = new Set(["u"]);
-const RE2_FLAGS: Record<string, number> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL };
+/** The JavaScript flags RE2 can honour, as re2js's flag names (its engine is loaded with the first pattern: re2js.ts). */
+const RE2_FLAGS: Record<string, "CASE_INSENSITIVE" | "MULTILINE" | "DOTALL"> = { i: "CASE_INSENSITIVE", m: "MULTILINE", s: "DOTALL" };
 
 /**
  * Strings no useful pattern matches all of: the empty command line, and one
@@ -114,8 +117,12 @@ function nonLinearFeature(pattern: string): string | null {
 function compileRe2(pattern: string, flags: readonly string[]): RE2JS {
   let compiled: RE2JS;
   try {
-    const bits = flags.reduce((all, flag) => all | (RE2_FLAGS[flag] ?? 0), 0);
-    compiled = RE2JS.compile(RE2JS.translateRegExp(pattern), bits);
+    const engine = re2js();
+    const bits = flags.reduce((all, flag) => {
+      const name = RE2_FLAGS[flag];
+      return name === undefined ? all : all | engine[name];
+    }, 0);
+    compiled = engine.compile(engine.translateRegExp(pattern), bits);
   } catch (error) {
     const reason = String((error as Error).message).replace(/^error parsing regexp: /, "");
     throw new PatternError(`cannot be matched in linear time (${reason}); rewrite it without that construct`);

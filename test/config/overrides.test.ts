@@ -141,6 +141,16 @@ describe("saveOverrides and loadOverrides", () => {
     expect(loadOverrides(path).error?.message).toMatch(/corrupt overrides file, ignored: set: .*; removed: /);
   });
 
+  it("says what was wrong with each part of a file of the wrong shape (zod's English messages, which its mini build leaves out unless set)", () => {
+    const path = join(freshDir(), "overrides.json");
+    saveShape(path, { version: 2, policies: { web: { set: 5 } }, removed: [1], extra: true });
+    expect(loadOverrides(path).error?.problems[0]?.message).toBe(
+      'corrupt overrides file, ignored: policies.web.set: Invalid input: expected record, received number; removed.0: Invalid input: expected string, received number; top level: Unrecognized key: "extra"',
+    );
+    saveShape(path, { version: 3 });
+    expect(loadOverrides(path).error?.problems[0]?.message).toBe("corrupt overrides file, ignored: version: Invalid input: expected 2");
+  });
+
   it("skips (and names) an override that does not validate, keeping the others", () => {
     const path = join(freshDir(), "overrides.json");
     saveShape(path, { version: 2, policies: { good: { set: { cpu_limit: 10 } }, bad: { set: { cpu_limit: -1 } }, odd: { set: {}, unset: ["nope"] } }, removed: [] });
