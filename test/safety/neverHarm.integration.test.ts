@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FIXTURES, sandboxProblem, sleep, startSandbox, waitUntil, type Sandbox, type SandboxProcess } from "../fixtures/sandbox.js";
 import { connectClient, DEFAULT_WAIT_MS, makeTempDir, plain, processOf, selfheal, startPrivateBus, waitForProcess, type BusClient, type PrivateBus } from "../helpers/bus.js";
 import { DAEMON_JS } from "../helpers/command.js";
+import { isSentinelProcess } from "../../daemon/sentinel/name.js";
 
 const problem = sandboxProblem();
 const NODE = process.execPath;
@@ -38,13 +39,13 @@ afterEach(async () => {
 });
 
 // A private bus, the programs' folder (prepared by `programs`), and the daemon in its namespace on that bus.
-async function start(config: (dir: string) => string, programs: (dir: string) => void = () => undefined, first?: (dir: string) => string): Promise<Scene> {
+async function start(config: (dir: string) => string, programs: (dir: string) => void = () => undefined, first?: (dir: string) => string, args?: string[]): Promise<Scene> {
   const dir = makeTempDir("harm-programs");
   programs(dir);
   const bus = await startPrivateBus();
   let sandbox: Sandbox;
   try {
-    sandbox = await startSandbox(config(dir), "harm", { bus, first: first?.(dir) });
+    sandbox = await startSandbox(config(dir), "harm", { bus, first: first?.(dir), args });
   } catch (error) {
     await bus.stop();
     throw error;
@@ -249,8 +250,14 @@ describe.skipIf(problem !== null)("a watched process that vanished, its PID take
   // The daemon adopts `victim` at its first scan (and scans only once a minute); the test then
   // ends it and starts `stranger` on the same PID (ns_last_pid), before the daemon can tell: it is
   // held stopped (SIGSTOP) meanwhile, or its watch of adopted ends (a signal-0 probe every 100 ms)
-  // would see the PID free while a loaded machine starts the stranger.
-  async function swapped(config: string, strangerArgs: string): Promise<{ s: Scene; stranger: SandboxProcess }> {
+  // would see the PID free while a loaded machine starts the stranger. Its sentinel process, which
+  // watches the victim by pidfd and so learns of its end whoever takes the PID, is held stopped
+  // until `resumeSentinel()`: the daemon acts on what it last knew, the case tested here.
+  async function swapped(
+    config: string,
+    strangerArgs: string,
+    args?: string[],
+  ): Promise<{ s: Scene; stranger: SandboxProcess; resumeSentinel: () => void }> {
     const s = await start(
       (dir) => `[settings]\ninterval = 60\n\n[process.victim]\ncommand = ["${dir}/victim", "600"]\nmatch = "victim"\nrestart = "never"\n${config}`,
       (dir) => {
@@ -258,10 +265,16 @@ describe.skipIf(problem !== null)("a watched process that vanished, its PID take
         symlinkSync(NODE, join(dir, "stranger"));
       },
       (dir) => `setsid ${dir}/victim 600 &`,
+      args,
     );
     const victim = (await waitForProcess(s.client, "victim", (r) => r.pid > 0)).pid;
     const daemon = s.sandbox.daemonPid()!;
     process.kill(daemon, "SIGSTOP");
+    const sentinel = s.sandbox.processes().find((p) => p.ppid === daemon && isSentinelProcess(p));
+    if (sentinel) process.kill(sentinel.pid, "SIGSTOP");
+    const resumeSentinel = (): void => {
+      if (sentinel) process.kill(sentinel.pid, "SIGCONT");
+    };
     try {
       const outer = s.sandbox.processes().find((p) => p.nsPid === victim)!;
       process.kill(outer.pid, "SIGKILL");
@@ -271,7 +284,7 @@ describe.skipIf(problem !== null)("a watched process that vanished, its PID take
         s.sandbox.run(`echo ${victim - 1} > /proc/sys/kernel/ns_last_pid; ${s.dir}/stranger ${strangerArgs} & wait`);
         let started: SandboxProcess | undefined;
         await waitUntil(() => (started = s.sandbox.processes().find((p) => p.comm === "stranger")) !== undefined, DEFAULT_WAIT_MS, () => "the stranger did not start");
-        if (started!.nsPid === victim) return { s, stranger: started! };
+        if (started!.nsPid === victim) return { s, stranger: started!, resumeSentinel };
         process.kill(started!.pid, "SIGKILL");
         await waitUntil(() => !s.sandbox.processes().some((p) => p.pid === started!.pid), DEFAULT_WAIT_MS, () => "the stranger did not go");
       }
@@ -284,8 +297,9 @@ describe.skipIf(problem !== null)("a watched process that vanished, its PID take
   const idle = `-e 'setInterval(() => {}, 1000)'`;
 
   it("StopProcess signals nothing and tells the end it had already reached", async () => {
-    const { s, stranger } = await swapped("", idle);
+    const { s, stranger, resumeSentinel } = await swapped("", idle);
     await s.client.call("StopProcess", "s", ["victim"]);
+    resumeSentinel();
     expect(untouched(s, [stranger])).toEqual([]);
     expect(await processOf(s.client, "victim")).toMatchObject({ pid: 0, state: "stopped" });
     expect((await events(s)).find((e) => e.kind === "stopped")?.message).toContain("had already ended");
@@ -293,16 +307,18 @@ describe.skipIf(problem !== null)("a watched process that vanished, its PID take
   });
 
   it("RestartProcess signals nothing and starts the program again", async () => {
-    const { s, stranger } = await swapped("", idle);
+    const { s, stranger, resumeSentinel } = await swapped("", idle);
     await s.client.call("RestartProcess", "s", ["victim"]);
+    resumeSentinel();
     expect(untouched(s, [stranger])).toEqual([]);
     const record = await waitForProcess(s.client, "victim", (r) => r.pid > 0 && r.managed === true);
     expect(record.pid).not.toBe(stranger.nsPid);
     await expectDaemonAnswering(s);
   });
 
+  // The daemon's own memory probe between scans (without the sentinel, which watches the victim by pidfd and would tell its end).
   it("the memory check between scans neither reads nor kills the stranger over the victim's limit", async () => {
-    const { s, stranger } = await swapped('memory_limit_mb = 60\non_violation = "kill"\nsustain = 1\n', `${FIXTURES}/memory.mjs leak 50 150 0 60`);
+    const { s, stranger } = await swapped('memory_limit_mb = 60\non_violation = "kill"\nsustain = 1\n', `${FIXTURES}/memory.mjs leak 50 150 0 60`, ["--no-sentinel"]);
     await waitUntil(
       () => (s.sandbox.processes().find((p) => p.pid === stranger.pid)?.rssBytes ?? 0) > 100 * 1024 * 1024,
       DEFAULT_WAIT_MS,
