@@ -109,7 +109,7 @@ export function serveMetrics(registries: Registries, host: string, port: number)
     if (!response.headersSent) response.writeHead(500, { "Content-Type": PLAIN });
     response.end(FAILED);
   };
-  const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, (request, response) => {
+  const server = createServer((request, response) => {
     try {
       answer(registries, request, response, failed);
     } catch (error) {
@@ -118,6 +118,7 @@ export function serveMetrics(registries: Registries, host: string, port: number)
   });
   // A scraper or two, a person with curl: a flood of connections (an address open to a network) is refused beyond this.
   server.maxConnections = MAX_CONNECTIONS;
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
