@@ -92,10 +92,10 @@ function answer(registries: Registries, request: IncomingMessage, response: Serv
   const exposition = wantsOpenMetrics(request.headers.accept) ? registries.openMetrics() : registries.prometheus();
   const current = exposition.current();
   if (current !== null) return send(request, response, 200, current);
-  exposition.render().then(
-    (made) => send(request, response, 200, made),
-    (error: unknown) => failed(response, error),
-  );
+  exposition
+    .render()
+    .then((made) => send(request, response, 200, made))
+    .catch((error: unknown) => failed(response, error));
 }
 
 // Listen on host:port; resolves with the server once it listens, rejects when it cannot (address in use...).
