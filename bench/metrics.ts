@@ -1,14 +1,16 @@
 // The metrics' cost: the time to scrape /metrics with 50 policies, the
 // daemon's CPU per scrape (back to back, and one a second as Prometheus with a
-// 1 s interval scrapes), Node.js's own HTTP server for comparison, and the
-// daemon's CPU and memory with no [metrics], with the endpoint and no scraper,
-// and with a scrape every second.
+// 1 s interval scrapes, with a scan between two scrapes and without), Node.js's
+// own HTTP server for comparison (identity and gzip), and the daemon's CPU and
+// memory with no [metrics], with the endpoint and no scraper, and with a scrape
+// every second. Every scrape is made as Prometheus makes it (promClient.ts):
+// one kept connection, its Accept and Accept-Encoding headers.
 //
 //   node --import tsx bench/metrics.ts [--rounds 3] [--spaced 120]
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { performance } from "node:perf_hooks";
+import { constants, performance, PerformanceObserver } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { Registry } from "prom-client";
 import { buildRegistry } from "../daemon/metrics/registry.js";
@@ -17,6 +19,7 @@ import { TestSource, view } from "../test/metrics/testSource.js";
 import { makeTestDir, startDaemon, uniqueSleep, waitFor } from "../test/helpers/daemon.js";
 import { freePort } from "../test/metrics/servers.js";
 import { RUN_ID } from "./engine.js";
+import { PrometheusLikeClient, PROMETHEUS_ACCEPT } from "./promClient.js";
 import { percentile, summarize } from "./stats.js";
 
 const WATCHED = 50;
@@ -30,8 +33,8 @@ const DEFAULT_SPACED_SCRAPES = 120;
 const DEFAULT_ROUNDS = 3;
 /** After a scrape's answer, the daemon's own wind-down (its 'finish' handlers) is counted within this. */
 const AFTER_ANSWER_MS = 5;
-/** Prometheus's own Accept header (2.42): OpenMetrics first. */
-const PROMETHEUS_ACCEPT = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+/** A scan interval long enough that one-a-second scrapes mostly find no scan since the last (the body served again). */
+const SLOW_SCAN_INTERVAL_SEC = 10;
 
 export type Mode = "no [metrics]" | "endpoint, not scraped" | "endpoint, scraped every 1 s";
 
@@ -72,9 +75,6 @@ function memory(pid: number): Memory {
   return { rssMb: field(status, "VmRSS"), anonMb: field(rollup, "Anonymous"), pssAnonMb: field(rollup, "Pss_Anon") };
 }
 
-async function scrape(url: string, accept: string): Promise<number> {
-  return (await (await fetch(url, { headers: { Accept: accept } })).arrayBuffer()).byteLength;
-}
 
 // The CPU one scrape costs a process at a 1 s interval: each scrape's window (the request to its answer, and a few ms)
 // counted exactly, less a window as long without a scrape taken in the same second; both at random moments, so a
@@ -104,56 +104,87 @@ async function cpuPerSpacedScrape(pid: number, request: () => Promise<unknown>, 
 // Scrape timings and CPU per scrape: back to back (in both formats), then one a second.
 async function scrapeCosts(url: string, pid: number, spaced: number): Promise<void> {
   for (const [label, accept] of [["text format", "text/plain"], ["OpenMetrics (as Prometheus asks)", PROMETHEUS_ACCEPT]] as const) {
+    const client = new PrometheusLikeClient(url);
     const times: number[] = [];
     let bytes = 0;
     const cpuBefore = cpuNs(pid);
     const burstStart = performance.now();
     for (let i = 0; i < SCRAPES; i++) {
       const start = performance.now();
-      bytes = await scrape(url, accept);
+      bytes = (await client.scrape({ Accept: accept })).body.length;
       times.push(performance.now() - start);
     }
     const burst = { cpuNs: cpuNs(pid) - cpuBefore, ms: performance.now() - burstStart };
+    const connections = client.connections;
+    client.close();
     // The daemon's own rate over as long without scrapes, taken from the burst's CPU: what the scrapes cost (a count, not a clock).
     const quietBefore = cpuNs(pid);
     await sleep(burst.ms);
     const perScrapeMs = (burst.cpuNs - (cpuNs(pid) - quietBefore)) / SCRAPES / 1e6;
     const s = summarize(times.slice(20));
     console.log(
-      `scrape of /metrics, ${WATCHED} policies, ${label} (${(bytes / 1024).toFixed(0)} KiB), ${load()}: median ${s.median.toFixed(2)} ms, p95 ${s.p95.toFixed(2)} ms, min ${s.min.toFixed(2)} ms; ` +
+      `scrape of /metrics, ${WATCHED} policies, ${label} (${(bytes / 1024).toFixed(0)} KiB, ${connections} connection(s)), ${load()}: median ${s.median.toFixed(2)} ms, p95 ${s.p95.toFixed(2)} ms, min ${s.min.toFixed(2)} ms; ` +
         `the daemon's CPU per scrape back to back (its CPU over ${SCRAPES} scrapes less its own over as long without): ${perScrapeMs.toFixed(2)} ms`,
     );
   }
-  const { meanMs, errorMs } = await cpuPerSpacedScrape(pid, () => scrape(url, PROMETHEUS_ACCEPT), spaced);
+  await spacedScrapeCost(url, pid, spaced, "a scan (1 s) between most two scrapes");
+}
+
+// The daemon's CPU per scrape at one scrape a second, as Prometheus makes them.
+async function spacedScrapeCost(url: string, pid: number, spaced: number, what: string): Promise<void> {
+  const client = new PrometheusLikeClient(url);
+  await client.scrape();
+  const { meanMs, errorMs } = await cpuPerSpacedScrape(pid, () => client.scrape(), spaced);
+  const connections = client.connections;
+  client.close();
   console.log(
-    `the daemon's CPU per scrape, one scrape a second (${spaced} scrapes, OpenMetrics), ${load()}: ${meanMs.toFixed(2)} ± ${errorMs.toFixed(2)} ms, ` +
-      `i.e. ${((meanMs * 60) / 1000).toFixed(3)} CPU s/min at a 1 s interval`,
+    `the daemon's CPU per scrape, one scrape a second (${spaced} scrapes, as Prometheus: OpenMetrics, gzip offered, ${connections} kept connection(s)), ${what}, ${load()}: ` +
+      `${meanMs.toFixed(2)} ± ${errorMs.toFixed(2)} ms, i.e. ${((meanMs * 60) / 1000).toFixed(3)} CPU s/min at a 1 s interval`,
   );
 }
 
-/** A bare node:http server that answers every request with the same text: what Node.js's HTTP costs by itself. */
+/** A bare node:http server that answers every request with the same bytes (argv: the body's file, the variant). */
 const BARE_SERVER = `
 import { createServer } from "node:http";
-const body = "x".repeat(Number(process.argv[1]));
-const server = createServer((request, response) => { response.writeHead(200, { "Content-Type": "text/plain" }); response.end(body); });
+import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+const body = readFileSync(process.argv[1]);
+const variant = process.argv[2];
+const zipped = gzipSync(body);
+const type = "text/plain; version=0.0.4; charset=utf-8";
+const server = createServer((request, response) => {
+  if (variant === "identity") return response.writeHead(200, { "Content-Type": type, "Content-Length": body.length }).end(body);
+  const gz = variant === "gzip made per request (level 1)" ? gzipSync(body, { level: 1 }) : zipped;
+  response.writeHead(200, { "Content-Type": type, "Content-Encoding": "gzip", "Content-Length": gz.length }).end(gz);
+});
 server.listen(0, "127.0.0.1", () => console.log(server.address().port));
 `;
+const BARE_VARIANTS = ["identity", "gzip made per request (level 1)", "gzip made once"] as const;
 
-// The floor under any HTTP endpoint in Node.js: a bare node:http server's CPU per request, one a second, with a body as large as /metrics'.
-async function httpFloor(bytes: number, spaced: number): Promise<void> {
-  const server = spawn(process.execPath, ["--input-type=module", "-e", BARE_SERVER, String(bytes)], { stdio: ["ignore", "pipe", "inherit"] });
-  try {
-    const port = await new Promise<number>((resolve) => server.stdout!.once("data", (chunk: Buffer) => resolve(Number(String(chunk).trim()))));
-    const url = `http://127.0.0.1:${port}/`;
-    for (let i = 0; i < SCRAPES; i++) await scrape(url, "text/plain");
-    const { meanMs, errorMs } = await cpuPerSpacedScrape(server.pid!, () => scrape(url, "text/plain"), spaced);
-    console.log(
-      `a bare node:http server answering ${(bytes / 1024).toFixed(0)} KiB, one request a second (${spaced} requests), ${load()}: ${meanMs.toFixed(2)} ± ${errorMs.toFixed(2)} ms of CPU per request ` +
-        `(${((meanMs * 60) / 1000).toFixed(3)} CPU s/min): the floor under any Node.js HTTP endpoint here`,
-    );
-  } finally {
-    server.kill();
+// The floor under any HTTP endpoint in Node.js: a bare node:http server's CPU per request, one a second, with /metrics' own body,
+// as is and gzipped (made at each request, or once): whether offering gzip would cost the daemon or save it CPU.
+async function httpFloor(body: Buffer, spaced: number): Promise<void> {
+  const dir = makeTestDir("bench-metrics-floor");
+  const file = `${dir}/body`;
+  writeFileSync(file, body);
+  for (const variant of BARE_VARIANTS) {
+    const server = spawn(process.execPath, ["--input-type=module", "-e", BARE_SERVER, file, variant], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      const port = await new Promise<number>((resolve) => server.stdout!.once("data", (chunk: Buffer) => resolve(Number(String(chunk).trim()))));
+      const client = new PrometheusLikeClient(`http://127.0.0.1:${port}/`);
+      let wire = 0;
+      for (let i = 0; i < SCRAPES; i++) wire = (await client.scrape()).wireBytes;
+      const { meanMs, errorMs } = await cpuPerSpacedScrape(server.pid!, () => client.scrape(), spaced);
+      client.close();
+      console.log(
+        `a bare node:http server answering /metrics' ${(body.length / 1024).toFixed(0)} KiB, ${variant} (${(wire / 1024).toFixed(1)} KiB on the wire), one request a second (${spaced} requests), ${load()}: ` +
+          `${meanMs.toFixed(2)} ± ${errorMs.toFixed(2)} ms of CPU per request (${((meanMs * 60) / 1000).toFixed(3)} CPU s/min)`,
+      );
+    } finally {
+      server.kill();
+    }
   }
+  rmSync(dir, { recursive: true, force: true });
 }
 
 interface RunFigures {
@@ -162,7 +193,7 @@ interface RunFigures {
 }
 
 // One daemon with 50 running programs, in one mode: its CPU and memory over MEASURE_SECONDS; with `spaced`, the scrape costs first.
-export async function run(mode: Mode, spaced = 0): Promise<RunFigures> {
+export async function run(mode: Mode, spaced = 0, scanIntervalSec = 1): Promise<RunFigures> {
   const dir = makeTestDir("bench-metrics");
   const port = await freePort();
   const policies = Array.from({ length: WATCHED }, (_, i) => {
@@ -170,20 +201,27 @@ export async function run(mode: Mode, spaced = 0): Promise<RunFigures> {
     return `[process.m${RUN_ID}${i}]\ncommand = ["${program}", "600"]\nautostart = true\ncpu_limit = 90\nmemory_limit_mb = 500\n`;
   }).join("\n");
   const metrics = mode === "no [metrics]" ? "" : `[metrics]\nlisten = "127.0.0.1:${port}"\n\n`;
-  const daemon = await startDaemon(`[settings]\ninterval = 1.0\n\n${metrics}${policies}`, { dir });
+  const daemon = await startDaemon(`[settings]\ninterval = ${scanIntervalSec.toFixed(1)}\n\n${metrics}${policies}`, { dir });
   const url = `http://127.0.0.1:${port}/metrics`;
   try {
     await waitFor(() => daemon.events().filter((e) => e.kind === "started").length >= WATCHED, 30_000, () => "programs did not start");
     const pid = daemon.process.pid!;
+    if (spaced > 0 && scanIntervalSec !== 1) {
+      await spacedScrapeCost(url, pid, spaced, `${scanIntervalSec} s scans: the same body served again at most scrapes`);
+      return { cpuPerMinute: Number.NaN, memory: memory(pid) };
+    }
     if (spaced > 0) {
       await scrapeCosts(url, pid, spaced);
-      await httpFloor(await scrape(url, PROMETHEUS_ACCEPT), spaced);
+      const client = new PrometheusLikeClient(url);
+      await httpFloor((await client.scrape()).body, spaced);
+      client.close();
     }
     await sleep(SETTLE_MS);
     let scraping = mode === "endpoint, scraped every 1 s";
+    const client = new PrometheusLikeClient(url);
     const scraper = (async () => {
       while (scraping) {
-        await scrape(url, PROMETHEUS_ACCEPT);
+        await client.scrape();
         await sleep(SCRAPE_INTERVAL_MS);
       }
     })();
@@ -194,6 +232,7 @@ export async function run(mode: Mode, spaced = 0): Promise<RunFigures> {
     const figures = { cpuPerMinute: (after - before) / ((performance.now() - start) / 60_000), memory: memory(pid) };
     scraping = false;
     await scraper;
+    client.close();
     return figures;
   } finally {
     await daemon.cleanup();
@@ -201,30 +240,41 @@ export async function run(mode: Mode, spaced = 0): Promise<RunFigures> {
 }
 
 // CPU time of one rendering of /metrics, 50 policies, in this process (a count of CPU time, less
-// sensitive to the machine's load than a clock): what each scrape costs the daemon before HTTP.
-// As served (each metric formatted again only when its series changed: an idle daemon's case),
-// with one program's memory changed before each render, and every metric formatted (prom-client's registry.metrics()).
+// sensitive to the machine's load than a clock), and the young-generation collections it causes:
+// what each scrape costs the daemon before HTTP. As served: nothing changed (the same bytes), a
+// scan observed (an idle daemon's programs unchanged: the histogram formatted again), one program's
+// memory changed as well; and every metric formatted (prom-client's registry.metrics()).
 export async function cpuPerRender(): Promise<void> {
   const source = new TestSource();
   source.views = Array.from({ length: WATCHED }, (_, i) => view(`program${i}`, { pid: 1000 + i, state: "running", cpuLimit: 90, memoryLimitBytes: 500 * 1024 * 1024, rssBytes: 1e7 }));
   const built = buildRegistry(Registry.PROMETHEUS_CONTENT_TYPE, source, new MetricsTally(100));
   const renders = 1000;
-  const cpuMs = async (render: (i: number) => Promise<string>): Promise<string> => {
+  const cpuMs = async (render: (i: number) => Promise<unknown>): Promise<string> => {
     for (let i = 0; i < 100; i++) await render(i);
+    let scavenges = 0;
+    const observer = new PerformanceObserver((list) => (scavenges += list.getEntries().filter((entry) => (entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR).length));
+    observer.observe({ entryTypes: ["gc"] });
     const before = process.cpuUsage();
     for (let i = 0; i < renders; i++) await render(i);
     const used = process.cpuUsage(before);
-    return ((used.user + used.system) / 1000 / renders).toFixed(2);
+    await sleep(10);
+    observer.disconnect();
+    return `${((used.user + used.system) / 1000 / renders).toFixed(3)} ms (${scavenges} scavenges)`;
   };
-  const unchanged = await cpuMs(() => built.metrics());
+  const unchanged = await cpuMs(() => built.bytes());
+  const scanned = await cpuMs(() => {
+    built.observeScan(0.001);
+    return built.bytes();
+  });
   const oneChanged = await cpuMs((i) => {
+    built.observeScan(0.001);
     source.views[0] = { ...source.views[0]!, rssBytes: 1e7 + i };
-    return built.metrics();
+    return built.bytes();
   });
   const all = await cpuMs(() => built.registry.metrics());
   console.log(
-    `rendering /metrics, ${WATCHED} policies, in process (${renders} renders), ${load()}, ms of CPU each: as served, figures unchanged ${unchanged}; ` +
-      `one program's memory changed ${oneChanged}; every metric formatted (prom-client's registry.metrics()) ${all}`,
+    `rendering /metrics, ${WATCHED} policies, in process (${renders} renders), ${load()}, CPU each: as served, nothing changed ${unchanged}; a scan observed ${scanned}; ` +
+      `and one program's memory changed ${oneChanged}; every metric formatted (prom-client's registry.metrics()) ${all}`,
   );
 }
 
@@ -234,6 +284,7 @@ export async function benchMetrics(rounds = DEFAULT_ROUNDS, spaced = DEFAULT_SPA
   console.log(`\nmetrics: the daemon watching ${WATCHED} running programs (CPU and memory limits), 1 s scans`);
   await cpuPerRender();
   await run("endpoint, scraped every 1 s", spaced);
+  await run("endpoint, scraped every 1 s", spaced, SLOW_SCAN_INTERVAL_SEC);
   // The three modes in turn, several rounds, so that a change of the machine's load shows as a spread rather than a difference.
   const modes = ["no [metrics]", "endpoint, not scraped", "endpoint, scraped every 1 s"] as const;
   const figures = new Map<Mode, RunFigures[]>(modes.map((mode) => [mode, []]));

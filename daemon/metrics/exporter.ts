@@ -11,8 +11,9 @@ import { Registry, type RegistryContentType } from "prom-client";
 
 import { systemClockTicksPerSecond } from "../proc/scan.js";
 import { LatestFileWriter } from "../state/latestFile.js";
-import { metricsUrl, serveMetrics, type Exposition } from "./http.js";
+import { metricsUrl, serveMetrics } from "./http.js";
 import { buildRegistry, type BuiltRegistry } from "./registry.js";
+import { ServedExposition } from "./served.js";
 import { MetricsTally } from "./tally.js";
 
 /**
@@ -26,15 +27,14 @@ export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\./.test(host);
 }
 
-// What the endpoint serves of a built registry: its content type and its (cached per metric) text.
-function exposition(built: BuiltRegistry): Exposition {
-  return { contentType: built.registry.contentType, metrics: () => built.metrics() };
-}
-
 export class MetricsExporter {
   readonly tally: MetricsTally;
   private readonly prometheus: BuiltRegistry;
   private openMetrics: BuiltRegistry | null = null;
+  /** What the endpoint serves of each format (the OpenMetrics one made on the first request that wants it). */
+  private readonly served: { prometheus: ServedExposition; openMetrics: ServedExposition | null };
+  /** Scans and engine events seen: anything the metrics show may have changed with each. */
+  private changes = 0;
   private server: Server | null = null;
   private textfile: LatestFileWriter | null = null;
   private settings: MetricsSettings = { listen: null, textfile: null };
@@ -47,9 +47,14 @@ export class MetricsExporter {
   constructor(private readonly source: MetricsSource) {
     this.tally = new MetricsTally(systemClockTicksPerSecond());
     this.prometheus = buildRegistry(Registry.PROMETHEUS_CONTENT_TYPE, source, this.tally);
+    this.served = { prometheus: new ServedExposition(this.prometheus, () => this.changeStamp()), openMetrics: null };
     this.unsubscribers = [
-      source.subscribe((event) => this.tally.observe(event, new Set(source.units().map((unit) => unit.name)))),
+      source.subscribe((event) => {
+        this.changes++;
+        this.tally.observe(event, new Set(source.units().map((unit) => unit.name)));
+      }),
       source.onScan(({ snapshot, durationSec }) => {
+        this.changes++;
         const units = source.units();
         this.tally.forgetAllBut(new Set(units.map((unit) => unit.name)));
         this.tally.observeScan(snapshot, units);
@@ -96,16 +101,31 @@ export class MetricsExporter {
     const listen = this.settings.listen;
     if (listen === null) return;
     try {
-      this.server = await serveMetrics(
-        { prometheus: () => exposition(this.prometheus), openMetrics: () => exposition((this.openMetrics ??= buildRegistry(Registry.OPENMETRICS_CONTENT_TYPE, this.source, this.tally))) },
-        listen.host,
-        listen.port,
-      );
+      this.server = await serveMetrics({ prometheus: () => this.served.prometheus, openMetrics: () => this.servedOpenMetrics() }, listen.host, listen.port);
       const exposure = isLoopback(listen.host) ? "" : " (not a loopback address: whoever can reach it sees the names and figures of your programs)";
       console.error(`selfheal: metrics at ${this.url}${exposure}`);
     } catch (error) {
       console.error(`selfheal: metrics: cannot listen on ${listen.host}:${listen.port}: ${error instanceof Error ? error.message : String(error)}; no endpoint, the daemon runs on`);
     }
+  }
+
+  // The OpenMetrics exposition, built on the first request that wants it.
+  private servedOpenMetrics(): ServedExposition {
+    if (this.served.openMetrics === null) {
+      this.openMetrics = buildRegistry(Registry.OPENMETRICS_CONTENT_TYPE, this.source, this.tally);
+      this.served.openMetrics = new ServedExposition(this.openMetrics, () => this.changeStamp());
+    }
+    return this.served.openMetrics;
+  }
+
+  // A number that grows whenever anything the metrics show may have changed, but the time: the scans and
+  // events seen here, and the source's own counts (D-Bus calls, notifications, event log write errors),
+  // which only grow, so that their sum changes whenever one of them does.
+  private changeStamp(): number {
+    let stamp = this.changes + this.source.eventLogWriteErrors();
+    for (const calls of this.source.busCalls().values()) stamp += calls;
+    for (const channel of this.source.notifications()) stamp += channel.sent + channel.suppressed;
+    return stamp;
   }
 
   private async close(): Promise<void> {

@@ -9,64 +9,75 @@ import type { MetricsTally } from "./tally.js";
 
 import { performance } from "node:perf_hooks";
 
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type RegistryContentType } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, type RegistryContentType } from "prom-client";
+import heapSizeAndUsed from "prom-client/lib/metrics/heapSizeAndUsed.js";
+import osMemoryHeap from "prom-client/lib/metrics/osMemoryHeap.js";
+import processCpuTotal from "prom-client/lib/metrics/processCpuTotal.js";
+import processMaxFileDescriptors from "prom-client/lib/metrics/processMaxFileDescriptors.js";
+import processOpenFileDescriptors from "prom-client/lib/metrics/processOpenFileDescriptors.js";
+import processStartTime from "prom-client/lib/metrics/processStartTime.js";
+import nodeVersion from "prom-client/lib/metrics/version.js";
 
 import { CachingRender, type OwnMetric, type Series } from "./render.js";
 import { DEFAULT_METRICS_PREFIX, METRICS, SCAN_DURATION_BUCKETS, UNIT_STATES, type MetricSpec } from "./catalog.js";
 
-/** prom-client's event loop delay sampling, milliseconds: its default (10) wakes the daemon 100 times a second. */
-const EVENT_LOOP_PRECISION_MS = 100;
-
 /**
- * Of prom-client's default metrics, those kept: the process's own (CPU, memory, file descriptors, start
- * time) and the V8 heap's size. The others (event loop lag percentiles, heap spaces, GC histogram, active
- * handles by type) cost about 1 ms of CPU per scrape on the development machine, a quarter of the whole,
- * for figures of Node.js internals; and three of them are gauges named like counters, which promtool's
- * lint refuses.
+ * Of prom-client's default metrics, those registered: the process's own (CPU, memory, file descriptors,
+ * start time), the V8 heap's size and Node.js's version, each from prom-client's own module. The others
+ * (event loop lag, heap spaces, GC, active handles) cost about 1 ms of CPU per scrape on the development
+ * machine, a quarter of the whole, for figures of Node.js internals; three of them are gauges named like
+ * counters, which promtool's lint refuses; and they are not only left out of the exposition:
+ * collectDefaultMetrics() would still sample the event loop's delay with a timer (10 wake-ups a second)
+ * and observe every garbage collection.
  */
-const KEPT_DEFAULT_METRICS = /^(process_|nodejs_version_info$|nodejs_heap_size_|nodejs_external_memory_bytes$)/;
+const DEFAULT_METRICS: ReadonlyArray<(registry: Registry<RegistryContentType>, config: { prefix: string }) => void> = [
+  processCpuTotal,
+  processStartTime,
+  osMemoryHeap,
+  processOpenFileDescriptors,
+  processMaxFileDescriptors,
+  heapSizeAndUsed,
+  nodeVersion,
+];
 
 /**
- * prom-client counts open file descriptors by listing /proc/self/fd at every scrape. The daemon holds a
- * stat file open per process (proc/scan.ts), so the list has hundreds of entries: about 1 ms of CPU,
- * a third of a scrape. The count is refreshed at most this often instead (the figure moves slowly).
+ * prom-client's process and heap figures are read (and formatted) at most this often; each scrape in
+ * between serves the last reading. Reading them (/proc/self/status, process.memoryUsage(),
+ * process.cpuUsage()) was two thirds of rendering a scrape once selfheal's own metrics were cached. A
+ * Prometheus scraping every 15 s or more reads them fresh each time; at a 1 s interval, CPU and memory
+ * figures 5 s old at most are plenty for rate() over a minute.
+ */
+export const PROCESS_METRICS_REFRESH_MS = 5_000;
+
+/**
+ * prom-client counts open file descriptors by listing /proc/self/fd. The daemon holds a stat file open
+ * per process (proc/scan.ts), so the list has hundreds of entries: about 1 ms of CPU, a third of a
+ * scrape. The count is read again at most this often instead (the figure moves slowly).
  */
 const OPEN_FDS_REFRESH_MS = 10_000;
 
-/**
- * prom-client's other process and heap figures are read at most this often (each scrape in between
- * serves the last reading): reading them (/proc/self/status, process.memoryUsage(), process.cpuUsage())
- * was two thirds of rendering a scrape once selfheal's own metrics were cached. A Prometheus scraping
- * every 15 s or more reads them fresh each time; at a 1 s interval, CPU and memory figures 5 s old at
- * most are plenty for rate() over a minute.
- */
-const PROCESS_METRICS_REFRESH_MS = 5_000;
-
-// A metric whose collect() runs at most once per periodMs; in between it keeps the value it last set.
-function atMostEvery(metric: object, periodMs: number): void {
-  // prom-client's typings do not show collect on the metric object, though every metric keeps it there.
-  const target = metric as { collect?: () => unknown };
-  const collect = target.collect;
-  if (collect === undefined) return;
+// A changed() for render.ts that says yes at most once per periodMs (and at the first call): the metric's
+// collect (the reading) runs only when it is formatted again.
+function atMostEvery(periodMs: number): () => boolean {
   let lastMs = Number.NEGATIVE_INFINITY;
-  target.collect = function (this: unknown) {
+  return () => {
     const now = performance.now();
-    if (now - lastMs < periodMs) return undefined;
+    if (now - lastMs < periodMs) return false;
     lastMs = now;
-    return collect.call(this);
+    return true;
   };
 }
 
 export interface BuiltRegistry {
   registry: Registry<RegistryContentType>;
-  /** The exposition, as registry.metrics() renders it, each metric rendered again only when its series changed. */
+  /** The exposition's bytes, as registry.metrics() renders it, each metric formatted again only when it changed. */
+  bytes(): Promise<Buffer>;
+  /** The same as text. */
   metrics(): Promise<string>;
   /** One scan's duration, for the histogram (the only metric not read at scrape time). */
   observeScan(durationSec: number): void;
 }
 
-/** The names of the catalog's metrics (never removed with the unwanted default ones). */
-const OWN_NAMES = new Set(Object.values(METRICS).map((spec) => spec.name));
 
 // A reading shared by every metric of one scrape: prom-client starts every collect() in the same
 // synchronous pass, so the value is kept until the microtasks that follow it.
@@ -200,21 +211,30 @@ export function buildRegistry(contentType: RegistryContentType, source: MetricsS
   counter(METRICS.notificationsSent, registry, own, () => source.notifications().map((n): Series => [{ channel: n.channel }, n.sent]));
   counter(METRICS.notificationsSuppressed, registry, own, () => source.notifications().map((n): Series => [{ channel: n.channel }, n.suppressed]));
   const scans = new Histogram({ ...optionsOf(METRICS.scanDuration, registry), buckets: SCAN_DURATION_BUCKETS });
+  // The histogram is prom-client's own: it changed when a scan was observed since it was last formatted.
+  let scansObserved = 0;
+  let scansFormatted = -1;
+  const changed = new Map<string, () => boolean>([[METRICS.scanDuration.name, () => scansFormatted !== (scansFormatted = scansObserved)]]);
   gauge(METRICS.processesScanned, registry, own, single(() => tally.processesScanned));
   counter(METRICS.busCalls, registry, own, () => [...source.busCalls()].map(([method, calls]): Series => [{ method }, calls]));
   counter(METRICS.eventLogWriteErrors, registry, own, single(() => source.eventLogWriteErrors()));
   gauge(METRICS.buildInfo, registry, own, single(() => 1, { version: source.version }));
-  collectDefaultMetrics({ register: registry, prefix: DEFAULT_METRICS_PREFIX, eventLoopMonitoringPrecision: EVENT_LOOP_PRECISION_MS });
-  for (const { name } of registry.getMetricsAsArray()) {
-    if (name.startsWith(DEFAULT_METRICS_PREFIX) && !KEPT_DEFAULT_METRICS.test(name.slice(DEFAULT_METRICS_PREFIX.length)) && !OWN_NAMES.has(name)) {
-      registry.removeSingleMetric(name);
-    }
-  }
+  const before = new Set(registry.getMetricsAsArray().map((metric) => metric.name));
+  for (const register of DEFAULT_METRICS) register(registry, { prefix: DEFAULT_METRICS_PREFIX });
+  // One answer for all of them in a render: some are set by another's collect (the heap's three by the first).
+  const processFiguresDue = oncePerScrape(atMostEvery(PROCESS_METRICS_REFRESH_MS));
+  const openFdsDue = atMostEvery(OPEN_FDS_REFRESH_MS);
   const openFdsName = `${DEFAULT_METRICS_PREFIX}process_open_fds`;
-  for (const metric of registry.getMetricsAsArray()) {
-    if (!OWN_NAMES.has(metric.name)) atMostEvery(metric, metric.name === openFdsName ? OPEN_FDS_REFRESH_MS : PROCESS_METRICS_REFRESH_MS);
-  }
+  for (const { name } of registry.getMetricsAsArray()) if (!before.has(name)) changed.set(name, name === openFdsName ? openFdsDue : processFiguresDue);
 
-  const render = new CachingRender(registry, own);
-  return { registry, metrics: () => render.metrics(), observeScan: (durationSec) => scans.observe(durationSec) };
+  const render = new CachingRender(registry, own, changed);
+  return {
+    registry,
+    bytes: () => render.bytes(),
+    metrics: () => render.metrics(),
+    observeScan: (durationSec) => {
+      scans.observe(durationSec);
+      scansObserved++;
+    },
+  };
 }

@@ -1,10 +1,10 @@
-// One rendering of a registry, as prom-client's own registry.metrics() makes
-// it, with each of selfheal's metrics rendered again only when its series
+// One rendering of a registry, the same bytes prom-client's own
+// registry.metrics() gives, with each metric formatted again only when it
 // changed: between two scrapes of an idle daemon almost nothing changes (the
 // programs' states, limits, restarts; a sleeping program's memory and CPU), and
 // prom-client's formatting of about 900 series was most of a scrape's CPU.
-// The text of every metric is still prom-client's; what is kept is only that
-// text, with the series it was made from.
+// The text of every metric is still prom-client's; what is kept is that text,
+// as bytes, and the whole body made of them, reused while no part changed.
 import type { Registry, RegistryContentType } from "prom-client";
 
 /** One series of a metric: its labels and its value. */
@@ -22,6 +22,11 @@ export interface OwnMetric {
 }
 
 const OPENMETRICS = "application/openmetrics-text";
+/** Between two metrics, and after the last, as registry.metrics() joins them. */
+const TEXT_SEPARATOR = Buffer.from("\n\n");
+const TEXT_END = Buffer.from("\n");
+const OPENMETRICS_SEPARATOR = Buffer.from("\n");
+const OPENMETRICS_END = Buffer.from("\n# EOF\n");
 
 // A key that changes whenever a series, its labels or its order changes.
 export function fingerprint(series: Iterable<Series>): string {
@@ -45,42 +50,71 @@ function byFingerprint(metric: OwnMetric): () => boolean {
 }
 
 export class CachingRender {
-  /** The last text of each of selfheal's metrics (absent: format it at the next render). */
-  private readonly texts = new Map<string, string>();
-  private readonly changed = new Map<string, () => boolean>();
+  /** The last bytes of each metric, in the registry's order (null: format it at the next render). */
+  private readonly parts: Array<Buffer | null>;
+  /** Whether each metric may have changed since its bytes were made; absent: always formatted afresh. */
+  private readonly changed: Array<(() => boolean) | undefined>;
   /** The metrics' names as registered (prom-client finds a metric by it, even after the rename below). */
   private readonly names: string[];
-  private readonly isOpenMetrics: boolean;
+  private readonly separator: Buffer;
+  private readonly end: Buffer;
+  /** The last body, made of the parts as they are now (null: make it again). */
+  private body: Buffer | null = null;
 
-  // Made once the registry holds all its metrics.
+  // Made once the registry holds all its metrics. `changed` gives, by name, when a metric that is not
+  // one of `own` (prom-client's default metrics, the histogram) may have changed.
   constructor(
     private readonly registry: Registry<RegistryContentType>,
     own: ReadonlyMap<string, OwnMetric>,
+    changed: ReadonlyMap<string, () => boolean> = new Map(),
   ) {
-    this.isOpenMetrics = registry.contentType.startsWith(OPENMETRICS);
+    const isOpenMetrics = registry.contentType.startsWith(OPENMETRICS);
+    [this.separator, this.end] = isOpenMetrics ? [OPENMETRICS_SEPARATOR, OPENMETRICS_END] : [TEXT_SEPARATOR, TEXT_END];
     this.names = registry.getMetricsAsArray().map((metric) => metric.name);
-    for (const [name, metric] of own) this.changed.set(name, metric.changed?.bind(metric) ?? byFingerprint(metric));
+    this.parts = this.names.map(() => null);
+    this.changed = this.names.map((name) => {
+      const metric = own.get(name);
+      return metric === undefined ? changed.get(name) : (metric.changed?.bind(metric) ?? byFingerprint(metric));
+    });
     // As registry.metrics() does: in OpenMetrics a counter's name is given without _total, which is added to its samples.
     // (prom-client's typings call the type an enum; at run time it is the word.)
-    if (this.isOpenMetrics) for (const metric of registry.getMetricsAsArray()) if (String(metric.type) === "counter") metric.name = metric.name.replace(/_total$/, "");
+    if (isOpenMetrics) for (const metric of registry.getMetricsAsArray()) if (String(metric.type) === "counter") metric.name = metric.name.replace(/_total$/, "");
   }
 
-  // The whole exposition: the same text registry.metrics() gives, metric by metric.
+  // The whole exposition as bytes: the same body while no metric changed (the same Buffer), a new one otherwise.
+  async bytes(): Promise<Buffer> {
+    // Every changed() in one synchronous pass, in order, before anything is formatted (as registry.metrics() collects).
+    const pending: Array<Promise<void>> = [];
+    for (let i = 0; i < this.names.length; i++) {
+      // Asked at every render, even of a metric not yet formatted: each keeps what it saw last.
+      const changed = this.changed[i]?.() ?? true;
+      if (!changed && this.parts[i] !== null) continue;
+      // Forgotten before it is made again: a render that fails is made again at the next one.
+      this.parts[i] = null;
+      this.body = null;
+      pending.push(this.format(i));
+    }
+    if (pending.length > 0) await Promise.all(pending);
+    return (this.body ??= this.join());
+  }
+
+  // The whole exposition as text (the textfile, tests).
   async metrics(): Promise<string> {
-    const parts = await Promise.all(this.names.map((name) => this.text(name)));
-    return this.isOpenMetrics ? `${parts.join("\n")}\n# EOF\n` : `${parts.join("\n\n")}\n`;
+    return (await this.bytes()).toString("utf8");
   }
 
-  // One metric's text: the last one when its series are the same as then.
-  private async text(name: string): Promise<string> {
-    const changed = this.changed.get(name);
-    if (changed === undefined) return this.registry.getSingleMetricAsString(name);
-    if (changed()) this.texts.delete(name);
-    const cached = this.texts.get(name);
-    if (cached !== undefined) return cached;
-    // Forgotten before it is made again: a render that fails is made again at the next one.
-    const text = await this.registry.getSingleMetricAsString(name);
-    this.texts.set(name, text);
-    return text;
+  private async format(i: number): Promise<void> {
+    this.parts[i] = Buffer.from(await this.registry.getSingleMetricAsString(this.names[i]!), "utf8");
+  }
+
+  // The parts joined as registry.metrics() joins the texts.
+  private join(): Buffer {
+    const list: Buffer[] = [];
+    for (const part of this.parts) {
+      if (list.length > 0) list.push(this.separator);
+      list.push(part!);
+    }
+    list.push(this.end);
+    return Buffer.concat(list);
   }
 }

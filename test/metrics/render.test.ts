@@ -60,19 +60,24 @@ describe.each([
     expect(withoutDefaultMetrics(await built.metrics())).toBe(withoutDefaultMetrics(await built.registry.metrics()));
   });
 
-  it("formats a metric again only when its series changed", async () => {
+  it("formats a metric again only when it changed, and serves the same bytes while none did", async () => {
     const source = fiftyPrograms();
     const built = buildRegistry(contentType, source, new MetricsTally(100));
-    await built.metrics();
+    const first = await built.bytes();
     const formatted = vi.spyOn(built.registry, "getSingleMetricAsString");
-    await built.metrics();
     const ours = (calls: unknown[][]) => calls.map(([name]) => String(name)).filter((name) => !/^selfheal_(process|nodejs)_/.test(name));
-    // Unchanged: only the scan duration histogram, which prom-client keeps itself.
+    // Unchanged: nothing formatted, not even the scan duration histogram, and the very same body.
+    expect(await built.bytes()).toBe(first);
+    expect(ours(formatted.mock.calls)).toEqual([]);
+    built.observeScan(0.002);
+    const scanned = await built.bytes();
     expect(ours(formatted.mock.calls)).toEqual(["selfheal_scan_duration_seconds"]);
+    expect(scanned).not.toBe(first);
+    expect(scanned.toString()).toMatch(/^selfheal_scan_duration_seconds_count 1$/m);
     formatted.mockClear();
     source.views = source.views.map((unit, i) => (i === 3 ? { ...unit, rssBytes: 12 * MB } : unit));
     const text = await built.metrics();
-    expect(ours(formatted.mock.calls).sort()).toEqual(["selfheal_resident_memory_bytes", "selfheal_scan_duration_seconds"]);
+    expect(ours(formatted.mock.calls)).toEqual(["selfheal_resident_memory_bytes"]);
     expect(text).toContain(`selfheal_resident_memory_bytes{name="program3"} ${12 * MB}`);
   });
 });
@@ -106,5 +111,19 @@ describe("prom-client's open file descriptors", () => {
     const fdReads = () => readdir.mock.calls.filter(([path]) => path === "/proc/self/fd").length;
     for (let i = 0; i < 4; i++) expect(await built.metrics()).toMatch(/^selfheal_process_open_fds \d+$/m);
     expect(fdReads()).toBe(1);
+  });
+});
+
+describe("prom-client's default metrics that are left out", () => {
+  // prom-client samples the event loop's delay with a timer (10 wake-ups a second at selfheal's precision) and
+  // observes every garbage collection, for figures that are not exported: neither is started.
+  it("start no event loop delay monitor and no garbage collection observer", async () => {
+    const perfHooks = (await import("node:perf_hooks")).default;
+    const monitor = vi.spyOn(perfHooks, "monitorEventLoopDelay");
+    const observe = vi.spyOn(perfHooks.PerformanceObserver.prototype, "observe");
+    const built = buildRegistry(Registry.PROMETHEUS_CONTENT_TYPE, fiftyPrograms(), new MetricsTally(100));
+    expect(await built.metrics()).toMatch(/^selfheal_process_cpu_seconds_total /m);
+    expect(monitor).not.toHaveBeenCalled();
+    expect(observe).not.toHaveBeenCalled();
   });
 });
