@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { killQuietly, makeTestDir, startDaemon, uniqueSleep, waitFor } from "../test/helpers/daemon.js";
+import { killQuietly, makeTestDir, sentinelsOf, startDaemon, uniqueSleep, waitFor } from "../test/helpers/daemon.js";
 
 const WATCHED = 50;
 const DEFAULT_SECONDS = 60;
@@ -85,21 +85,6 @@ function mainThread(pid: number): { ns: number; wakeUps: number } {
   const ns = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "latin1").split(" ")[0]);
   const wakeUps = Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, "latin1"))?.[1] ?? 0);
   return { ns, wakeUps };
-}
-
-/** The sentinel's comm (the kernel keeps 15 characters of selfheal-sentinel). */
-const SENTINEL_COMM = "selfheal-sentin";
-
-// The daemon's sentinel processes (its children of that name).
-export function sentinelsOf(pid: number): number[] {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "latin1").trim().split(" ").filter(Boolean).map(Number);
-  return children.filter((child) => {
-    try {
-      return readFileSync(`/proc/${child}/comm`, "latin1").trim() === SENTINEL_COMM;
-    } catch {
-      return false;
-    }
-  });
 }
 
 // Resident memory of a process, MB: all of it, the file-backed part (the node binary's pages, shared

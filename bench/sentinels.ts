@@ -13,9 +13,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadavg } from "node:os";
 import type { EngineEvent } from "../daemon/engine/events.js";
-import { makeTestDir, startDaemon, uniqueSleep, waitFor } from "../test/helpers/daemon.js";
+import { makeTestDir, sentinelsOf, startDaemon, uniqueSleep, waitFor } from "../test/helpers/daemon.js";
 import { LogTail, RUN_ID } from "./engine.js";
-import { cpuTicks as processTicks, sentinelsOf } from "./idle.js";
+import { cpuTicks as processTicks } from "./idle.js";
 import { printTable } from "./scan.js";
 
 const ADOPTED_ENDS = 20;

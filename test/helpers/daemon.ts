@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent } from "../../daemon/engine/events.js";
+import { SENTINEL_NAME } from "../../daemon/sentinel/name.js";
 import { DEFAULT_WAIT_MS, killProgramsIn, makeTempDir as makeTestDir, startPrivateBus, waitUntil as waitFor, type PrivateBus } from "./bus.js";
 import { DAEMON_JS, DAEMON_NODE, daemonNodeFlags, daemonShebangEnv } from "./command.js";
 
@@ -186,6 +187,19 @@ export async function startDaemon(config: string, options: StartDaemonOptions = 
 
 
 /** True while a process with this pid exists (and is not a zombie). */
+// The daemon's sentinel processes (its children named selfheal-sentinel, of which the kernel keeps 15 characters).
+export function sentinelsOf(pid: number): number[] {
+  const comm = SENTINEL_NAME.slice(0, 15);
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "latin1").trim().split(" ").filter(Boolean).map(Number);
+  return children.filter((child) => {
+    try {
+      return readFileSync(`/proc/${child}/comm`, "latin1").trim() === comm;
+    } catch {
+      return false;
+    }
+  });
+}
+
 export function isRunning(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "latin1");

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { copyBuiltDaemon } from "../helpers/command.js";
-import { isRunning, killQuietly, makeTestDir, startDaemon, uniqueSleep, waitFor, type RunningDaemon } from "../helpers/daemon.js";
+import { isRunning, killQuietly, makeTestDir, sentinelsOf, startDaemon, uniqueSleep, waitFor, type RunningDaemon } from "../helpers/daemon.js";
 
 /** No scan comes within the test's waits: the first one is taken at start, the next this many seconds later. */
 const LONG_INTERVAL_SEC = 120;
@@ -19,8 +19,6 @@ const BETWEEN_SCANS_MS = 20_000;
 const REST_WINDOW_MS = 3000;
 /** The engine's own looks come every 100 ms: at least this many wake-ups in the window without the sentinel. */
 const LOOKS_IN_WINDOW = REST_WINDOW_MS / 100;
-/** The comm of the sentinel (the kernel keeps 15 characters). */
-const SENTINEL_COMM = "selfheal-sentin";
 
 let daemon: RunningDaemon | null = null;
 const leftovers: number[] = [];
@@ -30,18 +28,6 @@ afterEach(async () => {
   daemon = null;
   killQuietly(leftovers.splice(0));
 });
-
-// The daemon's children named selfheal-sentinel.
-function sentinelsOf(pid: number): number[] {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "latin1").trim().split(" ").filter(Boolean).map(Number);
-  return children.filter((child) => {
-    try {
-      return readFileSync(`/proc/${child}/comm`, "latin1").trim() === SENTINEL_COMM;
-    } catch {
-      return false;
-    }
-  });
-}
 
 // Times the daemon's main thread went to sleep and was woken (voluntary context switches): a count, not a clock.
 function wakeUps(pid: number): number {
