@@ -24,6 +24,7 @@ const MEASURED_SEC: Record<string, number> = {
   "test/install/distributionNode.e2e.test.ts": 19,
   "test/cli/client.test.ts": 18,
   "test/extension/watchApp.e2e.test.ts": 14,
+  "test/sentinel/daemon.integration.test.ts": 13,
   "test/install/withoutSystemd.test.ts": 12,
   "test/zombies/zombies.integration.test.ts": 12,
   "test/state/killDuringWrites.test.ts": 12,
