@@ -75,7 +75,7 @@ export class Limits {
     for (const unit of this.ctx.units.values()) {
       const limit = unit.policy.memoryLimitBytes;
       if (unit.pid === 0 || unit.stopping || limit === null) continue;
-      const pids = unit.policy.scope === "tree" && snapshot ? [unit.pid, ...this.countedDescendants(snapshot, unit.pid)] : [unit.pid];
+      const pids = snapshot ? this.memoryPids(unit, snapshot) : [unit.pid];
       watched.push({ pid: unit.pid, pids, limitBytes: limit, near: this.nearLimit(unit) });
     }
     return watched;
@@ -109,8 +109,8 @@ export class Limits {
     // A process that ended meanwhile is not read: its PID may be another's now (the next scan tells its end).
     // A child just started is not known by start time until a scan sees it; being our child, its PID is ours until we reap it.
     if (unit.startTicks !== -1 && !ctx.deps.probe.isAlive(unit.pid, unit.startTicks)) return;
-    const pids = unit.policy.scope === "tree" ? [unit.pid, ...this.countedDescendants(snapshot, unit.pid)] : [unit.pid];
     let rss = 0;
+    const pids = this.memoryPids(unit, snapshot);
     for (const pid of pids) rss += ctx.deps.probe.rssBytes(pid) ?? 0;
     const breach = unit.sustain.observeMemory(unit.policy, rss, ctx.deps.clock.now());
     if (breach) {
@@ -142,9 +142,10 @@ export class Limits {
     this.confirmations.clear();
   }
 
-  // The descendants a tree's sums count: a protected one is left out with what runs under it (a shell's programs are the shell's).
-  private countedDescendants(snapshot: ProcessSnapshot, pid: number): number[] {
-    return descendantsOf(snapshot, pid, this.admit);
+  // The processes whose memory counts against the unit's limit: its own, and under scope = "tree" its descendants,
+  // but a protected one is left out with what runs under it (a shell's programs are the shell's).
+  private memoryPids(unit: Unit, snapshot: ProcessSnapshot): number[] {
+    return unit.policy.scope === "tree" ? [unit.pid, ...descendantsOf(snapshot, unit.pid, this.admit)] : [unit.pid];
   }
 
   private readonly admit = (sample: ProcessSample): boolean => this.ctx.deps.signaller.refusalFor(sample) === null;
