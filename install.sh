@@ -224,24 +224,21 @@ cp -r dist/selfheal-chunks "$APP_DIR/"
 cp dist/selfheal.js "$APP_DIR/.selfheal.js.new" && mv -f "$APP_DIR/.selfheal.js.new" "$APP_DIR/selfheal.js"
 # The build is an ES module: Node.js 18 takes a .js file for CommonJS unless its package.json says otherwise.
 echo '{ "type": "module" }' >"$APP_DIR/package.json"
-# The keeper beside the daemon. Running keepers hold the old file open, so the
-# new one goes in under another name and is renamed over it (cp would fail
-# with "Text file busy"); the running keepers keep their old copy.
-if [ -x dist/selfheal-keeper ]; then
-  install -m 755 dist/selfheal-keeper "$APP_DIR/.selfheal-keeper.new"
-  mv -f "$APP_DIR/.selfheal-keeper.new" "$APP_DIR/selfheal-keeper"
-else
-  rm -f "$APP_DIR/selfheal-keeper"
-  say "WARNING: the keeper was not built (no C compiler): crash protection will not survive a restart of the daemon"
-fi
-# The sentinel beside it, the same way (a running daemon's sentinel holds the old file open).
-if [ -x dist/selfheal-sentinel ]; then
-  install -m 755 dist/selfheal-sentinel "$APP_DIR/.selfheal-sentinel.new"
-  mv -f "$APP_DIR/.selfheal-sentinel.new" "$APP_DIR/selfheal-sentinel"
-else
-  rm -f "$APP_DIR/selfheal-sentinel"
-  say "WARNING: the sentinel was not built (no C compiler): the daemon takes its looks between scans itself, at more CPU at rest"
-fi
+# The small C programs beside the daemon (the keeper, the sentinel). A running
+# one holds the old file open, so the new one goes in under another name and is
+# renamed over it (cp would fail with "Text file busy"); the running ones keep
+# their old copy. Not built (no C compiler): removed, and what that costs said.
+install_beside() {
+  if [ -x "dist/$1" ]; then
+    install -m 755 "dist/$1" "$APP_DIR/.$1.new"
+    mv -f "$APP_DIR/.$1.new" "$APP_DIR/$1"
+  else
+    rm -f "$APP_DIR/$1"
+    say "WARNING: $2"
+  fi
+}
+install_beside selfheal-keeper "the keeper was not built (no C compiler): crash protection will not survive a restart of the daemon"
+install_beside selfheal-sentinel "the sentinel was not built (no C compiler): the daemon takes its looks between scans itself, at more CPU at rest"
 mkdir -p "$APP_DIR/docs"
 # The documentation the starter config points to.
 cp README.md LICENSE "$APP_DIR/docs/"
