@@ -387,6 +387,9 @@ export class SelfHealMenu {
     } finally {
       this.#inFlight = false;
     }
+    // A refresh that ended after the close (asked for just before it) changed rows the close's
+    // readying had resolved: readied again, or the next open restyles them.
+    if (!this.#destroyed && !this.#menu.isOpen) this.#prepareSoon();
     if (this.#again && !this.#destroyed) {
       this.#again = false;
       void this.#refreshNow();
