@@ -1,8 +1,10 @@
 // The lookout as a small process of its own (sentinel.c): the daemon tells it
 // what to watch over its stdin and hears on its stdout only what trips, so
 // that Node.js is not woken ten times a second for looks that find nothing.
-// If it cannot start or ends, the engine is told (failed) and takes the looks
-// itself; the reason is logged here.
+// If it ends, it is started again and told everything anew (a watched PID that
+// ended meanwhile is told as ended at once); if it cannot start, or ends again
+// and again, the engine is told (failed) and takes the looks itself. Each
+// reason is logged here.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Lookout, LookoutReports, LookoutWatch } from "../engine/ports.js";
@@ -29,6 +31,10 @@ export function locateSentinel(besideFile: string = fileURLToPath(import.meta.ur
   return { problem: `${location.missing} is missing (it is compiled by npm run build and install.sh, which need a C compiler: apt install gcc libc6-dev); ${WITHOUT_SENTINEL}` };
 }
 
+/** Ends of the sentinel, within a minute, after which it is started again; one more and the daemon takes the looks itself. */
+export const SENTINEL_RESTARTS_PER_MINUTE = 3;
+const MINUTE_MS = 60_000;
+
 export class SentinelProcess implements Lookout {
   private child: ChildProcess | null = null;
   private reports: LookoutReports | null = null;
@@ -39,24 +45,53 @@ export class SentinelProcess implements Lookout {
   private over = false;
   private readonly syncs = new Map<string, () => void>();
   private syncCount = 0;
+  /** What it was last asked to watch: told again in full to a sentinel started again. */
+  private lastWhat: LookoutWatch | null = null;
+  /** When it was started again (ms), for the limit a minute. */
+  private restarts: number[] = [];
 
   constructor(private readonly options: SentinelProcessOptions) {}
 
   start(reports: LookoutReports): void {
     this.reports = reports;
+    this.run();
+  }
+
+  private run(): void {
     const child = spawn(this.options.path, this.options.args ?? [], { stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
-    child.once("error", (error) => this.fail(`could not run ${this.options.path}: ${error.message}`));
-    child.once("exit", (code, signal) => this.fail(`${this.options.path} ended (${signal ?? `exit code ${code}`})`));
+    // Only the sentinel now running is heard: the end of one started before is told once.
+    const current = (): boolean => this.child === child;
+    child.once("error", (error) => current() && this.fail(`could not run ${this.options.path}: ${error.message}`));
+    child.once("exit", (code, signal) => current() && this.ended(`${this.options.path} ended (${signal ?? `exit code ${code}`})`));
     // A write to a sentinel that just ended: its exit tells.
     child.stdin!.on("error", () => undefined);
-    child.stdout!.setEncoding("latin1").on("data", (chunk: string) => this.read(chunk));
+    child.stdout!.setEncoding("latin1").on("data", (chunk: string) => current() && this.read(chunk));
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
       for (const line of chunk.split("\n")) if (line !== "") this.options.log(`selfheal: sentinel: ${line}`);
     });
   }
 
+  // It ended while the daemon runs: started again, a few times a minute at most.
+  private ended(reason: string): void {
+    if (this.over) return;
+    const now = Date.now();
+    this.restarts = this.restarts.filter((at) => now - at < MINUTE_MS);
+    if (this.restarts.length >= SENTINEL_RESTARTS_PER_MINUTE) {
+      this.fail(reason);
+      return;
+    }
+    this.restarts.push(now);
+    this.options.log(`selfheal: sentinel: ${reason}; started again (${this.restarts.length} of ${SENTINEL_RESTARTS_PER_MINUTE} in a minute)`);
+    this.settleSyncs();
+    this.told = nothingTold();
+    this.partial = "";
+    this.run();
+    if (this.lastWhat !== null) this.watch(this.lastWhat);
+  }
+
   watch(what: LookoutWatch): void {
+    this.lastWhat = what;
     if (this.over || this.child === null) return;
     const lines = linesFor(this.told, what);
     if (lines.length > 0) this.child.stdin!.write(`${lines.join("\n")}\n`);

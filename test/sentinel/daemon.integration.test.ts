@@ -2,7 +2,8 @@
 // event loop is not woken between scans; the sentinel ends with it; and where
 // there is no sentinel (not built, --no-sentinel, or it ended) the daemon
 // says so and takes the looks itself, so an adopted program's end is still
-// seen between scans. The scan interval is far longer than the tests wait, so
+// seen between scans; a sentinel that ends is started again, up to a few
+// times a minute. The scan interval is far longer than the tests wait, so
 // what is seen was seen between scans. Only processes these tests start are signalled.
 import { afterEach, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
@@ -118,12 +119,34 @@ describe("without the sentinel", () => {
     await endSeenBetweenScans(user);
   });
 
-  it("the sentinel ended: the daemon says so and takes the looks itself from then on", async () => {
-    const { user } = await daemonWithAdopted("shlost");
-    const [sentinel] = sentinelsOf(daemon!.process.pid!);
-    process.kill(sentinel!, "SIGKILL");
+  it("the sentinel ended once: the daemon says so, starts it again, and the adopted end is seen through the new one", async () => {
+    const { user } = await daemonWithAdopted("shagain");
+    const [first] = sentinelsOf(daemon!.process.pid!);
+    process.kill(first!, "SIGKILL");
     await waitFor(() => daemon!.stderr().includes("selfheal: sentinel: "), BETWEEN_SCANS_MS, () => `nothing said of the sentinel's end:\n${daemon!.stderr()}`);
+    expect(daemon!.stderr()).toMatch(/selfheal: sentinel: \S+selfheal-sentinel ended \(SIGKILL\); started again \(1 of \d+ in a minute\)/);
+    await waitFor(() => sentinelsOf(daemon!.process.pid!).length === 1, BETWEEN_SCANS_MS, () => "no sentinel runs again");
+    const [second] = sentinelsOf(daemon!.process.pid!);
+    expect(second).not.toBe(first);
+    expect(daemon!.stderr()).not.toContain("from now on");
+    // The daemon's own looks did not take over: at rest it is not woken ten times a second.
+    const rest = await wakeUpsAtRest();
+    expect(rest.wakeUps, `${rest.forks} forks on the machine in the window`).toBeLessThan(LOOKS_IN_WINDOW / 3 + 2 * Math.min(LOOKS_IN_WINDOW, Math.floor(rest.forks / FORK_SURGE_PER_LOOK)));
+    // The new sentinel was told the adopted PID: its end is seen between scans.
+    await endSeenBetweenScans(user);
+  });
+
+  it("the sentinel ended again and again: after its restarts in a minute the daemon takes the looks itself from then on", async () => {
+    const { user } = await daemonWithAdopted("shlost");
+    for (let ended = 0; !daemon!.stderr().includes("from now on"); ended++) {
+      expect(ended, `the daemon still starts its sentinel again after ${ended} ends:\n${daemon!.stderr()}`).toBeLessThan(10);
+      await waitFor(() => sentinelsOf(daemon!.process.pid!).length === 1 || daemon!.stderr().includes("from now on"), BETWEEN_SCANS_MS, () => "no sentinel runs again");
+      const [sentinel] = sentinelsOf(daemon!.process.pid!);
+      if (sentinel !== undefined) process.kill(sentinel, "SIGKILL");
+      await waitFor(() => daemon!.stderr().split("selfheal: sentinel: ").length - 1 > ended, BETWEEN_SCANS_MS, () => `nothing said of the sentinel's end:\n${daemon!.stderr()}`);
+    }
     expect(daemon!.stderr()).toMatch(/selfheal: sentinel: \S+selfheal-sentinel ended \(SIGKILL\); the daemon takes its looks between scans itself .* from now on/);
+    expect(sentinelsOf(daemon!.process.pid!)).toEqual([]);
     await endSeenBetweenScans(user);
   });
 });
