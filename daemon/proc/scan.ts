@@ -266,9 +266,9 @@ export class ProcScanner implements ProcessSource {
   // Not a tick: the CPU baselines and caches stay as the last scan left them.
   // A sample carried over may be out of date (a zombie now, or a reused PID):
   // callers confirm what they act on (ProcessProbe.isAlive).
-  // The PIDs in `fresh` ("new": every PID the last scan did not see) are read afresh whatever was read
-  // before: a program's own process read just after its fork, before it left its keeper's session and
-  // exec'd, would be carried so until the next scan.
+  // The PIDs in `fresh` ("new": every PID the last scan did not see; { newAnd }: those and the PIDs
+  // given) are read afresh whatever was read before: a program's own process read just after its fork,
+  // before it left its keeper's session and exec'd, would be carried so until the next scan.
   peek(fresh?: PeekFresh): ProcessSnapshot {
     const last = this.lastSnapshot;
     const bootTimeMs = this.bootTime();
@@ -279,7 +279,7 @@ export class ProcScanner implements ProcessSource {
       const pid = parsePidName(name);
       if (pid === null) continue;
       const seen = last?.processes.get(pid);
-      const again = fresh === "new" ? seen === undefined : fresh?.has(pid) === true;
+      const again = fresh === "new" ? seen === undefined : fresh !== undefined && "newAnd" in fresh ? seen === undefined || fresh.newAnd.has(pid) : fresh?.has(pid) === true;
       const sample = again ? this.readNew(pid, bootTimeMs) : (seen ?? this.peeked.get(pid) ?? this.readNew(pid, bootTimeMs));
       if (sample === undefined) continue;
       if (seen === undefined) peeked.set(pid, sample);

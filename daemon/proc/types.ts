@@ -68,6 +68,7 @@ export interface ProcessSource {
 /**
  * What a peek reads afresh though it read it before: these PIDs, or every
  * process new since the last scan ("new"), whose first read may have caught it
- * between its fork and its setsid or exec (a decision to start or follow).
+ * between its fork and its setsid or exec (a decision to start or follow), or
+ * both (`{ newAnd }`: what a signal is to be judged on must be read now).
  */
-export type PeekFresh = ReadonlySet<number> | "new";
+export type PeekFresh = ReadonlySet<number> | "new" | { newAnd: ReadonlySet<number> };

@@ -179,6 +179,24 @@ describe("caching", () => {
     expect(source.peek().processes.get(70)?.comm).toBe("app");
   });
 
+  it("peek({ newAnd }) reads every process new since the last scan afresh, and the PIDs given, though the last scan saw them", () => {
+    fake.write({ pid: 60, comm: "a", session: 60 });
+    fake.write({ pid: 61, comm: "b", session: 60 });
+    fake.write({ pid: 62, comm: "c", session: 62 });
+    const source = scanner();
+    source.scan();
+    fake.write({ pid: 70, comm: "bash", session: 60 });
+    expect(source.peek().processes.get(70)?.comm).toBe("bash");
+    // Since their last reads: the new one exec'd, one the scan saw exec'd (a setuid program), and another too.
+    fake.write({ pid: 70, comm: "app", session: 60 });
+    fake.write({ pid: 61, comm: "passwd", session: 60 });
+    fake.write({ pid: 62, comm: "d", session: 62 });
+    const now = source.peek({ newAnd: new Set([60, 61]) });
+    expect(now.processes.get(70)?.comm).toBe("app");
+    expect(now.processes.get(61)?.comm).toBe("passwd");
+    expect(now.processes.get(62)?.comm).toBe("c");
+  });
+
   it("peek reads a process new since the last scan once, not at every peek; the next scan reads it afresh", () => {
     fake.write({ pid: 60, comm: "a" });
     const source = scanner();
