@@ -151,16 +151,20 @@ export class AnomalyMonitor {
     // Most surges are other programs' (a build): a peek, which reads only the new PIDs,
     // shows that no tree is near its limit; only a tree that may be one is judged on a full scan.
     // The programs' own processes are read afresh: their sessions and groups say who is a member.
-    const glance = this.deps.peek?.(this.freshForPeek(running));
+    const sessions = this.sessionsOf(running);
+    const glance = this.deps.peek?.({ newAnd: sessions });
     let held = new Map<string, Held>();
-    if (glance !== undefined) {
-      const look = this.mayHoldBomb(glance, running, checked, global, section);
-      if (!look.may) return;
-      held = this.holdAtLimit(glance, look.atLimit);
-    }
-    this.scanStartedMs = this.now();
     let snapshot: ProcessSnapshot | undefined;
     try {
+      if (glance !== undefined) {
+        const look = this.mayHoldBomb(glance, running, checked, global, section);
+        if (!look.may) return;
+        held = this.holdAtLimit(glance, look.atLimit);
+        const contained = this.containOnGlance(glance, look.atLimit, held, sessions);
+        // Nothing left for a full look to judge: every tree at its limit is being contained.
+        if (!global && look.over === contained) return;
+      }
+      this.scanStartedMs = this.now();
       snapshot = this.deps.rescan();
       this.judgeAfterSurge(snapshot, running, checked, global, section, held);
     } finally {
@@ -169,15 +173,41 @@ export class AnomalyMonitor {
     }
   }
 
-  // What a surge's peek reads afresh: the programs' own processes (their sessions and groups say who
-  // is a member), and every process a group stop on that peek could reach, since the guard judges it
-  // on what the peek read: all that is new since the last scan, and what that scan saw in the
-  // programs' sessions (a process joins a session only by being forked into it).
-  private freshForPeek(running: readonly UnitView[]): PeekFresh {
+  // What a surge's peek reads afresh besides every process new since the last scan: the programs' own
+  // processes (their sessions and groups say who is a member), and what that scan saw in the programs'
+  // sessions. Then every process a group stop on that peek could reach is read now, since the guard
+  // judges it on what the peek read (a process joins a session only by being forked into it).
+  private sessionsOf(running: readonly UnitView[]): Set<number> {
     const roots = new Set(running.map((view) => view.pid));
     const fresh = new Set(roots);
     for (const sample of this.engine.lastSnapshot?.processes.values() ?? []) if (roots.has(sample.sid)) fresh.add(sample.pid);
-    return { newAnd: fresh };
+    return fresh;
+  }
+
+  // A held tree that the peek counts past its limit on members it read now (not carried over from an
+  // earlier read, which might have ended since) is a bomb without a full look: it is contained at once,
+  // from a second peek taken after the stop (the look after it, for members outside the group), which
+  // reads only what was forked since the first and the programs' sessions. How many trees were contained.
+  private containOnGlance(glance: ProcessSnapshot, atLimit: readonly AtLimit[], held: Map<string, Held>, sessions: ReadonlySet<number>): number {
+    let contained = 0;
+    let after: ProcessSnapshot | undefined;
+    for (const { view, settings, members } of atLimit) {
+      const hold = held.get(view.name);
+      if (hold === undefined || readNowCount(glance, members) < settings.maxDescendants) continue;
+      const sample = glance.processes.get(view.pid)!;
+      const key = `${view.name}:${view.pid}:${sample.startTicks}`;
+      const { verdict } = this.bombs.peek(key, glance, view.pid, settings, this.protects);
+      if (!verdict) continue;
+      held.delete(view.name);
+      contained++;
+      if (after === undefined) {
+        after = this.deps.peek?.(sessions) ?? this.deps.rescan();
+        // A peek's time is taken as it ends (a scan's as it starts): lookMs runs to the same moment.
+        this.scanStartedMs = this.now();
+      }
+      this.onUnitForkBomb(view, sample, key, verdict, settings, after, hold);
+    }
+    return contained;
   }
 
   // Stop, ahead of the full look, the group of each tree the peek showed at its limit whose
@@ -204,7 +234,8 @@ export class AnomalyMonitor {
     }
     for (const { view, settings } of checked) {
       const sample = snapshot.processes.get(view.pid);
-      if (!sample || sample.state === "Z") continue;
+      // A tree contained on the peek is not judged again.
+      if (!sample || sample.state === "Z" || this.containing.has(view.name)) continue;
       const key = `${view.name}:${view.pid}:${sample.startTicks}`;
       const { verdict, members } = this.bombs.peek(key, snapshot, view.pid, settings, this.protects);
       this.noteTree(members.size, settings);
@@ -227,9 +258,11 @@ export class AnomalyMonitor {
 
   // On a peek: could a watched tree, or a session's young processes under the
   // global watch, have reached max_descendants? The headroom is learnt from it.
-  // The watched trees at their limit are returned: their groups may be held before that full look.
-  private mayHoldBomb(glance: ProcessSnapshot, running: readonly UnitView[], checked: ReadonlyArray<{ view: UnitView; settings: ForkBombSettings }>, global: boolean, section: AnomalySettings): { may: boolean; atLimit: AtLimit[] } {
+  // The watched trees at their limit are returned (atLimit: those of the programs' own processes, whose
+  // groups may be held before that full look), and how many trees were (over).
+  private mayHoldBomb(glance: ProcessSnapshot, running: readonly UnitView[], checked: ReadonlyArray<{ view: UnitView; settings: ForkBombSettings }>, global: boolean, section: AnomalySettings): { may: boolean; atLimit: AtLimit[]; over: number } {
     let may = false;
+    let over = 0;
     const atLimit: AtLimit[] = [];
     const watched = new Set<number>([this.engine.selfPid]);
     for (const { view, settings } of checked) {
@@ -240,10 +273,11 @@ export class AnomalyMonitor {
       this.noteTree(members.size, settings);
       if (members.size < settings.maxDescendants) continue;
       may = true;
+      over++;
       // Only the program's own process is a root to hold (its PID may be another's before its end is told).
       if (sample.startTicks === view.startTicks) atLimit.push({ view, settings, members });
     }
-    if (!global) return { may, atLimit };
+    if (!global) return { may, atLimit, over };
     for (const view of running) {
       watched.add(view.pid);
       for (const pid of descendantsOf(glance, view.pid)) watched.add(pid);
@@ -252,7 +286,7 @@ export class AnomalyMonitor {
       this.noteTree(members.size, section.forkBomb);
       if (members.size >= section.forkBomb.maxDescendants) may = true;
     }
-    return { may, atLimit };
+    return { may, atLimit, over };
   }
 
   // The three checks of one running policy.
@@ -462,6 +496,15 @@ interface AtLimit {
   view: UnitView;
   settings: ForkBombSettings;
   members: Members;
+}
+
+// How many of `members` the look read now (every one, for a look that reads all).
+function readNowCount(snapshot: ProcessSnapshot, members: ReadonlyMap<number, number>): number {
+  const readNow = snapshot.readNow;
+  if (readNow === undefined) return members.size;
+  let count = 0;
+  for (const pid of members.keys()) if (readNow.has(pid)) count++;
+  return count;
 }
 
 /** A group held on a peek, and when (this.now()). */

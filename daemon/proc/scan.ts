@@ -123,6 +123,7 @@ class Snapshot implements ProcessSnapshot {
     readonly timeMs: number,
     readonly processes: ReadonlyMap<number, ProcessSample>,
     private readonly children: ReadonlyMap<number, number[]>,
+    readonly readNow?: ReadonlySet<number>,
   ) {}
 
   // Direct children of pid, in O(1) from the index.
@@ -275,13 +276,16 @@ export class ProcScanner implements ProcessSource {
     const processes = new Map<number, ProcessSample>();
     const children = new Map<number, number[]>();
     const peeked = new Map<number, ProcessSample>();
+    const readNow = new Set<number>();
     for (const name of fs.readdirSync(this.procRoot)) {
       const pid = parsePidName(name);
       if (pid === null) continue;
       const seen = last?.processes.get(pid);
       const again = fresh === "new" ? seen === undefined : fresh !== undefined && "newAnd" in fresh ? seen === undefined || fresh.newAnd.has(pid) : fresh?.has(pid) === true;
-      const sample = again ? this.readNew(pid, bootTimeMs) : (seen ?? this.peeked.get(pid) ?? this.readNew(pid, bootTimeMs));
+      const carried = again ? undefined : (seen ?? this.peeked.get(pid));
+      const sample = carried ?? this.readNew(pid, bootTimeMs);
       if (sample === undefined) continue;
+      if (carried === undefined) readNow.add(pid);
       if (seen === undefined) peeked.set(pid, sample);
       processes.set(pid, sample);
       const siblings = children.get(sample.ppid);
@@ -289,7 +293,7 @@ export class ProcScanner implements ProcessSource {
       else siblings.push(pid);
     }
     this.peeked = peeked;
-    return new Snapshot(this.nowMs(), processes, children);
+    return new Snapshot(this.nowMs(), processes, children, readNow);
   }
 
   // A process the last scan did not see, read for a peek; undefined when it vanished.

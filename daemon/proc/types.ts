@@ -41,6 +41,8 @@ export interface ProcessSnapshot {
   processes: ReadonlyMap<number, ProcessSample>;
   /** Direct children of a pid, from the same scan. */
   childrenOf(pid: number): readonly number[];
+  /** The PIDs this look read from /proc (a peek carries the others over from earlier reads); absent: every one. */
+  readonly readNow?: ReadonlySet<number>;
 }
 
 /** Reads the process table; the real one reads /proc, tests pass synthetic snapshots. */

@@ -502,8 +502,9 @@ describe("fork bombs between scans (the fork-surge sentinel)", () => {
   });
 
   // The bomb forks on while the daemon reads the whole table (and on a busy machine takes much of the
-  // CPU that read waits for): its group is stopped on the peek, and the full look confirms it.
-  it("stops the program's group on the peek that shows its tree at the limit, before the full look that confirms the bomb; the kill follows that look", async () => {
+  // CPU that read waits for): its group is stopped on the peek. A peek that read every member it counted
+  // just now needs no full look to call it a bomb: a second peek (what was forked since) is the look after the stop.
+  it("stops the program's group on the peek that shows its tree at the limit; with every member counted read by that peek, kills it after a second peek, with no full look before the kill", async () => {
     const t = setup([watched("bomb")], {}, INTERVAL_SEC, undefined, { groups: true });
     running(t.source, 100, { comm: "bomb" });
     t.engine.start();
@@ -513,20 +514,20 @@ describe("fork bombs between scans (the fork-surge sentinel)", () => {
     await t.monitor.idle();
     expect(t.anomalies()[0]).toMatchObject({ name: "bomb", pid: 100, type: "fork_bomb" });
     const look = t.order.slice(t.order.indexOf("peek"));
-    expect(look.slice(0, 5)).toEqual(["peek", "group SIGSTOP 100", "rescan", "group SIGSTOP 100", "group SIGKILL 100"]);
+    expect(look.slice(0, 5)).toEqual(["peek", "group SIGSTOP 100", "peek", "group SIGSTOP 100", "group SIGKILL 100"]);
     expect([...t.source.processes.values()].filter((p) => p.sid === 100)).toEqual([]);
     // The event dates the first stop before the full look began.
     const { firstStopMs, lookMs } = t.anomalies()[0]!.figures;
     expect(firstStopMs).toBeLessThanOrEqual(lookMs!);
   });
 
-  it("lets a held group run again when the full look finds no bomb, but not a member that was stopped before the hold", async () => {
-    // The peek still carries 30 children that have ended since: it counts 60, the full look 30.
+  it("confirms on a full look a tree the peek counts past its limit only with members carried from earlier reads, and lets the held group run again when that look finds no bomb, but not a member stopped before the hold", async () => {
+    // The peek still carries 30 children from an earlier read that have ended since: it counts 60, the full look 30.
     const ghosts = (source: FakeSource) => () => {
       const snapshot = source.scan();
       const processes = new Map(snapshot.processes);
       for (let i = 0; i < 30; i++) processes.set(5000 + i, sample(5000 + i, { uid: UID, ppid: 100, sid: 100, pgid: 100, comm: "bomb", startTicks: 5_000_000 + i }));
-      return { ...snapshot, processes };
+      return { ...snapshot, processes, readNow: new Set(snapshot.processes.keys()) };
     };
     const t = setup([watched("bomb")], {}, INTERVAL_SEC, ghosts, { groups: true });
     running(t.source, 100, { comm: "bomb" });

@@ -197,6 +197,17 @@ describe("caching", () => {
     expect(now.processes.get(62)?.comm).toBe("c");
   });
 
+  it("a peek names the PIDs it read now (readNow): not those it carried over from the last scan or an earlier peek", () => {
+    fake.write({ pid: 60, comm: "a" });
+    const source = scanner();
+    source.scan();
+    fake.write({ pid: 70, comm: "b" });
+    expect([...source.peek().readNow!]).toEqual([70]);
+    fake.write({ pid: 71, comm: "c" });
+    expect([...source.peek().readNow!]).toEqual([71]);
+    expect([...source.peek({ newAnd: new Set([60]) }).readNow!].sort()).toEqual([60, 70, 71]);
+  });
+
   it("peek reads a process new since the last scan once, not at every peek; the next scan reads it afresh", () => {
     fake.write({ pid: 60, comm: "a" });
     const source = scanner();
