@@ -151,8 +151,11 @@ export class AnomalyMonitor {
     // Most surges are other programs' (a build): a peek, which reads only the new PIDs,
     // shows that no tree is near its limit; only a tree that may be one is judged on a full scan.
     // The programs' own processes are read afresh: their sessions and groups say who is a member.
-    const sessions = this.sessionsOf(running);
-    const glance = this.deps.peek?.({ newAnd: sessions });
+    // Every process a group stop on that peek could reach is read now, since the guard judges it on what
+    // the peek read: all that is new since the last scan, and the programs' sessions (a process joins a
+    // session only by being forked into it).
+    const roots = new Set(running.map((view) => view.pid));
+    const glance = this.deps.peek?.({ newAnd: roots });
     let held = new Map<string, Held>();
     let snapshot: ProcessSnapshot | undefined;
     try {
@@ -160,7 +163,7 @@ export class AnomalyMonitor {
         const look = this.mayHoldBomb(glance, running, checked, global, section);
         if (!look.may) return;
         held = this.holdAtLimit(glance, look.atLimit);
-        const contained = this.containOnGlance(glance, look.atLimit, held, sessions);
+        const contained = this.containOnGlance(glance, look.atLimit, held, roots);
         // Nothing left for a full look to judge: every tree at its limit is being contained.
         if (!global && look.over === contained) return;
       }
@@ -173,22 +176,12 @@ export class AnomalyMonitor {
     }
   }
 
-  // What a surge's peek reads afresh besides every process new since the last scan: the programs' own
-  // processes (their sessions and groups say who is a member), and what that scan saw in the programs'
-  // sessions. Then every process a group stop on that peek could reach is read now, since the guard
-  // judges it on what the peek read (a process joins a session only by being forked into it).
-  private sessionsOf(running: readonly UnitView[]): Set<number> {
-    const roots = new Set(running.map((view) => view.pid));
-    const fresh = new Set(roots);
-    for (const sample of this.engine.lastSnapshot?.processes.values() ?? []) if (roots.has(sample.sid)) fresh.add(sample.pid);
-    return fresh;
-  }
-
   // A held tree that the peek counts past its limit on members it read now (not carried over from an
   // earlier read, which might have ended since) is a bomb without a full look: it is contained at once,
   // from a second peek taken after the stop (the look after it, for members outside the group), which
-  // reads only what was forked since the first and the programs' sessions. How many trees were contained.
-  private containOnGlance(glance: ProcessSnapshot, atLimit: readonly AtLimit[], held: Map<string, Held>, sessions: ReadonlySet<number>): number {
+  // reads only what was forked since the first and the programs' own processes (what the first read
+  // it carries over). How many trees were contained.
+  private containOnGlance(glance: ProcessSnapshot, atLimit: readonly AtLimit[], held: Map<string, Held>, roots: ReadonlySet<number>): number {
     let contained = 0;
     let after: ProcessSnapshot | undefined;
     for (const { view, settings, members } of atLimit) {
@@ -201,7 +194,7 @@ export class AnomalyMonitor {
       held.delete(view.name);
       contained++;
       if (after === undefined) {
-        after = this.deps.peek?.(sessions) ?? this.deps.rescan();
+        after = this.deps.peek?.(roots) ?? this.deps.rescan();
         // A peek's time is taken as it ends (a scan's as it starts): lookMs runs to the same moment.
         this.scanStartedMs = this.now();
       }

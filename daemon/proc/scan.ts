@@ -281,12 +281,15 @@ export class ProcScanner implements ProcessSource {
       const pid = parsePidName(name);
       if (pid === null) continue;
       const seen = last?.processes.get(pid);
-      const again = fresh === "new" ? seen === undefined : fresh !== undefined && "newAnd" in fresh ? seen === undefined || fresh.newAnd.has(pid) : fresh?.has(pid) === true;
-      const carried = again ? undefined : (seen ?? this.peeked.get(pid));
+      // The latest read: an earlier peek's (since the last scan), or the last scan's.
+      const latest = this.peeked.get(pid) ?? seen;
+      const again = fresh === "new" ? seen === undefined : fresh !== undefined && "newAnd" in fresh ? seen === undefined || fresh.newAnd.has(pid) || fresh.newAnd.has(latest!.sid) : fresh?.has(pid) === true;
+      const carried = again ? undefined : latest;
       const sample = carried ?? this.readNew(pid, bootTimeMs);
       if (sample === undefined) continue;
       if (carried === undefined) readNow.add(pid);
-      if (seen === undefined) peeked.set(pid, sample);
+      // Kept for the next peeks until the next scan: what the last scan did not see, and what was read since.
+      if (sample !== seen) peeked.set(pid, sample);
       processes.set(pid, sample);
       const siblings = children.get(sample.ppid);
       if (siblings === undefined) children.set(sample.ppid, [pid]);

@@ -71,6 +71,8 @@ export interface ProcessSource {
  * What a peek reads afresh though it read it before: these PIDs, or every
  * process new since the last scan ("new"), whose first read may have caught it
  * between its fork and its setsid or exec (a decision to start or follow), or
- * both (`{ newAnd }`: what a signal is to be judged on must be read now).
+ * (`{ newAnd }`: what a signal is to be judged on must be read now) every
+ * process new since the last scan, the PIDs given, and every process that its
+ * last read put in a session one of them leads.
  */
 export type PeekFresh = ReadonlySet<number> | "new" | { newAnd: ReadonlySet<number> };

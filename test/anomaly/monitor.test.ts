@@ -555,7 +555,8 @@ describe("fork bombs between scans (the fork-surge sentinel)", () => {
     const staleHelper = (source: FakeSource) => (fresh: PeekFresh) => {
       read.push(fresh);
       const snapshot = source.scan();
-      const afresh = fresh === "new" || ("newAnd" in fresh ? fresh.newAnd : fresh).has(900);
+      // As the scanner's peek: { newAnd } reads the sessions its PIDs lead afresh (the helper is in 100's).
+      const afresh = fresh === "new" || ("newAnd" in fresh ? fresh.newAnd.has(900) || fresh.newAnd.has(100) : fresh.has(900));
       if (afresh) return snapshot;
       const processes = new Map(snapshot.processes).set(900, { ...snapshot.processes.get(900)!, uid: UID });
       return { ...snapshot, processes };
