@@ -146,7 +146,8 @@ export async function forkBombFigures(): Promise<void> {
         continue;
       }
       detect.push(figures.detectMs);
-      total.push(figures.detectMs + figures.containMs);
+      // The containment counts from the look's start, which came lookMs before the scan that dates the detection.
+      total.push(figures.detectMs - figures.lookMs + figures.containMs);
     }
     console.log(`    interval ${interval} s, ${runs} runs:`);
     printRow("  crossing → detected (fork-surge look or scan)", detect, runs);
@@ -181,6 +182,8 @@ interface BombFigures {
   containMs: number;
   /** From the same look to every member stopped (the kill follows at once). */
   stoppedMs: number;
+  /** From the look's start to the scan that found the bomb (a peek first, after a surge of forks). */
+  lookMs: number;
   reached: number;
   survivors: number;
 }
@@ -202,7 +205,8 @@ async function measureBomb(sandbox: Sandbox, log: string): Promise<BombFigures |
         .sort((a, b) => a - b)
     : [];
   const crossing = stamps[BOMB_THRESHOLD - 1];
-  return { detectMs: crossing === undefined ? null : event.timeMs - crossing, containMs: event.figures.containMs ?? 0, stoppedMs: event.figures.stoppedMs ?? 0, reached: event.figures.reached ?? 0, survivors: event.figures.survivors ?? 0 };
+
+  return { detectMs: crossing === undefined ? null : event.timeMs - crossing, containMs: event.figures.containMs ?? 0, lookMs: event.figures.lookMs ?? 0, stoppedMs: event.figures.stoppedMs ?? 0, reached: event.figures.reached ?? 0, survivors: event.figures.survivors ?? 0 };
 }
 
 // What the anomaly and zombie checks cost per scan, in this process, over the real process table (no signal is ever sent).

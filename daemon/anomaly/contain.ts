@@ -11,6 +11,10 @@
 // system call instead of hundreds, each of which lets a woken member take the
 // CPU from the daemon on a busy machine. Members outside that group are still
 // signalled one by one; only they are waited for until a scan shows them stopped.
+// After a surge of forks, the group may be stopped even earlier, on the quick
+// look (a peek) that shows the tree at its limit (holdGroup): the full look that
+// confirms the bomb is then the look after the stop, and the kill follows it; a
+// full look that finds no bomb lets the group go on (releaseGroup).
 import type { Signaller } from "../engine/engine.js";
 import type { ProcessSnapshot } from "../proc/types.js";
 import type { Members } from "./forkBomb.js";
@@ -49,6 +53,8 @@ export interface ContainResult {
   durationMs: number;
   /** From the same start until every member was stopped, ms. */
   stoppedAfterMs: number;
+  /** From the same start until the first stop signal went out, ms. */
+  firstStopAfterMs: number;
 }
 
 /** Rounds of stop-and-look before killing whatever is found (a bomb in uninterruptible sleep may not stop at once). */
@@ -68,6 +74,13 @@ export interface ContainFrom {
   snapshot?: ProcessSnapshot;
   /** When the look that found the bomb began (deps.now()'s clock): the durations reported count from it. */
   lookStartedMs?: number;
+  /**
+   * The root's group was stopped (holdGroup) before `snapshot` was taken: that snapshot is the look
+   * after the stop, so the kill follows it at once when no member outside the group is left running.
+   */
+  groupHeld?: boolean;
+  /** When the first stop went out (deps.now()'s clock), when it went out before this call (holdGroup). */
+  firstStopMs?: number;
 }
 
 // Stop, kill and verify; resolves with what was reached and whether anything survived.
@@ -75,8 +88,10 @@ export async function containTree(target: ContainTarget, deps: ContainDeps, from
   const start = from.lookStartedMs ?? deps.now();
   const known: Members = new Map(from.known);
   const refused = new Set<number>();
+  let firstStopMs = from.firstStopMs;
   const send = (pid: number, signal: NodeJS.Signals): void => {
     if (refused.has(pid)) return;
+    if (signal === "SIGSTOP") firstStopMs ??= deps.now();
     try {
       deps.signaller.kill(pid, signal, known.get(pid));
     } catch {
@@ -87,6 +102,7 @@ export async function containTree(target: ContainTarget, deps: ContainDeps, from
   const sendGroup = (snapshot: ProcessSnapshot, members: ReadonlyMap<number, number>, signal: NodeJS.Signals): number | null => {
     const root = target.root;
     if (!root || !deps.signaller.killGroup || !sessionIsMembers(snapshot, root.pid, members)) return null;
+    if (signal === "SIGSTOP") firstStopMs ??= deps.now();
     try {
       return deps.signaller.killGroup(snapshot, root.pid, root.startTicks, signal) ? root.pid : null;
     } catch {
@@ -113,7 +129,8 @@ export async function containTree(target: ContainTarget, deps: ContainDeps, from
       send(pid, "SIGSTOP");
       pending++;
     }
-    if (pending === 0 && (group === null || round > 0)) break;
+    // After a group stop, one look: the snapshot given when the group was held before it, else a fresh one.
+    if (pending === 0 && (group === null || round > 0 || from.groupHeld === true)) break;
     if (pending > 0) await deps.sleep(SETTLE_MS);
     snapshot = deps.rescan();
   }
@@ -139,7 +156,51 @@ export async function containTree(target: ContainTarget, deps: ContainDeps, from
     if (survivors.length === 0 || deps.now() >= deadline) break;
     for (const pid of survivors) send(pid, "SIGKILL");
   }
-  return { reached: known.size, survivors: survivors.length + refusedAlive(refused, known, snapshot), refused: refused.size, durationMs: deps.now() - start, stoppedAfterMs };
+  return { reached: known.size, survivors: survivors.length + refusedAlive(refused, known, snapshot), refused: refused.size, durationMs: deps.now() - start, stoppedAfterMs, firstStopAfterMs: (firstStopMs ?? deps.now()) - start };
+}
+
+/** A watched tree's group stopped ahead of the look that is to confirm it is a bomb (holdGroup). */
+export interface HeldGroup {
+  /** The root, which leads the group and its session. */
+  pid: number;
+  startTicks: number;
+  /** Members the snapshot held in showed stopped already (by the user, a debugger): a release leaves them so. */
+  stoppedBefore: ReadonlySet<number>;
+}
+
+// Stop the root's whole group at once, on a quick look (a peek) that shows its tree at a fork-bomb
+// limit, before the full look that confirms it: a bomb then forks no more while the daemon scans the
+// table (on a busy machine, the bomb's own forks are much of what the daemon waits behind). Only when
+// the root leads its session and group and every process of that session is a member, and through the
+// guard (killGroup), as any containment's group stop; null when not sent. The confirming look either
+// goes on with the containment (containTree, groupHeld) or lets the group go again (releaseGroup).
+export function holdGroup(signaller: Signaller, snapshot: ProcessSnapshot, root: { pid: number; startTicks: number }, members: ReadonlyMap<number, number>): HeldGroup | null {
+  if (!signaller.killGroup) return null;
+  const withRoot = new Map(members).set(root.pid, root.startTicks);
+  if (!sessionIsMembers(snapshot, root.pid, withRoot)) return null;
+  const stoppedBefore = new Set<number>();
+  for (const sample of snapshot.processes.values()) if (sample.pgid === root.pid && STOPPED_STATES.has(sample.state)) stoppedBefore.add(sample.pid);
+  try {
+    return signaller.killGroup(snapshot, root.pid, root.startTicks, "SIGSTOP") ? { ...root, stoppedBefore } : null;
+  } catch {
+    // Refused (a process of the session is protected): the full look and its containment judge each member.
+    return null;
+  }
+}
+
+// The confirming look found no bomb: every process of the held group in `snapshot` runs again (SIGCONT
+// to each, named by its start time), except those that were stopped before the hold. One by one rather
+// than to the group, so that a process stopped by someone else is not woken by a guess that was wrong.
+export function releaseGroup(signaller: Signaller, snapshot: ProcessSnapshot, held: HeldGroup): void {
+  for (const sample of snapshot.processes.values()) {
+    if (sample.pgid !== held.pid || held.stoppedBefore.has(sample.pid) || GONE_STATES.has(sample.state)) continue;
+    if (sample.pid !== held.pid && sample.startTicks < held.startTicks) continue;
+    try {
+      signaller.kill(sample.pid, "SIGCONT", sample.startTicks);
+    } catch {
+      // Refused: the guard has said why; a process it protects was not stopped by the hold either.
+    }
+  }
 }
 
 // Whether every live process of the session `leader` leads (when it leads one) is a member, the leader included.

@@ -6,12 +6,12 @@
 import type { AnomalyAction, AnomalySettings, ForkBombSettings, Policy } from "../config/policy.js";
 import type { Engine, Guard, UnitView } from "../engine/engine.js";
 import type { AnomalyType } from "../engine/events.js";
-import type { ProcessSample, ProcessSnapshot } from "../proc/types.js";
-import type { ContainResult, ContainTarget } from "./contain.js";
+import type { PeekFresh, ProcessSample, ProcessSnapshot } from "../proc/types.js";
+import type { ContainResult, ContainTarget, HeldGroup } from "./contain.js";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { descendantsOf, treeTotals } from "../proc/tree.js";
-import { containTree } from "./contain.js";
+import { containTree, holdGroup, releaseGroup } from "./contain.js";
 import { CpuSpikeDetector, type CpuSpikeVerdict } from "./cpuSpike.js";
 import { collectMembers, ForkBombDetector, youngBySession, YOUNG_MS, type ForkBombVerdict, type Members } from "./forkBomb.js";
 import { LeakDetector, type LeakVerdict } from "./leak.js";
@@ -27,7 +27,7 @@ export interface AnomalyMonitorDeps {
    * only: ProcessSource.peek): the first look after a surge of forks. Without
    * it, every such look is a full rescan.
    */
-  peek?(fresh: ReadonlySet<number>): ProcessSnapshot;
+  peek?(fresh: PeekFresh): ProcessSnapshot;
   sleep?(ms: number): Promise<void>;
   /** Monotonic ms, for durations. */
   now?(): number;
@@ -58,6 +58,8 @@ export class AnomalyMonitor {
   private headroom = Number.POSITIVE_INFINITY;
   /** When the current look at the table began (this.now()): a containment's durations count from it. */
   private lookStartedMs = 0;
+  /** When the current look's full scan began (this.now()): a snapshot's time is its scan's start. */
+  private scanStartedMs = 0;
   /** What the last scan's checks cost, ms (for the benchmark). */
   lastCostMs = 0;
 
@@ -121,6 +123,8 @@ export class AnomalyMonitor {
   // A look at the table starts: no forks counted since; the headroom is learnt anew from the trees judged.
   private beginLook(section: AnomalySettings): void {
     this.lookStartedMs = this.now();
+    // A scan's checks run on a snapshot taken before them; a look after a surge sets it when it scans.
+    this.scanStartedMs = this.lookStartedMs;
     this.forksSinceLook = 0;
     this.headroom = section.watchAll && section.forkBomb.enabled ? section.forkBomb.maxDescendants : Number.POSITIVE_INFINITY;
   }
@@ -147,9 +151,74 @@ export class AnomalyMonitor {
     // Most surges are other programs' (a build): a peek, which reads only the new PIDs,
     // shows that no tree is near its limit; only a tree that may be one is judged on a full scan.
     // The programs' own processes are read afresh: their sessions and groups say who is a member.
-    const glance = this.deps.peek?.(new Set(running.map((view) => view.pid)));
-    if (glance !== undefined && !this.mayHoldBomb(glance, running, checked, global, section)) return;
-    const snapshot = this.deps.rescan();
+    // Every process a group stop on that peek could reach is read now, since the guard judges it on what
+    // the peek read: all that is new since the last scan, and the programs' sessions (a process joins a
+    // session only by being forked into it).
+    const roots = new Set(running.map((view) => view.pid));
+    const glance = this.deps.peek?.({ newAnd: roots });
+    let held = new Map<string, Held>();
+    let snapshot: ProcessSnapshot | undefined;
+    try {
+      if (glance !== undefined) {
+        const look = this.mayHoldBomb(glance, running, checked, global, section);
+        if (!look.may) return;
+        held = this.holdAtLimit(glance, look.atLimit);
+        const contained = this.containOnGlance(glance, look.atLimit, held, roots);
+        // Nothing left for a full look to judge: every tree at its limit is being contained.
+        if (!global && look.over === contained) return;
+      }
+      this.scanStartedMs = this.now();
+      snapshot = this.deps.rescan();
+      this.judgeAfterSurge(snapshot, running, checked, global, section, held);
+    } finally {
+      // A tree held on the peek that the full look did not find a bomb runs again (or, without that look, as the peek saw it).
+      for (const { group } of held.values()) releaseGroup(this.deps.signaller, snapshot ?? glance!, group);
+    }
+  }
+
+  // A held tree that the peek counts past its limit on members it read now (not carried over from an
+  // earlier read, which might have ended since) is a bomb without a full look: it is contained at once,
+  // from a second peek taken after the stop (the look after it, for members outside the group), which
+  // reads only what was forked since the first and the programs' own processes (what the first read
+  // it carries over). How many trees were contained.
+  private containOnGlance(glance: ProcessSnapshot, atLimit: readonly AtLimit[], held: Map<string, Held>, roots: ReadonlySet<number>): number {
+    let contained = 0;
+    let after: ProcessSnapshot | undefined;
+    for (const { view, settings, members } of atLimit) {
+      const hold = held.get(view.name);
+      if (hold === undefined || readNowCount(glance, members) < settings.maxDescendants) continue;
+      const sample = glance.processes.get(view.pid)!;
+      const key = `${view.name}:${view.pid}:${sample.startTicks}`;
+      const { verdict } = this.bombs.peek(key, glance, view.pid, settings, this.protects);
+      if (!verdict) continue;
+      held.delete(view.name);
+      contained++;
+      if (after === undefined) {
+        after = this.deps.peek?.(roots) ?? this.deps.rescan();
+        // A peek's time is taken as it ends (a scan's as it starts): lookMs runs to the same moment.
+        this.scanStartedMs = this.now();
+      }
+      this.onUnitForkBomb(view, sample, key, verdict, settings, after, hold);
+    }
+    return contained;
+  }
+
+  // Stop, ahead of the full look, the group of each tree the peek showed at its limit whose
+  // policy contains bombs (not one that only notifies): see holdGroup.
+  private holdAtLimit(glance: ProcessSnapshot, atLimit: readonly AtLimit[]): Map<string, Held> {
+    const held = new Map<string, Held>();
+    for (const { view, settings, members } of atLimit) {
+      if (settings.action === "notify") continue;
+      const atMs = this.now();
+      const group = holdGroup(this.deps.signaller, glance, { pid: view.pid, startTicks: view.startTicks }, members);
+      if (group !== null) held.set(view.name, { group, atMs });
+    }
+    return held;
+  }
+
+  // The full look after a surge: each watched tree (and, under the global watch, each session's young processes) judged by its count.
+  // A held tree found a bomb is taken out of `held` (its containment goes on from the hold).
+  private judgeAfterSurge(snapshot: ProcessSnapshot, running: readonly UnitView[], checked: ReadonlyArray<{ view: UnitView; settings: ForkBombSettings }>, global: boolean, section: AnomalySettings, held: Map<string, Held>): void {
     /** Processes in policies' trees: the global watch leaves them to their policy. */
     const watched = new Set<number>();
     for (const view of running) {
@@ -158,12 +227,16 @@ export class AnomalyMonitor {
     }
     for (const { view, settings } of checked) {
       const sample = snapshot.processes.get(view.pid);
-      if (!sample || sample.state === "Z") continue;
+      // A tree contained on the peek is not judged again.
+      if (!sample || sample.state === "Z" || this.containing.has(view.name)) continue;
       const key = `${view.name}:${view.pid}:${sample.startTicks}`;
       const { verdict, members } = this.bombs.peek(key, snapshot, view.pid, settings, this.protects);
       this.noteTree(members.size, settings);
       for (const pid of members.keys()) watched.add(pid);
-      if (verdict) this.onUnitForkBomb(view, sample, key, verdict, settings, snapshot);
+      if (!verdict) continue;
+      const hold = held.get(view.name);
+      held.delete(view.name);
+      this.onUnitForkBomb(view, sample, key, verdict, settings, snapshot, hold);
     }
     if (!global) return;
     const exclude = watched.add(this.engine.selfPid);
@@ -178,8 +251,12 @@ export class AnomalyMonitor {
 
   // On a peek: could a watched tree, or a session's young processes under the
   // global watch, have reached max_descendants? The headroom is learnt from it.
-  private mayHoldBomb(glance: ProcessSnapshot, running: readonly UnitView[], checked: ReadonlyArray<{ view: UnitView; settings: ForkBombSettings }>, global: boolean, section: AnomalySettings): boolean {
+  // The watched trees at their limit are returned (atLimit: those of the programs' own processes, whose
+  // groups may be held before that full look), and how many trees were (over).
+  private mayHoldBomb(glance: ProcessSnapshot, running: readonly UnitView[], checked: ReadonlyArray<{ view: UnitView; settings: ForkBombSettings }>, global: boolean, section: AnomalySettings): { may: boolean; atLimit: AtLimit[]; over: number } {
     let may = false;
+    let over = 0;
+    const atLimit: AtLimit[] = [];
     const watched = new Set<number>([this.engine.selfPid]);
     for (const { view, settings } of checked) {
       const sample = glance.processes.get(view.pid);
@@ -187,9 +264,13 @@ export class AnomalyMonitor {
       const key = `${view.name}:${view.pid}:${sample.startTicks}`;
       const members = collectMembers(glance, view.pid, this.bombs.membersOf(key), this.protects);
       this.noteTree(members.size, settings);
-      if (members.size >= settings.maxDescendants) may = true;
+      if (members.size < settings.maxDescendants) continue;
+      may = true;
+      over++;
+      // Only the program's own process is a root to hold (its PID may be another's before its end is told).
+      if (sample.startTicks === view.startTicks) atLimit.push({ view, settings, members });
     }
-    if (!global) return may;
+    if (!global) return { may, atLimit, over };
     for (const view of running) {
       watched.add(view.pid);
       for (const pid of descendantsOf(glance, view.pid)) watched.add(pid);
@@ -198,7 +279,7 @@ export class AnomalyMonitor {
       this.noteTree(members.size, section.forkBomb);
       if (members.size >= section.forkBomb.maxDescendants) may = true;
     }
-    return may;
+    return { may, atLimit, over };
   }
 
   // The three checks of one running policy.
@@ -253,7 +334,7 @@ export class AnomalyMonitor {
   }
 
   // A policy's tree is a fork bomb: contain it (and stop the policy, or restart it), or only notify.
-  private onUnitForkBomb(view: UnitView, sample: ProcessSample, key: string, verdict: ForkBombVerdict, settings: ForkBombSettings, snapshot: ProcessSnapshot): void {
+  private onUnitForkBomb(view: UnitView, sample: ProcessSample, key: string, verdict: ForkBombVerdict, settings: ForkBombSettings, snapshot: ProcessSnapshot, held?: Held): void {
     const action = settings.action;
     if (action === "notify") {
       this.report(view.name, view.pid, "fork_bomb", bombDetail(verdict, settings), bombFigures(verdict), "notify", snapshot.timeMs, true);
@@ -276,7 +357,7 @@ export class AnomalyMonitor {
         });
       },
     };
-    this.contain(view.name, rootPid, target, this.bombs.membersOf(key), verdict, settings, snapshot, () => this.bombs.forget(key));
+    this.contain(view.name, rootPid, target, this.bombs.membersOf(key), verdict, settings, snapshot, () => this.bombs.forget(key), view.name, held);
   }
 
   // Contain in the background, starting from the snapshot the bomb was found in; then report what was reached.
@@ -290,14 +371,16 @@ export class AnomalyMonitor {
     found: ProcessSnapshot,
     after: () => void,
     guardKey = name,
+    held?: Held,
   ): void {
     this.containing.add(guardKey);
+    const lookMs = this.scanStartedMs - this.lookStartedMs;
     const run = containTree(
       target,
       { signaller: this.deps.signaller, rescan: () => this.deps.rescan(), sleep: this.sleep, now: this.now },
-      { known, snapshot: found, lookStartedMs: this.lookStartedMs },
+      { known, snapshot: found, lookStartedMs: this.lookStartedMs, groupHeld: held !== undefined, firstStopMs: held?.atMs },
     )
-      .then((result) => this.reportContained(name, pid, verdict, settings, result, found.timeMs))
+      .then((result) => this.reportContained(name, pid, verdict, settings, result, found.timeMs, lookMs))
       .catch((error: unknown) => console.error(`selfheal: containing the fork bomb of ${name} failed:`, error))
       .finally(() => {
         this.containing.delete(guardKey);
@@ -307,7 +390,8 @@ export class AnomalyMonitor {
     this.inFlight.add(run);
   }
 
-  private reportContained(name: string, pid: number, verdict: ForkBombVerdict, settings: ForkBombSettings, result: ContainResult, timeMs: number): void {
+  // lookMs: from the look's start to its full scan's (the event's time), so that a reader can date the containment's end.
+  private reportContained(name: string, pid: number, verdict: ForkBombVerdict, settings: ForkBombSettings, result: ContainResult, timeMs: number, lookMs: number): void {
     const action =
       result.survivors === 0
         ? `contained ${result.reached} processes`
@@ -328,6 +412,8 @@ export class AnomalyMonitor {
         refused: result.refused,
         containMs: result.durationMs,
         stoppedMs: result.stoppedAfterMs,
+        firstStopMs: result.firstStopAfterMs,
+        lookMs,
       },
       message: `${name} (PID ${pid}): fork bomb: ${detail}; ${action} in ${Math.round(result.durationMs)} ms`,
     });
@@ -396,6 +482,28 @@ function bombRoot(snapshot: ProcessSnapshot, members: Members, protects: (sample
     if (!best || size > best.size) best = { sample, size };
   }
   return best && best.size > 0 ? best.sample : undefined;
+}
+
+/** A watched tree at its limit on a peek: held before the full look judges it. */
+interface AtLimit {
+  view: UnitView;
+  settings: ForkBombSettings;
+  members: Members;
+}
+
+// How many of `members` the look read now (every one, for a look that reads all).
+function readNowCount(snapshot: ProcessSnapshot, members: ReadonlyMap<number, number>): number {
+  const readNow = snapshot.readNow;
+  if (readNow === undefined) return members.size;
+  let count = 0;
+  for (const pid of members.keys()) if (readNow.has(pid)) count++;
+  return count;
+}
+
+/** A group held on a peek, and when (this.now()). */
+interface Held {
+  group: HeldGroup;
+  atMs: number;
 }
 
 const TYPE_WORDS: Record<AnomalyType, string> = { memory_leak: "memory leak", fork_bomb: "fork bomb", cpu_spike: "CPU spike" };

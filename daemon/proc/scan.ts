@@ -123,6 +123,7 @@ class Snapshot implements ProcessSnapshot {
     readonly timeMs: number,
     readonly processes: ReadonlyMap<number, ProcessSample>,
     private readonly children: ReadonlyMap<number, number[]>,
+    readonly readNow?: ReadonlySet<number>,
   ) {}
 
   // Direct children of pid, in O(1) from the index.
@@ -266,30 +267,36 @@ export class ProcScanner implements ProcessSource {
   // Not a tick: the CPU baselines and caches stay as the last scan left them.
   // A sample carried over may be out of date (a zombie now, or a reused PID):
   // callers confirm what they act on (ProcessProbe.isAlive).
-  // The PIDs in `fresh` ("new": every PID the last scan did not see) are read afresh whatever was read
-  // before: a program's own process read just after its fork, before it left its keeper's session and
-  // exec'd, would be carried so until the next scan.
+  // The PIDs in `fresh` ("new": every PID the last scan did not see; { newAnd }: those and the PIDs
+  // given) are read afresh whatever was read before: a program's own process read just after its fork,
+  // before it left its keeper's session and exec'd, would be carried so until the next scan.
   peek(fresh?: PeekFresh): ProcessSnapshot {
     const last = this.lastSnapshot;
     const bootTimeMs = this.bootTime();
     const processes = new Map<number, ProcessSample>();
     const children = new Map<number, number[]>();
     const peeked = new Map<number, ProcessSample>();
+    const readNow = new Set<number>();
     for (const name of fs.readdirSync(this.procRoot)) {
       const pid = parsePidName(name);
       if (pid === null) continue;
       const seen = last?.processes.get(pid);
-      const again = fresh === "new" ? seen === undefined : fresh?.has(pid) === true;
-      const sample = again ? this.readNew(pid, bootTimeMs) : (seen ?? this.peeked.get(pid) ?? this.readNew(pid, bootTimeMs));
+      // The latest read: an earlier peek's (since the last scan), or the last scan's.
+      const latest = this.peeked.get(pid) ?? seen;
+      const again = fresh === "new" ? seen === undefined : fresh !== undefined && "newAnd" in fresh ? seen === undefined || fresh.newAnd.has(pid) || fresh.newAnd.has(latest!.sid) : fresh?.has(pid) === true;
+      const carried = again ? undefined : latest;
+      const sample = carried ?? this.readNew(pid, bootTimeMs);
       if (sample === undefined) continue;
-      if (seen === undefined) peeked.set(pid, sample);
+      if (carried === undefined) readNow.add(pid);
+      // Kept for the next peeks until the next scan: what the last scan did not see, and what was read since.
+      if (sample !== seen) peeked.set(pid, sample);
       processes.set(pid, sample);
       const siblings = children.get(sample.ppid);
       if (siblings === undefined) children.set(sample.ppid, [pid]);
       else siblings.push(pid);
     }
     this.peeked = peeked;
-    return new Snapshot(this.nowMs(), processes, children);
+    return new Snapshot(this.nowMs(), processes, children, readNow);
   }
 
   // A process the last scan did not see, read for a peek; undefined when it vanished.

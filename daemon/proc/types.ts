@@ -41,6 +41,8 @@ export interface ProcessSnapshot {
   processes: ReadonlyMap<number, ProcessSample>;
   /** Direct children of a pid, from the same scan. */
   childrenOf(pid: number): readonly number[];
+  /** The PIDs this look read from /proc (a peek carries the others over from earlier reads); absent: every one. */
+  readonly readNow?: ReadonlySet<number>;
 }
 
 /** Reads the process table; the real one reads /proc, tests pass synthetic snapshots. */
@@ -68,6 +70,9 @@ export interface ProcessSource {
 /**
  * What a peek reads afresh though it read it before: these PIDs, or every
  * process new since the last scan ("new"), whose first read may have caught it
- * between its fork and its setsid or exec (a decision to start or follow).
+ * between its fork and its setsid or exec (a decision to start or follow), or
+ * (`{ newAnd }`: what a signal is to be judged on must be read now) every
+ * process new since the last scan, the PIDs given, and every process that its
+ * last read put in a session one of them leads.
  */
-export type PeekFresh = ReadonlySet<number> | "new";
+export type PeekFresh = ReadonlySet<number> | "new" | { newAnd: ReadonlySet<number> };

@@ -6,7 +6,7 @@
 // killGroup); then the cases of the group signal itself.
 import type { Signaller } from "../../daemon/engine/engine.js";
 import { describe, expect, it } from "vitest";
-import { containTree, type ContainTarget } from "../../daemon/anomaly/contain.js";
+import { containTree, holdGroup, releaseGroup, type ContainTarget } from "../../daemon/anomaly/contain.js";
 import { collectMembers } from "../../daemon/anomaly/forkBomb.js";
 import { World } from "./world.js";
 
@@ -235,6 +235,78 @@ describe("containTree, the root's group signalled at once", () => {
     expect(result.survivors).toBe(0);
     expect(sleepsBeforeKill).toBe(0);
     expect(world.forked.filter((pid) => world.alive(pid))).toEqual([]);
+  });
+
+  // The group stopped on a quick look (a peek) before the full look that confirms the bomb: that look is the
+  // one after the stop, so the kill follows it at once, as it follows the look after a stop sent from it.
+  it("when the group was held before the snapshot it starts from, kills right after that snapshot: no other look before the kill", async () => {
+    const world = new World();
+    const { root } = bomb(world);
+    const target = treeTarget(world, root);
+    // Every member is caught mid-fork: its stop takes effect only after one last child (made while the look reads the table).
+    world.lagStops = new Set(world.forkers);
+    // The hold, as the guard's group signal; then the confirming look.
+    world.killGroup(world.scan(), root, target.root!.startTicks, "SIGSTOP");
+    const base = deps(world);
+    const snapshot = base.rescan();
+    let looksBeforeKill = 0;
+    const counting = {
+      ...base,
+      rescan: () => {
+        if (!world.delivered.some(([, s]) => s === "SIGKILL")) looksBeforeKill++;
+        return base.rescan();
+      },
+    };
+    const result = await containTree(target, counting, { snapshot, groupHeld: true });
+    expect(result.survivors).toBe(0);
+    expect(looksBeforeKill).toBe(0);
+    expect(world.forked.filter((pid) => world.alive(pid))).toEqual([]);
+  });
+
+  it("when the group was held, still stops and looks again at members outside it before the kill", async () => {
+    const world = new World();
+    const { root, members } = bomb(world);
+    const leaver = members[4]!;
+    world.processes.set(leaver, { ...world.processes.get(leaver)!, pgid: leaver });
+    const target = treeTarget(world, root);
+    world.killGroup(world.scan(), root, target.root!.startTicks, "SIGSTOP");
+    const result = await containTree(target, deps(world), { snapshot: world.scan(), groupHeld: true });
+    expect(result.survivors).toBe(0);
+    expect(stoppedBeforeKill(world).has(leaver)).toBe(true);
+    expect(world.forked.filter((pid) => world.alive(pid))).toEqual([]);
+  });
+
+  it("holdGroup stops the group at once when the root leads its session and every process of it is a member; releaseGroup lets go of what it stopped", async () => {
+    const world = new World();
+    const { root } = bomb(world);
+    const target = treeTarget(world, root);
+    const earlier = world.fork(root);
+    world.processes.set(earlier, { ...world.processes.get(earlier)!, state: "T" });
+    const outsider = world.add(900, { ppid: 1, sid: 900, pgid: 900, comm: "other" }).pid;
+    const glance = world.scan();
+    const held = holdGroup(world, glance, target.root!, target.members(glance, new Map()));
+    expect(held).not.toBeNull();
+    expect(world.groupSignals).toEqual([[root, "SIGSTOP"]]);
+    const inGroup = () => [...world.processes.values()].filter((p) => p.pgid === root);
+    expect(inGroup().every((p) => p.state === "T")).toBe(true);
+    releaseGroup(world, world.scan(), held!);
+    // Each let go alone (named by its start time), except the one stopped before the hold; nothing outside the group.
+    expect(inGroup().filter((p) => p.state === "T").map((p) => p.pid)).toEqual([earlier]);
+    expect(world.signals.every(([pid, signal]) => signal === "SIGCONT" && pid !== earlier && pid !== outsider)).toBe(true);
+    expect(world.namedBy.every((ticks) => ticks !== undefined)).toBe(true);
+  });
+
+  it("holdGroup holds nothing when the session has a protected process or one that is not a member", () => {
+    for (const spoil of ["protected", "older"] as const) {
+      const world = new World();
+      const { root } = bomb(world);
+      const target = treeTarget(world, root);
+      if (spoil === "protected") world.refuse.add(world.fork(root));
+      else world.add(60, { ppid: 1, sid: root, pgid: root, comm: "older", startTicks: 1 });
+      const glance = world.scan();
+      expect(holdGroup(world, glance, target.root!, target.members(glance, new Map()))).toBeNull();
+      expect(world.delivered).toEqual([]);
+    }
   });
 
   it("is not used when a process of the root's session started before the root", async () => {

@@ -28,6 +28,8 @@ describe.skipIf(problem !== null)("a fork bomb between scans", () => {
     expect(bomb.action).toMatch(/^contained \d+ processes$/);
     expect(bomb.figures.survivors).toBe(0);
     expect(bomb.figures.descendants).toBeGreaterThanOrEqual(50);
+    // Its group was stopped on the surge's quick look, before the full look that confirmed the bomb began.
+    expect(bomb.figures.firstStopMs).toBeLessThanOrEqual(bomb.figures.lookMs!);
     const left = sandbox.processes().filter((p) => p.comm === "sleep" && p.nsPid !== calm.pid && p.state !== "Z");
     expect(left).toEqual([]);
     expect(sandbox.processes().some((p) => p.nsPid === calm.pid)).toBe(true);

@@ -4,17 +4,23 @@
 import { describe, expect, it } from "vitest";
 import type { AnomalyOverrides, AnomalySettings, Config, Policy } from "../../daemon/config/policy.js";
 import type { EngineEvent } from "../../daemon/engine/events.js";
-import type { ProcessSample, ProcessSnapshot } from "../../daemon/proc/types.js";
+import type { PeekFresh, ProcessSample, ProcessSnapshot } from "../../daemon/proc/types.js";
 import { Engine } from "../../daemon/engine/engine.js";
 import { AnomalyMonitor } from "../../daemon/anomaly/monitor.js";
 import { DEFAULT_ANOMALY_SETTINGS } from "../../daemon/anomaly/settings.js";
+import { ProtectedError } from "../../daemon/safety/guard.js";
 import { FakeClock, FakeProbe, FakeSource, FakeSpawner, MemoryCooldownStore, RecordingSignaller, policy, sample, settle } from "../helpers/fakes.js";
 
 const MB = 1024 * 1024;
 const UID = 1000;
 type AnomalyEvent = Extract<EngineEvent, { kind: "anomaly" }>;
 
-function setup(policies: Policy[], anomaly: Partial<AnomalySettings> = {}, intervalSec = 1, peekOf?: (source: FakeSource) => (fresh: ReadonlySet<number>) => ProcessSnapshot) {
+/** Options of setup: the signaller's group signal (as the SignalGuard's killGroup), off unless asked for. */
+interface SetupOptions {
+  groups?: boolean;
+}
+
+function setup(policies: Policy[], anomaly: Partial<AnomalySettings> = {}, intervalSec = 1, peekOf?: (source: FakeSource) => (fresh: PeekFresh) => ProcessSnapshot, options: SetupOptions = {}) {
   const clock = new FakeClock();
   /** The kernel's fork counter, as the fork-surge sentinel reads it. */
   const forks = { count: 1_000_000 };
@@ -23,10 +29,14 @@ function setup(policies: Policy[], anomaly: Partial<AnomalySettings> = {}, inter
   const signaller = new RecordingSignaller();
   // Signals act on the table as the kernel would: stop, end (children go to PID 1), or end a spawned child;
   // that end reaches the engine later, as a child's exit event or a keeper's message does, never within the kill call.
+  /** Looks and signals in the order they came: "peek", "rescan", "SIGSTOP 100", "group SIGSTOP 100". */
+  const order: string[] = [];
   signaller.onSignal = (pid, signal) => {
+    order.push(`${signal} ${pid}`);
     const process = source.processes.get(pid);
     if (!process) return;
     if (signal === "SIGSTOP") source.set({ ...process, state: "T" });
+    if (signal === "SIGCONT" && process.state === "T") source.set({ ...process, state: "S" });
     if (signal === "SIGKILL" || signal === "SIGTERM") {
       const child = spawner.children.find((c) => c.pid === pid);
       source.remove(pid);
@@ -34,6 +44,7 @@ function setup(policies: Policy[], anomaly: Partial<AnomalySettings> = {}, inter
       if (child) queueMicrotask(() => child.exit(null, signal));
     }
   };
+  if (options.groups === true) signaller.killGroup = groupSignal(source, signaller, order);
   const config = {
     settings: { intervalSec },
     policies: new Map(policies.map((p) => [p.name, p])),
@@ -45,15 +56,37 @@ function setup(policies: Policy[], anomaly: Partial<AnomalySettings> = {}, inter
   const looks = { rescans: 0, peeks: 0 };
   const monitor = new AnomalyMonitor(engine, {
     signaller,
-    rescan: () => (looks.rescans++, source.scan()),
-    peek: (fresh) => (looks.peeks++, peekOf ? peekOf(source)(fresh) : source.scan()),
+    rescan: () => (looks.rescans++, order.push("rescan"), source.scan()),
+    peek: (fresh) => (looks.peeks++, order.push("peek"), peekOf ? peekOf(source)(fresh) : source.scan()),
     sleep: async () => undefined,
     uid: UID,
   });
   const events: EngineEvent[] = [];
   engine.events.subscribe((event) => events.push(event));
   const anomalies = () => events.filter((event): event is AnomalyEvent => event.kind === "anomaly");
-  return { clock, source, spawner, signaller, engine, monitor, events, anomalies, forks, looks };
+  return { clock, source, spawner, signaller, engine, monitor, events, anomalies, forks, looks, order };
+}
+
+// The guard's killGroup over the fake table: the leader must lead its session and group in the snapshot
+// and now, no process of its session may be protected; then every process of the group gets the signal.
+function groupSignal(source: FakeSource, signaller: RecordingSignaller, order: string[]) {
+  return (snapshot: ProcessSnapshot, leader: number, leaderStartTicks: number, signal: NodeJS.Signals): boolean => {
+    for (const leads of [snapshot.processes.get(leader), source.processes.get(leader)]) {
+      if (!leads || leads.startTicks !== leaderStartTicks || leads.sid !== leader || leads.pgid !== leader) return false;
+    }
+    for (const process of snapshot.processes.values()) {
+      // As the guard judges each process of the session, on the snapshot's sample: another user's is refused.
+      const reason = process.sid === leader ? (signaller.protect.get(process.pid) ?? (process.uid !== UID ? `it belongs to another user (uid ${process.uid})` : undefined)) : undefined;
+      if (reason !== undefined) throw new ProtectedError(process.pid, reason);
+    }
+    order.push(`group ${signal} ${leader}`);
+    for (const process of [...source.processes.values()]) {
+      if (process.pgid !== leader) continue;
+      if (signal === "SIGSTOP") source.set({ ...process, state: "T" });
+      if (signal === "SIGKILL") source.remove(process.pid);
+    }
+    return true;
+  };
 }
 
 /** A policy matching comm `name`, for a process the test puts in the table (adopted). */
@@ -380,10 +413,11 @@ describe("fork bombs between scans (the fork-surge sentinel)", () => {
   // parents exit, are its members only by its session: the look must read the program itself afresh.
   it("finds a bomb whose program a peek first read before it left its keeper's session", async () => {
     const keeperSession = 90;
-    const stale = (source: FakeSource) => (fresh: ReadonlySet<number>) => {
+    const stale = (source: FakeSource) => (fresh: PeekFresh) => {
       const snapshot = source.scan();
       const root = snapshot.processes.get(100);
-      if (root === undefined || fresh.has(100)) return snapshot;
+      const afresh = fresh !== "new" && ("newAnd" in fresh ? fresh.newAnd : fresh).has(100);
+      if (root === undefined || afresh) return snapshot;
       const processes = new Map(snapshot.processes).set(100, { ...root, sid: keeperSession, pgid: keeperSession, comm: "selfheal-keeper" });
       return { ...snapshot, processes };
     };
@@ -465,6 +499,103 @@ describe("fork bombs between scans (the fork-surge sentinel)", () => {
     await t.monitor.idle();
     expect(t.looks.rescans).toBeGreaterThanOrEqual(1);
     expect(t.anomalies()[0]).toMatchObject({ name: "busy", type: "fork_bomb" });
+  });
+
+  // The bomb forks on while the daemon reads the whole table (and on a busy machine takes much of the
+  // CPU that read waits for): its group is stopped on the peek. A peek that read every member it counted
+  // just now needs no full look to call it a bomb: a second peek (what was forked since) is the look after the stop.
+  it("stops the program's group on the peek that shows its tree at the limit; with every member counted read by that peek, kills it after a second peek, with no full look before the kill", async () => {
+    const t = setup([watched("bomb")], {}, INTERVAL_SEC, undefined, { groups: true });
+    running(t.source, 100, { comm: "bomb" });
+    t.engine.start();
+    t.clock.advance(100);
+    forkUnder(t, 100, 60);
+    t.clock.advance(100);
+    await t.monitor.idle();
+    expect(t.anomalies()[0]).toMatchObject({ name: "bomb", pid: 100, type: "fork_bomb" });
+    const look = t.order.slice(t.order.indexOf("peek"));
+    expect(look.slice(0, 5)).toEqual(["peek", "group SIGSTOP 100", "peek", "group SIGSTOP 100", "group SIGKILL 100"]);
+    expect([...t.source.processes.values()].filter((p) => p.sid === 100)).toEqual([]);
+    // The event dates the first stop before the full look began.
+    const { firstStopMs, lookMs } = t.anomalies()[0]!.figures;
+    expect(firstStopMs).toBeLessThanOrEqual(lookMs!);
+  });
+
+  it("confirms on a full look a tree the peek counts past its limit only with members carried from earlier reads, and lets the held group run again when that look finds no bomb, but not a member stopped before the hold", async () => {
+    // The peek still carries 30 children from an earlier read that have ended since: it counts 60, the full look 30.
+    const ghosts = (source: FakeSource) => () => {
+      const snapshot = source.scan();
+      const processes = new Map(snapshot.processes);
+      for (let i = 0; i < 30; i++) processes.set(5000 + i, sample(5000 + i, { uid: UID, ppid: 100, sid: 100, pgid: 100, comm: "bomb", startTicks: 5_000_000 + i }));
+      return { ...snapshot, processes, readNow: new Set(snapshot.processes.keys()) };
+    };
+    const t = setup([watched("bomb")], {}, INTERVAL_SEC, ghosts, { groups: true });
+    running(t.source, 100, { comm: "bomb" });
+    t.engine.start();
+    t.clock.advance(100);
+    forkUnder(t, 100, 30);
+    // One of them the user stopped (job control) before the surge.
+    t.source.set({ ...t.source.processes.get(1005)!, state: "T" });
+    t.forks.count += 30;
+    t.clock.advance(100);
+    await t.monitor.idle();
+    expect(t.order.slice(t.order.indexOf("peek"), t.order.indexOf("rescan"))).toEqual(["peek", "group SIGSTOP 100"]);
+    expect(t.anomalies()).toEqual([]);
+    const group = [...t.source.processes.values()].filter((p) => p.pgid === 100);
+    expect(group).toHaveLength(31);
+    expect(group.filter((p) => p.state === "T").map((p) => p.pid)).toEqual([1005]);
+    // Each let go alone, named by its start time; nothing else was sent.
+    expect(t.signaller.sent.map(([, signal]) => signal)).toEqual(Array(30).fill("SIGCONT"));
+  });
+
+  // The guard judges a group stop on the snapshot it is given: on a peek, a process carried from the last
+  // scan could have changed since (exec'd a setuid program). The peek reads the programs' sessions afresh.
+  it("judges a hold on what the peek read afresh: a process of the session that became another user's since the last scan is not stopped", async () => {
+    const read: PeekFresh[] = [];
+    const staleHelper = (source: FakeSource) => (fresh: PeekFresh) => {
+      read.push(fresh);
+      const snapshot = source.scan();
+      // As the scanner's peek: { newAnd } reads the sessions its PIDs lead afresh (the helper is in 100's).
+      const afresh = fresh === "new" || ("newAnd" in fresh ? fresh.newAnd.has(900) || fresh.newAnd.has(100) : fresh.has(900));
+      if (afresh) return snapshot;
+      const processes = new Map(snapshot.processes).set(900, { ...snapshot.processes.get(900)!, uid: UID });
+      return { ...snapshot, processes };
+    };
+    const t = setup([watched("bomb")], {}, INTERVAL_SEC, staleHelper, { groups: true });
+    running(t.source, 100, { comm: "bomb" });
+    t.source.set(sample(900, { uid: UID, ppid: 100, sid: 100, pgid: 100, comm: "helper", startTicks: 900_000 }));
+    t.engine.start();
+    // After the first scan, the helper exec'd a setuid program: another user's now.
+    t.source.set({ ...t.source.processes.get(900)!, uid: 0, comm: "passwd" });
+    t.clock.advance(100);
+    forkUnder(t, 100, 60);
+    t.clock.advance(100);
+    await t.monitor.idle();
+    expect(read.length).toBeGreaterThan(0);
+    expect(t.order.slice(t.order.indexOf("peek"))[1]).toBe("rescan");
+    expect(t.source.processes.get(900)?.state).not.toBe("T");
+  });
+
+  it("holds no group of a policy that only notifies of a bomb, nor one of a session with a protected process", async () => {
+    const notify = setup([watched("bomb", { forkBomb: { action: "notify" } })], {}, INTERVAL_SEC, undefined, { groups: true });
+    const guarded = setup([watched("bomb")], {}, INTERVAL_SEC, undefined, { groups: true });
+    guarded.signaller.protect.set(1010, "it is the session's shell");
+    for (const t of [notify, guarded]) {
+      running(t.source, 100, { comm: "bomb" });
+      t.engine.start();
+      t.clock.advance(100);
+      forkUnder(t, 100, 60);
+      t.clock.advance(100);
+      await t.monitor.idle();
+      const look = t.order.slice(t.order.indexOf("peek"));
+      expect(look[1]).toBe("rescan");
+      expect(t.anomalies()[0]).toMatchObject({ name: "bomb", type: "fork_bomb" });
+    }
+    expect(notify.order.filter((step) => step.startsWith("SIG") || step.startsWith("group"))).toEqual([]);
+    // The protected process is never reached; the others are contained one by one.
+    expect(guarded.order.some((step) => step.endsWith(" 1010"))).toBe(false);
+    expect(guarded.source.processes.get(1010)?.state).not.toBe("T");
+    expect([...guarded.source.processes.keys()].filter((pid) => pid >= 1000 && pid !== 1010)).toEqual([]);
   });
 
   it("without a surge of the fork counter, waits for the scan", async () => {

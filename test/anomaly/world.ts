@@ -1,6 +1,7 @@
 // A small simulated process table for the fork-bomb tests: processes fork,
-// exit and get reparented between scans; SIGSTOP stops them, SIGKILL ends
-// them (and hands their children to PID 1), as the kernel would.
+// exit and get reparented between scans; SIGSTOP stops them, SIGCONT lets
+// them go on, SIGKILL ends them (and hands their children to PID 1), as the
+// kernel would.
 import type { Signaller } from "../../daemon/engine/engine.js";
 import type { ProcessSample, ProcessSnapshot } from "../../daemon/proc/types.js";
 import { sample } from "../helpers/fakes.js";
@@ -102,6 +103,7 @@ export class World implements Signaller {
     if (!process) return;
     if (signal === "SIGSTOP" && this.lagStops.delete(pid)) this.stopping.add(pid);
     else if (signal === "SIGSTOP") this.processes.set(pid, { ...process, state: "T" });
+    if (signal === "SIGCONT" && process.state === "T") this.processes.set(pid, { ...process, state: "S" });
     if (signal === "SIGKILL" && this.stopping.has(pid)) this.dying.add(pid);
     else if (signal === "SIGKILL") this.exit(pid);
   }

@@ -243,6 +243,8 @@ export class RecordingSignaller implements Signaller {
   protect = new Map<number, string>();
   /** Called for each signal, e.g. to end a fake child. */
   onSignal: (pid: number, signal: string) => void = () => {};
+  /** A group signal (as the guard's killGroup), when a test gives one; without it, every member is signalled alone. */
+  killGroup?: Signaller["killGroup"];
 
   kill(pid: number, signal: NodeJS.Signals): void {
     const reason = this.protect.get(pid) ?? (this.refuse.has(pid) ? "protected" : undefined);

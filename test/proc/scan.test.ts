@@ -179,6 +179,39 @@ describe("caching", () => {
     expect(source.peek().processes.get(70)?.comm).toBe("app");
   });
 
+  it("peek({ newAnd }) reads afresh every process new since the last scan, the PIDs given and the processes of the sessions they lead, though read before; later peeks carry its reads over", () => {
+    fake.write({ pid: 60, comm: "a", session: 60 });
+    fake.write({ pid: 61, comm: "b", session: 60 });
+    fake.write({ pid: 62, comm: "c", session: 62 });
+    const source = scanner();
+    source.scan();
+    fake.write({ pid: 70, comm: "bash", session: 60 });
+    expect(source.peek().processes.get(70)?.comm).toBe("bash");
+    // Since their last reads: the new one exec'd, one the scan saw exec'd (a setuid program), and another too.
+    fake.write({ pid: 70, comm: "app", session: 60 });
+    fake.write({ pid: 61, comm: "passwd", session: 60 });
+    fake.write({ pid: 62, comm: "d", session: 62 });
+    // 60 leads its session: 61, in it, is read afresh though not given.
+    const now = source.peek({ newAnd: new Set([60]) });
+    expect(now.processes.get(70)?.comm).toBe("app");
+    expect(now.processes.get(61)?.comm).toBe("passwd");
+    expect(now.processes.get(62)?.comm).toBe("c");
+    // A plain peek after it carries its reads over, not the last scan's.
+    expect(source.peek().processes.get(61)?.comm).toBe("passwd");
+  });
+
+  it("a peek names the PIDs it read now (readNow): not those it carried over from the last scan or an earlier peek", () => {
+    fake.write({ pid: 60, comm: "a" });
+    const source = scanner();
+    source.scan();
+    fake.write({ pid: 70, comm: "b" });
+    expect([...source.peek().readNow!]).toEqual([70]);
+    fake.write({ pid: 71, comm: "c" });
+    expect([...source.peek().readNow!]).toEqual([71]);
+    expect([...source.peek({ newAnd: new Set([60]) }).readNow!].sort()).toEqual([60, 70, 71]);
+    expect([...source.peek(new Set([60])).readNow!]).toEqual([60]);
+  });
+
   it("peek reads a process new since the last scan once, not at every peek; the next scan reads it afresh", () => {
     fake.write({ pid: 60, comm: "a" });
     const source = scanner();
