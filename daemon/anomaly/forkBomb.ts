@@ -80,15 +80,15 @@ export function collectMembers(
     for (const pid of descendantsOf(snapshot, seed, admit)) add(pid);
   }
   const root = snapshot.processes.get(rootPid);
-  const bySession = root?.sid === rootPid;
-  const byGroup = root?.pgid === rootPid;
-  const led = new Set<number>();
-  if (bySession) for (const pid of leaderIndex(snapshot).bySession.get(rootPid) ?? []) led.add(pid);
-  if (byGroup) for (const pid of leaderIndex(snapshot).byGroup.get(rootPid) ?? []) led.add(pid);
-  for (const pid of led) {
+  const bySession = root?.sid === rootPid ? leaderIndex(snapshot).bySession.get(rootPid) : undefined;
+  const byGroup = root?.pgid === rootPid ? leaderIndex(snapshot).byGroup.get(rootPid) : undefined;
+  const walkLed = (pid: number): void => {
     add(pid);
     for (const descendant of descendantsOf(snapshot, pid, admit)) add(descendant);
-  }
+  };
+  // Each led process once: the group's members that share the session were walked with it.
+  if (bySession !== undefined) for (const pid of bySession) walkLed(pid);
+  if (byGroup !== undefined) for (const pid of byGroup) if (bySession === undefined || snapshot.processes.get(pid)?.sid !== rootPid) walkLed(pid);
   return members;
 }
 
