@@ -106,8 +106,6 @@ export async function measureScanPhases(seconds: number, warmSeconds: number): P
     // The scan's steps, wrapped in place (the engine calls them through `this`).
     const source = member<{ scan: (focus?: ReadonlySet<number>) => unknown }>(member<object>(engine, "deps"), "source");
     source.scan = counts.wrap("read /proc (source.scan)", source.scan.bind(source));
-    const ownChecks = member<(...args: unknown[]) => void>(engine, "checkRunning").bind(engine);
-    (engine as Record<string, unknown>).checkRunning = counts.wrap("each policy's checks (liveness, limits)", ownChecks);
     const lookout = member<{ refresh: () => void } | null>(engine, "lookout");
     if (lookout) lookout.refresh = counts.wrap("telling the sentinel (lookout.refresh)", lookout.refresh.bind(lookout));
     const observers = member<Set<(snapshot: unknown) => void>>(engine, "scanObservers");
@@ -148,7 +146,7 @@ export async function measureScanPhases(seconds: number, warmSeconds: number): P
       inTick += us;
       console.log(`${perScan(us)}  ${phase}`);
     }
-    console.log(`${perScan(tickUs - inTick)}  the rest of the tick (adoption's claims, learnIdentities, loops)`);
+    console.log(`${perScan(tickUs - inTick)}  the rest of the tick: each policy's checks (liveness, limits, adoption), learnIdentities, the list of units for the observers`);
     console.log(`${perScan(tickUs)}  whole tick (synchronous)`);
     const refreshUs = counts.us.get("D-Bus properties (after the scan)") ?? 0;
     console.log(`${perScan(refreshUs)}  D-Bus properties (after the scan)`);

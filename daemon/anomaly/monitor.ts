@@ -106,7 +106,8 @@ export class AnomalyMonitor {
   // A surge of forks between scans: enough of them since the last look to take some tree past its limit?
   private onSurge(forks: number): void {
     this.forksSinceLook += forks;
-    if (this.forksSinceLook >= Math.min(this.headroom, this.fullHeadroom())) this.lookAfterSurge();
+    // The headroom of the trees judged first: past it, the whole headroom need not be worked out.
+    if (this.forksSinceLook >= this.headroom || this.forksSinceLook >= this.fullHeadroom()) this.lookAfterSurge();
   }
 
   // The headroom of a tree not judged yet (a program started since the last look, a new session): its whole max_descendants.
@@ -116,7 +117,8 @@ export class AnomalyMonitor {
     let least = section.watchAll && section.forkBomb.enabled ? section.forkBomb.maxDescendants : Number.POSITIVE_INFINITY;
     for (const view of this.engine.list()) {
       if (view.pid === 0) continue;
-      const settings = effectiveSettings(section, config.policies.get(view.name)).forkBomb;
+      const policy = config.policies.get(view.name);
+      const settings = policy === undefined ? section.forkBomb : this.settingsOf(section, policy).forkBomb;
       if (settings.enabled) least = Math.min(least, settings.maxDescendants);
     }
     return least;
@@ -145,8 +147,9 @@ export class AnomalyMonitor {
     const running = this.engine.list().filter((view) => view.pid !== 0);
     const checked = running.flatMap((view) => {
       const policy = config.policies.get(view.name);
-      const settings = effectiveSettings(section, policy).forkBomb;
-      return policy && settings.enabled && !this.containing.has(view.name) ? [{ view, settings }] : [];
+      if (policy === undefined) return [];
+      const settings = this.settingsOf(section, policy).forkBomb;
+      return settings.enabled && !this.containing.has(view.name) ? [{ view, settings }] : [];
     });
     const global = section.watchAll && section.forkBomb.enabled;
     if (checked.length === 0 && !global) return;
