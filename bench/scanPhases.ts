@@ -8,7 +8,12 @@
 // divided by the scans, shows what lies outside the phases (timers, the sentinel's
 // pipe, the collector's pauses).
 //
+// Under tsx every closure made is also named at run time (esbuild's keepNames), which the
+// built daemon does not do: the detectors' phases then read higher than the daemon's. For
+// the built code's figures, bundle it first (bench/bundle.mjs) and run the bundle.
+//
 //   node --import tsx bench/scanPhases.ts [--seconds 60] [--warm 30]
+//   node bench/bundle.mjs bench/scanPhases.ts && node dist/bench-scanPhases.mjs [--seconds 60] [--warm 30]
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -22,6 +27,10 @@ const DEFAULT_SECONDS = 60;
 const DEFAULT_WARM_SECONDS = 30;
 const STARTS_TIMEOUT_MS = 120_000;
 const NS_PER_US = 1000;
+/** Scans replayed back to back after the window (see measureScanPhases). */
+const REPLAYS = 600;
+const WHOLE_TICK = "whole tick (synchronous)";
+const PROPERTIES = "D-Bus properties (after the scan)";
 const US_PER_SECOND = 1e6;
 const SECONDS_PER_MINUTE = 60;
 
@@ -114,13 +123,13 @@ export async function measureScanPhases(seconds: number, warmSeconds: number): P
     for (const observer of wrapped) observers.add(observer);
     const tick = member<() => unknown>(engine, "tick").bind(engine);
     let scans = 0;
-    (engine as Record<string, unknown>).tick = counts.wrap("whole tick (synchronous)", () => {
+    (engine as Record<string, unknown>).tick = counts.wrap(WHOLE_TICK, () => {
       if (counts.counting) scans++;
       return tick();
     });
     const service = attached.service as unknown as object;
     const refresh = member<() => void>(service, "refreshProperties").bind(service);
-    (service as Record<string, unknown>).refreshProperties = counts.wrap("D-Bus properties (after the scan)", refresh);
+    (service as Record<string, unknown>).refreshProperties = counts.wrap(PROPERTIES, refresh);
 
     let started = 0;
     daemon.engine.events.subscribe((event) => {
@@ -136,27 +145,56 @@ export async function measureScanPhases(seconds: number, warmSeconds: number): P
     counts.counting = false;
     const mainUs = (mainThreadNs() - mainBefore) / NS_PER_US;
     const allUs = (allThreadsNs() - allBefore) / NS_PER_US;
-    const perScan = (us: number): string => `${(us / scans).toFixed(0).padStart(6)} µs`;
     const perMinute = (us: number): string => `${((us / seconds) * SECONDS_PER_MINUTE / US_PER_SECOND).toFixed(3)} CPU s/min`;
     console.log(`\none scan's CPU by phase (process.cpuUsage() around each), ${scans} scans over ${seconds} s after ${warmSeconds} s at rest, ${WATCHED} programs with CPU and memory limits (load average ${load} → ${loadAverage()})`);
-    const tickUs = counts.us.get("whole tick (synchronous)") ?? 0;
-    let inTick = 0;
-    for (const [phase, us] of counts.us) {
-      if (phase === "whole tick (synchronous)" || phase.startsWith("D-Bus properties")) continue;
-      inTick += us;
-      console.log(`${perScan(us)}  ${phase}`);
-    }
-    console.log(`${perScan(tickUs - inTick)}  the rest of the tick: each policy's checks (liveness, limits, adoption), learnIdentities, the list of units for the observers`);
-    console.log(`${perScan(tickUs)}  whole tick (synchronous)`);
-    const refreshUs = counts.us.get("D-Bus properties (after the scan)") ?? 0;
-    console.log(`${perScan(refreshUs)}  D-Bus properties (after the scan)`);
+    const { tickUs, refreshUs } = printPhases(counts, scans);
+    const perScan = (us: number): string => `${(us / scans).toFixed(0).padStart(6)} µs`;
     console.log(`${perScan(mainUs)}  the main thread, all of it (schedstat), ${perMinute(mainUs)}: outside the tick and the properties ${perScan(mainUs - tickUs - refreshUs).trim()}`);
     console.log(`${perScan(allUs)}  every thread of this process (schedstat), ${perMinute(allUs)} (the sentinel process not counted)`);
+
+    // Replayed: the work of a scan after its read, REPLAYS times back to back on the last scan's
+    // table (each a second later than the one before, as the next scan would be), the timers off:
+    // counted apart from the read, the wake-ups and, mostly, the machine's other load.
+    member<{ cancel(): void }>(engine, "tickTimer").cancel();
+    const last = daemon.engine.lastSnapshot!;
+    let timeMs = last.timeMs;
+    source.scan = counts.wrap("read (replayed: the last scan's table again)", () => ({ timeMs: (timeMs += 1000), processes: last.processes, childrenOf: (pid: number) => last.childrenOf(pid) }));
+    counts.us.clear();
+    scans = 0;
+    counts.counting = true;
+    const replayStart = process.cpuUsage();
+    for (let i = 0; i < REPLAYS; i++) {
+      member<() => unknown>(engine, "tick").call(engine);
+      // The properties' refresh runs once the scan's turn is over.
+      await new Promise((r) => setImmediate(r));
+    }
+    const replayUsed = process.cpuUsage(replayStart);
+    counts.counting = false;
+    console.log(`\nthe same after the read, replayed ${REPLAYS} times on the last scan's table (${last.processes.size} processes), every thread (process.cpuUsage())`);
+    printPhases(counts, scans);
+    console.log(`${((replayUsed.user + replayUsed.system) / scans).toFixed(0).padStart(6)} µs  a replayed scan, all of it (the event loop's turn included)`);
   } finally {
     await daemon.stop();
     killProgramsIn(dir);
     await bus.stop();
   }
+}
+
+// Print the phases' µs per scan; returns the whole tick's and the properties' totals.
+function printPhases(counts: PhaseCounts, scans: number): { tickUs: number; refreshUs: number } {
+  const perScan = (us: number): string => `${(us / scans).toFixed(0).padStart(6)} µs`;
+  const tickUs = counts.us.get(WHOLE_TICK) ?? 0;
+  const refreshUs = counts.us.get(PROPERTIES) ?? 0;
+  let inTick = 0;
+  for (const [phase, us] of counts.us) {
+    if (phase === WHOLE_TICK || phase === PROPERTIES) continue;
+    inTick += us;
+    console.log(`${perScan(us)}  ${phase}`);
+  }
+  console.log(`${perScan(tickUs - inTick)}  the rest of the tick: each policy's checks (liveness, limits, adoption), learnIdentities, the list of units for the observers`);
+  console.log(`${perScan(tickUs)}  ${WHOLE_TICK}`);
+  console.log(`${perScan(refreshUs)}  ${PROPERTIES}`);
+  return { tickUs, refreshUs };
 }
 
 export async function benchScanPhases(): Promise<void> {
