@@ -14,6 +14,7 @@ await (await import("./bus.js")).benchBus();
 await (await import("./anomaly.js")).benchAnomaly();
 await (await import("./metrics.js")).benchMetrics();
 await (await import("./idle.js")).benchIdle();
+await (await import("./scanPhases.js")).benchScanPhases();
 await (await import("./floor.js")).benchFloor();
 await (await import("./modules.js")).benchModules();
 await (await import("./suite.js")).benchSuite();

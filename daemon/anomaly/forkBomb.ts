@@ -80,19 +80,23 @@ export function collectMembers(
     for (const pid of descendantsOf(snapshot, seed, admit)) add(pid);
   }
   const root = snapshot.processes.get(rootPid);
-  const bySession = root?.sid === rootPid;
-  const byGroup = root?.pgid === rootPid;
-  const led = new Set<number>();
-  if (bySession) for (const pid of leaderIndex(snapshot).bySession.get(rootPid) ?? []) led.add(pid);
-  if (byGroup) for (const pid of leaderIndex(snapshot).byGroup.get(rootPid) ?? []) led.add(pid);
-  for (const pid of led) {
+  const bySession = root?.sid === rootPid ? leaderIndex(snapshot).bySession.get(rootPid) : undefined;
+  const byGroup = root?.pgid === rootPid ? leaderIndex(snapshot).byGroup.get(rootPid) : undefined;
+  const walkLed = (pid: number): void => {
     add(pid);
     for (const descendant of descendantsOf(snapshot, pid, admit)) add(descendant);
-  }
+  };
+  // Each led process once: the group's members that share the session were walked with it.
+  if (bySession !== undefined) for (const pid of bySession) walkLed(pid);
+  if (byGroup !== undefined) for (const pid of byGroup) if (bySession === undefined || snapshot.processes.get(pid)?.sid !== rootPid) walkLed(pid);
   return members;
 }
 
-/** Each snapshot's processes by session and by process group, built once per snapshot (one pass, not one per watched tree). */
+/**
+ * Each snapshot's processes by session and by process group, built once per snapshot (one pass, not one
+ * per watched tree). A leader is left out of its own session's or group's list: it is only ever looked up
+ * as a root, which is walked from already (a process that leads its own session is in no other's).
+ */
 interface LeaderIndex {
   bySession: Map<number, number[]>;
   byGroup: Map<number, number[]>;
@@ -111,8 +115,8 @@ function leaderIndex(snapshot: ProcessSnapshot): LeaderIndex {
     else list.push(pid);
   };
   for (const sample of snapshot.processes.values()) {
-    push(index.bySession, sample.sid, sample.pid);
-    push(index.byGroup, sample.pgid, sample.pid);
+    if (sample.sid !== sample.pid) push(index.bySession, sample.sid, sample.pid);
+    if (sample.pgid !== sample.pid) push(index.byGroup, sample.pgid, sample.pid);
   }
   leaderIndexes.set(snapshot, index);
   return index;
@@ -200,7 +204,14 @@ export class ForkBombDetector {
     const fresh = previous ? countNew(members, previous.members) : 0;
     const verdict = judgeTree(members.size, fresh, previous ? timeMs - previous.timeMs : null, settings);
     const reported = previous?.reported ?? false;
-    this.trees.set(key, { members, timeMs, reported: verdict !== null });
+    // In place when the tree was followed already (this runs for every watched tree at every scan).
+    if (previous) {
+      previous.members = members;
+      previous.timeMs = timeMs;
+      previous.reported = verdict !== null;
+    } else {
+      this.trees.set(key, { members, timeMs, reported: verdict !== null });
+    }
     return verdict !== null && !reported ? verdict : null;
   }
 }

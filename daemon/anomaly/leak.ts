@@ -82,7 +82,7 @@ export class LeakSeries {
     if (end - this.head < MIN_SAMPLES_PER_SPAN) return null;
     const now = this.times[end - 1]!;
     const covered = now - this.times[this.head]!;
-    for (const span of spansOf(settings)) {
+    for (const span of spansFor(settings)) {
       if (covered < span * SPAN_COVERAGE) break;
       const from = this.firstIndexAtOrAfter(now - span);
       // The span's own samples must reach back over it too: after a gap (a daemon held up on a loaded
@@ -152,6 +152,18 @@ export function spansOf(settings: LeakSettings): number[] {
   const spans: number[] = [];
   for (let span = Math.min(settings.minDurationSec, window); span < window; span *= 2) spans.push(span);
   spans.push(window);
+  return spans;
+}
+
+const spansBySettings = new WeakMap<LeakSettings, readonly number[]>();
+
+// spansOf, made once per settings object (each process is judged at every scan with the same settings).
+function spansFor(settings: LeakSettings): readonly number[] {
+  let spans = spansBySettings.get(settings);
+  if (spans === undefined) {
+    spans = spansOf(settings);
+    spansBySettings.set(settings, spans);
+  }
   return spans;
 }
 

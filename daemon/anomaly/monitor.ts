@@ -15,7 +15,7 @@ import { containTree, holdGroup, releaseGroup } from "./contain.js";
 import { CpuSpikeDetector, type CpuSpikeVerdict } from "./cpuSpike.js";
 import { collectMembers, ForkBombDetector, youngBySession, YOUNG_MS, type ForkBombVerdict, type Members } from "./forkBomb.js";
 import { LeakDetector, type LeakVerdict } from "./leak.js";
-import { anomalySettingsOf, effectiveSettings } from "./settings.js";
+import { anomalySettingsOf, effectiveSettings, type EffectiveAnomalySettings } from "./settings.js";
 
 export interface AnomalyMonitorDeps {
   /** Every signal of a containment goes through it (the SignalGuard); what it protects is never a member of a tree. */
@@ -60,6 +60,8 @@ export class AnomalyMonitor {
   private lookStartedMs = 0;
   /** When the current look's full scan began (this.now()): a snapshot's time is its scan's start. */
   private scanStartedMs = 0;
+  /** Each policy's thresholds with the section they were made from (settingsOf). */
+  private readonly settingsCache = new WeakMap<Policy, { section: AnomalySettings; settings: EffectiveAnomalySettings }>();
   /** What the last scan's checks cost, ms (for the benchmark). */
   lastCostMs = 0;
 
@@ -70,7 +72,7 @@ export class AnomalyMonitor {
     this.uid = deps.uid ?? process.getuid?.() ?? 0;
     this.sleep = deps.sleep ?? ((ms) => sleep(ms));
     this.now = deps.now ?? (() => performance.now());
-    engine.onScan((snapshot) => this.observe(snapshot));
+    engine.onScan((snapshot, views) => this.observe(snapshot, views));
     engine.onForkSurge((forks) => this.onSurge(forks));
   }
 
@@ -82,19 +84,19 @@ export class AnomalyMonitor {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
-  // Run every check on one scan.
-  observe(snapshot: ProcessSnapshot): void {
+  // Run every check on one scan (`views`: the units as the scan left them).
+  observe(snapshot: ProcessSnapshot, views: readonly UnitView[] = this.engine.list()): void {
     const started = performance.now();
     const config = this.engine.activeConfig;
     const section = anomalySettingsOf(config);
     this.beginLook(section);
-    /** Processes in policies' trees: the global watch leaves them to their policy. */
-    const watched = new Set<number>();
-    for (const view of this.engine.list()) {
+    /** Processes in policies' trees: the global watch leaves them to their policy (so only gathered under it). */
+    const watched = section.watchAll ? new Set<number>() : null;
+    for (const view of views) {
       if (view.pid === 0) continue;
       this.observeUnit(view, config.policies.get(view.name), snapshot, section, watched);
     }
-    if (section.watchAll) this.watchAll(snapshot, section, watched);
+    if (watched !== null) this.watchAll(snapshot, section, watched);
     this.leaks.forgetUnseenSince(snapshot.timeMs);
     this.spikes.forgetUnseenSince(snapshot.timeMs);
     this.bombs.forgetUnseenSince(snapshot.timeMs);
@@ -104,7 +106,8 @@ export class AnomalyMonitor {
   // A surge of forks between scans: enough of them since the last look to take some tree past its limit?
   private onSurge(forks: number): void {
     this.forksSinceLook += forks;
-    if (this.forksSinceLook >= Math.min(this.headroom, this.fullHeadroom())) this.lookAfterSurge();
+    // The headroom of the trees judged first: past it, the whole headroom need not be worked out.
+    if (this.forksSinceLook >= this.headroom || this.forksSinceLook >= this.fullHeadroom()) this.lookAfterSurge();
   }
 
   // The headroom of a tree not judged yet (a program started since the last look, a new session): its whole max_descendants.
@@ -114,7 +117,8 @@ export class AnomalyMonitor {
     let least = section.watchAll && section.forkBomb.enabled ? section.forkBomb.maxDescendants : Number.POSITIVE_INFINITY;
     for (const view of this.engine.list()) {
       if (view.pid === 0) continue;
-      const settings = effectiveSettings(section, config.policies.get(view.name)).forkBomb;
+      const policy = config.policies.get(view.name);
+      const settings = policy === undefined ? section.forkBomb : this.settingsOf(section, policy).forkBomb;
       if (settings.enabled) least = Math.min(least, settings.maxDescendants);
     }
     return least;
@@ -143,8 +147,9 @@ export class AnomalyMonitor {
     const running = this.engine.list().filter((view) => view.pid !== 0);
     const checked = running.flatMap((view) => {
       const policy = config.policies.get(view.name);
-      const settings = effectiveSettings(section, policy).forkBomb;
-      return policy && settings.enabled && !this.containing.has(view.name) ? [{ view, settings }] : [];
+      if (policy === undefined) return [];
+      const settings = this.settingsOf(section, policy).forkBomb;
+      return settings.enabled && !this.containing.has(view.name) ? [{ view, settings }] : [];
     });
     const global = section.watchAll && section.forkBomb.enabled;
     if (checked.length === 0 && !global) return;
@@ -283,20 +288,23 @@ export class AnomalyMonitor {
   }
 
   // The three checks of one running policy.
-  private observeUnit(view: UnitView, policy: Policy | undefined, snapshot: ProcessSnapshot, section: AnomalySettings, watched: Set<number>): void {
+  // `watched` (null when the global watch is off) gathers the processes of the policies' trees.
+  private observeUnit(view: UnitView, policy: Policy | undefined, snapshot: ProcessSnapshot, section: AnomalySettings, watched: Set<number> | null): void {
     const sample = snapshot.processes.get(view.pid);
     if (!policy || !sample || sample.state === "Z" || this.containing.has(view.name)) return;
     // Only the program's own process is a root: its PID may already be another's before its end is told.
     if (sample.startTicks !== view.startTicks) return;
-    const settings = effectiveSettings(section, policy);
+    const settings = this.settingsOf(section, policy);
     const key = `${view.name}:${view.pid}:${sample.startTicks}`;
-    watched.add(view.pid);
-    for (const pid of descendantsOf(snapshot, view.pid)) watched.add(pid);
+    if (watched !== null) {
+      watched.add(view.pid);
+      for (const pid of descendantsOf(snapshot, view.pid)) watched.add(pid);
+    }
 
     if (settings.forkBomb.enabled) {
       const { verdict, members } = this.bombs.observe(key, snapshot, view.pid, settings.forkBomb, this.protects);
       this.noteTree(members.size, settings.forkBomb);
-      for (const pid of members.keys()) watched.add(pid);
+      if (watched !== null) for (const pid of members.keys()) watched.add(pid);
       if (verdict) {
         this.onUnitForkBomb(view, sample, key, verdict, settings.forkBomb, snapshot);
         return;
@@ -311,6 +319,16 @@ export class AnomalyMonitor {
       const verdict = this.spikes.observe(key, snapshot.timeMs, usage.cpuPercent, settings.cpuSpike);
       if (verdict) this.report(view.name, view.pid, "cpu_spike", spikeDetail(verdict), { ...verdict }, settings.cpuSpike.action, snapshot.timeMs, true);
     }
+  }
+
+  // A policy's thresholds (effectiveSettings), made once per policy and [anomaly] section rather than at every scan:
+  // a reload gives new objects for both, so a changed threshold is a new entry.
+  private settingsOf(section: AnomalySettings, policy: Policy): EffectiveAnomalySettings {
+    const cached = this.settingsCache.get(policy);
+    if (cached?.section === section) return cached.settings;
+    const settings = effectiveSettings(section, policy);
+    this.settingsCache.set(policy, { section, settings });
+    return settings;
   }
 
   // Emit the anomaly, then act on it through the engine (a refusal is told by the engine's own event).

@@ -58,6 +58,11 @@ export class BusService implements Adapter {
   private readonly unsubscribers: Array<() => void> = [];
   private readonly handler = (msg: Message): boolean => this.onMessage(msg);
   private lastProperties: Record<string, string | number> = {};
+  /**
+   * The units as the last scan left them, until an event or a refresh: the refresh that follows
+   * a scan takes them rather than listing the units again (an event may mean they changed since).
+   */
+  private scanViews: readonly UnitView[] | null = null;
   private refreshQueued = false;
   private policyEdits: Promise<unknown> = Promise.resolve();
   private zombiesCleanedSeen = 0;
@@ -80,7 +85,12 @@ export class BusService implements Adapter {
   async start(): Promise<void> {
     this.bus.addMethodHandler(this.handler);
     this.unsubscribers.push(this.daemon.engine.events.subscribe((event) => this.onEvent(event)));
-    this.unsubscribers.push(this.daemon.engine.onScan(() => this.scheduleRefresh()));
+    this.unsubscribers.push(
+      this.daemon.engine.onScan((_snapshot, views) => {
+        this.scanViews = views;
+        this.scheduleRefresh();
+      }),
+    );
     this.unsubscribers.push(this.daemon.onShowRequested((view, name) => this.emitSignal("ShowRequested", [view, name])));
     this.bus.on("error", (error: unknown) => {
       if (!this.stopping) console.error(`selfheal: D-Bus connection error: ${error instanceof Error ? error.message : String(error)}`);
@@ -376,6 +386,7 @@ export class BusService implements Adapter {
   // ---- signals ----
 
   private onEvent(event: EngineEvent): void {
+    this.scanViews = null;
     this.health.observe(event);
     switch (event.kind) {
       case "crashed": {
@@ -427,7 +438,8 @@ export class BusService implements Adapter {
   // ---- properties ----
 
   private propertyValues(): Record<string, string | number> {
-    const units = this.daemon.engine.list();
+    const units = this.scanViews ?? this.daemon.engine.list();
+    this.scanViews = null;
     const now = Date.now();
     return {
       Version: VERSION,
@@ -440,7 +452,7 @@ export class BusService implements Adapter {
     };
   }
 
-  private assess(units: UnitView[], now: number): Health {
+  private assess(units: readonly UnitView[], now: number): Health {
     return assessHealth({
       units,
       failedStarts: this.health.failedStarts,

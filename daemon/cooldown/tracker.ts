@@ -21,6 +21,15 @@ export type RestartVerdict =
   | { allowed: true }
   | { allowed: false; untilMs: number; restartsInWindow: number };
 
+/** A program's restarts inside its window and the end of its cooldown (0 when none). */
+export interface CooldownStatus {
+  restartsInWindow: number;
+  untilMs: number;
+}
+
+/** The status of a program with no record, shared: the engine asks for it for every program at every scan. */
+const NO_COOLDOWN: Readonly<CooldownStatus> = Object.freeze({ restartsInWindow: 0, untilMs: 0 });
+
 export class CooldownTracker {
   private records = new Map<string, CooldownRecord>();
 
@@ -67,10 +76,10 @@ export class CooldownTracker {
     this.records.delete(name);
   }
 
-  /** Restarts inside the window and the cooldown's end (0 when none). */
-  status(name: string, policy: CooldownPolicy, nowMs: number): { restartsInWindow: number; untilMs: number } {
+  /** Restarts inside the window and the cooldown's end (0 when none); read-only (the one answer for every program with no record). */
+  status(name: string, policy: CooldownPolicy, nowMs: number): Readonly<CooldownStatus> {
     const record = this.records.get(name);
-    if (!record) return { restartsInWindow: 0, untilMs: 0 };
+    if (!record) return NO_COOLDOWN;
     const windowStart = nowMs - policy.windowSec * 1000;
     const inWindow = record.restarts.filter((t) => t > windowStart).length;
     return { restartsInWindow: inWindow, untilMs: record.untilMs > nowMs ? record.untilMs : 0 };

@@ -28,11 +28,17 @@ const PROCESSES_CHANGED: ReadonlySet<EngineEvent["kind"]> = new Set(["started", 
 export type { CooldownStore, EngineDeps, Guard, Signaller } from "./ports.js";
 export type { UnitState, UnitView } from "./unit.js";
 
+/**
+ * Sees a scan once the engine has applied its policies, with the units as that scan left them
+ * (engine.list(), taken once for all the observers of the scan: they must not change it).
+ */
+export type ScanObserver = (snapshot: ProcessSnapshot, views: readonly UnitView[]) => void;
+
 export class Engine {
   readonly events = new EventHub();
   private readonly units = new Map<string, Unit>();
   private readonly cooldown: CooldownTracker;
-  private readonly scanObservers = new Set<(snapshot: ProcessSnapshot) => void>();
+  private readonly scanObservers = new Set<ScanObserver>();
   private readonly surgeObservers = new Set<(forks: number) => void>();
   private readonly ctx: EngineContext;
   private readonly lifecycle: Lifecycle;
@@ -145,7 +151,7 @@ export class Engine {
   }
 
   /** Observers see every scan after the engine has applied its policies (anomaly and zombie checks). */
-  onScan(observer: (snapshot: ProcessSnapshot) => void): () => void {
+  onScan(observer: ScanObserver): () => void {
     this.scanObservers.add(observer);
     return () => this.scanObservers.delete(observer);
   }
@@ -225,9 +231,11 @@ export class Engine {
     } catch (error) {
       this.ctx.internalError("reading the processes' command lines", error);
     }
+    // One list of the units for every observer of this scan (the detectors, the history), not one each.
+    const views = this.scanObservers.size > 0 ? this.list() : [];
     for (const observer of this.scanObservers) {
       try {
-        observer(snapshot);
+        observer(snapshot, views);
       } catch (error) {
         this.ctx.internalError("checking a scan (anomalies, zombies)", error);
       }
@@ -237,7 +245,10 @@ export class Engine {
   }
 
   list(): UnitView[] {
-    return [...this.units.values()].map((unit) => this.view(unit));
+    const now = this.deps.clock.now();
+    const views: UnitView[] = [];
+    for (const unit of this.units.values()) views.push(this.view(unit, now));
+    return views;
   }
 
   get(name: string): UnitView {
@@ -404,8 +415,7 @@ export class Engine {
     return unit;
   }
 
-  private view(unit: Unit): UnitView {
-    const now = this.deps.clock.now();
+  private view(unit: Unit, now = this.deps.clock.now()): UnitView {
     const cooldown = this.cooldown.status(unit.policy.name, unit.policy.cooldown, now);
     return {
       name: unit.policy.name,

@@ -37,7 +37,9 @@ export class Limits {
       unit.policy.scope === "tree" ? treeTotals(snapshot, unit.pid, this.admit) : { cpuPercent: sample.cpuPercent, rssBytes: sample.rssBytes };
     unit.previousRssBytes = unit.usage.rssBytes;
     unit.scansSeen += 1;
-    unit.usage = { cpuPercent: usage.cpuPercent, rssBytes: usage.rssBytes };
+    // In place: a unit's usage object is its own (every other assignment is a fresh one), and this runs for each at every scan.
+    unit.usage.cpuPercent = usage.cpuPercent;
+    unit.usage.rssBytes = usage.rssBytes;
     if (unit.stopping) return;
     const breach = unit.sustain.observe(unit.policy, unit.usage, snapshot.timeMs);
     if (breach) return this.onBreach(unit, breach);

@@ -16,7 +16,8 @@ export const SAMPLES_PER_PROGRAM = HISTORY_MS / MIN_SPACING_MS;
 /** What the store needs of the engine. */
 export interface HistorySource {
   list(): UnitView[];
-  onScan(observer: () => void): () => void;
+  /** Each scan, with the units as it left them (the engine takes that list once for all its observers). */
+  onScan(observer: (snapshot: unknown, views: readonly UnitView[]) => void): () => void;
 }
 
 export class HistoryStore {
@@ -30,7 +31,7 @@ export class HistoryStore {
 
   // Record after every scan from now on.
   start(): void {
-    this.unsubscribe ??= this.source.onScan(() => this.record(this.clock.now()));
+    this.unsubscribe ??= this.source.onScan((_snapshot, views) => this.record(this.clock.now(), views));
   }
 
   stop(): void {
@@ -39,12 +40,15 @@ export class HistoryStore {
   }
 
   // One sample of every running program; rings of policies gone are dropped.
-  record(nowMs: number): void {
-    const units = this.source.list();
-    const names = new Set<string>();
+  record(nowMs: number, units: readonly UnitView[] = this.source.list()): void {
+    /** Units that have a ring: fewer than the rings means a policy went (no set of names made at every scan). */
+    let withRing = 0;
     for (const unit of units) {
-      names.add(unit.name);
-      if (unit.pid === 0) continue;
+      if (unit.pid === 0) {
+        if (this.rings.has(unit.name)) withRing++;
+        continue;
+      }
+      withRing++;
       let ring = this.rings.get(unit.name);
       if (!ring) {
         ring = new HistoryRing(SAMPLES_PER_PROGRAM);
@@ -55,6 +59,11 @@ export class HistoryStore {
       if (last !== null && Math.floor(nowMs / MIN_SPACING_MS) <= Math.floor(last / MIN_SPACING_MS)) continue;
       ring.push(nowMs, unit.cpuPercent, unit.rssBytes);
     }
+    if (withRing < this.rings.size) this.dropRingsOfPoliciesGone(units);
+  }
+
+  private dropRingsOfPoliciesGone(units: readonly UnitView[]): void {
+    const names = new Set(units.map((unit) => unit.name));
     for (const name of this.rings.keys()) if (!names.has(name)) this.rings.delete(name);
   }
 

@@ -18,6 +18,8 @@ export type Admit = (sample: ProcessSample) => boolean;
 // Every descendant of pid (not pid itself), breadth first; safe against cycles in a torn snapshot.
 // With `admit`, a child it refuses is left out together with everything below it.
 export function descendantsOf(snapshot: ProcessSnapshot, pid: number, admit?: Admit): number[] {
+  // Most watched programs have no children: no set of the seen made for them (this runs for each at every scan).
+  if (snapshot.childrenOf(pid).length === 0) return [];
   const seen = new Set<number>([pid]);
   const descendants: number[] = [];
   // descendants doubles as the queue: visit each found process's children in turn.
@@ -39,13 +41,18 @@ export function descendantsOf(snapshot: ProcessSnapshot, pid: number, admit?: Ad
 // CPU, memory and process count of pid and all its descendants (with `admit`, only the subtrees it accepts).
 export function treeTotals(snapshot: ProcessSnapshot, pid: number, admit?: Admit): TreeTotals {
   const totals: TreeTotals = { cpuPercent: 0, rssBytes: 0, count: 0 };
-  if (!snapshot.processes.has(pid)) return totals;
-  for (const member of [pid, ...descendantsOf(snapshot, pid, admit)]) {
+  const root = snapshot.processes.get(pid);
+  if (root === undefined) return totals;
+  addTo(totals, root);
+  for (const member of descendantsOf(snapshot, pid, admit)) {
     const sample = snapshot.processes.get(member);
-    if (sample === undefined) continue;
-    totals.cpuPercent += sample.cpuPercent;
-    totals.rssBytes += sample.rssBytes;
-    totals.count++;
+    if (sample !== undefined) addTo(totals, sample);
   }
   return totals;
+}
+
+function addTo(totals: TreeTotals, sample: ProcessSample): void {
+  totals.cpuPercent += sample.cpuPercent;
+  totals.rssBytes += sample.rssBytes;
+  totals.count++;
 }

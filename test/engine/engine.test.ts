@@ -1,6 +1,6 @@
 // The engine's decisions, with a fake clock and a synthetic process table.
-import { describe, expect, it } from "vitest";
-import { Engine } from "../../daemon/engine/engine.js";
+import { describe, expect, it, vi } from "vitest";
+import { Engine, type UnitView } from "../../daemon/engine/engine.js";
 import type { EngineEvent } from "../../daemon/engine/events.js";
 import type { Config, Policy } from "../../daemon/config/policy.js";
 import type { CooldownState } from "../../daemon/cooldown/tracker.js";
@@ -511,5 +511,25 @@ describe("the look for a running copy before a restart", () => {
     await settle();
     expect(t.events.find((e) => e.kind === "restarted")).toBeDefined();
     expect(read).toEqual([600]);
+  });
+});
+
+describe("scan observers", () => {
+  it("hand every observer of a scan the units as the scan left them, listed once for all of them", async () => {
+    const t = setup([policy("a", { autostart: true }), policy("b", { autostart: true })]);
+    t.engine.start();
+    await settle();
+    const seen: Array<readonly UnitView[]> = [];
+    t.engine.onScan((_snapshot, views) => seen.push(views));
+    t.engine.onScan((_snapshot, views) => seen.push(views));
+    const list = vi.spyOn(t.engine, "list");
+    t.engine.tick();
+    expect(list).toHaveBeenCalledTimes(1);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toBe(seen[1]);
+    expect(seen[0]!.map((view) => [view.name, view.pid, view.state])).toEqual([
+      ["a", t.engine.get("a").pid, "running"],
+      ["b", t.engine.get("b").pid, "running"],
+    ]);
   });
 });

@@ -13,15 +13,16 @@ function unit(name: string, pid: number, cpuPercent: number, rssBytes: number): 
   return unitView(name, { pid, state: pid > 0 ? "running" : "crashed", cpuPercent, rssBytes, managed: true });
 }
 
-// A source whose units the test sets, and whose scans the test makes.
+// A source whose units the test sets, and whose scans the test makes: like the engine, a scan hands its
+// observers the units as it left them; list() is what a caller outside a scan would see.
 function scripted() {
   let units: UnitView[] = [];
-  const observers = new Set<() => void>();
+  const observers = new Set<(snapshot: unknown, views: readonly UnitView[]) => void>();
   return {
     set: (next: UnitView[]) => void (units = next),
     list: () => units,
-    onScan: (observer: () => void) => (observers.add(observer), () => observers.delete(observer)),
-    scan: () => observers.forEach((observer) => observer()),
+    onScan: (observer: (snapshot: unknown, views: readonly UnitView[]) => void) => (observers.add(observer), () => observers.delete(observer)),
+    scan: () => observers.forEach((observer) => observer(null, units)),
   };
 }
 
@@ -72,6 +73,32 @@ describe("HistoryStore", () => {
     source.set([unit("a", 12, 7, 50 * MB)]);
     source.scan();
     expect(store.history("b", 0)).toEqual([]);
+    store.stop();
+  });
+
+  it("drops a removed policy's ring when the policy added in its place is not running", () => {
+    const clock = new FakeClock(0);
+    const source = scripted();
+    const store = new HistoryStore(source, clock);
+    store.start();
+    source.set([unit("a", 10, 5, MB)]);
+    source.scan();
+    clock.advance(1000);
+    source.set([unit("b", 0, 0, 0)]);
+    source.scan();
+    expect(store.history("a", 0)).toEqual([]);
+    expect(store.history("b", 0)).toEqual([]);
+    store.stop();
+  });
+
+  it("records the units the scan hands it, not a list taken again", () => {
+    const clock = new FakeClock(0);
+    const source = scripted();
+    const store = new HistoryStore({ list: () => [], onScan: source.onScan }, clock);
+    store.start();
+    source.set([unit("a", 10, 5, MB)]);
+    source.scan();
+    expect(store.history("a", 0)).toEqual([[0, 5, MB]]);
     store.stop();
   });
 

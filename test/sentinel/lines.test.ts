@@ -33,6 +33,23 @@ describe("the lines written to the sentinel", () => {
     expect(linesFor(told, { ...base, ends: [{ pid: 42, startTicks: 2000 }] })).toEqual(["watch 42 2000"]);
   });
 
+  it("tell the last of a PID given twice, and nothing again once told", () => {
+    const told = nothingTold();
+    linesFor(told, base);
+    const twice: LookoutWatch = { ...base, ends: [{ pid: 42, startTicks: 1000 }, { pid: 42, startTicks: 2000 }] };
+    expect(linesFor(told, twice)).toEqual(["watch 42 2000"]);
+    expect(linesFor(told, { ...base, ends: [{ pid: 42, startTicks: 2000 }] })).toEqual([]);
+  });
+
+  it("send nothing for a change in a tree's PIDs past the line's length (the line sent is the same)", () => {
+    const told = nothingTold();
+    const pids = Array.from({ length: 20_000 }, (_, i) => 100_000 + i);
+    const group = { pid: 1, pids, limitBytes: 10, near: true };
+    linesFor(told, { ...base, memory: [group] });
+    expect(linesFor(told, { ...base, memory: [{ ...group, pids: [...pids.slice(0, -1), 1] }] })).toEqual([]);
+    expect(linesFor(told, { ...base, memory: [{ ...group, pids: [2, ...pids.slice(1)] }] })).toHaveLength(1);
+  });
+
   it("send whole numbers of bytes, and a tree's PIDs only up to the sentinel's line length", () => {
     const told = nothingTold();
     const pids = Array.from({ length: 20_000 }, (_, i) => 100_000 + i);
