@@ -184,6 +184,48 @@
     return true;
   };
 
+  // Notes, from now on, when the process row titled `title` first shows a PID (a number in its
+  // PID column) and when the stage next paints a frame after that, as GLib.get_real_time()
+  // (probe.rowTimes: { pid, pidUsec, paintUsec }). Exact to the event, not to a poll: the row is
+  // looked at as the list gains a child (a row is built with its figures, then inserted) and as the
+  // PID label of that row changes; the frame is the stage's after-paint.
+  const watchProcessRow = (title) => {
+    const times = { pid: null, pidUsec: null, paintUsec: null };
+    probe.rowTimes = times;
+    const list = one(menuBox(), "selfheal-process-list");
+    const stage = global.stage;
+    const ended = [];
+    const end = () => {
+      for (const stop of ended.splice(0)) stop();
+    };
+    const connectTo = (object, signal, callback) => {
+      const id = object.connect(signal, callback);
+      ended.push(() => object.disconnect(id));
+    };
+    const pidShown = (label) => {
+      if (times.pidUsec !== null || !/^\d+$/.test(label.text ?? "")) return;
+      times.pidUsec = GLib.get_real_time();
+      times.pid = label.text;
+      connectTo(stage, "after-paint", () => {
+        if (times.paintUsec !== null) return;
+        times.paintUsec = GLib.get_real_time();
+        end();
+      });
+    };
+    const follow = (row) => {
+      if (times.pidUsec !== null || textOf(row, "selfheal-col-name") !== title) return;
+      const label = one(row, "selfheal-col-pid");
+      if (!label) return;
+      pidShown(label);
+      if (times.pidUsec === null) connectTo(label, "notify::text", () => pidShown(label));
+    };
+    for (const row of all(list, "selfheal-process-row")) follow(row);
+    // ClutterActor::child-added from GNOME 46 on; ClutterContainer::actor-added before.
+    const added = GObject.signal_lookup("child-added", list) !== 0 ? "child-added" : "actor-added";
+    connectTo(list, added, (_list, child) => follow(child));
+    return true;
+  };
+
   // The CPU time the shell's main thread (this one) has had, in milliseconds: a count that the
   // machine's load does not stretch as it stretches the wall clock.
   const mainThreadCpuMs = () => {
@@ -431,6 +473,7 @@
     menuArea,
     watchIndicator,
     watchMenuOpen,
+    watchProcessRow,
     timeMenuBuild,
     startLeakWatch,
     stopLeakWatch,
@@ -473,6 +516,7 @@
       return true;
     },
     indicatorChanges: [],
+    rowTimes: null,
     menuTimes: null,
     menuOpenedUsec: null,
     leakWatch: null,
