@@ -169,8 +169,14 @@ describe.skipIf(target.shell === "host" && !hasGtkDemo)(`${target.title}: Watch 
       inMenu(`const choice = all("selfheal-app-choice").find((b) => b.accessible_name === ${JSON.stringify(APP_NAME)}); const usec = imports.gi.GLib.get_real_time(); choice.emit("clicked", 1); return usec;`),
     );
     const times = await eventually("the app's row with a PID, painted", () =>
-      shell.eval<{ pid: string; pidUsec: number; paintUsec: number | null } | null>("selfhealProbe.rowTimes").then((got) => got?.paintUsec != null && got),
+      shell
+        .eval<{ pid: string; pidUsec: number; paintUsec: number | null; frames: number; framesWithNeither: number; listGoneFirst: boolean } | null>("selfhealProbe.rowTimes")
+        .then((got) => got?.paintUsec != null && got),
     );
+    // The view changes once: the list of apps goes as the row comes, in the same frame (the row's
+    // records fetched before the list is hidden), never a frame of the menu with neither.
+    expect(times.listGoneFirst).toBe(false);
+    expect(times.framesWithNeither).toBe(0);
     const row = (await shell.eval<Array<{ name: string; pid: string }>>("selfhealProbe.rows('processes')")).find((candidate) => candidate.name === APP_NAME);
     expect(row?.pid).toBe(times.pid);
     const pid = appPid(word);
@@ -186,7 +192,7 @@ describe.skipIf(target.shell === "host" && !hasGtkDemo)(`${target.title}: Watch 
     expect(after).not.toContain(APP_NAME);
     await shell.screenshotArea(join(screenshotsOf(target), "watch-app.png"), await shell.eval("selfhealProbe.menuArea(12)"));
     console.log(
-      `\nWatch an app…, ${target.title}: click → the row's PID set ${((times.pidUsec - clickedUsec) / 1000).toFixed(1)} ms, its frame painted ${((times.paintUsec! - clickedUsec) / 1000).toFixed(1)} ms (read in the shell, to the event)\n`,
+      `\nWatch an app…, ${target.title}: click → the row's PID set ${((times.pidUsec - clickedUsec) / 1000).toFixed(1)} ms, its frame painted ${((times.paintUsec! - clickedUsec) / 1000).toFixed(1)} ms, ${times.frames} frames painted from the click (read in the shell, to the event)\n`,
     );
     expect(shell.jsErrors()).toEqual([]);
     expect(shell.linesAbout(UUID)).toEqual([]);

@@ -130,10 +130,21 @@ export class ProcessesView implements View {
       return;
     }
     if (!this.#context.live()) return;
+    // The daemon adopted the running copy before its reply: the records fetched now have its PID.
+    // The view changes once, with them: the row comes and the list goes in one frame (hiding the
+    // list first would paint a frame without either, and hold the reply's handling behind it).
+    let records: readonly ProcessRecord[] | null = null;
+    try {
+      records = await fetchWhileLive(this.#context, (fetching) => fetching.listProcesses());
+    } catch {
+      // The menu's next refresh tells why the view cannot load.
+    }
+    if (!this.#context.live()) return;
+    if (records) this.render(records);
     this.#apps.actor.visible = false;
     this.#context.report(interpolate(t.gettext("Watching {app}"), { app: app.name }), false);
-    await this.refresh();
-    if (this.#context.live()) this.mark(name);
+    this.mark(name);
+    if (records) await this.#refreshTrends(false);
   }
 
   async refresh(): Promise<void> {
