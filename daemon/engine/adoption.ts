@@ -32,8 +32,10 @@ export function refusalOf(ctx: EngineContext, unit: Unit, sample: ProcessSample)
 }
 
 // Adopt an instance of the policy's program that runs without us (started by the user or before the daemon).
-export function tryAdopt(ctx: EngineContext, unit: Unit, snapshot: ProcessSnapshot, claimed: Set<number>): void {
-  const candidates = unclaimedMatches(ctx, unit, snapshot, claimed);
+// `confirmAlive` for a peek's table, whose samples carried from the last scan may have ended since.
+export function tryAdopt(ctx: EngineContext, unit: Unit, snapshot: ProcessSnapshot, claimed: Set<number>, confirmAlive = false): void {
+  const matches = unclaimedMatches(ctx, unit, snapshot, claimed);
+  const candidates = confirmAlive ? matches.filter((sample) => ctx.deps.probe.isAlive(sample.pid, sample.startTicks)) : matches;
   const refused: Array<{ sample: ProcessSample; reason: string }> = [];
   const found = candidates.find((sample) => {
     const reason = refusalOf(ctx, unit, sample);
