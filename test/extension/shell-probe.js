@@ -191,9 +191,10 @@
   // figures, then inserted) and as the PID label of that row changes; the frame is the stage's
   // after-paint. `frames` counts the frames painted until the row's; `framesWithNeither` those
   // among them that showed neither the "Watch an app…" list nor the row; `listGoneFirst` says
-  // whether that list was hidden before the row had its PID (whether or not a frame showed it).
+  // whether that list was hidden before the row had its PID (whether or not a frame showed it);
+  // `pidAtInsert` whether the row had its PID when it came into the list (not set by a later refresh).
   const watchProcessRow = (title) => {
-    const times = { pid: null, pidUsec: null, paintUsec: null, frames: 0, framesWithNeither: 0, listGoneFirst: false };
+    const times = { pid: null, pidUsec: null, paintUsec: null, frames: 0, framesWithNeither: 0, listGoneFirst: false, pidAtInsert: null };
     probe.rowTimes = times;
     const list = one(menuBox(), "selfheal-process-list");
     const appList = one(menuBox(), "selfheal-app-list");
@@ -216,6 +217,7 @@
       const label = one(row, "selfheal-col-pid");
       if (!label) return;
       pidShown(label);
+      times.pidAtInsert ??= times.pidUsec !== null;
       if (times.pidUsec === null) connectTo(label, "notify::text", () => pidShown(label));
     };
     for (const row of all(list, "selfheal-process-row")) follow(row);

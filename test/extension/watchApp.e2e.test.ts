@@ -121,7 +121,9 @@ describe.skipIf(target.shell === "host" && !hasGtkDemo)(`${target.title}: Watch 
     const argv = await prepare(shell);
     const configDir = join(shell.env.XDG_CONFIG_HOME ?? "", "selfheal");
     await mkdir(configDir, { recursive: true });
-    await writeFile(join(configDir, "config.toml"), "[settings]\ninterval = 0.25\n\n[notifications]\ndesktop = false\n");
+    // Scans 10 s apart: the row has the adopted PID from SetPolicy's own look, not from a scan
+    // (the daemon's first scan is at its start, before the app runs; the next one 10 s later).
+    await writeFile(join(configDir, "config.toml"), "[settings]\ninterval = 10\n\n[notifications]\ndesktop = false\n");
     daemon = spawn(process.execPath, [...daemonNodeFlags(), DAEMON_JS, "daemon"], { cwd: ROOT, env: { ...shell.env, ...daemonShebangEnv() }, stdio: ["ignore", "pipe", "pipe"] });
     daemon.stdout?.on("data", (chunk: Buffer) => (daemonOutput += chunk.toString()));
     daemon.stderr?.on("data", (chunk: Buffer) => (daemonOutput += chunk.toString()));
@@ -170,13 +172,16 @@ describe.skipIf(target.shell === "host" && !hasGtkDemo)(`${target.title}: Watch 
     );
     const times = await eventually("the app's row with a PID, painted", () =>
       shell
-        .eval<{ pid: string; pidUsec: number; paintUsec: number | null; frames: number; framesWithNeither: number; listGoneFirst: boolean } | null>("selfhealProbe.rowTimes")
+        .eval<{ pid: string; pidUsec: number; paintUsec: number | null; frames: number; framesWithNeither: number; listGoneFirst: boolean; pidAtInsert: boolean | null } | null>("selfhealProbe.rowTimes")
         .then((got) => got?.paintUsec != null && got),
     );
     // The view changes once: the list of apps goes as the row comes, in the same frame (the row's
     // records fetched before the list is hidden), never a frame of the menu with neither.
     expect(times.listGoneFirst).toBe(false);
     expect(times.framesWithNeither).toBe(0);
+    // The row came with the adopted PID (from the records answered with the edit), not "—" filled
+    // in by a later refresh after a scan.
+    expect(times.pidAtInsert).toBe(true);
     const row = (await shell.eval<Array<{ name: string; pid: string }>>("selfhealProbe.rows('processes')")).find((candidate) => candidate.name === APP_NAME);
     expect(row?.pid).toBe(times.pid);
     const pid = appPid(word);
