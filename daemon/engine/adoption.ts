@@ -55,11 +55,15 @@ export function tryAdopt(ctx: EngineContext, unit: Unit, snapshot: ProcessSnapsh
 // keeps them for the process's life). The look for a running copy before every start reads them for
 // every process a policy may match; with every program running no scan needs them, so a crash read the
 // whole table at once (22 ms for 160 processes on a loaded machine, 1 ms once known). Now it reads only
-// processes younger than a scan; short-lived processes are never read.
-export function learnIdentities(ctx: EngineContext, snapshot: ProcessSnapshot, previous: ProcessSnapshot | null): void {
-  if (previous === null) return;
+// processes younger than a scan; short-lived processes are never read. At the first scan, those
+// older than an interval count as having lived through one: without them, the first look after the
+// daemon's start (a policy added, with scans 10 s apart) read every process of the user: the look
+// and its event took 13 to 92 ms for 190 processes here (load 9), 4 to 6 ms with them known.
+export function learnIdentities(ctx: EngineContext, snapshot: ProcessSnapshot, previous: ProcessSnapshot | null, intervalMs: number): void {
+  const livedThroughOne = (sample: ProcessSample): boolean =>
+    previous === null ? snapshot.timeMs - sample.startTimeMs >= intervalMs : previous.processes.has(sample.pid);
   for (const sample of snapshot.processes.values()) {
-    if (sample.uid !== ctx.uid || sample.state === ZOMBIE_STATE || sample.kernelThread || !previous.processes.has(sample.pid)) continue;
+    if (sample.uid !== ctx.uid || sample.state === ZOMBIE_STATE || sample.kernelThread || !livedThroughOne(sample)) continue;
     ctx.deps.source.readExeName(sample.pid);
     ctx.deps.source.readCmdline(sample.pid);
   }

@@ -227,7 +227,7 @@ export class Engine {
       }
     }
     try {
-      learnIdentities(this.ctx, snapshot, previous);
+      learnIdentities(this.ctx, snapshot, previous, this.config.settings.intervalSec * MS_PER_SEC);
     } catch (error) {
       this.ctx.internalError("reading the processes' command lines", error);
     }

@@ -472,6 +472,20 @@ describe("a policy added between scans", () => {
     expect(source.peeks).toBe(1);
   });
 
+  it("knows, from its first scan, the command lines of the processes older than a scan interval, so that the first look for a program reads none of them again", async () => {
+    const clock = new FakeClock();
+    const source = new PeekingSource(clock);
+    const reads: number[] = [];
+    source.readCmdline = (pid) => (reads.push(pid), source.cmdlines.get(pid) ?? null);
+    const config = (policies: Policy[]): Config => ({ settings: { intervalSec: 10 }, policies: new Map(policies.map((p) => [p.name, p])), email: null }) as Config;
+    const engine = new Engine({ clock, source, probe: new FakeProbe(source), spawner: new FakeSpawner(source), signaller: new RecordingSignaller(), cooldownStore: new MemoryCooldownStore({}), uid: 1000 }, config([]));
+    // One process started an hour before the daemon, one a second before (as a short-lived one may be).
+    source.set(sample(90, { comm: "old", startTimeMs: clock.now() - 3_600_000 }), sample(91, { comm: "young", startTimeMs: clock.now() - 1_000 }));
+    await engine.start();
+    expect(reads).toContain(90);
+    expect(reads).not.toContain(91);
+  });
+
   it("does not adopt a process the last scan saw that has ended since", async () => {
     const clock = new FakeClock();
     const source = new PeekingSource(clock);
