@@ -148,10 +148,11 @@ export class ProcessesView implements View {
     // A daemon of an earlier version answers a read before the edit ends: asked again.
     if (records !== null && !records.some((record) => record.name === name) && this.#context.live()) records = await client.listProcesses().catch(() => null);
     if (!this.#context.live()) return;
+    // Marked first: the row is built with its mark, not restyled for it once on show.
+    this.mark(name);
     if (records) this.#renderRows(records);
     this.#apps.actor.visible = false;
     this.#context.report(interpolate(t.gettext("Watching {app}"), { app: app.name }), false);
-    this.mark(name);
     if (records) await this.#refreshTrends(false);
   }
 
