@@ -170,6 +170,9 @@ describe.skipIf(target.shell === "host" && !hasGtkDemo)(`${target.title}: Watch 
     const clickedUsec = await shell.eval<number>(
       inMenu(`const choice = all("selfheal-app-choice").find((b) => b.accessible_name === ${JSON.stringify(APP_NAME)}); const usec = imports.gi.GLib.get_real_time(); choice.emit("clicked", 1); return usec;`),
     );
+    // Left alone for a moment first: each look (an Eval) takes the shell's main thread, which the
+    // reply's handling and the row's frame wait for.
+    await sleep(500);
     const times = await eventually("the app's row with a PID, painted", () =>
       shell
         .eval<{ pid: string; pidUsec: number; paintUsec: number | null; frames: number; framesWithNeither: number; listGoneFirst: boolean; pidAtInsert: boolean | null } | null>("selfhealProbe.rowTimes")
