@@ -185,9 +185,45 @@ export function appFromFile(id: string, path: string, env: Env = process.env): D
   };
 }
 
+/** While edits run (resolvingAppsOnce), what each look found (an app or why not), by id and environment. */
+let looksOfThisEdit: Map<string, DesktopApp | AppError> | null = null;
+/** How many edits run; the looks are forgotten when the last one ends (edits that overlap share them). */
+let editsUnderWay = 0;
+
+// Runs `edit` with each app looked up at most once: a SetPolicy validates its policy, checks which
+// keys change something and merges the policies, each a look through the data dirs and the
+// desktop file (1 to 6 ms each on SetPolicy's path). One look also gives the edit one version of a
+// desktop file that changes meanwhile.
+export async function resolvingAppsOnce<T>(edit: () => Promise<T>): Promise<T> {
+  if (editsUnderWay++ === 0) looksOfThisEdit = new Map();
+  try {
+    return await edit();
+  } finally {
+    if (--editsUnderWay === 0) looksOfThisEdit = null;
+  }
+}
+
 // The app an id names, from the XDG data dirs of `env`. Throws AppError saying why it cannot be
 // used: no such desktop file (naming where it looked), deleted, not an application, not installed.
 export function resolveApp(input: string, env: Env = process.env): DesktopApp {
+  if (looksOfThisEdit === null) return lookUpApp(input, env);
+  const key = [input, ...applicationDirs(env), env.PATH ?? "", messagesLocale(env) ?? ""].join("\0");
+  let found = looksOfThisEdit.get(key);
+  if (found === undefined) {
+    try {
+      found = lookUpApp(input, env);
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      found = error;
+    }
+    looksOfThisEdit.set(key, found);
+  }
+  if (found instanceof AppError) throw found;
+  return found;
+}
+
+// One look: the data dirs listed, the id's desktop file read.
+function lookUpApp(input: string, env: Env): DesktopApp {
   const id = normaliseAppId(input);
   const dirs = applicationDirs(env);
   const path = desktopFiles(dirs).get(id);

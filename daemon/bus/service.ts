@@ -28,6 +28,9 @@ export const VERSION: string = packageJson.version;
 /** Methods that only read: answering them changes no property, so no PropertiesChanged check follows them. */
 const READ_ONLY_METHODS = new Set(["ListProcesses", "GetProcess", "ListAnomalies", "ListZombies", "GetCooldowns", "GetPolicies", "GetEvents", "GetHistory"]);
 
+/** Methods that change the policies: a read sent after one is answered after it. */
+const POLICY_EDIT_METHODS = new Set(["SetPolicy", "RemovePolicy", "ResetPolicy"]);
+
 /** How long stop() waits for the bus to release the name before disconnecting anyway. */
 const RELEASE_TIMEOUT_MS = 1000;
 const MICROSECONDS_PER_MS = 1000n;
@@ -65,6 +68,8 @@ export class BusService implements Adapter {
   private scanViews: readonly UnitView[] | null = null;
   private refreshQueued = false;
   private policyEdits: Promise<unknown> = Promise.resolve();
+  /** While a policy edit is under way, the answer to the last one (sent or not yet): reads sent after it wait for it. */
+  private editAnswered: Promise<void> | null = null;
   private zombiesCleanedSeen = 0;
   /** Calls that came before the daemon's first scan, answered once it is made; null from then on. */
   private held: Message[] | null = [];
@@ -140,14 +145,37 @@ export class BusService implements Adapter {
       this.held.push(msg);
       return true;
     }
+    // A read sent after a policy edit sees the edit: it is answered once the edit's answer is sent.
+    // So a client may send both at once (the menu's "Watch an app…" asks for the new row with
+    // its SetPolicy, and has it with the reply, instead of a round trip after it).
+    const edit = this.editAnswered;
+    if (edit !== null && isRead(msg)) {
+      void edit.then(() => this.serve(msg));
+      return true;
+    }
+    this.serve(msg);
+    return true;
+  }
+
+  // Answer one call, with its result or an error reply.
+  private serve(msg: Message): void {
     try {
       const result = this.route(msg);
-      if (result instanceof Promise) result.then((reply) => this.reply(msg, reply), (error: unknown) => this.replyError(msg, error));
-      else this.reply(msg, result);
+      if (!(result instanceof Promise)) return this.reply(msg, result);
+      // Never rejects: a failure is answered with an error reply.
+      const answered = result.then(
+        (reply) => this.reply(msg, reply),
+        (error: unknown) => this.replyError(msg, error),
+      );
+      if (isPolicyEdit(msg)) {
+        this.editAnswered = answered;
+        void answered.then(() => {
+          if (this.editAnswered === answered) this.editAnswered = null;
+        });
+      }
     } catch (error) {
       this.replyError(msg, error);
     }
-    return true;
   }
 
   // The first scan is made: answer the calls that waited for it, in order.
@@ -506,6 +534,21 @@ type Reply = { signature: string; body: unknown[] } | { error: string; message: 
 
 function errorOf(error: string, message: string): Reply {
   return { error, message };
+}
+
+// A call of the Manager interface (or one without an interface) on our object.
+function isManagerCall(msg: Message): boolean {
+  return msg.path === OBJECT_PATH && (msg.interface === MANAGER_INTERFACE || !msg.interface);
+}
+
+function isPolicyEdit(msg: Message): boolean {
+  return isManagerCall(msg) && POLICY_EDIT_METHODS.has(msg.member);
+}
+
+// A call that only reads: one of the Manager's read-only methods, or a property's value.
+function isRead(msg: Message): boolean {
+  if (isManagerCall(msg)) return READ_ONLY_METHODS.has(msg.member);
+  return msg.path === OBJECT_PATH && msg.interface === STANDARD_INTERFACES.properties && (msg.member === "Get" || msg.member === "GetAll");
 }
 
 function noReplyExpected(msg: Message): boolean {

@@ -10,6 +10,7 @@ import { formatKeyPath } from "./errors.js";
 import { SIZE_LIMITS } from "./defaults.js";
 import { formatBytes } from "./sizes.js";
 import { writeFileAtomicSync } from "../state/atomic.js";
+import { resolvingAppsOnce } from "../apps/catalog.js";
 import { effectivePolicy, isEmptyOverride, overriddenKeys, shadowedValues, validateUnset, withoutNoOps, type Shadowed } from "./layers.js";
 import {
   loadOverrides,
@@ -120,7 +121,12 @@ export class PolicyStore {
   // SetPolicy: the keys given (and those to leave out) become the policy's override, replacing an
   // earlier one and bringing back a removed policy; keys that change nothing are not kept.
   // Throws ConfigError naming the key.
-  async setPolicy(name: string, edit: PolicyEdit): Promise<Config> {
+  // Each app is looked up once for the whole edit (see resolvingAppsOnce).
+  setPolicy(name: string, edit: PolicyEdit): Promise<Config> {
+    return resolvingAppsOnce(() => this.setPolicyOnce(name, edit));
+  }
+
+  private async setPolicyOnce(name: string, edit: PolicyEdit): Promise<Config> {
     validatePolicyObject(name, edit.set, "SetPolicy");
     validateUnset(name, edit.unset, "SetPolicy");
     const fileTable = this.file.tables[name];
@@ -143,18 +149,22 @@ export class PolicyStore {
   }
 
   // Remove a policy (config.toml's is hidden, an override dropped) and persist that.
-  async removePolicy(name: string): Promise<Config> {
-    await this.save(withPolicyRemoved(this.overrides, name, this.file.tables[name] !== undefined));
-    return this.config;
+  removePolicy(name: string): Promise<Config> {
+    return resolvingAppsOnce(async () => {
+      await this.save(withPolicyRemoved(this.overrides, name, this.file.tables[name] !== undefined));
+      return this.config;
+    });
   }
 
   // Drop the override and the removal of a policy: back to config.toml (a policy set only over
   // D-Bus goes). Null when there is no policy, override or removal of that name.
-  async resetPolicy(name: string): Promise<Config | null> {
-    const known = this.overrides.policies[name] !== undefined || this.overrides.removed.includes(name) || this.config.policies.has(name);
-    if (!known) return null;
-    await this.save(withOverride(this.overrides, name, null));
-    return this.config;
+  resetPolicy(name: string): Promise<Config | null> {
+    return resolvingAppsOnce(async () => {
+      const known = this.overrides.policies[name] !== undefined || this.overrides.removed.includes(name) || this.config.policies.has(name);
+      if (!known) return null;
+      await this.save(withOverride(this.overrides, name, null));
+      return this.config;
+    });
   }
 
   /** Where the keys of a policy in force come from. */

@@ -32,8 +32,10 @@ export function refusalOf(ctx: EngineContext, unit: Unit, sample: ProcessSample)
 }
 
 // Adopt an instance of the policy's program that runs without us (started by the user or before the daemon).
-export function tryAdopt(ctx: EngineContext, unit: Unit, snapshot: ProcessSnapshot, claimed: Set<number>): void {
-  const candidates = unclaimedMatches(ctx, unit, snapshot, claimed);
+// `confirmAlive` for a peek's table, whose samples carried from the last scan may have ended since.
+export function tryAdopt(ctx: EngineContext, unit: Unit, snapshot: ProcessSnapshot, claimed: Set<number>, confirmAlive = false): void {
+  const matches = unclaimedMatches(ctx, unit, snapshot, claimed);
+  const candidates = confirmAlive ? matches.filter((sample) => ctx.deps.probe.isAlive(sample.pid, sample.startTicks)) : matches;
   const refused: Array<{ sample: ProcessSample; reason: string }> = [];
   const found = candidates.find((sample) => {
     const reason = refusalOf(ctx, unit, sample);
@@ -53,11 +55,15 @@ export function tryAdopt(ctx: EngineContext, unit: Unit, snapshot: ProcessSnapsh
 // keeps them for the process's life). The look for a running copy before every start reads them for
 // every process a policy may match; with every program running no scan needs them, so a crash read the
 // whole table at once (22 ms for 160 processes on a loaded machine, 1 ms once known). Now it reads only
-// processes younger than a scan; short-lived processes are never read.
-export function learnIdentities(ctx: EngineContext, snapshot: ProcessSnapshot, previous: ProcessSnapshot | null): void {
-  if (previous === null) return;
+// processes younger than a scan; short-lived processes are never read. At the first scan, those
+// older than an interval count as having lived through one: without them, the first look after the
+// daemon's start (a policy added, with scans 10 s apart) read every process of the user: the look
+// and its event took 13 to 92 ms for 190 processes here (load 9), 4 to 6 ms with them known.
+export function learnIdentities(ctx: EngineContext, snapshot: ProcessSnapshot, previous: ProcessSnapshot | null, intervalMs: number): void {
+  const livedThroughOne = (sample: ProcessSample): boolean =>
+    previous === null ? snapshot.timeMs - sample.startTimeMs >= intervalMs : previous.processes.has(sample.pid);
   for (const sample of snapshot.processes.values()) {
-    if (sample.uid !== ctx.uid || sample.state === ZOMBIE_STATE || sample.kernelThread || !previous.processes.has(sample.pid)) continue;
+    if (sample.uid !== ctx.uid || sample.state === ZOMBIE_STATE || sample.kernelThread || !livedThroughOne(sample)) continue;
     ctx.deps.source.readExeName(sample.pid);
     ctx.deps.source.readCmdline(sample.pid);
   }

@@ -7,7 +7,7 @@ import type { Config } from "../config/policy.js";
 import type { ProcessSnapshot } from "../proc/types.js";
 import { CooldownTracker } from "../cooldown/tracker.js";
 import { unknownExit } from "../supervise/exit.js";
-import { claimedPids, learnIdentities, letGo, mayAdopt, tryAdopt } from "./adoption.js";
+import { claimedPids, currentProcesses, learnIdentities, letGo, mayAdopt, tryAdopt } from "./adoption.js";
 import { InternalErrors, MS_PER_SEC, type EngineContext } from "./context.js";
 import { EngineError, unknownProcess } from "./errors.js";
 import { EventHub, type EngineEvent, type StartReason } from "./events.js";
@@ -227,7 +227,7 @@ export class Engine {
       }
     }
     try {
-      learnIdentities(this.ctx, snapshot, previous);
+      learnIdentities(this.ctx, snapshot, previous, this.config.settings.intervalSec * MS_PER_SEC);
     } catch (error) {
       this.ctx.internalError("reading the processes' command lines", error);
     }
@@ -353,12 +353,15 @@ export class Engine {
     if (this.running) {
       // A policy back under its old name takes back the program its keeper still holds.
       if (added.length > 0) reattach(this.ctx, this.lifecycle, this.deps.spawner.recover?.(new Set(added)) ?? []);
-      // A fresh look: the last scan may predate a program started since (one a removed policy left running).
-      const snapshot = added.length > 0 && this.snapshot ? this.deps.source.scan() : this.snapshot;
+      // A fresh look: the last scan may predate a program started since (one a removed policy left
+      // running). A peek, not a scan: the processes new since the last scan are read, the others
+      // carried (each one adopted confirmed alive), and the scans' CPU windows stay whole. The
+      // program is adopted now, whatever the interval, so the edit's reply already tells its PID.
+      const snapshot = added.length > 0 && this.snapshot ? currentProcesses(this.ctx) : this.snapshot;
       for (const name of added) {
         const unit = this.units.get(name);
         if (!unit || unit.pid !== 0 || !snapshot) continue;
-        tryAdopt(this.ctx, unit, snapshot, claimedPids(this.units));
+        tryAdopt(this.ctx, unit, snapshot, claimedPids(this.units), snapshot !== this.snapshot);
         if (unit.pid === 0 && unit.policy.autostart) this.lifecycle.launchDetached(unit, "autostart", 0);
       }
       // The interval may have changed: take it from the next tick on.

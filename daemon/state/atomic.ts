@@ -14,6 +14,14 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** false: not flushed to disk (a file rewritten every second whose loss in a power cut costs nothing). */
   sync?: boolean;
+  /**
+   * "after": the write resolves once the file is renamed in place, and the directory entry is
+   * flushed after that, in the background. The file's data is flushed before the rename all the
+   * same, so a killed daemon or a power cut still leaves the old file or the new one, whole; a
+   * power cut in the milliseconds before the entry's flush may leave the old one. For a write
+   * someone waits on (a D-Bus edit's reply).
+   */
+  flushDirectory?: "await" | "after";
 }
 
 let tempCounter = 0;
@@ -77,7 +85,8 @@ async function writeOnce(path: string, data: string | Uint8Array, options: Atomi
     await rm(temp, { force: true });
     throw error;
   }
-  await syncDir(dirname(path));
+  if (options.flushDirectory === "after") void syncDir(dirname(path)).catch(() => undefined);
+  else await syncDir(dirname(path));
 }
 
 // Write `data` to a new temporary file beside `path` and flush it to disk,

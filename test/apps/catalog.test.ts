@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 
 import { afterAll, describe, expect, it } from "vitest";
 
-import { AppError, desktopFiles, listApps, normaliseAppId, resolveApp } from "../../daemon/apps/catalog.js";
+import { AppError, desktopFiles, listApps, normaliseAppId, resolveApp, resolvingAppsOnce } from "../../daemon/apps/catalog.js";
 import { applicationDirs, dataDirs } from "../../daemon/apps/dataDirs.js";
 
 const root = mkdtempSync(join(tmpdir(), "selfheal-apps-"));
@@ -160,5 +160,21 @@ describe("resolveApp", () => {
     const shown = listApps(env).map((app) => app.id);
     expect(shown).toEqual(["kde-viewer.desktop", "org.example.Dbus.desktop", "org.example.Editor.desktop", "org.example.Flat.desktop", "org.example.Python.desktop", "org.example.Script.desktop"]);
     expect(listApps(env, { all: true }).map((app) => app.id)).toContain("org.example.Helper.desktop");
+  });
+});
+
+describe("one look per edit", () => {
+  it("looks each app up once within resolvingAppsOnce (an edit validates its policy three times): later looks give what the first found, and a look after it reads the file again", async () => {
+    const file = join(systemData, "applications", "org.example.Once.desktop");
+    write(file, desktop(["Name=First", "Exec=editor"]));
+    await resolvingAppsOnce(async () => {
+      expect(resolveApp("org.example.Once", env).name).toBe("First");
+      write(file, desktop(["Name=Second", "Exec=editor"]));
+      await Promise.resolve();
+      expect(resolveApp("org.example.Once", env).name).toBe("First");
+      // Another environment's data dirs are another look.
+      expect(() => resolveApp("org.example.Once", realEnv)).toThrow(AppError);
+    });
+    expect(resolveApp("org.example.Once", env).name).toBe("Second");
   });
 });

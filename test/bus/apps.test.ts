@@ -20,7 +20,7 @@ const applications = join(share, "applications");
 let bus: PrivateBus;
 let client: BusClient;
 let close: Scene["close"];
-let programs: Record<"sleeper" | "running" | "other", string>;
+let programs: Record<"sleeper" | "running" | "other" | "piped", string>;
 
 // A desktop file for a program the test provides.
 function desktopFile(id: string, lines: string[]): void {
@@ -30,15 +30,17 @@ function desktopFile(id: string, lines: string[]): void {
 beforeAll(async () => {
   ({ bus, client, programs, close } = await startScene({
     prefix: "apps",
-    programs: { sleeper: `sbapp-${TAG}`, running: `sbrun-${TAG}`, other: `sboth-${TAG}` },
+    programs: { sleeper: `sbapp-${TAG}`, running: `sbrun-${TAG}`, other: `sboth-${TAG}`, piped: `sbpip-${TAG}` },
     prepare: (_dir, made) => {
       mkdirSync(applications, { recursive: true });
       desktopFile("org.example.Sleeper", ["Name=Sleeper", "Icon=sleeper-icon", `Exec="${made.sleeper}" 600 %U`, `TryExec=${made.sleeper}`]);
       desktopFile("org.example.Running", ["Name=Running App", "Icon=/opt/running.png", `Exec=${made.running} 900 %F`]);
       desktopFile("org.example.Other", ["Name=Other App", "Icon=other-icon", `Exec=${made.other} 700`]);
+      desktopFile("org.example.Piped", ["Name=Piped App", "Icon=piped-icon", `Exec=${made.piped} 800`]);
       desktopFile("org.example.Flat", ["Name=Flat", "Exec=/usr/bin/flatpak run --branch=stable org.example.Flat @@u %U @@", "X-Flatpak=org.example.Flat"]);
     },
-    config: "[settings]\ninterval = 0.2\n",
+    // No scan after the first within the file's run: every running copy is adopted by the edit's own look.
+    config: "[settings]\ninterval = 3600\n",
     // The daemon's own data dirs: the test's applications only (and its empty XDG_DATA_HOME).
     daemon: { env: { XDG_DATA_DIRS: share } },
   }));
@@ -73,6 +75,16 @@ describe("SetPolicy with app", () => {
     child.unref();
     await client.call("SetPolicy", "sa{sv}", ["running", { app: new Variant("s", "org.example.Running.desktop") }]);
     expect(await processOf(client, "running")).toMatchObject({ pid: child.pid, managed: false, app_name: "Running App", app_icon: "/opt/running.png" });
+  });
+
+  it("answers a read sent right behind SetPolicy (before its reply) with the edit applied: the running copy's PID, no scan waited for", async () => {
+    const child = spawn(programs.piped, ["800"], { detached: true, stdio: "ignore" });
+    child.unref();
+    // Both calls go out at once, as the menu's "Watch an app…" sends them; the read is answered after the edit.
+    const edit = client.call("SetPolicy", "sa{sv}", ["piped", { app: new Variant("s", "org.example.Piped") }]);
+    const read = client.call("GetProcess", "s", ["piped"]);
+    await edit;
+    expect(plain((await read)[0])).toMatchObject({ pid: child.pid, managed: false, app_name: "Piped App" });
   });
 
   it("sends a record back as it came (app_name and app_icon are ignored), keeping the app", async () => {

@@ -108,6 +108,17 @@ describe("writeFileAtomic", () => {
     expect(leftovers(dir, "state.json")).toEqual([]);
   });
 
+  it("with the directory flushed after (an edit's reply waits on it): resolves with the file whole in place, writes in call order, nothing left behind", async () => {
+    const dir = join(root, "flush-after");
+    const path = join(dir, "overrides.json");
+    const writes = Array.from({ length: 40 }, (_, i) => writeFileAtomic(path, `write ${i}\n`, { flushDirectory: "after" }));
+    await writes[0];
+    expect(readFileSync(path, "utf8")).toMatch(/^write \d+\n$/);
+    await Promise.all(writes);
+    expect(readFileSync(path, "utf8")).toBe("write 39\n");
+    expect(leftovers(dir, "overrides.json")).toEqual([]);
+  });
+
   it("rejects and cleans up when the rename fails, without blocking later writes", async () => {
     const dir = join(root, "fail-async");
     const target = join(dir, "occupied");

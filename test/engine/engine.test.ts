@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { Engine, type UnitView } from "../../daemon/engine/engine.js";
 import type { EngineEvent } from "../../daemon/engine/events.js";
 import type { Config, Policy } from "../../daemon/config/policy.js";
+import type { ProcessSnapshot } from "../../daemon/proc/types.js";
 import type { CooldownState } from "../../daemon/cooldown/tracker.js";
 import {
   FakeClock,
@@ -438,6 +439,65 @@ describe("configuration changes", () => {
     expect(t.engine.get("fresh").pid).toBe(77);
     expect(t.signaller.sent).toEqual([]);
     expect(() => t.engine.get("drop")).toThrow(/no program named "drop"; watched programs: /);
+  });
+});
+
+describe("a policy added between scans", () => {
+  // The process table as a peek gives it (the last scan's samples, new PIDs read afresh), with
+  // the scans and peeks counted.
+  class PeekingSource extends FakeSource {
+    peeks = 0;
+    scans = 0;
+    override scan(focus?: ReadonlySet<number>): ProcessSnapshot {
+      this.scans++;
+      return super.scan(focus);
+    }
+    peek(): ProcessSnapshot {
+      this.peeks++;
+      return super.scan();
+    }
+  }
+
+  it("adopts its running program at once with a look at the table, never a scan out of turn (the next scan's CPU window stays whole)", async () => {
+    const clock = new FakeClock();
+    const source = new PeekingSource(clock);
+    const config = (policies: Policy[]): Config => ({ settings: { intervalSec: 10 }, policies: new Map(policies.map((p) => [p.name, p])), email: null }) as Config;
+    const engine = new Engine({ clock, source, probe: new FakeProbe(source), spawner: new FakeSpawner(source), signaller: new RecordingSignaller(), cooldownStore: new MemoryCooldownStore({}), uid: 1000 }, config([]));
+    await engine.start();
+    const scans = source.scans;
+    source.set(sample(88, { comm: "editor" }));
+    engine.applyConfig(config([policy("editor")]));
+    expect(engine.get("editor")).toMatchObject({ pid: 88, state: "running", managed: false });
+    expect(source.scans).toBe(scans);
+    expect(source.peeks).toBe(1);
+  });
+
+  it("knows, from its first scan, the command lines of the processes older than a scan interval, so that the first look for a program reads none of them again", async () => {
+    const clock = new FakeClock();
+    const source = new PeekingSource(clock);
+    const reads: number[] = [];
+    source.readCmdline = (pid) => (reads.push(pid), source.cmdlines.get(pid) ?? null);
+    const config = (policies: Policy[]): Config => ({ settings: { intervalSec: 10 }, policies: new Map(policies.map((p) => [p.name, p])), email: null }) as Config;
+    const engine = new Engine({ clock, source, probe: new FakeProbe(source), spawner: new FakeSpawner(source), signaller: new RecordingSignaller(), cooldownStore: new MemoryCooldownStore({}), uid: 1000 }, config([]));
+    // One process started an hour before the daemon, one a second before (as a short-lived one may be).
+    source.set(sample(90, { comm: "old", startTimeMs: clock.now() - 3_600_000 }), sample(91, { comm: "young", startTimeMs: clock.now() - 1_000 }));
+    await engine.start();
+    expect(reads).toContain(90);
+    expect(reads).not.toContain(91);
+  });
+
+  it("does not adopt a process the last scan saw that has ended since", async () => {
+    const clock = new FakeClock();
+    const source = new PeekingSource(clock);
+    const config = (policies: Policy[]): Config => ({ settings: { intervalSec: 10 }, policies: new Map(policies.map((p) => [p.name, p])), email: null }) as Config;
+    const probe = new FakeProbe(source);
+    const engine = new Engine({ clock, source, probe, spawner: new FakeSpawner(source), signaller: new RecordingSignaller(), cooldownStore: new MemoryCooldownStore({}), uid: 1000 }, config([]));
+    source.set(sample(89, { comm: "editor" }));
+    await engine.start();
+    // The peek still gives the last scan's sample; the process itself is gone.
+    probe.isAlive = () => false;
+    engine.applyConfig(config([policy("editor")]));
+    expect(engine.get("editor")).toMatchObject({ pid: 0, state: "stopped" });
   });
 });
 

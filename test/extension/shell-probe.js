@@ -184,6 +184,64 @@
     return true;
   };
 
+  // Notes, from now on, when the process row titled `title` first shows a PID (a number in its
+  // PID column) and when the stage next paints a frame after that, as GLib.get_real_time()
+  // (probe.rowTimes: { pid, pidUsec, paintUsec, frames, framesWithNeither }). Exact to the event,
+  // not to a poll: the row is looked at as the list gains a child (a row is built with its
+  // figures, then inserted) and as the PID label of that row changes; the frame is the stage's
+  // after-paint. `frames` counts the frames painted until the row's; `framesWithNeither` those
+  // among them that showed neither the "Watch an app…" list nor the row; `listGoneFirst` says
+  // whether that list was hidden before the row had its PID (whether or not a frame showed it);
+  // `pidAtInsert` whether the row had its PID when it came into the list (not set by a later refresh).
+  const watchProcessRow = (title) => {
+    const times = { pid: null, pidUsec: null, paintUsec: null, frames: 0, framesWithNeither: 0, listGoneFirst: false, pidAtInsert: null };
+    probe.rowTimes = times;
+    const list = one(menuBox(), "selfheal-process-list");
+    const appList = one(menuBox(), "selfheal-app-list");
+    const stage = global.stage;
+    const ended = [];
+    const end = () => {
+      for (const stop of ended.splice(0)) stop();
+    };
+    const connectTo = (object, signal, callback) => {
+      const id = object.connect(signal, callback);
+      ended.push(() => object.disconnect(id));
+    };
+    const pidShown = (label) => {
+      if (times.pidUsec !== null || !/^\d+$/.test(label.text ?? "")) return;
+      times.pidUsec = GLib.get_real_time();
+      times.pid = label.text;
+    };
+    const follow = (row) => {
+      if (times.pidUsec !== null || textOf(row, "selfheal-col-name") !== title) return;
+      const label = one(row, "selfheal-col-pid");
+      if (!label) return;
+      pidShown(label);
+      times.pidAtInsert ??= times.pidUsec !== null;
+      if (times.pidUsec === null) connectTo(label, "notify::text", () => pidShown(label));
+    };
+    for (const row of all(list, "selfheal-process-row")) follow(row);
+    // ClutterActor::child-added from GNOME 46 on; ClutterContainer::actor-added before.
+    const added = GObject.signal_lookup("child-added", list) !== 0 ? "child-added" : "actor-added";
+    connectTo(list, added, (_list, child) => follow(child));
+    const appListHolder = appList?.get_parent();
+    if (appListHolder) {
+      connectTo(appListHolder, "notify::visible", () => {
+        if (!appListHolder.visible && times.pidUsec === null) times.listGoneFirst = true;
+      });
+    }
+    connectTo(stage, "after-paint", () => {
+      times.frames++;
+      if (times.pidUsec !== null) {
+        times.paintUsec = GLib.get_real_time();
+        end();
+      } else if (!(appList?.is_mapped() ?? false)) {
+        times.framesWithNeither++;
+      }
+    });
+    return true;
+  };
+
   // The CPU time the shell's main thread (this one) has had, in milliseconds: a count that the
   // machine's load does not stretch as it stretches the wall clock.
   const mainThreadCpuMs = () => {
@@ -431,6 +489,7 @@
     menuArea,
     watchIndicator,
     watchMenuOpen,
+    watchProcessRow,
     timeMenuBuild,
     startLeakWatch,
     stopLeakWatch,
@@ -473,6 +532,7 @@
       return true;
     },
     indicatorChanges: [],
+    rowTimes: null,
     menuTimes: null,
     menuOpenedUsec: null,
     leakWatch: null,

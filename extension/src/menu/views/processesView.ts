@@ -9,7 +9,7 @@ import { processRows } from "../../model/processes.js";
 import type { ProcessRecord } from "../../model/records.js";
 import { emptyText } from "../../model/views.js";
 import type { RowWidget } from "../widgets.js";
-import { cell, columnTable, iconButton, KeyedList, setAvailable, setFlag, setOneClass, setSensitive, setText, textButton } from "../widgets.js";
+import { cell, columnTable, iconButton, KeyedList, setAvailable, setFlag, setOneClass, setText, textButton } from "../widgets.js";
 import type { RunningAppWithIcon } from "../runningApps.js";
 import { iconFromString, runningApps } from "../runningApps.js";
 import { freePolicyName, unwatchedApps } from "../../model/watchApp.js";
@@ -44,6 +44,8 @@ export class ProcessesView implements View {
   #records: readonly ProcessRecord[] = [];
   #watchApp: St.Button;
   #apps: KeyedList<AppChoice>;
+  /** The apps whose watch is under way (by id). */
+  #watching = new Set<string>();
   /** Each row's memory sparkline, the samples it holds and whether a fetch is on its way, by program name. */
   #trends = new Map<string, { sparkline: Sparkline; samples: readonly TrendSample[]; limitBytes: number; fetching: boolean }>();
 
@@ -108,32 +110,50 @@ export class ProcessesView implements View {
     if (app.gicon) box.add_child(new St.Icon({ gicon: app.gicon, style_class: "selfheal-app-icon" }));
     box.add_child(cell(app.name, "selfheal-app-choice-name"));
     const button = new St.Button({ style_class: "button flat selfheal-app-choice", child: box, can_focus: true, x_expand: true, accessible_name: app.name });
-    button.connect("clicked", () => void this.#watch(button, app));
+    button.connect("clicked", () => void this.#watch(app));
     return { actor: button, update: () => undefined };
   }
 
   // Watch one app: a policy named after its id (one no policy has), with only `app` set; the
   // daemon takes command and match from its desktop file and adopts the running copy at once.
-  async #watch(button: St.Button, app: AppChoice): Promise<void> {
+  async #watch(app: AppChoice): Promise<void> {
     const { t } = this.#context;
     const client = this.#context.client();
-    if (!client) return;
-    const name = freePolicyName(app.id, new Set(this.#records.map((record) => record.name)));
-    setSensitive(button, false);
+    // A second click while the first is answered changes nothing; the button is not greyed out
+    // meanwhile, since that frame (30 to 40 ms of paint in a software-rendered shell) would take
+    // the CPU from the daemon's answer and hold the reply behind it.
+    if (!client || this.#watching.has(app.id)) return;
+    this.#watching.add(app.id);
     try {
-      await client.setPolicy(name, { app: new GLib.Variant("s", app.id) });
+      await this.#watchWith(client, app, freePolicyName(app.id, new Set(this.#records.map((record) => record.name))));
     } catch (error) {
-      if (this.#context.live()) {
-        this.#context.report(interpolate(t.gettext("Could not watch {app}: {error}"), { app: app.name, error: errorMessage(error) }), true);
-        setSensitive(button, true);
-      }
-      return;
+      if (this.#context.live()) this.#context.report(interpolate(t.gettext("Could not watch {app}: {error}"), { app: app.name, error: errorMessage(error) }), true);
+    } finally {
+      this.#watching.delete(app.id);
     }
+  }
+
+  // SetPolicy and, sent right behind it, ListProcesses: the daemon answers the read once the edit
+  // is applied (the running copy adopted), so the records come with the reply, not a round trip
+  // after it. The view then changes once: the row comes and the list goes in one frame (hiding
+  // the list first painted a frame without either, and held the records' reply behind it).
+  async #watchWith(client: ManagerClient, app: AppChoice, name: string): Promise<void> {
+    const { t } = this.#context;
+    const edited = client.setPolicy(name, { app: new GLib.Variant("s", app.id) });
+    const fetched = client.listProcesses();
+    // Unhandled otherwise when the edit fails first.
+    fetched.catch(() => undefined);
+    await edited;
+    let records: readonly ProcessRecord[] | null = await fetched.catch(() => null);
+    // A daemon of an earlier version answers a read before the edit ends: asked again.
+    if (records !== null && !records.some((record) => record.name === name) && this.#context.live()) records = await client.listProcesses().catch(() => null);
     if (!this.#context.live()) return;
+    // Marked first: the row is built with its mark, not restyled for it once on show.
+    this.mark(name);
+    if (records) this.#renderRows(records);
     this.#apps.actor.visible = false;
     this.#context.report(interpolate(t.gettext("Watching {app}"), { app: app.name }), false);
-    await this.refresh();
-    if (this.#context.live()) this.mark(name);
+    if (records) await this.#refreshTrends(false);
   }
 
   async refresh(): Promise<void> {
@@ -185,10 +205,14 @@ export class ProcessesView implements View {
   }
 
   render(records: readonly ProcessRecord[]): void {
+    this.#renderRows(records);
+    if (this.#apps.actor.visible) this.#showApps();
+  }
+
+  #renderRows(records: readonly ProcessRecord[]): void {
     this.#rendered = true;
     this.#records = records;
     this.#list.render(processRows(records, this.#context.t));
-    if (this.#apps.actor.visible) this.#showApps();
   }
 
   mark(name: string | null): St.Widget | null {
