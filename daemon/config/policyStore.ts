@@ -80,8 +80,13 @@ export class PolicyStore {
     const loaded = loadOverrides(paths.overrides);
     if (loaded.error) this.startupProblems.push(loaded.error);
     this.overrides = loaded.overrides;
+    // A file read whole, as the daemon writes it: the first save needs no check of it either.
+    if (loaded.error === null && loaded.wholePolicies === null) this.overridesText = serialiseOverrides(loaded.overrides);
     if (loaded.wholePolicies !== null) this.migrate(loaded.wholePolicies);
   }
+
+  /** The overrides file's text as this store last read it whole or wrote it; null when not known (see saveOverrides). */
+  private overridesText: string | null = null;
 
   /** The merged config, kept until config.toml or the overrides change (merging validates every override). */
   private merged: Config | null = null;
@@ -207,7 +212,7 @@ export class PolicyStore {
   }
 
   private async save(next: Overrides): Promise<void> {
-    await saveOverrides(this.paths.overrides, next);
+    this.overridesText = await saveOverrides(this.paths.overrides, next, this.overridesText);
     this.overrides = next;
     this.merged = null;
   }
@@ -219,7 +224,7 @@ export class PolicyStore {
     this.merged = null;
     try {
       const aside = preserveEarlierFormat(this.paths.overrides);
-      saveOverridesSync(this.paths.overrides, this.overrides);
+      this.overridesText = saveOverridesSync(this.paths.overrides, this.overrides);
       console.error(
         `selfheal: ${this.paths.overrides} held whole policies (the earlier format): kept only the keys that differ from config.toml, ` +
           `so that config.toml's other keys apply again; the earlier file is ${aside}`,
