@@ -159,7 +159,7 @@ async function benchParts(share: string, dir: string): Promise<void> {
     console.log(`\nSetPolicy's parts, alone in this process (${PARTS_ROUNDS} rounds; ${FILLER_APPS + OTHER_APPS + 1} desktop files, ${OTHER_APPS + 1} app overrides)`);
     printTable([
       ["data dirs listed (desktopFiles), ms", await time(() => desktopFiles(dirs))],
-      ["app looked up (listing + desktop file), ms", await time(() => resolveApp("org.example.Bench"))],
+      ["app looked up (desktop file found and read), ms", await time(() => resolveApp("org.example.Bench"))],
       ["app policy validated (one edit), ms", await time(() => resolvingAppsOnce(async () => validatePolicyObject("bench", { app: "org.example.Bench" }, "SetPolicy")))],
       ["overrides file re-read and re-checked (backup decision), ms", await time(() => resolvingAppsOnce(async () => loadOverrides(overridesPath)))],
       ["atomic write, data fsync'd (no directory flush), ms", await time(() => writeFileAtomic(overridesPath, serialiseOverrides(overrides), { flushDirectory: "after" }))],
