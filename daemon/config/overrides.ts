@@ -10,7 +10,7 @@
 //     "removed": ["old"] }
 // The earlier format, { "set": { name: whole policy }, "removed": [...] },
 // is read too, and migrated by the PolicyStore (see migrateWholePolicies).
-import type { Config } from "./policy.js";
+import type { Config, Policy } from "./policy.js";
 import type { ParsedConfig, RawPolicyTable } from "./load.js";
 import type * as core from "zod/v4/core";
 
@@ -227,14 +227,22 @@ export function withPolicyRemoved(overrides: Overrides, name: string, inConfigFi
   return { policies, removed: inConfigFile ? [...removed, name] : removed };
 }
 
+/** A policy with its override on top, validated: effectivePolicy, or one that remembers earlier results. */
+export type EffectivePolicyOf = (name: string, fileTable: RawPolicyTable | undefined, override: PolicyOverride) => Policy;
+
 // The config the daemon runs: config.toml's, minus removed names, with each override on top.
 // An override that no longer fits config.toml (it cannot, key by key, but to be safe) is left out and reported.
-export function mergeConfig(file: ParsedConfig, overrides: Overrides, report: (message: string) => void = () => undefined): Config {
+export function mergeConfig(
+  file: ParsedConfig,
+  overrides: Overrides,
+  report: (message: string) => void = () => undefined,
+  effective: EffectivePolicyOf = (name, fileTable, override) => effectivePolicy(name, fileTable, override, "overrides"),
+): Config {
   const policies = new Map(file.config.policies);
   for (const name of overrides.removed) policies.delete(name);
   for (const [name, override] of Object.entries(overrides.policies)) {
     try {
-      policies.set(name, effectivePolicy(name, file.tables[name], override, "overrides"));
+      policies.set(name, effective(name, file.tables[name], override));
     } catch (error) {
       report(`the override of ${name} does not apply over config.toml, ignored: ${(error as Error).message}`);
     }

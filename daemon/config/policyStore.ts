@@ -2,7 +2,7 @@
 // it) with the overrides set over D-Bus on top, key by key. Edits are validated
 // before they replace anything, so a bad edit never takes the good config away;
 // and what an override shadows in config.toml is told, never silent.
-import type { Config } from "./policy.js";
+import type { Config, Policy } from "./policy.js";
 import type { RawPolicyTable } from "./load.js";
 
 import { ConfigError, parseConfigTables, readConfigFile, validatePolicyObject, type ParsedConfig } from "./load.js";
@@ -11,7 +11,7 @@ import { SIZE_LIMITS } from "./defaults.js";
 import { formatBytes } from "./sizes.js";
 import { writeFileAtomicSync } from "../state/atomic.js";
 import { resolvingAppsOnce } from "../apps/catalog.js";
-import { effectivePolicy, isEmptyOverride, overriddenKeys, shadowedValues, validateUnset, withoutNoOps, type Shadowed } from "./layers.js";
+import { effectivePolicy, isEmptyOverride, overriddenKeys, shadowedValues, validateUnset, withoutNoOps, type PolicyOverride, type Shadowed } from "./layers.js";
 import {
   loadOverrides,
   mergeConfig,
@@ -22,6 +22,7 @@ import {
   serialiseOverrides,
   withOverride,
   withPolicyRemoved,
+  type EffectivePolicyOf,
   type Overrides,
 } from "./overrides.js";
 
@@ -92,9 +93,25 @@ export class PolicyStore {
   private merged: Config | null = null;
 
   get config(): Config {
-    this.merged ??= mergeConfig(this.file, this.overrides, (message) => console.error(`selfheal: ${message}`));
+    this.merged ??= mergeConfig(this.file, this.overrides, (message) => console.error(`selfheal: ${message}`), this.effectiveOf);
     return this.merged;
   }
+
+  /**
+   * Each override's policy as last merged, with the config.toml table it went over: an edit replaces
+   * one override and leaves the others' objects as they were, so the merge after it validates only
+   * the edited policy, not every one (each app's desktop file read again). A reload of config.toml
+   * (a new ParsedConfig) validates them all again, its apps read again.
+   */
+  private readonly mergedPolicies = new WeakMap<PolicyOverride, { file: ParsedConfig; fileTable: RawPolicyTable | undefined; policy: Policy }>();
+
+  private readonly effectiveOf: EffectivePolicyOf = (name, fileTable, override) => {
+    const known = this.mergedPolicies.get(override);
+    if (known !== undefined && known.file === this.file && known.fileTable === fileTable && known.policy.name === name) return known.policy;
+    const policy = effectivePolicy(name, fileTable, override, "overrides");
+    this.mergedPolicies.set(override, { file: this.file, fileTable, policy });
+    return policy;
+  };
 
   /** Why the config.toml on disk is not the one in force, or null when it is. */
   get rejection(): FileRejection | null {

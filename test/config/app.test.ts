@@ -112,6 +112,27 @@ describe("saving the policies set over D-Bus", () => {
     expect(Object.keys(JSON.parse(readFileSync(paths.overrides, "utf8")).policies)).toEqual(["other", "passing"]);
   });
 
+  it("does not validate again the policies an edit leaves as they were: another policy's edit does not re-read an app's desktop file", async () => {
+    const dir = join(root, "store-unchanged");
+    mkdirSync(dir, { recursive: true });
+    const paths = { config: join(dir, "config.toml"), overrides: join(dir, "overrides.json"), lastGood: join(dir, "last-good.toml") };
+    const desktop = join(apps, "org.example.Steady.desktop");
+    write(desktop, "[Desktop Entry]\nType=Application\nName=Steady\nExec=editor --steady\n");
+    const store = new PolicyStore(paths);
+    await store.setPolicy("steady", { set: { app: "org.example.Steady" }, unset: [] });
+    // A file changed afterwards is read at the next load of this policy, not at another's edit.
+    write(desktop, "[Desktop Entry]\nType=Application\nName=Renamed\nExec=editor --renamed\n");
+    await store.setPolicy("other", { set: { command: ["editor", "--other"] }, unset: [] });
+    expect(store.config.policies.get("steady")).toMatchObject({ command: ["editor", "--steady"], app: { name: "Steady" } });
+    await store.setPolicy("steady", { set: { app: "org.example.Steady", autostart: true }, unset: [] });
+    expect(store.config.policies.get("steady")).toMatchObject({ command: ["editor", "--renamed"], app: { name: "Renamed" } });
+    // config.toml changed: every policy loads again.
+    write(desktop, "[Desktop Entry]\nType=Application\nName=Again\nExec=editor --again\n");
+    writeFileSync(paths.config, "# edited\n");
+    expect(store.reload().ok).toBe(true);
+    expect(store.config.policies.get("steady")).toMatchObject({ app: { name: "Again" } });
+  });
+
   it("still keeps a copy of a file changed by hand into one it cannot read whole, before replacing it", async () => {
     const dir = join(root, "store-hand");
     mkdirSync(dir, { recursive: true });
