@@ -161,9 +161,10 @@ async function benchParts(share: string, dir: string): Promise<void> {
       ["data dirs listed (desktopFiles), ms", await time(() => desktopFiles(dirs))],
       ["app looked up (desktop file found and read), ms", await time(() => resolveApp("org.example.Bench"))],
       ["app policy validated (one edit), ms", await time(() => resolvingAppsOnce(async () => validatePolicyObject("bench", { app: "org.example.Bench" }, "SetPolicy")))],
-      ["overrides file re-read and re-checked (backup decision), ms", await time(() => resolvingAppsOnce(async () => loadOverrides(overridesPath)))],
+      ["overrides file re-read and re-checked (the backup decision before), ms", await time(() => resolvingAppsOnce(async () => loadOverrides(overridesPath)))],
       ["atomic write, data fsync'd (no directory flush), ms", await time(() => writeFileAtomic(overridesPath, serialiseOverrides(overrides), { flushDirectory: "after" }))],
-      ["saveOverrides (backup decision + write), ms", await time(() => resolvingAppsOnce(() => saveOverrides(overridesPath, overrides)))],
+      ["saveOverrides, file unknown: checked, then written, ms", await time(() => resolvingAppsOnce(() => saveOverrides(overridesPath, overrides)))],
+      ["saveOverrides, file as last written: compared, written, ms", await time(() => saveOverrides(overridesPath, overrides, serialiseOverrides(overrides)))],
     ]);
   } finally {
     if (saved === undefined) delete process.env.XDG_DATA_DIRS;
