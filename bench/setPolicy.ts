@@ -89,7 +89,7 @@ export async function benchSetPolicy(): Promise<void> {
       ["daemon CPU per SetPolicy, ms", setCpu],
       ["daemon CPU per RemovePolicy, ms", removeCpu],
     ]);
-    await straceCounts(daemon.pid, dir, applications, async () => {
+    await straceCounts(daemon.pid, dir, async () => {
       for (let i = 0; i < STRACE_PAIRS; i++) {
         await set();
         await remove();
@@ -107,7 +107,7 @@ export async function benchSetPolicy(): Promise<void> {
 
 // Under strace, STRACE_PAIRS SetPolicy + RemovePolicy pairs: per pair, the desktop files opened, the
 // folders listed (getdents64), the overrides file opened, fsyncs.
-async function straceCounts(pid: number, dir: string, applications: string, calls: () => Promise<void>): Promise<void> {
+async function straceCounts(pid: number, dir: string, calls: () => Promise<void>): Promise<void> {
   const out = join(dir, "strace.txt");
   const tracer = spawn("strace", ["-f", "-qq", "-p", String(pid), "-e", "trace=openat,getdents64,fsync,fdatasync,rename,readlink", "-o", out], { stdio: "ignore" });
   // strace is attached once it has written its first line for the daemon's threads; a short wait is enough for a count.
@@ -122,7 +122,7 @@ async function straceCounts(pid: number, dir: string, applications: string, call
   console.log(
     `  desktop files opened ${per((l) => l.includes("openat(") && l.includes(".desktop"))}, ` +
       `the app's own ${per((l) => l.includes("openat(") && l.includes("org.example.Bench.desktop"))}, ` +
-      `folder listings (getdents64) ${per((l) => l.includes("getdents64("))} (of ${applications.split("/").pop()}: ${per((l) => l.includes("getdents64(") && l.includes("applications"))}), ` +
+      `folder listings (getdents64) ${per((l) => l.includes("getdents64("))}, ` +
       `overrides file opened ${per((l) => l.includes("openat(") && l.includes("overrides.json") && !l.includes(".tmp"))}, ` +
       `fsync ${per((l) => /fsync\(|fdatasync\(/.test(l))}, /proc readlink ${per((l) => l.includes("readlink("))}, all file calls ${per((l) => /^\d+ +\w+\(/.test(l))}`,
   );
