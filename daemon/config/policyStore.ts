@@ -152,10 +152,12 @@ export class PolicyStore {
     validatePolicyObject(name, edit.set, "SetPolicy");
     validateUnset(name, edit.unset, "SetPolicy");
     const fileTable = this.file.tables[name];
-    effectivePolicy(name, fileTable, edit, "SetPolicy");
-    const kept = withoutNoOps(name, fileTable, { set: edit.set, unset: [...new Set(edit.unset)] });
+    const target = effectivePolicy(name, fileTable, edit, "SetPolicy");
+    const kept = withoutNoOps(name, fileTable, { set: edit.set, unset: [...new Set(edit.unset)] }, target);
     // A policy of config.toml needs no override that changes nothing; one set over D-Bus only is its override.
     const override = isEmptyOverride(kept) && fileTable !== undefined ? null : kept;
+    // What is left gives the same policy (withoutNoOps keeps that so): the merge need not validate it again.
+    if (override !== null) this.mergedPolicies.set(override, { file: this.file, fileTable, policy: target });
     const next = withOverride(this.overrides, name, override);
     const refuse = (message: string) => new ConfigError([{ file: "SetPolicy", line: null, column: null, key: formatKeyPath(["process", name]), message }]);
     const policies = this.config.policies;
