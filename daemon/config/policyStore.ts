@@ -93,7 +93,7 @@ export class PolicyStore {
   private merged: Config | null = null;
 
   get config(): Config {
-    this.merged ??= mergeConfig(this.file, this.overrides, (message) => console.error(`selfheal: ${message}`), this.effectiveOf);
+    this.merged ??= mergeConfig(this.file, this.overrides, reportMerge, this.effectiveOver(this.file));
     return this.merged;
   }
 
@@ -105,13 +105,15 @@ export class PolicyStore {
    */
   private readonly mergedPolicies = new WeakMap<PolicyOverride, { file: ParsedConfig; fileTable: RawPolicyTable | undefined; policy: Policy }>();
 
-  private readonly effectiveOf: EffectivePolicyOf = (name, fileTable, override) => {
-    const known = this.mergedPolicies.get(override);
-    if (known !== undefined && known.file === this.file && known.fileTable === fileTable && known.policy.name === name) return known.policy;
-    const policy = effectivePolicy(name, fileTable, override, "overrides");
-    this.mergedPolicies.set(override, { file: this.file, fileTable, policy });
-    return policy;
-  };
+  private effectiveOver(file: ParsedConfig): EffectivePolicyOf {
+    return (name, fileTable, override) => {
+      const known = this.mergedPolicies.get(override);
+      if (known !== undefined && known.file === file && known.fileTable === fileTable && known.policy.name === name) return known.policy;
+      const policy = effectivePolicy(name, fileTable, override, "overrides");
+      this.mergedPolicies.set(override, { file, fileTable, policy });
+      return policy;
+    };
+  }
 
   /** Why the config.toml on disk is not the one in force, or null when it is. */
   get rejection(): FileRejection | null {
@@ -126,7 +128,10 @@ export class PolicyStore {
       this.fileRejection = { error: result.error, lastGoodInForce: this.fileRejection?.lastGoodInForce ?? true };
       return result;
     }
-    const count = mergeConfig(result.file, this.overrides).policies.size;
+    // One merge, counted and then kept (each app policy's desktop file read once per reload).
+    const problems: string[] = [];
+    const merged = mergeConfig(result.file, this.overrides, (message) => problems.push(message), this.effectiveOver(result.file));
+    const count = merged.policies.size;
     if (count > SIZE_LIMITS.policies) {
       const error = new ConfigError([
         { file: this.paths.config, line: null, column: null, key: "process", message: `with the policies set over D-Bus there would be ${count} policies; at most ${SIZE_LIMITS.policies} are accepted` },
@@ -135,7 +140,8 @@ export class PolicyStore {
       return { ok: false, error };
     }
     this.file = result.file;
-    this.merged = null;
+    this.merged = merged;
+    for (const message of problems) reportMerge(message);
     this.fileRejection = null;
     return { ok: true, config: this.config };
   }
@@ -281,6 +287,11 @@ export class PolicyStore {
       return null;
     }
   }
+}
+
+// An override left out of the merge, said on stderr.
+function reportMerge(message: string): void {
+  console.error(`selfheal: ${message}`);
 }
 
 // A value as config.toml would write it, for the notices.
