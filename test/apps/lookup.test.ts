@@ -6,14 +6,10 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
-vi.mock("node:fs", async (importOriginal) => {
-  const actual = await importOriginal<typeof import("node:fs")>();
-  return { ...actual, readdirSync: vi.fn(actual.readdirSync) };
-});
-
-const { desktopFileOf, desktopFiles, resolveApp } = await import("../../daemon/apps/catalog.js");
+import { desktopFileOf, desktopFiles, resolveApp } from "../../daemon/apps/catalog.js";
+import { fsCallsDuring } from "../helpers/fsCalls.js";
 
 const root = fs.mkdtempSync(join(tmpdir(), "selfheal-lookup-"));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -49,11 +45,11 @@ fs.symlinkSync(join(root, "elsewhere"), join(first, "via"));
 const dirs = [first, second];
 
 describe("one app's desktop file", () => {
-  it("is found without listing any applications folder", () => {
-    const readdir = vi.mocked(fs.readdirSync);
-    readdir.mockClear();
-    expect(resolveApp("org.example.Mine", { HOME: join(root, "home"), XDG_DATA_DIRS: join(root, "first") })).toMatchObject({ file: join(first, "org.example.Mine.desktop") });
-    expect(readdir).not.toHaveBeenCalled();
+  it("is found without listing any applications folder", async () => {
+    const env = { HOME: join(root, "home"), XDG_DATA_DIRS: join(root, "first") };
+    expect(await fsCallsDuring("readdirSync", () => expect(resolveApp("org.example.Mine", env)).toMatchObject({ file: join(first, "org.example.Mine.desktop") }))).toEqual([]);
+    // The spy sees the catalog's calls: the listing (selfheal apps) lists folders.
+    expect((await fsCallsDuring("readdirSync", () => desktopFiles([first]))).length).toBeGreaterThan(20);
   });
 
   it("is the file the listing gives, for every id it gives, and none for an id it does not", () => {

@@ -5,14 +5,10 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-vi.mock("node:fs", async (importOriginal) => {
-  const actual = await importOriginal<typeof import("node:fs")>();
-  return { ...actual, openSync: vi.fn(actual.openSync) };
-});
-
-const { PolicyStore } = await import("../../daemon/config/policyStore.js");
+import { PolicyStore } from "../../daemon/config/policyStore.js";
+import { fsCallsDuring } from "../helpers/fsCalls.js";
 
 const root = fs.mkdtempSync(join(tmpdir(), "selfheal-app-reads-"));
 const apps = join(root, "share", "applications");
@@ -37,11 +33,8 @@ afterAll(() => {
 
 // The desktop files opened while `run` runs, by id.
 async function readsDuring(run: () => unknown): Promise<Record<string, number>> {
-  const open = vi.mocked(fs.openSync);
-  open.mockClear();
-  await run();
   const reads: Record<string, number> = {};
-  for (const [path] of open.mock.calls) {
+  for (const [path] of await fsCallsDuring("openSync", run)) {
     const name = String(path);
     if (name.endsWith(".desktop")) reads[name.slice(apps.length + 1)] = (reads[name.slice(apps.length + 1)] ?? 0) + 1;
   }
