@@ -124,7 +124,7 @@ async function straceCounts(pid: number, dir: string, calls: () => Promise<void>
       `the app's own ${per((l) => l.includes("openat(") && l.includes("org.example.Bench.desktop"))}, ` +
       `folder listings (getdents64) ${per((l) => l.includes("getdents64("))}, ` +
       `overrides file opened ${per((l) => l.includes("openat(") && l.includes("overrides.json") && !l.includes(".tmp"))}, ` +
-      `fsync ${per((l) => /fsync\(|fdatasync\(/.test(l))}, /proc readlink ${per((l) => l.includes("readlink("))}, all file calls ${per((l) => /^\d+ +\w+\(/.test(l))}`,
+      `fsync ${per((l) => /fsync\(|fdatasync\(/.test(l))}, /proc readlink ${per((l) => l.includes("readlink("))}, calls traced (openat, getdents64, fsync, rename, readlink) ${per((l) => /^\d+ +\w+\(/.test(l))}`,
   );
 }
 
