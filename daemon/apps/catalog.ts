@@ -230,9 +230,8 @@ let looksOfThisEdit: Map<string, DesktopApp | AppError> | null = null;
 let editsUnderWay = 0;
 
 // Runs `edit` with each app looked up at most once: a SetPolicy validates its policy, checks which
-// keys change something and merges the policies, each a look through the data dirs and the
-// desktop file (1 to 6 ms each on SetPolicy's path). One look also gives the edit one version of a
-// desktop file that changes meanwhile.
+// keys change something and merges the policies, each a look for the desktop file and a read of
+// it. One look also gives the edit one version of a desktop file that changes meanwhile.
 export async function resolvingAppsOnce<T>(edit: () => Promise<T>): Promise<T> {
   if (editsUnderWay++ === 0) looksOfThisEdit = new Map();
   try {
