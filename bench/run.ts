@@ -20,3 +20,4 @@ await (await import("./modules.js")).benchModules();
 await (await import("./suite.js")).benchSuite();
 await (await import("./sentinels.js")).benchSentinels();
 await (await import("./shellMenu.js")).benchShellMenu();
+await (await import("./setPolicy.js")).benchSetPolicy();

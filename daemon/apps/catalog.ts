@@ -4,7 +4,7 @@
 // match, and the name and icon the views show.
 import type { Env } from "../config/paths.js";
 
-import { accessSync, constants, readdirSync, statSync } from "node:fs";
+import { accessSync, constants, lstatSync, readdirSync, statSync } from "node:fs";
 import { basename, isAbsolute, join } from "node:path";
 
 import { readFileCapped } from "../config/sizes.js";
@@ -101,6 +101,45 @@ export function desktopFiles(dirs: readonly string[]): Map<string, string> {
   return files;
 }
 
+// The desktop file of one id, as desktopFiles(dirs).get(id) gives it, found by the paths the id can
+// name (kde-foo.desktop: kde-foo.desktop, or foo.desktop in kde/) instead of by listing every
+// folder: a few stats instead of a walk through every installed app, on each edit of a policy.
+export function desktopFileOf(id: string, dirs: readonly string[]): string | undefined {
+  for (const dir of dirs) {
+    const path = fileIn(dir, id, 0);
+    if (path !== undefined) return path;
+  }
+  return undefined;
+}
+
+// `rest` of an id in one folder, in the listing's order: a subfolder's name sorts before every longer
+// name it begins, so the subfolders named by a prefix of `rest` (shorter first), then the file itself.
+function fileIn(dir: string, rest: string, depth: number): string | undefined {
+  if (depth < MAX_DEPTH) {
+    for (let dash = rest.indexOf("-"); dash !== -1; dash = rest.indexOf("-", dash + 1)) {
+      const name = rest.slice(0, dash);
+      // A listing never gives "." or ".." (nor an empty name).
+      if (name === "" || name === "." || name === "..") continue;
+      const sub = join(dir, name);
+      if (!isDirectory(sub)) continue;
+      const found = fileIn(sub, rest.slice(dash + 1), depth + 1);
+      if (found !== undefined) return found;
+    }
+  }
+  const path = join(dir, rest);
+  // What the listing takes for a file: any entry but a folder (or a link to one); a broken link too.
+  return exists(path) && !isDirectory(path) ? path : undefined;
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // True when `program` is an executable file: an absolute path as it is, a name through $PATH.
 export function isInstalled(program: string, env: Env): boolean {
   const candidates = isAbsolute(program) ? [program] : (env.PATH ?? "").split(":").filter((dir) => dir !== "").map((dir) => join(dir, program));
@@ -191,9 +230,8 @@ let looksOfThisEdit: Map<string, DesktopApp | AppError> | null = null;
 let editsUnderWay = 0;
 
 // Runs `edit` with each app looked up at most once: a SetPolicy validates its policy, checks which
-// keys change something and merges the policies, each a look through the data dirs and the
-// desktop file (1 to 6 ms each on SetPolicy's path). One look also gives the edit one version of a
-// desktop file that changes meanwhile.
+// keys change something and merges the policies, each a look for the desktop file and a read of
+// it. One look also gives the edit one version of a desktop file that changes meanwhile.
 export async function resolvingAppsOnce<T>(edit: () => Promise<T>): Promise<T> {
   if (editsUnderWay++ === 0) looksOfThisEdit = new Map();
   try {
@@ -222,11 +260,11 @@ export function resolveApp(input: string, env: Env = process.env): DesktopApp {
   return found;
 }
 
-// One look: the data dirs listed, the id's desktop file read.
+// One look: the id's desktop file found in the data dirs, and read.
 function lookUpApp(input: string, env: Env): DesktopApp {
   const id = normaliseAppId(input);
   const dirs = applicationDirs(env);
-  const path = desktopFiles(dirs).get(id);
+  const path = desktopFileOf(id, dirs);
   if (path === undefined) {
     throw new AppError(`no application ${JSON.stringify(id)} is installed: no such desktop file in ${dirs.join(", ")} ("selfheal apps" lists the installed ones)`);
   }

@@ -120,7 +120,8 @@ export function isEmptyOverride(override: PolicyOverride): boolean {
 
 // The override without the keys that change nothing: a value config.toml (or the default) gives
 // already, a key taken away that is not there. What is left is what the override really changes.
-export function withoutNoOps(name: string, fileTable: RawPolicyTable | undefined, override: PolicyOverride): PolicyOverride {
+// `target`: the override's effective policy when the caller has it already.
+export function withoutNoOps(name: string, fileTable: RawPolicyTable | undefined, override: PolicyOverride, target: Policy | null = null): PolicyOverride {
   const effective = (candidate: PolicyOverride): Policy | null => {
     try {
       return effectivePolicy(name, fileTable, candidate, "overrides");
@@ -128,7 +129,7 @@ export function withoutNoOps(name: string, fileTable: RawPolicyTable | undefined
       return null;
     }
   };
-  const target = effective(override);
+  target ??= effective(override);
   if (target === null) return override;
   // An empty sub-table sets nothing.
   const set = structuredClone(override.set);

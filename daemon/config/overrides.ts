@@ -10,7 +10,7 @@
 //     "removed": ["old"] }
 // The earlier format, { "set": { name: whole policy }, "removed": [...] },
 // is read too, and migrated by the PolicyStore (see migrateWholePolicies).
-import type { Config } from "./policy.js";
+import type { Config, Policy } from "./policy.js";
 import type { ParsedConfig, RawPolicyTable } from "./load.js";
 import type * as core from "zod/v4/core";
 
@@ -146,12 +146,23 @@ export function migrateWholePolicies(wholePolicies: Record<string, RawPolicyTabl
 }
 
 // Keep a copy of a corrupt, partly invalid or oversized overrides file before it is replaced, so nothing is lost.
-function preserveIfCorrupt(path: string): void {
+// A file that still holds `onDisk` (see saveOverrides) needs no check: all it holds is in what replaces it.
+function preserveIfCorrupt(path: string, onDisk: string | null): void {
+  if (onDisk !== null && holds(path, onDisk)) return;
   if (loadOverrides(path).error === null) return;
   try {
     copyFileSync(path, `${path}.corrupt-${new Date().toISOString().replaceAll(":", "-")}`);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+}
+
+// True when the file at `path` holds exactly `text`.
+function holds(path: string, text: string): boolean {
+  try {
+    return readFileCapped(path, SIZE_LIMITS.config_bytes) === text;
+  } catch {
+    return false;
   }
 }
 
@@ -180,17 +191,24 @@ function boundedText(path: string, data: Overrides): string {
   return text;
 }
 
-// Write the overrides file atomically (a corrupt previous file is kept aside first).
-export async function saveOverrides(path: string, data: Overrides): Promise<void> {
+// Write the overrides file atomically (a corrupt previous file is kept aside first); gives the text written.
+// `onDisk`: the text the caller last read whole from the file (nothing dropped) or wrote to it, all of
+// which is in `data`'s making. While the file still holds it, the file is replaced without being read
+// and checked again to decide on a copy: that check validated every policy in it, each app's desktop
+// file read again, on every edit. A file changed since (by hand) is checked, and kept when corrupt.
+export async function saveOverrides(path: string, data: Overrides, onDisk: string | null = null): Promise<string> {
   const text = boundedText(path, data);
-  preserveIfCorrupt(path);
+  preserveIfCorrupt(path, onDisk);
   // The edit's reply waits for the file in place, not for its directory's flush (1 to 7 ms here).
   await writeFileAtomic(path, text, { flushDirectory: "after" });
+  return text;
 }
 
-// The same, at once (the migration at start).
-export function saveOverridesSync(path: string, data: Overrides): void {
-  writeFileAtomicSync(path, boundedText(path, data));
+// The same, at once (the migration at start); gives the text written.
+export function saveOverridesSync(path: string, data: Overrides): string {
+  const text = boundedText(path, data);
+  writeFileAtomicSync(path, text);
+  return text;
 }
 
 // Overrides with `name`'s override replaced (null: dropped) and its removal cleared.
@@ -209,14 +227,22 @@ export function withPolicyRemoved(overrides: Overrides, name: string, inConfigFi
   return { policies, removed: inConfigFile ? [...removed, name] : removed };
 }
 
+/** A policy with its override on top, validated: effectivePolicy, or one that remembers earlier results. */
+export type EffectivePolicyOf = (name: string, fileTable: RawPolicyTable | undefined, override: PolicyOverride) => Policy;
+
 // The config the daemon runs: config.toml's, minus removed names, with each override on top.
 // An override that no longer fits config.toml (it cannot, key by key, but to be safe) is left out and reported.
-export function mergeConfig(file: ParsedConfig, overrides: Overrides, report: (message: string) => void = () => undefined): Config {
+export function mergeConfig(
+  file: ParsedConfig,
+  overrides: Overrides,
+  report: (message: string) => void = () => undefined,
+  effective: EffectivePolicyOf = (name, fileTable, override) => effectivePolicy(name, fileTable, override, "overrides"),
+): Config {
   const policies = new Map(file.config.policies);
   for (const name of overrides.removed) policies.delete(name);
   for (const [name, override] of Object.entries(overrides.policies)) {
     try {
-      policies.set(name, effectivePolicy(name, file.tables[name], override, "overrides"));
+      policies.set(name, effective(name, file.tables[name], override));
     } catch (error) {
       report(`the override of ${name} does not apply over config.toml, ignored: ${(error as Error).message}`);
     }

@@ -2,7 +2,7 @@
 // it) with the overrides set over D-Bus on top, key by key. Edits are validated
 // before they replace anything, so a bad edit never takes the good config away;
 // and what an override shadows in config.toml is told, never silent.
-import type { Config } from "./policy.js";
+import type { Config, Policy } from "./policy.js";
 import type { RawPolicyTable } from "./load.js";
 
 import { ConfigError, parseConfigTables, readConfigFile, validatePolicyObject, type ParsedConfig } from "./load.js";
@@ -11,7 +11,7 @@ import { SIZE_LIMITS } from "./defaults.js";
 import { formatBytes } from "./sizes.js";
 import { writeFileAtomicSync } from "../state/atomic.js";
 import { resolvingAppsOnce } from "../apps/catalog.js";
-import { effectivePolicy, isEmptyOverride, overriddenKeys, shadowedValues, validateUnset, withoutNoOps, type Shadowed } from "./layers.js";
+import { effectivePolicy, isEmptyOverride, overriddenKeys, shadowedValues, validateUnset, withoutNoOps, type PolicyOverride, type Shadowed } from "./layers.js";
 import {
   loadOverrides,
   mergeConfig,
@@ -22,6 +22,7 @@ import {
   serialiseOverrides,
   withOverride,
   withPolicyRemoved,
+  type EffectivePolicyOf,
   type Overrides,
 } from "./overrides.js";
 
@@ -80,15 +81,38 @@ export class PolicyStore {
     const loaded = loadOverrides(paths.overrides);
     if (loaded.error) this.startupProblems.push(loaded.error);
     this.overrides = loaded.overrides;
+    // A file read whole, as the daemon writes it: the first save needs no check of it either.
+    if (loaded.error === null && loaded.wholePolicies === null) this.overridesText = serialiseOverrides(loaded.overrides);
     if (loaded.wholePolicies !== null) this.migrate(loaded.wholePolicies);
   }
+
+  /** The overrides file's text as this store last read it whole or wrote it; null when not known (see saveOverrides). */
+  private overridesText: string | null = null;
 
   /** The merged config, kept until config.toml or the overrides change (merging validates every override). */
   private merged: Config | null = null;
 
   get config(): Config {
-    this.merged ??= mergeConfig(this.file, this.overrides, (message) => console.error(`selfheal: ${message}`));
+    this.merged ??= mergeConfig(this.file, this.overrides, reportMerge, this.effectiveOver(this.file));
     return this.merged;
+  }
+
+  /**
+   * Each override's policy as last merged, with the config.toml table it went over: an edit replaces
+   * one override and leaves the others' objects as they were, so the merge after it validates only
+   * the edited policy, not every one (each app's desktop file read again). A reload of config.toml
+   * (a new ParsedConfig) validates them all again, its apps read again.
+   */
+  private readonly mergedPolicies = new WeakMap<PolicyOverride, { file: ParsedConfig; fileTable: RawPolicyTable | undefined; policy: Policy }>();
+
+  private effectiveOver(file: ParsedConfig): EffectivePolicyOf {
+    return (name, fileTable, override) => {
+      const known = this.mergedPolicies.get(override);
+      if (known !== undefined && known.file === file && known.fileTable === fileTable && known.policy.name === name) return known.policy;
+      const policy = effectivePolicy(name, fileTable, override, "overrides");
+      this.mergedPolicies.set(override, { file, fileTable, policy });
+      return policy;
+    };
   }
 
   /** Why the config.toml on disk is not the one in force, or null when it is. */
@@ -104,7 +128,10 @@ export class PolicyStore {
       this.fileRejection = { error: result.error, lastGoodInForce: this.fileRejection?.lastGoodInForce ?? true };
       return result;
     }
-    const count = mergeConfig(result.file, this.overrides).policies.size;
+    // One merge, counted and then kept (each app policy's desktop file read once per reload).
+    const problems: string[] = [];
+    const merged = mergeConfig(result.file, this.overrides, (message) => problems.push(message), this.effectiveOver(result.file));
+    const count = merged.policies.size;
     if (count > SIZE_LIMITS.policies) {
       const error = new ConfigError([
         { file: this.paths.config, line: null, column: null, key: "process", message: `with the policies set over D-Bus there would be ${count} policies; at most ${SIZE_LIMITS.policies} are accepted` },
@@ -113,7 +140,8 @@ export class PolicyStore {
       return { ok: false, error };
     }
     this.file = result.file;
-    this.merged = null;
+    this.merged = merged;
+    for (const message of problems) reportMerge(message);
     this.fileRejection = null;
     return { ok: true, config: this.config };
   }
@@ -130,10 +158,12 @@ export class PolicyStore {
     validatePolicyObject(name, edit.set, "SetPolicy");
     validateUnset(name, edit.unset, "SetPolicy");
     const fileTable = this.file.tables[name];
-    effectivePolicy(name, fileTable, edit, "SetPolicy");
-    const kept = withoutNoOps(name, fileTable, { set: edit.set, unset: [...new Set(edit.unset)] });
+    const target = effectivePolicy(name, fileTable, edit, "SetPolicy");
+    const kept = withoutNoOps(name, fileTable, { set: edit.set, unset: [...new Set(edit.unset)] }, target);
     // A policy of config.toml needs no override that changes nothing; one set over D-Bus only is its override.
     const override = isEmptyOverride(kept) && fileTable !== undefined ? null : kept;
+    // What is left gives the same policy (withoutNoOps keeps that so): the merge need not validate it again.
+    if (override !== null) this.mergedPolicies.set(override, { file: this.file, fileTable, policy: target });
     const next = withOverride(this.overrides, name, override);
     const refuse = (message: string) => new ConfigError([{ file: "SetPolicy", line: null, column: null, key: formatKeyPath(["process", name]), message }]);
     const policies = this.config.policies;
@@ -207,7 +237,7 @@ export class PolicyStore {
   }
 
   private async save(next: Overrides): Promise<void> {
-    await saveOverrides(this.paths.overrides, next);
+    this.overridesText = await saveOverrides(this.paths.overrides, next, this.overridesText);
     this.overrides = next;
     this.merged = null;
   }
@@ -219,7 +249,7 @@ export class PolicyStore {
     this.merged = null;
     try {
       const aside = preserveEarlierFormat(this.paths.overrides);
-      saveOverridesSync(this.paths.overrides, this.overrides);
+      this.overridesText = saveOverridesSync(this.paths.overrides, this.overrides);
       console.error(
         `selfheal: ${this.paths.overrides} held whole policies (the earlier format): kept only the keys that differ from config.toml, ` +
           `so that config.toml's other keys apply again; the earlier file is ${aside}`,
@@ -257,6 +287,11 @@ export class PolicyStore {
       return null;
     }
   }
+}
+
+// An override left out of the merge, said on stderr.
+function reportMerge(message: string): void {
+  console.error(`selfheal: ${message}`);
 }
 
 // A value as config.toml would write it, for the notices.

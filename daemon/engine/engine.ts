@@ -334,12 +334,13 @@ export class Engine {
       this.cooldown.forget(name);
       removed.push(name);
     }
+    // The same object is the same policy, not compared as text: a policy edit leaves the other policies' objects as they were.
     for (const policy of config.policies.values()) {
       const unit = this.units.get(policy.name);
       if (!unit) {
         this.units.set(policy.name, newUnit(policy));
         added.push(policy.name);
-      } else if (JSON.stringify(unit.policy) !== JSON.stringify(policy)) {
+      } else if (unit.policy !== policy && JSON.stringify(unit.policy) !== JSON.stringify(policy)) {
         unit.policy = policy;
         unit.sustain.reset();
         // A new match may name other processes: a protected match is told again.

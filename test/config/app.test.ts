@@ -1,13 +1,14 @@
 // The `app` key of a policy: a desktop-file id resolved from the XDG data dirs into the command,
 // match, name and icon; explicit command and match win; an unknown, deleted or Flatpak app is a
 // validation error naming the file, line and key (config.toml) or the key (SetPolicy).
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { parseConfig, policyToRaw, validatePolicyObject } from "../../daemon/config/load.js";
+import { PolicyStore } from "../../daemon/config/policyStore.js";
 import { problemsOf } from "../helpers/config.js";
 
 const root = mkdtempSync(join(tmpdir(), "selfheal-app-config-"));
@@ -91,5 +92,58 @@ describe("the app key", () => {
     const raw = policyToRaw(policy);
     expect(raw).toMatchObject({ app: "org.example.Editor.desktop", command: ["editor", "--new-window"], match: "editor" });
     expect(validatePolicyObject("editor", raw, "SetPolicy")).toEqual(policy);
+  });
+});
+
+describe("saving the policies set over D-Bus", () => {
+  it("does not check again the overrides file it wrote itself: an app uninstalled since is no reason to keep a corrupt copy, and its override stays", async () => {
+    const dir = join(root, "store");
+    mkdirSync(dir, { recursive: true });
+    const paths = { config: join(dir, "config.toml"), overrides: join(dir, "overrides.json"), lastGood: join(dir, "last-good.toml") };
+    const desktop = join(apps, "org.example.Passing.desktop");
+    write(desktop, "[Desktop Entry]\nType=Application\nName=Passing\nExec=editor --passing\n");
+    const store = new PolicyStore(paths);
+    await store.setPolicy("passing", { set: { app: "org.example.Passing" }, unset: [] });
+    rmSync(desktop);
+    // A save re-checked the whole file to decide on a copy: the uninstalled app's override failed that
+    // check, and every later save kept a "corrupt" copy of a file the daemon had written itself.
+    await store.setPolicy("other", { set: { command: ["editor", "--other"] }, unset: [] });
+    expect(readdirSync(dir).filter((name) => name.includes(".corrupt-"))).toEqual([]);
+    expect(Object.keys(JSON.parse(readFileSync(paths.overrides, "utf8")).policies)).toEqual(["other", "passing"]);
+  });
+
+  it("does not validate again the policies an edit leaves as they were: another policy's edit does not re-read an app's desktop file", async () => {
+    const dir = join(root, "store-unchanged");
+    mkdirSync(dir, { recursive: true });
+    const paths = { config: join(dir, "config.toml"), overrides: join(dir, "overrides.json"), lastGood: join(dir, "last-good.toml") };
+    const desktop = join(apps, "org.example.Steady.desktop");
+    write(desktop, "[Desktop Entry]\nType=Application\nName=Steady\nExec=editor --steady\n");
+    const store = new PolicyStore(paths);
+    await store.setPolicy("steady", { set: { app: "org.example.Steady" }, unset: [] });
+    // A file changed afterwards is read at the next load of this policy, not at another's edit.
+    write(desktop, "[Desktop Entry]\nType=Application\nName=Renamed\nExec=editor --renamed\n");
+    await store.setPolicy("other", { set: { command: ["editor", "--other"] }, unset: [] });
+    expect(store.config.policies.get("steady")).toMatchObject({ command: ["editor", "--steady"], app: { name: "Steady" } });
+    await store.setPolicy("steady", { set: { app: "org.example.Steady", autostart: true }, unset: [] });
+    expect(store.config.policies.get("steady")).toMatchObject({ command: ["editor", "--renamed"], app: { name: "Renamed" } });
+    // config.toml changed: every policy loads again.
+    write(desktop, "[Desktop Entry]\nType=Application\nName=Again\nExec=editor --again\n");
+    writeFileSync(paths.config, "# edited\n");
+    expect(store.reload().ok).toBe(true);
+    expect(store.config.policies.get("steady")).toMatchObject({ app: { name: "Again" } });
+  });
+
+  it("still keeps a copy of a file changed by hand into one it cannot read whole, before replacing it", async () => {
+    const dir = join(root, "store-hand");
+    mkdirSync(dir, { recursive: true });
+    const paths = { config: join(dir, "config.toml"), overrides: join(dir, "overrides.json"), lastGood: join(dir, "last-good.toml") };
+    const store = new PolicyStore(paths);
+    await store.setPolicy("editor", { set: { app: "org.example.Editor" }, unset: [] });
+    const byHand = '{ "version": 2, "policies": { "editor": ';
+    writeFileSync(paths.overrides, byHand);
+    await store.setPolicy("other", { set: { command: ["editor", "--other"] }, unset: [] });
+    const kept = readdirSync(dir).filter((name) => name.startsWith("overrides.json.corrupt-"));
+    expect(kept).toHaveLength(1);
+    expect(readFileSync(join(dir, kept[0]!), "utf8")).toBe(byHand);
   });
 });
