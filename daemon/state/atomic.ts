@@ -2,7 +2,7 @@
 // one, never a half-written one, and a crash or power cut keeps one of the two.
 // The data goes to a temporary file in the same directory, is flushed to disk,
 // renamed over the target, and the directory entry is flushed too.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 
@@ -129,13 +129,27 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
   return next;
 }
 
-// True while a process with this pid exists (of any user).
+// True while a process with this pid exists (of any user) and can still write: a zombie, a
+// writer killed whose parent has not reaped it yet (a daemon killed just before the next one
+// starts), is gone.
 function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  return !isZombie(pid);
+}
+
+// A zombie (or a process already gone): it writes nothing any more.
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state === "Z" || state === "X";
+  } catch (error) {
+    // Ended and reaped since kill() found it.
+    return (error as NodeJS.ErrnoException).code === "ENOENT";
   }
 }
 

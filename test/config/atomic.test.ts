@@ -1,6 +1,6 @@
 // writeFileAtomic: a reader racing the writer only ever sees a whole old or a
 // whole new file, writes land in order, and no temporary file is left behind.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -153,6 +153,29 @@ describe("removeStaleTempFiles", () => {
     expect(removeStaleTempFiles(dir).sort()).toEqual([files.deadWriter, files.oldWrite].sort());
     expect(readdirSync(dir).sort()).toEqual([files.liveWrite, files.notOurs, files.notOursHidden, files.state].sort());
     expect(removeStaleTempFiles(join(root, "no-such-dir"))).toEqual([]);
+  });
+
+  it("counts a writer that ended but is not reaped yet (a zombie) as gone: a daemon killed just before the next one starts", async () => {
+    const dir = join(root, "zombie-writer");
+    mkdirSync(dir, { recursive: true });
+    // The shell's background child ends at once and is never reaped: the shell has become `sleep`.
+    const parent = spawn("sh", ["-c", "true & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+    try {
+      const zombie = await new Promise<number>((done) => parent.stdout!.once("data", (chunk: Buffer) => done(Number(chunk.toString().trim()))));
+      const isZombie = (): boolean => {
+        const stat = readFileSync(`/proc/${zombie}/stat`, "latin1");
+        return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+      };
+      for (let waited = 0; !isZombie(); waited += 10) {
+        if (waited > 10_000) throw new Error(`${zombie} did not become a zombie`);
+        await new Promise((done) => setTimeout(done, 10));
+      }
+      const name = `.cooldown.json.${zombie}.4.tmp`;
+      writeFileSync(join(dir, name), "{");
+      expect(removeStaleTempFiles(dir)).toEqual([name]);
+    } finally {
+      parent.kill("SIGKILL");
+    }
   });
 
   it("the daemon removes them from its state and config folders when it starts", async () => {
