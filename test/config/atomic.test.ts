@@ -1,6 +1,6 @@
 // writeFileAtomic: a reader racing the writer only ever sees a whole old or a
 // whole new file, writes land in order, and no temporary file is left behind.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -158,18 +158,8 @@ describe("removeStaleTempFiles", () => {
   it("counts a writer that ended but is not reaped yet (a zombie) as gone: a daemon killed just before the next one starts", async () => {
     const dir = join(root, "zombie-writer");
     mkdirSync(dir, { recursive: true });
-    // The shell's background child ends at once and is never reaped: the shell has become `sleep`.
-    const parent = spawn("sh", ["-c", "true & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+    const { zombie, parent } = await makeZombie();
     try {
-      const zombie = await new Promise<number>((done) => parent.stdout!.once("data", (chunk: Buffer) => done(Number(chunk.toString().trim()))));
-      const isZombie = (): boolean => {
-        const stat = readFileSync(`/proc/${zombie}/stat`, "latin1");
-        return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
-      };
-      for (let waited = 0; !isZombie(); waited += 10) {
-        if (waited > 10_000) throw new Error(`${zombie} did not become a zombie`);
-        await new Promise((done) => setTimeout(done, 10));
-      }
       const name = `.cooldown.json.${zombie}.4.tmp`;
       writeFileSync(join(dir, name), "{");
       expect(removeStaleTempFiles(dir)).toEqual([name]);
@@ -198,3 +188,25 @@ describe("removeStaleTempFiles", () => {
     }
   });
 });
+
+// A zombie and its parent: a shell's background child that ends after the shell has become
+// `sleep`, which never reaps it. Should the shell reap it first (it ended before the exec on a
+// stalled machine), another try.
+async function makeZombie(): Promise<{ zombie: number; parent: ChildProcess }> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const parent = spawn("sh", ["-c", "sleep 0.5 & echo $!; exec sleep 60"], { stdio: ["ignore", "pipe", "ignore"] });
+    const zombie = await new Promise<number>((done) => parent.stdout!.once("data", (chunk: Buffer) => done(Number(chunk.toString().trim()))));
+    for (let waited = 0; waited < 10_000; waited += 20) {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${zombie}/stat`, "latin1");
+      } catch {
+        break;
+      }
+      if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z") return { zombie, parent };
+      await new Promise((done) => setTimeout(done, 20));
+    }
+    parent.kill("SIGKILL");
+  }
+  throw new Error("no zombie could be made");
+}

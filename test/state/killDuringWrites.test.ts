@@ -137,7 +137,6 @@ describe.skipIf(sandboxProblem() !== null || process.getuid?.() !== 0)("kill -9 
     );
 
     // Every state file parses.
-    const files = readdirSync(stateDir());
     const cooldowns = JSON.parse(readFileSync(join(stateDir(), "cooldown.json"), "utf8")) as { cooldowns: Record<string, { untilMs: number }> };
     JSON.parse(readFileSync(join(stateDir(), "overrides.json"), "utf8"));
     parseConfig(readFileSync(join(stateDir(), "config.last-good.toml"), "utf8"), "config.last-good.toml");
@@ -162,8 +161,11 @@ describe.skipIf(sandboxProblem() !== null || process.getuid?.() !== 0)("kill -9 
       expect(rows.find((row) => row.name === policy)?.pid, `${policy} is watched`).toBe(pids[0]);
     }
 
-    // No temporary file of an interrupted write is left.
-    expect(files.filter((name) => name.endsWith(".tmp"))).toEqual([]);
+    // No temporary file of an interrupted write is left. The running daemon may be writing one now
+    // (the cooldown it tells at start is saved in the background; its fsync is slow on a loaded
+    // machine): that one is renamed in place within moments, a left one never goes.
+    const temporary = (): string[] => readdirSync(stateDir()).filter((name) => name.endsWith(".tmp"));
+    await waitUntil(() => temporary().length === 0, 20_000, () => `temporary files left: ${temporary().join(", ")}`);
     expect(readdirSync(sandbox.dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
     expect(sandbox.readyCount()).toBeGreaterThanOrEqual(2);
   });
