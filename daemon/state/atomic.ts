@@ -2,9 +2,12 @@
 // one, never a half-written one, and a crash or power cut keeps one of the two.
 // The data goes to a temporary file in the same directory, is flushed to disk,
 // renamed over the target, and the directory entry is flushed too.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { readStatLine } from "../proc/statLine.js";
+
+const PROC_ROOT = "/proc";
 
 /** Files selfheal writes hold state that is nobody else's business. */
 export const DEFAULT_FILE_MODE = 0o600;
@@ -133,24 +136,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
 // writer killed whose parent has not reaped it yet (a daemon killed just before the next one
 // starts), is gone.
 function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  return !isZombie(pid);
-}
-
-// A zombie (or a process already gone): it writes nothing any more.
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state === "Z" || state === "X";
-  } catch (error) {
-    // Ended and reaped since kill() found it.
-    return (error as NodeJS.ErrnoException).code === "ENOENT";
-  }
+  const stat = readStatLine(PROC_ROOT, pid);
+  return stat !== null && stat.state !== "Z" && stat.state !== "X";
 }
 
 // Remove the temporary files that interrupted writes (a kill -9 between open and rename) left in `dir`:
